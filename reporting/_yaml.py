@@ -1,0 +1,135 @@
+"""YAML loading that remembers where every key and item came from, so errors can name file and line.
+
+PyYAML's composed node tree carries marks; we build plain Python objects from it and keep a map from the
+path of each value (a tuple of keys and list indexes) to its 1-based line. Duplicate keys are an error,
+because YAML silently keeps the last one and an analyst's second `target:` would vanish without a word.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from reporting.errors import ConfigError
+
+__all__ = ["Located", "load_yaml", "raise_validation_error"]
+
+PathKey = tuple[Any, ...]
+
+
+class Located:
+    """Parsed YAML plus the line of every value in it."""
+
+    def __init__(self, data: Any, lines: dict[PathKey, int], file: Path) -> None:
+        self.data, self.lines, self.file = data, lines, file
+
+    def line_of(self, path: Iterable[Any]) -> int | None:
+        """Line of the deepest part of `path` that exists in the file (a missing key points at its parent)."""
+        key = tuple(path)
+        while key not in self.lines and key:
+            key = key[:-1]
+        return self.lines.get(key)
+
+
+def load_yaml(file: Path | str) -> Located:
+    file = Path(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError("file not found", file=file) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[PathKey, int] = {}
+        data = _build(loader, node, (), lines, file) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax error: {problem}", file=file,
+                          line=mark.line + 1 if mark else None) from exc
+    finally:
+        loader.dispose()
+    return Located(data, lines, file)
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in out:
+                raise ConfigError(f"key '{key}' appears twice (first at line {lines[path + (key,)]})",
+                                  file=file, line=key_node.start_mark.line + 1, field=_dotted(path + (key,)))
+            out[key] = _build(loader, value_node, path + (key,), lines, file)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(loader, item, path + (i,), lines, file) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def _dotted(path: Iterable[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def raise_validation_error(exc: ValidationError, doc: Located, vocabulary: Iterable[str]) -> None:
+    """Turn pydantic's first error into a ConfigError at the right line, with a suggestion for typos.
+
+    Pydantic locations include union tags (e.g. the source kind) that are not keys in the file; we keep only
+    the parts that walk the parsed data, so the field path reads the way the analyst wrote it.
+    """
+    errors = exc.errors()
+    # A typo shows up twice (unknown key + missing key); the unknown key is the one worth reporting.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    path: list[Any] = []
+    node: Any = doc.data
+    for part in err["loc"]:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            path.append(part)
+            node = node[part]
+    message = _message(err, path, vocabulary)
+    context = _context(doc.data, path)
+    raise ConfigError(message + context, file=doc.file, line=doc.line_of(path), field=_dotted(path)) from None
+
+
+def _message(err: dict[str, Any], path: list[Any], vocabulary: Iterable[str]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else "?"
+        close = difflib.get_close_matches(key, sorted(set(vocabulary)), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown key '{key}'{hint}"
+    if kind == "missing":
+        return f"required key '{err['loc'][-1]}' is missing"
+    if kind in {"literal_error", "enum"}:
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"expected one of {expected}; got {err.get('input')!r}"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{msg}; got {err.get('input')!r}" if kind not in {"value_error", "assertion_error"} else msg
+
+
+def _context(data: Any, path: list[Any]) -> str:
+    """Name the metric or source an error sits in, so a message stays readable without opening the file."""
+    if len(path) >= 2 and path[0] == "metrics" and isinstance(path[1], int):
+        try:
+            metric_id = data["metrics"][path[1]].get("id")
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return ""
+        return f" (metric '{metric_id}')" if metric_id else ""
+    return ""

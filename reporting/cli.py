@@ -1,0 +1,214 @@
+"""The command line: thin, with heavy imports inside commands, and every ReportingError as one line + exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from reporting.errors import ReportingError
+from reporting.project import Project
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(name="reporting", help="Board and executive performance packs from NHS performance data.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Pull data from the catalogue's sources and look at it.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+out = Console(highlight=False)
+if not out.is_terminal:  # logs and CI: wide enough that tables keep one line per row
+    out = Console(highlight=False, width=160)
+err = Console(stderr=True, highlight=False)
+
+
+class _State:
+    project: Project | None = None
+    directory: Path | None = None
+
+
+state = _State()
+
+
+def project() -> Project:
+    if state.project is None:
+        state.project = Project.locate(state.directory)
+    return state.project
+
+
+@app.callback()
+def _root(
+    project_dir: Annotated[Path | None, typer.Option("--project", help="Project directory holding templates/ "
+                                                     "and schedules.yaml (default: $REPORTING_HOME or the current "
+                                                     "directory).")] = None,
+) -> None:
+    state.directory, state.project = project_dir, None
+
+
+def _progress() -> Any:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                    transient=True, disable=not err.is_terminal)
+
+
+def _pull() -> tuple[Any, Any, Any]:
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.load import pull
+
+    proj = project()
+    catalogue = load_catalogue(proj.require_catalogue())
+    with _progress() as bar:
+        task = bar.add_task("loading", total=None)
+        dataset, snapshot = pull(catalogue, proj.root, proj.snapshots, catalogue_file=proj.catalogue_file,
+                                 progress=lambda what: bar.update(task, description=what))
+    return catalogue, dataset, snapshot
+
+
+def _load_table(catalogue: Any, dataset: Any) -> Any:
+    from rich.table import Table
+
+    from reporting.data.summary import latest_national
+
+    table = Table(title="Metrics loaded", title_justify="left")
+    for column in ("metric", "title", "chart", "rows", "orgs", "first", "last", "gaps", "zero den.", "skipped",
+                   "latest, all orgs"):
+        table.add_column(column, justify="right" if column in {"rows", "orgs", "gaps", "zero den.", "skipped"}
+                         else "left")
+    for load in dataset.loads:
+        metric = catalogue.metric(load.metric_id)
+        first = f"{load.first_period:%Y-%m-%d}" if load.first_period is not None else "–"
+        last = f"{load.last_period:%Y-%m-%d}" if load.last_period is not None else "–"
+        table.add_row(metric.id, metric.title, f"{metric.chart} {metric.frequency}", f"{load.rows:,}",
+                      str(load.orgs), first, last, f"{load.missing:,}", f"{load.zero_denominator:,}",
+                      f"{load.skipped:,}", latest_national(metric, dataset.metrics))
+    return table
+
+
+@app.command()
+def demo() -> None:
+    """Pull the bundled real NHS data, validate it, snapshot it and summarise each metric."""
+    catalogue, dataset, snapshot = _pull()
+    out.print(_load_table(catalogue, dataset))
+    out.print(f"{len(dataset.metrics):,} rows, {len(catalogue.metrics)} metrics, {len(dataset.orgs)} organisations "
+              f"in the reference data.")
+    out.print(f"Snapshot [bold]{snapshot.hash}[/bold] in {project().snapshots}")
+    out.print("[dim]Contains public sector information licensed under the Open Government Licence v3.0 "
+              "(source: NHS England, NHS Digital ODS).[/dim]")
+
+
+@app.command()
+def validate(
+    remote: Annotated[bool, typer.Option(help="Also read sql and http sources (default: check them without "
+                                          "connecting).")] = False,
+) -> None:
+    """Check the metric catalogue and every local source's data; nothing is written."""
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.load import load
+
+    proj = project()
+    catalogue = load_catalogue(proj.require_catalogue())
+    local = [n for n, s in catalogue.sources.items() if remote or s.kind in {"csv", "excel", "demo"}]
+    with _progress() as bar:
+        task = bar.add_task("validating", total=None)
+        dataset = load(catalogue, proj.root, sources=local,
+                       progress=lambda what: bar.update(task, description=what))
+    skipped = sorted(set(catalogue.sources) - set(local))
+    for name in skipped:
+        source = catalogue.sources[name]
+        env = getattr(source, "url_env", None)
+        if env and env not in __import__("os").environ:
+            raise ReportingError(f"{proj.catalogue_file}: source '{name}' needs environment variable {env}, "
+                                 f"which is not set")
+    out.print(f"[green]OK[/green] {proj.catalogue_file}: {len(catalogue.metrics)} metrics, "
+              f"{len(catalogue.sources)} sources; {len(dataset.metrics):,} rows checked"
+              + (f"; not connected to: {', '.join(skipped)} (use --remote)" if skipped else ""))
+
+
+@data_app.command("pull")
+def data_pull() -> None:
+    """Run every source and write an immutable snapshot (nothing is written if any row is bad)."""
+    catalogue, dataset, snapshot = _pull()
+    out.print(_load_table(catalogue, dataset))
+    out.print(f"Snapshot [bold]{snapshot.hash}[/bold]: {len(dataset.metrics):,} rows")
+
+
+@data_app.command("show")
+def data_show(
+    metric: Annotated[str, typer.Argument(help="Metric id from the catalogue.")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation code: show its recent periods.")] = None,
+    periods: Annotated[int, typer.Option(help="How many recent periods to show with --org.")] = 12,
+) -> None:
+    """Latest values of a metric from the latest snapshot (by organisation, or one organisation's history)."""
+    from rich.table import Table
+
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.snapshot import latest_snapshot
+    from reporting.data.summary import history, latest_by_org
+    from reporting.formatting import format_value
+
+    proj = project()
+    definition = load_catalogue(proj.require_catalogue()).metric(metric)
+    snapshot = latest_snapshot(proj.snapshots)
+    if org:
+        rows = history(snapshot.metrics, snapshot.orgs, metric, org, periods)
+        title = f"{definition.title}: {org} {rows.attrs.get('org_name') or ''}".rstrip()
+    else:
+        rows = latest_by_org(snapshot.metrics, snapshot.orgs, metric)
+        title = f"{definition.title}: latest value per organisation"
+    table = Table(title=title, title_justify="left", caption=f"snapshot {snapshot.hash}", caption_justify="left")
+    columns = ["period"] if org else ["org_code", "org_name", "period"]
+    for column in [*columns, "value", "numerator", "denominator", "flag"]:
+        table.add_column(column, justify="right" if column in {"value", "numerator", "denominator"} else "left")
+    for row in rows.itertuples(index=False):
+        cells = [f"{row.period:%Y-%m-%d}"] if org else [row.org_code, _text(row.org_name), f"{row.period:%Y-%m-%d}"]
+        table.add_row(*cells, format_value(row.value, definition.unit, definition.decimals, definition.per),
+                      "" if row.numerator != row.numerator else f"{row.numerator:,.0f}",
+                      "" if row.denominator != row.denominator else f"{row.denominator:,.0f}", _text(row.flag))
+    out.print(table)
+
+
+def _text(value: object) -> str:
+    import pandas as pd
+
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="Which file: catalogue.")] = "catalogue",
+) -> None:
+    """Print the JSON Schema of a configuration file (for editor autocompletion)."""
+    from reporting.data.catalogue import dump_schema
+
+    if kind != "catalogue":
+        raise ReportingError(f"unknown schema '{kind}'; expected: catalogue")
+    out.print_json(json.dumps(dump_schema()))
+
+
+def _register_analysis_commands() -> None:
+    """The analysts' spc and funnel commands live in reporting.commands (kept out of this module's size)."""
+    import importlib
+
+    for name in ("spc", "funnel"):
+        try:
+            module = importlib.import_module(f"reporting.commands.{name}")
+        except ModuleNotFoundError:
+            continue
+        module.register(app)
+
+
+_register_analysis_commands()
+
+
+def main() -> None:
+    """Entry point: typer handles usage errors itself; our own errors become one line and exit code 2."""
+    try:
+        app()
+    except ReportingError as exc:
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True)
+        sys.exit(2)

@@ -1,0 +1,304 @@
+"""The metric catalogue (templates/metrics.yaml): what each metric is and where its data comes from.
+
+One source of truth per fact: the catalogue says what a metric is (unit, direction, chart, target, disclosure
+rule) and how its value is derived from a source's columns; templates only say where it appears.
+Every model rejects unknown keys, so a typo such as `numerater:` is an error with a suggestion, never
+silently ignored. Secrets never live here: a SQL source names the environment variable holding its URL.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reporting._yaml import Located, load_yaml, raise_validation_error
+from reporting.data.expr import parse_expression
+from reporting.errors import ConfigError
+
+__all__ = [
+    "Catalogue",
+    "CsvSource",
+    "DemoSource",
+    "Disclosure",
+    "ExcelSource",
+    "HttpSource",
+    "Metric",
+    "OrgReference",
+    "SqlSource",
+    "Source",
+    "TargetTable",
+    "load_catalogue",
+]
+
+Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
+ChartKind = Literal["xmr", "p", "pp", "u", "up", "c", "run"]
+Unit = Literal["percent", "count", "rate", "minutes", "hours", "days", "ratio", "score", "pounds"]
+Frequency = Literal["daily", "weekly", "monthly", "quarterly"]
+
+#: Charts whose limits need a denominator per point.
+RATIO_CHARTS: frozenset[str] = frozenset({"p", "pp", "u", "up"})
+#: How the SPC engine names the improvement direction for each catalogue direction.
+IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Disclosure(_Model):
+    """Statistical disclosure rule, declared here and applied by the analysis before values leave it."""
+
+    suppress_below: int = Field(5, ge=0, description="counts below this are suppressed (0 = no suppression)")
+    round_to: int | None = Field(None, ge=1, description="round counts to the nearest N")
+    secondary: bool = Field(True, description="also suppress cells that would let a suppressed one be recovered")
+
+
+class TargetTable(_Model):
+    """A target that varies by organisation and/or period; `by_period` values apply from their date onward."""
+
+    default: float | None = None
+    by_org: dict[str, float] = Field(default_factory=dict)
+    by_period: dict[dt.date, float] = Field(default_factory=dict)
+
+
+class _SourceBase(_Model):
+    org_code: str = Field("org_code", description="column holding the organisation code")
+    period: str | None = Field("period", description="column holding the date of the period")
+    date_format: str | None = Field(None, description="strftime format of the period column; inferred if absent")
+
+
+class CsvSource(_SourceBase):
+    kind: Literal["csv"]
+    path: str
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+
+class ExcelSource(_SourceBase):
+    kind: Literal["excel"]
+    path: str
+    sheet: str | int = 0
+    header_row: int = Field(1, ge=1, description="spreadsheet row number holding the column names")
+
+
+class SqlSource(_SourceBase):
+    kind: Literal["sql"]
+    url_env: str = Field(description="environment variable that holds the SQLAlchemy URL (never the URL itself)")
+    query: str
+
+    @field_validator("url_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if "://" in value:
+            raise ValueError("put the database URL in an environment variable and name that variable here "
+                             "(e.g. url_env: REPORTING_WAREHOUSE_URL); URLs carry passwords and never go in YAML")
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"expected an environment variable name such as REPORTING_WAREHOUSE_URL, got {value!r}")
+        return value
+
+
+class HttpSource(_SourceBase):
+    kind: Literal["http"]
+    url: str | None = None
+    url_env: str | None = Field(None, description="environment variable holding the URL, when it carries a token")
+    format: Literal["csv", "json"] = "csv"
+    records_path: str | None = Field(None, description="dotted path to the list of records in a JSON reply")
+    timeout: float = Field(30.0, gt=0)
+    retries: int = Field(3, ge=1, description="attempts in all, with exponential backoff between them")
+    backoff: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> HttpSource:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of 'url' or 'url_env'")
+        if self.url is not None and not re.match(r"^https?://", self.url):
+            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+        return self
+
+
+class DemoSource(_SourceBase):
+    kind: Literal["demo"]
+    file: str
+
+
+Source = Annotated[Union[CsvSource, ExcelSource, SqlSource, HttpSource, DemoSource], Field(discriminator="kind")]
+
+
+class OrgReference(_Model):
+    """Organisation reference data (code -> name, region, system, peer group) read from one of the sources."""
+
+    source: str
+    org_code: str = "org_code"
+    name: str = "org_name"
+    region: str | None = None
+    system: str | None = Field(None, description="ICB / ICS column")
+    peer_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="peer group name -> boolean column; the first true column names the organisation's group",
+    )
+    default_peer_group: str = "other"
+
+
+class Metric(_Model):
+    id: str
+    title: str
+    description: str = ""
+    unit: Unit
+    per: int | None = Field(None, ge=1, description="for unit 'rate': the rate is per this many (e.g. 1000)")
+    decimals: int = Field(1, ge=0, le=6)
+    direction: Direction
+    chart: ChartKind
+    target: float | TargetTable | None = None
+    source: str
+    value: str | None = Field(None, description="expression over the source's columns giving the value")
+    numerator: str | None = None
+    denominator: str | None = None
+    where: dict[str, str | int | float | bool] = Field(default_factory=dict, description="keep rows where column == value")
+    skip_missing: bool = Field(False, description="drop (and count) rows whose inputs are blank instead of keeping gaps")
+    frequency: Frequency
+    disclosure: Disclosure = Field(default_factory=Disclosure)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"metric id must be lower case letters, digits and _, starting with a letter; got {value!r}")
+        return value
+
+    @field_validator("value", "numerator", "denominator")
+    @classmethod
+    def _expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_expression(value)
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> Metric:
+        ratio = self.numerator is not None or self.denominator is not None
+        if ratio and (self.numerator is None or self.denominator is None):
+            missing = "denominator" if self.denominator is None else "numerator"
+            raise ValueError(f"a ratio metric needs both numerator and denominator; '{missing}' is missing")
+        if self.chart in RATIO_CHARTS and not ratio:
+            raise ValueError(f"chart '{self.chart}' needs a numerator and a denominator (its limits depend on them)")
+        if ratio and self.value is not None:
+            raise ValueError("give either 'value' or 'numerator' and 'denominator', not both")
+        if not ratio and self.value is None:
+            raise ValueError("give 'value' (an expression over the source's columns) or 'numerator' and 'denominator'")
+        if self.unit == "rate" and self.per is None:
+            raise ValueError("unit 'rate' needs 'per' (e.g. per: 1000)")
+        if self.unit == "percent" and not ratio and self.chart != "xmr":
+            raise ValueError("a percent metric without numerator/denominator can only use an xmr chart")
+        return self
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.numerator is not None
+
+    @property
+    def scale(self) -> float:
+        """Multiplier from numerator/denominator to value: percent is kept as a fraction, rates per N."""
+        return float(self.per) if self.unit == "rate" and self.per else 1.0
+
+    @property
+    def improvement(self) -> str:
+        return IMPROVEMENT[self.direction]
+
+    def target_for(self, org_code: str | None = None, period: dt.date | None = None) -> float | None:
+        """The target that applies to one organisation in one period (None when there is none)."""
+        target = self.target
+        if target is None or isinstance(target, float | int):
+            return None if target is None else float(target)
+        if org_code is not None and org_code in target.by_org:
+            return target.by_org[org_code]
+        if target.by_period and period is not None:
+            starts = sorted(target.by_period)
+            i = bisect.bisect_right(starts, period) - 1
+            if i >= 0:
+                return target.by_period[starts[i]]
+        return target.default
+
+
+class Catalogue(_Model):
+    sources: dict[str, Source]
+    orgs: OrgReference | None = None
+    metrics: list[Metric]
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalogue:
+        seen: set[str] = set()
+        for metric in self.metrics:
+            if metric.id in seen:
+                raise ValueError(f"metric id '{metric.id}' is defined twice")
+            seen.add(metric.id)
+        return self
+
+    def metric(self, metric_id: str) -> Metric:
+        for metric in self.metrics:
+            if metric.id == metric_id:
+                return metric
+        import difflib
+
+        close = difflib.get_close_matches(metric_id, [m.id for m in self.metrics], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(f"no metric '{metric_id}' in the catalogue{hint}", field="metric")
+
+
+def _vocabulary() -> set[str]:
+    words: set[str] = set()
+    for model in (Catalogue, Metric, Disclosure, TargetTable, OrgReference, CsvSource, ExcelSource, SqlSource,
+                  HttpSource, DemoSource):
+        words.update(model.model_fields)
+    return words
+
+
+def load_catalogue(file: Path | str) -> Catalogue:
+    """Load and check templates/metrics.yaml; every error names the file, line and field."""
+    doc = load_yaml(file)
+    if not isinstance(doc.data, Mapping):
+        raise ConfigError("expected a mapping with 'sources' and 'metrics'", file=doc.file, line=1)
+    try:
+        catalogue = Catalogue.model_validate(doc.data)
+    except ValidationError as exc:
+        raise_validation_error(exc, doc, _vocabulary())
+        raise  # unreachable: raise_validation_error always raises
+    _check_references(catalogue, doc)
+    return catalogue
+
+
+def _check_references(catalogue: Catalogue, doc: Located) -> None:
+    import difflib
+
+    names = sorted(catalogue.sources)
+    for i, metric in enumerate(catalogue.metrics):
+        if metric.source not in catalogue.sources:
+            close = difflib.get_close_matches(metric.source, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; sources are: {', '.join(names)}"
+            raise ConfigError(f"unknown source '{metric.source}'{hint} (metric '{metric.id}')", file=doc.file,
+                              line=doc.line_of(("metrics", i, "source")), field=f"metrics[{i}].source")
+        if catalogue.sources[metric.source].period is None:
+            raise ConfigError(f"source '{metric.source}' has no period column, so it cannot feed metric "
+                              f"'{metric.id}'", file=doc.file, line=doc.line_of(("metrics", i, "source")),
+                              field=f"metrics[{i}].source")
+    if catalogue.orgs is not None and catalogue.orgs.source not in catalogue.sources:
+        raise ConfigError(f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
+                          file=doc.file, line=doc.line_of(("orgs", "source")), field="orgs.source")
+
+
+def resolve_path(project: Path, relative: str) -> Path:
+    """Source paths in the catalogue are relative to the project directory."""
+    path = Path(relative)
+    return path if path.is_absolute() else project / path
+
+
+def dump_schema() -> dict[str, Any]:
+    """JSON Schema of the catalogue, for editor autocompletion."""
+    return Catalogue.model_json_schema()

@@ -1,0 +1,273 @@
+"""Turn raw source rows into the MetricFrame, the one tidy shape everything downstream takes.
+
+MetricFrame columns: metric_id, org_code, period (datetime64, the start of the period), value, numerator,
+denominator, flag. `flag` is "" for a good row, "missing" when an input was blank (value kept as a gap) and
+"zero_denominator" when the denominator was 0 (row kept, value missing). Nothing is dropped silently: rows
+left out on purpose (`skip_missing`) are counted in the load report.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reporting.data.catalogue import Metric, OrgReference, Source
+from reporting.data.expr import parse_expression
+from reporting.data.sources import RawTable
+from reporting.errors import DataError
+
+__all__ = ["FLAGS", "METRIC_FRAME_COLUMNS", "MetricLoad", "build_metric", "build_orgs", "empty_metric_frame",
+           "validate_metric_frame"]
+
+METRIC_FRAME_COLUMNS = ("metric_id", "org_code", "period", "value", "numerator", "denominator", "flag")
+ORG_COLUMNS = ("org_code", "org_name", "region", "system", "peer_group")
+FLAGS = ("", "missing", "zero_denominator")
+
+#: Date formats tried, in order, when a source does not say; the first that reads the first date wins,
+#: and then every row must use it (mixed formats are an error, not a guess).
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d",
+                "%d %b %Y", "%d %B %Y", "%b-%y", "%b %Y", "%B %Y", "%Y-%m")
+_HUMAN_FORMAT = {"%Y-%m-%d": "YYYY-MM-DD", "%d/%m/%Y": "DD/MM/YYYY", "%d-%m-%Y": "DD-MM-YYYY",
+                 "%Y/%m/%d": "YYYY/MM/DD", "%Y-%m": "YYYY-MM"}
+_PERIOD_ALIAS = {"daily": "D", "weekly": "W-SUN", "monthly": "M", "quarterly": "Q"}
+
+
+@dataclass(frozen=True)
+class MetricLoad:
+    """What one metric's load found: enough to print a summary and to write in a closing note."""
+
+    metric_id: str
+    source: str
+    rows: int
+    orgs: int
+    first_period: pd.Timestamp | None
+    last_period: pd.Timestamp | None
+    missing: int
+    zero_denominator: int
+    skipped: int
+
+
+def empty_metric_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "metric_id": pd.Series(dtype="string"), "org_code": pd.Series(dtype="string"),
+        "period": pd.Series(dtype="datetime64[ns]"), "value": pd.Series(dtype="float64"),
+        "numerator": pd.Series(dtype="float64"), "denominator": pd.Series(dtype="float64"),
+        "flag": pd.Series(dtype="string"),
+    })
+
+
+def _missing_column(table: RawTable, column: str, needed_by: str) -> DataError:
+    close = difflib.get_close_matches(column, list(table.frame.columns), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else f"; columns are: {', '.join(map(str, table.frame.columns))}"
+    return DataError(f"column '{column}' not found{hint}; {needed_by} needs it", source=table.origin,
+                     row=1 if table.row_label != "record" else None, field=column, row_label=table.row_label)
+
+
+def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: str | None) -> pd.Series:
+    """Parse a date column with one format for every row; name the first row that does not fit it."""
+    text = values.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    if blank.any():
+        pos = int(np.flatnonzero(blank.to_numpy())[0])
+        raise DataError("date is blank; expected a date for every row", source=table.origin,
+                        row=table.where(values.index.get_loc(values.index[pos])), field=column,
+                        row_label=table.row_label)
+    formats = (date_format,) if date_format else DATE_FORMATS
+    first = text.iloc[0] if len(text) else ""
+    chosen = next((f for f in formats if not pd.isna(pd.to_datetime(pd.Series([first]), format=f,
+                                                                     errors="coerce").iloc[0])), None)
+    if chosen is None:
+        expected = f"format {date_format!r}" if date_format else "a date such as 2024-04-01 or 01/04/2024"
+        raise DataError(f"cannot read {first!r} as a date; expected {expected}", source=table.origin,
+                        row=table.where(values.index.get_loc(values.index[0])), field=column, row_label=table.row_label)
+    parsed = pd.to_datetime(text, format=chosen, errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        human = _HUMAN_FORMAT.get(chosen, chosen)
+        raise DataError(f"date {text.iloc[pos]!r} is not in the format used by the rest of the column ({human}); "
+                        f"mixed date formats are ambiguous, so set 'date_format' or fix the row",
+                        source=table.origin, row=table.where(values.index.get_loc(values.index[pos])), field=column,
+                        row_label=table.row_label)
+    return parsed
+
+
+def _numbers(table: RawTable, values: pd.Series, column: str, *, counts: bool, purpose: str) -> pd.Series:
+    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
+    blank = text.isna() | (text == "") | text.str.upper().isin(["NA", "N/A", "NULL", "NAN", "-"])
+    numbers = pd.to_numeric(text.where(~blank), errors="coerce")
+    bad = numbers.isna() & ~blank
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"expected a number for {purpose}, got {values.iloc[pos]!r}", source=table.origin,
+                        row=table.where(values.index.get_loc(values.index[pos])), field=column,
+                        row_label=table.row_label)
+    if counts:
+        negative = (numbers < 0).fillna(False)
+        if negative.any():
+            pos = int(np.flatnonzero(negative.to_numpy())[0])
+            raise DataError(f"expected a count of 0 or more for {purpose}, got {values.iloc[pos]!r}",
+                            source=table.origin, row=table.where(values.index.get_loc(values.index[pos])),
+                            field=column, row_label=table.row_label)
+    return numbers.astype("float64")
+
+
+def _evaluate(table: RawTable, frame: pd.DataFrame, metric: Metric, field: str, *, counts: bool) -> pd.Series:
+    expression = parse_expression(getattr(metric, field))
+    columns = {c: _numbers(table, frame[c], c, counts=counts, purpose=f"metric '{metric.id}' {field}")
+               for c in expression.columns}
+    result = expression.evaluate(columns)
+    if counts:
+        negative = (result < 0).fillna(False)
+        if negative.any():
+            pos = int(np.flatnonzero(negative.to_numpy())[0])
+            raise DataError(f"{field} '{expression.text}' is {result.iloc[pos]:g} for metric '{metric.id}'; "
+                            f"expected 0 or more", source=table.origin,
+                            row=table.where(frame.index.get_loc(frame.index[pos])), field=field,
+                            row_label=table.row_label)
+    return result
+
+
+def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.DataFrame, MetricLoad]:
+    """Rows of one metric from its source table, checked; the rules are in the module docstring."""
+    needed = [source.org_code, source.period or "", *metric.where]
+    for field in ("value", "numerator", "denominator"):
+        if getattr(metric, field) is not None:
+            needed += [c for c in parse_expression(getattr(metric, field)).columns]
+    for column in needed:
+        if column not in table.frame.columns:
+            raise _missing_column(table, column, f"metric '{metric.id}'")
+    frame = table.frame
+    if metric.where:
+        keep = np.ones(len(frame), dtype=bool)
+        for column, wanted in metric.where.items():
+            keep &= (frame[column].astype("string").str.strip() == _where_text(wanted)).to_numpy()
+        frame = frame[keep]
+    assert source.period is not None  # checked when the catalogue loads
+    periods = parse_periods(table, frame[source.period], source.period, source.date_format)
+    periods = periods.dt.to_period(_PERIOD_ALIAS[metric.frequency]).dt.start_time.astype("datetime64[ns]")
+    orgs = frame[source.org_code].astype("string").str.strip()
+    blank_org = (orgs.isna() | (orgs == "")).to_numpy()
+    if blank_org.any():
+        pos = int(np.flatnonzero(blank_org)[0])
+        raise DataError("organisation code is blank", source=table.origin,
+                        row=table.where(frame.index.get_loc(frame.index[pos])), field=source.org_code,
+                        row_label=table.row_label)
+
+    if metric.is_ratio:
+        numerator = _evaluate(table, frame, metric, "numerator", counts=True)
+        denominator = _evaluate(table, frame, metric, "denominator", counts=True)
+        missing = (numerator.isna() | denominator.isna()).to_numpy()
+        zero = (~missing) & (denominator.to_numpy() == 0)
+        if metric.unit == "percent":
+            over = (~missing) & (numerator.to_numpy() > denominator.to_numpy())
+            if over.any():
+                pos = int(np.flatnonzero(over)[0])
+                raise DataError(f"numerator {numerator.iloc[pos]:g} exceeds denominator {denominator.iloc[pos]:g} "
+                                f"for percent metric '{metric.id}'; expected numerator <= denominator",
+                                source=table.origin, row=table.where(frame.index.get_loc(frame.index[pos])),
+                                field="numerator", row_label=table.row_label)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(missing | zero, np.nan, numerator.to_numpy() / denominator.to_numpy() * metric.scale)
+        num, den = numerator.to_numpy(), denominator.to_numpy()
+    else:
+        values = _evaluate(table, frame, metric, "value", counts=metric.unit == "count")
+        value = values.to_numpy()
+        missing = np.isnan(value)
+        zero = np.zeros(len(value), dtype=bool)
+        num = den = np.full(len(value), np.nan)
+
+    flag = np.where(zero, "zero_denominator", np.where(missing, "missing", ""))
+    out = pd.DataFrame({
+        "metric_id": pd.array([metric.id] * len(frame), dtype="string"),
+        "org_code": orgs.to_numpy(), "period": periods.to_numpy(), "value": value,
+        "numerator": num, "denominator": den, "flag": pd.array(flag, dtype="string"),
+    })
+    out["org_code"] = out["org_code"].astype("string")
+    rows = table.rows.loc[frame.index].to_numpy() if len(frame) else np.array([], dtype=int)
+    skipped = 0
+    if metric.skip_missing:
+        keep = flag != "missing"
+        skipped = int((~keep).sum())
+        out, rows = out[keep].reset_index(drop=True), rows[keep]
+    _check_duplicates(out, rows, table, metric)
+    out = out.sort_values(["org_code", "period"], kind="stable").reset_index(drop=True)
+    load = MetricLoad(
+        metric_id=metric.id, source=table.name, rows=len(out), orgs=int(out["org_code"].nunique()),
+        first_period=out["period"].min() if len(out) else None, last_period=out["period"].max() if len(out) else None,
+        missing=int((out["flag"] == "missing").sum()), zero_denominator=int((out["flag"] == "zero_denominator").sum()),
+        skipped=skipped,
+    )
+    return out, load
+
+
+def _where_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_duplicates(out: pd.DataFrame, rows: np.ndarray, table: RawTable, metric: Metric) -> None:
+    dup = out.duplicated(["org_code", "period"], keep=False).to_numpy()
+    if not dup.any():
+        return
+    first = int(np.flatnonzero(dup)[0])
+    org, period = out["org_code"].iloc[first], out["period"].iloc[first]
+    same = np.flatnonzero(dup & (out["org_code"] == org).to_numpy() & (out["period"] == period).to_numpy())
+    where = " and ".join(f"{table.row_label} {int(rows[i])}" for i in same[:3])
+    raise DataError(f"duplicate rows for metric '{metric.id}', organisation {org}, {metric.frequency} period "
+                    f"starting {period:%Y-%m-%d} ({where}); expected one row per organisation and period",
+                    source=table.origin, row=int(rows[same[-1]]), field="period", row_label=table.row_label)
+
+
+def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
+    """Organisation reference data: one row per org_code with name, region, system and peer group."""
+    columns = [ref.org_code, ref.name, *(c for c in (ref.region, ref.system) if c), *ref.peer_groups.values()]
+    for column in columns:
+        if column not in table.frame.columns:
+            raise _missing_column(table, column, "the organisation reference ('orgs')")
+    frame = table.frame
+    codes = frame[ref.org_code].astype("string").str.strip()
+    dup = codes.duplicated(keep="first").to_numpy()
+    if dup.any():
+        pos = int(np.flatnonzero(dup)[0])
+        raise DataError(f"organisation {codes.iloc[pos]} appears twice; expected one row per organisation",
+                        source=table.origin, row=table.where(pos), field=ref.org_code, row_label=table.row_label)
+    peer = pd.Series(ref.default_peer_group, index=frame.index, dtype="object")
+    for group, column in reversed(list(ref.peer_groups.items())):  # first listed wins
+        truthy = frame[column].astype("string").str.strip().str.lower().isin(["true", "1", "yes", "y"])
+        peer = peer.mask(truthy, group)
+    return pd.DataFrame({
+        "org_code": codes.astype("string"),
+        "org_name": frame[ref.name].astype("string"),
+        "region": frame[ref.region].astype("string") if ref.region else pd.Series(pd.NA, index=frame.index, dtype="string"),
+        "system": frame[ref.system].astype("string") if ref.system else pd.Series(pd.NA, index=frame.index, dtype="string"),
+        "peer_group": peer.astype("string"),
+    }).sort_values("org_code").reset_index(drop=True)
+
+
+def validate_metric_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check a frame has the MetricFrame shape (e.g. one read back from a snapshot); returns it canonicalised."""
+    missing = [c for c in METRIC_FRAME_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"not a MetricFrame: columns {', '.join(missing)} are missing", field=missing[0])
+    out = frame.loc[:, list(METRIC_FRAME_COLUMNS)].copy()
+    for column in ("metric_id", "org_code", "flag"):
+        out[column] = out[column].astype("string")
+    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    for column in ("value", "numerator", "denominator"):
+        out[column] = pd.to_numeric(out[column], errors="raise").astype("float64")
+    unknown = set(out["flag"].dropna().unique()) - set(FLAGS)
+    if unknown:
+        raise DataError(f"unknown flag(s) {sorted(unknown)}; expected one of {list(FLAGS)}", field="flag")
+    dup = out.duplicated(["metric_id", "org_code", "period"])
+    if dup.any():
+        row = out[dup].iloc[0]
+        raise DataError(f"duplicate (metric, org, period): ({row.metric_id}, {row.org_code}, {row.period:%Y-%m-%d})",
+                        row=int(np.flatnonzero(dup.to_numpy())[0]) + 1, field="period", row_label="row")
+    return out.sort_values(["metric_id", "org_code", "period"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,100 @@
+"""Immutable snapshots of a load: Parquet files named by a content hash, so a pack can say which data it used.
+
+The hash is taken over a canonical text form of the frames (sorted rows, fixed float format), not over the
+Parquet bytes, so it does not change with the Parquet library's version. A snapshot is written to a temporary
+file and moved into place, and the `LATEST` pointer is replaced only after the snapshot is complete: a failed
+pull leaves the last good snapshot as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reporting.data.frame import validate_metric_frame
+from reporting.errors import DataError
+
+__all__ = ["Snapshot", "content_hash", "latest_snapshot", "read_snapshot", "write_snapshot"]
+
+HASH_LENGTH = 16
+LATEST = "LATEST"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    hash: str
+    metrics: pd.DataFrame
+    orgs: pd.DataFrame
+    meta: dict[str, Any]
+
+
+def _canonical(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, float_format="%.17g", date_format="%Y-%m-%d", lineterminator="\n").encode()
+
+
+def content_hash(metrics: pd.DataFrame, orgs: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(_canonical(validate_metric_frame(metrics)))
+    digest.update(b"\x00orgs\x00")
+    digest.update(_canonical(orgs.sort_values("org_code").reset_index(drop=True)))
+    return digest.hexdigest()[:HASH_LENGTH]
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_snapshot(directory: Path, metrics: pd.DataFrame, orgs: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
+    """Write (or reuse) the snapshot of these frames and point LATEST at it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    metrics = validate_metric_frame(metrics)
+    digest = content_hash(metrics, orgs)
+    meta = {**meta, "hash": digest, "rows": len(metrics), "orgs": len(orgs)}
+    meta_path = directory / f"{digest}.json"
+    if not meta_path.exists():  # immutable: same content, same files
+        _atomic_write(directory / f"{digest}.metrics.parquet", lambda p: metrics.to_parquet(p, index=False))
+        _atomic_write(directory / f"{digest}.orgs.parquet", lambda p: orgs.to_parquet(p, index=False))
+        meta.setdefault("created", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n"))
+    else:
+        meta = json.loads(meta_path.read_text())
+    _atomic_write(directory / LATEST, lambda p: p.write_text(digest + "\n"))
+    return Snapshot(digest, metrics, orgs, meta)
+
+
+def read_snapshot(directory: Path, digest: str) -> Snapshot:
+    """Read a snapshot back and check its content still has the hash it is named by."""
+    meta_path = directory / f"{digest}.json"
+    if not meta_path.exists():
+        raise DataError(f"no snapshot {digest} in {directory}; run 'reporting data pull' first", field="snapshot")
+    metrics = validate_metric_frame(pd.read_parquet(directory / f"{digest}.metrics.parquet"))
+    orgs = pd.read_parquet(directory / f"{digest}.orgs.parquet")
+    for column in orgs.columns:
+        orgs[column] = orgs[column].astype("string")
+    actual = content_hash(metrics, orgs)
+    if actual != digest:
+        raise DataError(f"snapshot {digest} has been changed on disk (its content hashes to {actual})",
+                        source=str(directory), field="snapshot")
+    return Snapshot(digest, metrics, orgs, json.loads(meta_path.read_text()))
+
+
+def latest_snapshot(directory: Path) -> Snapshot:
+    pointer = directory / LATEST
+    if not pointer.exists():
+        raise DataError(f"no snapshot yet in {directory}; run 'reporting data pull' first", field="snapshot")
+    return read_snapshot(directory, pointer.read_text().strip())

@@ -1,0 +1,196 @@
+"""Source readers: one small interface per kind (csv, excel, sql, http, demo), like httpx's transports.
+
+Each reader returns a RawTable: the rows as read, a human row number per row (CSV line, spreadsheet row,
+record number) and a description of where they came from, so later checks can say "file.csv:17, field 'x'".
+Library errors are translated into SourceError here, at the boundary, with the original chained.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from reporting.data.catalogue import CsvSource, DemoSource, ExcelSource, HttpSource, Source, SqlSource, resolve_path
+from reporting.errors import SourceError
+
+__all__ = ["DEMO_FILES", "RawTable", "demo_path", "read_source"]
+
+#: Bundled real NHS data (Open Government Licence v3.0); see reporting/demo_data/README.md.
+DEMO_FILES = ("ae_trust_monthly_2021_2025.csv", "discharges_weekly_2022_2025.csv", "trusts_2022.csv")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Rows as a source gave them; `rows` is the human row number of each row (same order as `frame`)."""
+
+    name: str
+    origin: str
+    row_label: str  # "line" for text files (file:line), "row" for spreadsheets and queries, "record" for JSON
+    frame: pd.DataFrame
+    rows: pd.Series
+
+    def where(self, position: int) -> int:
+        return int(self.rows.iloc[position])
+
+
+def demo_path(file: str) -> Path:
+    if file not in DEMO_FILES:
+        raise SourceError(f"no bundled demo file '{file}'; available: {', '.join(DEMO_FILES)}", field="file")
+    return Path(str(resources.files("reporting") / "demo_data" / file))
+
+
+def read_source(name: str, source: Source, project: Path) -> RawTable:
+    reader = _READERS[type(source)]
+    return reader(name, source, project)  # type: ignore[operator]
+
+
+def _read_csv_text(name: str, origin: str, handle: io.TextIOBase | Path, source: CsvSource | DemoSource | HttpSource,
+                   delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
+    try:
+        frame = pd.read_csv(handle, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding,
+                            skip_blank_lines=False)
+    except FileNotFoundError as exc:
+        raise SourceError(f"source '{name}': file not found", source=origin) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"source '{name}': not {encoding} text ({exc.reason}); set 'encoding:'", source=origin) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"source '{name}': cannot read as CSV: {str(exc).strip().splitlines()[-1]}",
+                          source=origin) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    rows = pd.Series(range(2, len(frame) + 2), index=frame.index)  # line 1 is the header
+    blank = (frame == "").all(axis=1)
+    return RawTable(name, origin, "line", frame[~blank].reset_index(drop=True), rows[~blank].reset_index(drop=True))
+
+
+def _read_csv(name: str, source: CsvSource, project: Path) -> RawTable:
+    path = resolve_path(project, source.path)
+    return _read_csv_text(name, str(path), path, source, source.delimiter, source.encoding)
+
+
+def _read_demo(name: str, source: DemoSource, project: Path) -> RawTable:
+    try:
+        path = demo_path(source.file)
+    except SourceError as exc:
+        raise SourceError(f"source '{name}': {exc.reason}", field="file") from None
+    return _read_csv_text(name, f"demo:{source.file}", path, source)
+
+
+def _read_excel(name: str, source: ExcelSource, project: Path) -> RawTable:
+    path = resolve_path(project, source.path)
+    try:
+        frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=object,
+                              engine="openpyxl")
+    except FileNotFoundError as exc:
+        raise SourceError(f"source '{name}': file not found", source=str(path)) from exc
+    except ValueError as exc:  # unknown sheet, unreadable workbook
+        raise SourceError(f"source '{name}': {exc}", source=str(path), field="sheet") from exc
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for non-workbooks
+        raise SourceError(f"source '{name}': cannot read as an Excel workbook ({type(exc).__name__}: {exc})",
+                          source=str(path)) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.map(_cell_text)
+    rows = pd.Series(range(source.header_row + 1, source.header_row + 1 + len(frame)), index=frame.index)
+    blank = (frame == "").all(axis=1)
+    return RawTable(name, str(path), "row", frame[~blank].reset_index(drop=True), rows[~blank].reset_index(drop=True))
+
+
+def _cell_text(value: object) -> str:
+    """Spreadsheet and database cells as text, so every source is checked by the same rules afterwards."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()  # date or datetime
+        return text[:10] if text.endswith("T00:00:00") else text
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_sql(name: str, source: SqlSource, project: Path) -> RawTable:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    url = os.environ.get(source.url_env)
+    if not url:
+        raise SourceError(f"source '{name}': environment variable {source.url_env} is not set; it must hold the "
+                          f"database URL (e.g. sqlite:///warehouse.db)", field="url_env")
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError as exc:
+        raise SourceError(f"source '{name}': {source.url_env} is not a valid SQLAlchemy URL", field="url_env") from exc
+    origin = f"sql:{name} ({shown})"
+    try:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                frame = pd.read_sql_query(text(source.query), conn)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        root = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        detail = str(getattr(root, "orig", None) or root).strip().splitlines()[0]
+        raise SourceError(f"source '{name}': SQL error: {detail}", source=origin, field="query") from exc
+    except ImportError as exc:
+        raise SourceError(f"source '{name}': the database driver is not installed ({exc})", source=origin) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.map(_cell_text)
+    return RawTable(name, origin, "row", frame, pd.Series(range(1, len(frame) + 1), index=frame.index))
+
+
+def _read_http(name: str, source: HttpSource, project: Path) -> RawTable:
+    import httpx
+
+    url = source.url or os.environ.get(source.url_env or "", "")
+    if not url:
+        raise SourceError(f"source '{name}': environment variable {source.url_env} is not set", field="url_env")
+    shown = source.url or f"${source.url_env}"
+    last: str = ""
+    for attempt in range(1, source.retries + 1):
+        try:
+            reply = httpx.get(url, timeout=source.timeout, follow_redirects=True)
+            if reply.status_code < 400:
+                return _parse_http(name, shown, source, reply.text)
+            last = f"HTTP {reply.status_code} {reply.reason_phrase}"
+            if reply.status_code < 500 and reply.status_code != 429:
+                break  # a client error will not mend itself
+        except httpx.HTTPError as exc:
+            last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if attempt < source.retries:
+            time.sleep(source.backoff * 2 ** (attempt - 1))
+    raise SourceError(f"source '{name}': unreachable after {attempt} attempt(s): {last}", source=shown)
+
+
+def _parse_http(name: str, origin: str, source: HttpSource, body: str) -> RawTable:
+    if source.format == "csv":
+        return _read_csv_text(name, origin, io.StringIO(body), source)
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"source '{name}': reply is not JSON ({exc.msg} at line {exc.lineno})", source=origin) from exc
+    for part in (source.records_path or "").split(".") if source.records_path else []:
+        if not isinstance(data, dict) or part not in data:
+            raise SourceError(f"source '{name}': records_path '{source.records_path}' not found in the reply "
+                              f"(stopped at '{part}')", source=origin, field="records_path")
+        data = data[part]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise SourceError(f"source '{name}': expected a JSON list of records (objects); set 'records_path'",
+                          source=origin, field="records_path")
+    frame = pd.DataFrame.from_records(data).map(_cell_text) if data else pd.DataFrame()
+    return RawTable(name, origin, "record", frame, pd.Series(range(1, len(frame) + 1), index=frame.index))
+
+
+_READERS: dict[type, Callable[..., RawTable]] = {
+    CsvSource: _read_csv, DemoSource: _read_demo, ExcelSource: _read_excel, SqlSource: _read_sql,
+    HttpSource: _read_http,
+}

@@ -1,0 +1,57 @@
+"""Small read-only views over a MetricFrame for the command line (latest values, one org's history)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reporting.data.catalogue import Metric
+from reporting.errors import DataError
+from reporting.formatting import format_value
+
+__all__ = ["history", "latest_by_org", "latest_national"]
+
+
+def _of(frame: pd.DataFrame, metric_id: str) -> pd.DataFrame:
+    rows = frame[frame["metric_id"] == metric_id]
+    if rows.empty:
+        raise DataError(f"no rows for metric '{metric_id}' in the snapshot; run 'reporting data pull'", field="metric")
+    return rows
+
+
+def latest_by_org(frame: pd.DataFrame, orgs: pd.DataFrame, metric_id: str) -> pd.DataFrame:
+    """Each organisation's latest period with a value (gaps are skipped, so a late submitter still shows)."""
+    rows = _of(frame, metric_id)
+    rows = rows[rows["value"].notna()].sort_values(["org_code", "period"]).groupby("org_code", as_index=False).tail(1)
+    return rows.merge(orgs[["org_code", "org_name"]], on="org_code", how="left").reset_index(drop=True)
+
+
+def history(frame: pd.DataFrame, orgs: pd.DataFrame, metric_id: str, org_code: str, periods: int) -> pd.DataFrame:
+    rows = _of(frame, metric_id)
+    mine = rows[rows["org_code"] == org_code]
+    if mine.empty:
+        import difflib
+
+        close = difflib.get_close_matches(org_code, sorted(rows["org_code"].unique()), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise DataError(f"no rows for organisation '{org_code}' in metric '{metric_id}'{hint}", field="--org")
+    out = mine.sort_values("period").tail(periods).reset_index(drop=True)
+    names = orgs.loc[orgs["org_code"] == org_code, "org_name"]
+    out.attrs["org_name"] = str(names.iloc[0]) if len(names) else ""
+    return out
+
+
+def latest_national(metric: Metric, frame: pd.DataFrame) -> str:
+    """The latest period's all-organisation figure: pooled ratio for ratio metrics, sum for counts."""
+    rows = frame[(frame["metric_id"] == metric.id) & frame["value"].notna()]
+    if rows.empty:
+        return "–"
+    last = rows["period"].max()
+    rows = rows[rows["period"] == last]
+    if metric.is_ratio:
+        value = rows["numerator"].sum() / rows["denominator"].sum() * metric.scale
+    elif metric.unit == "count":
+        value = rows["value"].sum()
+    else:
+        value = rows["value"].median()
+    label = "median " if not metric.is_ratio and metric.unit != "count" else ""
+    return f"{label}{format_value(value, metric.unit, metric.decimals, metric.per)} ({last:%Y-%m-%d}, {len(rows)} orgs)"
