@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_CATALOGUE, BASIC_CSV, MakeProject
+from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, MakeProject
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = str(Path(sys.executable).with_name("reporting"))

@@ -10,7 +10,7 @@ import pytest
 from reporting.data.catalogue import Metric, TargetTable, load_catalogue
 from reporting.errors import ConfigError
 
-from conftest import BASIC_CATALOGUE, MakeProject
+from project_fixtures import BASIC_CATALOGUE, MakeProject
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASIC_CATALOGUE, BASIC_CSV, MakeProject
+from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, MakeProject
 
 from reporting.data.catalogue import load_catalogue
 from reporting.data.frame import METRIC_FRAME_COLUMNS, validate_metric_frame

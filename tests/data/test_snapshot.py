@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import BASIC_CSV, MakeProject
+from project_fixtures import BASIC_CSV, MakeProject
 
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import pull

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASIC_CATALOGUE, BASIC_CSV, MakeProject
+from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, MakeProject
 
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import Dataset, load

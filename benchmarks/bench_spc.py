@@ -1,0 +1,165 @@
+"""Benchmark: our vectorised SPC engine against two PyPI peers on the same 1,000 series x 60 points.
+
+Why: the engine's design bet is one vectorised pass over every metric x organisation; this measures what it
+buys against per-series engines, and how often each peer colours a point differently from us.
+
+Peers (benchmark-only, not runtime dependencies; ``pip install controlchartspy abspc``):
+
+* ``controlchartspy`` 0.1.3 runs PowerBI-SPC's engine (JavaScript under quickjs) one chart per call. Settings
+  as in the conformance set: all four rules on, shift 7, trend 7, screening on, i chart for XmR
+  (sigma = AMR / 1.128, so its limits are 0.015% wider than MDC's 2.66), p chart with plain proportions.
+  Point types are derived from its flags in the visual's colour order (astronomical > two-in-three > trend >
+  shift).
+* ``abspc`` 1.1.0 (pandas, one chart per call): ``calculate_control_limits`` -> ``detect_special_causes`` ->
+  ``determine_point_colours``. It uses 3 / 1.128 limits without moving-range screening, a shift of 8 and a
+  trend of 6, so it differs from MDC by design.
+
+Run: ``python benchmarks/bench_spc.py [--series 1000] [--points 60]``; writes benchmarks/results/spc.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reporting.stats.spc import SPCOptions, spc  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "spc.json"
+PBI_OUTLIERS = {"astronomical": True, "astronomical_limit": "3 Sigma", "shift": True, "shift_n": 7, "trend": True,
+                "trend_n": 7, "two_in_three": True, "two_in_three_limit": "2 Sigma",
+                "improvement_direction": "increase", "process_flag_type": "both"}
+
+
+def make_data(n_series: int, n_points: int, seed: int = 2025) -> pd.DataFrame:
+    """Realistic mixture: stable series, shifts, drifts and the odd outlier, for both XmR and p charts."""
+    rng = np.random.default_rng(seed)
+    sid = np.repeat(np.arange(n_series), n_points)
+    t = np.tile(np.arange(n_points), n_series)
+    kind = rng.integers(0, 4, n_series)[sid]  # 0 stable, 1 shift, 2 drift, 3 outlier
+    step = np.where((kind == 1) & (t >= n_points * 2 // 3), 1.5, 0.0)
+    drift = np.where(kind == 2, 0.04 * t, 0.0)
+    spike = np.where((kind == 3) & (t == n_points // 2), 5.0, 0.0)
+    base = rng.normal(0, 1, n_series * n_points) + step + drift + spike
+    den = rng.integers(200, 2000, n_series * n_points).astype(float)
+    p = np.clip(0.7 + 0.03 * (step + drift + spike) / 1.5, 0.01, 0.99)
+    num = rng.binomial(den.astype(np.int64), p).astype(float)
+    return pd.DataFrame({"series": sid, "x": t + 1, "y": 50 + 5 * base, "num": num, "den": den})
+
+
+def ours(data: pd.DataFrame, chart: str) -> np.ndarray:
+    kw = {"numerator": "num", "denominator": "den"} if chart == "p" else {}
+    res = spc(data, SPCOptions(chart=chart), by=["series"], **kw)  # type: ignore[arg-type]
+    return res.points["point_type"].to_numpy(dtype=object)
+
+
+def controlchartspy_run(parts: list[pd.DataFrame], chart: str) -> np.ndarray:
+    import controlchartspy as ccp
+
+    out = []
+    for part in parts:
+        if chart == "p":
+            res = ccp.spc(part, keys="key", numerators="num", denominators="den",
+                          spc_settings={"chart_type": "p", "perc_labels": "No", "multiplier": 1},
+                          outlier_settings=PBI_OUTLIERS, return_objs="limits")
+        else:
+            res = ccp.spc(part, keys="key", numerators="y", spc_settings={"chart_type": "i"},
+                          outlier_settings=PBI_OUTLIERS, return_objs="limits")
+        for rec in res.limits or []:
+            flag = next((rec[r] for r in ("astpoint", "two_in_three", "trend", "shift") if rec[r] != "none"), "none")
+            out.append({"improvement": "special_cause_improvement",
+                        "deterioration": "special_cause_concern"}.get(flag, "common_cause"))
+    return np.asarray(out, dtype=object)
+
+
+def abspc_run(parts: list[pd.DataFrame], chart: str) -> np.ndarray:
+    import abspc
+    from abspc.spc import COLOUR_COMMON_CAUSE, COLOUR_CONCERN, COLOUR_IMPROVEMENT
+
+    names = {COLOUR_COMMON_CAUSE: "common_cause", COLOUR_IMPROVEMENT: "special_cause_improvement",
+             COLOUR_CONCERN: "special_cause_concern"}
+    out: list[str] = []
+    for part in parts:
+        if chart == "p":
+            lim = abspc.calculate_control_limits(part.assign(value=part["den"]), "p", value_col="value",
+                                                 subgroup_col="den", numerator_col="num")
+        else:
+            lim = abspc.calculate_control_limits(part, "XmR", value_col="y", subgroup_col=None)
+        value_col = "value" if chart == "p" else "y"
+        flagged = abspc.detect_special_causes(lim, value_col=value_col)
+        out.extend(names[c] for c in abspc.determine_point_colours(flagged, value_col=value_col,
+                                                                   improvement_direction="high"))
+    return np.asarray(out, dtype=object)
+
+
+def timed(fn: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
+    best, result = float("inf"), np.empty(0)
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--points", type=int, default=60)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    data = make_data(args.series, args.points)
+    parts = [g.assign(key=[f"{i:04d}" for i in g["x"]]).reset_index(drop=True)
+             for _, g in data.groupby("series", sort=True)]
+    n_points = len(data)
+    rows: list[dict[str, Any]] = []
+    warnings.simplefilter("ignore")
+    for chart in ("xmr", "p"):
+        ours(data.head(args.points * 2), chart)  # warm-up (imports, first-call costs) outside the timing
+        t_ours, ref = timed(lambda: ours(data, chart), repeat=3)
+        rows.append({"chart": chart, "engine": "reporting (ours)", "seconds": t_ours,
+                     "series_per_second": args.series / t_ours, "ratio_ours_over_peer": 1.0,
+                     "points_classified_differently": 0, "points": n_points})
+        for name, fn in (("controlchartspy 0.1.3", controlchartspy_run), ("abspc 1.1.0", abspc_run)):
+            try:
+                fn(parts[:1], chart)  # warm-up: the JS engine's start-up, imports
+            except ImportError:
+                rows.append({"chart": chart, "engine": name, "error": "not installed"})
+                continue
+            t_peer, got = timed(lambda fn=fn: fn(parts, chart), repeat=1)
+            rows.append({"chart": chart, "engine": name, "seconds": t_peer,
+                         "series_per_second": args.series / t_peer, "ratio_ours_over_peer": t_peer / t_ours,
+                         "points_classified_differently": int((got != ref).sum()), "points": n_points})
+    result = {
+        "benchmark": f"{args.series} series x {args.points} points, one call per chart kind for ours, "
+                     "one call per series for the peers; best of 3 for ours, 1 run for peers",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rows": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'chart':5} {'engine':24} {'seconds':>9} {'series/s':>11} {'ours faster x':>14} {'points differ':>14}")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['chart']:5} {r['engine']:24} {r['error']}")
+            continue
+        print(f"{r['chart']:5} {r['engine']:24} {r['seconds']:9.3f} {r['series_per_second']:11,.0f} "
+              f"{r['ratio_ours_over_peer']:14.1f} {r['points_classified_differently']:>8,} / {r['points']:,}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

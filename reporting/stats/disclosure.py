@@ -1,0 +1,235 @@
+"""Statistical disclosure control, applied to a MetricFrame before any value leaves the engine.
+
+Three steps, in this order, all on a copy:
+
+1. **Primary / derived suppression.** A count below `suppress_below` is suppressed ("primary": the row's
+   value is itself a count — a row with no numerator and no denominator, or only the metrics named in
+   `count_metrics`). A rate or proportion whose numerator or denominator is below the threshold is
+   suppressed too ("derived": its value would reveal the small count). Zero is a count below the
+   threshold and is suppressed like any other.
+2. **Secondary suppression** (`secondary=True`), per metric, on the table rows x columns
+   (org_code x period by default), assuming the true row and column totals are published:
+   while some row (or column) has exactly one suppressed cell, also suppress that line's smallest
+   unsuppressed cell; then check with linear algebra that no suppressed cell is determined by the totals
+   (a cell joined to the rest only through a "bridge" can still be, even when every line holds two),
+   and for any such cell suppress the cheapest rectangle (r, c2), (r2, c), (r2, c2) that puts it on a
+   cycle; repeat until stable. The size used to pick cells is the count (value for count rows,
+   numerator — else denominator — for ratio rows). A line whose only cell is suppressed cannot be
+   protected by cell suppression; such cells are listed in `frame.attrs["disclosure_unprotected"]`.
+3. **Rounding** (`round_to`): numerators, denominators and count values of unsuppressed rows are rounded
+   half-up to the nearest `round_to`; a ratio's value is rescaled by the rounded/unrounded ratio, so a
+   percentage stays a percentage.
+
+Suppressed rows are never dropped: value, numerator and denominator become NaN, `suppressed` is True and
+`suppression_reason` is "primary", "derived" or "secondary" (NA when shown), so renderers can print "*"
+and a footnote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reporting.errors import StatsError
+
+__all__ = [
+    "DEFAULT_SUPPRESS_BELOW",
+    "DisclosureRule",
+    "REASON_DERIVED",
+    "REASON_PRIMARY",
+    "REASON_SECONDARY",
+    "apply_disclosure",
+    "recoverable_cells",
+]
+
+DEFAULT_SUPPRESS_BELOW = 5
+REASON_PRIMARY = "primary"
+REASON_DERIVED = "derived"
+REASON_SECONDARY = "secondary"
+_NULLSPACE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class DisclosureRule:
+    """What may be published: counts below `suppress_below` are hidden, optional rounding to the nearest
+    `round_to`, and secondary suppression so hidden cells cannot be recovered from totals."""
+
+    suppress_below: int = DEFAULT_SUPPRESS_BELOW
+    round_to: int | None = None
+    secondary: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.suppress_below, int | np.integer) or self.suppress_below < 0:
+            raise StatsError(f"field 'suppress_below': expected an integer >= 0, got {self.suppress_below!r}")
+        if self.round_to is not None and (not isinstance(self.round_to, int | np.integer) or self.round_to < 1):
+            raise StatsError(f"field 'round_to': expected an integer >= 1 or None, got {self.round_to!r}")
+
+
+def apply_disclosure(frame: pd.DataFrame, rule: DisclosureRule | None = None, *, rows: str = "org_code",
+                     columns: str = "period", tables: Sequence[str] = ("metric_id",),
+                     count_metrics: Collection[object] | None = None) -> pd.DataFrame:
+    """Return a copy of a MetricFrame-shaped frame with suppression applied and marked (see module doc).
+
+    `rows` x `columns` define the published table in which totals could reveal a cell; one table per
+    combination of `tables` columns (one per metric by default). A row with neither numerator nor
+    denominator is taken to be a count; pass `count_metrics` (metric_ids) when some such metrics are not
+    counts (a mean, an index), so only the listed ones are checked against the threshold. Rows whose
+    value is missing are not table cells (nothing is published, nothing sums into a total).
+    """
+    rule = rule or DisclosureRule()
+    _validate(frame, rows, columns, tables)
+    out = frame.copy()
+    for col in ("numerator", "denominator"):
+        if col not in out.columns:
+            out[col] = np.nan
+    num = pd.to_numeric(out["numerator"], errors="coerce").to_numpy(dtype=float)
+    den = pd.to_numeric(out["denominator"], errors="coerce").to_numpy(dtype=float)
+    val = pd.to_numeric(out["value"], errors="coerce").to_numpy(dtype=float)
+    is_ratio = ~np.isnan(num) | ~np.isnan(den)
+    threshold = rule.suppress_below
+    is_count = ~is_ratio
+    if count_metrics is not None:
+        is_count &= out["metric_id"].isin(list(count_metrics)).to_numpy() if "metric_id" in out else False
+    primary = is_count & (val < threshold)
+    derived = is_ratio & ((num < threshold) | (den < threshold))
+    reason = np.full(len(out), None, dtype=object)
+    reason[primary] = REASON_PRIMARY
+    reason[derived] = REASON_DERIVED
+    suppressed = primary | derived
+    unprotected: list[dict[str, object]] = []
+    if rule.secondary:
+        size = np.where(is_ratio, np.where(np.isnan(num), den, num), val)
+        in_table = ~np.isnan(size) | suppressed
+        keys = list(tables) if tables else []
+        groups = out.groupby(keys, sort=False, dropna=False).indices if keys else {(): np.arange(len(out))}
+        for members in groups.values():
+            idx = np.asarray(members)
+            idx = idx[in_table[idx]]
+            if len(idx) == 0:
+                continue
+            new, stuck = _secondary_for_table(out[rows].to_numpy()[idx], out[columns].to_numpy()[idx],
+                                              size[idx], suppressed[idx])
+            added = idx[new & ~suppressed[idx]]
+            reason[added] = REASON_SECONDARY
+            suppressed[added] = True
+            unprotected.extend(out.iloc[idx[stuck]][[*keys, rows, columns]].to_dict("records"))
+    if rule.round_to is not None:
+        num, den, val = _round_counts(num, den, val, is_ratio, rule.round_to)
+    out["numerator"], out["denominator"], out["value"] = num, den, val
+    out.loc[suppressed, ["value", "numerator", "denominator"]] = np.nan
+    out["suppressed"] = suppressed
+    out["suppression_reason"] = pd.array(reason, dtype="string")
+    out.attrs["disclosure_unprotected"] = unprotected
+    out.attrs["disclosure_rule"] = rule
+    return out
+
+
+def recoverable_cells(rows: Sequence[object] | np.ndarray, columns: Sequence[object] | np.ndarray,
+                      suppressed: Sequence[bool] | np.ndarray) -> np.ndarray:
+    """Which suppressed cells are pinned down exactly by the true row and column totals.
+
+    A hidden cell is recoverable iff no way of moving value among hidden cells (a vector in the null
+    space of the line-incidence matrix) can change it; found by SVD. Returns a boolean mask per cell.
+    """
+    r_codes, _ = pd.factorize(pd.Series(list(rows), dtype=object))
+    c_codes, _ = pd.factorize(pd.Series(list(columns), dtype=object))
+    hidden = np.flatnonzero(np.asarray(suppressed, dtype=bool))
+    result = np.zeros(len(r_codes), dtype=bool)
+    if len(hidden) == 0:
+        return result
+    n_rows = int(r_codes.max()) + 1
+    n_cols = int(c_codes.max()) + 1
+    incidence = np.zeros((n_rows + n_cols, len(hidden)))
+    incidence[r_codes[hidden], np.arange(len(hidden))] = 1.0
+    incidence[n_rows + c_codes[hidden], np.arange(len(hidden))] = 1.0
+    _, sing, vt = np.linalg.svd(incidence)
+    rank = int((sing > _NULLSPACE_TOL * max(1.0, float(sing.max(initial=0.0)))).sum())
+    null = vt[rank:]
+    movable = np.abs(null).max(axis=0) > _NULLSPACE_TOL if len(null) else np.zeros(len(hidden), bool)
+    result[hidden[~movable]] = True
+    return result
+
+
+# --- internals -----------------------------------------------------------------------------------------
+
+def _validate(frame: pd.DataFrame, rows: str, columns: str, tables: Sequence[str]) -> None:
+    needed = ["value", rows, columns, *tables]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise StatsError(f"field '{missing[0]}': column not found (have: {', '.join(map(str, frame.columns))})")
+    dup = frame.duplicated([*tables, rows, columns], keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        cell = ", ".join(f"{c}={frame[c].iloc[i]!r}" for c in [*tables, rows, columns])
+        raise StatsError(f"row {i + 1}, field '{columns}': duplicate table cell ({cell}); "
+                         "disclosure control needs one row per cell")
+
+
+def _secondary_for_table(row_keys: np.ndarray, col_keys: np.ndarray, size: np.ndarray,
+                         suppressed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grow the suppression pattern of one table until no hidden cell can be recovered from totals."""
+    r, _ = pd.factorize(pd.Series(row_keys, dtype=object))
+    c, _ = pd.factorize(pd.Series(col_keys, dtype=object))
+    hidden = suppressed.copy()
+    size = np.where(np.isnan(size), np.inf, size)
+    stuck = np.zeros(len(hidden), dtype=bool)
+    while True:
+        if _fix_single_lines(r, c, size, hidden) or _fix_single_lines(c, r, size, hidden):
+            continue
+        exposed = recoverable_cells(r, c, hidden) & ~stuck
+        if not exposed.any():
+            return hidden, stuck
+        cell = int(np.flatnonzero(exposed)[0])
+        if not _suppress_rectangle(cell, r, c, size, hidden):
+            stuck[cell] = True
+
+
+def _fix_single_lines(line: np.ndarray, other: np.ndarray, size: np.ndarray, hidden: np.ndarray) -> bool:
+    """For each line holding exactly one hidden cell, hide its smallest visible cell; True if anything changed."""
+    counts = np.bincount(line, weights=hidden.astype(float), minlength=int(line.max()) + 1)
+    changed = False
+    for ln in np.flatnonzero(counts == 1):
+        visible = np.flatnonzero((line == ln) & ~hidden)
+        if len(visible):
+            order = np.lexsort((other[visible], size[visible]))
+            hidden[visible[order[0]]] = True
+            changed = True
+    return changed
+
+
+def _suppress_rectangle(cell: int, r: np.ndarray, c: np.ndarray, size: np.ndarray, hidden: np.ndarray) -> bool:
+    """Hide the cheapest (r, c2), (r2, c), (r2, c2) so `cell` sits on a 4-cycle; False if the table has none."""
+    index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(r, c, strict=True))}
+    r0, c0 = int(r[cell]), int(c[cell])
+    best: tuple[float, list[int]] | None = None
+    for (r2, c2), k in index.items():
+        if r2 == r0 or c2 == c0:
+            continue
+        a, b = index.get((r0, c2)), index.get((r2, c0))
+        if a is None or b is None:
+            continue
+        corners = [a, b, k]
+        cost = float(sum(0.0 if hidden[i] else size[i] for i in corners))
+        if best is None or cost < best[0]:
+            best = (cost, corners)
+    if best is None or all(hidden[i] for i in best[1]):
+        return False
+    hidden[best[1]] = True
+    return True
+
+
+def _round_counts(num: np.ndarray, den: np.ndarray, val: np.ndarray, is_ratio: np.ndarray,
+                  base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Round counts half-up to the nearest `base`; rescale ratio values so their units are kept."""
+    def rnd(x: np.ndarray) -> np.ndarray:
+        return np.floor(x / base + 0.5) * base
+
+    r_num, r_den = rnd(num), rnd(den)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = (r_num / r_den) / (num / den)
+        scaled = np.where(np.isfinite(factor), val * factor, np.where(r_num == 0, 0.0, val))
+    new_val = np.where(is_ratio & ~np.isnan(num) & ~np.isnan(den), scaled, np.where(is_ratio, val, rnd(val)))
+    return r_num, r_den, new_val
