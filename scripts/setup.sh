@@ -10,9 +10,16 @@ VENV=${VENV:-.venv}
 EXTRAS=${1:-}
 
 need_apt=()
-while read -r pkg check; do
+installed() {  # a Debian package is installed (dpkg), or, off Debian, its command is on PATH
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+  else
+    command -v "$1" >/dev/null 2>&1
+  fi
+}
+while read -r pkg _; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-  command -v "$check" >/dev/null 2>&1 || need_apt+=("$pkg")
+  installed "$pkg" || need_apt+=("$pkg")
 done < scripts/apt-packages.txt
 # python3 -m venv needs Debian's python3-venv (ensurepip) on system Pythons.
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 && [[ ! -x "$VENV/bin/python" ]]; then

@@ -1,0 +1,33 @@
+"""Charts: engine results -> ChartSpec -> plotly figure, static image (one browser per build) or native
+Office chart. Builders never recompute statistics; writers never see a data source."""
+
+from reporting.charts.builders import (
+    caterpillar_chart,
+    funnel_chart,
+    icon_chart,
+    league_chart,
+    sparkline_chart,
+    spc_chart,
+)
+from reporting.charts.export import ChartExportError, Image, Renderer, render_all
+from reporting.charts.spec import Badge, ChartSpec, Series
+from reporting.charts.theme import DEFAULT_THEME, Palette, Theme
+
+__all__ = [
+    "DEFAULT_THEME",
+    "Badge",
+    "ChartExportError",
+    "ChartSpec",
+    "Image",
+    "Palette",
+    "Renderer",
+    "Series",
+    "Theme",
+    "caterpillar_chart",
+    "funnel_chart",
+    "icon_chart",
+    "league_chart",
+    "render_all",
+    "sparkline_chart",
+    "spc_chart",
+]

@@ -1,0 +1,233 @@
+"""ChartSpec -> native, editable PowerPoint chart (python-pptx).
+
+Analysts can open the chart's data in PowerPoint and edit it. Special-cause points are coloured per point:
+both the marker's fill/line AND the point's own fill/line are set, or LibreOffice ignores the colour.
+Kinds that a native chart cannot express (caterpillar intervals, icons) raise NativeChartUnsupported so the
+caller uses the static image instead; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.util import Emu, Pt
+
+from reporting.charts.spec import ChartSpec, Series
+
+__all__ = ["NATIVE_KINDS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
+
+NATIVE_KINDS = frozenset({"spc", "funnel", "league", "sparkline"})
+_MARKERS = {"circle": XL_MARKER_STYLE.CIRCLE, "square": XL_MARKER_STYLE.SQUARE, "diamond": XL_MARKER_STYLE.DIAMOND,
+            "triangle-up": XL_MARKER_STYLE.TRIANGLE, "triangle-down": XL_MARKER_STYLE.TRIANGLE,
+            "star": XL_MARKER_STYLE.STAR}
+_DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "dot": MSO_LINE_DASH_STYLE.ROUND_DOT}
+
+
+class NativeChartUnsupported(ValueError):
+    """This chart kind has no faithful native form; render it as an image instead."""
+
+
+def supports_native(spec: ChartSpec) -> bool:
+    return spec.kind in NATIVE_KINDS and not spec.message
+
+
+def _rgb(colour: str) -> RGBColor:
+    return RGBColor.from_string(colour.lstrip("#").upper())
+
+
+def category_labels(spec: ChartSpec) -> list[str]:
+    """x values as the text an axis shows ('Apr 2021'); shared by the PowerPoint and Excel writers."""
+    import pandas as pd
+
+    x = spec.series[0].x if spec.series else ()
+    if spec.x_kind == "date":
+        return [pd.Timestamp(str(v)).strftime(spec.x_date_format) for v in x]
+    return [str(v) for v in x]
+
+
+def number_format(spec: ChartSpec) -> str:
+    if spec.y_format == "percent":
+        return "0" + ("." + "0" * spec.y_decimals if spec.y_decimals else "") + "%"
+    return "#,##0" + ("." + "0" * spec.y_decimals if spec.y_decimals else "")
+
+
+def _style_line(series: Any, s: Series, theme_width: float) -> None:
+    line = series.format.line
+    if s.mode in {"markers"}:
+        line.fill.background()
+    else:
+        line.color.rgb = _rgb(s.colour)
+        line.width = Pt(s.width * 0.75)
+        line.dash_style = _DASH[s.dash]
+    series.smooth = False
+    marker = series.marker
+    if s.mode == "lines":
+        marker.style = XL_MARKER_STYLE.NONE
+        return
+    marker.style = _MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE)
+    marker.size = 7
+    marker.format.fill.solid()
+    marker.format.fill.fore_color.rgb = _rgb(s.colour)
+    marker.format.line.color.rgb = _rgb("#231F20")
+    if s.point_colours:
+        for i, colour in enumerate(s.point_colours):
+            if s.y[i] is None:
+                continue
+            point = series.points[i]
+            symbol = (s.point_symbols or ())[i] if s.point_symbols else "circle"
+            point.marker.style = _MARKERS.get(symbol, XL_MARKER_STYLE.CIRCLE)
+            point.marker.size = 7
+            point.marker.format.fill.solid()
+            point.marker.format.fill.fore_color.rgb = _rgb(colour)
+            point.marker.format.line.color.rgb = _rgb("#231F20")
+            # LibreOffice reads the point's own spPr, not only the marker's
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = _rgb(colour)
+            point.format.line.color.rgb = _rgb(colour)
+
+
+def _set_alt_text(frame: Any, spec: ChartSpec) -> None:
+    c_nv_pr = frame._element.nvGraphicFramePr.cNvPr
+    c_nv_pr.set("descr", spec.alt_text)
+    c_nv_pr.set("title", spec.title)
+
+
+def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
+    """Add `spec` as a native chart to a slide's shapes; returns the graphic frame (alt text set)."""
+    if not supports_native(spec):
+        raise NativeChartUnsupported(f"{spec.kind} chart '{spec.title}' has no native form"
+                                     + (" (no data)" if spec.message else ""))
+    if spec.kind == "funnel":
+        frame = _funnel(shapes, spec, left, top, width, height)
+    elif spec.kind == "league":
+        frame = _league(shapes, spec, left, top, width, height)
+    else:
+        frame = _lines(shapes, spec, left, top, width, height)
+    chart = frame.chart
+    chart.font.size = Pt(10)
+    chart.font.name = "Arial"
+    if spec.kind != "sparkline":
+        chart.has_title = True
+        chart.chart_title.text_frame.text = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")
+        chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
+        chart.chart_title.text_frame.paragraphs[0].runs[0].font.bold = True
+    _set_alt_text(frame, spec)
+    return frame
+
+
+def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
+    data = CategoryChartData(number_format=number_format(spec))
+    data.categories = category_labels(spec)
+    n = len(data.categories)
+    # point-type key: empty series that only show their marker in the legend (shape + colour, as in images)
+    keys = [Series(label, "points", spec.series[0].x, (None,) * n, "markers", colour, point_symbols=(symbol,))
+            for label, colour, symbol in spec.legend_markers]
+    for s in [*spec.series, *keys]:
+        data.add_series(s.name, [None if v is None else v for v in s.y])
+    frame = shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Emu(left), Emu(top), Emu(width), Emu(height), data)
+    chart = frame.chart
+    for plot_series, s in zip(chart.plots[0].series, [*spec.series, *keys], strict=True):
+        _style_line(plot_series, s, spec.theme.line_width)
+    small = spec.kind == "sparkline"
+    chart.has_legend = not small
+    if not small:
+        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+        chart.legend.include_in_layout = False
+        _hide_legend_entries(chart, [i for i, s in enumerate(spec.series) if not s.show_in_legend])
+        _skip_tick_labels(chart, len(spec.series[0].x))
+        value_axis = chart.value_axis
+        value_axis.tick_labels.number_format = number_format(spec)
+        value_axis.tick_labels.number_format_is_linked = False
+        value_axis.has_major_gridlines = True
+        value_axis.major_gridlines.format.line.color.rgb = _rgb(spec.theme.palette.band)
+    else:
+        chart.value_axis.visible = False
+        chart.category_axis.visible = False
+        chart.value_axis.has_major_gridlines = False
+    return frame
+
+
+def _hide_legend_entries(chart: Any, indexes: list[int]) -> None:
+    """python-pptx has no API for c:legendEntry; a rebased limit's second segment stays out of the legend."""
+    from pptx.oxml.ns import qn
+    from lxml import etree
+
+    legend = chart._chartSpace.chart.legend
+    if legend is None:
+        return
+    anchor = legend.find(qn("c:legendPos"))
+    position = list(legend).index(anchor) + 1 if anchor is not None else 0
+    for offset, idx in enumerate(indexes):  # schema order: legendPos, legendEntry*, layout, overlay, ...
+        entry = etree.Element(qn("c:legendEntry"))
+        etree.SubElement(entry, qn("c:idx")).set("val", str(idx))
+        etree.SubElement(entry, qn("c:delete")).set("val", "1")
+        legend.insert(position + offset, entry)
+
+
+def _skip_tick_labels(chart: Any, n: int) -> None:
+    """About 12 category labels at most, so weekly series stay legible."""
+    from pptx.oxml.ns import qn
+    from lxml import etree
+
+    if n <= 24:
+        return
+    axis = chart._chartSpace.find(".//" + qn("c:catAx"))
+    if axis is None or axis.find(qn("c:tickLblSkip")) is not None:
+        return
+    skip = etree.SubElement(axis, qn("c:tickLblSkip"))
+    skip.set("val", str(-(-n // 12)))
+    axis.remove(skip)
+    # schema order: ... c:lblOffset, c:tickLblSkip, c:tickMarkSkip, c:noMultiLvlLbl
+    follower = next((axis.find(qn(t)) for t in ("c:tickMarkSkip", "c:noMultiLvlLbl") if axis.find(qn(t)) is not None),
+                    None)
+    if follower is not None:
+        follower.addprevious(skip)
+    else:
+        axis.append(skip)
+
+
+def _funnel(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
+    data = XyChartData()
+    for s in spec.series:
+        series = data.add_series(s.name, number_format=number_format(spec))
+        for x, y in zip(s.x, s.y, strict=True):
+            if x is not None and y is not None:
+                series.add_data_point(float(x), float(y))  # type: ignore[arg-type]
+    frame = shapes.add_chart(XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, Emu(left), Emu(top), Emu(width),
+                             Emu(height), data)
+    chart = frame.chart
+    for plot_series, s in zip(chart.plots[0].series, spec.series, strict=True):
+        _style_line(plot_series, s, spec.theme.line_width)
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    chart.value_axis.tick_labels.number_format = number_format(spec)
+    chart.value_axis.tick_labels.number_format_is_linked = False
+    return frame
+
+
+def _league(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
+    s = spec.series[0]
+    data = CategoryChartData(number_format=number_format(spec))
+    data.categories = list(reversed([str(x) for x in s.x]))  # bar charts draw bottom-up
+    data.add_series(s.name, list(reversed(list(s.y))))
+    frame = shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Emu(left), Emu(top), Emu(width), Emu(height), data)
+    chart = frame.chart
+    plot = chart.plots[0]
+    plot.has_data_labels = True
+    plot.data_labels.number_format = number_format(spec)
+    plot.data_labels.number_format_is_linked = False
+    series = plot.series[0]
+    for i, colour in enumerate(reversed(s.point_colours or (s.colour,) * len(s.x))):
+        point = series.points[i]
+        point.format.fill.solid()
+        point.format.fill.fore_color.rgb = _rgb(colour)
+        point.format.line.color.rgb = _rgb("#231F20")
+    chart.has_legend = False
+    chart.value_axis.tick_labels.number_format = number_format(spec)
+    chart.value_axis.tick_labels.number_format_is_linked = False
+    return frame

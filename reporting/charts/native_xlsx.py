@@ -1,0 +1,130 @@
+"""ChartSpec -> native, editable Excel chart (openpyxl), with its data written to the sheet beside it.
+
+openpyxl smooths line series by default; every series here sets `smooth = False`. Per-point colours use
+DataPoint with both marker and shape properties. openpyxl has no API for a chart's alt text, so the writer
+records it and `reporting.charts._xlsx_xml.apply_alt_text` puts it into the saved file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
+from openpyxl.chart import Series as XlSeries
+from openpyxl.chart.marker import DataPoint, Marker
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.drawing.line import LineProperties
+
+from reporting.charts.native_pptx import NativeChartUnsupported, category_labels, number_format, supports_native
+from reporting.charts.spec import ChartSpec, Series
+
+__all__ = ["add_excel_chart"]
+
+_SYMBOLS = {"circle": "circle", "square": "square", "diamond": "diamond", "triangle-up": "triangle",
+            "triangle-down": "triangle", "star": "star"}
+_DASH = {"solid": "solid", "dash": "dash", "dot": "sysDot"}
+
+
+def _write_text(ws: Any, row: int, col: int, value: Any) -> None:
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, even for text starting with = + - @ (labels come from data)
+
+
+def _hex(colour: str) -> str:
+    return colour.lstrip("#").upper()
+
+
+def _style(xl: XlSeries, s: Series) -> None:
+    xl.smooth = False
+    props = xl.graphicalProperties or GraphicalProperties()
+    xl.graphicalProperties = props
+    if s.mode == "markers":
+        props.line = LineProperties(noFill=True)
+    else:
+        props.line = LineProperties(solidFill=_hex(s.colour), w=int(s.width * 9525), prstDash=_DASH[s.dash])
+    if s.mode == "lines":
+        xl.marker = Marker(symbol="none")
+        return
+    xl.marker = Marker(symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"), size=7)
+    xl.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
+    xl.marker.graphicalProperties.line.solidFill = "231F20"
+    if s.point_colours:
+        for i, colour in enumerate(s.point_colours):
+            if s.y[i] is None:
+                continue
+            symbol = _SYMBOLS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", "circle")
+            point = DataPoint(idx=i, marker=Marker(symbol=symbol, size=7))
+            point.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
+            point.marker.graphicalProperties.line.solidFill = "231F20"
+            point.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
+            if s.mode != "markers":
+                point.graphicalProperties.line.solidFill = _hex(s.colour)
+            xl.dPt.append(point)
+
+
+def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_col: int,
+                    width_cm: float = 24, height_cm: float = 12) -> Any:
+    """Write the spec's data at (data_row, data_col) of `ws` and anchor a native chart at `anchor`.
+
+    Returns the openpyxl chart; its alt text is in `chart.reporting_alt_text` for `_xlsx_xml.apply_alt_text`.
+    """
+    if not supports_native(spec):
+        raise NativeChartUnsupported(f"{spec.kind} chart '{spec.title}' has no native form")
+    fmt = number_format(spec)
+    if spec.kind == "funnel":
+        chart: Any = ScatterChart()
+        chart.style = 13
+        col = data_col
+        for s in spec.series:
+            _write_text(ws, data_row, col, f"{s.name} (x)")
+            _write_text(ws, data_row, col + 1, s.name)
+            for r, (x, y) in enumerate(zip(s.x, s.y, strict=True), start=1):
+                ws.cell(row=data_row + r, column=col, value=x)
+                ws.cell(row=data_row + r, column=col + 1, value=y).number_format = fmt
+            xs = Reference(ws, min_col=col, min_row=data_row + 1, max_row=data_row + len(s.x))
+            ys = Reference(ws, min_col=col + 1, min_row=data_row, max_row=data_row + len(s.x))
+            xl = XlSeries(ys, xs, title_from_data=True)
+            _style(xl, s)
+            chart.series.append(xl)
+            col += 2
+    else:
+        labels = category_labels(spec)
+        _write_text(ws, data_row, data_col, "Period" if spec.x_kind == "date" else "Category")
+        for r, label in enumerate(labels, start=1):
+            _write_text(ws, data_row + r, data_col, label)
+        for c, s in enumerate(spec.series, start=1):
+            _write_text(ws, data_row, data_col + c, s.name)
+            for r, y in enumerate(s.y, start=1):
+                ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
+        chart = BarChart() if spec.kind == "league" else LineChart()
+        if spec.kind == "league":
+            chart.type = "bar"
+            chart.y_axis.scaling.orientation = "minMax"
+            chart.x_axis.scaling.orientation = "maxMin"  # best at the top, as in the image
+        refs = Reference(ws, min_col=data_col + 1, max_col=data_col + len(spec.series), min_row=data_row,
+                         max_row=data_row + len(labels))
+        chart.add_data(refs, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=data_col, min_row=data_row + 1, max_row=data_row + len(labels)))
+        for xl, s in zip(chart.series, spec.series, strict=True):
+            if spec.kind == "league":
+                xl.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
+                for i, colour in enumerate(s.point_colours or ()):
+                    xl.dPt.append(DataPoint(idx=i, spPr=GraphicalProperties(solidFill=_hex(colour))))
+            else:
+                _style(xl, s)
+    chart.title = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")
+    chart.y_axis.number_format = fmt
+    if spec.kind == "sparkline":
+        chart.y_axis.majorGridlines = None
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    if spec.kind in {"league", "sparkline"}:
+        chart.legend = None
+    else:
+        chart.legend.position = "b"
+    chart.width, chart.height = width_cm, height_cm
+    chart.reporting_alt_text = (spec.title, spec.alt_text)
+    ws.add_chart(chart, anchor)
+    return chart

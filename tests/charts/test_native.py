@@ -1,0 +1,125 @@
+"""Native Office charts: re-opened with python-pptx / openpyxl / raw XML, and read by LibreOffice."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from office import pdf_pages, to_pdf
+from openpyxl import Workbook, load_workbook
+from pptx import Presentation
+from pptx.util import Inches
+from spc_cases import case_result
+
+from reporting.charts import Theme, caterpillar_chart, icon_chart, league_chart, sparkline_chart, spc_chart
+from reporting.charts._xlsx_xml import apply_alt_text, read_alt_text
+from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart
+from reporting.charts.native_xlsx import add_excel_chart
+from reporting.stats.variation import caterpillar
+
+WELSH = "Betsi Cadwaladr & <Gwynedd> \"Ysbyty\" – Bòrd"
+
+
+def _specs(calendar_2024: pd.DataFrame, theme: Theme = Theme()) -> list:
+    points, summary = case_result("28_sample_kpi309_rebase_target")
+    spc = spc_chart(points, summary, title=f"KPI 309 {WELSH}", unit="count", decimals=0, org=WELSH, theme=theme)
+    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
+                      denominator="total_attendances")
+    league = league_chart(cat, value="value", title="4-hour league", highlight="RJ1",
+                          labels={"RJ1": "=HYPERLINK(\"x\")"}, theme=theme)
+    return [spc, league, sparkline_chart(points, title="spark", theme=theme)]
+
+
+def _deck(specs: list, path: Path) -> None:
+    deck = Presentation()
+    for spec in specs:
+        slide = deck.slides.add_slide(deck.slide_layouts[6])
+        add_native_chart(slide.shapes, spec, Inches(0.5), Inches(0.5), Inches(9), Inches(6.5))
+    deck.save(path)
+
+
+def test_pptx_native_charts_reopen_with_series_colours_and_alt_text(tmp_path: Path, calendar_2024: pd.DataFrame) -> None:
+    specs = _specs(calendar_2024)
+    _deck(specs, tmp_path / "deck.pptx")
+    deck = Presentation(tmp_path / "deck.pptx")
+    frame = deck.slides[0].shapes[0]
+    assert frame.has_chart
+    chart = frame.chart
+    names = [s.name for s in chart.plots[0].series]
+    assert names[:3] == ["Data", "Mean", "Mean (from 2022-02-28)"] and "Target" in names
+    assert "Special cause: concern" in names  # the point-type key
+    values = list(chart.plots[0].series[0].values)
+    assert values[0] == pytest.approx(specs[0].series[0].y[0])
+    c_nv_pr = frame._element.nvGraphicFramePr.cNvPr
+    assert c_nv_pr.get("descr") == specs[0].alt_text and WELSH in c_nv_pr.get("title")
+    xml = frame.chart.part.blob.decode()
+    concern = specs[0].series[0].point_colours.index("#FAB428")
+    point = re.search(rf'<c:dPt><c:idx val="{concern}"/>.*?</c:dPt>', xml, re.S)
+    assert point and point.group(0).count('srgbClr val="FAB428"') >= 3  # marker fill, point fill, point line
+    assert '<c:smooth val="0"/>' in xml
+    league = deck.slides[1].shapes[0].chart
+
+    assert any(c.endswith('=HYPERLINK("x") ◀') for c in league.plots[0].categories)
+
+
+def test_unsupported_kinds_say_so(calendar_2024: pd.DataFrame) -> None:
+    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
+                      denominator="total_attendances")
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    for spec in (caterpillar_chart(cat, title="cat"), icon_chart("improvement_high")):
+        with pytest.raises(NativeChartUnsupported, match="no native form"):
+            add_native_chart(slide.shapes, spec, 0, 0, Inches(4), Inches(3))
+
+
+def test_libreoffice_reads_the_deck(tmp_path: Path, calendar_2024: pd.DataFrame) -> None:
+    _deck(_specs(calendar_2024), tmp_path / "deck.pptx")
+    assert pdf_pages(to_pdf(tmp_path / "deck.pptx", tmp_path / "pdf")) == 3
+
+
+def _book(specs: list, path: Path) -> None:
+    book = Workbook()
+    ws = book.active
+    ws.title = "Charts"
+    for i, spec in enumerate(specs):
+        add_excel_chart(ws, spec, f"A{1 + i * 25}", data_row=1, data_col=20 + i * 12)
+    book.save(path)
+    apply_alt_text(path, {"Charts": [(s.title, s.alt_text) for s in specs]})
+
+
+def test_xlsx_native_charts(tmp_path: Path, calendar_2024: pd.DataFrame) -> None:
+    points, _ = case_result("01_xmr_seed123_basic")
+    specs = [*_specs(calendar_2024), sparkline_chart(points, title="=cmd|' /C calc'!A0")]
+    _book(specs, tmp_path / "charts.xlsx")
+    assert read_alt_text(tmp_path / "charts.xlsx") == {"Charts": [(s.title, s.alt_text) for s in specs]}
+    ws = load_workbook(tmp_path / "charts.xlsx")["Charts"]
+    assert ws.cell(row=1, column=21).value == "Data"
+    header = ws.cell(row=1, column=20 + 3 * 12 + 1)
+    assert header.value == "=cmd|' /C calc'!A0" and header.data_type == "s"  # text, not a formula
+    with zipfile.ZipFile(tmp_path / "charts.xlsx") as zf:
+        chart = zf.read("xl/charts/chart1.xml").decode()
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert re.search(r'<(c:)?smooth val="0"/>', chart) and 'val="FAB428"' in chart
+    assert not re.search(r'<(c:)?smooth val="1"/>', chart)
+    assert "<f>" not in sheet  # no text ever became a formula
+    assert pdf_pages(to_pdf(tmp_path / "charts.xlsx", tmp_path / "pdf")) >= 1
+
+
+def test_custom_palette_reaches_every_output(tmp_path: Path, calendar_2024: pd.DataFrame, renderer: object) -> None:
+    theme = Theme().with_overrides({"palette": {"concern": "#E66100", "highlight": "#1A85FF"}})
+    specs = _specs(calendar_2024, theme)
+    _deck(specs, tmp_path / "deck.pptx")
+    _book(specs, tmp_path / "book.xlsx")
+    with zipfile.ZipFile(tmp_path / "deck.pptx") as zf:
+        pptx_xml = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("ppt/charts/chart"))
+    with zipfile.ZipFile(tmp_path / "book.xlsx") as zf:
+        xlsx_xml = "".join(zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/charts/chart"))
+    for xml in (pptx_xml, xlsx_xml):
+        assert "E66100" in xml and "1A85FF" in xml and "FAB428" not in xml
+    from reporting.charts.figure import to_figure
+
+    figure = to_figure(specs[0])
+    assert "#E66100" in figure.data[0].marker.color
