@@ -114,6 +114,13 @@ def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, *, title: str, adjus
         Series("99.8% limits", "limit998", gx, _floats(curve[f"{prefix}ucl998"]), "lines", palette.limits, "solid", theme.line_width * 0.75),
         Series("99.8% lower", "limit998", gx, _floats(curve[f"{prefix}lcl998"]), "lines", palette.limits, "solid", theme.line_width * 0.75, show_in_legend=False),
     ]
+    if adjusted:  # show what the adjustment did: the unadjusted 99.8% funnel, faint and dotted
+        series += [
+            Series("99.8% limits (unadjusted)", "limit998", gx, _floats(curve["ucl998"]), "lines", palette.peers,
+                   "dot", theme.line_width * 0.5),
+            Series("99.8% lower (unadjusted)", "limit998", gx, _floats(curve["lcl998"]), "lines", palette.peers,
+                   "dot", theme.line_width * 0.5, show_in_legend=False),
+        ]
     outlier = points["outlier"].to_numpy(dtype=bool)
     high = points["value"].to_numpy(dtype=float) > points["target"].to_numpy(dtype=float) if "target" in points else None
     colours = tuple(palette.neutral if o else palette.peers for o in outlier)

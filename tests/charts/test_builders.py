@@ -104,3 +104,26 @@ def test_content_hash_changes_with_content_only() -> None:
     a = spc_chart(points, summary, title="A", unit="count")
     assert a.content_hash() == spc_chart(points, summary, title="A", unit="count").content_hash()
     assert a.content_hash() != spc_chart(points, summary, title="B", unit="count").content_hash()
+
+
+def test_spc_charts_from_the_bundled_real_data() -> None:
+    from pathlib import Path
+
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.load import load
+    from reporting.stats.spc import SPCOptions, spc_metrics
+
+    root = Path(__file__).resolve().parents[2]
+    catalogue = load_catalogue(root / "templates" / "metrics.yaml")
+    data = load(catalogue, root)
+    frame = data.metrics[data.metrics["org_code"] == "RJ1"]
+    result = spc_metrics(frame, {m.id: SPCOptions(chart=m.chart, improvement=m.improvement)  # type: ignore[arg-type]
+                                 for m in catalogue.metrics})
+    for metric in catalogue.metrics:
+        points = result.points[result.points["metric_id"] == metric.id]
+        summary = result.summary[result.summary["metric_id"] == metric.id].iloc[0].to_dict()
+        spec = spc_chart(points, summary, title=metric.title, unit=metric.unit, decimals=metric.decimals,
+                         frequency=metric.frequency, org="Guy's and St Thomas'")
+        assert spec.message is None and len(spec.series[0].y) == len(points)
+        assert spec.alt_text.startswith(f"SPC chart of {metric.title}, Guy's and St Thomas'")
+        assert spec.badges and spec.badges[0].code == summary["variation_icon"]
