@@ -20,9 +20,12 @@ class Project:
     @classmethod
     def locate(cls, directory: Path | str | None = None) -> Project:
         """`--project DIR`, else $REPORTING_HOME, else the current directory."""
+        origin = "--project" if directory else ENV_HOME if os.environ.get(ENV_HOME) else "current directory"
         chosen = Path(directory or os.environ.get(ENV_HOME) or Path.cwd()).expanduser().resolve()
+        if chosen.is_file():
+            raise ConfigError(f"project directory {chosen} is a file, not a directory", field=origin)
         if not chosen.is_dir():
-            raise ConfigError(f"project directory {chosen} does not exist", field="--project")
+            raise ConfigError(f"project directory {chosen} does not exist", field=origin)
         return cls(chosen)
 
     @property

@@ -74,12 +74,36 @@ class _SourceBase(_Model):
     period: str | None = Field("period", description="column holding the date of the period")
     date_format: str | None = Field(None, description="strftime format of the period column; inferred if absent")
 
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            import pandas as pd
+
+            try:
+                pd.to_datetime(pd.Series(["2024-01-01"]), format=value, errors="coerce")
+            except ValueError as exc:
+                raise ValueError(f"not a date format ({exc}); use strftime codes such as %Y-%m-%d") from None
+        return value
+
+
+def _encoding(value: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"unknown text encoding {value!r}; e.g. utf-8, cp1252") from None
+    return value
+
 
 class CsvSource(_SourceBase):
     kind: Literal["csv"]
     path: str
-    delimiter: str = ","
+    delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
+
+    _check_encoding = field_validator("encoding")(_encoding)
 
 
 class ExcelSource(_SourceBase):
@@ -111,7 +135,8 @@ class HttpSource(_SourceBase):
     url_env: str | None = Field(None, description="environment variable holding the URL, when it carries a token")
     format: Literal["csv", "json"] = "csv"
     records_path: str | None = Field(None, description="dotted path to the list of records in a JSON reply")
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(30.0, gt=0, description="seconds for the whole transfer of one attempt")
+    encoding: str = "utf-8"
     retries: int = Field(3, ge=1, description="attempts in all, with exponential backoff between them")
     backoff: float = Field(1.0, ge=0)
 
@@ -121,6 +146,13 @@ class HttpSource(_SourceBase):
             raise ValueError("give exactly one of 'url' or 'url_env'")
         if self.url is not None and not re.match(r"^https?://", self.url):
             raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
+        if self.url is not None:
+            from urllib.parse import urlsplit
+
+            if urlsplit(self.url).username or urlsplit(self.url).password:
+                raise ValueError("this url carries a user name or password; put it in an environment variable "
+                                 "and name that variable in 'url_env'")
+        _encoding(self.encoding)
         return self
 
 
@@ -294,9 +326,18 @@ def _check_references(catalogue: Catalogue, doc: Located) -> None:
 
 
 def resolve_path(project: Path, relative: str) -> Path:
-    """Source paths in the catalogue are relative to the project directory."""
+    """Source paths are relative to the project and may not climb out of it (`../../etc/passwd`); a file
+    elsewhere must be named by an absolute path, so reading outside the project is always a visible choice."""
     path = Path(relative)
-    return path if path.is_absolute() else project / path
+    if path.is_absolute():
+        return path
+    resolved = (project / path).resolve()
+    if not resolved.is_relative_to(project.resolve()):
+        from reporting.errors import SourceError
+
+        raise SourceError(f"path {relative!r} leads outside the project directory; give an absolute path if the "
+                          f"file really lives elsewhere", field="path")
+    return resolved
 
 
 def dump_schema() -> dict[str, Any]:

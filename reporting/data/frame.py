@@ -61,7 +61,9 @@ def empty_metric_frame() -> pd.DataFrame:
 
 def _missing_column(table: RawTable, column: str, needed_by: str) -> DataError:
     close = difflib.get_close_matches(column, list(table.frame.columns), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else f"; columns are: {', '.join(map(str, table.frame.columns))}"
+    names = [str(c)[:40] for c in table.frame.columns[:10]]
+    more = f" and {len(table.frame.columns) - 10} more" if len(table.frame.columns) > 10 else ""
+    hint = f" (did you mean '{close[0]}'?)" if close else f"; columns are: {', '.join(names)}{more}"
     return DataError(f"column '{column}' not found{hint}; {needed_by} needs it", source=table.origin,
                      row=1 if table.row_label != "record" else None, field=column, row_label=table.row_label)
 
@@ -75,8 +77,10 @@ def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: 
         raise DataError("date is blank; expected a date for every row", source=table.origin,
                         row=table.where(values.index.get_loc(values.index[pos])), field=column,
                         row_label=table.row_label)
+    if not len(text):
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     formats = (date_format,) if date_format else DATE_FORMATS
-    first = text.iloc[0] if len(text) else ""
+    first = text.iloc[0]
     chosen = next((f for f in formats if not pd.isna(pd.to_datetime(pd.Series([first]), format=f,
                                                                      errors="coerce").iloc[0])), None)
     if chosen is None:
@@ -96,10 +100,13 @@ def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: 
 
 
 def _numbers(table: RawTable, values: pd.Series, column: str, *, counts: bool, purpose: str) -> pd.Series:
-    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
+    raw = values.astype("string").str.strip()
+    # "1,234" is thousands grouping; "100,5" or "1,2,3" is not a number we can read safely
+    grouped = raw.str.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False).astype(bool)
+    text = raw.where(~grouped, raw.str.replace(",", "", regex=False))
     blank = text.isna() | (text == "") | text.str.upper().isin(["NA", "N/A", "NULL", "NAN", "-"])
-    numbers = pd.to_numeric(text.where(~blank), errors="coerce")
-    bad = numbers.isna() & ~blank
+    numbers = pd.to_numeric(text.where(~blank), errors="coerce").astype("float64")
+    bad = (numbers.isna() | np.isinf(numbers)) & ~blank
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"expected a number for {purpose}, got {values.iloc[pos]!r}", source=table.origin,
@@ -146,6 +153,11 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
         for column, wanted in metric.where.items():
             keep &= (frame[column].astype("string").str.strip() == _where_text(wanted)).to_numpy()
         frame = frame[keep]
+    if frame.empty:  # an empty result would replace the last good data with nothing
+        why = (f"no rows match where {dict(metric.where)}" if metric.where and len(table.frame)
+               else "the source has no data rows")
+        raise DataError(f"{why}; metric '{metric.id}' would be empty", source=table.origin,
+                        field=next(iter(metric.where), source.period), row_label=table.row_label)
     assert source.period is not None  # checked when the catalogue loads
     periods = parse_periods(table, frame[source.period], source.period, source.date_format)
     periods = periods.dt.to_period(_PERIOD_ALIAS[metric.frequency]).dt.start_time.astype("datetime64[ns]")
@@ -176,11 +188,15 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
     else:
         values = _evaluate(table, frame, metric, "value", counts=metric.unit == "count")
         value = values.to_numpy()
+        if metric.unit == "percent" and np.isfinite(value).any() and np.nanmedian(value) > 1.5:
+            raise DataError(f"percent values are stored as fractions (0.742 shows as 74.2%), but metric "
+                            f"'{metric.id}' has a median of {np.nanmedian(value):g}; divide by 100 in 'value'",
+                            source=table.origin, field="value", row_label=table.row_label)
         missing = np.isnan(value)
         zero = np.zeros(len(value), dtype=bool)
         num = den = np.full(len(value), np.nan)
 
-    flag = np.where(zero, "zero_denominator", np.where(missing, "missing", ""))
+    flag = np.where(zero, "zero_denominator", np.where(missing | ~np.isfinite(value), "missing", ""))
     out = pd.DataFrame({
         "metric_id": pd.array([metric.id] * len(frame), dtype="string"),
         "org_code": orgs.to_numpy(), "period": periods.to_numpy(), "value": value,
@@ -233,6 +249,11 @@ def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
             raise _missing_column(table, column, "the organisation reference ('orgs')")
     frame = table.frame
     codes = frame[ref.org_code].astype("string").str.strip()
+    blank = (codes.isna() | (codes == "")).to_numpy()
+    if blank.any():
+        pos = int(np.flatnonzero(blank)[0])
+        raise DataError("organisation code is blank", source=table.origin, row=table.where(pos),
+                        field=ref.org_code, row_label=table.row_label)
     dup = codes.duplicated(keep="first").to_numpy()
     if dup.any():
         pos = int(np.flatnonzero(dup)[0])

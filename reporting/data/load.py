@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,9 @@ def load(catalogue: Catalogue, project: Path, *, metrics: Sequence[str] | None =
     """Read each needed source once, then build every metric from it; any bad row stops the load."""
     wanted = [m for m in catalogue.metrics if (metrics is None or m.id in metrics)
               and (sources is None or m.source in sources)]
-    needed = list(dict.fromkeys([m.source for m in wanted] + ([catalogue.orgs.source] if catalogue.orgs else [])))
+    org_source = catalogue.orgs.source if catalogue.orgs and (sources is None or catalogue.orgs.source in sources) \
+        else None
+    needed = list(dict.fromkeys([m.source for m in wanted] + ([org_source] if org_source else [])))
     tables: dict[str, RawTable] = {}
     for name in needed:
         if progress:
@@ -46,8 +50,8 @@ def load(catalogue: Catalogue, project: Path, *, metrics: Sequence[str] | None =
         frames.append(frame)
         loads.append(report)
     metric_frame = pd.concat(frames, ignore_index=True) if frames else empty_metric_frame()
-    if catalogue.orgs is not None:
-        orgs = build_orgs(catalogue.orgs, tables[catalogue.orgs.source])
+    if catalogue.orgs is not None and org_source:
+        orgs = build_orgs(catalogue.orgs, tables[org_source])
     else:
         orgs = pd.DataFrame({c: pd.Series(dtype="string") for c in ORG_COLUMNS})
     return Dataset(metric_frame, orgs, tuple(loads), {n: len(t.frame) for n, t in tables.items()})
@@ -55,7 +59,23 @@ def load(catalogue: Catalogue, project: Path, *, metrics: Sequence[str] | None =
 
 def pull(catalogue: Catalogue, project: Path, snapshots: Path, *, catalogue_file: Path | None = None,
          progress: Progress | None = None) -> tuple[Dataset, Snapshot]:
-    """Load everything and write an immutable snapshot; on any error nothing is written."""
+    """Load everything and write an immutable snapshot; on any error nothing is written.
+
+    Pulls in one project run one at a time (an exclusive lock on the project directory, which writes no
+    file), so a slow pull that started first can never overwrite LATEST with older data after a newer one.
+    """
+    fd = os.open(project, os.O_RDONLY)
+    try:
+        if progress:
+            progress("waiting for another pull to finish")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _pull(catalogue, project, snapshots, catalogue_file, progress)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _pull(catalogue: Catalogue, project: Path, snapshots: Path, catalogue_file: Path | None,
+          progress: Progress | None) -> tuple[Dataset, Snapshot]:
     dataset = load(catalogue, project, progress=progress)
     if progress:
         progress("writing snapshot")

@@ -61,12 +61,17 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 def write_snapshot(directory: Path, metrics: pd.DataFrame, orgs: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
     """Write (or reuse) the snapshot of these frames and point LATEST at it."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the snapshot directory: {exc.strerror}", source=str(directory),
+                        field="snapshot") from exc
     metrics = validate_metric_frame(metrics)
     digest = content_hash(metrics, orgs)
     meta = {**meta, "hash": digest, "rows": len(metrics), "orgs": len(orgs)}
     meta_path = directory / f"{digest}.json"
-    if not meta_path.exists():  # immutable: same content, same files
+    parts = [meta_path, directory / f"{digest}.metrics.parquet", directory / f"{digest}.orgs.parquet"]
+    if not all(p.exists() for p in parts):  # immutable: same content, same files; a damaged set is rewritten
         _atomic_write(directory / f"{digest}.metrics.parquet", lambda p: metrics.to_parquet(p, index=False))
         _atomic_write(directory / f"{digest}.orgs.parquet", lambda p: orgs.to_parquet(p, index=False))
         meta.setdefault("created", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
@@ -82,12 +87,16 @@ def read_snapshot(directory: Path, digest: str) -> Snapshot:
     meta_path = directory / f"{digest}.json"
     if not meta_path.exists():
         raise DataError(f"no snapshot {digest} in {directory}; run 'reporting data pull' first", field="snapshot")
-    metrics = validate_metric_frame(pd.read_parquet(directory / f"{digest}.metrics.parquet"))
-    orgs = pd.read_parquet(directory / f"{digest}.orgs.parquet")
+    try:
+        metrics = validate_metric_frame(pd.read_parquet(directory / f"{digest}.metrics.parquet"))
+        orgs = pd.read_parquet(directory / f"{digest}.orgs.parquet")
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        raise DataError(f"snapshot {digest} is damaged or incomplete ({type(exc).__name__}); run "
+                        f"'reporting data pull' to write it again", source=str(directory), field="snapshot") from exc
     for column in orgs.columns:
         orgs[column] = orgs[column].astype("string")
     actual = content_hash(metrics, orgs)
-    if actual != digest:
+    if actual != digest:  # a pull rewrites it: the content is named by its hash, so a changed file is damage
         raise DataError(f"snapshot {digest} has been changed on disk (its content hashes to {actual})",
                         source=str(directory), field="snapshot")
     return Snapshot(digest, metrics, orgs, json.loads(meta_path.read_text()))

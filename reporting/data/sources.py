@@ -7,6 +7,7 @@ Library errors are translated into SourceError here, at the boundary, with the o
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -55,19 +56,46 @@ def read_source(name: str, source: Source, project: Path) -> RawTable:
 def _read_csv_text(name: str, origin: str, handle: io.TextIOBase | Path, source: CsvSource | DemoSource | HttpSource,
                    delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
     try:
-        frame = pd.read_csv(handle, dtype=str, keep_default_na=False, sep=delimiter, encoding=encoding,
-                            skip_blank_lines=False)
+        text = handle.read_text(encoding=encoding) if isinstance(handle, Path) else handle.read()
     except FileNotFoundError as exc:
         raise SourceError(f"source '{name}': file not found", source=origin) from exc
     except UnicodeDecodeError as exc:
-        raise SourceError(f"source '{name}': not {encoding} text ({exc.reason}); set 'encoding:'", source=origin) from exc
+        raw = handle.read_bytes() if isinstance(handle, Path) else b""
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SourceError(f"source '{name}': not {encoding} text ({exc.reason}); set 'encoding:' (e.g. cp1252)",
+                          source=origin, row=line) from exc
+    except OSError as exc:
+        raise SourceError(f"source '{name}': cannot open: {exc.strerror}", source=origin) from exc
+    text = text.lstrip("\ufeff")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter,
+                            skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"source '{name}': cannot read as CSV: {str(exc).strip().splitlines()[-1]}",
                           source=origin) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    rows = pd.Series(range(2, len(frame) + 2), index=frame.index)  # line 1 is the header
+    rows = pd.Series(_record_lines(origin, text, delimiter, len(frame)), index=frame.index)
     blank = (frame == "").all(axis=1)
     return RawTable(name, origin, "line", frame[~blank].reset_index(drop=True), rows[~blank].reset_index(drop=True))
+
+
+def _record_lines(origin: str, text: str, delimiter: str, count: int) -> list[int]:
+    """First physical line of each record (quoted fields may span lines); short rows and a repeated column
+    name are errors, because pandas would silently pad the one and rename the other."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in next(reader, [])]
+    twice = next((h for i, h in enumerate(header) if h in header[:i]), None)
+    if twice is not None:
+        raise SourceError(f"column '{twice}' appears twice in the header; expected unique column names",
+                          source=origin, row=1, field=twice)
+    starts, end = [], reader.line_num
+    for record in reader:
+        if record and len(record) < len(header):
+            raise SourceError(f"row has {len(record)} fields, the header has {len(header)}; expected "
+                              f"{len(header)} (a truncated row?)", source=origin, row=end + 1)
+        starts.append(end + 1)
+        end = reader.line_num
+    return starts[:count] if len(starts) >= count else list(range(2, count + 2))
 
 
 def _read_csv(name: str, source: CsvSource, project: Path) -> RawTable:
@@ -90,6 +118,8 @@ def _read_excel(name: str, source: ExcelSource, project: Path) -> RawTable:
                               engine="openpyxl")
     except FileNotFoundError as exc:
         raise SourceError(f"source '{name}': file not found", source=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise SourceError(f"source '{name}': cannot open: {exc.strerror}", source=str(path)) from exc
     except ValueError as exc:  # unknown sheet, unreadable workbook
         raise SourceError(f"source '{name}': {exc}", source=str(path), field="sheet") from exc
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for non-workbooks
@@ -119,14 +149,15 @@ def _cell_text(value: object) -> str:
 def _read_sql(name: str, source: SqlSource, project: Path) -> RawTable:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
     url = os.environ.get(source.url_env)
     if not url:
         raise SourceError(f"source '{name}': environment variable {source.url_env} is not set; it must hold the "
                           f"database URL (e.g. sqlite:///warehouse.db)", field="url_env")
     try:
-        shown = make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)  # shown without user, password or query parameters (which may hold secrets)
+        shown = f"{parsed.drivername}://{parsed.host or ''}{'/' + parsed.database if parsed.database else ''}"
     except ArgumentError as exc:
         raise SourceError(f"source '{name}': {source.url_env} is not a valid SQLAlchemy URL", field="url_env") from exc
     origin = f"sql:{name} ({shown})"
@@ -140,7 +171,8 @@ def _read_sql(name: str, source: SqlSource, project: Path) -> RawTable:
     except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
         root = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
         detail = str(getattr(root, "orig", None) or root).strip().splitlines()[0]
-        raise SourceError(f"source '{name}': SQL error: {detail}", source=origin, field="query") from exc
+        field = "url_env" if isinstance(exc, OperationalError) and not getattr(exc, "statement", None) else "query"
+        raise SourceError(f"source '{name}': SQL error: {detail}", source=origin, field=field) from exc
     except ImportError as exc:
         raise SourceError(f"source '{name}': the database driver is not installed ({exc})", source=origin) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -154,24 +186,44 @@ def _read_http(name: str, source: HttpSource, project: Path) -> RawTable:
     url = source.url or os.environ.get(source.url_env or "", "")
     if not url:
         raise SourceError(f"source '{name}': environment variable {source.url_env} is not set", field="url_env")
-    shown = source.url or f"${source.url_env}"
+    shown = source.url.split("?")[0] if source.url else f"${source.url_env}"
     last: str = ""
+    attempt = 0
     for attempt in range(1, source.retries + 1):
         try:
-            reply = httpx.get(url, timeout=source.timeout, follow_redirects=True)
-            if reply.status_code < 400:
-                return _parse_http(name, shown, source, reply.text)
-            last = f"HTTP {reply.status_code} {reply.reason_phrase}"
-            if reply.status_code < 500 and reply.status_code != 429:
+            status, reason, body = _fetch(url, source.timeout)
+            if status < 400:
+                return _parse_http(name, shown, source, body)
+            last = f"HTTP {status} {reason}"
+            if status < 500 and status != 429:
                 break  # a client error will not mend itself
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, TimeoutError) as exc:
             last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if attempt < source.retries:
             time.sleep(source.backoff * 2 ** (attempt - 1))
     raise SourceError(f"source '{name}': unreachable after {attempt} attempt(s): {last}", source=shown)
 
 
-def _parse_http(name: str, origin: str, source: HttpSource, body: str) -> RawTable:
+def _fetch(url: str, timeout: float) -> tuple[int, str, bytes]:
+    """One GET whose whole transfer must finish within `timeout` (a server that trickles bytes is cut off)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as reply:
+        chunks = []
+        for chunk in reply.iter_bytes():
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reply took longer than {timeout:g} s")
+        return reply.status_code, reply.reason_phrase, b"".join(chunks)
+
+
+def _parse_http(name: str, origin: str, source: HttpSource, raw: bytes) -> RawTable:
+    try:
+        body = raw.decode(source.encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"source '{name}': reply is not {source.encoding} text ({exc.reason}); set 'encoding:'",
+                          source=origin, row=raw.count(b"\n", 0, exc.start) + 1) from exc
     if source.format == "csv":
         return _read_csv_text(name, origin, io.StringIO(body), source)
     try:

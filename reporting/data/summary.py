@@ -22,6 +22,9 @@ def latest_by_org(frame: pd.DataFrame, orgs: pd.DataFrame, metric_id: str) -> pd
     """Each organisation's latest period with a value (gaps are skipped, so a late submitter still shows)."""
     rows = _of(frame, metric_id)
     rows = rows[rows["value"].notna()].sort_values(["org_code", "period"]).groupby("org_code", as_index=False).tail(1)
+    if rows.empty:
+        raise DataError(f"metric '{metric_id}' has no values in the snapshot (every row is a gap or has a zero "
+                        f"denominator)", field="metric")
     return rows.merge(orgs[["org_code", "org_name"]], on="org_code", how="left").reset_index(drop=True)
 
 
@@ -54,4 +57,5 @@ def latest_national(metric: Metric, frame: pd.DataFrame) -> str:
     else:
         value = rows["value"].median()
     label = "median " if not metric.is_ratio and metric.unit != "count" else ""
-    return f"{label}{format_value(value, metric.unit, metric.decimals, metric.per)} ({last:%Y-%m-%d}, {len(rows)} orgs)"
+    orgs = f"{len(rows)} org" + ("s" if len(rows) != 1 else "")
+    return f"{label}{format_value(value, metric.unit, metric.decimals, metric.per)} ({last:%Y-%m-%d}, {orgs})"
