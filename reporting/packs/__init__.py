@@ -1,0 +1,1 @@
+"""Pack templates, the assembler and the Office/PDF renderers."""

@@ -1,0 +1,122 @@
+"""Raw-XML tweaks python-pptx lacks: alt text, decorative marks, slide-number fields, notes, language.
+
+One small function per tweak, each tested on a tiny deck, so the PowerPoint renderer never touches
+XML itself. Alt text and the decorative mark live on a shape's `cNvPr`, which every kind of shape
+(picture, graphic frame holding a chart or table, group, autoshape, connector) carries as the first
+child of its first child, so one lookup serves them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+from pptx.oxml.ns import qn
+from pptx.oxml.xmlchemy import OxmlElement
+from pptx.shapes.base import BaseShape
+from pptx.slide import Slide
+from pptx.table import Table
+from pptx.text.text import TextFrame, _Paragraph
+
+__all__ = [
+    "DECORATIVE_URI",
+    "SLIDE_NUMBER_FIELD_ID",
+    "add_slide_number",
+    "mark_decorative",
+    "set_alt_text",
+    "set_language",
+    "set_speaker_notes",
+    "set_table_header_row",
+]
+
+DECORATIVE_URI = "{C183D7F6-B498-43B3-948B-1728B52AA6E4}"
+"""The a:ext uri Office uses for "Mark as decorative" (Office 2019 / 365)."""
+_ADEC = "http://schemas.microsoft.com/office/drawing/2017/decorative"
+SLIDE_NUMBER_FIELD_ID = "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}"
+"""A fixed field GUID (the one PowerPoint's own masters use), so repeated builds write identical XML."""
+
+
+def _c_nv_pr(shape: BaseShape) -> Any:
+    """The p:cNvPr of any shape: first child of the shape's non-visual properties (p:nvXxPr)."""
+    found = shape._element.xpath("./*[1]/p:cNvPr")
+    if not found:
+        raise TypeError(f"{type(shape).__name__} has no p:cNvPr to carry alt text")
+    return found[0]
+
+
+def set_alt_text(shape: BaseShape, title: str, description: str) -> None:
+    """Alt text a screen reader announces; works for pictures, charts, tables and groups alike."""
+    c_nv_pr = _c_nv_pr(shape)
+    c_nv_pr.set("title", title)
+    c_nv_pr.set("descr", description)
+
+
+def mark_decorative(shape: BaseShape) -> None:
+    """Flag a purely decorative shape (rule, logo strip) so screen readers and checkers skip it.
+
+    Office drops the description of a decorative shape, so we do too; the flag is an a:ext inside
+    cNvPr's extLst, which is the last child cNvPr may have.
+    """
+    c_nv_pr = _c_nv_pr(shape)
+    c_nv_pr.attrib.pop("descr", None)
+    ext_lst = c_nv_pr.find(qn("a:extLst"))
+    if ext_lst is None:
+        ext_lst = OxmlElement("a:extLst")
+        c_nv_pr.append(ext_lst)
+    for ext in ext_lst.findall(qn("a:ext")):
+        if ext.get("uri") == DECORATIVE_URI:
+            ext_lst.remove(ext)
+    ext = etree.SubElement(ext_lst, qn("a:ext"), uri=DECORATIVE_URI)
+    etree.SubElement(ext, f"{{{_ADEC}}}decorative", nsmap={"adec": _ADEC}, val="1")
+
+
+def _slide_number(part: Any) -> str:
+    """The 1-based number of the slide owning `part`, or PowerPoint's "‹#›" on masters and layouts."""
+    presentation = part.package.presentation_part.presentation
+    for number, slide in enumerate(presentation.slides, start=1):
+        if slide.part is part:
+            return str(number)
+    return "\u2039#\u203a"
+
+
+def add_slide_number(target: TextFrame | _Paragraph, language: str = "en-GB") -> None:
+    """Append a slide-number field (a:fld type="slidenum") to a paragraph, or a frame's last one.
+
+    The cached text is the slide's real number, so viewers that do not evaluate fields still show it.
+    """
+    paragraph = target.paragraphs[-1] if isinstance(target, TextFrame) else target
+    fld = OxmlElement("a:fld")
+    fld.set("id", SLIDE_NUMBER_FIELD_ID)
+    fld.set("type", "slidenum")
+    r_pr = OxmlElement("a:rPr")
+    r_pr.set("lang", language)
+    text = OxmlElement("a:t")
+    text.text = _slide_number(paragraph.part)
+    fld.append(r_pr)
+    fld.append(text)
+    paragraph._p.insert_element_before(fld, "a:endParaRPr")
+
+
+def set_language(text_frame: TextFrame, language: str = "en-GB") -> None:
+    """Proofing/speech language on every run, field and paragraph end, so text typed later inherits it."""
+    tx_body = text_frame._txBody
+    for p in tx_body.xpath("./a:p"):
+        for run in p.xpath("./a:r"):
+            run.get_or_add_rPr().set("lang", language)
+        for r_pr in p.xpath("./a:fld/a:rPr | ./a:br/a:rPr"):
+            r_pr.set("lang", language)
+        p.get_or_add_endParaRPr().set("lang", language)
+
+
+def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:
+    """Replace the slide's speaker notes (we keep data sources and the snapshot hash there)."""
+    frame = slide.notes_slide.notes_text_frame
+    if frame is None:
+        raise ValueError("the notes master of this PowerPoint template has no body placeholder for notes")
+    frame.text = text
+    set_language(frame, language)
+
+
+def set_table_header_row(table: Table) -> None:
+    """Mark the first row as a header row (a:tblPr firstRow) so styles and screen readers treat it so."""
+    table._tbl.tblPr.set("firstRow", "1")
