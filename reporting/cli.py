@@ -90,13 +90,21 @@ def _load_table(catalogue: Any, dataset: Any) -> Any:
 
 
 @app.command()
-def demo() -> None:
-    """Pull the bundled real NHS data, validate it, snapshot it and summarise each metric."""
+def demo(
+    packs: Annotated[bool, typer.Option(help="Also build every pack in templates/packs/.")] = False,
+) -> None:
+    """Pull the bundled real NHS data, summarise each metric, and build the shipped packs."""
     catalogue, dataset, snapshot = _pull()
     out.print(_load_table(catalogue, dataset))
     out.print(f"{len(dataset.metrics):,} rows, {len(catalogue.metrics)} metrics, {len(dataset.orgs)} organisations "
               f"in the reference data.")
     out.print(f"Snapshot [bold]{snapshot.hash}[/bold] in {project().snapshots}")
+    if packs:
+        from reporting.packs.template import template_files
+
+        for path in template_files(project().root):
+            for result in _build(path.stem):
+                _print_result(result)
     out.print("[dim]Contains public sector information licensed under the Open Government Licence v3.0 "
               "(source: NHS England, NHS Digital ODS).[/dim]")
 
@@ -127,6 +135,13 @@ def validate(
     out.print(f"[green]OK[/green] {proj.catalogue_file}: {len(catalogue.metrics)} metrics, "
               f"{len(catalogue.sources)} sources; {len(dataset.metrics):,} rows checked"
               + (f"; not connected to: {', '.join(skipped)} (use --remote)" if skipped else ""))
+    from reporting.packs.assemble import check_template
+    from reporting.packs.template import load_template, template_files
+
+    for path in template_files(proj.root):
+        template, doc, _ = load_template(proj.root, path.stem)
+        check_template(template, doc, catalogue)
+        out.print(f"[green]OK[/green] {path}: {len(template.sections)} sections, formats {', '.join(template.formats)}")
 
 
 @data_app.command("pull")
@@ -180,14 +195,64 @@ def _text(value: object) -> str:
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="Which file: catalogue.")] = "catalogue",
+    kind: Annotated[str, typer.Argument(help="Which file: catalogue or pack.")] = "catalogue",
 ) -> None:
     """Print the JSON Schema of a configuration file (for editor autocompletion)."""
     from reporting.data.catalogue import dump_schema
+    from reporting.packs.template import schema as pack_schema
 
-    if kind != "catalogue":
-        raise ReportingError(f"unknown schema '{kind}'; expected: catalogue")
-    out.print_json(json.dumps(dump_schema()))
+    schemas = {"catalogue": dump_schema, "pack": pack_schema}
+    if kind not in schemas:
+        raise ReportingError(f"unknown schema '{kind}'; expected one of: {', '.join(schemas)}")
+    print(json.dumps(schemas[kind](), indent=2))
+
+
+@app.command()
+def build(
+    pack: Annotated[str, typer.Argument(help="Pack template name (templates/packs/NAME.yaml).")],
+    period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the latest with data.")] = None,
+    org: Annotated[list[str] | None, typer.Option("--org", help="Organisation code (repeatable).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Comma-separated: pptx,docx,xlsx,pdf.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory under outputs/.")] = None,
+) -> None:
+    """Build one pack from the latest snapshot (pulling the data first if there is none)."""
+    results = _build(pack, period=period, orgs=org, formats=fmt.split(",") if fmt else None, out=out_dir)
+    for result in results:
+        _print_result(result)
+
+
+def _build(pack: str, **kwargs: Any) -> Any:
+    from reporting.data.snapshot import LATEST
+    from reporting.packs.build import build as build_pack
+
+    proj = project()
+    if not (proj.snapshots / LATEST).exists():
+        _pull()
+    with _progress() as bar:
+        task = bar.add_task("building", total=None)
+        return build_pack(proj, pack, progress=lambda what: bar.update(task, description=what), **kwargs)
+
+
+def _print_result(result: Any) -> None:
+    out.print(f"[bold]{result.pack}[/bold] {result.period}{' ' + result.org if result.org else ''} -> "
+              f"{result.directory}")
+    for path in result.files:
+        out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB)")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@app.command()
+def commentary(
+    pack: Annotated[str, typer.Argument(help="Pack template name.")],
+    period: Annotated[str | None, typer.Option(help="YYYY-MM; default: the latest with data.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organisation code.")] = None,
+) -> None:
+    """Write the commentary workbook service leads fill in; the next build merges it."""
+    from reporting.packs.build import write_commentary_for_pack
+
+    path = write_commentary_for_pack(project(), pack, period=period, org=org)
+    out.print(f"Commentary workbook: {path}")
 
 
 def _register_analysis_commands() -> None:

@@ -702,7 +702,9 @@ def spc_metrics(frame: pd.DataFrame, options_by_metric: Mapping[str, SPCOptions]
                 denominator=sub["denominator"].where(sub["value"].notna()),
             )
             kw.update(numerator="numerator", denominator="denominator")
-        res = _spc(sub, opts, rows=rows_all[idx], target=None, phase=None, **kw)
+        # a `target` column (per period, e.g. from the catalogue's target table) wins over options.target
+        target = "target" if "target" in sub.columns and sub["target"].notna().any() else None
+        res = _spc(sub, opts, rows=rows_all[idx], target=target, phase=None, **kw)
         points.append(res.points)
         summaries.append(res.summary)
         groups.append(res.groups)

@@ -1,0 +1,624 @@
+"""Template + snapshot -> Pack tree. The only place where templates meet data.
+
+Order: check the template against the catalogue (unknown metrics are template errors, with file and line);
+resolve the period; apply each metric's disclosure rule; run SPC for every metric of the pack in one
+vectorised pass; then build each block. Text is rendered by a *sandboxed* Jinja environment: analysts
+edit templates, so `{{ ''.__class__ }}` and friends are refused, and an undefined name is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from reporting import __version__
+from reporting._yaml import Located
+from reporting.charts import caterpillar_chart, funnel_chart, league_chart, sparkline_chart, spc_chart
+from reporting.charts.alt_text import ASSURANCE, VARIATION
+from reporting.charts.theme import DEFAULT_THEME, Theme
+from reporting.data.catalogue import Catalogue, Metric
+from reporting.data.snapshot import Snapshot
+from reporting.errors import ConfigError, DataError, StatsError
+from reporting.formatting import format_period, format_value
+from reporting.packs import template as t
+from reporting.packs.tree import (
+    SUPPRESSED_NOTE, Block, Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack,
+    PageBreak, Provenance, Section, SummaryRow, SummaryTable, Text,
+)
+from reporting.stats.disclosure import DisclosureRule, apply_disclosure
+from reporting.stats.funnel import funnel, funnel_curve
+from reporting.stats.league import league_table
+from reporting.stats.narrative import sentence
+from reporting.stats.spc import SPCOptions, spc_metrics
+from reporting.stats.variation import caterpillar
+
+__all__ = ["Assembly", "assemble", "check_template", "resolve_period"]
+
+_OFFSETS = {"weekly": pd.DateOffset(weeks=1), "monthly": pd.DateOffset(months=1),
+            "quarterly": pd.DateOffset(months=3), "daily": pd.DateOffset(days=1)}
+
+
+# ----------------------------------------------------------------------------------------------- checks
+def _metric_refs(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(YAML path, metric id) of every literal metric reference in the template."""
+    for i, section in enumerate(template.sections):
+        yield from _refs_in(section.blocks, ("sections", i, "blocks"))
+
+
+def _refs_in(blocks: list[Any], base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    for j, block in enumerate(blocks):
+        kind = next(iter(type(block).model_fields))
+        options = getattr(block, kind)
+        path = (*base, j, kind)
+        for name in ("metric",):
+            value = getattr(options, name, None)
+            if isinstance(value, str) and "{{" not in value:
+                yield (*path, name), value
+        for k, value in enumerate(getattr(options, "metrics", None) or []):
+            yield (*path, "metrics", k), value
+        if isinstance(block, t.ForEachBlock):
+            yield from _refs_in(options.blocks, (*path, "blocks"))
+
+
+def check_template(template: t.PackTemplate, doc: Located, catalogue: Catalogue) -> None:
+    """Template errors that need the catalogue: unknown metric ids and tags, ratio-only blocks on counts."""
+    ids = [m.id for m in catalogue.metrics]
+    tags = {tag for m in catalogue.metrics for tag in m.tags}
+    for path, metric_id in _metric_refs(template):
+        if metric_id not in ids:
+            close = difflib.get_close_matches(metric_id, ids, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; metrics are: {', '.join(ids)}"
+            raise ConfigError(f"unknown metric '{metric_id}'{hint}", file=doc.file, line=doc.line_of(path),
+                              field=".".join(map(str, path)))
+        if path[-2] in {"funnel", "variation"} and not catalogue.metric(metric_id).is_ratio:
+            raise ConfigError(f"a {path[-2]} compares providers' rates, so it needs a metric with a numerator and "
+                              f"denominator; '{metric_id}' has neither", file=doc.file, line=doc.line_of(path),
+                              field=".".join(map(str, path)))
+    for i, section in enumerate(template.sections):
+        for j, block in enumerate(t.iter_blocks(section.blocks)):
+            options = getattr(block, next(iter(type(block).model_fields)))
+            tag = getattr(options, "tag", None)
+            if tag and tag not in tags:
+                raise ConfigError(f"no metric has the tag '{tag}'; tags are: {', '.join(sorted(tags))}",
+                                  file=doc.file, line=doc.line_of(("sections", i)), field="tag")
+
+
+# ----------------------------------------------------------------------------------------------- period
+def _parse_period(text: str) -> pd.Timestamp:
+    for fmt in ("%Y-%m-%d", "%Y-%m"):
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    raise ConfigError(f"cannot read period {text!r}; expected YYYY-MM or YYYY-MM-DD", field="--period")
+
+
+def resolve_period(cadence: str, frame: pd.DataFrame, requested: str | None) -> pd.Timestamp:
+    """The pack's period start: the given one, or the latest period with any value (latest complete one)."""
+    alias = {"weekly": "W-SUN", "monthly": "M", "quarterly": "Q"}[cadence]
+    valued = frame[frame["value"].notna()]
+    if valued.empty:
+        raise DataError("no data for any metric of this pack (for this organisation)", field="period")
+    starts = valued["period"].dt.to_period(alias).dt.start_time
+    if requested is None:
+        return pd.Timestamp(starts.max())
+    start = pd.Timestamp(_parse_period(requested).to_period(alias).start_time)
+    if not (starts == start).any():
+        latest = pd.Timestamp(starts.max())
+        raise DataError(f"no data for period {requested} (the latest with data is {latest:%Y-%m-%d})",
+                        field="--period")
+    return start
+
+
+# ----------------------------------------------------------------------------------------------- assembly
+@dataclass
+class Assembly:
+    """Everything a block needs while the pack is put together."""
+
+    catalogue: Catalogue
+    template: t.PackTemplate
+    doc: Located
+    template_hash: str
+    snapshot: Snapshot
+    org: str | None
+    org_name: str | None
+    period: pd.Timestamp
+    period_end: pd.Timestamp
+    peer_group: str | None
+    theme: Theme = DEFAULT_THEME
+    commentary: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)      # this org, disclosure applied
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jinja: SandboxedEnvironment = field(default_factory=lambda: SandboxedEnvironment(undefined=StrictUndefined,
+                                                                                     autoescape=False))
+    suppressed_any: bool = False
+
+    @property
+    def period_label(self) -> str:
+        return format_period(self.period, self.template.cadence)
+
+    def metric(self, metric_id: str) -> Metric:
+        return self.catalogue.metric(metric_id)
+
+    def render(self, text: str, where: tuple[Any, ...], **extra: Any) -> str:
+        if "{{" not in text and "{%" not in text:
+            return text
+        context = {"org": self.org, "org_name": self.org_name, "period": self.period.date(),
+                   "period_label": self.period_label, "pack_title": self.template.title,
+                   "narrative": self._narrative, "value": self._value, "target": self._target,
+                   "icon": self._icon_label, **extra}
+        try:
+            return self.jinja.from_string(text).render(**context)
+        except SecurityError as exc:
+            raise ConfigError(f"refused by the template sandbox: {exc}", file=self.doc.file,
+                              line=self.doc.line_of(where), field=".".join(map(str, where))) from None
+        except TemplateError as exc:
+            line = self.doc.line_of(where)
+            inner = getattr(exc, "lineno", None)
+            raise ConfigError(f"template error: {exc.message or exc}" + (f" (line {inner} of the text)" if inner and inner > 1 else ""),
+                              file=self.doc.file, line=line, field=".".join(map(str, where))) from None
+
+    # functions available inside templates -------------------------------------------------------------
+    def _narrative(self, metric_id: str) -> str:
+        metric = self.metric(metric_id)
+        row = self.summary.get(metric_id)
+        if row is None:
+            return f"{metric.title}: no data for {self.period_label}."
+        return sentence(metric.title, metric.unit, row, frequency=metric.frequency, decimals=metric.decimals,
+                        per=metric.per)
+
+    def _value(self, metric_id: str) -> str:
+        metric = self.metric(metric_id)
+        row = self.summary.get(metric_id)
+        return format_value(row.get("last_valid_y") if row else None, metric.unit, metric.decimals, metric.per)
+
+    def _target(self, metric_id: str) -> str:
+        metric = self.metric(metric_id)
+        return format_value(metric.target_for(self.org, self.period.date()), metric.unit, metric.decimals, metric.per)
+
+    def _icon_label(self, metric_id: str) -> str:
+        row = self.summary.get(metric_id) or {}
+        icon = row.get("variation_icon")
+        return VARIATION[icon][2] if icon in VARIATION else "no data"
+
+
+def _disclosed(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    parts = []
+    for metric_id, rows in frame.groupby("metric_id", sort=True):
+        metric = catalogue.metric(str(metric_id))
+        rule = DisclosureRule(metric.disclosure.suppress_below, metric.disclosure.round_to, metric.disclosure.secondary)
+        counts = [metric.id] if metric.unit == "count" else []
+        parts.append(apply_disclosure(rows, rule, count_metrics=counts))
+    return pd.concat(parts, ignore_index=True) if parts else frame.assign(suppressed=False)
+
+
+def _run_spc(asm: Assembly, metric_ids: list[str]) -> None:
+    frame = asm.frame[asm.frame["metric_id"].isin(metric_ids)]
+    frame = frame.assign(target=[asm.metric(m).target_for(asm.org, p.date())
+                                 for m, p in zip(frame["metric_id"], frame["period"], strict=True)])
+    frame["target"] = pd.to_numeric(frame["target"], errors="coerce")
+    points, summary = [], {}
+    for metric_id, rows in frame.groupby("metric_id", sort=True):
+        metric = asm.metric(str(metric_id))
+        if rows["value"].notna().sum() < 2:
+            continue  # the chart says "no data"; nothing to compute
+        options = {metric.id: SPCOptions(chart=metric.chart, improvement=metric.improvement)}  # type: ignore[arg-type]
+        try:
+            result = spc_metrics(rows, options)
+        except StatsError as exc:
+            raise DataError(f"metric '{metric.id}' for {asm.org}: {exc}", field="value") from exc
+        points.append(result.points)
+        summary[metric.id] = result.summary.iloc[0].to_dict()
+    asm.points = pd.concat(points, ignore_index=True) if points else pd.DataFrame()
+    asm.summary = summary
+
+
+def _selected(asm: Assembly, selection: t.MetricsSelection) -> list[str]:
+    ids = list(selection.metrics)
+    if selection.tag:
+        ids += [m.id for m in asm.catalogue.metrics if selection.tag in m.tags and m.id not in ids]
+    return ids or [m.id for m in asm.catalogue.metrics]
+
+
+def _passes(asm: Assembly, metric_id: str, when: str) -> bool:
+    if when == "always":
+        return True
+    row = asm.summary.get(metric_id) or {}
+    icon, assurance = str(row.get("variation_icon") or ""), row.get("assurance")
+    concern = icon.startswith("concern")
+    fails = assurance in {"consistent_fail", "inconsistent"} and _misses_target(asm, metric_id, row)
+    return {"special_cause": icon not in {"", "common_cause"}, "concern": concern,
+            "improvement": icon.startswith("improvement"), "fails_target": fails,
+            "exception": concern or fails}[when]
+
+
+def _misses_target(asm: Assembly, metric_id: str, row: Mapping[str, Any]) -> bool:
+    metric = asm.metric(metric_id)
+    target, value = metric.target_for(asm.org, asm.period.date()), row.get("last_valid_y")
+    if target is None or value is None or pd.isna(value):
+        return False
+    return value < target if metric.direction == "higher_is_better" else value > target
+
+
+def _series_points(asm: Assembly, metric_id: str) -> pd.DataFrame:
+    if asm.points.empty:
+        return pd.DataFrame(columns=["x", "y", "point_type"])
+    return asm.points[asm.points["metric_id"] == metric_id].sort_values("x")
+
+
+def _cell(asm: Assembly, metric: Metric, value: Any, suppressed: bool = False) -> Cell:
+    if suppressed:
+        asm.suppressed_any = True
+        return Cell(None, "*", "percent" if metric.unit == "percent" else "number", suppressed=True)
+    v = None if value is None or pd.isna(value) else float(value)
+    kind = "percent" if metric.unit == "percent" else "count" if metric.unit == "count" else "number"
+    return Cell(v, format_value(v, metric.unit, metric.decimals, metric.per), kind)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------------- blocks
+def _blocks(asm: Assembly, block: Any, where: tuple[Any, ...], metric_ctx: str | None = None) -> list[Block]:
+    kind = next(iter(type(block).model_fields))
+    options = getattr(block, kind)
+    where = (*where, kind)
+    extra = {"metric": metric_ctx} if metric_ctx else {}
+    handler = _HANDLERS[kind]
+    return handler(asm, options, where, extra)
+
+
+def _metric_of(asm: Assembly, options: Any, where: tuple[Any, ...], extra: dict[str, Any]) -> Metric:
+    metric_id = asm.render(options.metric, (*where, "metric"), **extra).strip()
+    try:
+        return asm.metric(metric_id)
+    except ConfigError as exc:
+        raise ConfigError(exc.reason, file=asm.doc.file, line=asm.doc.line_of((*where, "metric")),
+                          field="metric") from None
+
+
+def _cover(asm: Assembly, o: t.CoverOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    subtitle = asm.render(o.subtitle or asm.template.subtitle, (*where, "subtitle"), **extra)
+    return [Cover(asm.render(asm.template.title, ("title",)), subtitle, asm.period_label, asm.template.audience,
+                  asm.template.owner, asm.template.classification)]
+
+
+def _contents(asm: Assembly, o: t.ContentsOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    return [Contents(o.title)]
+
+
+def _heading(asm: Assembly, o: t.HeadingOptions | str, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    if isinstance(o, str):
+        return [Heading(asm.render(o, where, **extra), 2)]
+    return [Heading(asm.render(o.text, (*where, "text"), **extra), o.level)]
+
+
+def _text(asm: Assembly, o: str, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    text = asm.render(o, where, **extra)
+    paragraphs = tuple(p.strip() for p in text.split("\n\n") if p.strip())
+    return [Text(paragraphs)] if paragraphs else []
+
+
+def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ...],
+                   extra: dict[str, Any]) -> list[Block]:
+    rows = []
+    for metric_id in _selected(asm, o):
+        if not _passes(asm, metric_id, o.when):
+            continue
+        metric = asm.metric(metric_id)
+        row = asm.summary.get(metric_id) or {}
+        latest = asm.frame[(asm.frame["metric_id"] == metric_id) & asm.frame["value"].notna()]
+        last = latest.sort_values("period").tail(1)
+        suppressed = bool(asm.frame.loc[asm.frame["metric_id"] == metric_id].sort_values("period")
+                          .tail(1).get("suppressed", pd.Series([False])).fillna(False).any())
+        value = float(last["value"].iloc[0]) if len(last) else None
+        label = format_period(last["period"].iloc[0], metric.frequency) if len(last) else "no data"
+        target = metric.target_for(asm.org, asm.period.date())
+        points = _series_points(asm, metric_id)
+        spark = (sparkline_chart(points.tail(24), title=metric.title, unit=metric.unit, decimals=metric.decimals,
+                                 theme=asm.theme) if o.sparkline and not points.empty else None)
+        rows.append(SummaryRow(metric.id, metric.title, label, _cell(asm, metric, value, suppressed),
+                               _cell(asm, metric, target), row.get("variation_icon"), row.get("assurance"),
+                               asm._narrative(metric.id), spark))
+    if not rows:
+        return [Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note")]
+    return [SummaryTable(asm.render(o.title, (*where, "title"), **extra), tuple(rows),
+                         caption=f"{o.title}, {asm.org_name or ''} {asm.period_label}".replace("  ", " "))]
+
+
+def _spc(asm: Assembly, o: t.SpcOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    metric = _metric_of(asm, o, where, extra)
+    if not _passes(asm, metric.id, o.when):
+        return []
+    points = _series_points(asm, metric.id)
+    summary = asm.summary.get(metric.id, {})
+    title = asm.render(o.title, (*where, "title"), **extra) if o.title else metric.title
+    spec = spc_chart(points, summary, title=title, unit=metric.unit, decimals=metric.decimals,
+                     frequency=metric.frequency, org=asm.org_name, periods=o.periods, theme=asm.theme)
+    notes = (f"{metric.title}: {metric.description} Chart: {metric.chart} ({metric.improvement} is better"
+             f"{'' if metric.direction != 'neutral' else ': neutral'}). Source: {metric.source}. "
+             f"Snapshot {asm.snapshot.hash}.")
+    return [ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)]
+
+
+def _window(asm: Assembly, metric: Metric, periods: int) -> pd.DataFrame:
+    """All organisations' rows of the metric over the latest `periods` periods up to the pack period."""
+    rows = asm.snapshot.metrics[asm.snapshot.metrics["metric_id"] == metric.id]
+    rows = rows[(rows["period"] <= asm.period_end) & rows["value"].notna()]
+    if rows.empty:
+        return rows
+    last = rows["period"].max()
+    first = last - _OFFSETS[metric.frequency] * (periods - 1)
+    return rows[rows["period"] >= first]
+
+
+def _peers(asm: Assembly, peers: str | None) -> tuple[pd.DataFrame, str]:
+    group = peers or asm.peer_group
+    orgs = asm.snapshot.orgs
+    if group and group != "all":
+        chosen = orgs[orgs["peer_group"] == group]
+        if chosen.empty:
+            raise ConfigError(f"no organisations in peer group '{group}'; groups are: "
+                              f"{', '.join(sorted(orgs['peer_group'].dropna().unique()))}", field="peers")
+        return chosen, group
+    return orgs, "all organisations"
+
+
+def _cross_section(asm: Assembly, metric: Metric, o: Any) -> tuple[pd.DataFrame, str, str]:
+    window = _window(asm, metric, o.periods)
+    peers, group = _peers(asm, o.peers)
+    pooled = window[window["org_code"].isin(peers["org_code"]) & (window["denominator"] > 0)]
+    pooled = pooled.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
+    if len(window):
+        first, last = window["period"].min(), window["period"].max()
+        span = (format_period(last, metric.frequency) if first == last else
+                f"{format_period(first, metric.frequency)} to {format_period(last, metric.frequency)}")
+    else:
+        span = asm.period_label
+    return pooled, group, span
+
+
+def _names(asm: Assembly) -> dict[str, str]:
+    return dict(zip(asm.snapshot.orgs["org_code"].astype(str), asm.snapshot.orgs["org_name"].astype(str), strict=True))
+
+
+def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    metric = _metric_of(asm, o, where, extra)
+    pooled, group, span = _cross_section(asm, metric, o)
+    if len(pooled) < 2:
+        return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
+    kind = "PR" if metric.unit == "percent" else "RC"
+    result = funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale)
+    title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
+    spec = funnel_chart(result.points.assign(target=result.target * metric.scale), funnel_curve(result), title=title,
+                        adjusted=result.limits_used == "adjusted", unit=metric.unit, decimals=metric.decimals,
+                        highlight=asm.org, labels=_names(asm), x_title=f"Denominator ({metric.denominator})",
+                        theme=asm.theme)
+    return [ChartBlock(spec, f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}", native=True,
+                       notes=f"phi {result.phi:.3g}, tau² {result.tau2:.3g}, {result.limits_used} limits.")]
+
+
+def _variation(asm: Assembly, o: t.VariationOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    metric = _metric_of(asm, o, where, extra)
+    pooled, group, span = _cross_section(asm, metric, o)
+    if len(pooled) < 2:
+        return [Text((f"{metric.title}: too few {group} with data to compare ({span}).",), "note")]
+    cat = caterpillar(pooled, kind="proportion" if metric.unit == "percent" else "rate", benchmark=o.benchmark,
+                      higher_is_better=metric.direction != "lower_is_better", multiplier=metric.scale)
+    title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
+    spec = caterpillar_chart(cat, title=title, unit=metric.unit, decimals=metric.decimals, highlight=asm.org,
+                             labels=_names(asm), theme=asm.theme)
+    return [ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=False)]
+
+
+def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...],
+                  extra: dict[str, Any]) -> list[Block]:
+    metrics = [asm.metric(m) for m in o.metrics]
+    wide = None
+    span = ""
+    group = ""
+    for metric in metrics:
+        pooled, group, span = _cross_section(asm, metric, o)
+        values = pooled.assign(**{metric.id: pooled["numerator"] / pooled["denominator"] * metric.scale})
+        part = values[["org_code", metric.id]]
+        wide = part if wide is None else wide.merge(part, on="org_code", how="outer")
+    if wide is None or len(wide) < 2:
+        return [Text((f"Too few {group} with data for a league table.",), "note")]
+    table = league_table(wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics})
+    names = _names(asm)
+    first = metrics[0]
+    chart = league_chart(table, value=first.id, title=o.title or f"{first.title}: {group}, {span}", unit=first.unit,
+                         decimals=first.decimals, higher_is_better=first.direction != "lower_is_better",
+                         top_bottom=o.show, highlight=asm.org, labels=names, theme=asm.theme)
+    keep = table.head(o.show).index.union(table.tail(o.show).index)
+    if asm.org is not None:
+        keep = keep.union(table.index[table["org_code"] == asm.org])
+    columns = [Column("AMR", "number", "0", 6), Column("Organisation", "text", "General", 40)]
+    for m in metrics:
+        columns += [Column(m.title, "percent" if m.unit == "percent" else "number",
+                           "0.0%" if m.unit == "percent" else "#,##0.0", 14), Column("Rank", "number", "0", 6)]
+    columns += [Column("Average score", "number", "0.00", 10), Column("Segment", "number", "0", 8)]
+    rows = []
+    for _, r in table.loc[keep].iterrows():
+        cells = [Cell(int(r["amr"]), str(int(r["amr"])), "number"),
+                 Cell(names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""),
+                      names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""))]
+        for m in metrics:
+            cells += [_cell(asm, m, r[m.id]), Cell(None if pd.isna(r[f"{m.id}_rank"]) else int(r[f"{m.id}_rank"]),
+                                                   "" if pd.isna(r[f"{m.id}_rank"]) else str(int(r[f"{m.id}_rank"])),
+                                                   "number")]
+        cells += [Cell(float(r["average_score"]), f"{r['average_score']:.2f}", "number"),
+                  Cell(int(r["segment"]) if not pd.isna(r["segment"]) else None,
+                       "" if pd.isna(r["segment"]) else str(int(r["segment"])), "number")]
+        rows.append(tuple(cells))
+    note = ("Ranks within the peer group; metric score = 1 + 3 × (rank − 1) / (n − 1) from 1.00 (best) to 4.00; "
+            "AMR ranks the average score; segments 1–4 at 1.5, 2.5 and 3.5.")
+    return [ChartBlock(chart, f"League position: {first.title}, {group}, {span}", o.native),
+            DataTable(f"League table: {group}, {span}", tuple(columns), tuple(rows),
+                      caption=f"League table, top and bottom {o.show} of {len(table)} {group}", footnotes=(note,),
+                      sheet_name="League table")]
+
+
+def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
+    points = _series_points(asm, metric.id).tail(periods)
+    frame = asm.frame[asm.frame["metric_id"] == metric.id].set_index("period")
+    kind = "percent" if metric.unit == "percent" else "number"
+    fmt = "0.0%" if metric.unit == "percent" else "#,##0" if metric.decimals == 0 else "#,##0.0"
+    columns = (Column("Period", "date", "yyyy-mm-dd", 12), Column("Value", kind, fmt, 12),
+               Column("Numerator", "count", "#,##0", 12), Column("Denominator", "count", "#,##0", 12),
+               Column("Mean", kind, fmt, 12), Column("Lower limit", kind, fmt, 12), Column("Upper limit", kind, fmt, 12),
+               Column("Point type", "icon", "General", 30))
+    rows = []
+    for _, p in points.iterrows():
+        src = frame.loc[p["x"]] if p["x"] in frame.index else None
+        suppressed = bool(src is not None and src.get("suppressed", False) is True)
+        num = None if src is None or pd.isna(src["numerator"]) else float(src["numerator"])
+        den = None if src is None or pd.isna(src["denominator"]) else float(src["denominator"])
+        point_type = str(p.get("point_type") or "")
+        rows.append((Cell(p["x"].date().isoformat(), format_period(p["x"], metric.frequency), "date"),
+                     _cell(asm, metric, p["y"], suppressed),
+                     Cell(None, "*", "count", suppressed=True) if suppressed else
+                     Cell(num, "" if num is None else f"{num:,.0f}", "count"),
+                     Cell(den, "" if den is None else f"{den:,.0f}", "count"),
+                     _cell(asm, metric, p.get("mean")), _cell(asm, metric, p.get("lpl")), _cell(asm, metric, p.get("upl")),
+                     Cell(point_type.replace("_", " "), point_type.replace("special_cause_", "special cause ").replace("_", " "),
+                          "icon", icon=point_type or None)))
+    return DataTable(f"{metric.title}: data", columns, tuple(rows),
+                     caption=f"{metric.title}, {asm.org_name or ''}: last {len(rows)} periods",
+                     footnotes=(SUPPRESSED_NOTE.format(threshold=metric.disclosure.suppress_below),)
+                     if any(c.suppressed for r in rows for c in r) else (), wide=True,
+                     sheet_name=metric.id[:31])
+
+
+def _data_table(asm: Assembly, o: t.DataTableOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    metric = _metric_of(asm, o, where, extra)
+    if not _passes(asm, metric.id, o.when):
+        return []
+    return [_data_rows(asm, metric, o.periods)]
+
+
+def _commentary(asm: Assembly, o: t.CommentaryOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = []
+    for metric_id in _selected(asm, o):
+        if metric_id in asm.commentary:
+            text, actions, author = asm.commentary[metric_id]
+            blocks.append(Commentary(metric_id, asm.metric(metric_id).title, text, actions, author))
+    return blocks or [Text((f"No commentary was received for {asm.period_label}.",), "note")]
+
+
+def _page_break(asm: Assembly, o: Any, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    return [PageBreak()]
+
+
+def _appendix(asm: Assembly, o: t.AppendixOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = []
+    if o.definitions:
+        columns = (Column("Metric", "text", "General", 30), Column("Definition", "text", "General", 60),
+                   Column("Unit", "text", "General", 10), Column("Better", "text", "General", 12),
+                   Column("Chart", "text", "General", 8), Column("Target", "text", "General", 14),
+                   Column("Source", "text", "General", 18))
+        rows = []
+        for m in asm.catalogue.metrics:
+            target = m.target_for(asm.org, asm.period.date())
+            rows.append(tuple(Cell(v, v) for v in (
+                m.title, m.description or "–", m.unit, m.direction.replace("_", " "), m.chart,
+                format_value(target, m.unit, m.decimals, m.per) if target is not None else "–", m.source)))
+        blocks += [Heading("Definitions", 2), DataTable("Metric definitions", columns, tuple(rows),
+                                                        caption="Metric definitions", wide=True,
+                                                        sheet_name="Definitions")]
+    if o.data:
+        blocks.append(Heading("Data", 2))
+        for metric_id in asm.summary:
+            blocks.append(_data_rows(asm, asm.metric(metric_id), o.periods))
+    return blocks
+
+
+def _for_each(asm: Assembly, o: t.ForEachOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
+    out: list[Block] = []
+    for metric_id in _selected(asm, o):
+        if not _passes(asm, metric_id, o.when):
+            continue
+        for j, inner in enumerate(o.blocks):
+            out += _blocks(asm, inner, (*where, "blocks", j), metric_ctx=metric_id)
+    if not out:
+        out.append(Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note"))
+    return out
+
+
+_HANDLERS: dict[str, Any] = {
+    "cover": _cover, "contents": _contents, "heading": _heading, "text": _text, "summary_table": _summary_table,
+    "spc": _spc, "funnel": _funnel, "variation": _variation, "league_table": _league_table,
+    "data_table": _data_table, "commentary": _commentary, "page_break": _page_break, "appendix": _appendix,
+    "for_each": _for_each,
+}
+
+
+def _metric_ids_used(asm: Assembly) -> list[str]:
+    """All metrics the pack may show (selections, loops and literal references), in catalogue order."""
+    used: set[str] = set()
+    for section in asm.template.sections:
+        for block in t.iter_blocks(section.blocks):
+            options = getattr(block, next(iter(type(block).model_fields)))
+            if isinstance(options, t.MetricsSelection):
+                used.update(_selected(asm, options))
+            metric = getattr(options, "metric", None)
+            if isinstance(metric, str) and "{{" not in metric:
+                used.add(metric)
+            used.update(getattr(options, "metrics", None) or [])
+    return [m.id for m in asm.catalogue.metrics if m.id in used]
+
+
+def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
+             *, org: str | None, period: str | None = None, peer_group: str | None = None,
+             commentary: Mapping[str, tuple[str, str, str]] | None = None, built_at: str | None = None) -> Pack:
+    check_template(template, doc, catalogue)
+    params = {k: v.default for k, v in template.parameters.items()}
+    org = org or params.get("org")
+    peer_group = peer_group or params.get("peer_group")
+    period = period or (params.get("period") if params.get("period") not in (None, "latest") else None)
+    orgs = snapshot.orgs
+    if org is not None and not (snapshot.metrics["org_code"] == org).any():
+        close = difflib.get_close_matches(org, sorted(snapshot.metrics["org_code"].unique()), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise DataError(f"no data for organisation '{org}' in snapshot {snapshot.hash}{hint}", field="--org")
+    names = orgs.loc[orgs["org_code"] == org, "org_name"] if org else pd.Series(dtype=str)
+    org_name = str(names.iloc[0]) if len(names) else org
+    theme = DEFAULT_THEME.with_overrides(template.theme) if template.theme else DEFAULT_THEME
+    asm = Assembly(catalogue, template, doc, template_hash, snapshot, org, org_name, pd.Timestamp(0),
+                   pd.Timestamp(0), peer_group, theme, commentary or {})
+    # the period follows the metrics the pack shows; SPC runs for every metric, because text may quote any
+    used = _metric_ids_used(asm) or [m.id for m in catalogue.metrics]
+    mine = snapshot.metrics
+    if org is not None:
+        mine = mine[mine["org_code"] == org]
+    cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
+    asm.period = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)], period)
+    asm.period_end = asm.period + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
+    asm.frame = _disclosed(mine[mine["period"] <= asm.period_end], catalogue)
+    _run_spc(asm, [m.id for m in catalogue.metrics])
+    sections = []
+    for i, section in enumerate(template.sections):
+        blocks: list[Block] = []
+        for j, block in enumerate(section.blocks):
+            blocks += _blocks(asm, block, ("sections", i, "blocks", j))
+        sections.append(Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks), section.appendix))
+    footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
+    if asm.suppressed_any:
+        footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below for m in catalogue.metrics)))
+    sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
+    provenance = Provenance(snapshot.hash, str(doc.file), template_hash,
+                            built_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), __version__,
+                            sources, {"org": org or "", "period": asm.period.date().isoformat(),
+                                      "peer_group": peer_group or ""})
+    office = {fmt: Path(path) for fmt, path in template.office.items()}
+    return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
+                asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
+                template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name, theme,
+                tuple(footnotes))

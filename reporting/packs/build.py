@@ -1,0 +1,216 @@
+"""Build a pack: snapshot + template -> Pack -> charts (one batch) -> files -> outputs/<pack>/<period>[/<org>]/.
+
+Nothing half-made is ever published: every format is written into a temporary directory inside outputs/,
+with a manifest, and the directory is moved into place only when all of them succeeded. Output paths are
+built from validated ids and may not leave outputs/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from reporting.charts import Renderer
+from reporting.data.catalogue import load_catalogue
+from reporting.data.snapshot import Snapshot, latest_snapshot
+from reporting.errors import ConfigError
+from reporting.packs.assemble import assemble
+from reporting.packs.template import load_template
+from reporting.packs.tree import Pack
+from reporting.project import Project
+
+__all__ = ["BuildResult", "build", "content_hash", "safe_output_dir"]
+
+FORMATS = ("pptx", "docx", "xlsx", "pdf")
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    pack: str
+    org: str | None
+    period: str
+    directory: Path
+    files: tuple[Path, ...]
+    manifest: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path:
+    """outputs/<parts...> (or `out`), refusing anything that would land outside outputs/."""
+    for part in parts:
+        if not _SAFE.match(part):
+            raise ConfigError(f"{part!r} cannot be part of an output path (letters, digits, . _ - only)",
+                              field="output")
+    base = outputs.resolve()
+    target = (out if out is not None else base.joinpath(*parts))
+    target = (target if target.is_absolute() else Path.cwd() / target).resolve()
+    if not target.is_relative_to(base):
+        raise ConfigError(f"output directory {target} is outside {base}; packs are only written under outputs/",
+                          field="--out")
+    return target
+
+
+def content_hash(path: Path) -> str:
+    """Hash of what a file says, not when it was zipped: Office files' parts, without their timestamps."""
+    digest = hashlib.sha256()
+    if path.suffix in {".pptx", ".docx", ".xlsx"}:
+        with zipfile.ZipFile(path) as zf:
+            for name in sorted(zf.namelist()):
+                data = zf.read(name)
+                if name in {"docProps/core.xml", "docProps/app.xml"}:
+                    data = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>", b"", data)
+                digest.update(name.encode() + b"\0" + data + b"\0")
+    elif path.suffix == ".pdf":
+        data = re.sub(rb"/(CreationDate|ModDate) *\([^)]*\)", b"", path.read_bytes())
+        digest.update(re.sub(rb"/ID *\[[^\]]*\]", b"", data))
+    else:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in ("reporting", "pandas", "numpy", "plotly", "kaleido", "python-pptx", "python-docx", "openpyxl"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str) -> tuple[list[Path], list[str]]:
+    from reporting.packs.render import docx, pptx, xlsx
+
+    files, warnings = [], []
+    writers = {"pptx": pptx.render, "docx": docx.render, "xlsx": xlsx.render}
+    for fmt in formats:
+        if fmt in writers:
+            files.append(writers[fmt](pack, directory / f"{stem}.{fmt}"))
+    if "pdf" in formats:
+        from reporting.packs.render import pdf
+
+        source = next((f for f in files if f.suffix == ".docx"), None) or next((f for f in files if f.suffix == ".pptx"),
+                                                                               None)
+        if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
+            source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
+        if not pdf.libreoffice_available():
+            warnings.append("PDF skipped: LibreOffice is not installed (apt-get install -y libreoffice-writer "
+                            "libreoffice-impress)")
+        else:
+            files.append(pdf.to_pdf(source, directory, profile_dir=directory.parent / f".lo-{directory.name}"))
+        shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
+    return files, warnings
+
+
+def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str] | None = None,
+          formats: Sequence[str] | None = None, out: Path | None = None, snapshot: Snapshot | None = None,
+          renderer: Renderer | None = None, progress: Progress | None = None,
+          built_at: str | None = None) -> list[BuildResult]:
+    """Build one pack for each organisation (or the template's default); returns what was published."""
+    say = progress or (lambda _: None)
+    catalogue = load_catalogue(project.require_catalogue())
+    template, doc, template_hash = load_template(project.root, pack_id)
+    chosen = list(dict.fromkeys(formats or template.formats))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        raise ConfigError(f"unknown format(s) {', '.join(unknown)}; expected some of {', '.join(FORMATS)}",
+                          field="--format")
+    if snapshot is None:
+        say("reading the latest snapshot")
+        snapshot = latest_snapshot(project.snapshots)
+    org_list: list[str | None] = list(orgs) if orgs else [None]
+    results = []
+    own_renderer = renderer is None
+    renderer = renderer or Renderer()
+    if own_renderer:
+        renderer.__enter__()
+    try:
+        for org in org_list:
+            results.append(_build_one(project, catalogue, template, doc, template_hash, snapshot, org, period,
+                                      chosen, out if len(org_list) == 1 else None, renderer, say, built_at))
+    finally:
+        if own_renderer:
+            renderer.__exit__(None, None, None)
+    return results
+
+
+def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, template_hash: str, snapshot: Snapshot,
+               org: str | None, period: str | None, formats: list[str], out: Path | None, renderer: Renderer,
+               say: Progress, built_at: str | None) -> BuildResult:
+    commentary = _commentary(project, template, org, period)
+    say(f"assembling {template.pack}" + (f" for {org}" if org else ""))
+    pack = assemble(catalogue, template, doc, template_hash, snapshot, org=org, period=period,
+                    commentary=commentary, built_at=built_at)
+    say(f"rendering {len(pack.chart_specs())} charts")
+    specs = pack.chart_specs()
+    images = renderer.render(specs)
+    pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
+    parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
+    final = safe_output_dir(project.outputs, *parts, out=out)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-", dir=final.parent))
+    try:
+        stem = "-".join(parts)
+        say(f"writing {', '.join(formats)}")
+        files, warnings = _render_formats(pack, formats, staging, stem)
+        manifest = {
+            "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
+            "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
+            if Path(pack.provenance.template_path).is_relative_to(project.root) else pack.provenance.template_path,
+            "template_hash": pack.provenance.template_hash, "snapshot_hash": snapshot.hash,
+            "parameters": dict(pack.provenance.parameters), "versions": _versions(),
+            "charts": len(specs), "warnings": warnings,
+            "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+                       "content_sha256": content_hash(f)} for f in files],
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        _publish(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(final.parent / f".lo-{staging.name}", ignore_errors=True)
+    return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
+                       tuple(final / f.name for f in files), manifest, tuple(warnings))
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap the finished directory into place; an earlier build of the same pack is replaced whole."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _commentary(project: Project, template: Any, org: str | None, period: str | None) -> dict[str, tuple[str, str, str]]:
+    if not template.commentary:
+        return {}
+    path = project.root / template.commentary.format(pack=template.pack, org=org or "", period=period or "latest")
+    if not path.exists():
+        return {}
+    from reporting.packs.commentary import read_commentary
+
+    catalogue = load_catalogue(project.require_catalogue())
+    return read_commentary(path, pack_id=template.pack, period=period, known_metrics=[m.id for m in catalogue.metrics])
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+

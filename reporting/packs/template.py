@@ -1,0 +1,339 @@
+"""Pack templates (templates/packs/*.yaml): the declarative model analysts edit.
+
+Classes are named after their YAML keys, unknown keys are errors with a suggestion, and every error names
+the template file and line. A block is a one-key mapping (`- spc: {metric: ae_4hr}`); an unknown block name
+gets "did you mean". `extends:` inherits another pack and overrides its sections by `id`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
+
+from reporting._yaml import Located, _dotted, load_yaml, raise_validation_error
+from reporting.errors import ConfigError
+
+__all__ = ["BLOCK_NAMES", "PackTemplate", "load_template", "template_files"]
+
+ID = r"^[a-z][a-z0-9_-]*$"
+When = Literal["always", "special_cause", "concern", "improvement", "fails_target", "exception"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CoverOptions(_Model):
+    subtitle: str | None = None
+
+
+class ContentsOptions(_Model):
+    title: str = "Contents"
+
+
+class HeadingOptions(_Model):
+    text: str
+    level: int = Field(1, ge=1, le=3)
+
+
+class MetricsSelection(_Model):
+    """Metrics by id and/or by catalogue tag; both empty means every metric in the catalogue."""
+
+    metrics: list[str] = Field(default_factory=list)
+    tag: str | None = None
+
+
+class SummaryTableOptions(MetricsSelection):
+    title: str = "Performance summary"
+    sparkline: bool = True
+    when: When = "always"
+
+
+class SpcOptions(_Model):
+    metric: str
+    periods: int = Field(24, ge=2, le=500, description="latest N points shown (limits use the whole series)")
+    title: str | None = None
+    native: bool = True
+    when: When = "always"
+
+
+class CrossSectionOptions(_Model):
+    metric: str
+    peers: str | None = Field(None, description="peer group name (default: the pack's peer_group parameter)")
+    periods: int = Field(12, ge=1, le=60, description="the latest N periods, summed per organisation")
+    title: str | None = None
+    when: When = "always"
+
+
+class VariationOptions(CrossSectionOptions):
+    benchmark: float | Literal["top_quartile"] | None = None
+
+
+class LeagueTableOptions(_Model):
+    metrics: list[str]
+    show: int = Field(5, ge=1, le=50, description="top and bottom N, plus the highlighted organisation")
+    peers: str | None = None
+    periods: int = Field(12, ge=1, le=60)
+    title: str | None = None
+    native: bool = True
+
+
+class DataTableOptions(_Model):
+    metric: str
+    periods: int = Field(13, ge=1, le=500)
+    title: str | None = None
+    when: When = "always"
+
+
+class CommentaryOptions(MetricsSelection):
+    pass
+
+
+class AppendixOptions(_Model):
+    definitions: bool = True
+    data: bool = True
+    periods: int = Field(13, ge=1, le=500)
+
+
+class ForEachOptions(MetricsSelection):
+    when: When = "always"
+    blocks: list[Block]
+
+
+class CoverBlock(_Model):
+    cover: CoverOptions = Field(default_factory=CoverOptions)
+
+
+class ContentsBlock(_Model):
+    contents: ContentsOptions = Field(default_factory=ContentsOptions)
+
+
+class HeadingBlock(_Model):
+    heading: HeadingOptions | str
+
+
+class TextBlock(_Model):
+    text: str
+
+
+class SummaryTableBlock(_Model):
+    summary_table: SummaryTableOptions = Field(default_factory=SummaryTableOptions)
+
+
+class SpcBlock(_Model):
+    spc: SpcOptions
+
+
+class FunnelBlock(_Model):
+    funnel: CrossSectionOptions
+
+
+class VariationBlock(_Model):
+    variation: VariationOptions
+
+
+class LeagueTableBlock(_Model):
+    league_table: LeagueTableOptions
+
+
+class DataTableBlock(_Model):
+    data_table: DataTableOptions
+
+
+class CommentaryBlock(_Model):
+    commentary: CommentaryOptions = Field(default_factory=CommentaryOptions)
+
+
+class PageBreakBlock(_Model):
+    page_break: dict[str, Any] | None = None
+
+
+class AppendixBlock(_Model):
+    appendix: AppendixOptions = Field(default_factory=AppendixOptions)
+
+
+class ForEachBlock(_Model):
+    for_each: ForEachOptions
+
+
+_BLOCKS: dict[str, type[_Model]] = {
+    "cover": CoverBlock, "contents": ContentsBlock, "heading": HeadingBlock, "text": TextBlock,
+    "summary_table": SummaryTableBlock, "spc": SpcBlock, "funnel": FunnelBlock, "variation": VariationBlock,
+    "league_table": LeagueTableBlock, "data_table": DataTableBlock, "commentary": CommentaryBlock,
+    "page_break": PageBreakBlock, "appendix": AppendixBlock, "for_each": ForEachBlock,
+}
+BLOCK_NAMES = tuple(_BLOCKS)
+
+
+def _block_kind(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value))
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+Block = Annotated[
+    Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # type: ignore[misc]
+    Discriminator(_block_kind, custom_error_type="unknown_block",
+                  custom_error_message="unknown block", custom_error_context={"blocks": ", ".join(_BLOCKS)}),
+]
+ForEachOptions.model_rebuild()
+
+
+class Parameter(_Model):
+    default: str | None = None
+    description: str = ""
+
+
+class SectionTemplate(_Model):
+    id: str | None = Field(None, pattern=ID, description="name a child pack uses to replace this section")
+    title: str
+    appendix: bool = False
+    blocks: list[Block]
+
+
+class PackTemplate(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_: str | None = Field(None, alias="$schema")
+    pack: str = Field(pattern=ID)
+    extends: str | None = None
+    title: str
+    subtitle: str = ""
+    audience: str = ""
+    cadence: Literal["weekly", "monthly", "quarterly"]
+    formats: list[Literal["pptx", "docx", "xlsx", "pdf"]] = Field(min_length=1)
+    office: dict[Literal["pptx", "docx"], str] = Field(default_factory=dict)
+    classification: str = "OFFICIAL"
+    owner: str = ""
+    version: str = "1.0"
+    parameters: dict[Literal["org", "peer_group", "period"], Parameter] = Field(default_factory=dict)
+    theme: dict[str, Any] = Field(default_factory=dict)
+    commentary: str | None = Field(None, description="commentary workbook, relative to the project")
+    sections: list[SectionTemplate] = Field(min_length=1)
+
+    @field_validator("formats")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+def _vocabulary() -> set[str]:
+    words: set[str] = set(BLOCK_NAMES)
+    for model in [PackTemplate, SectionTemplate, Parameter, CoverOptions, ContentsOptions, HeadingOptions,
+                  SummaryTableOptions, SpcOptions, CrossSectionOptions, VariationOptions, LeagueTableOptions,
+                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions]:
+        words.update(model.model_fields)
+    return words
+
+
+def template_files(project: Path) -> list[Path]:
+    return sorted((project / "templates" / "packs").glob("*.yaml"))
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Child keys win; sections with the same id replace the parent's, new ones are appended."""
+    merged = {**parent, **{k: v for k, v in child.items() if k not in {"sections", "extends"}}}
+    sections = list(parent.get("sections", []))
+    index = {s.get("id"): i for i, s in enumerate(sections) if isinstance(s, dict) and s.get("id")}
+    for section in child.get("sections", []):
+        key = section.get("id") if isinstance(section, dict) else None
+        if key in index:
+            sections[index[key]] = section
+        else:
+            sections.append(section)
+    merged["sections"] = sections
+    return merged
+
+
+def load_template(project: Path, name: str) -> tuple[PackTemplate, Located, str]:
+    """Load templates/packs/<name>.yaml (following `extends:`); returns the model, the located YAML of the
+    pack file itself (for line numbers) and a hash of every file it was built from."""
+    folder = project / "templates" / "packs"
+    path = folder / f"{name}.yaml"
+    if not path.exists():
+        available = [p.stem for p in template_files(project)]
+        close = difflib.get_close_matches(name, available, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f"; packs are: {', '.join(available) or 'none'}"
+        raise ConfigError(f"no pack template '{name}'{hint}", file=path)
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError("expected a mapping with 'pack', 'title', 'cadence', 'formats' and 'sections'",
+                          file=path, line=1)
+    digest = hashlib.sha256(path.read_bytes())
+    data: dict[str, Any] = doc.data
+    seen = {name}
+    parent_name = data.get("extends")
+    while parent_name:
+        if parent_name in seen:
+            raise ConfigError(f"'extends' goes round in a circle through '{parent_name}'", file=path,
+                              line=doc.line_of(("extends",)), field="extends")
+        seen.add(parent_name)
+        parent_path = folder / f"{parent_name}.yaml"
+        if not parent_path.exists():
+            raise ConfigError(f"extends '{parent_name}', but there is no {parent_path.name}", file=path,
+                              line=doc.line_of(("extends",)), field="extends")
+        parent = load_yaml(parent_path)
+        digest.update(parent_path.read_bytes())
+        data = _merge(parent.data, data)
+        parent_name = parent.data.get("extends") if isinstance(parent.data, dict) else None
+    data = {k: v for k, v in data.items() if k != "extends"}
+    try:
+        template = PackTemplate.model_validate(data)
+    except ValidationError as exc:
+        located = Located(data, doc.lines, path)
+        _raise_with_blocks(exc, located)
+        raise
+    if template.pack != name:
+        raise ConfigError(f"pack id '{template.pack}' does not match the file name '{name}.yaml'", file=path,
+                          line=doc.line_of(("pack",)), field="pack")
+    return template, doc, digest.hexdigest()[:16]
+
+
+def _raise_with_blocks(exc: ValidationError, doc: Located) -> None:
+    """Unknown blocks get their own message with a suggestion; everything else goes the common way."""
+    for err in exc.errors():
+        if err["type"] == "unknown_block":
+            value = err.get("input")
+            key = _block_kind(value) if isinstance(value, dict) else None
+            path = [p for p in err["loc"] if isinstance(p, str | int)]
+            if key is None:
+                message = f"a block is a mapping with exactly one key, one of: {', '.join(BLOCK_NAMES)}"
+            else:
+                close = difflib.get_close_matches(str(key), BLOCK_NAMES, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else f"; blocks are: {', '.join(BLOCK_NAMES)}"
+                message = f"unknown block '{key}'{hint}"
+            walked = _walk(doc.data, path)
+            raise ConfigError(message, file=doc.file, line=doc.line_of(walked), field=_dotted(walked)) from None
+    raise_validation_error(exc, doc, _vocabulary())
+
+
+def _walk(data: Any, path: list[Any]) -> list[Any]:
+    out, node = [], data
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            continue
+        out.append(part)
+    return out
+
+
+def iter_blocks(blocks: list[Any]) -> Iterator[Any]:
+    """Every block, including those inside for_each (for checks such as 'is every metric id known?')."""
+    for block in blocks:
+        yield block
+        if isinstance(block, ForEachBlock):
+            yield from iter_blocks(block.for_each.blocks)
+
+
+def schema() -> dict[str, Any]:
+    return PackTemplate.model_json_schema(by_alias=True)
