@@ -91,7 +91,7 @@ def _load_table(catalogue: Any, dataset: Any) -> Any:
 
 @app.command()
 def demo(
-    packs: Annotated[bool, typer.Option(help="Also build every pack in templates/packs/.")] = False,
+    packs: Annotated[bool, typer.Option(help="Also build every pack in templates/packs/.")] = True,
 ) -> None:
     """Pull the bundled real NHS data, summarise each metric, and build the shipped packs."""
     catalogue, dataset, snapshot = _pull()

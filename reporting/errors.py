@@ -5,7 +5,9 @@
     ├── DataError                  a data row is wrong: source, row/line, field, what was expected
     │   └── SourceError            a source could not be read at all (file missing, HTTP down, SQL error)
     ├── StatsError                 analysis options or input cannot be computed (too few points, bad chart kind)
-    └── DeliveryError              publishing or email failed
+    ├── DeliveryError              publishing or email failed
+    └── (elsewhere) ChartExportError (reporting.charts.export), PdfError and its child PdfUnavailable
+        (reporting.packs.render.pdf), NativeChartUnsupported is a ValueError the renderers catch
 
 Every message is written to stand alone on one line: where, which field, what was wrong, what was expected.
 """

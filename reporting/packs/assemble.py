@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -577,7 +577,9 @@ def _metric_ids_used(asm: Assembly) -> list[str]:
 
 def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
              *, org: str | None, period: str | None = None, peer_group: str | None = None,
-             commentary: Mapping[str, tuple[str, str, str]] | None = None, built_at: str | None = None) -> Pack:
+             commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
+             built_at: str | None = None) -> Pack:
+    """`commentary(period, org)` returns the service leads' commentary once the period is known."""
     check_template(template, doc, catalogue)
     params = {k: v.default for k, v in template.parameters.items()}
     org = org or params.get("org")
@@ -592,7 +594,7 @@ def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templ
     org_name = str(names.iloc[0]) if len(names) else org
     theme = DEFAULT_THEME.with_overrides(template.theme) if template.theme else DEFAULT_THEME
     asm = Assembly(catalogue, template, doc, template_hash, snapshot, org, org_name, pd.Timestamp(0),
-                   pd.Timestamp(0), peer_group, theme, commentary or {})
+                   pd.Timestamp(0), peer_group, theme)
     # the period follows the metrics the pack shows; SPC runs for every metric, because text may quote any
     used = _metric_ids_used(asm) or [m.id for m in catalogue.metrics]
     mine = snapshot.metrics
@@ -602,6 +604,7 @@ def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templ
     asm.period = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)], period)
     asm.period_end = asm.period + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
     asm.frame = _disclosed(mine[mine["period"] <= asm.period_end], catalogue)
+    asm.commentary = commentary(asm.period.date(), org) if commentary else {}
     _run_spc(asm, [m.id for m in catalogue.metrics])
     sections = []
     for i, section in enumerate(template.sections):
@@ -617,7 +620,8 @@ def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templ
                             built_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), __version__,
                             sources, {"org": org or "", "period": asm.period.date().isoformat(),
                                       "peer_group": peer_group or ""})
-    office = {fmt: Path(path) for fmt, path in template.office.items()}
+    root = Path(doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
+    office = {fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()}
     return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
                 asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
                 template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name, theme,

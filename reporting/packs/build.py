@@ -150,7 +150,7 @@ def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Se
 def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, template_hash: str, snapshot: Snapshot,
                org: str | None, period: str | None, formats: list[str], out: Path | None, renderer: Renderer,
                say: Progress, built_at: str | None) -> BuildResult:
-    commentary = _commentary(project, template, org, period)
+    commentary = _commentary(project, template)
     say(f"assembling {template.pack}" + (f" for {org}" if org else ""))
     pack = assemble(catalogue, template, doc, template_hash, snapshot, org=org, period=period,
                     commentary=commentary, built_at=built_at)
@@ -198,16 +198,60 @@ def _publish(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _commentary(project: Project, template: Any, org: str | None, period: str | None) -> dict[str, tuple[str, str, str]]:
-    if not template.commentary:
-        return {}
-    path = project.root / template.commentary.format(pack=template.pack, org=org or "", period=period or "latest")
-    if not path.exists():
-        return {}
-    from reporting.packs.commentary import read_commentary
+DEFAULT_COMMENTARY = "commentary/{pack}-{org}-{period}.xlsx"
+
+
+def _commentary_path(project: Project, template: Any, org: str | None, period: dt.date) -> Path:
+    pattern = template.commentary or DEFAULT_COMMENTARY
+    name = pattern.format(pack=template.pack, org=org or "all", period=period.isoformat())
+    path = (project.root / name).resolve()
+    if not path.is_relative_to(project.root.resolve()):
+        raise ConfigError(f"commentary path {name!r} leads outside the project", field="commentary")
+    return path
+
+
+def _commentary(project: Project, template: Any) -> Callable[[dt.date, str | None], dict[str, tuple[str, str, str]]]:
+    """Reads the filled-in workbook for the pack's period, if there is one (validated on reading)."""
+    def read(period: dt.date, org: str | None) -> dict[str, tuple[str, str, str]]:
+        path = _commentary_path(project, template, org, period)
+        if not path.exists():
+            return {}
+        from reporting.packs.commentary import read_commentary
+
+        catalogue = load_catalogue(project.require_catalogue())
+        return read_commentary(path, pack_id=template.pack, period=period,
+                               known_metrics=[m.id for m in catalogue.metrics])
+
+    return read
+
+
+def write_commentary_for_pack(project: Project, pack_id: str, *, period: str | None = None,
+                              org: str | None = None) -> Path:
+    """The workbook service leads fill in for one pack and period: one row per metric of the pack."""
+    from reporting.charts.alt_text import ASSURANCE, VARIATION
+    from reporting.packs.commentary import write_commentary_workbook
+    from reporting.packs.tree import SummaryTable
 
     catalogue = load_catalogue(project.require_catalogue())
-    return read_commentary(path, pack_id=template.pack, period=period, known_metrics=[m.id for m in catalogue.metrics])
+    template, doc, template_hash = load_template(project.root, pack_id)
+    pack = assemble(catalogue, template, doc, template_hash, latest_snapshot(project.snapshots), org=org,
+                    period=period)
+    rows, seen = [], set()
+    for block in pack.blocks():
+        if isinstance(block, SummaryTable):
+            for r in block.rows:
+                if r.metric_id in seen:
+                    continue
+                seen.add(r.metric_id)
+                spc = "; ".join(x for x in (VARIATION.get(r.variation_icon or "", ("", "", ""))[2],
+                                            ASSURANCE.get(r.assurance or "", ("", "", ""))[2]) if x)
+                rows.append((r.metric_id, r.title, r.period_label, r.latest.text, spc, r.narrative))
+    if not rows:
+        raise ConfigError(f"pack '{pack_id}' has no summary table, so there is nothing to comment on",
+                          field="summary_table")
+    path = _commentary_path(project, template, pack.org_code, pack.period)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_commentary_workbook(rows, path, pack_id=pack_id, period=pack.period, title=pack.title)
 
 
 def now() -> str:

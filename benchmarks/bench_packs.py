@@ -1,0 +1,88 @@
+"""Benchmark: build the `monthly-performance` (PPTX+DOCX+XLSX) and `board` (all formats) packs from a cold
+process, and say where the time goes: load, stats (assemble), charts, render per format, PDF.
+
+Each pack runs in a fresh Python process (imports included), as a scheduled job would. Run:
+`.venv/bin/python benchmarks/bench_packs.py` (figures to benchmarks/results/packs.json).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r'''
+import json, sys, time, shutil, tempfile
+t0 = time.perf_counter()
+from pathlib import Path
+from reporting.project import Project
+from reporting.data.catalogue import load_catalogue
+from reporting.data.snapshot import latest_snapshot
+from reporting.packs.template import load_template
+from reporting.packs.assemble import assemble
+from reporting.charts import Renderer
+from reporting.packs.render import docx, pptx, xlsx, pdf
+times = {"imports": time.perf_counter() - t0}
+project, name, formats, out = Project(Path(sys.argv[1])), sys.argv[2], sys.argv[3].split(","), Path(sys.argv[4])
+t = time.perf_counter(); catalogue = load_catalogue(project.catalogue_file); snap = latest_snapshot(project.snapshots)
+times["load"] = time.perf_counter() - t
+t = time.perf_counter(); template, doc, h = load_template(project.root, name)
+pack = assemble(catalogue, template, doc, h, snap, org="RJ1"); times["stats_and_assemble"] = time.perf_counter() - t
+specs = pack.chart_specs()
+t = time.perf_counter()
+with Renderer(cache=out / "cache") as r:
+    images = r.render(specs)
+times["charts"] = time.perf_counter() - t
+pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images)})
+files = {}
+for fmt in formats:
+    if fmt == "pdf":
+        continue
+    t = time.perf_counter(); files[fmt] = {"pptx": pptx, "docx": docx, "xlsx": xlsx}[fmt].render(pack, out / f"p.{fmt}")
+    times[f"render_{fmt}"] = time.perf_counter() - t
+if "pdf" in formats:
+    t = time.perf_counter(); pdf.to_pdf(files.get("docx") or files["pptx"], out / "pdf"); times["pdf"] = time.perf_counter() - t
+times["total"] = time.perf_counter() - t0
+times["charts_count"] = len(specs)
+print(json.dumps(times))
+'''
+
+
+def run(name: str, formats: str, project: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as out:
+        result = subprocess.run([sys.executable, "-c", CHILD, str(project), name, formats, out], capture_output=True,
+                                text=True, check=True, timeout=600)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> dict:
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.load import pull
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        import shutil
+
+        shutil.copytree(ROOT / "templates", project / "templates")
+        pull(load_catalogue(project / "templates" / "metrics.yaml"), project, project / "snapshots")
+        results = {"monthly-performance pptx,docx,xlsx": run("monthly-performance", "pptx,docx,xlsx", project),
+                   "board docx,pdf,pptx": run("board", "docx,pdf,pptx", project)}
+    for name, times in results.items():
+        charts = times["charts_count"]
+        times["seconds_per_chart"] = times["charts"] / charts if charts else 0.0
+        times["total_excluding_pdf"] = times["total"] - times.get("pdf", 0.0)
+        print(f"\n{name}")
+        for key, value in times.items():
+            print(f"  {key:<22} {value:8.2f}" if isinstance(value, float) else f"  {key:<22} {value:>8}")
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / "packs.json").write_text(
+        json.dumps({k: {kk: round(vv, 3) for kk, vv in v.items()} for k, v in results.items()}, indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()
