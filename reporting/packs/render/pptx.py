@@ -606,6 +606,21 @@ def _page_break(block: PageBreak, deck: _Deck) -> None:
     deck.end_slide()
 
 
+def _slide_order(blocks: Sequence[Block]) -> list[tuple[int, Block]]:
+    """(1-based index, block) in slide order: a chart's narrative (the body text right after it) goes above
+    the chart as the slide's headline, so the two share a slide instead of the text spilling onto the next."""
+    order = list(enumerate(blocks, start=1))
+    i = 0
+    while i < len(order) - 1:
+        chart, text = order[i][1], order[i + 1][1]
+        if isinstance(chart, ChartBlock) and isinstance(text, Text) and text.style == "body":
+            order[i], order[i + 1] = order[i + 1], order[i]
+            i += 2
+        else:
+            i += 1
+    return order
+
+
 def _picture(slide: Any, image: Path, box: _Box) -> Any:
     from PIL import Image
 
@@ -901,7 +916,7 @@ def render(pack: Pack, path: Path) -> Path:
         if not any(isinstance(b, Cover) for b in section.blocks):
             _section_header(section, deck)
         deck.start_topic(section.title, from_heading=False)
-        for b_index, block in enumerate(section.blocks, start=1):
+        for b_index, block in _slide_order(section.blocks):
             deck.where = f"section {s_index} '{section.title}', block {b_index} ({type(block).__name__})"
             _block(block, deck)
             if isinstance(block, Heading) and block.level <= 2 and b_index == len(section.blocks):
