@@ -118,3 +118,19 @@ def test_schema_is_json_schema() -> None:
     assert result.returncode == 0
     schema = json.loads(result.stdout)
     assert "metrics" in schema["properties"] and "Metric" in schema["$defs"]
+
+
+def test_build_and_commentary_commands(demo_project: Path) -> None:
+    shutil.copytree(REPO / "templates" / "packs", demo_project / "templates" / "packs")
+    result = run("--project", str(demo_project), "validate")
+    assert result.returncode == 0 and "weekly-executive.yaml" in result.stdout, result.stderr
+    result = run("--project", str(demo_project), "build", "weekly-executive", "--org", "RXW", "--format", "pptx,xlsx")
+    assert result.returncode == 0, result.stderr
+    folder = demo_project / "outputs" / "weekly-executive" / "2025-08-25" / "RXW"
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".pptx", ".xlsx"]
+    result = run("--project", str(demo_project), "commentary", "monthly-performance", "--org", "RXW")
+    assert result.returncode == 0 and "commentary/monthly-performance-RXW-2025-07-01.xlsx" in result.stdout
+    result = run("--project", str(demo_project), "build", "weekly-executive", "--out", "/tmp")
+    assert result.returncode == 2 and "outside" in result.stderr
+    result = run("--project", str(demo_project), "build", "weekly-executiv")
+    assert result.returncode == 2 and "did you mean 'weekly-executive'" in result.stderr

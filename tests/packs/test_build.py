@@ -113,3 +113,32 @@ def test_analyst_adds_a_metric_with_yaml_only(project: Project, renderer: Render
     text = " ".join(str(c.value) for ws in load_workbook(result.files[0]).worksheets for r in ws.iter_rows()
                     for c in r if c.value)
     assert "Faster diagnosis standard" in text and "July 2025" in text
+
+
+def test_board_pack_all_formats_are_accessible_and_readable(project: Project, renderer: Renderer) -> None:
+    import subprocess
+    import zipfile
+
+    from docx import Document
+    from pptx import Presentation
+
+    (result,) = build(project, "board", renderer=renderer)
+    by_ext = {p.suffix: p for p in result.files}
+    assert set(by_ext) == {".docx", ".pptx", ".pdf"}
+    pages = int(next(line.split()[-1] for line in subprocess.run(
+        ["pdfinfo", str(by_ext[".pdf"])], capture_output=True, text=True, check=True).stdout.splitlines()
+        if line.startswith("Pages:")))
+    assert 8 <= pages <= 60
+    text = subprocess.run(["pdftotext", str(by_ext[".pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Executive summary" in text and "Page 1 of" in text and "A&E 4-hour performance was 78.1%" in text
+    document = Document(by_ext[".docx"])
+    assert {p.style.name for p in document.paragraphs} >= {"Heading 1", "Heading 2"}
+    xml = zipfile.ZipFile(by_ext[".docx"]).read("word/document.xml").decode()
+    assert "TOC \\o" in xml
+    for pic in document.inline_shapes:
+        assert pic._inline.docPr.get("descr")
+    deck = Presentation(by_ext[".pptx"])
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.shape_type in (13, 3) or getattr(shape, "has_chart", False):  # picture, chart
+                assert shape._element.xpath("./*[1]/p:cNvPr/@descr") or shape._element.xpath(".//p:cNvPr/@descr")
