@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 
 from reporting.project import Project
 

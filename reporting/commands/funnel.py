@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from reporting.commands._files import write_atomically
 from reporting.errors import ReportingError, StatsError
 
 __all__ = ["funnel_command", "register"]
@@ -61,7 +60,7 @@ def funnel_command(
         writes: list[tuple[Path, str]] = [(out, table.to_csv(index=False))]
         if summary is not None:
             writes.append((summary, json.dumps(_json_safe(result.summary()), indent=2) + "\n"))
-        _write_all(writes)
+        write_atomically(writes)
     except ReportingError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_ERROR) from None
@@ -116,23 +115,3 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
-
-
-def _write_all(writes: list[tuple[Path, str]]) -> None:
-    """Write every output to a temp file beside its target, then os.replace them all."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for target, text in writes:
-            directory = target.parent if str(target.parent) else Path(".")
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-            staged.append((tmp, target))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    except OSError as exc:
-        raise StatsError(f"cannot write output ({exc})") from exc
-    finally:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)

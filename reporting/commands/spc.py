@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import warnings
 from datetime import date
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reporting.commands._files import write_atomically
 from reporting.errors import ReportingError, StatsError
 
 __all__ = ["register", "run_spc", "summary_json"]
@@ -119,26 +118,6 @@ def _points_csv(result: Any) -> str:
     return pts.to_csv(index=False, float_format="%.17g", lineterminator="\n")
 
 
-def _write_atomically(targets: list[tuple[Path, str]]) -> None:
-    """Write every output to a temp file next to it, then rename them all; a failure leaves no output."""
-    temps: list[tuple[str, Path]] = []
-    try:
-        for path, text in targets:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise StatsError(f"{exc.filename or 'output'}: cannot write: {exc.strerror}") from None
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``spc`` command to ``app``."""
 
@@ -175,7 +154,7 @@ def register(app: typer.Typer) -> None:
             targets = [(out, _points_csv(result))]
             if summary is not None:
                 targets.append((summary, json.dumps(summary_json(result), indent=2) + "\n"))
-            _write_atomically(targets)
+            write_atomically(targets)
         except ReportingError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -23,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from reporting import __version__
 from reporting._yaml import Located
 from reporting.charts import caterpillar_chart, funnel_chart, league_chart, sparkline_chart, spc_chart
-from reporting.charts.alt_text import ASSURANCE, VARIATION
+from reporting.charts.alt_text import VARIATION
 from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot

@@ -8,7 +8,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import docx
 import pytest
 from docx.oxml.ns import qn
 from docx.shared import Pt
