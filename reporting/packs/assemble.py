@@ -325,7 +325,7 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ..
                                  theme=asm.theme) if o.sparkline and not points.empty else None)
         rows.append(SummaryRow(metric.id, metric.title, label, _cell(asm, metric, value, suppressed),
                                _cell(asm, metric, target), row.get("variation_icon"), row.get("assurance"),
-                               asm._narrative(metric.id), spark))
+                               asm._narrative(metric.id) if o.narrative else "", spark))
     if not rows:
         return [Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note")]
     return [SummaryTable(asm.render(o.title, (*where, "title"), **extra), tuple(rows),
@@ -624,4 +624,4 @@ def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templ
     return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
                 asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
                 template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name, theme,
-                tuple(footnotes))
+                tuple(footnotes), template.section_slides)

@@ -51,6 +51,7 @@ class MetricsSelection(_Model):
 class SummaryTableOptions(MetricsSelection):
     title: str = "Performance summary"
     sparkline: bool = True
+    narrative: bool = Field(True, description="the narrative sentence under each metric's name")
     when: When = "always"
 
 
@@ -216,6 +217,7 @@ class PackTemplate(_Model):
     parameters: dict[Literal["org", "peer_group", "period"], Parameter] = Field(default_factory=dict)
     theme: dict[str, Any] = Field(default_factory=dict)
     commentary: str | None = Field(None, description="commentary workbook, relative to the project")
+    section_slides: bool = Field(True, description="PowerPoint: a section header slide before each section")
     sections: list[SectionTemplate] = Field(min_length=1)
 
     @field_validator("formats")

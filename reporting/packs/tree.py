@@ -179,6 +179,7 @@ class Pack:
     org_name: str | None = None
     theme: Theme = DEFAULT_THEME
     footnotes: tuple[str, ...] = ()
+    section_slides: bool = True   # PowerPoint: a "Section Header" slide before each section
 
     @property
     def footer(self) -> str:

@@ -913,7 +913,7 @@ def render(pack: Pack, path: Path) -> Path:
     for s_index, section in enumerate(pack.sections, start=1):
         deck.where = f"section {s_index} '{section.title}'"
         deck.end_slide()
-        if not any(isinstance(b, Cover) for b in section.blocks):
+        if pack.section_slides and not any(isinstance(b, Cover) for b in section.blocks):
             _section_header(section, deck)
         deck.start_topic(section.title, from_heading=False)
         for b_index, block in _slide_order(section.blocks):
