@@ -1,0 +1,1 @@
+"""Delivery: email (and the delivery log that makes it idempotent)."""

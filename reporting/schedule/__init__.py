@@ -1,0 +1,1 @@
+"""Scheduling: schedules.yaml, the APScheduler daemon, run-once, run history."""
