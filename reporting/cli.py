@@ -142,6 +142,11 @@ def validate(
         template, doc, _ = load_template(proj.root, path.stem)
         check_template(template, doc, catalogue)
         out.print(f"[green]OK[/green] {path}: {len(template.sections)} sections, formats {', '.join(template.formats)}")
+    if (proj.root / "schedules.yaml").exists():
+        from reporting.schedule.runner import load_project_schedules
+
+        schedules = load_project_schedules(proj)
+        out.print(f"[green]OK[/green] {proj.root / 'schedules.yaml'}: jobs {', '.join(j.id for j in schedules.jobs)}")
 
 
 @data_app.command("pull")
@@ -195,13 +200,14 @@ def _text(value: object) -> str:
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="Which file: catalogue or pack.")] = "catalogue",
+    kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack or schedules.")] = "catalogue",
 ) -> None:
     """Print the JSON Schema of a configuration file (for editor autocompletion)."""
     from reporting.data.catalogue import dump_schema
     from reporting.packs.template import schema as pack_schema
+    from reporting.schedule.config import schema as schedules_schema
 
-    schemas = {"catalogue": dump_schema, "pack": pack_schema}
+    schemas = {"catalogue": dump_schema, "pack": pack_schema, "schedules": schedules_schema}
     if kind not in schemas:
         raise ReportingError(f"unknown schema '{kind}'; expected one of: {', '.join(schemas)}")
     print(json.dumps(schemas[kind](), indent=2))
@@ -253,6 +259,89 @@ def commentary(
 
     path = write_commentary_for_pack(project(), pack, period=period, org=org)
     out.print(f"Commentary workbook: {path}")
+
+
+@app.command("run-once")
+def run_once_command(
+    job: Annotated[str, typer.Argument(help="Job id from schedules.yaml.")],
+    period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the job's period rule.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the emails as .eml files instead of sending.")] = False,
+) -> None:
+    """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
+    from reporting.schedule.runner import run_once
+
+    with _progress() as bar:
+        task = bar.add_task("running", total=None)
+        report = run_once(project(), job, period=period, dry_run=dry_run,
+                          progress=lambda what: bar.update(task, description=what))
+    out.print(f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
+              f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
+              f"failed {len(report.failed)}")
+    for recipient, error in report.failed.items():
+        err.print(f"[red]not reached:[/red] {recipient}: {error}")
+    if report.error:
+        err.print(f"[red]error:[/red] {report.error}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("run")
+def run_command() -> None:
+    """The scheduler daemon: runs every job of schedules.yaml on time (one per project; SIGHUP reloads)."""
+    from reporting.schedule.daemon import run_daemon
+
+    run_daemon(project(), say=lambda text: out.print(text))
+
+
+@app.command()
+def jobs() -> None:
+    """List the jobs of schedules.yaml with their next run times."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from reporting.schedule.runner import load_project_schedules
+
+    schedules = load_project_schedules(project())
+    table = Table(title="Jobs", title_justify="left")
+    for column in ("job", "pack", "when", "timezone", "next run", "send if", "recipients"):
+        table.add_column(column)
+    now = dt.datetime.now(dt.timezone.utc)
+    for job in schedules.jobs:
+        next_run = job.trigger().get_next_fire_time(None, now)
+        table.add_row(job.id, job.pack, job.every or job.cron or "", job.timezone,
+                      f"{next_run:%a %d %b %Y %H:%M %Z}" if next_run else "–", job.send_if,
+                      str(len(job.recipients_for(project().root))))
+    out.print(table)
+
+
+@app.command()
+def history(
+    job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
+    """Runs and deliveries from the run-history database."""
+    from rich.table import Table
+
+    from reporting.schedule.history import History
+
+    store = History.open(project().root)
+    runs = Table(title="Runs", title_justify="left")
+    for column in ("id", "job", "period", "trigger", "started", "finished", "status", "files", "error"):
+        runs.add_column(column)
+    for r in store.runs(job, limit):
+        files = json.loads(r["files"] or "[]")
+        runs.add_row(str(r["id"]), r["job_id"], r["period"] or "", r["trigger"] or "", f"{r['started']:%Y-%m-%d %H:%M:%S}",
+                     f"{r['finished']:%H:%M:%S}" if r["finished"] else "", r["status"], str(len(files)),
+                     (r["error"] or "")[:80])
+    out.print(runs)
+    deliveries = Table(title="Deliveries", title_justify="left")
+    for column in ("job", "period", "recipient", "org", "status", "attempts", "when", "error"):
+        deliveries.add_column(column)
+    for d in store.deliveries(job, limit * 10):
+        deliveries.add_row(d["job_id"], d["period"], d["recipient"], d["org_code"] or "", d["status"],
+                           str(d["attempts"]), f"{d['updated']:%Y-%m-%d %H:%M:%S}", (d["error"] or "")[:60])
+    out.print(deliveries)
 
 
 def _register_analysis_commands() -> None:

@@ -46,6 +46,17 @@ class BuildResult:
     files: tuple[Path, ...]
     manifest: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    tree: Pack | None = None  # the assembled pack (for email headlines); not part of the output
+
+    @property
+    def content_hash(self) -> str:
+        """The delivery log's key: what the pack was made from (data snapshot, template, parameters, files).
+
+        Not the files' bytes: LibreOffice's PDFs differ on every run, and a rebuild from the same inputs must
+        count as the same pack, or a rerun would send it again to people who already have it."""
+        m = self.manifest
+        key = json.dumps([m["snapshot_hash"], m["template_hash"], m["parameters"], sorted(f["name"] for f in m["files"])])
+        return hashlib.sha256(key.encode()).hexdigest()
 
 
 def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path:
@@ -115,7 +126,7 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
     return files, warnings
 
 
-def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str] | None = None,
+def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
           formats: Sequence[str] | None = None, out: Path | None = None, snapshot: Snapshot | None = None,
           renderer: Renderer | None = None, progress: Progress | None = None,
           built_at: str | None = None) -> list[BuildResult]:
@@ -161,7 +172,8 @@ def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, templa
     parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
     final = safe_output_dir(project.outputs, *parts, out=out)
     final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-", dir=final.parent))
+    _remove_abandoned(final.parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-{os.getpid()}-", dir=final.parent))
     try:
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
@@ -184,7 +196,21 @@ def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, templa
     finally:
         shutil.rmtree(final.parent / f".lo-{staging.name}", ignore_errors=True)
     return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
-                       tuple(final / f.name for f in files), manifest, tuple(warnings))
+                       tuple(final / f.name for f in files), manifest, tuple(warnings), pack)
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Staging directories left by a build that was killed (its process is gone) are removed, never published."""
+    for stale in folder.glob(".building-*"):
+        match = re.match(r"\.building-.+?-(\d+)-", stale.name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def _publish(staging: Path, final: Path) -> None:

@@ -1,0 +1,139 @@
+"""`reporting run`: the scheduler daemon (APScheduler 3).
+
+- Job store: SQLAlchemy (SQLite at <project>/.reporting/jobs.sqlite, or REPORTING_JOBSTORE_URL), so a restart
+  keeps every job and its next run time. Jobs have explicit ids (the schedules.yaml ids), coalesce=True,
+  max_instances=1 and the job's misfire_grace_time (APScheduler's default of 1 s silently skips runs).
+- Catch-up: at start-up a job whose trigger is unchanged keeps its stored next run time, so a run missed
+  while the machine was down fires once (coalesced) when it comes back, within the grace time.
+- One scheduler per project: APScheduler 3 cannot share a job store between processes, so the daemon takes
+  an exclusive lock (<project>/.reporting/scheduler.lock) and refuses to start a second time.
+- Reload on SIGHUP or when schedules.yaml changes; a file that fails validation is reported and the jobs
+  already scheduled keep running (nothing is dropped). SIGTERM/SIGINT shut down cleanly, letting a running
+  build finish.
+The APScheduler scheduler runs in a background thread while the main thread waits for signals; that is
+BlockingScheduler's behaviour with signal handling we control.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reporting.errors import ConfigError, ReportingError
+from reporting.project import Project
+
+__all__ = ["SchedulerLocked", "jobstore_url", "make_scheduler", "run_daemon", "run_scheduled", "sync_jobs"]
+
+ENV_JOBSTORE = "REPORTING_JOBSTORE_URL"
+log = logging.getLogger("reporting.schedule")
+
+
+class SchedulerLocked(ReportingError):
+    """Another `reporting run` already schedules this project."""
+
+
+def jobstore_url(project: Path) -> str:
+    return os.environ.get(ENV_JOBSTORE) or f"sqlite:///{project / '.reporting' / 'jobs.sqlite'}"
+
+
+def run_scheduled(project_root: str, job_id: str) -> None:
+    """What the job store calls (module-level, so it can be stored by reference)."""
+    from reporting.schedule.runner import run_once
+
+    report = run_once(Project(Path(project_root)), job_id, trigger="schedule")
+    log.info("job %s: %s (sent %d, already %d, failed %d)%s", job_id, report.status, len(report.sent),
+             len(report.already), len(report.failed), f": {report.error}" if report.error else "")
+
+
+def make_scheduler(project: Path) -> Any:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    (project / ".reporting").mkdir(exist_ok=True)
+    return BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=jobstore_url(project))},
+                               job_defaults={"coalesce": True, "max_instances": 1}, timezone="Europe/London")
+
+
+def sync_jobs(scheduler: Any, schedules: Any, project: Path) -> list[str]:
+    """Make the store hold exactly the file's jobs; unchanged triggers keep their next run time."""
+    wanted = {job.id for job in schedules.jobs}
+    for stored in scheduler.get_jobs():
+        if stored.id not in wanted:
+            stored.remove()
+    for job in schedules.jobs:
+        trigger = job.trigger()
+        existing = scheduler.get_job(job.id)
+        args = [str(project), job.id]
+        if existing is not None and str(existing.trigger) == str(trigger) and list(existing.args) == args:
+            existing.modify(misfire_grace_time=job.misfire_grace_time, coalesce=True, max_instances=1)
+        else:
+            scheduler.add_job(run_scheduled, trigger=trigger, args=args, id=job.id, name=f"{job.id} ({job.pack})",
+                              replace_existing=True, misfire_grace_time=job.misfire_grace_time, coalesce=True,
+                              max_instances=1)
+    return sorted(wanted)
+
+
+def _lock(project: Path) -> int:
+    path = project / ".reporting" / "scheduler.lock"
+    path.parent.mkdir(exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        other = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise SchedulerLocked(f"another 'reporting run' (pid {other}) already schedules {project}; one scheduler "
+                              f"per project, because APScheduler 3 cannot share a job store between processes") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: float = 5.0,
+               say: Callable[[str], None] = print) -> None:
+    """Run until SIGTERM/SIGINT (or `stop` is set, for tests)."""
+    from reporting.schedule.runner import load_project_schedules
+
+    schedules = load_project_schedules(project)  # a bad file refuses to start: nothing is silently dropped
+    fd = _lock(project.root)
+    stop = stop or threading.Event()
+    reload = threading.Event()
+    scheduler = make_scheduler(project.root)
+    path = project.root / "schedules.yaml"
+    mtime = path.stat().st_mtime
+    handlers: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    try:
+        scheduler.start(paused=True)
+        ids = sync_jobs(scheduler, schedules, project.root)
+        scheduler.resume()
+        for job in scheduler.get_jobs():
+            say(f"scheduled {job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+        say(f"scheduler running for {project.root} ({len(ids)} jobs); SIGHUP or editing schedules.yaml reloads")
+        while not stop.wait(poll):
+            changed = path.exists() and path.stat().st_mtime != mtime
+            if reload.is_set() or changed:
+                reload.clear()
+                mtime = path.stat().st_mtime if path.exists() else mtime
+                try:
+                    schedules = load_project_schedules(project)
+                except ConfigError as exc:
+                    say(f"schedules.yaml not reloaded, the current jobs keep running: {exc}")
+                    continue
+                say(f"reloaded schedules.yaml: {', '.join(sync_jobs(scheduler, schedules, project.root))}")
+    finally:
+        scheduler.shutdown(wait=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        os.close(fd)
+        say("scheduler stopped")

@@ -1,0 +1,242 @@
+"""One run of one scheduled job: pull, build (per organisation when bursting), deliver, record.
+
+Never silent: every run and every delivery attempt is in the history database; a failed build sends
+nothing, leaves the previous pack published and tells the job's owner; temporary SMTP failures are retried
+with backoff, permanent ones are recorded per recipient while the others still get theirs; and the delivery
+log means a rerun sends only to those not yet reached.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reporting.errors import ConfigError, ReportingError
+from reporting.project import Project
+from reporting.schedule.history import History
+
+__all__ = ["RunReport", "load_project_schedules", "run_once"]
+
+
+@dataclass
+class RunReport:
+    job_id: str
+    run_id: int
+    status: str                      # success | partial | failed | skipped
+    period: str | None = None
+    sent: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"success", "skipped"}
+
+
+def load_project_schedules(project: Project) -> Any:
+    from reporting.data.catalogue import load_catalogue
+    from reporting.schedule.config import load_schedules
+
+    path = project.root / "schedules.yaml"
+    if not path.exists():
+        raise ConfigError("no schedules.yaml in the project", file=path)
+    catalogue = load_catalogue(project.require_catalogue())
+    known: list[str] | None = None
+    if catalogue.orgs is not None:
+        try:
+            from reporting.data.snapshot import latest_snapshot
+
+            known = list(latest_snapshot(project.snapshots).orgs["org_code"].astype(str))
+        except ReportingError:
+            known = None
+    return load_schedules(path, project.root, known_orgs=known)
+
+
+def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
+    """The email for one built pack: headline items from its summary table, exceptions first."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from reporting.charts import icon_chart
+    from reporting.delivery.email import EmailContent, HeadlineItem
+    from reporting.packs.tree import SummaryTable
+
+    pack = result.tree
+    items = []
+    for block in pack.blocks():
+        if isinstance(block, SummaryTable):
+            for r in block.rows:
+                exception = str(r.variation_icon or "").startswith("concern") or r.assurance == "consistent_fail"
+                items.append(HeadlineItem(r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance,
+                                          r.narrative, exception))
+            break
+    items.sort(key=lambda i: not i.exception)
+    codes = sorted({c for i in items for c in (i.variation_icon, i.assurance) if c})
+    specs = [icon_chart(code) for code in codes]
+    icons = dict(zip(codes, [img.path for img in renderer.render(specs)], strict=True)) if specs else {}
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    context = {"pack_title": pack.title, "period_label": pack.period_label, "org": pack.org_code or "",
+               "org_name": pack.org_name or "", "job": job.id}
+    subject = env.from_string(job.subject).render(**context)
+    intro = env.from_string(job.body or "").render(**context) or \
+        f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
+    links = tuple((p.name, str(p)) for p in result.files)
+    footer = " | ".join(x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}",
+                                    *pack.footnotes) if x)
+    return EmailContent(subject=subject, title=pack.title, intro=intro, items=tuple(items),
+                        attachments=tuple(result.files), links=links, icon_images=icons, footer=footer)
+
+
+def _send_with_retries(settings: Any, message: Any, attempts: int, backoff: float,
+                       sleep: Callable[[float], None]) -> tuple[str, int, str | None]:
+    from reporting.delivery.email import PermanentDeliveryError, TemporaryDeliveryError, send
+
+    error = None
+    for attempt in range(1, attempts + 1):
+        try:
+            send(settings, message)
+            return "sent", attempt, None
+        except PermanentDeliveryError as exc:
+            return "failed_permanent", attempt, str(exc)
+        except TemporaryDeliveryError as exc:
+            error = str(exc)
+            if attempt < attempts:
+                sleep(backoff * 2 ** (attempt - 1))
+    return "failed_temporary", attempts, error
+
+
+def _notify_owner(job: Any, schedules: Any, subject: str, text: str) -> None:
+    """Best effort: the failure is already in the history; the owner is told if mail works."""
+    import email.message
+
+    from reporting.delivery.email import send
+
+    if not getattr(job, "owner", None):
+        return
+    try:
+        settings = _smtp(schedules)
+        message = email.message.EmailMessage()
+        message["From"], message["To"], message["Subject"] = settings.sender, job.owner, subject
+        message.set_content(text)
+        send(settings, message)
+    except ReportingError:
+        pass
+
+
+def _smtp(schedules: Any) -> Any:
+    from reporting.delivery.email import SmtpSettings
+
+    smtp = schedules.smtp
+    return SmtpSettings.from_config(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.user, timeout=smtp.timeout)
+
+
+def run_once(project: Project, job_id: str, *, period: str | None = None, dry_run: bool = False,
+             trigger: str = "manual", sleep: Callable[[float], None] = time.sleep,
+             progress: Callable[[str], None] | None = None) -> RunReport:
+    """Run one job now; see the module docstring for what is guaranteed."""
+    from reporting.charts import Renderer
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.load import pull
+    from reporting.delivery.email import compose
+    from reporting.packs.build import build
+
+    say = progress or (lambda _: None)
+    schedules = load_project_schedules(project)
+    job = schedules.job(job_id)
+    history = History.open(project.root)
+    run_id = history.start_run(job.id, trigger)
+    report = RunReport(job.id, run_id, "running")
+    try:
+        say("pulling data")
+        _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
+        requested = period or (job.parameters.period if job.parameters.period not in (None, "latest") else None)
+        if job.send_if == "data_changed" and not dry_run:
+            last = history.last_success(job.id)
+            if last and last.get("snapshot") == snapshot.hash:
+                history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error="data unchanged since the last run")
+                report.status = "skipped"
+                return report
+        recipients = job.recipients_for(project.root)
+        orgs = _orgs_for(job, recipients)
+        with Renderer() as renderer:
+            say(f"building {job.pack}")
+            results = build(project, job.pack, period=requested, orgs=orgs, formats=job.formats or None,
+                            renderer=renderer, progress=say)
+            by_org = dict(zip(orgs or [None], results, strict=True))  # requested org -> its pack
+            report.period = results[0].period
+            report.files = [f for r in results for f in r.files]
+            if job.send_if == "exceptions_exist" and not any(
+                    str(getattr(b, "variation_icon", "") or "").startswith("concern")
+                    for r in results for blk in r.tree.blocks() for b in getattr(blk, "rows", ())):
+                history.finish_run(run_id, "skipped", period=report.period, snapshot=snapshot.hash,
+                                   files=[str(f) for f in report.files], error="no exceptions this period")
+                report.status = "skipped"
+                return report
+            settings = None if dry_run else _smtp(schedules)
+            limit = int(schedules.publish.attach_limit_mb * 1_000_000)
+            contents: dict[str | None, Any] = {}
+            for email_address, org in recipients:
+                result = by_org.get(org)  # a recipient only ever gets their own organisation's pack
+                if result is None:
+                    report.failed[email_address] = f"no pack was built for organisation {org}"
+                    continue
+                key = result.content_hash
+                if history.delivered(job.id, report.period, email_address, key):
+                    report.already.append(email_address)
+                    continue
+                if result.org not in contents:
+                    contents[result.org] = _content(job, result, project, renderer)
+                link = f"{schedules.publish.link_base.rstrip('/')}/{result.directory.relative_to(project.outputs.resolve())}" \
+                    if schedules.publish.link_base else str(result.directory)
+                message = compose(contents[result.org], schedules.smtp.sender, email_address,
+                                  attach_limit_bytes=limit, published_link=link)
+                if dry_run:
+                    folder = result.directory / "emails"
+                    folder.mkdir(exist_ok=True)
+                    (folder / f"{email_address}.eml").write_bytes(bytes(message))
+                    report.sent.append(email_address)
+                    continue
+                say(f"sending to {email_address}")
+                status, attempts, error = _send_with_retries(settings, message, job.retries.attempts,
+                                                             job.retries.backoff_seconds, sleep)
+                history.record_delivery(job.id, report.period, email_address, result.org, key, status, attempts,
+                                        error, run_id)
+                if status == "sent":
+                    report.sent.append(email_address)
+                else:
+                    report.failed[email_address] = error or status
+        report.status = "success" if not report.failed else "partial"
+        history.finish_run(run_id, report.status, period=report.period, snapshot=snapshot.hash,
+                           files=[str(f) for f in report.files],
+                           error="; ".join(f"{k}: {v}" for k, v in report.failed.items()) or None)
+        if report.failed and not dry_run:
+            _notify_owner(job, schedules, f"[reporting] {job.id}: {len(report.failed)} recipient(s) not reached",
+                          "\n".join(f"{k}: {v}" for k, v in report.failed.items()))
+        return report
+    except ReportingError as exc:
+        report.status, report.error = "failed", str(exc)
+        history.finish_run(run_id, "failed", period=report.period, error=str(exc))
+        if not dry_run:
+            _notify_owner(job, schedules, f"[reporting] {job.id} failed", f"{exc}\n\nNothing was sent; the previous "
+                          f"pack stays published.")
+        return report
+    except BaseException as exc:
+        history.finish_run(run_id, "failed", period=report.period,
+                           error="".join(traceback.format_exception_only(type(exc), exc)).strip())
+        raise
+
+
+def _orgs_for(job: Any, recipients: Sequence[tuple[str, str | None]]) -> list[str | None] | None:
+    """Organisations to build: the job's, every recipient's; None (the pack's default organisation) too when
+    some recipients are not tied to one."""
+    orgs: list[str | None] = list(job.orgs or [])
+    orgs += [o for _, o in recipients if o and o not in orgs]
+    if orgs and any(o is None for _, o in recipients):
+        orgs.append(None)
+    return orgs or None

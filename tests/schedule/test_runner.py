@@ -1,0 +1,129 @@
+"""run-once against a real SMTP server: delivered exactly once, retries, partial failures, bursting, owners told."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+
+from openpyxl import load_workbook
+from smtp_server import SmtpTestServer
+
+from reporting.project import Project
+from reporting.schedule.history import History
+from reporting.schedule.runner import run_once
+
+WEEKLY = """\
+  - id: weekly-executive
+    pack: weekly-executive
+    every: monday 07:30
+    parameters: {period: latest, org: RJ1}
+    formats: [xlsx]
+    recipients:
+      addresses: [ceo@example.nhs.uk, coo@example.nhs.uk]
+    subject: "{{ pack_title }} – {{ period_label }}"
+    retries: {attempts: 2, backoff_seconds: 0}
+    owner: owner@example.nhs.uk
+"""
+BURST = """\
+  - id: monthly-performance
+    pack: monthly-performance
+    every: monthly 10 08:00
+    orgs: [RJ1, RXW]
+    formats: [xlsx]
+    recipients:
+      file: recipients/monthly.csv
+    subject: "{{ pack_title }} – {{ org_name }}"
+    owner: owner@example.nhs.uk
+"""
+NO_SLEEP: Callable[[float], None] = lambda _: None
+
+
+def test_delivers_the_pack_exactly_once(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY)
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "success" and sorted(report.sent) == ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
+    (received,) = smtp.for_recipient("ceo@example.nhs.uk")
+    message = received.message()
+    (attachment,) = list(message.iter_attachments())
+    built = next(f for f in report.files if f.suffix == ".xlsx")
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == hashlib.sha256(built.read_bytes()).hexdigest()
+    assert message["Subject"] == "Weekly Executive Pack – week of 25 August 2025"
+    assert "Trolley waits over 4 hours" in message.get_body(("plain",)).get_content()
+    again = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert again.status == "success" and sorted(again.already) == ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
+    assert len(smtp.messages) == 2  # no duplicates
+    history = History.open(project.root)
+    assert [r["status"] for r in history.runs("weekly-executive")] == ["success", "success"]
+    assert {d["status"] for d in history.deliveries("weekly-executive")} == {"sent"}
+
+
+def test_smtp_down_then_up_is_delivered_once(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY)
+    smtp.down()
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "partial" and len(report.failed) == 2 and not report.ok
+    smtp.up()
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert sorted(report.sent) == ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
+    run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert sorted(r.rcpt_tos[0] for r in smtp.messages if r.rcpt_tos[0] != "owner@example.nhs.uk") == \
+        ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
+    statuses = {(d["recipient"], d["status"], d["attempts"]) for d in History.open(project.root).deliveries()}
+    assert ("ceo@example.nhs.uk", "sent", 3) in statuses  # 2 failed attempts, then 1 that worked
+
+
+def test_temporary_failure_is_retried_within_the_run(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY)
+    smtp.reject("coo@example.nhs.uk", 451, times=1)
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "success" and "coo@example.nhs.uk" in report.sent
+
+
+def test_permanent_failure_for_one_recipient_others_delivered(scheduled: Callable[..., Project],
+                                                               smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY)
+    smtp.reject("coo@example.nhs.uk", 550)
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "partial" and report.sent == ["ceo@example.nhs.uk"]
+    assert "550" in report.failed["coo@example.nhs.uk"]
+    owner = smtp.for_recipient("owner@example.nhs.uk")
+    assert owner and "coo@example.nhs.uk" in owner[0].message().get_content()
+    failed = [d for d in History.open(project.root).deliveries() if d["recipient"] == "coo@example.nhs.uk"]
+    assert failed[0]["status"] == "failed_permanent" and failed[0]["attempts"] == 1
+
+
+def test_bursting_sends_each_recipient_only_their_trust(scheduled: Callable[..., Project],
+                                                        smtp: SmtpTestServer) -> None:
+    project = scheduled(BURST)
+    report = run_once(project, "monthly-performance", sleep=NO_SLEEP)
+    assert report.status == "success" and len(report.sent) == 4
+    for address, mine, other in (("performance.rj1@example.nhs.uk", "Guy's And St Thomas'", "Shrewsbury"),
+                                 ("coo.rxw@example.nhs.uk", "Shrewsbury", "Guy's And St Thomas'")):
+        (received,) = smtp.for_recipient(address)
+        message = received.message()
+        assert mine in message["Subject"] and other not in message["Subject"]
+        (attachment,) = list(message.iter_attachments())
+        book = load_workbook(io.BytesIO(attachment.get_content()))
+        contents = " ".join(str(c.value) for r in book["Contents"].iter_rows() for c in r if c.value)
+        assert mine in contents and other not in contents
+
+
+def test_failed_build_sends_nothing_and_tells_the_owner(scheduled: Callable[..., Project],
+                                                        smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY)
+    template = project.root / "templates" / "packs" / "weekly-executive.yaml"
+    template.write_text(template.read_text().replace("- cover: {}", "- cover: {}\n      - text: \"{{ oops }}\""))
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "failed" and "'oops' is undefined" in (report.error or "")
+    assert [r.rcpt_tos for r in smtp.messages] == [("owner@example.nhs.uk",)]
+    assert "Nothing was sent" in smtp.messages[0].message().get_content()
+    assert not (project.outputs / "weekly-executive").exists()
+
+
+def test_dry_run_writes_eml_files(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY)
+    report = run_once(project, "weekly-executive", dry_run=True)
+    emails = sorted(p.name for p in (project.outputs / "weekly-executive").rglob("*.eml"))
+    assert emails == ["ceo@example.nhs.uk.eml", "coo@example.nhs.uk.eml"] and smtp.messages == []
+    assert report.status == "success"
