@@ -182,7 +182,9 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
             contents: dict[str | None, Any] = {}
             for email_address, org in recipients:
-                result = by_org.get(org)  # a recipient only ever gets their own organisation's pack
+                # a recipient only ever gets their own organisation's pack; one not tied to an organisation
+                # gets the job's (parameters.org, else the pack's default)
+                result = by_org.get(org) if org else by_org.get(None) or by_org.get(job.parameters.org)
                 if result is None:
                     report.failed[email_address] = f"no pack was built for organisation {org}"
                     continue
@@ -235,7 +237,11 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
 def _orgs_for(job: Any, recipients: Sequence[tuple[str, str | None]]) -> list[str | None] | None:
     """Organisations to build: the job's, every recipient's; None (the pack's default organisation) too when
     some recipients are not tied to one."""
+    default = getattr(job.parameters, "org", None)
     orgs: list[str | None] = list(job.orgs or [])
+    if not orgs and default:
+        return [default] if all(o in (None, default) for _, o in recipients) else \
+            [default, *dict.fromkeys(o for _, o in recipients if o and o != default)]
     orgs += [o for _, o in recipients if o and o not in orgs]
     if orgs and any(o is None for _, o in recipients):
         orgs.append(None)

@@ -114,3 +114,32 @@ def test_killed_run_resumes_without_duplicate_email(scheduled: Callable[..., Pro
     assert not list(project.outputs.rglob(".building-*"))  # the killed build's staging directory is gone
     addresses = sorted(r.rcpt_tos[0] for r in smtp.messages)
     assert addresses == ["ceo@example.nhs.uk", "coo@example.nhs.uk"], (sent_before, addresses)
+
+
+def test_editing_schedules_yaml_reloads_and_a_bad_edit_keeps_the_jobs(scheduled: Callable[..., Project]) -> None:
+    project = scheduled(WEEKLY)
+    said: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.1,
+                                                                           "say": said.append})
+    thread.start()
+    try:
+        time.sleep(1.0)
+        path = project.root / "schedules.yaml"
+        path.write_text(path.read_text().replace("every: monday 07:30", "every: tuesday 08:15"))
+        os.utime(path, (time.time() + 5, time.time() + 5))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any("reloaded" in s for s in said):
+            time.sleep(0.1)
+        path.write_text(path.read_text().replace("every: tuesday 08:15", "every: someday"))
+        os.utime(path, (time.time() + 10, time.time() + 10))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any("not reloaded" in s for s in said):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(60)
+    assert any("reloaded schedules.yaml: weekly-executive" in s for s in said)
+    assert any("not reloaded" in s and "schedules.yaml" in s for s in said)
+    job = _store_jobs(project)["weekly-executive"]
+    assert job.next_run_time.weekday() == 1 and (job.next_run_time.hour, job.next_run_time.minute) == (8, 15)  # type: ignore[attr-defined]

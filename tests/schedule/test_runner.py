@@ -127,3 +127,18 @@ def test_dry_run_writes_eml_files(scheduled: Callable[..., Project], smtp: SmtpT
     emails = sorted(p.name for p in (project.outputs / "weekly-executive").rglob("*.eml"))
     assert emails == ["ceo@example.nhs.uk.eml", "coo@example.nhs.uk.eml"] and smtp.messages == []
     assert report.status == "success"
+
+
+def test_send_if_data_changed_and_exceptions_exist(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    project = scheduled(WEEKLY.replace("    owner:", "    send_if: data_changed\n    owner:"))
+    assert run_once(project, "weekly-executive", sleep=NO_SLEEP).status == "success"
+    again = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert again.status == "skipped" and len(smtp.messages) == 2
+    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:")
+                        .replace("org: RJ1", "org: R0D"))  # University Hospitals Dorset: no concern this period
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "skipped" and len(smtp.messages) == 2
+    assert History.open(project.root).runs()[0]["error"] == "no exceptions this period"
+    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:"))  # RJ1 has one
+    report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
+    assert report.status == "success" and len(smtp.messages) == 2  # already delivered earlier in this test
