@@ -220,11 +220,65 @@ def build(
     org: Annotated[list[str] | None, typer.Option("--org", help="Organisation code (repeatable).")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Comma-separated: pptx,docx,xlsx,pdf.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Directory under outputs/.")] = None,
+    all_orgs: Annotated[bool, typer.Option("--all-orgs", help="One pack for every organisation with data.")] = False,
+    orgs_from: Annotated[Path | None, typer.Option("--orgs-from", help="File of organisation codes, one a line.")] = None,
+    executor: Annotated[str, typer.Option(help="local | processes | dask | dask=tcp://host:8786")] = "local",
+    workers: Annotated[int, typer.Option(help="Workers for processes / a local Dask cluster.")] = 2,
 ) -> None:
-    """Build one pack from the latest snapshot (pulling the data first if there is none)."""
-    results = _build(pack, period=period, orgs=org, formats=fmt.split(",") if fmt else None, out=out_dir)
-    for result in results:
-        _print_result(result)
+    """Build one pack from the latest snapshot (pulling the data first if there is none); with several
+    organisations, one pack each, in parallel with --executor."""
+    formats = fmt.split(",") if fmt else None
+    orgs = list(org or [])
+    if orgs_from is not None:
+        try:
+            orgs += [line.split(",")[0].strip() for line in orgs_from.read_text().splitlines()
+                     if line.strip() and not line.startswith("#")]
+        except OSError as exc:
+            raise ReportingError(f"{orgs_from}: cannot read: {exc.strerror}") from exc
+    if all_orgs:
+        from reporting.data.snapshot import latest_snapshot
+
+        if not (project().snapshots / "LATEST").exists():
+            _pull()
+        frame = latest_snapshot(project().snapshots).metrics
+        orgs += sorted(set(frame.loc[frame["value"].notna(), "org_code"].astype(str)) - set(orgs))
+    if len(orgs) <= 1 and executor == "local" and not all_orgs:
+        for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir):
+            _print_result(result)
+        return
+    _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers)
+
+
+def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from reporting.packs.template import load_template
+    from reporting.schedule.executors import build_many, parse_executor
+
+    parse_executor(kwargs["executor"])
+    load_template(project().root, pack)  # template errors before any worker starts
+    if not (project().snapshots / "LATEST").exists():
+        _pull()
+    failures = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"{pack}: 0 failed", total=len(orgs))
+
+        def done(outcome: Any) -> None:
+            nonlocal failures
+            failures += not outcome.ok
+            bar.update(task, advance=1, description=f"{pack}: {failures} failed")
+
+        outcomes = build_many(project().root, pack, orgs, on_done=done, **kwargs)
+    table = Table(title=f"{pack}: {len(outcomes) - failures} built, {failures} failed", title_justify="left")
+    for column in ("org", "status", "seconds", "where / error"):
+        table.add_column(column)
+    for o in outcomes:
+        table.add_row(o.org, "ok" if o.ok else "[red]failed[/red]", f"{o.seconds:.1f}", o.directory or o.error or "")
+    out.print(table)
+    if failures:
+        raise typer.Exit(1)
 
 
 def _build(pack: str, **kwargs: Any) -> Any:

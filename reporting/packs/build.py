@@ -165,8 +165,8 @@ def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, templa
     say(f"assembling {template.pack}" + (f" for {org}" if org else ""))
     pack = assemble(catalogue, template, doc, template_hash, snapshot, org=org, period=period,
                     commentary=commentary, built_at=built_at)
-    say(f"rendering {len(pack.chart_specs())} charts")
-    specs = pack.chart_specs()
+    specs = pack.image_specs(formats)
+    say(f"rendering {len(specs)} chart images")
     images = renderer.render(specs)
     pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
     parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
@@ -184,7 +184,7 @@ def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, templa
             if Path(pack.provenance.template_path).is_relative_to(project.root) else pack.provenance.template_path,
             "template_hash": pack.provenance.template_hash, "snapshot_hash": snapshot.hash,
             "parameters": dict(pack.provenance.parameters), "versions": _versions(),
-            "charts": len(specs), "warnings": warnings,
+            "chart_images": len(specs), "warnings": warnings,
             "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
                        "content_sha256": content_hash(f)} for f in files],
         }

@@ -10,7 +10,7 @@ renderer shows "*" and the pack's footnote explains it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Union
@@ -195,6 +195,21 @@ class Pack:
         for block in self.blocks():
             if isinstance(block, ChartBlock):
                 specs.append(block.spec)
+            elif isinstance(block, SummaryTable):
+                specs.extend(r.sparkline for r in block.rows if r.sparkline is not None)
+        return specs
+
+    def image_specs(self, formats: Sequence[str]) -> list[ChartSpec]:
+        """The charts that need a picture for these formats: all of them for Word/PDF; for PowerPoint and
+        Excel only those without a native form (the rest are drawn as editable charts, no browser needed)."""
+        from reporting.charts.native_pptx import supports_native
+
+        pictures = bool({"docx", "pdf"} & set(formats))
+        specs: list[ChartSpec] = []
+        for block in self.blocks():
+            if isinstance(block, ChartBlock):
+                if pictures or not (block.native and supports_native(block.spec)):
+                    specs.append(block.spec)
             elif isinstance(block, SummaryTable):
                 specs.extend(r.sparkline for r in block.rows if r.sparkline is not None)
         return specs

@@ -1,0 +1,90 @@
+"""Benchmark: the monthly-performance pack (PPTX+XLSX, native charts) for N trusts with the local (serial),
+processes and dask (LocalCluster, 2 workers) executors, on the same machine, each with a cold chart cache.
+
+Reports wall time, packs per minute, marginal seconds per extra pack ((T(N) - T(1)) / (N - 1)) and the peak
+resident memory of one worker process. Run: `.venv/bin/python benchmarks/bench_scale.py 1 10 30 [all]`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTORS = ("local", "processes", "dask")
+
+
+def _peak_worker_rss(stop: threading.Event, peaks: dict[int, int]) -> None:
+    me = psutil.Process()
+    while not stop.wait(0.25):
+        procs = [me, *me.children(recursive=True)]
+        for p in procs:
+            try:
+                if "python" in p.name():
+                    peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
+            except psutil.Error:
+                pass
+
+
+def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
+    from reporting.schedule.executors import build_many
+
+    cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    os.environ["REPORTING_CHART_CACHE"] = str(cache)
+    shutil.rmtree(project / "outputs", ignore_errors=True)
+    peaks: dict[int, int] = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=_peak_worker_rss, args=(stop, peaks), daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    outcomes = build_many(project, "monthly-performance", orgs, executor=executor, formats=["pptx", "xlsx"])
+    wall = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    shutil.rmtree(cache, ignore_errors=True)
+    # the serial run's worker is this process; otherwise the pool's / cluster's Python processes
+    workers = {os.getpid(): peaks.get(os.getpid(), 0)} if executor == "local" else \
+        {pid: rss for pid, rss in peaks.items() if pid != os.getpid()}
+    return {"packs": len(orgs), "failed": sum(not o.ok for o in outcomes), "wall_s": round(wall, 2),
+            "packs_per_min": round(60 * len(orgs) / wall, 1),
+            "peak_worker_rss_mb": round(max(workers.values()) / 2**20, 1) if workers else 0.0}
+
+
+def main(sizes: list[str]) -> dict:
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.load import pull
+    from reporting.data.snapshot import latest_snapshot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        shutil.copytree(ROOT / "templates", project / "templates")
+        pull(load_catalogue(project / "templates" / "metrics.yaml"), project, project / "snapshots")
+        frame = latest_snapshot(project / "snapshots").metrics
+        acute = frame[(frame["metric_id"] == "ae_4hr") & frame["value"].notna()]
+        trusts = sorted(acute.groupby("org_code")["value"].count().loc[lambda s: s >= 40].index)
+        results: dict[str, dict] = {}
+        for executor in EXECUTORS:
+            for size in sizes:
+                n = len(trusts) if size == "all" else int(size)
+                results[f"{executor} {n}"] = run(project, trusts[:n], executor)
+                print(executor, n, results[f"{executor} {n}"], flush=True)
+    for executor in EXECUTORS:
+        rows = sorted((v["packs"], v["wall_s"]) for k, v in results.items() if k.startswith(executor + " "))
+        if len(rows) >= 2 and rows[-1][0] > rows[0][0]:
+            (n1, t1), (n2, t2) = rows[0], rows[-1]
+            results[f"{executor} marginal"] = {"s_per_extra_pack": round((t2 - t1) / (n2 - n1), 2)}
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / "scale.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["1", "10", "30"])
