@@ -1,7 +1,8 @@
 """Static export: every chart of a build in ONE Chromium/kaleido session, cached by content hash.
 
 Kaleido 1.x drives a Chromium. We point it at the system browser (BROWSER_PATH, default /usr/bin/chromium),
-keep one browser open for the whole build (`Renderer` is a context manager), turn MathJax off (it would
+keep one browser open for the whole build (`Renderer` is a context manager, on a private event loop with a
+deadline per call; see `_Browser`), turn MathJax off (it would
 fetch from the network) and write each image to a cache keyed by the ChartSpec's content hash, so an
 unchanged chart is never rendered twice.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 from reporting.charts.figure import to_figure
 from reporting.charts.spec import ChartSpec
@@ -80,28 +81,32 @@ class Renderer:
         self._open = False
 
     def __enter__(self) -> Renderer:
-        import kaleido
-
         os.environ["BROWSER_PATH"] = find_chromium()
-        try:
-            kaleido.start_sync_server(n=self.workers, timeout=self.timeout, mathjax=False, silence_warnings=True)
-        except Exception as exc:  # choreographer raises its own types for a browser that will not start
-            raise ChartExportError(f"Chromium would not start for chart export ({type(exc).__name__}: {exc}); "
-                                   f"{INSTALL_HINT}") from exc
+        self._browser = _Browser(self.workers, self.timeout)
         self._open = True
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        import kaleido
-
         if self._open:
-            kaleido.stop_sync_server(silence_warnings=True)
+            self._browser.close()
             self._open = False
+
+    def _write(self, jobs: list[dict[str, Any]]) -> Any:
+        """One batched call, with a deadline; a browser that stops answering is replaced once."""
+        deadline = 60 + 5 * len(jobs)
+        try:
+            return self._browser.write(jobs, deadline)
+        except TimeoutError:
+            self._browser.close()
+            self._browser = _Browser(self.workers, self.timeout)
+            try:
+                return self._browser.write(jobs, deadline)
+            except TimeoutError:
+                raise ChartExportError(f"Chromium did not finish {len(jobs)} chart(s) within {deadline} s, twice; "
+                                       f"{INSTALL_HINT}") from None
 
     def render(self, specs: Sequence[ChartSpec], fmt: Format = "png") -> list[Image]:
         """Images for `specs`, in order; misses are drawn in one batched call to the open browser."""
-        import kaleido
-
         self.cache.mkdir(parents=True, exist_ok=True)
         jobs, images = [], []
         for spec in specs:
@@ -118,7 +123,7 @@ class Renderer:
             # kaleido picks the format from the file suffix, so write to `<hash>.png.part.png` then rename
             for job in jobs:
                 job["path"] = job["path"] + f".{fmt}"
-            errors = kaleido.write_fig_from_object_sync(jobs)
+            errors = self._write(jobs)
             if errors:
                 raise ChartExportError(f"{len(errors)} chart(s) failed to render: {errors[0]}")
             for job in jobs:
@@ -126,6 +131,65 @@ class Renderer:
                 os.replace(job["path"], final)
             self.rendered += len(jobs)
         return images
+
+
+class _Browser:
+    """One kaleido/Chromium on a private asyncio loop in a daemon thread.
+
+    Not kaleido's global sync server: that one blocks its event loop on a queue between calls and can hang
+    for good (seen here in long multi-pack runs); here the loop always runs, every call has a deadline, and a
+    browser that stops answering is closed and replaced.
+    """
+
+    def __init__(self, workers: int, timeout: float) -> None:
+        import asyncio
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="reporting-kaleido", daemon=True)
+        self.thread.start()
+        try:
+            self.kaleido = self._call(self._open(workers, timeout), 120)
+        except ChartExportError:
+            self._stop_loop()
+            raise
+        except Exception as exc:  # choreographer raises its own types for a browser that will not start
+            self._stop_loop()
+            raise ChartExportError(f"Chromium would not start for chart export ({type(exc).__name__}: {exc}); "
+                                   f"{INSTALL_HINT}") from exc
+
+    @staticmethod
+    async def _open(workers: int, timeout: float) -> Any:
+        import kaleido
+
+        browser = kaleido.Kaleido(n=workers, timeout=timeout, mathjax=False)
+        await browser.open()
+        return browser
+
+    def _call(self, coroutine: Any, deadline: float) -> Any:
+        import asyncio
+        import concurrent.futures
+
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(deadline)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError from None
+
+    def write(self, jobs: list[dict[str, Any]], deadline: float) -> Any:
+        return self._call(self.kaleido.write_fig_from_object(jobs), deadline)
+
+    def close(self) -> None:
+        try:
+            self._call(self.kaleido.close(), 30)
+        except Exception:  # noqa: BLE001 - closing a broken browser must not hide the real error
+            pass
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 def render_all(specs: Iterable[ChartSpec], fmt: Format = "png", cache: Path | None = None) -> list[Image]:
