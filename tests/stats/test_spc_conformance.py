@@ -122,7 +122,8 @@ def _run_api(case: Path) -> SPCResult:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_conformance_api(case: Path) -> None:
     result = _run_api(case)
-    _compare_points(result.points, case)
+    assert len(result.points) == len(pd.read_csv(case / "expected.csv"))  # one output row per input row
+    _compare_points(result.points, case)  # asserts every column against the reference
     row = result.summary.iloc[0]
     groups = []
     for g in result.groups.to_dict("records"):
