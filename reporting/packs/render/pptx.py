@@ -110,8 +110,8 @@ RAG_FILL = {"red": "F6D0CD", "amber": "FFE9B8", "green": "CCE5D8", "grey": "E8ED
 RAG_LETTER = {"red": "R", "amber": "A", "green": "G", "grey": "–"}
 VARIATION_WORDS = {"improvement": "Improvement", "concern": "Concern", "neutral": "Neutral",
                    "common_cause": "Common cause"}
-SUMMARY_COLUMNS = (("Metric", 0.30), ("Period", 0.10), ("Latest", 0.09), ("Target", 0.09), ("Variation", 0.15),
-                   ("Assurance", 0.15), ("Trend", 0.12))
+SUMMARY_COLUMNS = (("Metric", 0.31), ("Period", 0.10), ("Latest", 0.08), ("Target", 0.08), ("Variation", 0.14),
+                   ("Assurance", 0.17), ("Trend", 0.12))
 
 
 class TextOverflowError(ReportingError):
