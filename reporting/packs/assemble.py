@@ -10,28 +10,50 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from reporting import __version__
 from reporting._yaml import Located
-from reporting.charts import caterpillar_chart, funnel_chart, league_chart, sparkline_chart, spc_chart
+from reporting.charts import (
+    caterpillar_chart,
+    funnel_chart,
+    league_chart,
+    sparkline_chart,
+    spc_chart,
+)
 from reporting.charts.alt_text import VARIATION
 from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot
-from reporting.errors import ConfigError, DataError, StatsError
+from reporting.errors import ConfigError, DataError, ReportingError, StatsError
 from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.tree import (
-    SUPPRESSED_NOTE, Block, Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack,
-    PageBreak, Provenance, Section, SummaryRow, SummaryTable, Text,
+    SUPPRESSED_NOTE,
+    Block,
+    Cell,
+    ChartBlock,
+    Column,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    Pack,
+    PageBreak,
+    Provenance,
+    Section,
+    SummaryRow,
+    SummaryTable,
+    Text,
 )
 from reporting.stats.disclosure import DisclosureRule, apply_disclosure
 from reporting.stats.funnel import funnel, funnel_curve
@@ -40,8 +62,9 @@ from reporting.stats.narrative import sentence
 from reporting.stats.spc import SPCOptions, spc_metrics
 from reporting.stats.variation import caterpillar
 
-__all__ = ["Assembly", "assemble", "check_template", "resolve_period"]
+__all__ = ["Assembly", "Batch", "assemble", "check_template", "prepare", "resolve_period"]
 
+ALL = "\0all"  # the disclosure table key of a pack that covers every organisation
 _OFFSETS = {"weekly": pd.DateOffset(weeks=1), "monthly": pd.DateOffset(months=1),
             "quarterly": pd.DateOffset(months=3), "daily": pd.DateOffset(days=1)}
 
@@ -141,6 +164,13 @@ class Assembly:
     jinja: SandboxedEnvironment = field(default_factory=lambda: SandboxedEnvironment(undefined=StrictUndefined,
                                                                                      autoescape=False))
     suppressed_any: bool = False
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # cross-organisation results, from the Batch
+
+    def once(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """A result shared by every organisation of the batch (funnels, league tables), computed once."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @property
     def period_label(self) -> str:
@@ -191,35 +221,14 @@ class Assembly:
         return VARIATION[icon][2] if icon in VARIATION else "no data"
 
 
-def _disclosed(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+def _disclosed(frame: pd.DataFrame, catalogue: Catalogue, tables: tuple[str, ...] = ("metric_id",)) -> pd.DataFrame:
     parts = []
     for metric_id, rows in frame.groupby("metric_id", sort=True):
         metric = catalogue.metric(str(metric_id))
         rule = DisclosureRule(metric.disclosure.suppress_below, metric.disclosure.round_to, metric.disclosure.secondary)
         counts = [metric.id] if metric.unit == "count" else []
-        parts.append(apply_disclosure(rows, rule, count_metrics=counts))
+        parts.append(apply_disclosure(rows, rule, tables=tables, count_metrics=counts))
     return pd.concat(parts, ignore_index=True) if parts else frame.assign(suppressed=False)
-
-
-def _run_spc(asm: Assembly, metric_ids: list[str]) -> None:
-    frame = asm.frame[asm.frame["metric_id"].isin(metric_ids)]
-    frame = frame.assign(target=[asm.metric(m).target_for(asm.org, p.date())
-                                 for m, p in zip(frame["metric_id"], frame["period"], strict=True)])
-    frame["target"] = pd.to_numeric(frame["target"], errors="coerce")
-    points, summary = [], {}
-    for metric_id, rows in frame.groupby("metric_id", sort=True):
-        metric = asm.metric(str(metric_id))
-        if rows["value"].notna().sum() < 2:
-            continue  # the chart says "no data"; nothing to compute
-        options = {metric.id: SPCOptions(chart=metric.chart, improvement=metric.improvement)}  # type: ignore[arg-type]
-        try:
-            result = spc_metrics(rows, options)
-        except StatsError as exc:
-            raise DataError(f"metric '{metric.id}' for {asm.org}: {exc}", field="value") from exc
-        points.append(result.points)
-        summary[metric.id] = result.summary.iloc[0].to_dict()
-    asm.points = pd.concat(points, ignore_index=True) if points else pd.DataFrame()
-    asm.summary = summary
 
 
 def _selected(asm: Assembly, selection: t.MetricsSelection) -> list[str]:
@@ -370,51 +379,89 @@ def _peers(asm: Assembly, peers: str | None) -> tuple[pd.DataFrame, str]:
     return orgs, "all organisations"
 
 
-def _cross_section(asm: Assembly, metric: Metric, o: Any) -> tuple[pd.DataFrame, str, str]:
+@dataclass(frozen=True)
+class _Pool:
+    """Each peer's numerator and denominator summed over the window; peers whose rows cannot be compared
+    (a negative numerator, or more events than the denominator for a proportion) are left out and named,
+    so one organisation's bad data never breaks, or silently skews, every other organisation's funnel."""
+
+    frame: pd.DataFrame
+    group: str
+    span: str
+    excluded: tuple[str, ...] = ()
+
+    def note(self, asm: Assembly, title: str) -> list[Block]:
+        if not self.excluded:
+            return []
+        names = _names(asm)
+        who = ", ".join(f"{names.get(code, code)} ({code})" for code in self.excluded)
+        return [Text((f"{title}: left out because their data are not valid for this comparison (a negative "
+                      f"count, or more events than the denominator): {who}.",), "note")]
+
+
+def _cross_section(asm: Assembly, metric: Metric, o: Any) -> _Pool:
+    key = ("cross", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end)
+    return asm.once(key, lambda: _pool(asm, metric, o))  # type: ignore[no-any-return]
+
+
+def _pool(asm: Assembly, metric: Metric, o: Any) -> _Pool:
     window = _window(asm, metric, o.periods)
     peers, group = _peers(asm, o.peers)
-    pooled = window[window["org_code"].isin(peers["org_code"]) & (window["denominator"] > 0)]
-    pooled = pooled.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
+    rows = window[window["org_code"].isin(peers["org_code"]) & (window["denominator"] > 0)]
+    invalid = (rows["numerator"] < 0) | ((rows["numerator"] > rows["denominator"]) if metric.unit == "percent"
+                                         else False)
+    excluded = tuple(sorted(set(rows.loc[invalid, "org_code"].astype(str))))
+    rows = rows[~rows["org_code"].isin(excluded)]
+    pooled = rows.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
     if len(window):
         first, last = window["period"].min(), window["period"].max()
         span = (format_period(last, metric.frequency) if first == last else
                 f"{format_period(first, metric.frequency)} to {format_period(last, metric.frequency)}")
     else:
         span = asm.period_label
-    return pooled, group, span
+    return _Pool(pooled, group, span, excluded)
 
 
 def _names(asm: Assembly) -> dict[str, str]:
-    return dict(zip(asm.snapshot.orgs["org_code"].astype(str), asm.snapshot.orgs["org_name"].astype(str), strict=True))
+    orgs = asm.snapshot.orgs
+    return asm.once(("names",), lambda: dict(zip(orgs["org_code"].astype(str), orgs["org_name"].astype(str),  # type: ignore[no-any-return]
+                                                 strict=True)))
 
 
 def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
     metric = _metric_of(asm, o, where, extra)
-    pooled, group, span = _cross_section(asm, metric, o)
+    pool = _cross_section(asm, metric, o)
+    pooled, group, span = pool.frame, pool.group, pool.span
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
     kind = "PR" if metric.unit == "percent" else "RC"
-    result = funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale)
+    result = asm.once(("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
+                      lambda: funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale))
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
     spec = funnel_chart(result.points.assign(target=result.target * metric.scale), funnel_curve(result), title=title,
                         adjusted=result.limits_used == "adjusted", unit=metric.unit, decimals=metric.decimals,
                         highlight=asm.org, labels=_names(asm), x_title=f"Denominator ({metric.denominator})",
                         theme=asm.theme)
     return [ChartBlock(spec, f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}", native=True,
-                       notes=f"phi {result.phi:.3g}, tau² {result.tau2:.3g}, {result.limits_used} limits.")]
+                       notes=f"phi {result.phi:.3g}, tau² {result.tau2:.3g}, {result.limits_used} limits."),
+            *pool.note(asm, "Funnel plot")]
 
 
 def _variation(asm: Assembly, o: t.VariationOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
     metric = _metric_of(asm, o, where, extra)
-    pooled, group, span = _cross_section(asm, metric, o)
+    pool = _cross_section(asm, metric, o)
+    pooled, group, span = pool.frame, pool.group, pool.span
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data to compare ({span}).",), "note")]
-    cat = caterpillar(pooled, kind="proportion" if metric.unit == "percent" else "rate", benchmark=o.benchmark,
-                      higher_is_better=metric.direction != "lower_is_better", multiplier=metric.scale)
+    cat = asm.once(("caterpillar", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end, o.benchmark),
+                   lambda: caterpillar(pooled, kind="proportion" if metric.unit == "percent" else "rate",
+                                       benchmark=o.benchmark, higher_is_better=metric.direction != "lower_is_better",
+                                       multiplier=metric.scale))
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
     spec = caterpillar_chart(cat, title=title, unit=metric.unit, decimals=metric.decimals, highlight=asm.org,
                              labels=_names(asm), theme=asm.theme)
-    return [ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=False)]
+    return [ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=False),
+            *pool.note(asm, "Variation chart")]
 
 
 def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...],
@@ -423,14 +470,18 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...]
     wide = None
     span = ""
     group = ""
+    notes: list[Block] = []
     for metric in metrics:
-        pooled, group, span = _cross_section(asm, metric, o)
+        pool = _cross_section(asm, metric, o)
+        pooled, group, span = pool.frame, pool.group, pool.span
+        notes += pool.note(asm, f"League table ({metric.title})")
         values = pooled.assign(**{metric.id: pooled["numerator"] / pooled["denominator"] * metric.scale})
         part = values[["org_code", metric.id]]
         wide = part if wide is None else wide.merge(part, on="org_code", how="outer")
     if wide is None or len(wide) < 2:
         return [Text((f"Too few {group} with data for a league table.",), "note")]
-    table = league_table(wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics})
+    table = asm.once(("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end),
+                     lambda: league_table(wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics}))
     names = _names(asm)
     first = metrics[0]
     chart = league_chart(table, value=first.id, title=o.title or f"{first.title}: {group}, {span}", unit=first.unit,
@@ -462,7 +513,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...]
     return [ChartBlock(chart, f"League position: {first.title}, {group}, {span}", o.native),
             DataTable(f"League table: {group}, {span}", tuple(columns), tuple(rows),
                       caption=f"League table, top and bottom {o.show} of {len(table)} {group}", footnotes=(note,),
-                      sheet_name="League table")]
+                      sheet_name="League table"), *notes]
 
 
 def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
@@ -574,54 +625,210 @@ def _metric_ids_used(asm: Assembly) -> list[str]:
     return [m.id for m in asm.catalogue.metrics if m.id in used]
 
 
+def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:
+    """Each row's target (NaN where none): constant targets without a per-row call, tables row by row."""
+    out = pd.Series(np.nan, index=frame.index, dtype=float)
+    for metric_id, idx in frame.groupby("metric_id", sort=False).groups.items():
+        metric = catalogue.metric(str(metric_id))
+        if metric.target is None or isinstance(metric.target, float | int):
+            out.loc[idx] = np.nan if metric.target is None else float(metric.target)
+        else:
+            rows = frame.loc[idx]
+            out.loc[idx] = [np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None
+                            else v for o, p in zip(rows["org_code"], rows["period"], strict=True)]
+    return pd.to_numeric(out, errors="coerce")
+
+
+def _spc_all(catalogue: Catalogue, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SPC for every (metric, organisation) series with at least two values, in one vectorised call.
+
+    Series with fewer values get no SPC (their chart says "no data"). `frame` carries a `target` column."""
+    valid = frame["value"].notna().groupby([frame["metric_id"], frame["org_code"]]).transform("sum")
+    frame = frame[valid >= 2]
+    if frame.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    options = {m.id: SPCOptions(chart=m.chart, improvement=m.improvement)  # type: ignore[arg-type]
+               for m in catalogue.metrics if m.id in set(frame["metric_id"])}
+    result = spc_metrics(frame, options)
+    return result.points, result.summary
+
+
+@dataclass
+class Batch:
+    """The data loaded, disclosure applied and the engine run ONCE for every organisation of a build
+    (vectorised: one SPC call for all their series; funnels and league tables computed once and shared), so
+    that each organisation's pack is only put together and rendered. Picklable: parallel builds ship it to
+    each worker once. An organisation whose data cannot be used fails alone: its error is kept and raised
+    when its pack is asked for, while the others' packs are built."""
+
+    catalogue: Catalogue
+    template: t.PackTemplate
+    doc: Located
+    template_hash: str
+    snapshot: Snapshot
+    peer_group: str | None
+    periods: dict[str | None, pd.Timestamp]
+    frames: dict[str | None, pd.DataFrame]
+    points: dict[str | None, pd.DataFrame]
+    summaries: dict[str | None, dict[str, dict[str, Any]]]
+    errors: dict[str | None, ReportingError]
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    @property
+    def default_org(self) -> str | None:
+        """The organisation of a pack asked for without one: the template's `org` parameter, if any."""
+        return {k: v.default for k, v in self.template.parameters.items()}.get("org")
+
+    def pack(self, org: str | None, *,
+             commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
+             built_at: str | None = None) -> Pack:
+        """One organisation's pack (`commentary(period, org)` returns the service leads' commentary)."""
+        org = self.default_org if org is None else org
+        if org in self.errors:
+            raise self.errors[org]
+        if org not in self.periods:
+            raise ConfigError(f"organisation {org!r} is not part of this build", field="org")
+        template, catalogue, snapshot = self.template, self.catalogue, self.snapshot
+        orgs = snapshot.orgs
+        names = orgs.loc[orgs["org_code"] == org, "org_name"] if org else pd.Series(dtype=str)
+        org_name = str(names.iloc[0]) if len(names) else org
+        theme = DEFAULT_THEME.with_overrides(template.theme) if template.theme else DEFAULT_THEME
+        asm = Assembly(catalogue, template, self.doc, self.template_hash, snapshot, org, org_name, self.periods[org],
+                       self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1), self.peer_group, theme,
+                       frame=self.frames[org], points=self.points[org], summary=self.summaries[org], memo=self.memo)
+        asm.commentary = commentary(asm.period.date(), org) if commentary else {}
+        sections = []
+        for i, section in enumerate(template.sections):
+            blocks: list[Block] = []
+            for j, block in enumerate(section.blocks):
+                blocks += _blocks(asm, block, ("sections", i, "blocks", j))
+            sections.append(Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks),
+                                    section.appendix))
+        footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
+        if asm.suppressed_any:
+            footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below
+                                                                     for m in catalogue.metrics)))
+        sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
+        provenance = Provenance(snapshot.hash, str(self.doc.file), self.template_hash,
+                                built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                                __version__, sources, {"org": org or "", "period": asm.period.date().isoformat(),
+                                                       "peer_group": self.peer_group or ""})
+        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
+        office = {fmt: (Path(path) if Path(path).is_absolute() else root / path)
+                  for fmt, path in template.office.items()}
+        return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
+                    asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
+                    template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name,
+                    theme, tuple(footnotes), template.section_slides)
+
+    def warm(self) -> None:
+        """Compute the shared cross-organisation results now (by assembling one pack), so that parallel
+        workers receive them instead of each computing them again."""
+        ok = [org for org in self.periods]
+        if ok:
+            self.pack(ok[0])
+
+
+def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
+            *, orgs: Sequence[str | None], period: str | None = None, peer_group: str | None = None) -> Batch:
+    """Load-once, compute-once step of a build for `orgs` (None: the template's default organisation)."""
+    check_template(template, doc, catalogue)
+    params = {k: v.default for k, v in template.parameters.items()}
+    peer_group = peer_group or params.get("peer_group")
+    period = period or (params.get("period") if params.get("period") not in (None, "latest") else None)
+    wanted = list(dict.fromkeys(org or params.get("org") for org in orgs))
+    metrics = snapshot.metrics
+    errors: dict[str | None, ReportingError] = {}
+    known = set(metrics["org_code"].unique())
+    for org in wanted:
+        if org is not None and org not in known:
+            close = difflib.get_close_matches(org, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            errors[org] = DataError(f"no data for organisation '{org}' in snapshot {snapshot.hash}{hint}",
+                                    field="--org")
+    # the period follows the metrics the pack shows; SPC runs for every metric, because text may quote any
+    probe = Assembly(catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0),
+                     peer_group)
+    used = _metric_ids_used(probe) or [m.id for m in catalogue.metrics]
+    cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
+    by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
+    real = [org for org in by_org if org is not None]
+    if real:
+        chosen = metrics[metrics["org_code"].isin(real)]
+        for org, rows in chosen.groupby("org_code", sort=False, observed=True):
+            by_org[str(org)] = rows
+    periods: dict[str | None, pd.Timestamp] = {}
+    parts = []
+    for org, mine in by_org.items():
+        try:
+            start = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)], period)
+        except DataError as exc:
+            errors[org] = DataError(f"{org}: {exc.reason}" if org else exc.reason, field=exc.field)
+            continue
+        periods[org] = start
+        end = start + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
+        # a pack without an organisation covers all of them, as one table; otherwise each organisation's rows
+        # are its own table for disclosure (one organisation's secondary suppression never depends on another's)
+        parts.append(mine[mine["period"] <= end].assign(_pack=org if org is not None else ALL))
+    frames: dict[str | None, pd.DataFrame] = {}
+    points: dict[str | None, pd.DataFrame] = {}
+    summaries: dict[str | None, dict[str, dict[str, Any]]] = {}
+    if parts:
+        frame = _disclosed(pd.concat(parts, ignore_index=True), catalogue, tables=("metric_id", "_pack"))
+        frame["target"] = _targets(catalogue, frame)
+        for key, rows in frame.drop(columns=["target"]).groupby("_pack", sort=False):
+            frames[None if key == ALL else str(key)] = rows.drop(columns=["_pack"]).reset_index(drop=True)
+        _engine(catalogue, frame, periods, points, summaries, errors)
+    return Batch(catalogue, template, doc, template_hash, snapshot, peer_group, periods, frames, points, summaries,
+                 errors)
+
+
+def _engine(catalogue: Catalogue, frame: pd.DataFrame, periods: dict[str | None, pd.Timestamp],
+            points: dict[str | None, pd.DataFrame], summaries: dict[str | None, dict[str, dict[str, Any]]],
+            errors: dict[str | None, ReportingError]) -> None:
+    """SPC for every organisation's series in one call; if some organisation's data cannot be charted, the
+    call is repeated per organisation so that only that one fails. (A pack without an organisation keeps its
+    own call: its frame holds every organisation, and its summary is the first series of each metric.)"""
+    everyone = frame["_pack"] == ALL
+    calls: list[tuple[list[str | None], pd.DataFrame]] = []
+    if everyone.any():
+        calls.append(([None], frame[everyone]))
+    real = frame[~everyone]
+    if len(real):
+        calls.append(([org for org in periods if org is not None], real))
+    for orgs, rows in calls:
+        try:
+            results = [(orgs, *_spc_all(catalogue, rows))]
+        except StatsError:
+            results = []
+            for org in orgs:
+                try:
+                    results.append(([org], *_spc_all(catalogue, rows[rows["_pack"] == (org or ALL)])))
+                except StatsError as exc:
+                    errors[org] = DataError(f"{org or 'all organisations'}: {exc}", field="value")
+                    del periods[org]
+        for done, pts, summary in results:
+            pts_by = pts.groupby("org_code", sort=False).groups if org_keyed(done) and len(pts) else {}
+            sum_by = summary.groupby("org_code", sort=False).groups if org_keyed(done) and len(summary) else {}
+            for org in done:
+                if org is None:
+                    points[org] = pts
+                    first = summary.groupby("metric_id", sort=False).head(1) if len(summary) else summary
+                else:
+                    points[org] = pts.loc[pts_by[org]].reset_index(drop=True) if org in pts_by else pd.DataFrame()
+                    first = summary.loc[sum_by[org]] if org in sum_by else pd.DataFrame()
+                summaries[org] = {str(r["metric_id"]): r for r in first.to_dict("records")}
+
+
+def org_keyed(orgs: list[str | None]) -> bool:
+    return orgs != [None]
+
+
 def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
              *, org: str | None, period: str | None = None, peer_group: str | None = None,
              commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
              built_at: str | None = None) -> Pack:
-    """`commentary(period, org)` returns the service leads' commentary once the period is known."""
-    check_template(template, doc, catalogue)
-    params = {k: v.default for k, v in template.parameters.items()}
-    org = org or params.get("org")
-    peer_group = peer_group or params.get("peer_group")
-    period = period or (params.get("period") if params.get("period") not in (None, "latest") else None)
-    orgs = snapshot.orgs
-    if org is not None and not (snapshot.metrics["org_code"] == org).any():
-        close = difflib.get_close_matches(org, sorted(snapshot.metrics["org_code"].unique()), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise DataError(f"no data for organisation '{org}' in snapshot {snapshot.hash}{hint}", field="--org")
-    names = orgs.loc[orgs["org_code"] == org, "org_name"] if org else pd.Series(dtype=str)
-    org_name = str(names.iloc[0]) if len(names) else org
-    theme = DEFAULT_THEME.with_overrides(template.theme) if template.theme else DEFAULT_THEME
-    asm = Assembly(catalogue, template, doc, template_hash, snapshot, org, org_name, pd.Timestamp(0),
-                   pd.Timestamp(0), peer_group, theme)
-    # the period follows the metrics the pack shows; SPC runs for every metric, because text may quote any
-    used = _metric_ids_used(asm) or [m.id for m in catalogue.metrics]
-    mine = snapshot.metrics
-    if org is not None:
-        mine = mine[mine["org_code"] == org]
-    cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
-    asm.period = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)], period)
-    asm.period_end = asm.period + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
-    asm.frame = _disclosed(mine[mine["period"] <= asm.period_end], catalogue)
-    asm.commentary = commentary(asm.period.date(), org) if commentary else {}
-    _run_spc(asm, [m.id for m in catalogue.metrics])
-    sections = []
-    for i, section in enumerate(template.sections):
-        blocks: list[Block] = []
-        for j, block in enumerate(section.blocks):
-            blocks += _blocks(asm, block, ("sections", i, "blocks", j))
-        sections.append(Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks), section.appendix))
-    footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
-    if asm.suppressed_any:
-        footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below for m in catalogue.metrics)))
-    sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
-    provenance = Provenance(snapshot.hash, str(doc.file), template_hash,
-                            built_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), __version__,
-                            sources, {"org": org or "", "period": asm.period.date().isoformat(),
-                                      "peer_group": peer_group or ""})
-    root = Path(doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
-    office = {fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()}
-    return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
-                asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
-                template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name, theme,
-                tuple(footnotes), template.section_slides)
+    """One pack on its own (a Batch of one organisation)."""
+    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=[org], period=period,
+                    peer_group=peer_group)
+    return batch.pack(org, commentary=commentary, built_at=built_at)

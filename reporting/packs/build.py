@@ -25,12 +25,12 @@ from reporting.charts import Renderer
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
-from reporting.packs.assemble import assemble
+from reporting.packs.assemble import Batch, assemble, prepare
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
 
-__all__ = ["BuildResult", "build", "content_hash", "safe_output_dir"]
+__all__ = ["BuildResult", "build", "build_from", "check_formats", "content_hash", "prepare_build", "safe_output_dir"]
 
 FORMATS = ("pptx", "docx", "xlsx", "pdf")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -126,22 +126,37 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
     return files, warnings
 
 
-def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
-          formats: Sequence[str] | None = None, out: Path | None = None, snapshot: Snapshot | None = None,
-          renderer: Renderer | None = None, progress: Progress | None = None,
-          built_at: str | None = None) -> list[BuildResult]:
-    """Build one pack for each organisation (or the template's default); returns what was published."""
-    say = progress or (lambda _: None)
+def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
+                  orgs: Sequence[str | None] | None = None, peer_group: str | None = None,
+                  snapshot: Snapshot | None = None) -> Batch:
+    """Load the data and run the engine once for every organisation of the build (see packs.assemble.Batch)."""
     catalogue = load_catalogue(project.require_catalogue())
     template, doc, template_hash = load_template(project.root, pack_id)
-    chosen = list(dict.fromkeys(formats or template.formats))
+    if snapshot is None:
+        snapshot = latest_snapshot(project.snapshots)
+    return prepare(catalogue, template, doc, template_hash, snapshot, orgs=list(orgs) if orgs else [None],
+                   period=period, peer_group=peer_group)
+
+
+def check_formats(batch: Batch, formats: Sequence[str] | None) -> list[str]:
+    chosen = list(dict.fromkeys(formats or batch.template.formats))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown:
         raise ConfigError(f"unknown format(s) {', '.join(unknown)}; expected some of {', '.join(FORMATS)}",
                           field="--format")
-    if snapshot is None:
-        say("reading the latest snapshot")
-        snapshot = latest_snapshot(project.snapshots)
+    return chosen
+
+
+def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
+          formats: Sequence[str] | None = None, out: Path | None = None, snapshot: Snapshot | None = None,
+          renderer: Renderer | None = None, progress: Progress | None = None,
+          built_at: str | None = None, peer_group: str | None = None) -> list[BuildResult]:
+    """Build one pack for each organisation (or the template's default); returns what was published. The
+    first organisation that fails stops the build (per-organisation failures: schedule.executors)."""
+    say = progress or (lambda _: None)
+    say("reading the latest snapshot")
+    batch = prepare_build(project, pack_id, period=period, orgs=orgs, peer_group=peer_group, snapshot=snapshot)
+    chosen = check_formats(batch, formats)
     org_list: list[str | None] = list(orgs) if orgs else [None]
     results = []
     own_renderer = renderer is None
@@ -150,21 +165,21 @@ def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Se
         renderer.__enter__()
     try:
         for org in org_list:
-            results.append(_build_one(project, catalogue, template, doc, template_hash, snapshot, org, period,
-                                      chosen, out if len(org_list) == 1 else None, renderer, say, built_at))
+            results.append(build_from(project, batch, org, chosen, renderer, out=out if len(org_list) == 1 else None,
+                                      progress=say, built_at=built_at))
     finally:
         if own_renderer:
             renderer.__exit__(None, None, None)
     return results
 
 
-def _build_one(project: Project, catalogue: Any, template: Any, doc: Any, template_hash: str, snapshot: Snapshot,
-               org: str | None, period: str | None, formats: list[str], out: Path | None, renderer: Renderer,
-               say: Progress, built_at: str | None) -> BuildResult:
-    commentary = _commentary(project, template)
-    say(f"assembling {template.pack}" + (f" for {org}" if org else ""))
-    pack = assemble(catalogue, template, doc, template_hash, snapshot, org=org, period=period,
-                    commentary=commentary, built_at=built_at)
+def build_from(project: Project, batch: Batch, org: str | None, formats: list[str], renderer: Renderer, *,
+               out: Path | None = None, progress: Progress | None = None, built_at: str | None = None) -> BuildResult:
+    """One organisation's pack from a prepared batch: assemble, draw its charts, write, publish atomically."""
+    say = progress or (lambda _: None)
+    snapshot = batch.snapshot
+    say(f"assembling {batch.template.pack}" + (f" for {org}" if org else ""))
+    pack = batch.pack(org, commentary=_commentary(project, batch.template), built_at=built_at)
     specs = pack.image_specs(formats)
     say(f"rendering {len(specs)} chart images")
     images = renderer.render(specs)

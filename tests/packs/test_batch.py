@@ -1,0 +1,83 @@
+"""The load-once, compute-once step of a many-organisation build: one vectorised SPC call for every
+organisation, the same packs as building each organisation alone, and bad data failing only its own pack."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from reporting.data.catalogue import load_catalogue
+from reporting.data.snapshot import Snapshot, latest_snapshot
+from reporting.errors import DataError
+from reporting.packs import assemble as assemble_module
+from reporting.packs.assemble import Batch, assemble, prepare
+from reporting.packs.template import load_template
+from reporting.packs.tree import ChartBlock, Text
+from reporting.project import Project
+
+ORGS = ["RJ1", "RXW", "RTH", "R0A", "RGT"]
+BUILT_AT = "2026-01-01T00:00:00+00:00"
+
+
+def _prepare(project: Project, orgs: list[str | None], snapshot: Snapshot | None = None, **kw: Any) -> Batch:
+    template, doc, digest = load_template(project.root, "monthly-performance")
+    return prepare(load_catalogue(project.catalogue_file), template, doc, digest,
+                   snapshot or latest_snapshot(project.snapshots), orgs=orgs, **kw)
+
+
+def test_one_spc_call_for_all_organisations_and_the_same_packs_as_alone(demo_project: Project,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = assemble_module.spc_metrics
+
+    def counting(frame: Any, options: Any) -> Any:
+        calls.append(frame["org_code"].nunique())
+        return real(frame, options)
+
+    monkeypatch.setattr(assemble_module, "spc_metrics", counting)
+    batch = _prepare(demo_project, list(ORGS))
+    assert calls == [len(ORGS)]  # every organisation's series in ONE vectorised call
+    batch.warm()
+    shared = len(batch.memo)
+    assert shared >= 3  # funnel, caterpillar and league results are kept for every organisation's pack
+    template, doc, digest = load_template(demo_project.root, "monthly-performance")
+    catalogue, snapshot = load_catalogue(demo_project.catalogue_file), latest_snapshot(demo_project.snapshots)
+    for org in ORGS:
+        together = batch.pack(org, built_at=BUILT_AT)
+        alone = assemble(catalogue, template, doc, digest, snapshot, org=org, built_at=BUILT_AT)
+        assert together == alone, org
+    assert len(batch.memo) == shared  # later packs reuse, never recompute
+    # what parallel workers receive
+    again = pickle.loads(pickle.dumps(batch))
+    assert again.pack("RXW", built_at=BUILT_AT) == batch.pack("RXW", built_at=BUILT_AT)
+
+
+def test_bad_data_fails_only_that_organisations_pack(demo_project: Project) -> None:
+    snapshot = latest_snapshot(demo_project.snapshots)
+    metrics = snapshot.metrics.copy()
+    poisoned = (metrics["org_code"] == "RXW") & (metrics["metric_id"] == "ae_4hr") & metrics["value"].notna()
+    metrics.loc[poisoned, "numerator"] = metrics.loc[poisoned, "denominator"] * 2  # more breaches than patients
+    batch = _prepare(demo_project, ["RJ1", "RXW", "NOPE", "RTH"], snapshot=replace(snapshot, metrics=metrics))
+    assert set(batch.errors) == {"RXW", "NOPE"}
+    with pytest.raises(DataError, match=r"RXW: .*denominator .* is below numerator"):
+        batch.pack("RXW")
+    with pytest.raises(DataError, match="no data for organisation 'NOPE'"):
+        batch.pack("NOPE")
+    pack = batch.pack("RJ1")
+    assert pack.org_code == "RJ1" and batch.pack("RTH").org_code == "RTH"
+    # RXW's invalid numerators keep it out of everyone's funnel and league table, and the pack says so
+    notes = [t for b in pack.blocks() if isinstance(b, Text) for t in b.paragraphs if "left out" in t]
+    assert notes and all("(RXW)" in t for t in notes)
+    funnel = next(b for b in pack.blocks() if isinstance(b, ChartBlock) and b.spec.kind == "funnel")
+    assert "RXW" not in str(funnel.spec.series)
+
+
+def test_the_default_organisation_and_a_requested_period(demo_project: Project) -> None:
+    batch = _prepare(demo_project, [None, "RXW"], period="2025-01")
+    assert batch.default_org == "RJ1"
+    assert batch.pack(None).org_code == "RJ1" and batch.pack("RXW").period_label == "January 2025"
+    with pytest.raises(DataError, match="no data for period 2031-01"):
+        _prepare(demo_project, ["RJ1"], period="2031-01").pack("RJ1")
