@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from reporting.charts import raster
 from reporting.charts.figure import to_figure
 from reporting.charts.spec import ChartSpec
 from reporting.errors import ReportingError
@@ -26,7 +27,7 @@ __all__ = ["ChartExportError", "Image", "Renderer", "find_chromium", "render_all
 
 Format = Literal["png", "svg"]
 #: Bump when figure.py changes how a spec is drawn: part of every cache key, with the plotly version.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"  # 3: sparklines drawn with Pillow (charts/raster.py)
 INSTALL_HINT = ("install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium; `make demo` does this when run "
                 "as root) or set BROWSER_PATH to a Chrome/Chromium executable")
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -72,28 +73,40 @@ def default_cache() -> Path:
 
 
 class Renderer:
-    """One browser for many charts. Use as `with Renderer() as r: images = r.render(specs)`."""
+    """One browser for many charts. Use as `with Renderer() as r: images = r.render(specs)`.
+
+    The browser starts on the first chart that needs it, not on entry: cached charts, native Office charts
+    and Pillow sparklines need none, so a PowerPoint/Excel pack often builds without starting Chromium."""
 
     def __init__(self, cache: Path | None = None, workers: int = 2, timeout: float = 90) -> None:
         self.cache = cache or default_cache()
         self.workers, self.timeout = workers, timeout
         self.rendered = 0  # charts actually drawn by the browser (cache misses), for tests and benchmarks
+        self.drawn = 0     # sparklines drawn without the browser (charts/raster.py)
         self._open = False
+        self._browser: _Browser | None = None
 
     def __enter__(self) -> Renderer:
-        os.environ["BROWSER_PATH"] = find_chromium()
-        self._browser = _Browser(self.workers, self.timeout)
+        os.environ["BROWSER_PATH"] = find_chromium()  # a missing browser is one clear error up front
         self._open = True
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._open:
+        if self._browser is not None:
             self._browser.close()
-            self._open = False
+            self._browser = None
+        self._open = False
+
+    @property
+    def started(self) -> bool:
+        """Whether Chromium was started (for tests and benchmarks)."""
+        return self._browser is not None
 
     def _write(self, jobs: list[dict[str, Any]]) -> Any:
         """One batched call, with a deadline; a browser that stops answering is replaced once."""
         deadline = 60 + 5 * len(jobs)
+        if self._browser is None:
+            self._browser = _Browser(self.workers, self.timeout)
         try:
             return self._browser.write(jobs, deadline)
         except TimeoutError:
@@ -113,7 +126,14 @@ class Renderer:
             width, height = spec.size
             path = self.cache / f"{_cache_key(spec)}.{fmt}"
             images.append(Image(path, fmt, width, height, spec.alt_text, spec.title))
-            if not path.exists() and all(j["path"] != str(path) for j in jobs):
+            if path.exists():
+                continue
+            if fmt == "png" and raster.can_draw(spec):
+                part = path.with_name(f"{path.name}.{os.getpid()}.part")
+                raster.draw(spec, part)
+                os.replace(part, path)
+                self.drawn += 1
+            elif all(j["path"] != str(path) for j in jobs):
                 scale = spec.theme.scale if fmt == "png" else 1
                 jobs.append({"fig": to_figure(spec), "path": str(path) + ".part",
                              "opts": {"format": fmt, "width": width, "height": height, "scale": scale}})
