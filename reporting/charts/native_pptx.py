@@ -74,20 +74,39 @@ def _style_line(series: Any, s: Series, theme_width: float) -> None:
     marker.format.fill.fore_color.rgb = _rgb(s.colour)
     marker.format.line.color.rgb = _rgb("#231F20")
     if s.point_colours:
-        for i, colour in enumerate(s.point_colours):
-            if s.y[i] is None:
-                continue
-            point = series.points[i]
-            symbol = (s.point_symbols or ())[i] if s.point_symbols else "circle"
-            point.marker.style = _MARKERS.get(symbol, XL_MARKER_STYLE.CIRCLE)
-            point.marker.size = 7
-            point.marker.format.fill.solid()
-            point.marker.format.fill.fore_color.rgb = _rgb(colour)
-            point.marker.format.line.color.rgb = _rgb("#231F20")
-            # LibreOffice reads the point's own spPr, not only the marker's
-            point.format.fill.solid()
-            point.format.fill.fore_color.rgb = _rgb(colour)
-            point.format.line.color.rgb = _rgb(colour)
+        _point_styles(series._element, s)
+
+
+_SER_AFTER_DPT = ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:smooth", "c:extLst")
+
+
+def _point_styles(ser: Any, s: Series) -> None:
+    """Each point's marker shape and colour, written as c:dPt elements in one go (python-pptx's per-point
+    property API took most of a pack's PowerPoint time). The point's own spPr is set as well as its marker's,
+    because LibreOffice reads that one."""
+    from lxml import etree
+    from pptx.oxml.ns import nsdecls, qn
+
+    parts = []
+    for i, colour in enumerate(s.point_colours or ()):
+        if s.y[i] is None:
+            continue
+        symbol = _MARKERS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", XL_MARKER_STYLE.CIRCLE)
+        rgb = colour.lstrip("#").upper()
+        parts.append(f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="7"/>'
+                     f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill>'
+                     f'<a:srgbClr val="231F20"/></a:solidFill></a:ln></c:spPr></c:marker><c:spPr><a:solidFill>'
+                     f'<a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill><a:srgbClr val="{rgb}"/>'
+                     f'</a:solidFill></a:ln></c:spPr></c:dPt>')
+    if not parts:
+        return
+    wrapper = etree.fromstring(f"<c:w {nsdecls('c', 'a')}>{''.join(parts)}</c:w>")
+    follower = next((child for child in ser if child.tag in {qn(t) for t in _SER_AFTER_DPT}), None)
+    for dpt in list(wrapper):
+        if follower is not None:
+            follower.addprevious(dpt)
+        else:
+            ser.append(dpt)
 
 
 def _set_alt_text(frame: Any, spec: ChartSpec) -> None:
