@@ -224,6 +224,8 @@ def build(
     orgs_from: Annotated[Path | None, typer.Option("--orgs-from", help="File of organisation codes, one a line.")] = None,
     executor: Annotated[str, typer.Option(help="local | processes | dask | dask=tcp://host:8786")] = "local",
     workers: Annotated[int, typer.Option(help="Workers for processes / a local Dask cluster.")] = 2,
+    peer_group: Annotated[str | None, typer.Option(help="Peer group for funnels and league tables "
+                                                        "(default: the template's).")] = None,
 ) -> None:
     """Build one pack from the latest snapshot (pulling the data first if there is none); with several
     organisations, one pack each, in parallel with --executor."""
@@ -243,10 +245,12 @@ def build(
         frame = latest_snapshot(project().snapshots).metrics
         orgs += sorted(set(frame.loc[frame["value"].notna(), "org_code"].astype(str)) - set(orgs))
     if len(orgs) <= 1 and executor == "local" and not all_orgs:
-        for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir):
+        for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir,
+                             peer_group=peer_group):
             _print_result(result)
         return
-    _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers)
+    _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers,
+                peer_group=peer_group)
 
 
 def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:

@@ -189,6 +189,13 @@ class Pack:
     def blocks(self) -> list[Block]:
         return [b for s in self.sections for b in s.blocks]
 
+    def summary_only(self) -> Pack:
+        """A light copy that keeps only the summary tables (what an email shows), without their sparklines:
+        what a parallel worker sends back with each built pack."""
+        tables = tuple(replace(b, rows=tuple(replace(r, sparkline=None, sparkline_image=None) for r in b.rows))
+                       for b in self.blocks() if isinstance(b, SummaryTable))
+        return replace(self, sections=(Section("Summary", tables),) if tables else ())
+
     def chart_specs(self) -> list[ChartSpec]:
         """Every chart of the pack, for the ONE batched render call."""
         specs: list[ChartSpec] = []

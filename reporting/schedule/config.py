@@ -270,6 +270,10 @@ class Job(_Model):
     parameters: Parameters = Field(default_factory=Parameters)
     orgs: list[str] = Field(default_factory=list, description="build once per organisation (bursting)")
     formats: list[Literal["pptx", "docx", "xlsx", "pdf"]] | None = Field(None, description="default: the pack's")
+    executor: str = Field("local", description="where the per-organisation packs are built: local (one after "
+                          "another), processes (a local pool), dask (a Dask LocalCluster) or dask=tcp://host:8786 "
+                          "(an existing Dask cluster)")
+    workers: int = Field(2, ge=1, le=256, description="parallel workers for processes or a LocalCluster")
     recipients: Recipients
     subject: str = "{{ pack_title }} – {{ period_label }}"
     body: str | None = None
@@ -303,6 +307,18 @@ class Job(_Model):
             raise ValueError(f"cron {value!r} does not parse: {exc}") from None
         if trigger.get_next_fire_time(None, dt.datetime.now(dt.UTC)) is None:
             raise ValueError(f"cron {value!r} never fires")
+        return value
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str) -> str:
+        from reporting.errors import ReportingError
+        from reporting.schedule.executors import parse_executor
+
+        try:
+            parse_executor(value)
+        except ReportingError as exc:
+            raise ValueError(exc.reason) from None
         return value
 
     @field_validator("every")

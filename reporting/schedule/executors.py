@@ -12,28 +12,36 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ConfigError, ReportingError
+
+if TYPE_CHECKING:
+    from reporting.data.snapshot import Snapshot
+    from reporting.packs.assemble import Batch
+    from reporting.packs.build import BuildResult
 
 __all__ = ["OrgOutcome", "build_many", "parse_executor"]
 
 _RENDERER: Any = None
+_BATCH: dict[str, Batch] = {}  # per pack, installed in pool workers
 
 
 @dataclass(frozen=True)
 class OrgOutcome:
-    org: str
+    org: str | None
     directory: str | None
     files: tuple[str, ...]
     content_hashes: dict[str, str]
     seconds: float
     error: str | None = None
+    result: BuildResult | None = None  # what was published; its tree keeps only the summary (for email)
 
     @property
     def ok(self) -> bool:
@@ -44,6 +52,9 @@ def parse_executor(text: str) -> tuple[str, str | None]:
     kind, _, address = text.partition("=")
     if kind not in {"local", "processes", "dask"} or (address and kind != "dask"):
         raise ConfigError(f"unknown executor {text!r}; expected local, processes, dask or dask=tcp://host:8786",
+                          field="--executor")
+    if address and not re.match(r"^(tcp|tls|ucx)://[^\s/:]+:\d+$", address):
+        raise ConfigError(f"executor {text!r}: expected dask=tcp://host:port, the Dask scheduler's address",
                           field="--executor")
     return kind, address or None
 
@@ -59,32 +70,52 @@ def _renderer() -> Any:
     return _RENDERER
 
 
-def build_org(project_root: str, pack: str, org: str, period: str | None, formats: Sequence[str] | None,
-              built_at: str | None = None) -> OrgOutcome:
-    """One organisation's pack (runs on a worker); errors become the outcome, not an exception."""
-    from reporting.packs.build import build
+def build_org(project_root: str, pack: str, org: str | None, period: str | None, formats: Sequence[str] | None,
+              built_at: str | None = None, batch: Batch | None = None) -> OrgOutcome:
+    """One organisation's pack (runs on a worker) from the batch prepared once by the caller (without one,
+    the data are loaded here); errors become the outcome, not an exception."""
+    from reporting.packs.build import build_from, check_formats, prepare_build
     from reporting.project import Project
 
     start = time.perf_counter()
+    project = Project(Path(project_root))
     try:
-        (result,) = build(Project(Path(project_root)), pack, period=period, orgs=[org], formats=formats,
-                          renderer=_renderer(), built_at=built_at)
+        batch = batch if batch is not None else _BATCH.get(pack) or prepare_build(project, pack, period=period,
+                                                                                   orgs=[org])
+        result = build_from(project, batch, org, check_formats(batch, formats), _renderer(), built_at=built_at)
     except ReportingError as exc:
         return OrgOutcome(org, None, (), {}, time.perf_counter() - start, str(exc))
     hashes = {f["name"]: f["content_sha256"] for f in result.manifest["files"]}
     return OrgOutcome(org, str(result.directory), tuple(str(f) for f in result.files), hashes,
-                      time.perf_counter() - start)
+                      time.perf_counter() - start, result=replace(result, tree=result.tree.summary_only())
+                      if result.tree is not None else result)
 
 
-def build_many(project_root: Path, pack: str, orgs: Sequence[str], *, executor: str = "local",
+def _install(batch: Batch) -> None:
+    """Process-pool initialiser: the batch arrives once per worker, not once per task."""
+    _BATCH[batch.template.pack] = batch
+
+
+def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, executor: str = "local",
                period: str | None = None, formats: Sequence[str] | None = None, workers: int = 2,
                built_at: str | None = None, on_done: Callable[[OrgOutcome], None] | None = None,
-               task: Callable[..., OrgOutcome] = build_org) -> list[OrgOutcome]:
-    """Build `pack` for every organisation in `orgs`; outcomes in the order of `orgs`. `task` is what runs
+               task: Callable[..., OrgOutcome] = build_org, peer_group: str | None = None,
+               snapshot: Snapshot | None = None) -> list[OrgOutcome]:
+    """Build `pack` for every organisation in `orgs`; outcomes in the order of `orgs`. The data are loaded and
+    the engine run once here, for all of them; each worker only assembles and renders. `task` is what runs
     per organisation (build_org; tests pass a wrapper that kills its worker once)."""
+    from reporting.packs.build import check_formats, prepare_build
+    from reporting.project import Project
+
     kind, address = parse_executor(executor)
-    args = [(str(project_root), pack, org, period, list(formats) if formats else None, built_at) for org in orgs]
-    done: dict[str, OrgOutcome] = {}
+    batch = prepare_build(Project(Path(project_root)), pack, period=period, orgs=orgs, peer_group=peer_group,
+                          snapshot=snapshot)
+    check_formats(batch, formats)  # a wrong format is one error here, not one per organisation
+    # None is the template's default organisation: built once even if it is also named
+    resolved = {org: batch.default_org if org is None else org for org in orgs}
+    args = [(str(project_root), pack, org, period, list(formats) if formats else None, built_at)
+            for org in dict.fromkeys(resolved.values())]
+    done: dict[str | None, OrgOutcome] = {}
 
     def record(outcome: OrgOutcome) -> None:
         done[outcome.org] = outcome
@@ -100,22 +131,25 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str], *, executor: 
             _RENDERER = renderer
             try:
                 for a in args:
-                    record(task(*a))
+                    record(task(*a, batch))
             finally:
                 _RENDERER = outer
-    elif kind == "processes":
+        return [done[resolved[org]] for org in orgs]
+    batch.warm()  # shared cross-organisation results go to the workers computed
+    if kind == "processes":
         # spawn, not fork: a forked child would inherit the parent's browser session state
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_install, initargs=(batch,)) as pool:
             futures = [pool.submit(task, *a) for a in args]
             for future in as_completed(futures):
                 record(future.result())
     else:
-        _dask(args, address, workers, record, task)
-    return [done[org] for org in orgs]
+        _dask(args, batch, address, workers, record, task)
+    return [done[resolved[org]] for org in orgs]
 
 
-def _dask(args: list[tuple[Any, ...]], address: str | None, workers: int, record: Callable[[OrgOutcome], None],
-          task: Callable[..., OrgOutcome]) -> None:
+def _dask(args: list[tuple[Any, ...]], batch: Batch, address: str | None, workers: int,
+          record: Callable[[OrgOutcome], None], task: Callable[..., OrgOutcome]) -> None:
     from distributed import Client, LocalCluster, as_completed as dask_completed
 
     cluster = None
@@ -123,7 +157,8 @@ def _dask(args: list[tuple[Any, ...]], address: str | None, workers: int, record
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster if cluster is not None else address)
     try:
-        futures = [client.submit(task, *a, key=f"build-{a[1]}-{a[2]}", retries=2, pure=False) for a in args]
+        shared = client.scatter(batch, broadcast=True)  # the prepared data go to each worker once
+        futures = [client.submit(task, *a, shared, key=f"build-{a[1]}-{a[2]}", retries=2, pure=False) for a in args]
         for future in dask_completed(futures):
             try:
                 record(future.result())

@@ -22,6 +22,10 @@ from reporting.schedule.history import History
 __all__ = ["RunReport", "load_project_schedules", "run_once"]
 
 
+class BuildFailed(ReportingError):
+    """No organisation's pack could be built."""
+
+
 @dataclass
 class RunReport:
     job_id: str
@@ -33,6 +37,7 @@ class RunReport:
     failed: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     error: str | None = None
+    build_failed: dict[str, str] = field(default_factory=dict)  # organisation -> why its pack was not built
 
     @property
     def ok(self) -> bool:
@@ -144,7 +149,7 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
     from reporting.delivery.email import compose
-    from reporting.packs.build import build
+    from reporting.schedule.executors import build_many
 
     say = progress or (lambda _: None)
     schedules = load_project_schedules(project)
@@ -163,14 +168,23 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                 report.status = "skipped"
                 return report
         recipients = job.recipients_for(project.root)
-        orgs = _orgs_for(job, recipients)
-        with Renderer() as renderer:
-            say(f"building {job.pack}")
-            results = build(project, job.pack, period=requested, orgs=orgs, formats=job.formats or None,
-                            renderer=renderer, progress=say)
-            by_org = dict(zip(orgs or [None], results, strict=True))  # requested org -> its pack
-            report.period = results[0].period
-            report.files = [f for r in results for f in r.files]
+        orgs = _orgs_for(job, recipients) or [None]
+        say(f"building {job.pack} for {len(orgs)} organisation(s) ({job.executor})")
+        count = iter(range(1, len(orgs) + 1))
+        outcomes = build_many(project.root, job.pack, orgs, executor=job.executor, workers=job.workers,
+                              period=requested, formats=job.formats or None, snapshot=snapshot,
+                              peer_group=job.parameters.peer_group,
+                              on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} "
+                                                    f"({next(count)}/{len(orgs)})"))
+        by_org = {org: o.result for org, o in zip(orgs, outcomes, strict=True) if o.ok}  # requested org -> pack
+        broken = {org: o.error or "failed" for org, o in zip(orgs, outcomes, strict=True) if not o.ok}
+        if not by_org:  # nothing was built: nothing is sent
+            raise BuildFailed("; ".join(f"{org or job.pack}: {error}" for org, error in broken.items()))
+        results = list(by_org.values())
+        report.period = results[0].period
+        report.files = [f for r in results for f in r.files]
+        report.build_failed = {str(org): error for org, error in broken.items()}
+        with Renderer() as renderer:  # for the email's icons (from the chart cache after the first run)
             if job.send_if == "exceptions_exist" and not any(
                     str(getattr(b, "variation_icon", "") or "").startswith("concern")
                     for r in results for blk in r.tree.blocks() for b in getattr(blk, "rows", ())):
@@ -184,9 +198,12 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
             for email_address, org in recipients:
                 # a recipient only ever gets their own organisation's pack; one not tied to an organisation
                 # gets the job's (parameters.org, else the pack's default)
-                result = by_org.get(org) if org else by_org.get(None) or by_org.get(job.parameters.org)
+                key_org = org if org else (None if None in by_org or None in broken else job.parameters.org)
+                result = by_org.get(key_org)
                 if result is None:
-                    report.failed[email_address] = f"no pack was built for organisation {org}"
+                    report.failed[email_address] = (f"the pack for {key_org or 'the job'} failed to build: "
+                                                    f"{broken[key_org]}" if key_org in broken else
+                                                    f"no pack was built for organisation {org}")
                     continue
                 key = result.content_hash
                 if history.delivered(job.id, report.period, email_address, key):
@@ -213,13 +230,15 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                     report.sent.append(email_address)
                 else:
                     report.failed[email_address] = error or status
-        report.status = "success" if not report.failed else "partial"
+        report.status = "success" if not report.failed and not broken else "partial"
+        problems = [*(f"pack for {org or job.pack} not built: {error}" for org, error in broken.items()),
+                    *(f"{k}: {v}" for k, v in report.failed.items())]
         history.finish_run(run_id, report.status, period=report.period, snapshot=snapshot.hash,
-                           files=[str(f) for f in report.files],
-                           error="; ".join(f"{k}: {v}" for k, v in report.failed.items()) or None)
-        if report.failed and not dry_run:
-            _notify_owner(job, schedules, f"[reporting] {job.id}: {len(report.failed)} recipient(s) not reached",
-                          "\n".join(f"{k}: {v}" for k, v in report.failed.items()))
+                           files=[str(f) for f in report.files], error="; ".join(problems) or None)
+        if problems and not dry_run:
+            _notify_owner(job, schedules, f"[reporting] {job.id}: {len(broken)} pack(s) not built, "
+                          f"{len(report.failed)} recipient(s) not reached",
+                          "\n".join(problems) + "\n\nEvery other organisation's pack was published and sent.")
         return report
     except ReportingError as exc:
         report.status, report.error = "failed", str(exc)

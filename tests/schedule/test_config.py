@@ -142,6 +142,11 @@ def test_json_schema_names_the_keys() -> None:
         ("every: monday 07:30", "every: monday 07:30\n    sendif: always", "sendif:", "did you mean 'send_if'"),
         ("lists: [executives]", "file: recipients/nope.csv", "file:", "recipients file 'recipients/nope.csv' not found"),
         ("lists: [executives]", "lists: []", "recipients:", "has no recipients"),
+        ("every: monday 07:30", "every: monday 07:30\n    executor: threads", "executor:", "unknown executor 'threads'"),
+        ("every: monday 07:30", "every: monday 07:30\n    executor: dask=scheduler", "executor:",
+         "expected dask=tcp://host:port"),
+        ("every: monday 07:30", "every: monday 07:30\n    executor: dask\n    workers: 0", "workers:",
+         "greater than or equal to 1"),
     ],
 )
 def test_bad_job_is_an_error_at_its_line(project: Path, old: str, new: str, needle: str, message: str) -> None:

@@ -142,3 +142,40 @@ def test_send_if_data_changed_and_exceptions_exist(scheduled: Callable[..., Proj
     project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:"))  # RJ1 has one
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert report.status == "success" and len(smtp.messages) == 2  # already delivered earlier in this test
+
+
+DASK_BURST = """\
+  - id: monthly-burst
+    pack: monthly-performance
+    every: monthly 10 08:00
+    parameters: {period: 2025-07}
+    executor: dask
+    workers: 2
+    formats: [xlsx]
+    recipients:
+      file: recipients/burst.csv
+    subject: "{{ pack_title }} – {{ org_name }}"
+    owner: owner@example.nhs.uk
+"""
+
+
+def test_dask_burst_one_trust_without_data_fails_alone(scheduled: Callable[..., Project],
+                                                       smtp: SmtpTestServer) -> None:
+    project = scheduled(DASK_BURST)
+    # North Middlesex (RAP) stopped reporting in December 2024, so it has no pack for July 2025
+    (project.root / "recipients" / "burst.csv").write_text(
+        "email,org_code\nceo.rj1@example.nhs.uk,RJ1\nceo.rap@example.nhs.uk,RAP\nceo.rxw@example.nhs.uk,RXW\n")
+    report = run_once(project, "monthly-burst", sleep=NO_SLEEP)
+    assert report.status == "partial", report
+    assert sorted(report.sent) == ["ceo.rj1@example.nhs.uk", "ceo.rxw@example.nhs.uk"], report
+    assert "RAP" in report.build_failed and "no data for period 2025-07" in report.build_failed["RAP"]
+    assert "failed to build" in report.failed["ceo.rap@example.nhs.uk"]
+    assert not smtp.for_recipient("ceo.rap@example.nhs.uk")
+    (told,) = smtp.for_recipient("owner@example.nhs.uk")
+    assert "pack for RAP not built" in told.message().get_content()
+    published = {p.name for p in (project.outputs / "monthly-performance").glob("*/*") if p.is_dir()}
+    assert published == {"RJ1", "RXW"}
+    # a rerun sends nothing twice: the built packs were delivered; RAP still fails, and is still reported
+    again = run_once(project, "monthly-burst", sleep=NO_SLEEP)
+    assert sorted(again.already) == ["ceo.rj1@example.nhs.uk", "ceo.rxw@example.nhs.uk"] and not again.sent
+    assert again.status == "partial" and list(again.build_failed) == ["RAP"]
