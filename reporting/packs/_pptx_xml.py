@@ -120,3 +120,52 @@ def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:
 def set_table_header_row(table: Table) -> None:
     """Mark the first row as a header row (a:tblPr firstRow) so styles and screen readers treat it so."""
     table._tbl.tblPr.set("firstRow", "1")
+
+
+def fill_table_cell(tc: Any, paras: Any, size: float | None, fill: str, margins: tuple[int, int],
+                    para_gap: float, language: str = "en-GB") -> None:
+    """Write one table cell's text, margins, middle anchoring and fill straight into its a:tc element.
+
+    The same XML python-pptx's cell, paragraph and font properties produce, built in one pass: going through
+    those properties for every cell of every table was the largest single cost of a deck. `paras` are the
+    renderer's paragraphs (runs with text, bold, italic, colour; a size factor, level and alignment)."""
+    from pptx.oxml.text import CT_RegularTextRun
+    from pptx.util import Pt
+
+    sub = etree.SubElement
+    for child in list(tc):
+        tc.remove(child)
+    body = sub(tc, qn("a:txBody"))
+    sub(body, qn("a:bodyPr")).set("wrap", "square")
+    sub(body, qn("a:lstStyle"))
+    if not paras:
+        sub(sub(body, qn("a:p")), qn("a:endParaRPr")).set("lang", language)
+    for i, p in enumerate(paras):
+        paragraph = sub(body, qn("a:p"))
+        props = sub(paragraph, qn("a:pPr"))
+        if p.level:
+            props.set("lvl", str(p.level))
+        if p.align is not None:
+            props.set("algn", p.align.xml_value)
+        if size is not None and i:
+            sub(sub(props, qn("a:spcBef")), qn("a:spcPts")).set("val", str(Pt(para_gap * size * p.factor).centipoints))
+        for r in p.runs:
+            run = sub(paragraph, qn("a:r"))
+            r_pr = sub(run, qn("a:rPr"))
+            if size is not None:
+                r_pr.set("sz", str(Pt(round(size * p.factor, 1)).centipoints))
+            if r.bold:
+                r_pr.set("b", "1")
+            if r.italic:
+                r_pr.set("i", "1")
+            r_pr.set("lang", language)
+            if r.colour:
+                sub(sub(r_pr, qn("a:solidFill")), qn("a:srgbClr")).set("val", r.colour.lstrip("#").upper())
+            sub(run, qn("a:t")).text = CT_RegularTextRun._escape_ctrl_chars(r.text)
+        sub(paragraph, qn("a:endParaRPr")).set("lang", language)
+    tc_pr = sub(tc, qn("a:tcPr"))
+    x, y = margins
+    for name, value in (("marL", x), ("marR", x), ("marT", y), ("marB", y)):
+        tc_pr.set(name, str(value))
+    tc_pr.set("anchor", "ctr")
+    sub(sub(tc_pr, qn("a:solidFill")), qn("a:srgbClr")).set("val", fill.lstrip("#").upper())

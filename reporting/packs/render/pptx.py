@@ -443,17 +443,13 @@ def _draw_table(deck: _Deck, rows: Sequence[Sequence[_Cell]], widths: Sequence[i
         table.rows[i].height = h
     overlays = []
     y = top
+    tcs = [tr.tc_lst for tr in table._tbl.tr_lst]
     for i, row in enumerate(rows):
         x = deck.body.left
         for j, spec in enumerate(row):
-            cell = table.cell(i, j)
-            cell.margin_left = cell.margin_right = CELL_INSET_X
-            cell.margin_top = cell.margin_bottom = CELL_INSET_Y
-            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-            cell.fill.solid()
-            cell.fill.fore_color.rgb = _rgb(spec.fill or (NHS_BLUE if i == 0 else (BAND if i % 2 == 0 else WHITE)))
-            cell.text_frame.word_wrap = True
-            _write(cell.text_frame, spec.paras, size if i else TABLE_PT)
+            X.fill_table_cell(tcs[i][j], spec.paras, size if i else TABLE_PT,
+                              spec.fill or (NHS_BLUE if i == 0 else (BAND if i % 2 == 0 else WHITE)),
+                              (CELL_INSET_X, CELL_INSET_Y), PARA_GAP_EM, LANGUAGE)
             if spec.overlay is not None:
                 overlays.append((spec.overlay, _Box(x, y, widths[j], heights[i])))
             x += widths[j]
@@ -827,13 +823,9 @@ def _finish_slide(slide: Any, deck: _Deck) -> None:
     number = _clone_placeholder(slide, PP_PLACEHOLDER.SLIDE_NUMBER, deck)
     number.text_frame.clear()
     X.add_slide_number(number.text_frame, LANGUAGE)
-    for shape in slide.shapes:
+    for shape in slide.shapes:  # (table cells are written with their language: X.fill_table_cell)
         if shape.has_text_frame:
             X.set_language(shape.text_frame, LANGUAGE)
-        elif getattr(shape, "has_table", False) and shape.has_table:
-            for row in shape.table.rows:
-                for cell in row.cells:
-                    X.set_language(cell.text_frame, LANGUAGE)
     prov = pack.provenance
     lines = [*deck.notes.get(slide.slide_id, [])]
     lines.append("Data sources: " + ("; ".join(prov.sources) if prov.sources else "none recorded"))
