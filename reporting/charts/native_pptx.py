@@ -55,6 +55,31 @@ def number_format(spec: ChartSpec) -> str:
     return "#,##0" + ("." + "0" * spec.y_decimals if spec.y_decimals else "")
 
 
+def value_axis_range(spec: ChartSpec) -> tuple[float, float, float] | None:
+    """(minimum, maximum, major unit) of the value axis: the data and limits with a little room, on round
+    numbers. Office and LibreOffice start an automatic axis at zero, which flattens an SPC chart of values
+    between 70% and 80% into a line; shared by the PowerPoint and Excel writers. A funnel's axis follows its
+    providers and target (its limits fan out to 0 and 100% at tiny denominators, and are clipped)."""
+    import math
+
+    chosen = [s for s in spec.series if spec.kind != "funnel" or s.role in {"points", "highlight", "target"}]
+    values = [v for s in chosen for v in s.y if v is not None and math.isfinite(v)]
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    span = high - low or abs(high) or 1.0
+    raw = span * 1.1 / 5  # about five intervals
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    lo = math.floor((low - span * 0.05) / step) * step
+    hi = math.ceil((high + span * 0.05) / step) * step
+    if low >= 0:
+        lo = max(lo, 0.0)  # never below zero for counts and rates that cannot be negative
+    if spec.y_format == "percent" and high <= 1:
+        hi = min(hi, 1.0)
+    return round(lo, 12), round(hi, 12), step
+
+
 def _style_line(series: Any, s: Series, theme_width: float) -> None:
     line = series.format.line
     if s.mode in {"markers"}:
@@ -159,6 +184,9 @@ def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height
         _hide_legend_entries(chart, [i for i, s in enumerate(spec.series) if not s.show_in_legend])
         _skip_tick_labels(chart, len(spec.series[0].x))
         value_axis = chart.value_axis
+        bounds = value_axis_range(spec)
+        if bounds is not None:
+            value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = bounds
         value_axis.tick_labels.number_format = number_format(spec)
         value_axis.tick_labels.number_format_is_linked = False
         value_axis.has_major_gridlines = True
@@ -224,6 +252,10 @@ def _funnel(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, heigh
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     chart.legend.include_in_layout = False
+    _hide_legend_entries(chart, [i for i, s in enumerate(spec.series) if not s.show_in_legend])
+    bounds = value_axis_range(spec)
+    if bounds is not None:
+        chart.value_axis.minimum_scale, chart.value_axis.maximum_scale, chart.value_axis.major_unit = bounds
     chart.value_axis.tick_labels.number_format = number_format(spec)
     chart.value_axis.tick_labels.number_format_is_linked = False
     return frame
@@ -247,6 +279,9 @@ def _league(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, heigh
         point.format.fill.fore_color.rgb = _rgb(colour)
         point.format.line.color.rgb = _rgb("#231F20")
     chart.has_legend = False
+    bounds = value_axis_range(spec)
+    if bounds is not None and bounds[0] >= 0:  # bars start at zero; the axis ends just past the longest
+        chart.value_axis.minimum_scale, chart.value_axis.maximum_scale, chart.value_axis.major_unit = 0, *bounds[1:]
     chart.value_axis.tick_labels.number_format = number_format(spec)
     chart.value_axis.tick_labels.number_format_is_linked = False
     return frame

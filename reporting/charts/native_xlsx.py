@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
+from openpyxl.chart.label import DataLabelList
 from openpyxl.chart import Series as XlSeries
 from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
 
-from reporting.charts.native_pptx import NativeChartUnsupported, category_labels, number_format, supports_native
+from reporting.charts.native_pptx import (
+    NativeChartUnsupported, category_labels, number_format, supports_native, value_axis_range,
+)
 from reporting.charts.spec import ChartSpec, Series
 
 __all__ = ["add_excel_chart"]
@@ -116,6 +119,14 @@ def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_c
                 _style(xl, s)
     chart.title = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")
     chart.y_axis.number_format = fmt
+    bounds = value_axis_range(spec)
+    if bounds is not None and (spec.kind != "league" or bounds[0] >= 0):
+        # Excel and LibreOffice would start at zero and flatten the series; bars still start at zero
+        chart.y_axis.scaling.min = 0 if spec.kind == "league" else bounds[0]
+        chart.y_axis.scaling.max, chart.y_axis.majorUnit = bounds[1], bounds[2]
+    if spec.kind == "league":
+        chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                                         showPercent=False, showLeaderLines=False, numFmt=fmt, dLblPos="outEnd")
     if spec.kind == "sparkline":
         chart.y_axis.majorGridlines = None
     chart.x_axis.delete = False

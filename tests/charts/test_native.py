@@ -16,7 +16,7 @@ from spc_cases import case_result
 
 from reporting.charts import Theme, caterpillar_chart, icon_chart, league_chart, sparkline_chart, spc_chart
 from reporting.charts._xlsx_xml import apply_alt_text, read_alt_text
-from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart
+from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, value_axis_range
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.stats.variation import caterpillar
 
@@ -123,3 +123,29 @@ def test_custom_palette_reaches_every_output(tmp_path: Path, calendar_2024: pd.D
 
     figure = to_figure(specs[0])
     assert "#E66100" in figure.data[0].marker.color
+
+
+def test_value_axis_follows_the_data_not_zero(tmp_path: Path) -> None:
+    """A 4-hour performance series between 70% and 80% gets an axis around it (Office and LibreOffice would
+    start at 0% and flatten it); bars still start at zero and end just past the longest."""
+    rows = pd.DataFrame({"x": pd.date_range("2022-01-01", periods=30, freq="MS"),
+                         "y": [0.72 + 0.002 * i + (0.01 if i % 3 else -0.01) for i in range(30)]})
+    from reporting.stats.spc import SPCOptions, spc
+
+    result = spc(rows, SPCOptions())
+    spec = spc_chart(result.points, result.summary.iloc[0].to_dict(), title="4-hour", unit="percent", decimals=1)
+    lo, hi, step = value_axis_range(spec)
+    values = [v for s in spec.series for v in s.y if v is not None]
+    assert 0.5 < lo <= min(values) and max(values) <= hi <= 1.0 and step in {0.01, 0.02, 0.025, 0.05}
+    _deck([spec], tmp_path / "axis.pptx")
+    axis = Presentation(tmp_path / "axis.pptx").slides[0].shapes[0].chart.value_axis
+    assert (axis.minimum_scale, axis.maximum_scale) == (lo, hi)
+    wb = Workbook()
+    add_excel_chart(wb.active, spec, "A1", 1, 20)
+    wb.save(tmp_path / "axis.xlsx")
+    with zipfile.ZipFile(tmp_path / "axis.xlsx") as zf:
+        chart_xml = zf.read("xl/charts/chart1.xml").decode()
+    assert f'<min val="{lo}"' in chart_xml and f'<max val="{hi}"' in chart_xml
+    bars = league_chart(pd.DataFrame({"org_code": list("ABCD"), "value": [0.61, 0.7, 0.74, 0.93]}), value="value",
+                        title="league", unit="percent")
+    assert value_axis_range(bars)[1] == 1.0  # a share never needs an axis past 100%
