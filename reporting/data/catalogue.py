@@ -186,6 +186,8 @@ class Metric(_Model):
     unit: Unit
     per: int | None = Field(None, ge=1, description="for unit 'rate': the rate is per this many (e.g. 1000)")
     decimals: int = Field(1, ge=0, le=6)
+    plural: bool = Field(False, description="the title names a plural ('A&E attendances'): narratives say "
+                         "'were', not 'was'")
     direction: Direction
     chart: ChartKind
     target: float | TargetTable | None = None

@@ -204,7 +204,7 @@ class Assembly:
         if row is None:
             return f"{metric.title}: no data for {self.period_label}."
         return sentence(metric.title, metric.unit, row, frequency=metric.frequency, decimals=metric.decimals,
-                        per=metric.per)
+                        per=metric.per, plural=metric.plural)
 
     def _value(self, metric_id: str) -> str:
         metric = self.metric(metric_id)

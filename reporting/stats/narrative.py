@@ -118,13 +118,16 @@ def sentence(
     decimals: int = 1,
     per: int | None = None,
     org_name: str | None = None,
+    plural: bool = False,
 ) -> str:
     """One deterministic sentence, e.g. "A&E 4-hour performance was 74.2% in September 2025: special cause
     improvement (7 points above the mean since March 2025); the 78% target is not reliably met (inconsistent)."
 
     ``unit`` is as in ``reporting.formatting.format_value`` (percent values are fractions 0-1; count; rate
     with ``per``). A missing latest value is said plainly and the sentence falls back to the last value.
+    ``plural`` is for titles that name a plural ("A&E attendances were ...").
     """
+    was, has, had_it = ("were", "have", "they were") if plural else ("was", "has", "it was")
     subject = f"{metric_title} at {org_name}" if org_name else metric_title
     latest_x = _get(summary_row, "latest_x")
     latest_y = _get(summary_row, "latest_y")
@@ -132,12 +135,12 @@ def sentence(
     last_y = _get(summary_row, "last_valid_y")
     if last_y is None:
         when = f" for {_period(latest_x, frequency)}" if latest_x is not None else ""
-        return f"{subject} has too few values{when} to chart."
+        return f"{subject} {has} too few values{when} to chart."
     if latest_y is None:
-        opening = (f"{subject} had no value for {_period(latest_x, frequency)}; it was "
+        opening = (f"{subject} had no value for {_period(latest_x, frequency)}; {had_it} "
                    f"{_value(float(last_y), unit, decimals, per)} {_when(last_x, frequency)}")
     else:
-        opening = f"{subject} was {_value(float(latest_y), unit, decimals, per)} {_when(latest_x, frequency)}"
+        opening = f"{subject} {was} {_value(float(latest_y), unit, decimals, per)} {_when(latest_x, frequency)}"
     text = f"{opening}: {variation_phrase(summary_row, frequency)}"
     assurance = assurance_phrase(summary_row, unit, decimals, per)
     if assurance:

@@ -86,6 +86,18 @@ def test_counts_get_thousands_separators() -> None:
     )
 
 
+def test_plural_titles_take_were() -> None:
+    r = row(latest_y=12345.0, last_valid_y=12345.0, target=None, assurance=None,
+            last_point_type="common_cause", last_special_cause_type="Common Cause")
+    assert sentence("A&E attendances", "count", r, plural=True) == (
+        "A&E attendances were 12,345 in September 2025: common cause variation.")
+    gap = row(latest_x=pd.Timestamp("2025-10-01"), latest_y=np.nan, target=None, assurance=None)
+    assert sentence("Emergency admissions", "count", gap, plural=True).startswith(
+        "Emergency admissions had no value for October 2025; they were ")
+    assert sentence("Beds", "count", row(latest_y=np.nan, last_valid_y=None, last_point_type=None), plural=True) == (
+        "Beds have too few values for September 2025 to chart.")
+
+
 def test_rates() -> None:
     r = row(latest_y=3.4567, last_valid_y=3.4567, target=None, assurance=None,
             last_point_type="common_cause", last_special_cause_type="Common Cause")
