@@ -7,6 +7,7 @@ built from validated ids and may not leave outputs/.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import json
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -102,6 +104,26 @@ def _versions() -> dict[str, str]:
     return out
 
 
+_LO_PROFILES: dict[int, Path] = {}
+
+
+def _lo_profile() -> Path:
+    """This process's (and thread's) LibreOffice profile, reused by every PDF it makes: LibreOffice's first
+    start with a new profile costs about a second. Never shared by two conversions at once (one per thread);
+    removed when the process exits."""
+    key = threading.get_ident()
+    if key not in _LO_PROFILES:
+        _LO_PROFILES[key] = Path(tempfile.mkdtemp(prefix=f"reporting-lo-{os.getpid()}-"))
+        atexit.register(shutil.rmtree, _LO_PROFILES[key], True)
+    return _LO_PROFILES[key]
+
+
+def _drop_lo_profile() -> None:
+    path = _LO_PROFILES.pop(threading.get_ident(), None)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str) -> tuple[list[Path], list[str]]:
     from reporting.packs.render import docx, pptx, xlsx
 
@@ -121,7 +143,12 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
             warnings.append("PDF skipped: LibreOffice is not installed (apt-get install -y libreoffice-writer "
                             "libreoffice-impress)")
         else:
-            files.append(pdf.to_pdf(source, directory, profile_dir=directory.parent / f".lo-{directory.name}"))
+            profile = _lo_profile()
+            try:
+                files.append(pdf.to_pdf(source, directory, profile_dir=profile))
+            except BaseException:
+                _drop_lo_profile()  # a profile left broken by a failed conversion is not reused
+                raise
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
     return files, warnings
 
@@ -208,8 +235,6 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    finally:
-        shutil.rmtree(final.parent / f".lo-{staging.name}", ignore_errors=True)
     return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
                        tuple(final / f.name for f in files), manifest, tuple(warnings), pack)
 
