@@ -1,8 +1,11 @@
 """Benchmark: the monthly-performance pack (PPTX+XLSX, native charts) for N trusts with the local (serial),
 processes and dask (LocalCluster, 2 workers) executors, on the same machine, each with a cold chart cache.
 
-Reports wall time, packs per minute, marginal seconds per extra pack ((T(N) - T(1)) / (N - 1)) and the peak
-resident memory of one worker process. Run: `.venv/bin/python benchmarks/bench_scale.py 1 10 30 [all]`.
+Reports wall time, packs per minute, marginal seconds per extra pack ((T(N) - T(1)) / (N - 1)), the CPU time
+of the whole process tree (workers AND their Chromium processes, in core-seconds, so "seconds of one core" per
+pack can be read off) and the peak resident memory of one worker process. Speed-up is the serial marginal
+wall time per pack over the parallel one, both measured in this run.
+Run: `.venv/bin/python benchmarks/bench_scale.py 1 10 50 all`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXECUTORS = ("local", "processes", "dask")
 
 
-def _peak_worker_rss(stop: threading.Event, peaks: dict[int, int]) -> None:
+def _sample(stop: threading.Event, peaks: dict[int, int], cpu: dict[tuple[int, float], float]) -> None:
+    """Peak RSS of each Python process, and the latest CPU time of every process in the tree (Chromium's
+    too; a process that ends between two samples loses under 0.25 s of CPU)."""
     me = psutil.Process()
     while not stop.wait(0.25):
         procs = [me, *me.children(recursive=True)]
         for p in procs:
             try:
+                times = p.cpu_times()
+                cpu[(p.pid, p.create_time())] = times.user + times.system
                 if "python" in p.name():
                     peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
             except psutil.Error:
@@ -41,20 +48,24 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
     os.environ["REPORTING_CHART_CACHE"] = str(cache)
     shutil.rmtree(project / "outputs", ignore_errors=True)
     peaks: dict[int, int] = {}
+    cpu: dict[tuple[int, float], float] = {}
+    me = psutil.Process()
+    own = me.cpu_times().user + me.cpu_times().system
     stop = threading.Event()
-    sampler = threading.Thread(target=_peak_worker_rss, args=(stop, peaks), daemon=True)
+    sampler = threading.Thread(target=_sample, args=(stop, peaks, cpu), daemon=True)
     sampler.start()
     start = time.perf_counter()
     outcomes = build_many(project, "monthly-performance", orgs, executor=executor, formats=["pptx", "xlsx"])
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
+    cpu[(me.pid, me.create_time())] = me.cpu_times().user + me.cpu_times().system - own
     shutil.rmtree(cache, ignore_errors=True)
     # the serial run's worker is this process; otherwise the pool's / cluster's Python processes
     workers = {os.getpid(): peaks.get(os.getpid(), 0)} if executor == "local" else \
         {pid: rss for pid, rss in peaks.items() if pid != os.getpid()}
     return {"packs": len(orgs), "failed": sum(not o.ok for o in outcomes), "wall_s": round(wall, 2),
-            "packs_per_min": round(60 * len(orgs) / wall, 1),
+            "packs_per_min": round(60 * len(orgs) / wall, 1), "cpu_s": round(sum(cpu.values()), 1),
             "peak_worker_rss_mb": round(max(workers.values()) / 2**20, 1) if workers else 0.0}
 
 
@@ -77,10 +88,17 @@ def main(sizes: list[str]) -> dict:
                 results[f"{executor} {n}"] = run(project, trusts[:n], executor)
                 print(executor, n, results[f"{executor} {n}"], flush=True)
     for executor in EXECUTORS:
-        rows = sorted((v["packs"], v["wall_s"]) for k, v in results.items() if k.startswith(executor + " "))
+        rows = sorted((v["packs"], v["wall_s"], v["cpu_s"]) for k, v in results.items()
+                      if k.startswith(executor + " "))
         if len(rows) >= 2 and rows[-1][0] > rows[0][0]:
-            (n1, t1), (n2, t2) = rows[0], rows[-1]
-            results[f"{executor} marginal"] = {"s_per_extra_pack": round((t2 - t1) / (n2 - n1), 2)}
+            (n1, t1, c1), (n2, t2, c2) = rows[0], rows[-1]
+            results[f"{executor} marginal"] = {"s_per_extra_pack": round((t2 - t1) / (n2 - n1), 3),
+                                               "cpu_s_per_extra_pack": round((c2 - c1) / (n2 - n1), 3)}
+    serial = results.get("local marginal", {}).get("s_per_extra_pack")
+    for executor in EXECUTORS[1:]:
+        parallel = results.get(f"{executor} marginal", {}).get("s_per_extra_pack")
+        if serial and parallel:
+            results[f"{executor} marginal"]["speedup_vs_local"] = round(serial / parallel, 2)
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "scale.json").write_text(json.dumps(results, indent=2) + "\n")
     return results

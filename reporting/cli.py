@@ -100,11 +100,13 @@ def demo(
               f"in the reference data.")
     out.print(f"Snapshot [bold]{snapshot.hash}[/bold] in {project().snapshots}")
     if packs:
+        from reporting.charts import Renderer
         from reporting.packs.template import template_files
 
-        for path in template_files(project().root):
-            for result in _build(path.stem):
-                _print_result(result)
+        with Renderer() as renderer:  # one browser for all the packs (started only if a chart needs it)
+            for path in template_files(project().root):
+                for result in _build(path.stem, renderer=renderer):
+                    _print_result(result)
     out.print("[dim]Contains public sector information licensed under the Open Government Licence v3.0 "
               "(source: NHS England, NHS Digital ODS).[/dim]")
 

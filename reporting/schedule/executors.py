@@ -1,8 +1,11 @@
 """Building one pack per organisation, in parallel: `local` (serial), `processes` (a local pool) or `dask`
 (a `distributed.Client`: a LocalCluster, or an existing cluster at `dask=tcp://host:8786`).
 
-Each worker process keeps ONE Chromium/kaleido session for every pack it builds (started on its first task,
-stopped when the process exits); LibreOffice gets a private profile per build. A failure is per
+The caller loads the snapshot and runs the engine ONCE for all the organisations (`packs.assemble.Batch`:
+one vectorised SPC call, shared funnels and league tables); the batch reaches each worker once (pool
+initialiser, or scattered to every Dask worker), and a task only assembles and writes one organisation's
+pack. Each worker process keeps ONE Chromium/kaleido session (started when a chart first needs it, stopped
+when the process exits) and one LibreOffice profile for every pack it builds. A failure is per
 organisation: a bad organisation's pack fails alone and is reported, the others are published; on Dask a
 task whose worker dies is retried on another worker, and nothing half-built is ever published (builds are
 staged and moved into place whole).
