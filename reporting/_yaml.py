@@ -17,18 +17,34 @@ from pydantic import ValidationError
 
 from reporting.errors import ConfigError
 
-__all__ = ["Located", "load_yaml", "raise_validation_error"]
+__all__ = ["Line", "Located", "load_yaml", "raise_validation_error"]
 
 PathKey = tuple[Any, ...]
+
+
+class Line(int):
+    """A 1-based line number that also knows its 1-based column: it is an int wherever a line is expected,
+    and errors print it as `file:line:column`, which editors open at the spot."""
+
+    column: int | None
+
+    def __new__(cls, line: int, column: int | None = None) -> Line:
+        self = super().__new__(cls, line)
+        self.column = column
+        return self
+
+
+def _at(mark: Any) -> Line:
+    return Line(mark.line + 1, mark.column + 1)
 
 
 class Located:
     """Parsed YAML plus the line of every value in it."""
 
-    def __init__(self, data: Any, lines: dict[PathKey, int], file: Path) -> None:
+    def __init__(self, data: Any, lines: dict[PathKey, Line], file: Path) -> None:
         self.data, self.lines, self.file = data, lines, file
 
-    def line_of(self, path: Iterable[Any]) -> int | None:
+    def line_of(self, path: Iterable[Any]) -> Line | None:
         """Line of the deepest part of `path` that exists in the file (a missing key points at its parent)."""
         key = tuple(path)
         while key not in self.lines and key:
@@ -47,29 +63,28 @@ def load_yaml(file: Path | str) -> Located:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        lines: dict[PathKey, int] = {}
+        lines: dict[PathKey, Line] = {}
         data = _build(loader, node, (), lines, file) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax error: {problem}", file=file,
-                          line=mark.line + 1 if mark else None) from exc
+        raise ConfigError(f"YAML syntax error: {problem}", file=file, line=_at(mark) if mark else None) from exc
     finally:
         loader.dispose()
     return Located(data, lines, file)
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path) -> Any:
-    lines[path] = node.start_mark.line + 1
+    lines[path] = _at(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if key in out:
                 raise ConfigError(f"key '{key}' appears twice (first at line {lines[path + (key,)]})",
-                                  file=file, line=key_node.start_mark.line + 1, field=_dotted(path + (key,)))
+                                  file=file, line=_at(key_node.start_mark), field=_dotted(path + (key,)))
             out[key] = _build(loader, value_node, path + (key,), lines, file)
-            lines[path + (key,)] = key_node.start_mark.line + 1
+            lines[path + (key,)] = _at(key_node.start_mark)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), lines, file) for i, item in enumerate(node.value)]

@@ -63,9 +63,9 @@ def test_validate_passes_on_shipped_files(demo_project: Path) -> None:
 
 
 @pytest.mark.parametrize(("catalogue", "csv", "expected"), [
-    (BASIC_CATALOGUE.replace("chart: xmr", "chart: xmr:"), BASIC_CSV, "metrics.yaml:19: YAML syntax error"),
+    (BASIC_CATALOGUE.replace("chart: xmr", "chart: xmr:"), BASIC_CSV, "metrics.yaml:19:15: YAML syntax error"),
     (BASIC_CATALOGUE.replace("unit: count", "units: count"), BASIC_CSV,
-     "metrics.yaml:17, field 'metrics[1].units': unknown key 'units' (did you mean 'unit'?)"),
+     "metrics.yaml:17:5, field 'metrics[1].units': unknown key 'units' (did you mean 'unit'?)"),
     (BASIC_CATALOGUE.replace("    denominator: attendances\n", ""), BASIC_CSV,
      "'denominator' is missing"),
     (BASIC_CATALOGUE, BASIC_CSV.replace("breaches", "breach"), "ae.csv:1, field 'breaches': column 'breaches' "

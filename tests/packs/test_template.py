@@ -74,6 +74,8 @@ def test_unknown_key_and_unknown_metric(tmp_path: Path) -> None:
     assert "unknown key 'period' (did you mean 'periods'?)" in str(err) and err.line == 10
     err = _error(tmp_path / "b", GOOD.replace("{metric: ae_4hr}", "{metric: ae_4h}"))
     assert "unknown metric 'ae_4h' (did you mean 'ae_4hr'?)" in str(err) and err.line == 10
+    # the column too, as file:line:column (editors open there): the `metric` key inside the flow mapping
+    assert err.column == 15 and "t.yaml:10:15, field" in str(err)
 
 
 def test_funnel_needs_a_ratio_metric(tmp_path: Path) -> None:
