@@ -161,6 +161,13 @@ def _read_sql(name: str, source: SqlSource, project: Path) -> RawTable:
     except ArgumentError as exc:
         raise SourceError(f"source '{name}': {source.url_env} is not a valid SQLAlchemy URL", field="url_env") from exc
     origin = f"sql:{name} ({shown})"
+    database = parsed.database or ""
+    if parsed.drivername.startswith(("sqlite", "duckdb")) and database not in {"", ":memory:"} \
+            and not database.startswith("file:") and not Path(database).is_file():
+        # both would silently create an empty database file and then report a missing table
+        raise SourceError(f"source '{name}': database file {database} does not exist (check {source.url_env}; "
+                          f"a relative path is relative to the directory the command runs in)",
+                          source=origin, field="url_env")
     try:
         engine = create_engine(url)
         try:

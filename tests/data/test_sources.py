@@ -107,6 +107,15 @@ def test_sql_error_is_named_without_the_password(make_project: MakeProject, tmp_
     assert "s3cret" not in str(info.value)
 
 
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_a_mistyped_database_file_is_an_error_not_a_new_empty_database(
+        scheme: str, make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_WAREHOUSE_URL", f"{scheme}:///{tmp_path / 'warehuose.db'}")
+    with pytest.raises(SourceError, match=r"database file .*warehuose.db does not exist") as info:
+        _load(make_project, _catalogue(SQL_SOURCE))
+    assert info.value.field == "url_env" and not (tmp_path / "warehuose.db").exists()
+
+
 def test_sql_url_env_not_set(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TEST_WAREHOUSE_URL", raising=False)
     with pytest.raises(SourceError, match="environment variable TEST_WAREHOUSE_URL is not set"):
