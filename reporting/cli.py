@@ -364,14 +364,15 @@ def jobs() -> None:
 
     schedules = load_project_schedules(project())
     table = Table(title="Jobs", title_justify="left")
-    for column in ("job", "pack", "when", "timezone", "next run", "send if", "recipients"):
+    for column in ("job", "pack", "when", "timezone", "next run", "send if", "recipients", "built on"):
         table.add_column(column)
     now = dt.datetime.now(dt.timezone.utc)
     for job in schedules.jobs:
         next_run = job.trigger().get_next_fire_time(None, now)
         table.add_row(job.id, job.pack, job.every or job.cron or "", job.timezone,
                       f"{next_run:%a %d %b %Y %H:%M %Z}" if next_run else "–", job.send_if,
-                      str(len(job.recipients_for(project().root))))
+                      str(len(job.recipients_for(project().root))),
+                      job.executor + (f" ×{job.workers}" if job.executor in {"processes", "dask"} else ""))
     out.print(table)
 
 

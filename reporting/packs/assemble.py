@@ -724,9 +724,8 @@ class Batch:
     def warm(self) -> None:
         """Compute the shared cross-organisation results now (by assembling one pack), so that parallel
         workers receive them instead of each computing them again."""
-        ok = [org for org in self.periods]
-        if ok:
-            self.pack(ok[0])
+        if self.periods:
+            self.pack(next(iter(self.periods)))
 
 
 def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,

@@ -140,15 +140,34 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, exe
         return [done[resolved[org]] for org in orgs]
     batch.warm()  # shared cross-organisation results go to the workers computed
     if kind == "processes":
-        # spawn, not fork: a forked child would inherit the parent's browser session state
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_install, initargs=(batch,)) as pool:
-            futures = [pool.submit(task, *a) for a in args]
-            for future in as_completed(futures):
-                record(future.result())
+        _pool(args, batch, workers, record, task)
     else:
         _dask(args, batch, address, workers, record, task)
     return [done[resolved[org]] for org in orgs]
+
+
+def _pool(args: list[tuple[Any, ...]], batch: Batch, workers: int, record: Callable[[OrgOutcome], None],
+          task: Callable[..., OrgOutcome], attempts: int = 2) -> None:
+    """A local process pool. A worker that dies breaks the whole pool, so the tasks it took down with it are
+    run again, once, in a fresh pool (as Dask retries a dead worker's task); a task that fails twice is that
+    organisation's failure."""
+    for attempt in range(1, attempts + 1):
+        lost: list[tuple[Any, ...]] = []
+        # spawn, not fork: a forked child would inherit the parent's browser session state
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_install, initargs=(batch,)) as pool:
+            futures = {pool.submit(task, *a): a for a in args}
+            for future in as_completed(futures):
+                try:
+                    record(future.result())
+                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: its worker died
+                    if attempt < attempts:
+                        lost.append(futures[future])
+                    else:
+                        record(OrgOutcome(futures[future][2], None, (), {}, 0.0, f"{type(exc).__name__}: {exc}"))
+        if not lost:
+            return
+        args = lost
 
 
 def _dask(args: list[tuple[Any, ...]], batch: Batch, address: str | None, workers: int,

@@ -60,3 +60,22 @@ def test_process_pool_matches_serial(scheduled: Callable[..., Project]) -> None:
     pooled = build_many(project.root, "weekly-executive", ORGS[:2], executor="processes", formats=["xlsx"],
                         built_at=BUILT_AT)
     assert [o.content_hashes for o in pooled] == [o.content_hashes for o in serial] and all(o.ok for o in pooled)
+
+
+def dies_once_in_pool(*args: object) -> OrgOutcome:
+    """A pool task (module level, so a spawned worker can import it) whose worker dies on RXW's first try."""
+    import os
+
+    marker = Path(str(args[0])) / "died-once"
+    if args[2] == "RXW" and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return build_org(*args)  # type: ignore[arg-type]
+
+
+def test_a_pool_worker_that_dies_has_its_tasks_run_again(scheduled: Callable[..., Project]) -> None:
+    project = scheduled()
+    outcomes = build_many(project.root, "weekly-executive", ["RJ1", "RXW"], executor="processes", formats=["xlsx"],
+                          task=dies_once_in_pool)
+    assert (project.root / "died-once").exists() and all(o.ok for o in outcomes), outcomes
+    assert not list(project.outputs.rglob(".building-*"))
