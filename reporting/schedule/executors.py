@@ -14,8 +14,10 @@ staged and moved into place whole).
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OrgOutcome", "build_many", "parse_executor"]
 
-_RENDERER: Any = None
+_SESSION = threading.local()  # each thread's browser session: the daemon may run two jobs at once
 _BATCH: dict[str, Batch] = {}  # per pack, installed in pool workers
 
 
@@ -63,14 +65,14 @@ def parse_executor(text: str) -> tuple[str, str | None]:
 
 
 def _renderer() -> Any:
-    """This process's one browser session, started on first use."""
-    global _RENDERER
-    if _RENDERER is None:
+    """This thread's one browser session, kept for every pack it builds (started when a chart needs it)."""
+    if getattr(_SESSION, "renderer", None) is None:
         from reporting.charts import Renderer
 
-        _RENDERER = Renderer().__enter__()
-        atexit.register(lambda: _RENDERER.__exit__(None, None, None))
-    return _RENDERER
+        renderer = Renderer().__enter__()
+        _SESSION.renderer = renderer
+        atexit.register(renderer.__exit__, None, None, None)
+    return _SESSION.renderer
 
 
 def build_org(project_root: str, pack: str, org: str | None, period: str | None, formats: Sequence[str] | None,
@@ -88,6 +90,10 @@ def build_org(project_root: str, pack: str, org: str | None, period: str | None,
         result = build_from(project, batch, org, check_formats(batch, formats), _renderer(), built_at=built_at)
     except ReportingError as exc:
         return OrgOutcome(org, None, (), {}, time.perf_counter() - start, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug met by one organisation's data must not stop the others
+        logging.getLogger(__name__).exception("building %s for %s failed unexpectedly", pack, org)
+        return OrgOutcome(org, None, (), {}, time.perf_counter() - start,
+                          f"unexpected error ({type(exc).__name__}: {exc}); the traceback is in the log")
     hashes = {f["name"]: f["content_sha256"] for f in result.manifest["files"]}
     return OrgOutcome(org, str(result.directory), tuple(str(f) for f in result.files), hashes,
                       time.perf_counter() - start, result=replace(result, tree=result.tree.summary_only())
@@ -126,17 +132,16 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, exe
             on_done(outcome)
 
     if kind == "local":
-        global _RENDERER
         from reporting.charts import Renderer
 
-        outer = _RENDERER
+        outer = getattr(_SESSION, "renderer", None)
         with Renderer() as renderer:  # one browser for the serial run, closed at its end
-            _RENDERER = renderer
+            _SESSION.renderer = renderer
             try:
                 for a in args:
                     record(task(*a, batch))
             finally:
-                _RENDERER = outer
+                _SESSION.renderer = outer
         return [done[resolved[org]] for org in orgs]
     batch.warm()  # shared cross-organisation results go to the workers computed
     if kind == "processes":
