@@ -240,12 +240,14 @@ def build(
         except OSError as exc:
             raise ReportingError(f"{orgs_from}: cannot read: {exc.strerror}") from exc
     if all_orgs:
-        from reporting.data.snapshot import latest_snapshot
-
         if not (project().snapshots / "LATEST").exists():
             _pull()
-        frame = latest_snapshot(project().snapshots).metrics
-        orgs += sorted(set(frame.loc[frame["value"].notna(), "org_code"].astype(str)) - set(orgs))
+        from reporting.packs.build import orgs_with_data
+
+        usable, left_out = orgs_with_data(project(), pack, period=period, peer_group=peer_group)
+        err.print(f"--all-orgs: {len(usable)} organisations have data for this pack's period; "
+                  f"{len(left_out)} without are left out")
+        orgs += [org for org in usable if org not in orgs]
     if len(orgs) <= 1 and executor == "local" and not all_orgs:
         for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir,
                              peer_group=peer_group):

@@ -757,14 +757,25 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
         for org, rows in chosen.groupby("org_code", sort=False, observed=True):
             by_org[str(org)] = rows
     periods: dict[str | None, pd.Timestamp] = {}
-    parts = []
     for org, mine in by_org.items():
         try:
-            start = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)], period)
+            periods[org] = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)],
+                                          period)
         except DataError as exc:
             errors[org] = DataError(f"{org}: {exc.reason}" if org else exc.reason, field=exc.field)
-            continue
-        periods[org] = start
+    if period is None and len(periods) > 1:
+        # a run for many organisations is for ONE period: the latest any of them has; one that stopped
+        # reporting earlier gets no pack for an older period but an error that says so
+        common = max(periods.values())
+        label = format_period(common, template.cadence)
+        for org, start in list(periods.items()):
+            if start < common:
+                errors[org] = DataError(f"{org}: no data for {label}, the period of this run (its latest is "
+                                        f"{format_period(start, template.cadence)})", field="period")
+                del periods[org]
+    parts = []
+    for org, start in periods.items():
+        mine = by_org[org]
         end = start + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
         # a pack without an organisation covers all of them, as one table; otherwise each organisation's rows
         # are its own table for disclosure (one organisation's secondary suppression never depends on another's)

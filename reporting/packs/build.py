@@ -32,7 +32,8 @@ from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
 
-__all__ = ["BuildResult", "build", "build_from", "check_formats", "content_hash", "prepare_build", "safe_output_dir"]
+__all__ = ["BuildResult", "build", "build_from", "check_formats", "content_hash", "orgs_with_data",
+           "prepare_build", "safe_output_dir"]
 
 FORMATS = ("pptx", "docx", "xlsx", "pdf")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -163,6 +164,18 @@ def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
         snapshot = latest_snapshot(project.snapshots)
     return prepare(catalogue, template, doc, template_hash, snapshot, orgs=list(orgs) if orgs else [None],
                    period=period, peer_group=peer_group)
+
+
+def orgs_with_data(project: Project, pack_id: str, *, period: str | None = None,
+                   peer_group: str | None = None) -> tuple[list[str], list[str]]:
+    """(organisations that have data for the pack's period, the others): what `--all-orgs` builds. Without
+    this, a national run would list every mental health trust (no A&E data) and every trust that stopped
+    reporting as a failure."""
+    snapshot = latest_snapshot(project.snapshots)
+    frame = snapshot.metrics
+    every = sorted(set(frame.loc[frame["value"].notna(), "org_code"].astype(str)))
+    batch = prepare_build(project, pack_id, period=period, orgs=every, peer_group=peer_group, snapshot=snapshot)
+    return [org for org in every if org in batch.periods], [org for org in every if org not in batch.periods]
 
 
 def check_formats(batch: Batch, formats: Sequence[str] | None) -> list[str]:

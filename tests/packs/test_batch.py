@@ -81,3 +81,26 @@ def test_the_default_organisation_and_a_requested_period(demo_project: Project) 
     assert batch.pack(None).org_code == "RJ1" and batch.pack("RXW").period_label == "January 2025"
     with pytest.raises(DataError, match="no data for period 2031-01"):
         _prepare(demo_project, ["RJ1"], period="2031-01").pack("RJ1")
+
+
+def test_many_organisations_share_one_period(demo_project: Project) -> None:
+    """North Middlesex (RAP) stopped reporting in December 2024: in a run for several trusts it gets an error
+    naming the run's period, not a pack for an older month than everyone else's."""
+    batch = _prepare(demo_project, ["RJ1", "RAP", "RXW"])
+    assert {org: p.strftime("%Y-%m") for org, p in batch.periods.items()} == {"RJ1": "2025-07", "RXW": "2025-07"}
+    with pytest.raises(DataError, match=r"RAP: no data for July 2025, the period of this run \(its latest is "
+                                        r"December 2024\)"):
+        batch.pack("RAP")
+    alone = _prepare(demo_project, ["RAP"])  # on its own, its latest period
+    assert alone.pack("RAP").period_label == "December 2024"
+
+
+def test_all_orgs_means_those_with_data_for_the_period(demo_project: Project) -> None:
+    from reporting.packs.build import orgs_with_data
+
+    usable, left_out = orgs_with_data(demo_project, "monthly-performance")
+    assert {"RJ1", "RXW"} <= set(usable) and "RAP" in left_out  # RAP stopped reporting in December 2024
+    assert not set(usable) & set(left_out) and len(usable) > 100
+    frame = latest_snapshot(demo_project.snapshots).metrics
+    july = frame[(frame["period"] == "2025-07-01") & frame["value"].notna()]
+    assert set(usable) == set(july["org_code"])  # exactly the trusts with a value for the run's month
