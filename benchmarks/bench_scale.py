@@ -73,6 +73,8 @@ def main(sizes: list[str]) -> dict:
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
     from reporting.data.snapshot import latest_snapshot
+    from reporting.packs.build import orgs_with_data
+    from reporting.project import Project
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
@@ -80,7 +82,11 @@ def main(sizes: list[str]) -> dict:
         pull(load_catalogue(project / "templates" / "metrics.yaml"), project, project / "snapshots")
         frame = latest_snapshot(project / "snapshots").metrics
         acute = frame[(frame["metric_id"] == "ae_4hr") & frame["value"].notna()]
-        trusts = sorted(acute.groupby("org_code")["value"].count().loc[lambda s: s >= 40].index)
+        long_series = set(acute.groupby("org_code")["value"].count().loc[lambda s: s >= 40].index)
+        # trusts with A&E data for the run's month and at least 40 months of it (what `--all-orgs` would build,
+        # less the few with short series)
+        usable, _ = orgs_with_data(Project(project), "monthly-performance")
+        trusts = sorted(set(usable) & long_series)
         results: dict[str, dict] = {}
         for executor in EXECUTORS:
             for size in sizes:
