@@ -339,6 +339,8 @@ def run_once_command(
     out.print(f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
               f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
               f"failed {len(report.failed)}")
+    for org, error in report.build_failed.items():
+        err.print(f"[red]pack not built:[/red] {org}: {error}")
     for recipient, error in report.failed.items():
         err.print(f"[red]not reached:[/red] {recipient}: {error}")
     if report.error:
