@@ -134,3 +134,14 @@ def test_build_and_commentary_commands(demo_project: Path) -> None:
     assert result.returncode == 2 and "outside" in result.stderr
     result = run("--project", str(demo_project), "build", "weekly-executiv")
     assert result.returncode == 2 and "did you mean 'weekly-executive'" in result.stderr
+    # several organisations: a summary table; the one without data fails alone and the exit code says so
+    orgs = demo_project / "trusts.txt"
+    orgs.write_text("# trusts\nRJ1\nRXX\n")
+    result = run("--project", str(demo_project), "build", "weekly-executive", "--org", "RXW", "--orgs-from",
+                 str(orgs), "--format", "xlsx", "--executor", "processes", "--workers", "2")
+    assert result.returncode == 1, result.stderr
+    assert "2 built, 1 failed" in result.stdout and "no data for organisation 'RXX'" in result.stdout
+    assert (demo_project / "outputs" / "weekly-executive" / "2025-08-25" / "RJ1").is_dir()
+    result = run("--project", str(demo_project), "build", "weekly-executive", "--org", "RJ1", "--org", "RXW",
+                 "--executor", "threads")
+    assert result.returncode == 2 and "unknown executor 'threads'" in result.stderr
