@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from reporting import __version__
 from reporting._yaml import Located
 from reporting.charts import (
     caterpillar_chart,
@@ -33,7 +30,7 @@ from reporting.charts.alt_text import VARIATION
 from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot
-from reporting.errors import ConfigError, DataError, ReportingError, StatsError
+from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.tree import (
@@ -49,22 +46,17 @@ from reporting.packs.tree import (
     Heading,
     Pack,
     PageBreak,
-    Provenance,
-    Section,
     SummaryRow,
     SummaryTable,
     Text,
 )
-from reporting.stats.disclosure import DisclosureRule, apply_disclosure
 from reporting.stats.funnel import funnel, funnel_curve
 from reporting.stats.league import league_table
 from reporting.stats.narrative import sentence
-from reporting.stats.spc import SPCOptions, spc_metrics
 from reporting.stats.variation import caterpillar
 
-__all__ = ["Assembly", "Batch", "assemble", "check_template", "prepare", "resolve_period"]
+__all__ = ["Assembly", "assemble", "check_template", "resolve_period"]
 
-ALL = "\0all"  # the disclosure table key of a pack that covers every organisation
 _OFFSETS = {"weekly": pd.DateOffset(weeks=1), "monthly": pd.DateOffset(months=1),
             "quarterly": pd.DateOffset(months=3), "daily": pd.DateOffset(days=1)}
 
@@ -219,16 +211,6 @@ class Assembly:
         row = self.summary.get(metric_id) or {}
         icon = row.get("variation_icon")
         return VARIATION[icon][2] if icon in VARIATION else "no data"
-
-
-def _disclosed(frame: pd.DataFrame, catalogue: Catalogue, tables: tuple[str, ...] = ("metric_id",)) -> pd.DataFrame:
-    parts = []
-    for metric_id, rows in frame.groupby("metric_id", sort=True):
-        metric = catalogue.metric(str(metric_id))
-        rule = DisclosureRule(metric.disclosure.suppress_below, metric.disclosure.round_to, metric.disclosure.secondary)
-        counts = [metric.id] if metric.unit == "count" else []
-        parts.append(apply_disclosure(rows, rule, tables=tables, count_metrics=counts))
-    return pd.concat(parts, ignore_index=True) if parts else frame.assign(suppressed=False)
 
 
 def _selected(asm: Assembly, selection: t.MetricsSelection) -> list[str]:
@@ -625,220 +607,13 @@ def _metric_ids_used(asm: Assembly) -> list[str]:
     return [m.id for m in asm.catalogue.metrics if m.id in used]
 
 
-def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:
-    """Each row's target (NaN where none): constant targets without a per-row call, tables row by row."""
-    out = pd.Series(np.nan, index=frame.index, dtype=float)
-    for metric_id, idx in frame.groupby("metric_id", sort=False).groups.items():
-        metric = catalogue.metric(str(metric_id))
-        if metric.target is None or isinstance(metric.target, float | int):
-            out.loc[idx] = np.nan if metric.target is None else float(metric.target)
-        else:
-            rows = frame.loc[idx]
-            out.loc[idx] = [np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None
-                            else v for o, p in zip(rows["org_code"], rows["period"], strict=True)]
-    return pd.to_numeric(out, errors="coerce")
-
-
-def _spc_all(catalogue: Catalogue, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SPC for every (metric, organisation) series with at least two values, in one vectorised call.
-
-    Series with fewer values get no SPC (their chart says "no data"). `frame` carries a `target` column."""
-    valid = frame["value"].notna().groupby([frame["metric_id"], frame["org_code"]]).transform("sum")
-    frame = frame[valid >= 2]
-    if frame.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    options = {m.id: SPCOptions(chart=m.chart, improvement=m.improvement)  # type: ignore[arg-type]
-               for m in catalogue.metrics if m.id in set(frame["metric_id"])}
-    result = spc_metrics(frame, options)
-    return result.points, result.summary
-
-
-@dataclass
-class Batch:
-    """The data loaded, disclosure applied and the engine run ONCE for every organisation of a build
-    (vectorised: one SPC call for all their series; funnels and league tables computed once and shared), so
-    that each organisation's pack is only put together and rendered. Picklable: parallel builds ship it to
-    each worker once. An organisation whose data cannot be used fails alone: its error is kept and raised
-    when its pack is asked for, while the others' packs are built."""
-
-    catalogue: Catalogue
-    template: t.PackTemplate
-    doc: Located
-    template_hash: str
-    snapshot: Snapshot
-    peer_group: str | None
-    periods: dict[str | None, pd.Timestamp]
-    frames: dict[str | None, pd.DataFrame]
-    points: dict[str | None, pd.DataFrame]
-    summaries: dict[str | None, dict[str, dict[str, Any]]]
-    errors: dict[str | None, ReportingError]
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-
-    @property
-    def default_org(self) -> str | None:
-        """The organisation of a pack asked for without one: the template's `org` parameter, if any."""
-        return {k: v.default for k, v in self.template.parameters.items()}.get("org")
-
-    def pack(self, org: str | None, *,
-             commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
-             built_at: str | None = None) -> Pack:
-        """One organisation's pack (`commentary(period, org)` returns the service leads' commentary)."""
-        org = self.default_org if org is None else org
-        if org in self.errors:
-            raise self.errors[org]
-        if org not in self.periods:
-            raise ConfigError(f"organisation {org!r} is not part of this build", field="org")
-        template, catalogue, snapshot = self.template, self.catalogue, self.snapshot
-        orgs = snapshot.orgs
-        names = orgs.loc[orgs["org_code"] == org, "org_name"] if org else pd.Series(dtype=str)
-        org_name = str(names.iloc[0]) if len(names) else org
-        theme = DEFAULT_THEME.with_overrides(template.theme) if template.theme else DEFAULT_THEME
-        asm = Assembly(catalogue, template, self.doc, self.template_hash, snapshot, org, org_name, self.periods[org],
-                       self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1), self.peer_group, theme,
-                       frame=self.frames[org], points=self.points[org], summary=self.summaries[org], memo=self.memo)
-        asm.commentary = commentary(asm.period.date(), org) if commentary else {}
-        sections = []
-        for i, section in enumerate(template.sections):
-            blocks: list[Block] = []
-            for j, block in enumerate(section.blocks):
-                blocks += _blocks(asm, block, ("sections", i, "blocks", j))
-            sections.append(Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks),
-                                    section.appendix))
-        footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
-        if asm.suppressed_any:
-            footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below
-                                                                     for m in catalogue.metrics)))
-        sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
-        provenance = Provenance(snapshot.hash, str(self.doc.file), self.template_hash,
-                                built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                                __version__, sources, {"org": org or "", "period": asm.period.date().isoformat(),
-                                                       "peer_group": self.peer_group or ""})
-        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
-        office = {fmt: (Path(path) if Path(path).is_absolute() else root / path)
-                  for fmt, path in template.office.items()}
-        return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
-                    asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
-                    template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name,
-                    theme, tuple(footnotes), template.section_slides)
-
-    def warm(self) -> None:
-        """Compute the shared cross-organisation results now (by assembling one pack), so that parallel
-        workers receive them instead of each computing them again."""
-        if self.periods:
-            self.pack(next(iter(self.periods)))
-
-
-def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
-            *, orgs: Sequence[str | None], period: str | None = None, peer_group: str | None = None) -> Batch:
-    """Load-once, compute-once step of a build for `orgs` (None: the template's default organisation)."""
-    check_template(template, doc, catalogue)
-    params = {k: v.default for k, v in template.parameters.items()}
-    peer_group = peer_group or params.get("peer_group")
-    period = period or (params.get("period") if params.get("period") not in (None, "latest") else None)
-    wanted = list(dict.fromkeys(org or params.get("org") for org in orgs))
-    metrics = snapshot.metrics
-    errors: dict[str | None, ReportingError] = {}
-    known = set(metrics["org_code"].unique())
-    for org in wanted:
-        if org is not None and org not in known:
-            close = difflib.get_close_matches(org, sorted(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            errors[org] = DataError(f"no data for organisation '{org}' in snapshot {snapshot.hash}{hint}",
-                                    field="--org")
-    # the period follows the metrics the pack shows; SPC runs for every metric, because text may quote any
-    probe = Assembly(catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0),
-                     peer_group)
-    used = _metric_ids_used(probe) or [m.id for m in catalogue.metrics]
-    cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
-    by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
-    real = [org for org in by_org if org is not None]
-    if real:
-        chosen = metrics[metrics["org_code"].isin(real)]
-        for org, rows in chosen.groupby("org_code", sort=False, observed=True):
-            by_org[str(org)] = rows
-    periods: dict[str | None, pd.Timestamp] = {}
-    for org, mine in by_org.items():
-        try:
-            periods[org] = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)],
-                                          period)
-        except DataError as exc:
-            errors[org] = DataError(f"{org}: {exc.reason}" if org else exc.reason, field=exc.field)
-    if period is None and len(periods) > 1:
-        # a run for many organisations is for ONE period: the latest any of them has; one that stopped
-        # reporting earlier gets no pack for an older period but an error that says so
-        common = max(periods.values())
-        label = format_period(common, template.cadence)
-        for org, start in list(periods.items()):
-            if start < common:
-                errors[org] = DataError(f"{org}: no data for {label}, the period of this run (its latest is "
-                                        f"{format_period(start, template.cadence)})", field="period")
-                del periods[org]
-    parts = []
-    for org, start in periods.items():
-        mine = by_org[org]
-        end = start + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
-        # a pack without an organisation covers all of them, as one table; otherwise each organisation's rows
-        # are its own table for disclosure (one organisation's secondary suppression never depends on another's)
-        parts.append(mine[mine["period"] <= end].assign(_pack=org if org is not None else ALL))
-    frames: dict[str | None, pd.DataFrame] = {}
-    points: dict[str | None, pd.DataFrame] = {}
-    summaries: dict[str | None, dict[str, dict[str, Any]]] = {}
-    if parts:
-        frame = _disclosed(pd.concat(parts, ignore_index=True), catalogue, tables=("metric_id", "_pack"))
-        frame["target"] = _targets(catalogue, frame)
-        for key, rows in frame.drop(columns=["target"]).groupby("_pack", sort=False):
-            frames[None if key == ALL else str(key)] = rows.drop(columns=["_pack"]).reset_index(drop=True)
-        _engine(catalogue, frame, periods, points, summaries, errors)
-    return Batch(catalogue, template, doc, template_hash, snapshot, peer_group, periods, frames, points, summaries,
-                 errors)
-
-
-def _engine(catalogue: Catalogue, frame: pd.DataFrame, periods: dict[str | None, pd.Timestamp],
-            points: dict[str | None, pd.DataFrame], summaries: dict[str | None, dict[str, dict[str, Any]]],
-            errors: dict[str | None, ReportingError]) -> None:
-    """SPC for every organisation's series in one call; if some organisation's data cannot be charted, the
-    call is repeated per organisation so that only that one fails. (A pack without an organisation keeps its
-    own call: its frame holds every organisation, and its summary is the first series of each metric.)"""
-    everyone = frame["_pack"] == ALL
-    calls: list[tuple[list[str | None], pd.DataFrame]] = []
-    if everyone.any():
-        calls.append(([None], frame[everyone]))
-    real = frame[~everyone]
-    if len(real):
-        calls.append(([org for org in periods if org is not None], real))
-    for orgs, rows in calls:
-        try:
-            results = [(orgs, *_spc_all(catalogue, rows))]
-        except StatsError:
-            results = []
-            for org in orgs:
-                try:
-                    results.append(([org], *_spc_all(catalogue, rows[rows["_pack"] == (org or ALL)])))
-                except StatsError as exc:
-                    errors[org] = DataError(f"{org or 'all organisations'}: {exc}", field="value")
-                    del periods[org]
-        for done, pts, summary in results:
-            pts_by = pts.groupby("org_code", sort=False).groups if org_keyed(done) and len(pts) else {}
-            sum_by = summary.groupby("org_code", sort=False).groups if org_keyed(done) and len(summary) else {}
-            for org in done:
-                if org is None:
-                    points[org] = pts
-                    first = summary.groupby("metric_id", sort=False).head(1) if len(summary) else summary
-                else:
-                    points[org] = pts.loc[pts_by[org]].reset_index(drop=True) if org in pts_by else pd.DataFrame()
-                    first = summary.loc[sum_by[org]] if org in sum_by else pd.DataFrame()
-                summaries[org] = {str(r["metric_id"]): r for r in first.to_dict("records")}
-
-
-def org_keyed(orgs: list[str | None]) -> bool:
-    return orgs != [None]
-
-
 def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
              *, org: str | None, period: str | None = None, peer_group: str | None = None,
              commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
              built_at: str | None = None) -> Pack:
-    """One pack on its own (a Batch of one organisation)."""
+    """One pack on its own: a Batch (packs.batch) of one organisation."""
+    from reporting.packs.batch import prepare  # batch builds on this module
+
     batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=[org], period=period,
                     peer_group=peer_group)
     return batch.pack(org, commentary=commentary, built_at=built_at)

@@ -27,7 +27,8 @@ from reporting.charts import Renderer
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
-from reporting.packs.assemble import Batch, assemble, prepare
+from reporting.packs.assemble import assemble
+from reporting.packs.batch import Batch, prepare
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project

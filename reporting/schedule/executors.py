@@ -29,7 +29,7 @@ from reporting.errors import ConfigError, ReportingError
 
 if TYPE_CHECKING:
     from reporting.data.snapshot import Snapshot
-    from reporting.packs.assemble import Batch
+    from reporting.packs.batch import Batch
     from reporting.packs.build import BuildResult
 
 __all__ = ["OrgOutcome", "build_many", "parse_executor"]

@@ -12,8 +12,9 @@ import pytest
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import DataError
-from reporting.packs import assemble as assemble_module
-from reporting.packs.assemble import Batch, assemble, prepare
+from reporting.packs import batch as batch_module
+from reporting.packs.assemble import assemble
+from reporting.packs.batch import Batch, prepare
 from reporting.packs.template import load_template
 from reporting.packs.tree import ChartBlock, Text
 from reporting.project import Project
@@ -31,13 +32,13 @@ def _prepare(project: Project, orgs: list[str | None], snapshot: Snapshot | None
 def test_one_spc_call_for_all_organisations_and_the_same_packs_as_alone(demo_project: Project,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = assemble_module.spc_metrics
+    real = batch_module.spc_metrics
 
     def counting(frame: Any, options: Any) -> Any:
         calls.append(frame["org_code"].nunique())
         return real(frame, options)
 
-    monkeypatch.setattr(assemble_module, "spc_metrics", counting)
+    monkeypatch.setattr(batch_module, "spc_metrics", counting)
     batch = _prepare(demo_project, list(ORGS))
     assert calls == [len(ORGS)]  # every organisation's series in ONE vectorised call
     batch.warm()
