@@ -20,7 +20,7 @@ from reporting.charts.spec import ChartSpec, Series
 
 __all__ = ["NATIVE_KINDS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
 
-NATIVE_KINDS = frozenset({"spc", "funnel", "league", "sparkline"})
+NATIVE_KINDS = frozenset({"spc", "funnel", "league", "sparkline", "caterpillar"})
 _MARKERS = {"circle": XL_MARKER_STYLE.CIRCLE, "square": XL_MARKER_STYLE.SQUARE, "diamond": XL_MARKER_STYLE.DIAMOND,
             "triangle-up": XL_MARKER_STYLE.TRIANGLE, "triangle-down": XL_MARKER_STYLE.TRIANGLE,
             "star": XL_MARKER_STYLE.STAR}
@@ -63,7 +63,8 @@ def value_axis_range(spec: ChartSpec) -> tuple[float, float, float] | None:
     import math
 
     chosen = [s for s in spec.series if spec.kind != "funnel" or s.role in {"points", "highlight", "target"}]
-    values = [v for s in chosen for v in s.y if v is not None and math.isfinite(v)]
+    values = [v for s in chosen for v in (*s.y, *(s.low or ()), *(s.high or ()))
+              if v is not None and math.isfinite(v)]
     if not values:
         return None
     low, high = min(values), max(values)
@@ -82,7 +83,7 @@ def value_axis_range(spec: ChartSpec) -> tuple[float, float, float] | None:
 
 def _style_line(series: Any, s: Series, theme_width: float) -> None:
     line = series.format.line
-    if s.mode in {"markers"}:
+    if s.mode in {"markers", "intervals"}:
         line.fill.background()
     else:
         line.color.rgb = _rgb(s.colour)
@@ -94,7 +95,7 @@ def _style_line(series: Any, s: Series, theme_width: float) -> None:
         marker.style = XL_MARKER_STYLE.NONE
         return
     marker.style = _MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE)
-    marker.size = 7
+    marker.size = 5 if s.mode == "intervals" else 7
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = _rgb(s.colour)
     marker.format.line.color.rgb = _rgb("#231F20")
@@ -147,6 +148,9 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
                                      + (" (no data)" if spec.message else ""))
     if spec.kind == "funnel":
         frame = _funnel(shapes, spec, left, top, width, height)
+    elif spec.kind == "caterpillar":
+        frame = _lines(shapes, spec, left, top, width, height)
+        _intervals(frame.chart, spec)
     elif spec.kind == "league":
         frame = _league(shapes, spec, left, top, width, height)
     else:
@@ -196,6 +200,49 @@ def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height
         chart.category_axis.visible = False
         chart.value_axis.has_major_gridlines = False
     return frame
+
+
+def _intervals(chart: Any, spec: ChartSpec) -> None:
+    """A caterpillar's 95% intervals as custom error bars on its provider series, and the selected
+    organisation's name next to its (star) marker: python-pptx has no API for either."""
+    from lxml import etree
+    from pptx.oxml.ns import nsdecls, qn
+
+    for ser, s in zip(chart._chartSpace.xpath(".//c:ser"), spec.series, strict=False):
+        if s.low is None or s.high is None:
+            continue
+
+        def lit(values: list[float]) -> str:
+            points = "".join(f'<c:pt idx="{i}"><c:v>{v!r}</c:v></c:pt>' for i, v in enumerate(values))
+            return f"<c:numLit><c:formatCode>General</c:formatCode><c:ptCount val=\"{len(values)}\"/>{points}</c:numLit>"
+
+        plus = [0.0 if h is None or y is None else h - y for y, h in zip(s.y, s.high, strict=True)]
+        minus = [0.0 if lo is None or y is None else y - lo for y, lo in zip(s.y, s.low, strict=True)]
+        bars = etree.fromstring(
+            f'<c:errBars {nsdecls("c", "a")}><c:errDir val="y"/><c:errBarType val="both"/>'
+            f'<c:errValType val="cust"/><c:noEndCap val="1"/><c:plus>{lit(plus)}</c:plus>'
+            f'<c:minus>{lit(minus)}</c:minus><c:spPr><a:ln w="9525"><a:solidFill>'
+            f'<a:srgbClr val="{s.colour.lstrip("#").upper()}"/></a:solidFill></a:ln></c:spPr></c:errBars>')
+        follower = next(child for child in ser if child.tag in {qn("c:cat"), qn("c:val")})
+        follower.addprevious(bars)
+        for x, y, label in spec.notes:  # the selected organisation, named (not told by colour alone)
+            if x in s.x:
+                i = s.x.index(x)
+                d_lbls = etree.fromstring(
+                    f'<c:dLbls {nsdecls("c", "a")}><c:dLbl><c:idx val="{i}"/><c:tx><c:rich><a:bodyPr/><a:p><a:r>'
+                    f'<a:rPr b="1"><a:solidFill><a:srgbClr val="{spec.theme.palette.highlight.lstrip("#").upper()}"/>'
+                    f'</a:solidFill></a:rPr><a:t></a:t></a:r></a:p></c:rich></c:tx><c:dLblPos val="r"/>'
+                    f'<c:showLegendKey val="0"/><c:showVal val="0"/><c:showCatName val="0"/><c:showSerName val="0"/>'
+                    f'<c:showPercent val="0"/><c:showBubbleSize val="0"/></c:dLbl><c:showLegendKey val="0"/>'
+                    f'<c:showVal val="0"/><c:showCatName val="0"/><c:showSerName val="0"/><c:showPercent val="0"/>'
+                    f'<c:showBubbleSize val="0"/></c:dLbls>')
+                d_lbls.find(".//" + qn("a:t")).text = label
+                bars.addprevious(d_lbls)
+    if len(spec.series[0].x) > 40:  # too many providers to name on the axis (as in the picture)
+        axis = chart._chartSpace.find(".//" + qn("c:catAx"))
+        position = axis.find(qn("c:tickLblPos"))
+        if position is not None:
+            position.set("val", "none")
 
 
 def _hide_legend_entries(chart: Any, indexes: list[int]) -> None:

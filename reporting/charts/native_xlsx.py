@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
-from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
+from openpyxl.chart.label import DataLabel, DataLabelList
 from openpyxl.chart import Series as XlSeries
 from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.shapes import GraphicalProperties
@@ -43,7 +45,7 @@ def _style(xl: XlSeries, s: Series) -> None:
     xl.smooth = False
     props = xl.graphicalProperties or GraphicalProperties()
     xl.graphicalProperties = props
-    if s.mode == "markers":
+    if s.mode in {"markers", "intervals"}:
         props.line = LineProperties(noFill=True)
     else:
         props.line = LineProperties(solidFill=_hex(s.colour), w=int(s.width * 9525), prstDash=_DASH[s.dash])
@@ -65,6 +67,23 @@ def _style(xl: XlSeries, s: Series) -> None:
             if s.mode != "markers":
                 point.graphicalProperties.line.solidFill = _hex(s.colour)
             xl.dPt.append(point)
+
+
+def _error_bars(ws: Any, s: Series, data_row: int, col: int, fmt: str) -> ErrorBars:
+    """Plus and minus distances written next to the chart data, referenced by custom error bars."""
+    _write_text(ws, data_row, col, f"{s.name}: above")
+    _write_text(ws, data_row, col + 1, f"{s.name}: below")
+    for r, (y, lo, hi) in enumerate(zip(s.y, s.low or (), s.high or (), strict=True), start=1):
+        ws.cell(row=data_row + r, column=col, value=None if y is None or hi is None else hi - y).number_format = fmt
+        ws.cell(row=data_row + r, column=col + 1, value=None if y is None or lo is None else y - lo).number_format = fmt
+
+    def ref(c: int) -> NumDataSource:
+        return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=c, min_row=data_row + 1,
+                                                           max_row=data_row + len(s.y)))))
+
+    return ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=True, plus=ref(col),
+                     minus=ref(col + 1), spPr=GraphicalProperties(ln=LineProperties(solidFill=_hex(s.colour),
+                                                                                     w=9525)))
 
 
 def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_col: int,
@@ -110,7 +129,17 @@ def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_c
                          max_row=data_row + len(labels))
         chart.add_data(refs, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=data_col, min_row=data_row + 1, max_row=data_row + len(labels)))
+        extra = data_col + len(spec.series) + 1
         for xl, s in zip(chart.series, spec.series, strict=True):
+            if s.low is not None and s.high is not None:  # a caterpillar's 95% intervals: custom error bars
+                xl.errBars = _error_bars(ws, s, data_row, extra, fmt)
+                extra += 2
+                named = [s.x.index(x) for x, _, _ in spec.notes if x in s.x]
+                if named:  # the selected organisation: its name and value beside its star, not colour alone
+                    off = {"showLegendKey": False, "showSerName": False, "showPercent": False}
+                    xl.dLbls = DataLabelList(dLbl=[DataLabel(idx=named[0], showCatName=True, showVal=True,
+                                                             dLblPos="r", numFmt=fmt, **off)],
+                                             showCatName=False, showVal=False, **off)
             if spec.kind == "league":
                 xl.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
                 for i, colour in enumerate(s.point_colours or ()):
@@ -129,7 +158,9 @@ def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_c
                                          showPercent=False, showLeaderLines=False, numFmt=fmt, dLblPos="outEnd")
     if spec.kind == "sparkline":
         chart.y_axis.majorGridlines = None
-    chart.x_axis.delete = False
+    # too many providers to name on a caterpillar's axis (as in the picture; openpyxl cannot write
+    # tickLblPos "none", so the category axis is left out)
+    chart.x_axis.delete = spec.kind == "caterpillar" and len(spec.series[0].x) > 40
     chart.y_axis.delete = False
     if spec.kind in {"league", "sparkline"}:
         chart.legend = None

@@ -442,7 +442,7 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: tuple[Any, ...], ext
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
     spec = caterpillar_chart(cat, title=title, unit=metric.unit, decimals=metric.decimals, highlight=asm.org,
                              labels=_names(asm), theme=asm.theme)
-    return [ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=False),
+    return [ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=o.native),
             *pool.note(asm, "Variation chart")]
 
 

@@ -70,9 +70,37 @@ def test_unsupported_kinds_say_so(calendar_2024: pd.DataFrame) -> None:
                       denominator="total_attendances")
     deck = Presentation()
     slide = deck.slides.add_slide(deck.slide_layouts[6])
-    for spec in (caterpillar_chart(cat, title="cat"), icon_chart("improvement_high")):
-        with pytest.raises(NativeChartUnsupported, match="no native form"):
-            add_native_chart(slide.shapes, spec, 0, 0, Inches(4), Inches(3))
+    with pytest.raises(NativeChartUnsupported, match="no native form"):
+        add_native_chart(slide.shapes, icon_chart("improvement_high"), 0, 0, Inches(4), Inches(3))
+
+
+def test_caterpillar_intervals_are_error_bars_and_the_selected_provider_is_named(
+        tmp_path: Path, calendar_2024: pd.DataFrame) -> None:
+    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
+                      denominator="total_attendances")
+    chosen = str(cat["org_code"].iloc[3])
+    spec = caterpillar_chart(cat, title="4-hour variation", highlight=chosen, labels={chosen: WELSH})
+    providers = spec.series[0]
+    i = providers.x.index(WELSH)
+    _deck([spec], tmp_path / "cat.pptx")
+    xml = Presentation(tmp_path / "cat.pptx").slides[0].shapes[0].chart.part.blob.decode()
+    bars = re.search(r"<c:errBars>.*?</c:errBars>", xml, re.S).group(0)
+    assert '<c:errValType val="cust"/>' in bars and '<c:errBarType val="both"/>' in bars
+    plus = re.search(r"<c:plus>.*?</c:plus>", bars, re.S).group(0)
+    above = float(re.search(rf'<c:pt idx="{i}"><c:v>([^<]+)</c:v>', plus).group(1))
+    assert above == pytest.approx(providers.high[i] - providers.y[i])
+    assert "Betsi Cadwaladr &amp; &lt;Gwynedd&gt;" in xml  # its name beside its star, escaped
+    assert pdf_pages(to_pdf(tmp_path / "cat.pptx", tmp_path / "pdf")) == 1
+    wb = Workbook()
+    add_excel_chart(wb.active, spec, "A1", 1, 20)
+    wb.save(tmp_path / "cat.xlsx")
+    with zipfile.ZipFile(tmp_path / "cat.xlsx") as zf:
+        chart_xml = zf.read("xl/charts/chart1.xml").decode()
+    assert '<errValType val="cust"/>' in chart_xml and "<plus><numRef>" in chart_xml
+    sheet = load_workbook(tmp_path / "cat.xlsx").active
+    header = [c.value for c in sheet[1]]
+    column = header.index("Providers (95% interval): above") + 1
+    assert sheet.cell(row=2 + i, column=column).value == pytest.approx(providers.high[i] - providers.y[i])
 
 
 def test_libreoffice_reads_the_deck(tmp_path: Path, calendar_2024: pd.DataFrame) -> None:

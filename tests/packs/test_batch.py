@@ -105,3 +105,15 @@ def test_all_orgs_means_those_with_data_for_the_period(demo_project: Project) ->
     frame = latest_snapshot(demo_project.snapshots).metrics
     july = frame[(frame["period"] == "2025-07-01") & frame["value"].notna()]
     assert set(usable) == set(july["org_code"])  # exactly the trusts with a value for the run's month
+
+
+def test_a_powerpoint_and_excel_pack_needs_no_browser(demo_project: Project, tmp_path: Any) -> None:
+    """Every chart of the monthly pack is native in PowerPoint and Excel, and sparklines are drawn with Pillow:
+    a national PPTX+XLSX burst never starts Chromium."""
+    from reporting.charts import Renderer
+
+    specs = _prepare(demo_project, ["RJ1"]).pack("RJ1").image_specs(["pptx", "xlsx"])
+    assert specs and {s.kind for s in specs} == {"sparkline"}
+    with Renderer(cache=tmp_path) as renderer:
+        renderer.render(specs)
+        assert not renderer.started and renderer.drawn == len(specs)
