@@ -225,7 +225,7 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
             f'<a:srgbClr val="{s.colour.lstrip("#").upper()}"/></a:solidFill></a:ln></c:spPr></c:errBars>')
         follower = next(child for child in ser if child.tag in {qn("c:cat"), qn("c:val")})
         follower.addprevious(bars)
-        for x, y, label in spec.notes:  # the selected organisation, named (not told by colour alone)
+        for x, _, label in spec.notes:  # the selected organisation, named (not told by colour alone)
             if x in s.x:
                 i = s.x.index(x)
                 d_lbls = etree.fromstring(

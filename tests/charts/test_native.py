@@ -65,9 +65,7 @@ def test_pptx_native_charts_reopen_with_series_colours_and_alt_text(tmp_path: Pa
     assert any(c.endswith('=HYPERLINK("x") ◀') for c in league.plots[0].categories)
 
 
-def test_unsupported_kinds_say_so(calendar_2024: pd.DataFrame) -> None:
-    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
-                      denominator="total_attendances")
+def test_unsupported_kinds_say_so() -> None:
     deck = Presentation()
     slide = deck.slides.add_slide(deck.slide_layouts[6])
     with pytest.raises(NativeChartUnsupported, match="no native form"):
