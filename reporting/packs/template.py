@@ -79,6 +79,8 @@ class VariationOptions(CrossSectionOptions):
 class LeagueTableOptions(_Model):
     metrics: list[str]
     show: int = Field(5, ge=1, le=50, description="top and bottom N, plus the highlighted organisation")
+    min_metrics: int | None = Field(None, ge=1, description="providers with data for fewer of the metrics are "
+                                    "not ranked (default: all of them)")
     peers: str | None = None
     periods: int = Field(12, ge=1, le=60)
     title: str | None = None

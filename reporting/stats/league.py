@@ -8,7 +8,9 @@ value ranked"; the exact interpolation is not published, so this one is chosen a
 * metric score = 1 + 3 · (rank − 1) / (n − 1), where n is the number of providers in the peer group with a
   value for that metric (a lone provider scores 1.00);
 * average metric score = mean of the provider's available metric scores; missing metric values are
-  skipped, not scored as worst, and `metrics_scored` shows how many were used;
+  skipped, not scored as worst, and `metrics_scored` shows how many were used; a provider with fewer than
+  `min_metrics` scored gets no average, AMR, quartile or segment (it is "not ranked"), so that a specialist
+  trust with one metric cannot top a table of general hospitals ranked on several;
 * AMR (aggregated metric ranking) = rank of the average score within the peer group (lower is better,
   ties "min"); IMR = the individual metric ranks (`<metric>_rank`);
 * quartile = 1 + floor(4 · (AMR − 1) / n), 1 being the best quarter;
@@ -48,9 +50,12 @@ def segment_for(score: pd.Series | np.ndarray,
 
 
 def _validate(data: pd.DataFrame, metrics: Mapping[str, bool], org: str, peer_group: str | None,
-              thresholds: Sequence[float]) -> None:
+              thresholds: Sequence[float], min_metrics: int) -> None:
     if not metrics:
         raise StatsError("field 'metrics': give at least one metric column and its direction")
+    if not 1 <= min_metrics <= len(metrics):
+        raise StatsError(f"field 'min_metrics': expected 1 to {len(metrics)} (the number of metrics), "
+                         f"got {min_metrics!r}")
     needed = [org, *metrics] + ([peer_group] if peer_group else [])
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -76,11 +81,12 @@ def _validate(data: pd.DataFrame, metrics: Mapping[str, bool], org: str, peer_gr
 
 def league_table(data: pd.DataFrame, *, metrics: Mapping[str, bool], org: str = "org_code",
                  peer_group: str | None = None,
-                 segment_thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS) -> pd.DataFrame:
+                 segment_thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS,
+                 min_metrics: int = 1) -> pd.DataFrame:
     """One row per provider: each metric's value, rank (IMR) and score, then average score, AMR, quartile
     and segment, all within the provider's peer group. `data` is wide: one row per provider, one column
     per metric; `metrics` maps column -> higher_is_better. Sorted by peer group, then AMR."""
-    _validate(data, metrics, org, peer_group, segment_thresholds)
+    _validate(data, metrics, org, peer_group, segment_thresholds, min_metrics)
     out = pd.DataFrame({"org_code": data[org].astype(str).to_numpy(),
                         "peer_group": data[peer_group].to_numpy() if peer_group else "all"})
     score_cols: list[str] = []
@@ -95,7 +101,7 @@ def league_table(data: pd.DataFrame, *, metrics: Mapping[str, bool], org: str = 
         score_cols.append(f"{name}_score")
     scores = out[score_cols]
     out["metrics_scored"] = scores.notna().sum(axis=1).astype(int)
-    out["average_score"] = scores.mean(axis=1, skipna=True)
+    out["average_score"] = scores.mean(axis=1, skipna=True).where(out["metrics_scored"] >= min_metrics)
     by_peer = out.groupby("peer_group", sort=False)["average_score"]
     out["amr"] = by_peer.rank(ascending=True, method="min").astype("Int64")
     n_ranked = by_peer.transform("count").astype(float)

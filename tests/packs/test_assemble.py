@@ -102,3 +102,16 @@ def test_text_renders_functions(demo_project: Project, tmp_path: Path) -> None:
     text = pack.sections[0].blocks[0]
     assert isinstance(text, Text)
     assert text.paragraphs == ("Guy's And St Thomas' NHS Foundation Trust: 78.1% against 78.0%",)
+
+
+def test_league_table_does_not_rank_trusts_without_every_metric(demo_project: Project) -> None:
+    """Specialist trusts without an A&E department have trolley-wait data only; ranked on that one metric
+    they would top the table of general hospitals."""
+    pack = _assemble(demo_project, "monthly-performance", org="RXW")
+    league = next(b for b in pack.blocks() if isinstance(b, DataTable) and b.title.startswith("League table"))
+    top = league.rows[0]
+    assert top[0].text == "1" and top[2].text != "–"  # the top trust has A&E data
+    assert all(r[2].text != "–" for r in league.rows if r[0].text != "–")
+    note = next(p for b in pack.blocks() if isinstance(b, Text) for p in b.paragraphs if p.startswith("Not ranked"))
+    assert "without data for every metric" in note and "The Christie NHS Foundation Trust" in note
+    assert "ranked" in (league.caption or "")

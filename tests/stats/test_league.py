@@ -68,7 +68,20 @@ def test_provider_with_no_values_is_kept_without_score() -> None:
     assert pd.isna(out.loc["C", "average_score"]) and pd.isna(out.loc["C", "amr"]) and pd.isna(out.loc["C", "segment"])
 
 
+def test_min_metrics_leaves_sparse_providers_unranked() -> None:
+    # S has only the second metric, and the best value of it: with one metric required it would top the table
+    data = pd.DataFrame({"org_code": ["A", "B", "C", "S"], "m1": [0.9, 0.8, 0.7, np.nan],
+                         "m2": [0.2, 0.3, 0.1, 0.0]})
+    loose = league_table(data, metrics={"m1": True, "m2": False}).set_index("org_code")
+    assert loose.loc["S", "amr"] == 1
+    strict = league_table(data, metrics={"m1": True, "m2": False}, min_metrics=2).set_index("org_code")
+    assert pd.isna(strict.loc["S", "amr"]) and pd.isna(strict.loc["S", "segment"])
+    assert strict.loc["S", "m2_rank"] == 1  # its metric rank (IMR) still stands
+    assert strict["amr"].dropna().astype(int).tolist() == [1, 2, 3] and strict.loc["A", "amr"] == 1
+
+
 @pytest.mark.parametrize(("data", "kwargs", "message"), [
+    (_table(), {"metrics": {"waits": True}, "min_metrics": 2}, "field 'min_metrics': expected 1 to 1"),
     (_table(), {"metrics": {}}, "field 'metrics'"),
     (_table(), {"metrics": {"nope": True}}, "field 'nope': column not found"),
     (_table(), {"metrics": {"waits": "up"}}, "field 'metrics.waits'"),
