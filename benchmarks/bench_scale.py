@@ -5,7 +5,8 @@ Reports wall time, packs per minute, marginal seconds per extra pack ((T(N) - T(
 of the whole process tree (workers AND their Chromium processes, in core-seconds, so "seconds of one core" per
 pack can be read off) and the peak resident memory of one worker process. Speed-up is the serial marginal
 wall time per pack over the parallel one, both measured in this run.
-Run: `.venv/bin/python benchmarks/bench_scale.py 1 10 50 all`.
+Run: `.venv/bin/python benchmarks/bench_scale.py 1 10 50 all`; another pack and formats with
+`--pack board --formats docx,pdf,pptx 1 6` (results in scale-<pack>.json).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def _sample(stop: threading.Event, peaks: dict[int, int], cpu: dict[tuple[int, f
                 pass
 
 
+PACK, FORMATS = "monthly-performance", ["pptx", "xlsx"]
+
+
 def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
     from reporting.schedule.executors import build_many
 
@@ -55,7 +59,7 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
     sampler = threading.Thread(target=_sample, args=(stop, peaks, cpu), daemon=True)
     sampler.start()
     start = time.perf_counter()
-    outcomes = build_many(project, "monthly-performance", orgs, executor=executor, formats=["pptx", "xlsx"])
+    outcomes = build_many(project, PACK, orgs, executor=executor, formats=FORMATS)
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
@@ -85,7 +89,7 @@ def main(sizes: list[str]) -> dict:
         long_series = set(acute.groupby("org_code")["value"].count().loc[lambda s: s >= 40].index)
         # trusts with A&E data for the run's month and at least 40 months of it (what `--all-orgs` would build,
         # less the few with short series)
-        usable, _ = orgs_with_data(Project(project), "monthly-performance")
+        usable, _ = orgs_with_data(Project(project), PACK)
         trusts = sorted(set(usable) & long_series)
         results: dict[str, dict] = {}
         for executor in EXECUTORS:
@@ -106,9 +110,19 @@ def main(sizes: list[str]) -> dict:
         if serial and parallel:
             results[f"{executor} marginal"]["speedup_vs_local"] = round(serial / parallel, 2)
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / "scale.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = "scale.json" if PACK == "monthly-performance" else f"scale-{PACK}.json"
+    (ROOT / "benchmarks" / "results" / name).write_text(json.dumps(results, indent=2) + "\n")
     return results
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["1", "10", "30"])
+    args = sys.argv[1:]
+    while args and args[0].startswith("--"):
+        option, value, args = args[0], args[1], args[2:]
+        if option == "--pack":
+            PACK = value
+        elif option == "--formats":
+            FORMATS = value.split(",")
+        else:
+            raise SystemExit(f"unknown option {option}; expected --pack NAME or --formats a,b")
+    main(args or ["1", "10", "30"])
