@@ -17,6 +17,7 @@ from sample_pack import AWKWARD, sample_pack
 
 from reporting.errors import ConfigError, ReportingError
 from reporting.packs.office_templates import DEFAULT_PPTX
+from reporting.packs.render import _text_fit as F
 from reporting.packs.render import pptx as R
 from reporting.packs.tree import Block, ChartBlock, Heading, Pack, Section, SummaryTable, Text
 
@@ -296,11 +297,11 @@ def test_fitting_rule_never_undercounts_arial(bold: bool) -> None:
                AWKWARD, "Ysbyty Gwynedd – Bwrdd Iechyd Prifysgol Betsi Cadwaladr", "ŵŷâêîôû ŴŶÂÊÎÔÛ", "£1,234.5 – 78.1%",
                "=cmd|' /C calc'!A0", *string.printable.strip()]
     for text in samples:
-        assert font.getlength(text) / 2048 <= R._em(text, bold) + 1e-9, text
+        assert font.getlength(text) / 2048 <= F._em(text, bold) + 1e-9, text
 
 
 def test_lines_wrap_word_by_word() -> None:
-    assert R._lines("", 10) == 1
-    assert R._lines("aaaa aaaa", R._em("aaaa aaaa", False)) == 1
-    assert R._lines("aaaa aaaa", R._em("aaaa aaaa", False) - 0.01) == 2
-    assert R._lines("a" * 30, R._em("a" * 10, False)) == 3          # a word longer than a line is broken
+    assert F._lines("", 10) == 1
+    assert F._lines("aaaa aaaa", F._em("aaaa aaaa", False)) == 1
+    assert F._lines("aaaa aaaa", F._em("aaaa aaaa", False) - 0.01) == 2
+    assert F._lines("a" * 30, F._em("a" * 10, False)) == 3          # a word longer than a line is broken
