@@ -156,8 +156,11 @@ def _pool(args: list[tuple[Any, ...]], batch: Batch, workers: int, record: Calla
     """A local process pool. A worker that dies breaks the whole pool, so the tasks it took down with it are
     run again, once, in a fresh pool (as Dask retries a dead worker's task); a task that fails twice is that
     organisation's failure."""
+    from concurrent.futures.process import BrokenProcessPool
+
     for attempt in range(1, attempts + 1):
         lost: list[tuple[Any, ...]] = []
+        broken = False
         # spawn, not fork: a forked child would inherit the parent's browser session state
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_install, initargs=(batch,)) as pool:
@@ -166,10 +169,18 @@ def _pool(args: list[tuple[Any, ...]], batch: Batch, workers: int, record: Calla
                 try:
                     record(future.result())
                 except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: its worker died
+                    broken = broken or isinstance(exc, BrokenProcessPool)
                     if attempt < attempts:
                         lost.append(futures[future])
                     else:
                         record(OrgOutcome(futures[future][2], None, (), {}, 0.0, f"{type(exc).__name__}: {exc}"))
+            if broken:
+                # Python 3.11 can leave a surviving worker of a broken pool waiting for work while the pool
+                # waits for it to exit (seen here as a hang at the end of the `with`); every task is settled
+                # by now, so the survivors are stopped
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    if process.is_alive():
+                        process.kill()
         if not lost:
             return
         args = lost
