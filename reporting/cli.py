@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -339,12 +340,16 @@ def run_once_command(
     out.print(f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
               f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
               f"failed {len(report.failed)}")
+    from rich.markup import escape
+
+    from reporting.redact import redact
+
     for org, error in report.build_failed.items():
-        err.print(f"[red]pack not built:[/red] {org}: {error}")
+        err.print(f"[red]pack not built:[/red] {org}: {escape(redact(error))}")
     for recipient, error in report.failed.items():
-        err.print(f"[red]not reached:[/red] {recipient}: {error}")
+        err.print(f"[red]not reached:[/red] {recipient}: {escape(redact(error))}")
     if report.error:
-        err.print(f"[red]error:[/red] {report.error}")
+        err.print(f"[red]error:[/red] {escape(redact(report.error))}")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -426,8 +431,13 @@ _register_analysis_commands()
 
 def main() -> None:
     """Entry point: typer handles usage errors itself; our own errors become one line and exit code 2."""
+    from rich.markup import escape
+
+    from reporting.redact import install_log_redaction, redact
+
+    install_log_redaction(logging.WARNING)
     try:
         app()
     except ReportingError as exc:
-        err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True)
+        err.print(f"[red]error:[/red] {escape(redact(exc))}", soft_wrap=True, markup=True)
         sys.exit(2)

@@ -147,11 +147,12 @@ class HttpSource(_SourceBase):
         if self.url is not None and not re.match(r"^https?://", self.url):
             raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
         if self.url is not None:
-            from urllib.parse import urlsplit
+            from reporting.redact import credential_in_url
 
-            if urlsplit(self.url).username or urlsplit(self.url).password:
-                raise ValueError("this url carries a user name or password; put it in an environment variable "
-                                 "and name that variable in 'url_env'")
+            why = credential_in_url(self.url)
+            if why:
+                raise ValueError(f"this url {why}; put the URL in an environment variable and name that variable "
+                                 f"in 'url_env' (URLs with credentials never go in YAML)")
         _encoding(self.encoding)
         return self
 
@@ -305,6 +306,9 @@ def load_catalogue(file: Path | str) -> Catalogue:
         raise_validation_error(exc, doc, _vocabulary())
         raise  # unreachable: raise_validation_error always raises
     _check_references(catalogue, doc)
+    from reporting.redact import register_secret_env
+
+    register_secret_env(getattr(s, "url_env", None) or "" for s in catalogue.sources.values())
     return catalogue
 
 
@@ -328,8 +332,9 @@ def _check_references(catalogue: Catalogue, doc: Located) -> None:
 
 
 def resolve_path(project: Path, relative: str) -> Path:
-    """Source paths are relative to the project and may not climb out of it (`../../etc/passwd`); a file
-    elsewhere must be named by an absolute path, so reading outside the project is always a visible choice."""
+    """Source paths are relative to the project and may not climb out of it (`../../etc/passwd`, a symlink
+    out); an absolute path is checked by reporting.data.sources.source_file (inside the project, or a
+    directory listed in REPORTING_DATA_DIRS, so reading elsewhere is always a visible choice)."""
     path = Path(relative)
     if path.is_absolute():
         return path
@@ -337,8 +342,8 @@ def resolve_path(project: Path, relative: str) -> Path:
     if not resolved.is_relative_to(project.resolve()):
         from reporting.errors import SourceError
 
-        raise SourceError(f"path {relative!r} leads outside the project directory; give an absolute path if the "
-                          f"file really lives elsewhere", field="path")
+        raise SourceError(f"path {relative!r} leads outside the project directory; sources read only files inside "
+                          f"the project (or a directory listed in REPORTING_DATA_DIRS)", field="path")
     return resolved
 
 

@@ -98,8 +98,54 @@ def _record_lines(origin: str, text: str, delimiter: str, count: int) -> list[in
     return starts[:count] if len(starts) >= count else list(range(2, count + 2))
 
 
+#: Never a data source, wherever they are mounted: kernel and device files (/proc/self/environ holds secrets,
+#: /dev/zero never ends).
+_SYSTEM_ROOTS = (Path("/proc"), Path("/dev"), Path("/sys"), Path("/run"))
+ENV_DATA_DIRS = "REPORTING_DATA_DIRS"
+
+
+def source_file(name: str, project: Path, relative: str) -> Path:
+    """The file a csv/excel source may read: a regular file inside the project (or a directory named in
+    REPORTING_DATA_DIRS), after following symlinks, and not larger than the source limit. Anything else is a
+    SourceError that names the path and never quotes the file."""
+    from reporting.limits import current
+
+    path = resolve_path(project, relative)
+    given = Path(relative) if Path(relative).is_absolute() else project / relative
+    try:
+        real = given.resolve(strict=True)
+    except FileNotFoundError:
+        raise SourceError(f"source '{name}': file not found", source=str(path), field="path") from None
+    except (OSError, RuntimeError) as exc:  # symlink loop, permission
+        raise SourceError(f"source '{name}': cannot open: {getattr(exc, 'strerror', None) or 'symlink loop'}",
+                          source=str(path), field="path") from None
+    if any(real == root or real.is_relative_to(root) for root in _SYSTEM_ROOTS) or \
+            any(given.absolute() == r or given.absolute().is_relative_to(r) for r in _SYSTEM_ROOTS):
+        raise SourceError(f"source '{name}': {relative!r} is a system file (under /proc, /dev, /sys or /run); "
+                          f"sources read only data files inside the project", source=str(path), field="path")
+    allowed = [project.resolve(), *(Path(d).expanduser().resolve() for d in
+                                    os.environ.get(ENV_DATA_DIRS, "").split(os.pathsep) if d.strip())]
+    if not any(real.is_relative_to(root) for root in allowed):
+        via = " (through a symlink)" if real != given.absolute() else ""
+        raise SourceError(f"source '{name}': {relative!r} leads outside the project directory{via}; sources read "
+                          f"only files inside the project (or a directory listed in {ENV_DATA_DIRS})",
+                          source=str(path), field="path")
+    info = real.stat()
+    import stat
+
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, pipe or socket)"
+        raise SourceError(f"source '{name}': {relative!r} is {kind}; expected a data file", source=str(path),
+                          field="path")
+    limit = current().source_bytes
+    if info.st_size > limit:
+        raise SourceError(f"source '{name}': file is {info.st_size:,} bytes, over the limit of {limit:,} "
+                          f"(limits.source_bytes / REPORTING_LIMIT_SOURCE_BYTES)", source=str(path), field="path")
+    return real
+
+
 def _read_csv(name: str, source: CsvSource, project: Path) -> RawTable:
-    path = resolve_path(project, source.path)
+    path = source_file(name, project, source.path)
     return _read_csv_text(name, str(path), path, source, source.delimiter, source.encoding)
 
 
@@ -112,7 +158,7 @@ def _read_demo(name: str, source: DemoSource, project: Path) -> RawTable:
 
 
 def _read_excel(name: str, source: ExcelSource, project: Path) -> RawTable:
-    path = resolve_path(project, source.path)
+    path = source_file(name, project, source.path)
     try:
         frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=object,
                               engine="openpyxl")
@@ -123,7 +169,8 @@ def _read_excel(name: str, source: ExcelSource, project: Path) -> RawTable:
     except ValueError as exc:  # unknown sheet, unreadable workbook
         raise SourceError(f"source '{name}': {exc}", source=str(path), field="sheet") from exc
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for non-workbooks
-        raise SourceError(f"source '{name}': cannot read as an Excel workbook ({type(exc).__name__}: {exc})",
+        # the library's text is not quoted: it can carry bytes of the file
+        raise SourceError(f"source '{name}': cannot read as an Excel workbook ({type(exc).__name__})",
                           source=str(path)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.map(_cell_text)
@@ -204,6 +251,8 @@ def _read_http(name: str, source: HttpSource, project: Path) -> RawTable:
             last = f"HTTP {status} {reason}"
             if status < 500 and status != 429:
                 break  # a client error will not mend itself
+        except _TooLarge as exc:
+            raise SourceError(f"source '{name}': {exc}", source=shown) from None
         except (httpx.HTTPError, TimeoutError) as exc:
             last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if attempt < source.retries:
@@ -211,15 +260,27 @@ def _read_http(name: str, source: HttpSource, project: Path) -> RawTable:
     raise SourceError(f"source '{name}': unreachable after {attempt} attempt(s): {last}", source=shown)
 
 
+class _TooLarge(Exception):
+    """The reply passed the size limit: not retried (it will be as large next time)."""
+
+
 def _fetch(url: str, timeout: float) -> tuple[int, str, bytes]:
-    """One GET whose whole transfer must finish within `timeout` (a server that trickles bytes is cut off)."""
+    """One GET whose whole transfer must finish within `timeout` (a server that trickles bytes is cut off) and
+    stay under the source size limit (streamed: a reply that never ends is cut off at the limit)."""
     import httpx
 
+    from reporting.limits import current
+
+    limit = current().source_bytes
     deadline = time.monotonic() + timeout
     with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as reply:
-        chunks = []
+        chunks, size = [], 0
         for chunk in reply.iter_bytes():
             chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge(f"reply is over the limit of {limit:,} bytes "
+                                f"(limits.source_bytes / REPORTING_LIMIT_SOURCE_BYTES)")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reply took longer than {timeout:g} s")
         return reply.status_code, reply.reason_phrase, b"".join(chunks)

@@ -219,8 +219,11 @@ class Publish(_Model):
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https", "file"):
                 raise ValueError(f"link_base must be an http(s):// or file:// URL or a path prefix; got {value!r}")
-            if parts.username or parts.password:
-                raise ValueError("link_base carries a user name or password; links go to every recipient, so never")
+            from reporting.redact import credential_in_url
+
+            why = credential_in_url(value)
+            if why:
+                raise ValueError(f"link_base: {why}; links go to every recipient, so credentials never go here")
         return value
 
 
@@ -486,10 +489,22 @@ class Job(_Model):
 
 
 # ----------------------------------------------------------------------------------------------- the file
+class LimitsConfig(_Model):
+    """Resource caps (reporting.limits); REPORTING_LIMIT_<NAME> in the environment overrides each."""
+
+    source_bytes: int | None = Field(None, gt=0, description="largest source file or HTTP body, in bytes")
+    yaml_bytes: int | None = Field(None, gt=0, description="largest YAML file, in bytes")
+    yaml_nodes: int | None = Field(None, gt=0, description="most YAML nodes after aliases are expanded")
+    template_seconds: float | None = Field(None, gt=0, description="longest time to render a pack's text")
+    template_output_chars: int | None = Field(None, gt=0, description="longest text one block may render")
+    template_range: int | None = Field(None, gt=0, description="largest range() in a template")
+
+
 class Schedules(_Model):
     schema_: str | None = Field(None, alias="$schema")
     smtp: Smtp
     publish: Publish = Field(default_factory=Publish)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     lists: dict[str, list[Address]] = Field(default_factory=dict, description="named distribution lists")
     jobs: list[Job] = Field(default_factory=list)
 
@@ -523,7 +538,7 @@ class Schedules(_Model):
 
 def _vocabulary() -> set[str]:
     words: set[str] = set()
-    for model in (Schedules, Smtp, Publish, Parameters, Retries, Recipients, Job):
+    for model in (Schedules, Smtp, Publish, Parameters, Retries, Recipients, Job, LimitsConfig):
         for name, info in model.model_fields.items():
             words.add(info.alias or name)
     return words
@@ -553,6 +568,9 @@ def load_schedules(path: Path, project: Path, *, known_orgs: Collection[str] | N
     except ValidationError as exc:
         raise_validation_error(exc, doc, _vocabulary())
         raise  # unreachable
+    from reporting.limits import configure
+
+    configure(**schedules.limits.model_dump())
     _check_smtp(schedules, doc, env)
     _check_jobs(schedules, doc, Path(project), known_orgs)
     return schedules

@@ -27,6 +27,7 @@ from typing import Any
 
 from reporting.errors import ConfigError, ReportingError
 from reporting.project import Project
+from reporting.redact import install_log_redaction, redact
 
 __all__ = ["SchedulerLocked", "jobstore_url", "make_scheduler", "run_daemon", "run_scheduled", "sync_jobs"]
 
@@ -100,6 +101,7 @@ def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: f
     """Run until SIGTERM/SIGINT (or `stop` is set, for tests)."""
     from reporting.schedule.runner import load_project_schedules
 
+    install_log_redaction()
     schedules = load_project_schedules(project)  # a bad file refuses to start: nothing is silently dropped
     fd = _lock(project.root)
     stop = stop or threading.Event()
@@ -128,7 +130,7 @@ def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: f
                 try:
                     schedules = load_project_schedules(project)
                 except ConfigError as exc:
-                    say(f"schedules.yaml not reloaded, the current jobs keep running: {exc}")
+                    say(redact(f"schedules.yaml not reloaded, the current jobs keep running: {exc}"))
                     continue
                 say(f"reloaded schedules.yaml: {', '.join(sync_jobs(scheduler, schedules, project.root))}")
     finally:

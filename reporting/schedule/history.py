@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from reporting.redact import redact
+
 __all__ = ["History", "history_url"]
 
 ENV_URL = "REPORTING_HISTORY_URL"
@@ -81,7 +83,7 @@ class History:
         with self._tx() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 finished=_now(), status=status, period=period, snapshot=snapshot,
-                files=json.dumps(files or []), error=error))
+                files=json.dumps(files or []), error=None if error is None else redact(error)))
 
     def last_success(self, job_id: str) -> dict[str, Any] | None:
         with self._tx() as conn:
@@ -102,7 +104,8 @@ class History:
             key = (deliveries.c.job_id == job_id, deliveries.c.period == period,
                    deliveries.c.recipient == recipient, deliveries.c.content_hash == content_hash)
             existing = conn.execute(select(deliveries.c.id, deliveries.c.attempts).where(*key)).first()
-            values = {"status": status, "error": error, "updated": _now(), "run_id": run_id, "org_code": org_code}
+            values = {"status": status, "error": None if error is None else redact(error), "updated": _now(),
+                      "run_id": run_id, "org_code": org_code}
             if existing:
                 conn.execute(update(deliveries).where(deliveries.c.id == existing[0])
                              .values(attempts=existing[1] + attempts, **values))

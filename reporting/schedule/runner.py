@@ -17,6 +17,7 @@ from typing import Any
 
 from reporting.errors import ConfigError, ReportingError
 from reporting.project import Project
+from reporting.redact import redact
 from reporting.schedule.history import History
 
 __all__ = ["RunReport", "load_project_schedules", "run_once"]
@@ -127,8 +128,8 @@ def _notify_owner(job: Any, schedules: Any, subject: str, text: str) -> None:
     try:
         settings = _smtp(schedules)
         message = email.message.EmailMessage()
-        message["From"], message["To"], message["Subject"] = settings.sender, job.owner, subject
-        message.set_content(text)
+        message["From"], message["To"], message["Subject"] = settings.sender, job.owner, redact(subject)
+        message.set_content(redact(text))
         send(settings, message)
     except ReportingError:
         pass
@@ -229,7 +230,7 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                 if status == "sent":
                     report.sent.append(email_address)
                 else:
-                    report.failed[email_address] = error or status
+                    report.failed[email_address] = redact(error or status)
         report.status = "success" if not report.failed and not broken else "partial"
         problems = [*(f"pack for {org or job.pack} not built: {error}" for org, error in broken.items()),
                     *(f"{k}: {v}" for k, v in report.failed.items())]
@@ -241,7 +242,7 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                           "\n".join(problems) + "\n\nEvery other organisation's pack was published and sent.")
         return report
     except ReportingError as exc:
-        report.status, report.error = "failed", str(exc)
+        report.status, report.error = "failed", redact(exc)
         history.finish_run(run_id, "failed", period=report.period, error=str(exc))
         if not dry_run:
             _notify_owner(job, schedules, f"[reporting] {job.id} failed", f"{exc}\n\nNothing was sent; the previous "

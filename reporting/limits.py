@@ -1,0 +1,52 @@
+"""Resource limits: one place for every cap, with safe defaults, overridable per project or per process.
+
+Precedence: the environment (REPORTING_LIMIT_<NAME>, e.g. REPORTING_LIMIT_SOURCE_BYTES=2000000000) over
+schedules.yaml `limits:` (applied by configure() when the schedules are loaded) over the defaults below.
+Each limit, when hit, is a one-line error naming the file and the limit, never a hang or a silent cut.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+
+__all__ = ["Limits", "configure", "current", "ENV_PREFIX"]
+
+ENV_PREFIX = "REPORTING_LIMIT_"
+
+
+@dataclass(frozen=True)
+class Limits:
+    source_bytes: int = 500_000_000          # one source file or HTTP body
+    yaml_bytes: int = 2_000_000              # one YAML file (catalogue, template, schedules, recipients)
+    yaml_nodes: int = 200_000                # YAML nodes after alias expansion (alias bombs)
+    template_seconds: float = 10.0           # rendering one text block / one pack's text
+    template_output_chars: int = 1_000_000   # one rendered text block
+    template_range: int = 10_000             # largest range() a template may make
+
+
+_configured: Limits = Limits()
+
+
+def configure(**values: float | int | None) -> Limits:
+    """Set the project's limits (schedules.yaml `limits:`); unknown names are a programming error."""
+    global _configured
+    _configured = replace(Limits(), **{k: v for k, v in values.items() if v is not None})
+    return current()
+
+
+def current() -> Limits:
+    """The limits in force: the configured ones with any REPORTING_LIMIT_* variable on top."""
+    changes: dict[str, float | int] = {}
+    for f in fields(Limits):
+        raw = os.environ.get(ENV_PREFIX + f.name.upper())
+        if raw:
+            try:
+                default = getattr(_configured, f.name)
+                changes[f.name] = int(float(raw)) if isinstance(default, int) else float(raw)
+            except ValueError:
+                from reporting.errors import ConfigError
+
+                raise ConfigError(f"environment variable {ENV_PREFIX + f.name.upper()}={raw!r} is not a number",
+                                  field=ENV_PREFIX + f.name.upper()) from None
+    return replace(_configured, **changes) if changes else _configured
