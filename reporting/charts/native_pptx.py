@@ -8,14 +8,18 @@ caller uses the static image instead; nothing is dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter, XyWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
+from reporting.cells import XLSXWRITER_OPTIONS
 from reporting.charts.spec import ChartSpec, Series
 
 __all__ = ["NATIVE_KINDS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
@@ -25,6 +29,41 @@ _MARKERS = {"circle": XL_MARKER_STYLE.CIRCLE, "square": XL_MARKER_STYLE.SQUARE, 
             "triangle-up": XL_MARKER_STYLE.TRIANGLE, "triangle-down": XL_MARKER_STYLE.TRIANGLE,
             "star": XL_MARKER_STYLE.STAR}
 _DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "dot": MSO_LINE_DASH_STYLE.ROUND_DOT}
+
+
+class _SafeWorkbook:
+    """python-pptx writes each chart's data workbook with XlsxWriter, whose default stores a label starting
+    with "=" as a live formula ("Edit Data" would run an organisation called =HYPERLINK(...)); here every
+    label stays a string (reporting.cells)."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file: Any) -> Iterator[tuple[Any, Any]]:
+        from xlsxwriter import Workbook
+
+        workbook = Workbook(xlsx_file, {"in_memory": True, **XLSXWRITER_OPTIONS})
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class _SafeCategoryWriter(_SafeWorkbook, CategoryWorkbookWriter):
+    pass
+
+
+class _SafeXyWriter(_SafeWorkbook, XyWorkbookWriter):
+    pass
+
+
+class SafeCategoryChartData(CategoryChartData):
+    @property
+    def _workbook_writer(self) -> Any:
+        return _SafeCategoryWriter(self)
+
+
+class SafeXyChartData(XyChartData):
+    @property
+    def _workbook_writer(self) -> Any:
+        return _SafeXyWriter(self)
 
 
 class NativeChartUnsupported(ValueError):
@@ -168,7 +207,7 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
 
 
 def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
-    data = CategoryChartData(number_format=number_format(spec))
+    data = SafeCategoryChartData(number_format=number_format(spec))
     data.categories = category_labels(spec)
     n = len(data.categories)
     # point-type key: empty series that only show their marker in the legend (shape + colour, as in images)
@@ -285,7 +324,7 @@ def _skip_tick_labels(chart: Any, n: int) -> None:
 
 
 def _funnel(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
-    data = XyChartData()
+    data = SafeXyChartData()
     for s in spec.series:
         series = data.add_series(s.name, number_format=number_format(spec))
         for x, y in zip(s.x, s.y, strict=True):
@@ -310,7 +349,7 @@ def _funnel(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, heigh
 
 def _league(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
     s = spec.series[0]
-    data = CategoryChartData(number_format=number_format(spec))
+    data = SafeCategoryChartData(number_format=number_format(spec))
     data.categories = list(reversed([str(x) for x in s.x]))  # bar charts draw bottom-up
     data.add_series(s.name, list(reversed(list(s.y))))
     frame = shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Emu(left), Emu(top), Emu(width), Emu(height), data)

@@ -18,6 +18,7 @@ from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
 
+from reporting.cells import text_cell
 from reporting.charts.native_pptx import (
     NativeChartUnsupported, category_labels, number_format, supports_native, value_axis_range,
 )
@@ -32,9 +33,10 @@ _DASH = {"solid": "solid", "dash": "dash", "dot": "sysDot"}
 
 def _write_text(ws: Any, row: int, col: int, value: Any) -> None:
     cell = ws.cell(row=row, column=col)
-    cell.value = value
     if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, even for text starting with = + - @ (labels come from data)
+        text_cell(cell, value)  # never a formula, even for text starting with = + - @ (labels come from data)
+    else:
+        cell.value = value
 
 
 def _hex(colour: str) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reporting.cells import csv_frame
 from reporting.commands._files import write_atomically
 from reporting.errors import ReportingError, StatsError
 
@@ -57,7 +58,7 @@ def funnel_command(
                              SHMI_rounding=shmi_rounding)
         result = _run(input_csv, settings)
         table = result.points.assign(outlier=result.points["outlier"].astype(int))
-        writes: list[tuple[Path, str]] = [(out, table.to_csv(index=False))]
+        writes: list[tuple[Path, str]] = [(out, csv_frame(table).to_csv(index=False))]
         if summary is not None:
             writes.append((summary, json.dumps(_json_safe(result.summary()), indent=2) + "\n"))
         write_atomically(writes)

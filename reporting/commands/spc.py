@@ -115,7 +115,9 @@ def _points_csv(result: Any) -> str:
         xs = pts["x"]
         fmt = "%Y-%m-%d" if (xs == xs.dt.normalize()).all() else "%Y-%m-%dT%H:%M:%S"
         pts["x"] = xs.dt.strftime(fmt)
-    return pts.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    from reporting.cells import csv_frame
+
+    return csv_frame(pts).to_csv(index=False, float_format="%.17g", lineterminator="\n")
 
 
 def register(app: typer.Typer) -> None:

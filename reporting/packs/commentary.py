@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from reporting.cells import text_cell
 from reporting.errors import DataError, SourceError
 
 __all__ = ["COLUMNS", "MAX_LENGTH", "read_commentary", "write_commentary_workbook"]
@@ -50,10 +50,7 @@ Row = tuple[str, str, str, str, str, str]
 
 
 def _text_cell(ws: Any, row: int, col: int, value: str) -> Any:
-    cell = ws.cell(row=row, column=col)
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell.data_type = "s"   # never a formula, whatever the text starts with
-    return cell
+    return text_cell(ws.cell(row=row, column=col), value)  # never a formula, whatever the text starts with
 
 
 def _period_key(period: object) -> str:

@@ -107,3 +107,17 @@ def test_failed_run_keeps_previous_output(app: typer.Typer, tmp_path: Path) -> N
     out.write_text("previous\n")
     result = CliRunner().invoke(app, ["funnel", str(src), "--type", "PR", "--out", str(out)])
     assert result.exit_code == 2 and out.read_text() == "previous\n"
+
+
+def test_group_names_are_never_formulas_in_the_csv(app: typer.Typer, tmp_path: Path) -> None:
+    """OWASP CSV injection (issue 18): `=HYPERLINK(...)` group names were written unchanged."""
+    hostile = ('group,numerator,denominator\n"=HYPERLINK(""http://evil.example"",""x"")",27,170\n'
+               "+cmd|' /C calc'!A0,23,122\n@SUM(1),35,178\n-2+3,26,184\nplain,38,161\n")
+    src, out = _write(tmp_path, hostile), tmp_path / "out.csv"
+    res = CliRunner().invoke(app, ["funnel", str(src), "--type", "PR", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    groups = pd.read_csv(out, dtype=str, keep_default_na=False)["group"].tolist()
+    assert sorted(groups) == sorted(["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+cmd|' /C calc'!A0", "'@SUM(1)",
+                                     "'-2+3", "plain"])
+    numbers = pd.read_csv(out)
+    assert numbers["numerator"].tolist() == [27, 23, 35, 26, 38] or numbers["numerator"].dtype.kind in "if"

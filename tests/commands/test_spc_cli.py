@@ -126,3 +126,4 @@ def test_rebase_date_not_in_data_is_a_warning_on_stderr(app: typer.Typer, tmp_pa
     res = run(app, str(src), "--rebase", "2030-01-01", "--out", str(tmp_path / "o.csv"))
     assert res.exit_code == 0
     assert "warning: rebase date 2030-01-01 is not an x of the data and was ignored" in res.stderr
+

@@ -59,6 +59,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from reporting.cells import text_cell
 from reporting.charts._xlsx_xml import apply_alt_text
 from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.native_pptx import supports_native
@@ -105,8 +106,7 @@ def _put(ws: Any, row: int, col: int, value: Any, *, style: str | None = None, f
     if value == "":
         pass
     elif isinstance(value, str):
-        cell.value = _clean(value)
-        cell.data_type = "s"
+        text_cell(cell, _clean(value))
     else:
         cell.value = value
     if style:
