@@ -329,13 +329,16 @@ def run_once_command(
     job: Annotated[str, typer.Argument(help="Job id from schedules.yaml.")],
     period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the job's period rule.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the emails as .eml files instead of sending.")] = False,
+    resend: Annotated[list[str] | None, typer.Option(
+        "--resend", help="Send again to this address although an earlier attempt may have been delivered "
+                         "(its outcome is unknown); same Message-ID. Repeatable.")] = None,
 ) -> None:
     """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
     from reporting.schedule.runner import run_once
 
     with _progress() as bar:
         task = bar.add_task("running", total=None)
-        report = run_once(project(), job, period=period, dry_run=dry_run,
+        report = run_once(project(), job, period=period, dry_run=dry_run, resend=tuple(resend or ()),
                           progress=lambda what: bar.update(task, description=what))
     out.print(f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
               f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "

@@ -7,6 +7,8 @@ Self-contained (no pytest, nothing from `reporting`), so any test folder can use
         server.reject("amy@example.nhs.uk", 451, times=2) # 4xx twice, then accepted
         server.down()                                     # connection refused from now on (same port)
         server.up()                                       # listening again on the same port
+        server.slow(3.0)                                  # store each message, then wait 3 s before "250"
+        server.crash_after_accept(times=1)                # store the message, then drop the connection unanswered
         server.messages                                   # list[Received], in arrival order
         server.messages[0].message()                      # email.message.EmailMessage (policy=default)
         server.for_recipient("amy@example.nhs.uk")        # the messages delivered to one address
@@ -72,6 +74,8 @@ class RecordingHandler:
     messages: list[Received] = field(default_factory=list)
     rules: dict[str, _Rule] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    reply_delay: float = 0.0      # seconds between storing a message and answering 250 (a slow server)
+    crashes: int = 0              # messages still to be stored and then answered by a dropped connection
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -97,6 +101,16 @@ class RecordingHandler:
         with self.lock:
             self.messages.append(Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(data),
                                           login=login, tls=tls))
+            crash = self.crashes > 0
+            if crash:
+                self.crashes -= 1
+        if crash and transport is not None:  # accepted (stored), but the client never hears so
+            transport.abort()
+            return "421 connection lost"
+        if self.reply_delay:
+            import asyncio
+
+            await asyncio.sleep(self.reply_delay)
         return "250 Message accepted for delivery"
 
 
@@ -186,6 +200,15 @@ class SmtpTestServer:
         default = "5.1.1 Mailbox unavailable" if code >= 500 else "4.3.0 Try again later"
         with self.handler.lock:
             self.handler.rules[recipient.lower()] = _Rule(code, text or default, times)
+
+    def slow(self, seconds: float) -> None:
+        """Store every message at once but answer DATA only `seconds` later (0 = normal again)."""
+        self.handler.reply_delay = seconds
+
+    def crash_after_accept(self, times: int = 1) -> None:
+        """For the next `times` messages: store it, then drop the connection without answering DATA."""
+        with self.handler.lock:
+            self.handler.crashes = times
 
     def accept(self, recipient: str) -> None:
         """Forget any rule for `recipient`."""

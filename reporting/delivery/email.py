@@ -28,7 +28,7 @@ import secrets
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
@@ -46,6 +46,7 @@ __all__ = [
     "EmailContent",
     "EmailDeliveryError",
     "HeadlineItem",
+    "AmbiguousDeliveryError",
     "PermanentDeliveryError",
     "SmtpSettings",
     "TemporaryDeliveryError",
@@ -77,6 +78,12 @@ class TemporaryDeliveryError(EmailDeliveryError):
 class PermanentDeliveryError(EmailDeliveryError):
     """Retrying will not help: a 5xx reply (recipient refused, authentication failed), a bad address,
     a server that does not offer what the settings require."""
+
+
+class AmbiguousDeliveryError(EmailDeliveryError):
+    """The whole message went to the server (the final "." of DATA was sent) but no reply came back (time-out,
+    the server hung up): it may have been accepted. Resending blindly could give the recipient a second copy,
+    so the caller records the outcome as unknown instead of retrying."""
 
 
 # ------------------------------------------------------------------------------------------------------ the content
@@ -385,8 +392,18 @@ def _text_body(content: EmailContent, intro: list[str], groups: list[tuple[str, 
     return "\n".join(out).rstrip() + "\n"
 
 
+def delivery_message_id(sender: str, *key: object) -> str:
+    """A Message-ID that is the same for the same (job, period, recipient, pack content): a resend of the
+    same pack is recognisably the same message (mail systems and clients deduplicate by it)."""
+    import hashlib
+
+    domain = getaddresses([sender])[0][1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256("\0".join(str(k) for k in key).encode()).hexdigest()[:40]
+    return f"<reporting.{digest}@{domain}>"
+
+
 def compose(content: EmailContent, sender: str, recipient: str, *, attach_limit_bytes: int = 10_000_000,
-            published_link: str | None = None) -> EmailMessage:
+            published_link: str | None = None, message_id: str | None = None) -> EmailMessage:
     """The message for ONE recipient: plain text + HTML (with inline MDC icons), and the pack files attached
     unless together they exceed `attach_limit_bytes`, in which case both parts say where the files are
     (`published_link`, else the link list, else the file paths). A bad recipient address is a
@@ -470,7 +487,7 @@ def compose(content: EmailContent, sender: str, recipient: str, *, attach_limit_
     msg["From"] = sender
     msg["To"] = recipient
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Message-ID"] = message_id or make_msgid(domain=domain)
     msg["Auto-Submitted"] = "auto-generated"          # RFC 3834: no auto-replies to a robot
     msg["X-Auto-Response-Suppress"] = "All"           # the same for Exchange / NHSmail
     msg.set_content(text, subtype="plain", charset="utf-8")
@@ -542,12 +559,52 @@ def _translate(exc: smtplib.SMTPException | OSError, settings: SmtpSettings, rec
     return TemporaryDeliveryError(say(f"could not reach the server: {exc}"), recipient=recipient, code=None)
 
 
-def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLContext | None = None) -> None:
+class _Committing:
+    """smtplib client that knows when the message is committed: the server accepts a message only on the
+    final CRLF.CRLF of DATA, so a failure before it is a clean failure (the server discards the message) and
+    a failure after it, without a reply, is ambiguous. `on_commit` runs just before that last write, so a
+    caller can durably record "committed" first."""
+
+    on_commit: Callable[[], None] | None = None
+    committed = False
+
+    def send(self, s: bytes | str) -> None:  # smtplib's own socket write, used for every command and DATA
+        final = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n") and getattr(self, "_in_data", False)
+        if final and self.on_commit is not None:
+            try:
+                self.on_commit()
+            except BaseException:
+                self.close()  # mid-DATA without the final ".": the server discards the message
+                raise
+        super().send(s)  # type: ignore[misc]
+        if final:
+            self.committed = True
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc,no-any-return]
+        finally:
+            self._in_data = False
+
+
+class _SMTP(_Committing, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Committing, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's name
+    pass
+
+
+def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLContext | None = None,
+         on_commit: Callable[[], None] | None = None) -> None:
     """Deliver `message` (one recipient, its To header) in one SMTP conversation.
 
     security: "starttls" (plain connect, then STARTTLS, required), "ssl" (SMTPS from the first byte), "none".
     `ssl_context` defaults to ssl.create_default_context() (verifies the certificate and host name); tests pass
-    one that trusts their self-signed certificate. Raises TemporaryDeliveryError or PermanentDeliveryError."""
+    one that trusts their self-signed certificate. `on_commit` is called just before the final "." of DATA.
+    Raises TemporaryDeliveryError or PermanentDeliveryError (the server did not take the message), or
+    AmbiguousDeliveryError (it was sent whole but no reply came: it may have been accepted)."""
     recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
     if len(recipients) != 1 or not _is_address(recipients[0]):
         raise PermanentDeliveryError(f"a message must have exactly one recipient in To:, got {message['To']!r}",
@@ -559,9 +616,10 @@ def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLC
     client: smtplib.SMTP | None = None
     try:
         if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+            client = _SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+            client = _SMTP(settings.host, settings.port, timeout=settings.timeout)
+        client.on_commit = on_commit  # type: ignore[attr-defined]
         client.ehlo()
         if settings.security == "starttls":
             client.starttls(context=context)
@@ -572,6 +630,14 @@ def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLC
         if refused:  # only possible with several recipients; kept for safety
             raise smtplib.SMTPRecipientsRefused(refused)
     except (smtplib.SMTPException, OSError) as exc:  # the one boundary (ssl.SSLError, TimeoutError are OSErrors)
+        replied = isinstance(exc, smtplib.SMTPResponseException) and isinstance(exc.smtp_code, int) \
+            and exc.smtp_code > 0
+        if client is not None and getattr(client, "committed", False) and not replied:
+            raise AmbiguousDeliveryError(
+                _scrub(f"email to {recipient} via {settings.host}:{settings.port}: the whole message was sent but "
+                       f"the server did not confirm it ({type(exc).__name__}: {exc or 'no reply'}); it may have "
+                       f"been delivered, so it is not resent automatically", settings.password),
+                recipient=recipient, code=None) from exc
         raise _translate(exc, settings, recipient) from exc
     finally:
         if client is not None:

@@ -141,16 +141,12 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
                                                                                None)
         if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
             source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
-        if not pdf.libreoffice_available():
-            warnings.append("PDF skipped: LibreOffice is not installed (apt-get install -y libreoffice-writer "
-                            "libreoffice-impress)")
-        else:
-            profile = _lo_profile()
-            try:
-                files.append(pdf.to_pdf(source, directory, profile_dir=profile))
-            except BaseException:
-                _drop_lo_profile()  # a profile left broken by a failed conversion is not reused
-                raise
+        profile = _lo_profile()  # no LibreOffice: PdfUnavailable; the pack fails whole (no paper without its PDF)
+        try:
+            files.append(pdf.to_pdf(source, directory, profile_dir=profile))
+        except BaseException:
+            _drop_lo_profile()  # a profile left broken by a failed conversion is not reused
+            raise
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
     return files, warnings
 
@@ -219,6 +215,12 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     """One organisation's pack from a prepared batch: assemble, draw its charts, write, publish atomically."""
     say = progress or (lambda _: None)
     snapshot = batch.snapshot
+    if "pdf" in formats:
+        from reporting.packs.render import pdf
+
+        if not pdf.libreoffice_available():  # before anything is written: the published pack stays as it is
+            raise pdf.PdfUnavailable(f"pack '{batch.template.pack}' is made as pdf but LibreOffice is not installed "
+                                     f"({pdf.INSTALL_HINT}); nothing was built, the published pack is unchanged")
     say(f"assembling {batch.template.pack}" + (f" for {org}" if org else ""))
     pack = batch.pack(org, commentary=_commentary(project, batch.template), built_at=built_at)
     specs = pack.image_specs(formats)

@@ -6,7 +6,12 @@
 - Catch-up: at start-up a job whose trigger is unchanged keeps its stored next run time, so a run missed
   while the machine was down fires once (coalesced) when it comes back, within the grace time.
 - One scheduler per project: APScheduler 3 cannot share a job store between processes, so the daemon takes
-  an exclusive lock (<project>/.reporting/scheduler.lock) and refuses to start a second time.
+  an exclusive lock (<project>/.reporting/scheduler.lock) and refuses to start a second time; and one
+  scheduler per job store and per history database, across machines: a lease row held in those databases
+  (schedule.lease), renewed every poll, refuses a second daemon sharing REPORTING_JOBSTORE_URL.
+- Crash recovery: at start-up, runs left `running` by a process that is gone are marked `interrupted`; a job
+  whose latest run was a scheduled one that was interrupted is run again at once (its delivery log means
+  nobody who got it gets it twice) and its owner is told. One job never runs twice at once in a daemon.
 - Reload on SIGHUP or when schedules.yaml changes; a file that fails validation is reported and the jobs
   already scheduled keep running (nothing is dropped). SIGTERM/SIGINT shut down cleanly, letting a running
   build finish.
@@ -43,11 +48,21 @@ def jobstore_url(project: Path) -> str:
     return os.environ.get(ENV_JOBSTORE) or f"sqlite:///{project / '.reporting' / 'jobs.sqlite'}"
 
 
-def run_scheduled(project_root: str, job_id: str) -> None:
+_job_locks: dict[str, threading.Lock] = {}
+_job_locks_guard = threading.Lock()
+
+
+def _job_lock(job_id: str) -> threading.Lock:
+    with _job_locks_guard:
+        return _job_locks.setdefault(job_id, threading.Lock())
+
+
+def run_scheduled(project_root: str, job_id: str, trigger: str = "schedule") -> None:
     """What the job store calls (module-level, so it can be stored by reference)."""
     from reporting.schedule.runner import run_once
 
-    report = run_once(Project(Path(project_root)), job_id, trigger="schedule")
+    with _job_lock(job_id):  # a recovery run and a catch-up run of one job never overlap
+        report = run_once(Project(Path(project_root)), job_id, trigger=trigger)
     log.info("job %s: %s (sent %d, already %d, failed %d)%s", job_id, report.status, len(report.sent),
              len(report.already), len(report.failed), f": {report.error}" if report.error else "")
 
@@ -96,6 +111,61 @@ def _lock(project: Path) -> int:
     return fd
 
 
+def _leases(project: Path) -> list[Any]:
+    """Take the scheduler lease in the job store and in the history database (one holder for both)."""
+    from reporting.schedule.history import history_url
+    from reporting.schedule.lease import Lease, LeaseHeld
+
+    urls = list(dict.fromkeys([jobstore_url(project), history_url(project)]))
+    taken: list[Any] = []
+    holder = None
+    try:
+        for url in urls:
+            lease = Lease(url, project=str(project), **({"holder": holder} if holder else {}))
+            holder = lease.holder
+            lease.acquire()
+            taken.append(lease)
+    except LeaseHeld as exc:
+        for lease in taken:
+            lease.release()
+        raise SchedulerLocked(f"another 'reporting run' already schedules from this job store or history: {exc}; "
+                              f"one scheduler per job store ({ENV_JOBSTORE})") from None
+    return taken
+
+
+def _recover(project: Project, schedules: Any, say: Callable[[str], None]) -> list[threading.Thread]:
+    """Re-run each job whose latest run was a scheduled run interrupted by a crash, telling its owner."""
+    from reporting.schedule.history import History
+    from reporting.schedule.runner import _notify_owner
+
+    history = History.open(project.root)
+    history.recover_interrupted()
+    threads = []
+    for job in schedules.jobs:
+        latest = history.latest_run(job.id)
+        if not latest or latest["status"] != "interrupted" or latest["trigger"] not in ("schedule", "recovery"):
+            continue
+        started = f"{latest['started']:%Y-%m-%d %H:%M}"
+        say(f"job {job.id}: run {latest['id']} (started {started}) was interrupted; running it again now")
+        _notify_owner(job, schedules, f"[reporting] {job.id}: interrupted run is being re-run",
+                      f"Run {latest['id']} of {job.id}, started {started} UTC, was interrupted: the scheduler stopped "
+                      f"before it finished (killed or crashed). Nothing it had not finished was published.\n\n"
+                      f"The scheduler has restarted and is running the job again now; anyone who already "
+                      f"received this pack will not get it twice. You will hear again if that run fails.")
+        thread = threading.Thread(target=_safe_run, args=(str(project.root), job.id), daemon=True,
+                                  name=f"recovery-{job.id}")
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def _safe_run(project_root: str, job_id: str) -> None:
+    try:
+        run_scheduled(project_root, job_id, trigger="recovery")
+    except Exception:  # noqa: BLE001 - logged (redacted); the history row says failed
+        log.exception("recovery run of %s failed", job_id)
+
+
 def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: float = 5.0,
                say: Callable[[str], None] = print) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set, for tests)."""
@@ -104,6 +174,11 @@ def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: f
     install_log_redaction()
     schedules = load_project_schedules(project)  # a bad file refuses to start: nothing is silently dropped
     fd = _lock(project.root)
+    try:
+        leases = _leases(project.root)
+    except BaseException:
+        os.close(fd)
+        raise
     stop = stop or threading.Event()
     reload = threading.Event()
     scheduler = make_scheduler(project.root)
@@ -115,6 +190,7 @@ def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: f
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    recovering: list[threading.Thread] = []
     try:
         scheduler.start(paused=True)
         ids = sync_jobs(scheduler, schedules, project.root)
@@ -122,7 +198,14 @@ def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: f
         for job in scheduler.get_jobs():
             say(f"scheduled {job.id}: next run {job.next_run_time:%Y-%m-%d %H:%M %Z}")
         say(f"scheduler running for {project.root} ({len(ids)} jobs); SIGHUP or editing schedules.yaml reloads")
+        recovering = _recover(project, schedules, say)
         while not stop.wait(poll):
+            try:
+                for lease in leases:
+                    lease.renew()
+            except ReportingError as exc:
+                say(f"scheduler stopping: {exc}")
+                break
             changed = path.exists() and path.stat().st_mtime != mtime
             if reload.is_set() or changed:
                 reload.clear()
@@ -135,6 +218,10 @@ def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: f
                 say(f"reloaded schedules.yaml: {', '.join(sync_jobs(scheduler, schedules, project.root))}")
     finally:
         scheduler.shutdown(wait=True)
+        for thread in recovering:
+            thread.join()  # a recovery run finishes, like a scheduled one (SIGTERM lets a build finish)
+        for lease in leases:
+            lease.release()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         os.close(fd)

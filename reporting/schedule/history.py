@@ -3,6 +3,15 @@
 The delivery log is what makes delivery idempotent: a row per (job, period, recipient, pack content hash);
 once it says `sent`, no retry, rerun or restarted daemon sends that pack to that person again. A new pack
 content (the data changed) is a new key, so a corrected pack does go out.
+
+Each delivery moves sending -> committed -> sent (or failed_temporary / failed_permanent / unknown):
+`sending` is written before the SMTP conversation starts, `committed` just before the final "." of DATA (the
+moment the server may accept it), `sent` after its "250". A row left at `sending` by a crash was never
+accepted (resent safely); one left at `committed`, or `unknown` (no reply after the whole message went),
+may have been: it is not resent without a person saying so (see docs/architecture.md).
+
+Every run records the host and process running it, so a run left `running` by a crash is recognised
+(`recover_interrupted`) and marked `interrupted`.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +45,11 @@ runs = Table(
     Column("status", String(20), nullable=False), Column("snapshot", String(40)), Column("files", Text),
     Column("error", Text),
 )
+run_owners = Table(  # who runs a run: a run whose process is gone was interrupted (own table: old databases)
+    "run_owners", metadata,
+    Column("run_id", Integer, primary_key=True), Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+)
 deliveries = Table(
     "deliveries", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -49,6 +64,16 @@ deliveries = Table(
 
 def history_url(project: Path) -> str:
     return os.environ.get(ENV_URL) or f"sqlite:///{project / '.reporting' / 'history.sqlite'}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _now() -> dt.datetime:
@@ -76,7 +101,39 @@ class History:
     def start_run(self, job_id: str, trigger: str) -> int:
         with self._tx() as conn:
             result = conn.execute(runs.insert().values(job_id=job_id, trigger=trigger, started=_now(), status="running"))
-            return int(result.inserted_primary_key[0])
+            run_id = int(result.inserted_primary_key[0])
+            conn.execute(run_owners.insert().values(run_id=run_id, host=socket.gethostname(), pid=os.getpid()))
+            return run_id
+
+    def recover_interrupted(self) -> list[dict[str, Any]]:
+        """Runs still `running` whose process (on this host) is gone: marked `interrupted` and returned."""
+        host = socket.gethostname()
+        found = []
+        with self._tx() as conn:
+            rows = conn.execute(select(runs, run_owners.c.host, run_owners.c.pid)
+                                .join(run_owners, run_owners.c.run_id == runs.c.id)
+                                .where(runs.c.status == "running")).mappings().all()
+            for row in rows:
+                if row["host"] != host or _alive(int(row["pid"])):
+                    continue
+                conn.execute(update(runs).where(runs.c.id == row["id"]).values(
+                    status="interrupted", finished=_now(),
+                    error="interrupted: the process running it stopped before it finished (killed or crashed)"))
+                found.append(dict(row))
+        return found
+
+    def latest_run(self, job_id: str) -> dict[str, Any] | None:
+        with self._tx() as conn:
+            row = conn.execute(select(runs).where(runs.c.job_id == job_id).order_by(runs.c.id.desc()).limit(1)) \
+                .mappings().first()
+            return dict(row) if row else None
+
+    def delivery_status(self, job_id: str, period: str, recipient: str, content_hash: str) -> str | None:
+        with self._tx() as conn:
+            row = conn.execute(select(deliveries.c.status).where(
+                deliveries.c.job_id == job_id, deliveries.c.period == period, deliveries.c.recipient == recipient,
+                deliveries.c.content_hash == content_hash)).first()
+            return str(row[0]) if row else None
 
     def finish_run(self, run_id: int, status: str, *, period: str | None = None, snapshot: str | None = None,
                    files: list[str] | None = None, error: str | None = None) -> None:

@@ -4,6 +4,12 @@ Never silent: every run and every delivery attempt is in the history database; a
 nothing, leaves the previous pack published and tells the job's owner; temporary SMTP failures are retried
 with backoff, permanent ones are recorded per recipient while the others still get theirs; and the delivery
 log means a rerun sends only to those not yet reached.
+
+Exactly once: each delivery is recorded `sending` before the SMTP conversation and `committed` just before
+the final "." of DATA, with a Message-ID fixed by (job, period, recipient, pack content). A message whose
+outcome is unknown (no reply after the whole message went, or a crash after `committed`) is never resent
+automatically: the run says so, the owner is told, and `run-once JOB --resend ADDRESS` sends it again with the
+same Message-ID once someone has checked. Runs left `running` by a crash are marked `interrupted` first.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class RunReport:
     period: str | None = None
     sent: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # the outcome of an earlier attempt is unknown: not resent
     failed: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     error: str | None = None
@@ -100,14 +107,17 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
 
 
 def _send_with_retries(settings: Any, message: Any, attempts: int, backoff: float,
-                       sleep: Callable[[float], None]) -> tuple[str, int, str | None]:
-    from reporting.delivery.email import PermanentDeliveryError, TemporaryDeliveryError, send
+                       sleep: Callable[[float], None],
+                       on_commit: Callable[[], None] | None = None) -> tuple[str, int, str | None]:
+    from reporting.delivery.email import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError, send
 
     error = None
     for attempt in range(1, attempts + 1):
         try:
-            send(settings, message)
+            send(settings, message, on_commit=on_commit)
             return "sent", attempt, None
+        except AmbiguousDeliveryError as exc:  # it may have been delivered: never retried blindly
+            return "unknown", attempt, str(exc)
         except PermanentDeliveryError as exc:
             return "failed_permanent", attempt, str(exc)
         except TemporaryDeliveryError as exc:
@@ -142,20 +152,25 @@ def _smtp(schedules: Any) -> Any:
     return SmtpSettings.from_config(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.user, timeout=smtp.timeout)
 
 
+UNKNOWN = {"committed", "unknown"}  # delivery states after which the message may have been accepted
+
+
 def run_once(project: Project, job_id: str, *, period: str | None = None, dry_run: bool = False,
              trigger: str = "manual", sleep: Callable[[float], None] = time.sleep,
-             progress: Callable[[str], None] | None = None) -> RunReport:
-    """Run one job now; see the module docstring for what is guaranteed."""
+             progress: Callable[[str], None] | None = None, resend: Sequence[str] = ()) -> RunReport:
+    """Run one job now; see the module docstring for what is guaranteed. `resend`: addresses whose earlier
+    delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID)."""
     from reporting.charts import Renderer
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
-    from reporting.delivery.email import compose
+    from reporting.delivery.email import compose, delivery_message_id
     from reporting.schedule.executors import build_many
 
     say = progress or (lambda _: None)
     schedules = load_project_schedules(project)
     job = schedules.job(job_id)
     history = History.open(project.root)
+    history.recover_interrupted()
     run_id = history.start_run(job.id, trigger)
     report = RunReport(job.id, run_id, "running")
     try:
@@ -207,15 +222,25 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                                                     f"no pack was built for organisation {org}")
                     continue
                 key = result.content_hash
-                if history.delivered(job.id, report.period, email_address, key):
+                previous = history.delivery_status(job.id, report.period, email_address, key)
+                if previous in {"sent", "dry_run"}:
                     report.already.append(email_address)
+                    continue
+                if previous in UNKNOWN and email_address not in resend and not dry_run:
+                    report.unknown.append(email_address)
+                    report.failed[email_address] = (
+                        "an earlier attempt may have been delivered (the server took the whole message but its "
+                        "reply was lost), so it is not resent automatically; check with the recipient, then "
+                        f"run 'reporting run-once {job.id} --resend {email_address}'")
                     continue
                 if result.org not in contents:
                     contents[result.org] = _content(job, result, project, renderer)
                 link = f"{schedules.publish.link_base.rstrip('/')}/{result.directory.relative_to(project.outputs.resolve())}" \
                     if schedules.publish.link_base else str(result.directory)
                 message = compose(contents[result.org], schedules.smtp.sender, email_address,
-                                  attach_limit_bytes=limit, published_link=link)
+                                  attach_limit_bytes=limit, published_link=link,
+                                  message_id=delivery_message_id(schedules.smtp.sender, job.id, report.period,
+                                                                 email_address, key))
                 if dry_run:
                     folder = result.directory / "emails"
                     folder.mkdir(exist_ok=True)
@@ -223,8 +248,11 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                     report.sent.append(email_address)
                     continue
                 say(f"sending to {email_address}")
-                status, attempts, error = _send_with_retries(settings, message, job.retries.attempts,
-                                                             job.retries.backoff_seconds, sleep)
+                record = (job.id, report.period, email_address, result.org, key)
+                history.record_delivery(*record, "sending", 0, None, run_id)
+                status, attempts, error = _send_with_retries(
+                    settings, message, job.retries.attempts, job.retries.backoff_seconds, sleep,
+                    on_commit=lambda record=record: history.record_delivery(*record, "committed", 0, None, run_id))
                 history.record_delivery(job.id, report.period, email_address, result.org, key, status, attempts,
                                         error, run_id)
                 if status == "sent":
