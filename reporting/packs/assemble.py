@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from reporting._yaml import Located
@@ -33,6 +33,7 @@ from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
+from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import (
     SUPPRESSED_NOTE,
     Block,
@@ -153,8 +154,7 @@ class Assembly:
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)      # this org, disclosure applied
     points: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
-    jinja: SandboxedEnvironment = field(default_factory=lambda: SandboxedEnvironment(undefined=StrictUndefined,
-                                                                                     autoescape=False))
+    jinja: SandboxedEnvironment = field(default_factory=pack_environment)  # bounded, text only (packs.sandbox)
     suppressed_any: bool = False
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # cross-organisation results, from the Batch
 
@@ -179,7 +179,7 @@ class Assembly:
                    "narrative": self._narrative, "value": self._value, "target": self._target,
                    "icon": self._icon_label, **extra}
         try:
-            return self.jinja.from_string(text).render(**context)
+            return render_text(self.jinja, text, context)
         except SecurityError as exc:
             raise ConfigError(f"refused by the template sandbox: {exc}", file=self.doc.file,
                               line=self.doc.line_of(where), field=".".join(map(str, where))) from None

@@ -73,11 +73,9 @@ def load_project_schedules(project: Project) -> Any:
 
 def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     """The email for one built pack: headline items from its summary table, exceptions first."""
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
     from reporting.charts import icon_chart
     from reporting.delivery.email import EmailContent, HeadlineItem
+    from reporting.packs.sandbox import pack_environment, render_text
     from reporting.packs.tree import SummaryTable
 
     pack = result.tree
@@ -93,11 +91,11 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     codes = sorted({c for i in items for c in (i.variation_icon, i.assurance) if c})
     specs = [icon_chart(code) for code in codes]
     icons = dict(zip(codes, [img.path for img in renderer.render(specs)], strict=True)) if specs else {}
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    env = pack_environment()
     context = {"pack_title": pack.title, "period_label": pack.period_label, "org": pack.org_code or "",
                "org_name": pack.org_name or "", "job": job.id}
-    subject = env.from_string(job.subject).render(**context)
-    intro = env.from_string(job.body or "").render(**context) or \
+    subject = render_text(env, job.subject, context)
+    intro = render_text(env, job.body or "", context) or \
         f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
     links = tuple((p.name, str(p)) for p in result.files)
     footer = " | ".join(x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}",
