@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from numbers import Number
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Undefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -99,6 +99,8 @@ def _format(value: Any, *args: Any, **kwargs: Any) -> str:
 
 
 def _finalize(value: Any) -> Any:
+    if isinstance(value, Undefined):
+        return str(value)  # StrictUndefined raises "'x' is undefined" here
     if not _scalar(value):
         raise SecurityError(f"a {type(value).__name__} cannot be shown as text; call one of the template "
                             f"functions (e.g. narrative('ae_4hr')) instead")
