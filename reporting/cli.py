@@ -101,10 +101,10 @@ def demo(
               f"in the reference data.")
     out.print(f"Snapshot [bold]{snapshot.hash}[/bold] in {project().snapshots}")
     if packs:
-        from reporting.charts import Renderer
+        from reporting.charts import Renderer, project_cache
         from reporting.packs.template import template_files
 
-        with Renderer() as renderer:  # one browser for all the packs (started only if a chart needs it)
+        with Renderer(project_cache(project().root)) as renderer:  # one browser for all the packs (started only if a chart needs it)
             for path in template_files(project().root):
                 for result in _build(path.stem, renderer=renderer):
                     _print_result(result)

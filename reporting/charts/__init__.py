@@ -9,7 +9,7 @@ from reporting.charts.builders import (
     sparkline_chart,
     spc_chart,
 )
-from reporting.charts.export import ChartExportError, Image, Renderer, render_all
+from reporting.charts.export import ChartExportError, Image, Renderer, project_cache, render_all
 from reporting.charts.spec import Badge, ChartSpec, Series
 from reporting.charts.theme import DEFAULT_THEME, Palette, Theme
 
@@ -27,6 +27,7 @@ __all__ = [
     "funnel_chart",
     "icon_chart",
     "league_chart",
+    "project_cache",
     "render_all",
     "sparkline_chart",
     "spc_chart",

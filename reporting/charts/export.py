@@ -68,8 +68,60 @@ def _cache_key(spec: ChartSpec) -> str:
     return hashlib.sha256(f"{spec.content_hash()}|{RENDERER_VERSION}|{plotly.__version__}".encode()).hexdigest()[:24]
 
 
+def project_cache(root: Path) -> Path:
+    """The chart cache of a project: <project>/.reporting/cache (REPORTING_CHART_CACHE overrides it)."""
+    return Path(os.environ.get("REPORTING_CHART_CACHE") or Path(root) / ".reporting" / "cache")
+
+
 def default_cache() -> Path:
-    return Path(os.environ.get("REPORTING_CHART_CACHE", Path(tempfile.gettempdir()) / "reporting-chart-cache"))
+    """Without a project: REPORTING_CHART_CACHE, else a private directory of this process (never a shared
+    /tmp folder whose images anyone could replace)."""
+    configured = os.environ.get("REPORTING_CHART_CACHE")
+    return Path(configured) if configured else Path(tempfile.mkdtemp(prefix="reporting-charts-"))
+
+
+class _Seals:
+    """Keyed content hashes of cached images: `<image>.seal` holds HMAC-SHA256(key, bytes) with a random key
+    kept in the cache directory (mode 0600). An image whose seal is missing or wrong (changed, truncated,
+    planted by someone else) is not trusted: it is drawn again."""
+
+    def __init__(self, folder: Path) -> None:
+        import secrets
+
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key_file = folder / "cache.key"
+        if not key_file.exists():
+            part = folder / f"cache.key.{os.getpid()}.part"
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+            try:
+                os.link(part, key_file)  # first writer wins; others use its key
+            except FileExistsError:
+                pass
+            finally:
+                part.unlink(missing_ok=True)
+        self.key = key_file.read_bytes()
+
+    def _mac(self, data: bytes) -> str:
+        import hmac
+
+        return hmac.new(self.key, data, "sha256").hexdigest()
+
+    def seal(self, path: Path) -> None:
+        seal = path.with_name(path.name + ".seal")
+        part = seal.with_name(f"{seal.name}.{os.getpid()}.part")
+        part.write_text(self._mac(path.read_bytes()))
+        os.replace(part, seal)
+
+    def trusted(self, path: Path) -> bool:
+        import hmac
+
+        seal = path.with_name(path.name + ".seal")
+        try:
+            return hmac.compare_digest(seal.read_text().strip(), self._mac(path.read_bytes()))
+        except OSError:
+            return False
 
 
 class Renderer:
@@ -120,18 +172,19 @@ class Renderer:
 
     def render(self, specs: Sequence[ChartSpec], fmt: Format = "png") -> list[Image]:
         """Images for `specs`, in order; misses are drawn in one batched call to the open browser."""
-        self.cache.mkdir(parents=True, exist_ok=True)
+        seals = _Seals(self.cache)
         jobs, images = [], []
         for spec in specs:
             width, height = spec.size
             path = self.cache / f"{_cache_key(spec)}.{fmt}"
             images.append(Image(path, fmt, width, height, spec.alt_text, spec.title))
-            if path.exists():
+            if path.exists() and seals.trusted(path):
                 continue
             if fmt == "png" and raster.can_draw(spec):
                 part = path.with_name(f"{path.name}.{os.getpid()}.part")
                 raster.draw(spec, part)
                 os.replace(part, path)
+                seals.seal(path)
                 self.drawn += 1
             elif all(j["path"] != str(path) for j in jobs):
                 scale = spec.theme.scale if fmt == "png" else 1
@@ -149,6 +202,7 @@ class Renderer:
             for job in jobs:
                 final = Path(job["path"][: -len(f".part.{fmt}")])
                 os.replace(job["path"], final)
+                seals.seal(final)
             self.rendered += len(jobs)
         return images
 

@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from reporting.charts import Renderer
+from reporting.charts import Renderer, project_cache
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
@@ -75,6 +75,19 @@ def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path
     if not target.is_relative_to(base):
         raise ConfigError(f"output directory {target} is outside {base}; packs are only written under outputs/",
                           field="--out")
+    if out is not None:  # publishing replaces the directory whole: never one that holds anything else
+        if target == base:
+            raise ConfigError(f"--out {target} is outputs/ itself; publishing there would delete every other pack; "
+                              f"give a directory for this pack (e.g. outputs/my-pack)", field="--out")
+        if target.is_dir():
+            others = sorted(str(p.parent.relative_to(target)) for p in target.rglob("manifest.json")
+                            if p.parent != target)
+            if others or (not (target / "manifest.json").exists() and any(target.iterdir())):
+                what = f"other packs ({', '.join(others[:3])}{' ...' if len(others) > 3 else ''})" if others \
+                    else "files that are not a pack"
+                raise ConfigError(f"--out {target} holds {what}; publishing replaces the directory whole, so give "
+                                  f"a new or empty directory, or one holding an earlier build of this pack",
+                                  field="--out")
     return target
 
 
@@ -197,7 +210,7 @@ def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Se
     org_list: list[str | None] = list(orgs) if orgs else [None]
     results = []
     own_renderer = renderer is None
-    renderer = renderer or Renderer()
+    renderer = renderer or Renderer(project_cache(project.root))
     if own_renderer:
         renderer.__enter__()
     try:

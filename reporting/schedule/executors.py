@@ -64,12 +64,12 @@ def parse_executor(text: str) -> tuple[str, str | None]:
     return kind, address or None
 
 
-def _renderer() -> Any:
+def _renderer(project_root: str | Path) -> Any:
     """This thread's one browser session, kept for every pack it builds (started when a chart needs it)."""
     if getattr(_SESSION, "renderer", None) is None:
-        from reporting.charts import Renderer
+        from reporting.charts import Renderer, project_cache
 
-        renderer = Renderer().__enter__()
+        renderer = Renderer(project_cache(Path(project_root))).__enter__()
         _SESSION.renderer = renderer
         atexit.register(renderer.__exit__, None, None, None)
     return _SESSION.renderer
@@ -87,7 +87,7 @@ def build_org(project_root: str, pack: str, org: str | None, period: str | None,
     try:
         batch = batch if batch is not None else _BATCH.get(pack) or prepare_build(project, pack, period=period,
                                                                                    orgs=[org])
-        result = build_from(project, batch, org, check_formats(batch, formats), _renderer(), built_at=built_at)
+        result = build_from(project, batch, org, check_formats(batch, formats), _renderer(project_root), built_at=built_at)
     except ReportingError as exc:
         return OrgOutcome(org, None, (), {}, time.perf_counter() - start, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug met by one organisation's data must not stop the others
@@ -132,10 +132,10 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, exe
             on_done(outcome)
 
     if kind == "local":
-        from reporting.charts import Renderer
+        from reporting.charts import Renderer, project_cache
 
         outer = getattr(_SESSION, "renderer", None)
-        with Renderer() as renderer:  # one browser for the serial run, closed at its end
+        with Renderer(project_cache(Path(project_root))) as renderer:  # one browser for the serial run, closed at its end
             _SESSION.renderer = renderer
             try:
                 for a in args:

@@ -158,7 +158,7 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
              progress: Callable[[str], None] | None = None, resend: Sequence[str] = ()) -> RunReport:
     """Run one job now; see the module docstring for what is guaranteed. `resend`: addresses whose earlier
     delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID)."""
-    from reporting.charts import Renderer
+    from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
     from reporting.delivery.email import compose, delivery_message_id
@@ -198,7 +198,7 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
         report.period = results[0].period
         report.files = [f for r in results for f in r.files]
         report.build_failed = {str(org): error for org, error in broken.items()}
-        with Renderer() as renderer:  # for the email's icons (from the chart cache after the first run)
+        with Renderer(project_cache(project.root)) as renderer:  # for the email's icons (from the chart cache after the first run)
             if job.send_if == "exceptions_exist" and not any(
                     str(getattr(b, "variation_icon", "") or "").startswith("concern")
                     for r in results for blk in r.tree.blocks() for b in getattr(blk, "rows", ())):
