@@ -53,7 +53,19 @@ class Located:
 
 
 def load_yaml(file: Path | str) -> Located:
+    """Parse one YAML file within the limits (reporting.limits): its size, and the number of values once
+    aliases are expanded (a 411-byte "billion laughs" file would otherwise take gigabytes)."""
+    from reporting.limits import current
+
     file = Path(file)
+    limits = current()
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0
+    if size > limits.yaml_bytes:
+        raise ConfigError(f"file is {size:,} bytes, over the limit of {limits.yaml_bytes:,} for YAML "
+                          f"(limits.yaml_bytes / REPORTING_LIMIT_YAML_BYTES)", file=file)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -64,7 +76,7 @@ def load_yaml(file: Path | str) -> Located:
     try:
         node = loader.get_single_node()
         lines: dict[PathKey, Line] = {}
-        data = _build(loader, node, (), lines, file) if node is not None else None
+        data = _build(loader, node, (), lines, file, [limits.yaml_nodes]) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -74,7 +86,14 @@ def load_yaml(file: Path | str) -> Located:
     return Located(data, lines, file)
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path) -> Any:
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path,
+           budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        from reporting.limits import current
+
+        raise ConfigError(f"more than {current().yaml_nodes:,} values once aliases are expanded (an alias bomb?); "
+                          f"limit limits.yaml_nodes / REPORTING_LIMIT_YAML_NODES", file=file, line=_at(node.start_mark))
     lines[path] = _at(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -83,11 +102,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[
             if key in out:
                 raise ConfigError(f"key '{key}' appears twice (first at line {lines[path + (key,)]})",
                                   file=file, line=_at(key_node.start_mark), field=_dotted(path + (key,)))
-            out[key] = _build(loader, value_node, path + (key,), lines, file)
+            out[key] = _build(loader, value_node, path + (key,), lines, file, budget)
             lines[path + (key,)] = _at(key_node.start_mark)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), lines, file) for i, item in enumerate(node.value)]
+        return [_build(loader, item, path + (i,), lines, file, budget) for i, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
 

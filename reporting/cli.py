@@ -444,3 +444,11 @@ def main() -> None:
     except ReportingError as exc:
         err.print(f"[red]error:[/red] {escape(redact(exc))}", soft_wrap=True, markup=True)
         sys.exit(2)
+    except OSError as exc:
+        from reporting.limits import no_space
+
+        full = no_space(exc, "the disk")
+        if full is exc:
+            raise
+        err.print(f"[red]error:[/red] {escape(redact(full))}", soft_wrap=True, markup=True)
+        sys.exit(2)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["Limits", "configure", "current", "ENV_PREFIX"]
+from reporting.errors import ConfigError, ReportingError
+
+__all__ = ["ENV_PREFIX", "Limits", "NoSpace", "configure", "current", "no_space"]
 
 ENV_PREFIX = "REPORTING_LIMIT_"
 
@@ -45,8 +47,20 @@ def current() -> Limits:
                 default = getattr(_configured, f.name)
                 changes[f.name] = int(float(raw)) if isinstance(default, int) else float(raw)
             except ValueError:
-                from reporting.errors import ConfigError
-
                 raise ConfigError(f"environment variable {ENV_PREFIX + f.name.upper()}={raw!r} is not a number",
                                   field=ENV_PREFIX + f.name.upper()) from None
     return replace(_configured, **changes) if changes else _configured
+
+
+class NoSpace(ReportingError):
+    """The disk filled up while writing; nothing half-written was published."""
+
+
+def no_space(exc: BaseException, path: object) -> BaseException:
+    """A full disk (ENOSPC, EDQUOT) as the one-line "no space left on <path>"; any other error unchanged."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = exc.filename or path
+        return NoSpace(f"no space left on {where} (the disk or quota is full); nothing half-written was published")
+    return exc

@@ -54,8 +54,13 @@ def _atomic_write(path: Path, write: Any) -> None:
     try:
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        from reporting.limits import no_space
+
+        full = no_space(exc, path.parent)
+        if full is not exc:
+            raise full from exc
         raise
 
 

@@ -27,6 +27,7 @@ from reporting.charts import Renderer, project_cache
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
+from reporting.limits import no_space
 from reporting.packs.assemble import assemble
 from reporting.packs.batch import Batch, prepare
 from reporting.packs.template import load_template
@@ -242,9 +243,12 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
     parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
     final = safe_output_dir(project.outputs, *parts, out=out)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(final.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-{os.getpid()}-", dir=final.parent))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(final.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-{os.getpid()}-", dir=final.parent))
+    except OSError as exc:
+        raise no_space(exc, final.parent) from exc
     try:
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
@@ -261,8 +265,11 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         _publish(staging, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        full = no_space(exc, final.parent)
+        if full is not exc:
+            raise full from exc
         raise
     return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
                        tuple(final / f.name for f in files), manifest, tuple(warnings), pack)

@@ -3,7 +3,11 @@ their keyed content hash, and live in the project, not a shared /tmp folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,3 +75,29 @@ def test_default_cache_is_never_a_shared_folder() -> None:
     with Renderer() as one, Renderer() as two:
         assert one.cache != two.cache
         assert one.cache != Path(tempfile.gettempdir()) / "reporting-chart-cache"
+
+
+@pytest.fixture
+def full_outputs(demo_project: Project, tmp_path: Path) -> Iterator[Path]:
+    root = tmp_path / "p"
+    shutil.copytree(demo_project.root, root)
+    outputs = root / "outputs"
+    outputs.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(outputs)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(outputs)], check=False)
+
+
+def test_full_disk_is_one_line_and_publishes_nothing(full_outputs: Path) -> None:
+    exe = str(Path(sys.executable).with_name("reporting"))
+    result = subprocess.run([exe, "--project", str(full_outputs), "build", "monthly-performance", "--format", "xlsx"],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "400"})
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no space left on" in lines[0] and str(full_outputs / "outputs") in lines[0], \
+        result.stderr
+    assert not [p for p in (full_outputs / "outputs").rglob("*") if p.is_file()]  # nothing half-published
