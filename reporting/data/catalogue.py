@@ -59,6 +59,8 @@ class Disclosure(_Model):
     suppress_below: int = Field(5, ge=0, description="counts below this are suppressed (0 = no suppression)")
     round_to: int | None = Field(None, ge=1, description="round counts to the nearest N")
     secondary: bool = Field(True, description="also suppress cells that would let a suppressed one be recovered")
+    complement_of: list[str] = Field(default_factory=list, description="metrics from which this one can be worked "
+                                     "out (beyond those sharing a source column): suppressed together")
 
 
 class TargetTable(_Model):

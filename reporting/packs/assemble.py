@@ -51,6 +51,7 @@ from reporting.packs.tree import (
     SummaryTable,
     Text,
 )
+from reporting.stats.disclosure import withheld_from_comparison
 from reporting.stats.funnel import funnel, funnel_curve
 from reporting.stats.league import league_table
 from reporting.stats.narrative import sentence
@@ -371,14 +372,19 @@ class _Pool:
     group: str
     span: str
     excluded: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()  # small numbers: their pooled figure would reveal a suppressed count
 
     def note(self, asm: Assembly, title: str) -> list[Block]:
-        if not self.excluded:
-            return []
         names = _names(asm)
-        who = ", ".join(f"{names.get(code, code)} ({code})" for code in self.excluded)
-        return [Text((f"{title}: left out because their data are not valid for this comparison (a negative "
-                      f"count, or more events than the denominator): {who}.",), "note")]
+        out: list[Block] = []
+        if self.excluded:
+            who = ", ".join(f"{names.get(code, code)} ({code})" for code in self.excluded)
+            out.append(Text((f"{title}: left out because their data are not valid for this comparison (a negative "
+                             f"count, or more events than the denominator): {who}.",), "note"))
+        if self.withheld:
+            out.append(Text((f"{title}: {len(self.withheld)} organisation(s) not shown, to protect small numbers "
+                             f"(*).",), "note"))
+        return out
 
 
 def _cross_section(asm: Assembly, metric: Metric, o: Any) -> _Pool:
@@ -394,6 +400,8 @@ def _pool(asm: Assembly, metric: Metric, o: Any) -> _Pool:
                                          else False)
     excluded = tuple(sorted(set(rows.loc[invalid, "org_code"].astype(str))))
     rows = rows[~rows["org_code"].isin(excluded)]
+    withheld = tuple(withheld_from_comparison(asm.snapshot.metrics, asm.catalogue, metric.id, rows))
+    rows = rows[~rows["org_code"].isin(withheld)]
     pooled = rows.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
     if len(window):
         first, last = window["period"].min(), window["period"].max()
@@ -401,7 +409,7 @@ def _pool(asm: Assembly, metric: Metric, o: Any) -> _Pool:
                 f"{format_period(first, metric.frequency)} to {format_period(last, metric.frequency)}")
     else:
         span = asm.period_label
-    return _Pool(pooled, group, span, excluded)
+    return _Pool(pooled, group, span, excluded, withheld)
 
 
 def _names(asm: Assembly) -> dict[str, str]:

@@ -37,7 +37,7 @@ from reporting.packs.assemble import (
     resolve_period,
 )
 from reporting.packs.tree import SUPPRESSED_NOTE, Block, Pack, Provenance, Section
-from reporting.stats.disclosure import DisclosureRule, apply_disclosure
+from reporting.stats.disclosure import disclose
 from reporting.stats.spc import SPCOptions, spc_metrics
 
 __all__ = ["Batch", "prepare"]
@@ -46,13 +46,7 @@ ALL = "\0all"  # the disclosure table key of a pack that covers every organisati
 
 
 def _disclosed(frame: pd.DataFrame, catalogue: Catalogue, tables: tuple[str, ...] = ("metric_id",)) -> pd.DataFrame:
-    parts = []
-    for metric_id, rows in frame.groupby("metric_id", sort=True):
-        metric = catalogue.metric(str(metric_id))
-        rule = DisclosureRule(metric.disclosure.suppress_below, metric.disclosure.round_to, metric.disclosure.secondary)
-        counts = [metric.id] if metric.unit == "count" else []
-        parts.append(apply_disclosure(rows, rule, tables=tables, count_metrics=counts))
-    return pd.concat(parts, ignore_index=True) if parts else frame.assign(suppressed=False)
+    return disclose(frame, catalogue, tables)  # the one disclosure stage (stats.disclosure), linked metrics too
 
 
 def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:

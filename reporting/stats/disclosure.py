@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,16 @@ from reporting.errors import StatsError
 __all__ = [
     "DEFAULT_SUPPRESS_BELOW",
     "DisclosureRule",
+    "REASON_COMPLEMENTARY",
     "REASON_DERIVED",
     "REASON_PRIMARY",
     "REASON_SECONDARY",
     "apply_disclosure",
+    "disclose",
+    "linked_metrics",
     "recoverable_cells",
+    "rule_of",
+    "withheld_from_comparison",
 ]
 
 DEFAULT_SUPPRESS_BELOW = 5
@@ -233,3 +239,107 @@ def _round_counts(num: np.ndarray, den: np.ndarray, val: np.ndarray, is_ratio: n
         scaled = np.where(np.isfinite(factor), val * factor, np.where(r_num == 0, 0.0, val))
     new_val = np.where(is_ratio & ~np.isnan(num) & ~np.isnan(den), scaled, np.where(is_ratio, val, rnd(val)))
     return r_num, r_den, new_val
+
+
+# --- the disclosure stage over a whole catalogue (what packs.batch and every comparison read) ---------------
+
+REASON_COMPLEMENTARY = "complementary"
+
+
+def linked_metrics(catalogue: Any) -> dict[str, frozenset[str]]:
+    """metric id -> the metrics that must be suppressed with it (itself included).
+
+    Two metrics are linked when they read a shared column of the same source with the same `where` filter
+    (ae_4hr = (attendances - over_4h) / attendances, ae_over_4hr = over_4h, ae_attendances = attendances: any
+    two of them give the third), or when one names the other in `disclosure.complement_of`. Links are
+    transitive (connected components)."""
+    from reporting.data.expr import parse_expression
+
+    def columns(metric: Any) -> set[str]:
+        out: set[str] = set()
+        for text in (metric.value, metric.numerator, metric.denominator):
+            if text:
+                out |= set(parse_expression(text).columns)
+        return out
+
+    metrics = list(catalogue.metrics)
+    parent = {m.id: m.id for m in metrics}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a: str, b: str) -> None:
+        if a in parent and b in parent:
+            parent[find(a)] = find(b)
+
+    cols = {m.id: columns(m) for m in metrics}
+    for i, a in enumerate(metrics):
+        for b in metrics[i + 1:]:
+            same_place = a.source == b.source and dict(a.where) == dict(b.where)
+            if same_place and cols[a.id] & cols[b.id]:
+                union(a.id, b.id)
+        for other in getattr(a.disclosure, "complement_of", ()) or ():
+            union(a.id, other)
+    groups: dict[str, set[str]] = {}
+    for m in metrics:
+        groups.setdefault(find(m.id), set()).add(m.id)
+    return {m.id: frozenset(groups[find(m.id)]) for m in metrics}
+
+
+def rule_of(metric: Any) -> DisclosureRule:
+    d = metric.disclosure
+    return DisclosureRule(d.suppress_below, d.round_to, d.secondary)
+
+
+def disclose(frame: pd.DataFrame, catalogue: Any, tables: Sequence[str] = ("metric_id",), *,
+             secondary: bool = True) -> pd.DataFrame:
+    """The disclosure stage: every metric's own rule (primary, derived, secondary, rounding), then
+    complementary suppression across linked metrics: a cell hidden in one metric hides the same
+    (organisation, period, table) in every metric linked to it, so it cannot be worked out from them."""
+    parts = []
+    for metric_id, rows in frame.groupby("metric_id", sort=True):
+        metric = catalogue.metric(str(metric_id))
+        counts = [metric.id] if metric.unit == "count" else []
+        rule = rule_of(metric)
+        if not secondary:
+            rule = DisclosureRule(rule.suppress_below, rule.round_to, False)
+        parts.append(apply_disclosure(rows, rule, tables=tables, count_metrics=counts))
+    if not parts:
+        return frame.assign(suppressed=False)
+    out = pd.concat(parts, ignore_index=True)
+    links = linked_metrics(catalogue)
+    group = out["metric_id"].map(lambda m: min(links.get(str(m), {str(m)})))
+    cell = [c for c in ("org_code", "period", *[t for t in tables if t != "metric_id"]) if c in out.columns]
+    hidden = out["suppressed"].astype(bool).groupby([group, *[out[c] for c in cell]], dropna=False) \
+        .transform("any").to_numpy()
+    added = hidden & ~out["suppressed"].astype(bool).to_numpy()
+    if added.any():
+        out.loc[added, ["value", "numerator", "denominator"]] = np.nan
+        out.loc[added, "suppressed"] = True
+        out.loc[added, "suppression_reason"] = REASON_COMPLEMENTARY
+    return out
+
+
+def withheld_from_comparison(metrics: pd.DataFrame, catalogue: Any, metric_id: str, window: pd.DataFrame
+                             ) -> list[str]:
+    """Organisations whose figure pooled over `window` must not be published in a funnel, league table or
+    caterpillar: one with any suppressed cell (of this metric or a linked one) in the window (the pooled
+    total minus the months shown would give the hidden count), or whose pooled numerator or denominator is
+    itself below the threshold. Disclosure is applied per organisation, as in its own pack."""
+    if window.empty:
+        return []
+    metric = catalogue.metric(metric_id)
+    links = linked_metrics(catalogue).get(metric_id, frozenset({metric_id}))
+    periods = window["period"].unique()
+    rows = metrics[metrics["metric_id"].isin(list(links)) & metrics["period"].isin(periods)
+                   & metrics["org_code"].isin(window["org_code"].unique())]
+    # primary and derived suppression (and its complements) are enough: secondary only ever adds to them
+    shown = disclose(rows.assign(_pack=rows["org_code"]), catalogue, tables=("metric_id", "_pack"), secondary=False)
+    hidden = set(shown.loc[shown["suppressed"].astype(bool), "org_code"].astype(str))
+    pooled = window.groupby("org_code")[["numerator", "denominator"]].sum()
+    threshold = metric.disclosure.suppress_below
+    small = pooled[(pooled["numerator"] < threshold) | (pooled["denominator"] < threshold)].index.astype(str)
+    return sorted(hidden | set(small))
