@@ -529,7 +529,8 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
     rows = []
     for _, p in points.iterrows():
         src = frame.loc[p["x"]] if p["x"] in frame.index else None
-        suppressed = bool(src is not None and src.get("suppressed", False) is True)
+        flag = False if src is None else src.get("suppressed", False)
+        suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False  # numpy bools too
         num = None if src is None or pd.isna(src["numerator"]) else float(src["numerator"])
         den = None if src is None or pd.isna(src["denominator"]) else float(src["denominator"])
         point_type = str(p.get("point_type") or "")

@@ -205,3 +205,20 @@ def test_links_are_derived_from_shared_columns_and_complement_of(small: Project,
         at = hidden[hidden["period"] == pd.Timestamp(period)]
         assert set(at["metric_id"]) == {"ae_4hr", "ae_attendances", "ae_over_4hr"}
     assert set(hidden["suppression_reason"]) >= {"primary", "complementary"}
+
+
+def test_suppressed_cells_carry_the_marker_and_footnote(small: Project) -> None:
+    """Issue 18: suppressed cells showed as "–", with no "*" and no footnote (a numpy bool is not `True`)."""
+    catalogue = load_catalogue(small.catalogue_file)
+    template, doc, digest = load_template(small.root, "board")
+    pack = assemble(catalogue, template, doc, digest, latest_snapshot(small.snapshots), org=ORG,
+                    built_at="2026-01-01T00:00:00+00:00")
+    marked = []
+    for block in pack.blocks():
+        if isinstance(block, DataTable) and block.title.startswith("A&E") and block.title.endswith(": data"):
+            rows = [r for r in block.rows if r[0].text in ("September 2024", "January 2025")]
+            assert rows and all(r[1].text == "*" and r[1].suppressed for r in rows), [[c.text for c in r] for r in rows]
+            assert block.footnotes and "*" in block.footnotes[0]
+            marked.append(block.title)
+    assert len(marked) == 3  # the small count and both metrics it could be worked out from
+    assert any("*" in note and "suppress" in note.lower() for note in pack.footnotes)
