@@ -533,11 +533,12 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
         suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False  # numpy bools too
         num = None if src is None or pd.isna(src["numerator"]) else float(src["numerator"])
         den = None if src is None or pd.isna(src["denominator"]) else float(src["denominator"])
-        point_type = str(p.get("point_type") or "")
+        point_type = "" if pd.isna(p.get("point_type")) else str(p.get("point_type") or "")  # a gap has none
         rows.append((Cell(p["x"].date().isoformat(), format_period(p["x"], metric.frequency), "date"),
                      _cell(asm, metric, p["y"], suppressed),
                      Cell(None, "*", "count", suppressed=True) if suppressed else
                      Cell(num, "" if num is None else f"{num:,.0f}", "count"),
+                     Cell(None, "*", "count", suppressed=True) if suppressed else
                      Cell(den, "" if den is None else f"{den:,.0f}", "count"),
                      _cell(asm, metric, p.get("mean")), _cell(asm, metric, p.get("lpl")), _cell(asm, metric, p.get("upl")),
                      Cell(point_type.replace("_", " "), point_type.replace("special_cause_", "special cause ").replace("_", " "),
