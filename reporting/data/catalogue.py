@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
@@ -33,6 +33,8 @@ __all__ = [
     "SqlSource",
     "Source",
     "TargetTable",
+    "WhereTest",
+    "definition_hashes",
     "load_catalogue",
 ]
 
@@ -179,6 +181,53 @@ class OrgReference(_Model):
     default_peer_group: str = "other"
 
 
+class WhereTest(_Model):
+    """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
+    numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    equals: str | int | float | bool | None = None
+    not_equals: str | int | float | bool | None = None
+    one_of: list[str | int | float | bool] | None = None
+    above: float | None = None
+    at_least: float | None = None
+    below: float | None = None
+    at_most: float | None = None
+    from_: dt.date | None = Field(None, alias="from", description="keep rows dated on or after this date")
+    to: dt.date | None = Field(None, description="keep rows dated on or before this date")
+
+    @model_validator(mode="after")
+    def _some(self) -> WhereTest:
+        if not self.model_fields_set:
+            raise ValueError("an empty where test keeps nothing; give e.g. {at_least: 1} or {from: 2024-04-01}")
+        return self
+
+
+WhereValue = Union[str, int, float, bool, WhereTest]
+
+
+def _unit_range(unit: str, value: float, what: str) -> None:
+    """Refuse a number that cannot be right for the unit: percent metrics are stored as fractions."""
+    if unit == "percent" and not 0 <= value <= 1:
+        hint = f"write {value / 100:g} for {value:g}%" if 1 < value <= 100 else "expected a fraction from 0 to 1"
+        raise ValueError(f"{what} {value:g} is not a fraction: percent metrics are kept as fractions from 0 to 1, "
+                         f"so {hint}")
+    if unit in {"count", "rate", "minutes", "hours", "days", "pounds"} and value < 0:
+        raise ValueError(f"{what} {value:g} is negative; a {unit} cannot be below 0")
+
+
+def _no_percent_text(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = value.strip().rstrip("%").strip()
+        try:
+            hint = f"write {float(number) / 100:g}"
+        except ValueError:
+            hint = "write a fraction such as 0.92"
+        raise ValueError(f"{value!r} is text; percent targets are fractions, so {hint}")
+    return value
+
+
 class Metric(_Model):
     id: str
     title: str
@@ -195,11 +244,30 @@ class Metric(_Model):
     value: str | None = Field(None, description="expression over the source's columns giving the value")
     numerator: str | None = None
     denominator: str | None = None
-    where: dict[str, str | int | float | bool] = Field(default_factory=dict, description="keep rows where column == value")
+    where: dict[str, WhereValue] = Field(default_factory=dict, description="keep rows where column == value, or "
+                                         "passes a test such as {at_least: 1} or {from: 2024-04-01, to: 2025-03-31}")
+    aggregate: Literal["sum", "mean", "first"] | None = Field(
+        None, description="combine rows with the same organisation and period (sum, mean or the first) instead of "
+        "refusing them as duplicates; the load report counts the rows combined")
     skip_missing: bool = Field(False, description="drop (and count) rows whose inputs are blank instead of keeping gaps")
     frequency: Frequency
     disclosure: Disclosure = Field(default_factory=Disclosure)
     tags: list[str] = Field(default_factory=list)
+
+    _target_text = field_validator("target", mode="before")(_no_percent_text)
+
+    @field_validator("target")
+    @classmethod
+    def _target_range(cls, target: float | TargetTable | None, info: ValidationInfo) -> float | TargetTable | None:
+        unit = info.data.get("unit")
+        if isinstance(target, TargetTable):
+            for what, value in [("target default", target.default), *((f"target for {k}", v) for k, v in
+                                target.by_org.items()), *((f"target from {k}", v) for k, v in target.by_period.items())]:
+                if value is not None and unit:
+                    _unit_range(unit, value, what)
+        elif target is not None and unit:
+            _unit_range(unit, float(target), "target")
+        return target
 
     @field_validator("id")
     @classmethod
@@ -289,7 +357,7 @@ class Catalogue(_Model):
 def _vocabulary() -> set[str]:
     words: set[str] = set()
     for model in (Catalogue, Metric, Disclosure, TargetTable, OrgReference, CsvSource, ExcelSource, SqlSource,
-                  HttpSource, DemoSource):
+                  HttpSource, DemoSource, WhereTest):
         words.update(model.model_fields)
     return words
 
@@ -340,6 +408,23 @@ def resolve_path(project: Path, relative: str) -> Path:
         raise SourceError(f"path {relative!r} leads outside the project directory; give an absolute path if the "
                           f"file really lives elsewhere", field="path")
     return resolved
+
+
+def definition_hashes(catalogue: Catalogue) -> dict[str, str]:
+    """Hash of what each metric's data depends on (its definition and its source's), and of the organisation
+    reference (key "orgs"): a snapshot records them, so a build can tell that the catalogue changed since."""
+    import hashlib
+    import json
+
+    def digest(*parts: Any) -> str:
+        text = json.dumps([p.model_dump(mode="json", by_alias=True) if p is not None else None for p in parts],
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    out = {f"metric:{m.id}": digest(m, catalogue.sources.get(m.source)) for m in catalogue.metrics}
+    if catalogue.orgs is not None:
+        out["orgs"] = digest(catalogue.orgs, catalogue.sources.get(catalogue.orgs.source))
+    return out
 
 
 def dump_schema() -> dict[str, Any]:
