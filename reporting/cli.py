@@ -113,42 +113,26 @@ def demo(
 
 @app.command()
 def validate(
-    remote: Annotated[bool, typer.Option(help="Also read sql and http sources (default: check them without "
-                                          "connecting).")] = False,
+    remote: Annotated[bool, typer.Option("--remote", help="Also read sql and http sources (default: check them "
+                                          "without connecting).")] = False,
 ) -> None:
-    """Check the metric catalogue and every local source's data; nothing is written."""
-    from reporting.data.catalogue import load_catalogue
-    from reporting.data.load import load
+    """Check everything a build or a scheduled run needs (catalogue, data, pack templates, Office templates,
+    schedules) and report every error at once; exit 2 if there is any. Nothing is written."""
+    from reporting.validate import validate as run_checks
 
-    proj = project()
-    catalogue = load_catalogue(proj.require_catalogue())
-    local = [n for n, s in catalogue.sources.items() if remote or s.kind in {"csv", "excel", "demo"}]
     with _progress() as bar:
-        task = bar.add_task("validating", total=None)
-        dataset = load(catalogue, proj.root, sources=local,
-                       progress=lambda what: bar.update(task, description=what))
-    skipped = sorted(set(catalogue.sources) - set(local))
-    for name in skipped:
-        source = catalogue.sources[name]
-        env = getattr(source, "url_env", None)
-        if env and env not in __import__("os").environ:
-            raise ReportingError(f"{proj.catalogue_file}: source '{name}' needs environment variable {env}, "
-                                 f"which is not set")
-    out.print(f"[green]OK[/green] {proj.catalogue_file}: {len(catalogue.metrics)} metrics, "
-              f"{len(catalogue.sources)} sources; {len(dataset.metrics):,} rows checked"
-              + (f"; not connected to: {', '.join(skipped)} (use --remote)" if skipped else ""))
-    from reporting.packs.assemble import check_template
-    from reporting.packs.template import load_template, template_files
-
-    for path in template_files(proj.root):
-        template, doc, _ = load_template(proj.root, path.stem)
-        check_template(template, doc, catalogue)
-        out.print(f"[green]OK[/green] {path}: {len(template.sections)} sections, formats {', '.join(template.formats)}")
-    if (proj.root / "schedules.yaml").exists():
-        from reporting.schedule.runner import load_project_schedules
-
-        schedules = load_project_schedules(proj)
-        out.print(f"[green]OK[/green] {proj.root / 'schedules.yaml'}: jobs {', '.join(j.id for j in schedules.jobs)}")
+        bar.add_task("validating", total=None)
+        report = run_checks(project(), remote=remote)
+    for line in report.passed:
+        out.print(f"[green]OK[/green] {line}", soft_wrap=True)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", soft_wrap=True, markup=False, highlight=False)
+    for problem in report.errors:
+        err.print(f"error: {problem}", soft_wrap=True, markup=False, highlight=False)
+    if report.errors:
+        err.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)", markup=False)
+        raise typer.Exit(2)
+    out.print(f"[green]valid[/green]: {len(report.warnings)} warning(s)")
 
 
 @data_app.command("pull")
@@ -228,10 +212,17 @@ def build(
     workers: Annotated[int, typer.Option(help="Workers for processes / a local Dask cluster.")] = 2,
     peer_group: Annotated[str | None, typer.Option(help="Peer group for funnels and league tables "
                                                         "(default: the template's).")] = None,
+    snapshot: Annotated[str | None, typer.Option("--snapshot", help="Build from this snapshot hash, even if the "
+                                                 "catalogue has changed since (the pack says so).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Build from the latest snapshot without pulling, even "
+                                          "if the catalogue has changed since (the pack says so).")] = False,
 ) -> None:
-    """Build one pack from the latest snapshot (pulling the data first if there is none); with several
+    """Build one pack from the latest snapshot; the data are pulled first if there is no snapshot or the
+    catalogue changed a metric since the last pull (a failing pull fails the build). With several
     organisations, one pack each, in parallel with --executor."""
     formats = fmt.split(",") if fmt else None
+    if snapshot and offline:
+        raise ReportingError("give --snapshot HASH or --offline, not both")
     orgs = list(org or [])
     if orgs_from is not None:
         try:
@@ -239,6 +230,7 @@ def build(
                      if line.strip() and not line.startswith("#")]
         except OSError as exc:
             raise ReportingError(f"{orgs_from}: cannot read: {exc.strerror}") from exc
+    orgs = _known_orgs(orgs)
     if all_orgs:
         if not (project().snapshots / "LATEST").exists():
             _pull()
@@ -250,7 +242,7 @@ def build(
         orgs += [org for org in usable if org not in orgs]
     if len(orgs) <= 1 and executor == "local" and not all_orgs:
         for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir,
-                             peer_group=peer_group):
+                             peer_group=peer_group, snapshot_hash=snapshot, offline=offline):
             _print_result(result)
         return
     _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers,
@@ -289,13 +281,34 @@ def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
         raise typer.Exit(1)
 
 
-def _build(pack: str, **kwargs: Any) -> Any:
-    from reporting.data.snapshot import LATEST
-    from reporting.packs.build import build as build_pack
+def _known_orgs(orgs: list[str]) -> list[str]:
+    """Organisation codes as the data spell them: `rj1` is RJ1; an unknown code gets "did you mean"."""
+    if not orgs:
+        return orgs
+    import difflib
+
+    from reporting.data.snapshot import LATEST, latest_snapshot
 
     proj = project()
     if not (proj.snapshots / LATEST).exists():
-        _pull()
+        return [o.upper() if o.islower() else o for o in orgs]
+    codes = sorted(set(latest_snapshot(proj.snapshots).metrics["org_code"].astype(str)))
+    by_upper = {code.upper(): code for code in codes}
+    chosen = []
+    for code in orgs:
+        found = by_upper.get(code.strip().upper())
+        if found is None:
+            close = difflib.get_close_matches(code.strip().upper(), list(by_upper), n=1)
+            hint = f" (did you mean {by_upper[close[0]]}?)" if close else ""
+            raise ReportingError(f"--org {code}: no organisation with this code in the data{hint}")
+        chosen.append(found)
+    return chosen
+
+
+def _build(pack: str, **kwargs: Any) -> Any:
+    from reporting.packs.build import build as build_pack
+
+    proj = project()
     with _progress() as bar:
         task = bar.add_task("building", total=None)
         return build_pack(proj, pack, progress=lambda what: bar.update(task, description=what), **kwargs)

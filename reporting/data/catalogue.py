@@ -35,6 +35,7 @@ __all__ = [
     "TargetTable",
     "WhereTest",
     "definition_hashes",
+    "reference_errors",
     "load_catalogue",
 ]
 
@@ -377,22 +378,31 @@ def load_catalogue(file: Path | str) -> Catalogue:
 
 
 def _check_references(catalogue: Catalogue, doc: Located) -> None:
+    for problem in reference_errors(catalogue, doc):
+        raise problem
+
+
+def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
+    """Every reference in the catalogue that points nowhere (a metric's source, the orgs source)."""
     import difflib
 
+    problems = []
     names = sorted(catalogue.sources)
     for i, metric in enumerate(catalogue.metrics):
         if metric.source not in catalogue.sources:
             close = difflib.get_close_matches(metric.source, names, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; sources are: {', '.join(names)}"
-            raise ConfigError(f"unknown source '{metric.source}'{hint} (metric '{metric.id}')", file=doc.file,
-                              line=doc.line_of(("metrics", i, "source")), field=f"metrics[{i}].source")
-        if catalogue.sources[metric.source].period is None:
-            raise ConfigError(f"source '{metric.source}' has no period column, so it cannot feed metric "
-                              f"'{metric.id}'", file=doc.file, line=doc.line_of(("metrics", i, "source")),
-                              field=f"metrics[{i}].source")
+            problems.append(ConfigError(f"unknown source '{metric.source}'{hint} (metric '{metric.id}')",
+                                        file=doc.file, line=doc.line_of(("metrics", i, "source")),
+                                        field=f"metrics[{i}].source"))
+        elif catalogue.sources[metric.source].period is None:
+            problems.append(ConfigError(f"source '{metric.source}' has no period column, so it cannot feed metric "
+                                        f"'{metric.id}'", file=doc.file, line=doc.line_of(("metrics", i, "source")),
+                                        field=f"metrics[{i}].source"))
     if catalogue.orgs is not None and catalogue.orgs.source not in catalogue.sources:
-        raise ConfigError(f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
-                          file=doc.file, line=doc.line_of(("orgs", "source")), field="orgs.source")
+        problems.append(ConfigError(f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
+                                    file=doc.file, line=doc.line_of(("orgs", "source")), field="orgs.source"))
+    return problems
 
 
 def resolve_path(project: Path, relative: str) -> Path:

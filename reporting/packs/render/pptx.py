@@ -52,7 +52,7 @@ from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.errors import ConfigError, ReportingError
 from reporting.packs import _pptx_xml as X
-from reporting.packs.office_templates import DEFAULT_PPTX, layout, open_presentation
+from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._text_fit import (
     LINE_HEIGHT_EM, PARA_GAP_EM, _fit, _height, _line_em, _Para, _para, _paras, _Run,
 )
@@ -765,7 +765,7 @@ def render(pack: Pack, path: Path) -> Path:
     """
     template = Path(pack.office.get("pptx", DEFAULT_PPTX))
     prs = open_presentation(template)
-    for name in ("Title Slide", "Section Header", "Title and Content", "Title Only"):
+    for name in REQUIRED_LAYOUTS:
         layout(prs, name, template_path=template)          # every layout checked before any slide is made
     id_list = prs.slides._sldIdLst
     for sld_id in list(id_list):                            # the template's own example slides
