@@ -15,6 +15,24 @@ from reporting.project import Project
 
 __all__ = ["app", "main"]
 
+def _flags_without_type() -> None:
+    """Typer 0.2x labels every option with its type, so flags read `--dry-run <bool>` as if they took a value;
+    a flag takes none, so its help shows no type (other options keep theirs)."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_reporting", False):
+        return
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display._reporting = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display  # type: ignore[method-assign]
+
+
+_flags_without_type()
+
 app = typer.Typer(name="reporting", help="Board and executive performance packs from NHS performance data.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Pull data from the catalogue's sources and look at it.", no_args_is_help=True)

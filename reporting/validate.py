@@ -63,6 +63,7 @@ class Context:
     catalogue_complete: bool = False
     orgs: Any = None                # the organisation reference as read now (None if it could not be read)
     templates: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # pack -> (PackTemplate, Located)
+    defined_ids: list[str] = field(default_factory=list)  # every metric id the catalogue names, valid or not
 
     def run(self, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call `check`; record a ReportingError it raises and each ReportingError in a list it returns."""
@@ -109,6 +110,9 @@ def _catalogue(ctx: Context) -> None:
     ctx.catalogue_doc = doc
     if not isinstance(doc.data, dict):
         raise ConfigError("expected a mapping with 'sources' and 'metrics'", file=doc.file, line=1)
+    raw_metrics = doc.data.get("metrics")
+    ctx.defined_ids = [str(m["id"]) for m in raw_metrics if isinstance(m, dict) and "id" in m] \
+        if isinstance(raw_metrics, list) else []
     try:
         catalogue = Catalogue.model_validate(doc.data)
         ctx.catalogue_complete = True
@@ -202,6 +206,10 @@ def _templates(ctx: Context) -> None:
         except ValidationError as exc:
             for problem in template_errors(exc, Located(data, doc.lines, doc.file)):
                 ctx.report.error(problem)
+            template = _pruned(PackTemplate, data, exc)
+            if template is not None and ctx.catalogue is not None:  # the rest is still checked
+                for problem in template_problems(template, doc, ctx.catalogue, ctx.defined_ids):
+                    ctx.report.error(problem)
             continue
         if template.pack != path.stem:
             from reporting.errors import ConfigError
@@ -211,7 +219,7 @@ def _templates(ctx: Context) -> None:
         ctx.templates[path.stem] = (template, doc)
         before = len(ctx.report.errors)
         if ctx.catalogue is not None:
-            for problem in template_problems(template, doc, ctx.catalogue):
+            for problem in template_problems(template, doc, ctx.catalogue, ctx.defined_ids):
                 ctx.report.error(problem)
         for fmt in ("pptx", "docx"):
             if fmt in template.formats or (fmt == "docx" and "pdf" in template.formats):
@@ -232,6 +240,55 @@ def _templates(ctx: Context) -> None:
         if not problems:
             ctx.report.passed.append(f"{chosen}: has every {'slide layout' if fmt == 'pptx' else 'style'} the "
                                      f"renderer needs")
+
+
+def _pruned(model: Any, data: Any, exc: ValidationError, rounds: int = 8) -> Any:
+    """The template with the parts that have errors taken out (an unknown key removed, a bad block replaced
+    by an empty page break so later blocks keep their positions and lines), so that the rest of it can still
+    be checked against the catalogue. None if it cannot be made valid that way."""
+    import copy
+
+    data = copy.deepcopy(data)
+    for _ in range(rounds):
+        changed = False
+        for err in exc.errors():
+            if _drop(data, [p for p in err["loc"] if isinstance(p, str | int)], err["type"]):
+                changed = True
+        if not changed:
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError as again:
+            exc = again
+    return None
+
+
+def _drop(data: Any, loc: list[Any], kind: str) -> bool:
+    """Take out the part at `loc`: the key itself if unknown, else the innermost block that holds it."""
+    nodes, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) \
+                and part < len(node):
+            nodes.append((node, part))
+            node = node[part]
+    if not nodes:
+        return False
+    if kind == "extra_forbidden":
+        parent, key = nodes[-1]
+        if isinstance(parent, dict):
+            del parent[key]
+            return True
+    for parent, key in reversed(nodes):
+        if isinstance(parent, list) and isinstance(key, int) and len(nodes) > 2:  # a block in a list of blocks
+            if parent[key] == {"page_break": None}:
+                return False
+            parent[key] = {"page_break": None}
+            return True
+    parent, key = nodes[-1]
+    if isinstance(parent, dict) and kind != "missing":
+        del parent[key]
+        return True
+    return False
 
 
 def _unused(ctx: Context) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ import pandas as pd
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from reporting._yaml import Located
+from reporting._yaml import Located, _dotted
 from reporting.charts import (
     caterpillar_chart,
     funnel_chart,
@@ -94,14 +94,17 @@ TEXT_NAMES = ("org", "org_name", "period", "period_label", "pack_title", "narrat
 TEXT_FUNCTIONS = ("narrative", "value", "target", "icon")
 
 
-def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalogue) -> Iterator[ConfigError]:
+def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalogue,
+                      also_known: Iterable[str] = ()) -> Iterator[ConfigError]:
     """Every template error that needs the catalogue: unknown metric ids (also inside Jinja text, such as
-    `narrative('x')`), tags, peer groups, ratio-only blocks on counts, benchmarks in the wrong unit."""
-    ids = [m.id for m in catalogue.metrics]
+    `narrative('x')`), tags, peer groups, ratio-only blocks on counts, benchmarks in the wrong unit.
+    `also_known`: ids the catalogue defines but could not load (their own errors are reported there)."""
+    real = {m.id for m in catalogue.metrics}
+    ids = [m.id for m in catalogue.metrics] + [i for i in also_known if i not in real]
     tags = {tag for m in catalogue.metrics for tag in m.tags}
 
     def at(message: str, path: tuple[Any, ...]) -> ConfigError:
-        return ConfigError(message, file=doc.file, line=doc.line_of(path), field=".".join(map(str, path)))
+        return ConfigError(message, file=doc.file, line=doc.line_of(path), field=_dotted(path))
 
     def unknown(metric_id: str) -> str:
         close = difflib.get_close_matches(metric_id, ids, n=1)
@@ -119,7 +122,7 @@ def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalog
         if metric_id not in ids:
             yield at(unknown(metric_id), path)
             continue
-        if path[-2] in {"funnel", "variation"} and not catalogue.metric(metric_id).is_ratio:
+        if path[-2] in {"funnel", "variation"} and metric_id in real and not catalogue.metric(metric_id).is_ratio:
             yield at(f"a {path[-2]} compares providers' rates, so it needs a metric with a numerator and "
                      f"denominator; '{metric_id}' has neither", path)
     groups = _peer_groups(catalogue)
@@ -137,7 +140,7 @@ def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalog
             yield from _check_group(peers, groups, at, (*path, kind, "peers"))
         benchmark = getattr(options, "benchmark", None)
         metric_id = getattr(options, "metric", None)
-        if isinstance(benchmark, float | int) and metric_id in ids:
+        if isinstance(benchmark, float | int) and metric_id in real:
             unit = catalogue.metric(metric_id).unit
             if unit == "percent" and not 0 <= benchmark <= 1:
                 hint = f"write {benchmark / 100:g}" if 1 < benchmark <= 100 else "give a fraction from 0 to 1"
