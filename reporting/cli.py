@@ -205,16 +205,20 @@ def _text(value: object) -> str:
 @app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack or schedules.")] = "catalogue",
+    write: Annotated[bool, typer.Option("--write", help="Write every schema file into the project directory "
+                                        "(pack, catalogue and schedules .schema.json) instead of printing one.")] = False,
 ) -> None:
     """Print the JSON Schema of a configuration file (for editor autocompletion)."""
-    from reporting.data.catalogue import dump_schema
-    from reporting.packs.template import schema as pack_schema
-    from reporting.schedule.config import schema as schedules_schema
+    from reporting.schemas import SCHEMAS, render, write_schemas
 
-    schemas = {"catalogue": dump_schema, "pack": pack_schema, "schedules": schedules_schema}
-    if kind not in schemas:
-        raise ReportingError(f"unknown schema '{kind}'; expected one of: {', '.join(schemas)}")
-    print(json.dumps(schemas[kind](), indent=2))
+    if write:
+        for path in write_schemas(project().root):
+            out.print(f"wrote {path}")
+        return
+    name = f"{kind}.schema.json"
+    if name not in SCHEMAS:
+        raise ReportingError(f"unknown schema '{kind}'; expected one of: catalogue, pack, schedules")
+    print(render(name), end="")
 
 
 @app.command()

@@ -69,7 +69,8 @@ class TargetTable(_Model):
 
     default: float | None = None
     by_org: dict[str, float] = Field(default_factory=dict)
-    by_period: dict[dt.date, float] = Field(default_factory=dict)
+    by_period: dict[dt.date, float] = Field(default_factory=dict,
+                                            json_schema_extra={"propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}})
 
 
 class _SourceBase(_Model):
@@ -229,8 +230,40 @@ def _no_percent_text(value: Any) -> Any:
     return value
 
 
+def _fraction_target(low: float | None, high: float | None) -> dict[str, Any]:
+    bounds = {k: v for k, v in (("minimum", low), ("maximum", high)) if v is not None}
+    number = {"type": "number", **bounds}
+    table_value = {"anyOf": [number, {"type": "null"}]}
+    return {"anyOf": [number, {"type": "null"}, {"type": "object", "properties": {
+        "default": table_value, "by_org": {"additionalProperties": number},
+        "by_period": {"additionalProperties": number}}}]}
+
+
+#: The rules between a metric's keys (Metric._shape, _target_range), said in JSON Schema as well, so an
+#: editor flags what validate flags (tests/test_schemas.py checks that the two agree).
+_METRIC_SCHEMA_RULES: dict[str, Any] = {
+    "dependentRequired": {"numerator": ["denominator"], "denominator": ["numerator"]},
+    "oneOf": [{"required": ["value"], "not": {"required": ["numerator"]}},
+              {"required": ["numerator"], "not": {"required": ["value"]}}],
+    "allOf": [
+        {"if": {"required": ["chart"], "properties": {"chart": {"enum": sorted(RATIO_CHARTS)}}},
+         "then": {"required": ["numerator"]}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"const": "rate"}}}, "then": {"required": ["per"]}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}, "not": {"required": ["numerator"]}},
+         "then": {"properties": {"chart": {"const": "xmr"}}}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}},
+         "then": {"properties": {"target": _fraction_target(0, 1)}}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"enum": ["count", "rate", "minutes", "hours", "days",
+                                                                         "pounds"]}}},
+         "then": {"properties": {"target": _fraction_target(0, None)}}},
+    ],
+}
+
+
 class Metric(_Model):
-    id: str
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_METRIC_SCHEMA_RULES)
+
+    id: str = Field(json_schema_extra={"pattern": _ID.pattern})
     title: str
     description: str = ""
     unit: Unit

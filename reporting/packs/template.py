@@ -395,4 +395,11 @@ def iter_blocks(blocks: list[Any]) -> Iterator[Any]:
 
 
 def schema() -> dict[str, Any]:
-    return PackTemplate.model_json_schema(by_alias=True)
+    """JSON Schema of a pack file as the tool reads it: a pack with `extends:` inherits the rest from its
+    parent, so it needs only `pack`; any other pack needs every required key."""
+    spec = PackTemplate.model_json_schema(by_alias=True)
+    required = spec.pop("required", [])
+    spec["if"] = {"required": ["extends"], "properties": {"extends": {"type": "string"}}}
+    spec["then"] = {"required": ["pack"]}
+    spec["else"] = {"required": required}
+    return spec

@@ -128,3 +128,16 @@ def test_fraction_target_is_accepted(make_project: MakeProject) -> None:
     catalogue = BASIC_CATALOGUE.replace("    denominator: attendances\n", "    denominator: attendances\n"
                                         "    target: 0.92\n")
     assert load_catalogue(make_project(catalogue).catalogue_file).metric("ae_4hr").target == 0.92
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: 1\nb:\n\t- x\n", "metrics.yaml:3:1: YAML syntax error: a tab character at line 3 column 1: use spaces for "
+     "indentation"),
+    ("a: 1\n b: 2\n", "a ':' where no new key can start"),
+    ("a: 'open\n", "a quote or bracket is never closed"),
+])
+def test_yaml_syntax_errors_in_plain_words(make_project: MakeProject, text: str, message: str) -> None:
+    project = make_project(text)
+    with pytest.raises(ConfigError, match=None) as info:
+        load_catalogue(project.catalogue_file)
+    assert message in str(info.value), str(info.value)
