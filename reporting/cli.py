@@ -267,8 +267,15 @@ def build(
                              peer_group=peer_group, snapshot_hash=snapshot, offline=offline):
             _print_result(result)
         return
+    chosen = None
+    if snapshot or offline:
+        from reporting.data.catalogue import load_catalogue
+        from reporting.packs.build import current_snapshot
+
+        chosen, _ = current_snapshot(project(), load_catalogue(project().require_catalogue()),
+                                     snapshot_hash=snapshot, offline=offline)
     _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers,
-                peer_group=peer_group)
+                peer_group=peer_group, snapshot=chosen)
 
 
 def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:

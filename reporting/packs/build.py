@@ -194,8 +194,11 @@ def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
     if snapshot is None:
         snapshot, choice = current_snapshot(project, catalogue, snapshot_hash=snapshot_hash, offline=offline,
                                             progress=progress)
-    else:
-        choice = {"hash": snapshot.hash, "chosen": "given", "stale_metrics": []}
+    else:  # chosen by the caller (a scheduled run's fresh pull, or --offline/--snapshot for many organisations)
+        from reporting.data.snapshot import stale_definitions
+
+        stale = stale_definitions(snapshot, catalogue) if "definitions" in snapshot.meta else []
+        choice = {"hash": snapshot.hash, "chosen": "given", "stale_metrics": stale}
     batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=list(orgs) if orgs else [None],
                     period=period, peer_group=peer_group)
     batch.snapshot_choice = choice
