@@ -311,27 +311,18 @@ def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
 
 
 def _known_orgs(orgs: list[str]) -> list[str]:
-    """Organisation codes as the data spell them: `rj1` is RJ1; an unknown code gets "did you mean"."""
+    """Organisation codes as the data spell them: `rj1` is RJ1. An unknown code is left as given, so that in a
+    build for many organisations it fails alone, with "did you mean" (packs.batch)."""
     if not orgs:
         return orgs
-    import difflib
-
     from reporting.data.snapshot import LATEST, latest_snapshot
 
     proj = project()
     if not (proj.snapshots / LATEST).exists():
         return [o.upper() if o.islower() else o for o in orgs]
-    codes = sorted(set(latest_snapshot(proj.snapshots).metrics["org_code"].astype(str)))
+    codes = set(latest_snapshot(proj.snapshots).metrics["org_code"].astype(str))
     by_upper = {code.upper(): code for code in codes}
-    chosen = []
-    for code in orgs:
-        found = by_upper.get(code.strip().upper())
-        if found is None:
-            close = difflib.get_close_matches(code.strip().upper(), list(by_upper), n=1)
-            hint = f" (did you mean {by_upper[close[0]]}?)" if close else ""
-            raise ReportingError(f"--org {code}: no organisation with this code in the data{hint}")
-        chosen.append(found)
-    return chosen
+    return [code if code in codes else by_upper.get(code.strip().upper(), code) for code in orgs]
 
 
 def _build(pack: str, **kwargs: Any) -> Any:
