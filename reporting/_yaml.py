@@ -79,11 +79,31 @@ def load_yaml(file: Path | str) -> Located:
         data = _build(loader, node, (), lines, file, [limits.yaml_nodes]) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = _plain(exc.problem or exc.context or "invalid YAML", _at(mark) if mark else None)
         raise ConfigError(f"YAML syntax error: {problem}", file=file, line=_at(mark) if mark else None) from exc
     finally:
         loader.dispose()
     return Located(data, lines, file)
+
+
+def _plain(problem: str, at: Line | None) -> str:
+    """The YAML parser's words for the mistakes analysts make, said plainly with what to do."""
+    where = f" at line {at} column {at.column}" if at is not None else ""
+    if "'\\t'" in problem or "\t" in problem:
+        return f"a tab character{where}: use spaces for indentation"
+    plain = {
+        "mapping values are not allowed here": "a ':' where no new key can start; indent the key under its "
+        "parent, or put quotes round a value that contains ': '",
+        "could not find expected ':'": "a line that is not 'key: value'; check the indentation and the ':' after "
+        "each key",
+        "expected <block end>, but found": "this line's indentation does not line up with the lines above it",
+        "found unexpected end of stream": "a quote or bracket is never closed",
+        "found undefined alias": "an alias (*name) with no anchor (&name) before it",
+    }
+    for start, words in plain.items():
+        if problem.startswith(start):
+            return f"{words} ({problem})"
+    return problem
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path,

@@ -16,6 +16,24 @@ from reporting.project import Project
 
 __all__ = ["app", "main"]
 
+def _flags_without_type() -> None:
+    """Typer 0.2x labels every option with its type, so flags read `--dry-run <bool>` as if they took a value;
+    a flag takes none, so its help shows no type (other options keep theirs)."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_reporting", False):
+        return
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display._reporting = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display  # type: ignore[method-assign]
+
+
+_flags_without_type()
+
 app = typer.Typer(name="reporting", help="Board and executive performance packs from NHS performance data.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Pull data from the catalogue's sources and look at it.", no_args_is_help=True)
@@ -114,42 +132,26 @@ def demo(
 
 @app.command()
 def validate(
-    remote: Annotated[bool, typer.Option(help="Also read sql and http sources (default: check them without "
-                                          "connecting).")] = False,
+    remote: Annotated[bool, typer.Option("--remote", help="Also read sql and http sources (default: check them "
+                                          "without connecting).")] = False,
 ) -> None:
-    """Check the metric catalogue and every local source's data; nothing is written."""
-    from reporting.data.catalogue import load_catalogue
-    from reporting.data.load import load
+    """Check everything a build or a scheduled run needs (catalogue, data, pack templates, Office templates,
+    schedules) and report every error at once; exit 2 if there is any. Nothing is written."""
+    from reporting.validate import validate as run_checks
 
-    proj = project()
-    catalogue = load_catalogue(proj.require_catalogue())
-    local = [n for n, s in catalogue.sources.items() if remote or s.kind in {"csv", "excel", "demo"}]
     with _progress() as bar:
-        task = bar.add_task("validating", total=None)
-        dataset = load(catalogue, proj.root, sources=local,
-                       progress=lambda what: bar.update(task, description=what))
-    skipped = sorted(set(catalogue.sources) - set(local))
-    for name in skipped:
-        source = catalogue.sources[name]
-        env = getattr(source, "url_env", None)
-        if env and env not in __import__("os").environ:
-            raise ReportingError(f"{proj.catalogue_file}: source '{name}' needs environment variable {env}, "
-                                 f"which is not set")
-    out.print(f"[green]OK[/green] {proj.catalogue_file}: {len(catalogue.metrics)} metrics, "
-              f"{len(catalogue.sources)} sources; {len(dataset.metrics):,} rows checked"
-              + (f"; not connected to: {', '.join(skipped)} (use --remote)" if skipped else ""))
-    from reporting.packs.assemble import check_template
-    from reporting.packs.template import load_template, template_files
-
-    for path in template_files(proj.root):
-        template, doc, _ = load_template(proj.root, path.stem)
-        check_template(template, doc, catalogue)
-        out.print(f"[green]OK[/green] {path}: {len(template.sections)} sections, formats {', '.join(template.formats)}")
-    if (proj.root / "schedules.yaml").exists():
-        from reporting.schedule.runner import load_project_schedules
-
-        schedules = load_project_schedules(proj)
-        out.print(f"[green]OK[/green] {proj.root / 'schedules.yaml'}: jobs {', '.join(j.id for j in schedules.jobs)}")
+        bar.add_task("validating", total=None)
+        report = run_checks(project(), remote=remote)
+    for line in report.passed:
+        out.print(f"[green]OK[/green] {line}", soft_wrap=True)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", soft_wrap=True, markup=False, highlight=False)
+    for problem in report.errors:
+        err.print(f"error: {problem}", soft_wrap=True, markup=False, highlight=False)
+    if report.errors:
+        err.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)", markup=False)
+        raise typer.Exit(2)
+    out.print(f"[green]valid[/green]: {len(report.warnings)} warning(s)")
 
 
 @data_app.command("pull")
@@ -204,16 +206,20 @@ def _text(value: object) -> str:
 @app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack or schedules.")] = "catalogue",
+    write: Annotated[bool, typer.Option("--write", help="Write every schema file into the project directory "
+                                        "(pack, catalogue and schedules .schema.json) instead of printing one.")] = False,
 ) -> None:
     """Print the JSON Schema of a configuration file (for editor autocompletion)."""
-    from reporting.data.catalogue import dump_schema
-    from reporting.packs.template import schema as pack_schema
-    from reporting.schedule.config import schema as schedules_schema
+    from reporting.schemas import SCHEMAS, render, write_schemas
 
-    schemas = {"catalogue": dump_schema, "pack": pack_schema, "schedules": schedules_schema}
-    if kind not in schemas:
-        raise ReportingError(f"unknown schema '{kind}'; expected one of: {', '.join(schemas)}")
-    print(json.dumps(schemas[kind](), indent=2))
+    if write:
+        for path in write_schemas(project().root):
+            out.print(f"wrote {path}")
+        return
+    name = f"{kind}.schema.json"
+    if name not in SCHEMAS:
+        raise ReportingError(f"unknown schema '{kind}'; expected one of: catalogue, pack, schedules")
+    print(render(name), end="")
 
 
 @app.command()
@@ -229,10 +235,17 @@ def build(
     workers: Annotated[int, typer.Option(help="Workers for processes / a local Dask cluster.")] = 2,
     peer_group: Annotated[str | None, typer.Option(help="Peer group for funnels and league tables "
                                                         "(default: the template's).")] = None,
+    snapshot: Annotated[str | None, typer.Option("--snapshot", help="Build from this snapshot hash, even if the "
+                                                 "catalogue has changed since (the pack says so).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Build from the latest snapshot without pulling, even "
+                                          "if the catalogue has changed since (the pack says so).")] = False,
 ) -> None:
-    """Build one pack from the latest snapshot (pulling the data first if there is none); with several
+    """Build one pack from the latest snapshot; the data are pulled first if there is no snapshot or the
+    catalogue changed a metric since the last pull (a failing pull fails the build). With several
     organisations, one pack each, in parallel with --executor."""
     formats = fmt.split(",") if fmt else None
+    if snapshot and offline:
+        raise ReportingError("give --snapshot HASH or --offline, not both")
     orgs = list(org or [])
     if orgs_from is not None:
         try:
@@ -240,6 +253,7 @@ def build(
                      if line.strip() and not line.startswith("#")]
         except OSError as exc:
             raise ReportingError(f"{orgs_from}: cannot read: {exc.strerror}") from exc
+    orgs = _known_orgs(orgs)
     if all_orgs:
         if not (project().snapshots / "LATEST").exists():
             _pull()
@@ -251,11 +265,18 @@ def build(
         orgs += [org for org in usable if org not in orgs]
     if len(orgs) <= 1 and executor == "local" and not all_orgs:
         for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir,
-                             peer_group=peer_group):
+                             peer_group=peer_group, snapshot_hash=snapshot, offline=offline):
             _print_result(result)
         return
+    chosen = None
+    if snapshot or offline:
+        from reporting.data.catalogue import load_catalogue
+        from reporting.packs.build import current_snapshot
+
+        chosen, _ = current_snapshot(project(), load_catalogue(project().require_catalogue()),
+                                     snapshot_hash=snapshot, offline=offline)
     _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers,
-                peer_group=peer_group)
+                peer_group=peer_group, snapshot=chosen)
 
 
 def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
@@ -290,13 +311,25 @@ def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
         raise typer.Exit(1)
 
 
-def _build(pack: str, **kwargs: Any) -> Any:
-    from reporting.data.snapshot import LATEST
-    from reporting.packs.build import build as build_pack
+def _known_orgs(orgs: list[str]) -> list[str]:
+    """Organisation codes as the data spell them: `rj1` is RJ1. An unknown code is left as given, so that in a
+    build for many organisations it fails alone, with "did you mean" (packs.batch)."""
+    if not orgs:
+        return orgs
+    from reporting.data.snapshot import LATEST, latest_snapshot
 
     proj = project()
     if not (proj.snapshots / LATEST).exists():
-        _pull()
+        return [o.upper() if o.islower() else o for o in orgs]
+    codes = set(latest_snapshot(proj.snapshots).metrics["org_code"].astype(str))
+    by_upper = {code.upper(): code for code in codes}
+    return [code if code in codes else by_upper.get(code.strip().upper(), code) for code in orgs]
+
+
+def _build(pack: str, **kwargs: Any) -> Any:
+    from reporting.packs.build import build as build_pack
+
+    proj = project()
     with _progress() as bar:
         task = bar.add_task("building", total=None)
         return build_pack(proj, pack, progress=lambda what: bar.update(task, description=what), **kwargs)

@@ -196,7 +196,7 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
         frame = _lines(shapes, spec, left, top, width, height)
     chart = frame.chart
     chart.font.size = Pt(10)
-    chart.font.name = "Arial"
+    chart.font.name = spec.theme.document_font
     if spec.kind != "sparkline":
         chart.has_title = True
         chart.chart_title.text_frame.text = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")

@@ -39,6 +39,12 @@ class Palette:
     band: str = "#E8EDEE"
     text: str = "#231F20"
     background: str = "#FFFFFF"
+    # the organisation's identity in the documents (table headers, headings, links, the cover subtitle);
+    # NHS identity by default, and a pack's `theme: {palette: {brand: ...}}` rebrands every renderer
+    brand: str = "#005EB8"       # NHS Blue
+    brand_dark: str = "#003087"  # NHS Dark Blue
+    muted_text: str = "#425563"  # NHS Dark Grey: captions, notes, footnotes
+    table_band: str = "#EEF2F3"  # alternate table rows
 
     def point(self, point_type: str) -> str:
         if point_type == "special_cause_improvement":
@@ -64,6 +70,7 @@ POINT_SYMBOLS = {
 class Theme:
     palette: Palette = field(default_factory=Palette)
     font_family: str = "Arial, Liberation Sans, DejaVu Sans, sans-serif"
+    document_font: str = "Arial"  # the font Office documents name (charts use font_family, with fallbacks)
     font_size: int = 14
     title_size: int = 18
     width: int = 960   # pixels at scale 1: 16:9 slide body; A4 width at 2x scale stays sharp

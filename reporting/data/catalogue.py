@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
@@ -33,6 +33,9 @@ __all__ = [
     "SqlSource",
     "Source",
     "TargetTable",
+    "WhereTest",
+    "definition_hashes",
+    "reference_errors",
     "load_catalogue",
 ]
 
@@ -68,7 +71,8 @@ class TargetTable(_Model):
 
     default: float | None = None
     by_org: dict[str, float] = Field(default_factory=dict)
-    by_period: dict[dt.date, float] = Field(default_factory=dict)
+    by_period: dict[dt.date, float] = Field(default_factory=dict,
+                                            json_schema_extra={"propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}})
 
 
 class _SourceBase(_Model):
@@ -182,8 +186,87 @@ class OrgReference(_Model):
     default_peer_group: str = "other"
 
 
+class WhereTest(_Model):
+    """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
+    numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    equals: str | int | float | bool | None = None
+    not_equals: str | int | float | bool | None = None
+    one_of: list[str | int | float | bool] | None = None
+    above: float | None = None
+    at_least: float | None = None
+    below: float | None = None
+    at_most: float | None = None
+    from_: dt.date | None = Field(None, alias="from", description="keep rows dated on or after this date")
+    to: dt.date | None = Field(None, description="keep rows dated on or before this date")
+
+    @model_validator(mode="after")
+    def _some(self) -> WhereTest:
+        if not self.model_fields_set:
+            raise ValueError("an empty where test keeps nothing; give e.g. {at_least: 1} or {from: 2024-04-01}")
+        return self
+
+
+WhereValue = Union[str, int, float, bool, WhereTest]
+
+
+def _unit_range(unit: str, value: float, what: str) -> None:
+    """Refuse a number that cannot be right for the unit: percent metrics are stored as fractions."""
+    if unit == "percent" and not 0 <= value <= 1:
+        hint = f"write {value / 100:g} for {value:g}%" if 1 < value <= 100 else "expected a fraction from 0 to 1"
+        raise ValueError(f"{what} {value:g} is not a fraction: percent metrics are kept as fractions from 0 to 1, "
+                         f"so {hint}")
+    if unit in {"count", "rate", "minutes", "hours", "days", "pounds"} and value < 0:
+        raise ValueError(f"{what} {value:g} is negative; a {unit} cannot be below 0")
+
+
+def _no_percent_text(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = value.strip().rstrip("%").strip()
+        try:
+            hint = f"write {float(number) / 100:g}"
+        except ValueError:
+            hint = "write a fraction such as 0.92"
+        raise ValueError(f"{value!r} is text; percent targets are fractions, so {hint}")
+    return value
+
+
+def _fraction_target(low: float | None, high: float | None) -> dict[str, Any]:
+    bounds = {k: v for k, v in (("minimum", low), ("maximum", high)) if v is not None}
+    number = {"type": "number", **bounds}
+    table_value = {"anyOf": [number, {"type": "null"}]}
+    return {"anyOf": [number, {"type": "null"}, {"type": "object", "properties": {
+        "default": table_value, "by_org": {"additionalProperties": number},
+        "by_period": {"additionalProperties": number}}}]}
+
+
+#: The rules between a metric's keys (Metric._shape, _target_range), said in JSON Schema as well, so an
+#: editor flags what validate flags (tests/test_schemas.py checks that the two agree).
+_METRIC_SCHEMA_RULES: dict[str, Any] = {
+    "dependentRequired": {"numerator": ["denominator"], "denominator": ["numerator"]},
+    "oneOf": [{"required": ["value"], "not": {"required": ["numerator"]}},
+              {"required": ["numerator"], "not": {"required": ["value"]}}],
+    "allOf": [
+        {"if": {"required": ["chart"], "properties": {"chart": {"enum": sorted(RATIO_CHARTS)}}},
+         "then": {"required": ["numerator"]}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"const": "rate"}}}, "then": {"required": ["per"]}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}, "not": {"required": ["numerator"]}},
+         "then": {"properties": {"chart": {"const": "xmr"}}}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}},
+         "then": {"properties": {"target": _fraction_target(0, 1)}}},
+        {"if": {"required": ["unit"], "properties": {"unit": {"enum": ["count", "rate", "minutes", "hours", "days",
+                                                                         "pounds"]}}},
+         "then": {"properties": {"target": _fraction_target(0, None)}}},
+    ],
+}
+
+
 class Metric(_Model):
-    id: str
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_METRIC_SCHEMA_RULES)
+
+    id: str = Field(json_schema_extra={"pattern": _ID.pattern})
     title: str
     description: str = ""
     unit: Unit
@@ -198,11 +281,30 @@ class Metric(_Model):
     value: str | None = Field(None, description="expression over the source's columns giving the value")
     numerator: str | None = None
     denominator: str | None = None
-    where: dict[str, str | int | float | bool] = Field(default_factory=dict, description="keep rows where column == value")
+    where: dict[str, WhereValue] = Field(default_factory=dict, description="keep rows where column == value, or "
+                                         "passes a test such as {at_least: 1} or {from: 2024-04-01, to: 2025-03-31}")
+    aggregate: Literal["sum", "mean", "first"] | None = Field(
+        None, description="combine rows with the same organisation and period (sum, mean or the first) instead of "
+        "refusing them as duplicates; the load report counts the rows combined")
     skip_missing: bool = Field(False, description="drop (and count) rows whose inputs are blank instead of keeping gaps")
     frequency: Frequency
     disclosure: Disclosure = Field(default_factory=Disclosure)
     tags: list[str] = Field(default_factory=list)
+
+    _target_text = field_validator("target", mode="before")(_no_percent_text)
+
+    @field_validator("target")
+    @classmethod
+    def _target_range(cls, target: float | TargetTable | None, info: ValidationInfo) -> float | TargetTable | None:
+        unit = info.data.get("unit")
+        if isinstance(target, TargetTable):
+            for what, value in [("target default", target.default), *((f"target for {k}", v) for k, v in
+                                target.by_org.items()), *((f"target from {k}", v) for k, v in target.by_period.items())]:
+                if value is not None and unit:
+                    _unit_range(unit, value, what)
+        elif target is not None and unit:
+            _unit_range(unit, float(target), "target")
+        return target
 
     @field_validator("id")
     @classmethod
@@ -292,7 +394,7 @@ class Catalogue(_Model):
 def _vocabulary() -> set[str]:
     words: set[str] = set()
     for model in (Catalogue, Metric, Disclosure, TargetTable, OrgReference, CsvSource, ExcelSource, SqlSource,
-                  HttpSource, DemoSource):
+                  HttpSource, DemoSource, WhereTest):
         words.update(model.model_fields)
     return words
 
@@ -315,22 +417,31 @@ def load_catalogue(file: Path | str) -> Catalogue:
 
 
 def _check_references(catalogue: Catalogue, doc: Located) -> None:
+    for problem in reference_errors(catalogue, doc):
+        raise problem
+
+
+def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
+    """Every reference in the catalogue that points nowhere (a metric's source, the orgs source)."""
     import difflib
 
+    problems = []
     names = sorted(catalogue.sources)
     for i, metric in enumerate(catalogue.metrics):
         if metric.source not in catalogue.sources:
             close = difflib.get_close_matches(metric.source, names, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; sources are: {', '.join(names)}"
-            raise ConfigError(f"unknown source '{metric.source}'{hint} (metric '{metric.id}')", file=doc.file,
-                              line=doc.line_of(("metrics", i, "source")), field=f"metrics[{i}].source")
-        if catalogue.sources[metric.source].period is None:
-            raise ConfigError(f"source '{metric.source}' has no period column, so it cannot feed metric "
-                              f"'{metric.id}'", file=doc.file, line=doc.line_of(("metrics", i, "source")),
-                              field=f"metrics[{i}].source")
+            problems.append(ConfigError(f"unknown source '{metric.source}'{hint} (metric '{metric.id}')",
+                                        file=doc.file, line=doc.line_of(("metrics", i, "source")),
+                                        field=f"metrics[{i}].source"))
+        elif catalogue.sources[metric.source].period is None:
+            problems.append(ConfigError(f"source '{metric.source}' has no period column, so it cannot feed metric "
+                                        f"'{metric.id}'", file=doc.file, line=doc.line_of(("metrics", i, "source")),
+                                        field=f"metrics[{i}].source"))
     if catalogue.orgs is not None and catalogue.orgs.source not in catalogue.sources:
-        raise ConfigError(f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
-                          file=doc.file, line=doc.line_of(("orgs", "source")), field="orgs.source")
+        problems.append(ConfigError(f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
+                                    file=doc.file, line=doc.line_of(("orgs", "source")), field="orgs.source"))
+    return problems
 
 
 def resolve_path(project: Path, relative: str) -> Path:
@@ -347,6 +458,23 @@ def resolve_path(project: Path, relative: str) -> Path:
         raise SourceError(f"path {relative!r} leads outside the project directory; sources read only files inside "
                           f"the project (or a directory listed in REPORTING_DATA_DIRS)", field="path")
     return resolved
+
+
+def definition_hashes(catalogue: Catalogue) -> dict[str, str]:
+    """Hash of what each metric's data depends on (its definition and its source's), and of the organisation
+    reference (key "orgs"): a snapshot records them, so a build can tell that the catalogue changed since."""
+    import hashlib
+    import json
+
+    def digest(*parts: Any) -> str:
+        text = json.dumps([p.model_dump(mode="json", by_alias=True) if p is not None else None for p in parts],
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    out = {f"metric:{m.id}": digest(m, catalogue.sources.get(m.source)) for m in catalogue.metrics}
+    if catalogue.orgs is not None:
+        out["orgs"] = digest(catalogue.orgs, catalogue.sources.get(catalogue.orgs.source))
+    return out
 
 
 def dump_schema() -> dict[str, Any]:

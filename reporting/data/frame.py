@@ -8,8 +8,10 @@ left out on purpose (`skip_missing`) are counted in the load report.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,7 @@ class MetricLoad:
     missing: int
     zero_denominator: int
     skipped: int
+    aggregated: int = 0  # rows combined into others by `aggregate:` (duplicates of an organisation and period)
 
 
 def empty_metric_frame() -> pd.DataFrame:
@@ -68,6 +71,12 @@ def _missing_column(table: RawTable, column: str, needed_by: str) -> DataError:
                      row=1 if table.row_label != "record" else None, field=column, row_label=table.row_label)
 
 
+def _row(table: RawTable, label: Any) -> int:
+    """Human row number of the row with this index label: after `where:` has filtered the rows, a position in
+    the filtered frame is not a position in the source, so rows are found by label, never by position."""
+    return int(table.rows.loc[label])
+
+
 def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: str | None) -> pd.Series:
     """Parse a date column with one format for every row; name the first row that does not fit it."""
     text = values.astype("string").str.strip()
@@ -75,7 +84,7 @@ def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: 
     if blank.any():
         pos = int(np.flatnonzero(blank.to_numpy())[0])
         raise DataError("date is blank; expected a date for every row", source=table.origin,
-                        row=table.where(values.index.get_loc(values.index[pos])), field=column,
+                        row=_row(table, values.index[pos]), field=column,
                         row_label=table.row_label)
     if not len(text):
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
@@ -84,9 +93,10 @@ def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: 
     chosen = next((f for f in formats if not pd.isna(pd.to_datetime(pd.Series([first]), format=f,
                                                                      errors="coerce").iloc[0])), None)
     if chosen is None:
-        expected = f"format {date_format!r}" if date_format else "a date such as 2024-04-01 or 01/04/2024"
+        expected = (f"format {date_format!r}" if date_format else "a date such as 2024-04-01 or 01/04/2024; "
+                    f"for other layouts set the source's date_format, e.g. {_suggest_format(first)}")
         raise DataError(f"cannot read {first!r} as a date; expected {expected}", source=table.origin,
-                        row=table.where(values.index.get_loc(values.index[0])), field=column, row_label=table.row_label)
+                        row=_row(table, values.index[0]), field=column, row_label=table.row_label)
     parsed = pd.to_datetime(text, format=chosen, errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
@@ -94,7 +104,7 @@ def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: 
         human = _HUMAN_FORMAT.get(chosen, chosen)
         raise DataError(f"date {text.iloc[pos]!r} is not in the format used by the rest of the column ({human}); "
                         f"mixed date formats are ambiguous, so set 'date_format' or fix the row",
-                        source=table.origin, row=table.where(values.index.get_loc(values.index[pos])), field=column,
+                        source=table.origin, row=_row(table, values.index[pos]), field=column,
                         row_label=table.row_label)
     return parsed
 
@@ -110,14 +120,14 @@ def _numbers(table: RawTable, values: pd.Series, column: str, *, counts: bool, p
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"expected a number for {purpose}, got {values.iloc[pos]!r}", source=table.origin,
-                        row=table.where(values.index.get_loc(values.index[pos])), field=column,
+                        row=_row(table, values.index[pos]), field=column,
                         row_label=table.row_label)
     if counts:
         negative = (numbers < 0).fillna(False)
         if negative.any():
             pos = int(np.flatnonzero(negative.to_numpy())[0])
             raise DataError(f"expected a count of 0 or more for {purpose}, got {values.iloc[pos]!r}",
-                            source=table.origin, row=table.where(values.index.get_loc(values.index[pos])),
+                            source=table.origin, row=_row(table, values.index[pos]),
                             field=column, row_label=table.row_label)
     return numbers.astype("float64")
 
@@ -133,7 +143,7 @@ def _evaluate(table: RawTable, frame: pd.DataFrame, metric: Metric, field: str, 
             pos = int(np.flatnonzero(negative.to_numpy())[0])
             raise DataError(f"{field} '{expression.text}' is {result.iloc[pos]:g} for metric '{metric.id}'; "
                             f"expected 0 or more", source=table.origin,
-                            row=table.where(frame.index.get_loc(frame.index[pos])), field=field,
+                            row=_row(table, frame.index[pos]), field=field,
                             row_label=table.row_label)
     return result
 
@@ -151,7 +161,7 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
     if metric.where:
         keep = np.ones(len(frame), dtype=bool)
         for column, wanted in metric.where.items():
-            keep &= (frame[column].astype("string").str.strip() == _where_text(wanted)).to_numpy()
+            keep &= _where_keep(table, frame, column, wanted, source)
         frame = frame[keep]
     if frame.empty:  # an empty result would replace the last good data with nothing
         why = (f"no rows match where {dict(metric.where)}" if metric.where and len(table.frame)
@@ -166,7 +176,7 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
     if blank_org.any():
         pos = int(np.flatnonzero(blank_org)[0])
         raise DataError("organisation code is blank", source=table.origin,
-                        row=table.where(frame.index.get_loc(frame.index[pos])), field=source.org_code,
+                        row=_row(table, frame.index[pos]), field=source.org_code,
                         row_label=table.row_label)
 
     if metric.is_ratio:
@@ -180,7 +190,7 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
                 pos = int(np.flatnonzero(over)[0])
                 raise DataError(f"numerator {numerator.iloc[pos]:g} exceeds denominator {denominator.iloc[pos]:g} "
                                 f"for percent metric '{metric.id}'; expected numerator <= denominator",
-                                source=table.origin, row=table.where(frame.index.get_loc(frame.index[pos])),
+                                source=table.origin, row=_row(table, frame.index[pos]),
                                 field="numerator", row_label=table.row_label)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(missing | zero, np.nan, numerator.to_numpy() / denominator.to_numpy() * metric.scale)
@@ -209,15 +219,97 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
         keep = flag != "missing"
         skipped = int((~keep).sum())
         out, rows = out[keep].reset_index(drop=True), rows[keep]
+    aggregated = 0
+    if metric.aggregate is not None:
+        before = len(out)
+        out, rows = _aggregate(out, rows, metric)
+        aggregated = before - len(out)
     _check_duplicates(out, rows, table, metric)
     out = out.sort_values(["org_code", "period"], kind="stable").reset_index(drop=True)
     load = MetricLoad(
         metric_id=metric.id, source=table.name, rows=len(out), orgs=int(out["org_code"].nunique()),
         first_period=out["period"].min() if len(out) else None, last_period=out["period"].max() if len(out) else None,
         missing=int((out["flag"] == "missing").sum()), zero_denominator=int((out["flag"] == "zero_denominator").sum()),
-        skipped=skipped,
+        skipped=skipped, aggregated=aggregated,
     )
     return out, load
+
+
+def _where_keep(table: RawTable, frame: pd.DataFrame, column: str, wanted: object, source: Source) -> np.ndarray:
+    """Rows of `frame` that pass one `where:` entry (a value to equal, or a WhereTest)."""
+    from reporting.data.catalogue import WhereTest
+
+    text = frame[column].astype("string").str.strip()
+    if not isinstance(wanted, WhereTest):
+        return (text == _where_text(wanted)).fillna(False).to_numpy(dtype=bool)
+    keep = np.ones(len(frame), dtype=bool)
+    if wanted.equals is not None:
+        keep &= (text == _where_text(wanted.equals)).fillna(False).to_numpy(dtype=bool)
+    if wanted.not_equals is not None:
+        keep &= (text != _where_text(wanted.not_equals)).fillna(True).to_numpy(dtype=bool)
+    if wanted.one_of is not None:
+        keep &= text.isin([_where_text(v) for v in wanted.one_of]).fillna(False).to_numpy(dtype=bool)
+    bounds = [(wanted.above, np.greater), (wanted.at_least, np.greater_equal), (wanted.below, np.less),
+              (wanted.at_most, np.less_equal)]
+    if any(b is not None for b, _ in bounds):
+        numbers = _numbers(table, frame[column], column, counts=False, purpose=f"where '{column}'").to_numpy()
+        for bound, test in bounds:
+            if bound is not None:
+                with np.errstate(invalid="ignore"):
+                    keep &= test(numbers, bound) & ~np.isnan(numbers)
+    if wanted.from_ is not None or wanted.to is not None:
+        fmt = source.date_format if column == source.period else None
+        dates = parse_periods(table, frame[column], column, fmt).to_numpy()
+        if wanted.from_ is not None:
+            keep &= dates >= np.datetime64(wanted.from_)
+        if wanted.to is not None:
+            keep &= dates < np.datetime64(wanted.to) + np.timedelta64(1, "D")
+    return keep
+
+
+def _aggregate(out: pd.DataFrame, rows: np.ndarray, metric: Metric) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per organisation and period, combining duplicates the way the metric says. A group with a
+    blank input stays blank (a sum that silently left one out would be too low), and row numbers are those
+    of each group's first row, so later errors still point at the file."""
+    how = metric.aggregate
+    work = out.assign(_row=rows)
+    keys = ["org_code", "period"]
+    grouped = work.groupby(keys, sort=False, dropna=False)
+    first = grouped.head(1).set_index(keys)
+    columns = ["numerator", "denominator"] if metric.is_ratio else ["value"]
+
+    def combine(series: pd.Series) -> float:
+        if how == "first":
+            return float(series.iloc[0])
+        if series.isna().any():
+            return float("nan")
+        return float(series.sum() if how == "sum" else series.mean())
+
+    combined = grouped[columns].agg(combine)
+    result = first.drop(columns=columns).join(combined).reset_index()
+    if metric.is_ratio:
+        num, den = result["numerator"].to_numpy(), result["denominator"].to_numpy()
+        missing, zero = np.isnan(num) | np.isnan(den), (den == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result["value"] = np.where(missing | zero, np.nan, num / den * metric.scale)
+        flag = np.where(zero & ~missing, "zero_denominator", np.where(missing, "missing", ""))
+    else:
+        flag = np.where(np.isnan(result["value"].to_numpy()), "missing", "")
+    result["flag"] = pd.array(flag, dtype="string")
+    result["org_code"] = result["org_code"].astype("string")
+    new_rows = result.pop("_row").to_numpy()
+    return result[list(METRIC_FRAME_COLUMNS)], new_rows
+
+
+def _suggest_format(text: str) -> str:
+    """A date_format that reads `text`, for the error message (e.g. 'Apr-2022' -> "%b-%Y")."""
+    for fmt in ("%b-%Y", "%B-%Y", "%b %y", "%d.%m.%Y", "%m/%Y", "%Y%m", "%Y%m%d", "%d %b %y", "%b-%d-%Y", "%Y-%b"):
+        try:
+            dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return f'date_format: "{fmt}"'
+    return 'date_format: "%d/%m/%Y"'
 
 
 def _where_text(value: object) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from reporting import __version__
-from reporting.data.catalogue import Catalogue
+from reporting.data.catalogue import Catalogue, definition_hashes
 from reporting.data.frame import ORG_COLUMNS, MetricLoad, build_metric, build_orgs, empty_metric_frame
 from reporting.data.snapshot import Snapshot, write_snapshot
 from reporting.data.sources import RawTable, read_source
@@ -82,9 +82,11 @@ def _pull(catalogue: Catalogue, project: Path, snapshots: Path, catalogue_file: 
     meta = {
         "reporting_version": __version__,
         "catalogue": str(catalogue_file) if catalogue_file else None,
+        "definitions": definition_hashes(catalogue),
         "sources": {n: {"kind": catalogue.sources[n].kind, "rows_read": r} for n, r in dataset.source_rows.items()},
         "metrics": {m.metric_id: {"rows": m.rows, "orgs": m.orgs, "missing": m.missing,
                                   "zero_denominator": m.zero_denominator, "skipped": m.skipped,
+                                  "aggregated": m.aggregated,
                                   "first_period": f"{m.first_period:%Y-%m-%d}" if m.first_period is not None else None,
                                   "last_period": f"{m.last_period:%Y-%m-%d}" if m.last_period is not None else None}
                     for m in dataset.loads},

@@ -22,7 +22,7 @@ import pandas as pd
 from reporting.data.frame import validate_metric_frame
 from reporting.errors import DataError
 
-__all__ = ["Snapshot", "content_hash", "latest_snapshot", "read_snapshot", "write_snapshot"]
+__all__ = ["Snapshot", "content_hash", "latest_snapshot", "read_snapshot", "stale_definitions", "write_snapshot"]
 
 HASH_LENGTH = 16
 LATEST = "LATEST"
@@ -82,7 +82,13 @@ def write_snapshot(directory: Path, metrics: pd.DataFrame, orgs: pd.DataFrame, m
         meta.setdefault("created", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
         _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n"))
     else:
-        meta = json.loads(meta_path.read_text())
+        recorded = json.loads(meta_path.read_text())
+        if "definitions" in meta and recorded.get("definitions") != meta["definitions"]:
+            # same data from changed definitions: the data files stay as they are (they are named by their
+            # content), but the record of what they were pulled for must be the latest one
+            recorded["definitions"] = meta["definitions"]
+            _atomic_write(meta_path, lambda p: p.write_text(json.dumps(recorded, indent=2, default=str) + "\n"))
+        meta = recorded
     _atomic_write(directory / LATEST, lambda p: p.write_text(digest + "\n"))
     return Snapshot(digest, metrics, orgs, meta)
 
@@ -105,6 +111,18 @@ def read_snapshot(directory: Path, digest: str) -> Snapshot:
         raise DataError(f"snapshot {digest} has been changed on disk (its content hashes to {actual})",
                         source=str(directory), field="snapshot")
     return Snapshot(digest, metrics, orgs, json.loads(meta_path.read_text()))
+
+
+def stale_definitions(snapshot: Snapshot, catalogue: Any) -> list[str]:
+    """Metrics (and "orgs") whose catalogue definition changed since `snapshot` was pulled, so its data may no
+    longer be what the catalogue says; a snapshot that records no definitions counts as stale throughout."""
+    from reporting.data.catalogue import definition_hashes
+
+    current = definition_hashes(catalogue)
+    recorded = snapshot.meta.get("definitions")
+    if not isinstance(recorded, dict):
+        return [key.removeprefix("metric:") for key in current]
+    return [key.removeprefix("metric:") for key, digest in current.items() if recorded.get(key) != digest]
 
 
 def latest_snapshot(directory: Path) -> Snapshot:

@@ -10,9 +10,9 @@ fields shows, so we make it right wherever we can (caption numbers) and harmless
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from docx.document import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -243,20 +243,43 @@ def _right_tab_only(paragraph: Paragraph, position: Length) -> None:
     stops.add_tab_stop(position, WD_TAB_ALIGNMENT.RIGHT)
 
 
+def own_paragraphs(part: Any) -> tuple[Any, ...]:
+    """Copies of a template header's or footer's own text paragraphs (its letterhead line, its reference), to
+    keep in every section. Paragraphs holding pictures are left out: their images belong to the template's
+    header part, and a copy in another section's part would point at nothing."""
+    import copy
+
+    kept = []
+    for paragraph in part.paragraphs:
+        xml = paragraph._p
+        if paragraph.text.strip() and not xml.xpath(".//w:drawing | .//w:pict"):
+            kept.append(copy.deepcopy(xml))
+    return tuple(kept)
+
+
 def set_header_footer(section: Section, header_text: str, footer_left_text: str,
-                      page_numbers: bool = True) -> None:
+                      page_numbers: bool = True, *, keep_header: Sequence[Any] = (),
+                      keep_footer: Sequence[Any] = ()) -> None:
     """Classification centred in the header; footer text on the left and "Page X of Y" on the right.
+    `keep_header` / `keep_footer`: the template's own paragraphs (own_paragraphs), kept above ours, so a
+    custom template's header is added to rather than replaced.
 
     The right tab stop sits at this section's text width, so the section gets its own (unlinked)
     header and footer: call this again for a landscape section to keep the page number flush right.
     """
+    import copy
+
     section.header.is_linked_to_previous = False
     section.footer.is_linked_to_previous = False
     header = _clear(section.header.paragraphs)
+    for kept in keep_header:
+        header._p.addprevious(copy.deepcopy(kept))
     header.style = "Header"
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
     header.add_run(header_text).bold = True
     footer = _clear(section.footer.paragraphs)
+    for kept in keep_footer:
+        footer._p.addprevious(copy.deepcopy(kept))
     footer.style = "Footer"
     _right_tab_only(footer, section.page_width - section.left_margin - section.right_margin)
     footer.add_run(footer_left_text)

@@ -97,6 +97,8 @@ class Batch:
     summaries: dict[str | None, dict[str, dict[str, Any]]]
     errors: dict[str | None, ReportingError]
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: how the build chose its snapshot (packs.build.current_snapshot); a stale one is named in every pack
+    snapshot_choice: dict[str, Any] = field(default_factory=dict)
 
     @property
     def default_org(self) -> str | None:
@@ -116,7 +118,7 @@ class Batch:
         orgs = snapshot.orgs
         names = orgs.loc[orgs["org_code"] == org, "org_name"] if org else pd.Series(dtype=str)
         org_name = str(names.iloc[0]) if len(names) else org
-        theme = DEFAULT_THEME.with_overrides(template.theme) if template.theme else DEFAULT_THEME
+        theme = DEFAULT_THEME.with_overrides(t.theme_overrides(template.theme)) if template.theme else DEFAULT_THEME
         asm = Assembly(catalogue, template, self.doc, self.template_hash, snapshot, org, org_name, self.periods[org],
                        self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1), self.peer_group, theme,
                        frame=self.frames[org], points=self.points[org], summary=self.summaries[org], memo=self.memo)
@@ -129,6 +131,8 @@ class Batch:
             sections.append(Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks),
                                     section.appendix))
         footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
+        if self.snapshot_choice.get("stale_metrics"):
+            footnotes.insert(0, str(snapshot_note(self.snapshot_choice)))
         if asm.suppressed_any:
             footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below
                                                                      for m in catalogue.metrics)))
@@ -150,6 +154,14 @@ class Batch:
         workers receive them instead of each computing them again."""
         if self.periods:
             self.pack(next(iter(self.periods)))
+
+
+def snapshot_note(choice: dict[str, Any]) -> str | None:
+    """The sentence a pack carries when it was built from data older than its catalogue definitions."""
+    if not choice.get("stale_metrics"):
+        return None
+    return (f"Built from snapshot {choice['hash']} ({choice['chosen']}), pulled before the catalogue last changed "
+            f"{', '.join(choice['stale_metrics'])}: those figures may not match the definitions shown.")
 
 
 def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,

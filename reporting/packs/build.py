@@ -29,7 +29,7 @@ from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
 from reporting.limits import no_space
 from reporting.packs.assemble import assemble
-from reporting.packs.batch import Batch, prepare
+from reporting.packs.batch import Batch, prepare, snapshot_note
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
@@ -165,16 +165,54 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
     return files, warnings
 
 
+def current_snapshot(project: Project, catalogue: Any, *, snapshot_hash: str | None = None, offline: bool = False,
+                     progress: Progress | None = None) -> tuple[Snapshot, dict[str, Any]]:
+    """The snapshot a build uses, and how it was chosen (for the manifest and the pack's note).
+
+    A build never silently uses data older than its definitions: without `snapshot_hash` or `offline`, a
+    missing snapshot, or one pulled before the catalogue changed a metric's definition, is pulled again, and
+    a failing pull fails the build with the pull's error. `--snapshot HASH` and `--offline` use an older
+    snapshot on purpose, and the pack says so."""
+    from reporting.data.snapshot import LATEST, read_snapshot, stale_definitions
+
+    if snapshot_hash is not None:
+        snapshot, how = read_snapshot(project.snapshots, snapshot_hash), "--snapshot"
+    elif offline or (project.snapshots / LATEST).exists():
+        snapshot, how = latest_snapshot(project.snapshots), "--offline" if offline else "latest"
+    else:
+        snapshot, how = None, "pulled: no snapshot yet"
+    stale = stale_definitions(snapshot, catalogue) if snapshot is not None else []
+    if snapshot is None or (stale and how == "latest"):
+        from reporting.data.load import pull
+
+        if snapshot is not None:
+            how = f"pulled: the catalogue changed {', '.join(stale)} since snapshot {snapshot.hash}"
+        if progress:
+            progress("pulling data (" + how.removeprefix("pulled: ") + ")")
+        _, snapshot = pull(catalogue, project.root, project.snapshots, catalogue_file=project.catalogue_file)
+        stale = []
+    return snapshot, {"hash": snapshot.hash, "chosen": how, "stale_metrics": stale}
+
+
 def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
                   orgs: Sequence[str | None] | None = None, peer_group: str | None = None,
-                  snapshot: Snapshot | None = None) -> Batch:
+                  snapshot: Snapshot | None = None, snapshot_hash: str | None = None, offline: bool = False,
+                  progress: Progress | None = None) -> Batch:
     """Load the data and run the engine once for every organisation of the build (see packs.assemble.Batch)."""
     catalogue = load_catalogue(project.require_catalogue())
     template, doc, template_hash = load_template(project.root, pack_id)
     if snapshot is None:
-        snapshot = latest_snapshot(project.snapshots)
-    return prepare(catalogue, template, doc, template_hash, snapshot, orgs=list(orgs) if orgs else [None],
-                   period=period, peer_group=peer_group)
+        snapshot, choice = current_snapshot(project, catalogue, snapshot_hash=snapshot_hash, offline=offline,
+                                            progress=progress)
+    else:  # chosen by the caller (a scheduled run's fresh pull, or --offline/--snapshot for many organisations)
+        from reporting.data.snapshot import stale_definitions
+
+        stale = stale_definitions(snapshot, catalogue) if "definitions" in snapshot.meta else []
+        choice = {"hash": snapshot.hash, "chosen": "given", "stale_metrics": stale}
+    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=list(orgs) if orgs else [None],
+                    period=period, peer_group=peer_group)
+    batch.snapshot_choice = choice
+    return batch
 
 
 def orgs_with_data(project: Project, pack_id: str, *, period: str | None = None,
@@ -201,12 +239,14 @@ def check_formats(batch: Batch, formats: Sequence[str] | None) -> list[str]:
 def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
           formats: Sequence[str] | None = None, out: Path | None = None, snapshot: Snapshot | None = None,
           renderer: Renderer | None = None, progress: Progress | None = None,
-          built_at: str | None = None, peer_group: str | None = None) -> list[BuildResult]:
+          built_at: str | None = None, peer_group: str | None = None, snapshot_hash: str | None = None,
+          offline: bool = False) -> list[BuildResult]:
     """Build one pack for each organisation (or the template's default); returns what was published. The
     first organisation that fails stops the build (per-organisation failures: schedule.executors)."""
     say = progress or (lambda _: None)
     say("reading the latest snapshot")
-    batch = prepare_build(project, pack_id, period=period, orgs=orgs, peer_group=peer_group, snapshot=snapshot)
+    batch = prepare_build(project, pack_id, period=period, orgs=orgs, peer_group=peer_group, snapshot=snapshot,
+                          snapshot_hash=snapshot_hash, offline=offline, progress=say)
     chosen = check_formats(batch, formats)
     org_list: list[str | None] = list(orgs) if orgs else [None]
     results = []
@@ -253,11 +293,15 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
         files, warnings = _render_formats(pack, formats, staging, stem)
+        note = snapshot_note(batch.snapshot_choice)
+        if note:
+            warnings.append(note)
         manifest = {
             "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
             "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
             if Path(pack.provenance.template_path).is_relative_to(project.root) else pack.provenance.template_path,
             "template_hash": pack.provenance.template_hash, "snapshot_hash": snapshot.hash,
+            "snapshot": dict(batch.snapshot_choice),
             "parameters": dict(pack.provenance.parameters), "versions": _versions(),
             "chart_images": len(specs), "warnings": warnings,
             "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),

@@ -26,6 +26,8 @@ __all__ = [
     "DEFAULT_DOCX",
     "DEFAULT_PPTX",
     "REPOSITORY_TEMPLATES",
+    "REQUIRED_LAYOUTS",
+    "check_office_template",
     "default_docx",
     "default_pptx",
     "layout",
@@ -39,6 +41,8 @@ REPOSITORY_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "offi
 DEFAULT_PPTX = REPOSITORY_TEMPLATES / "board.pptx"
 DEFAULT_DOCX = REPOSITORY_TEMPLATES / "paper.docx"
 PPTX_NAME, DOCX_NAME = DEFAULT_PPTX.name, DEFAULT_DOCX.name
+#: Slide layouts the PowerPoint renderer uses, by name; a custom master must have them all (README lists them).
+REQUIRED_LAYOUTS = ("Title Slide", "Section Header", "Title and Content", "Title Only")
 
 
 def _default(name: str, root: Path | str | None) -> Path:
@@ -126,3 +130,35 @@ def require_styles(doc: Document, names: Iterable[str], *, template_path: Path |
         name = missing[0]
         raise ConfigError(f"no style '{name}'{_hint(name, available)}; styles are: {listed}", file=template_path)
     raise ConfigError(f"no styles {_quoted(missing)}; styles are: {listed}", file=template_path)
+
+
+def check_office_template(path: Path | str, kind: str) -> list[ConfigError]:
+    """Everything a renderer will need from a custom template, found before a build: for PowerPoint every
+    layout in REQUIRED_LAYOUTS (and the content placeholder), for Word every style the renderer uses."""
+    problems: list[ConfigError] = []
+    try:
+        if kind == "pptx":
+            prs = open_presentation(path)
+            for name in REQUIRED_LAYOUTS:
+                try:
+                    found = layout(prs, name, template_path=path)
+                except ConfigError as exc:
+                    problems.append(exc)
+                    continue
+                if name == "Title and Content" and not any(p.placeholder_format.idx == 1 for p in found.placeholders):
+                    problems.append(ConfigError("layout 'Title and Content' has no content placeholder (idx 1)",
+                                                file=path))
+        else:
+            from reporting.packs.render.docx import REQUIRED_STYLES
+
+            document = open_document(path)
+            present = {style.name for style in document.styles if style.name}
+            for name in REQUIRED_STYLES:
+                if name not in present:
+                    try:
+                        require_styles(document, [name], template_path=path)
+                    except ConfigError as exc:
+                        problems.append(exc)
+    except ConfigError as exc:
+        problems.append(exc)
+    return problems

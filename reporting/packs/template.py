@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
-from reporting._yaml import Located, _dotted, load_yaml, raise_validation_error
+from reporting._yaml import Located, _dotted, load_yaml
 from reporting.errors import ConfigError
 
-__all__ = ["BLOCK_NAMES", "PackTemplate", "load_template", "template_files"]
+__all__ = ["BLOCK_NAMES", "PackTemplate", "ThemeOptions", "load_template", "merged_document", "template_errors",
+           "template_files", "theme_overrides"]
 
 ID = r"^[a-z][a-z0-9_-]*$"
 When = Literal["always", "special_cause", "concern", "improvement", "fails_target", "exception"]
@@ -98,7 +99,9 @@ class CommentaryOptions(MetricsSelection):
     pass
 
 
-class AppendixOptions(_Model):
+class AppendixOptions(MetricsSelection):
+    """Definitions and data tables for the selected metrics (default: the pack's own metrics)."""
+
     definitions: bool = True
     data: bool = True
     periods: int = Field(13, ge=1, le=500)
@@ -153,8 +156,12 @@ class CommentaryBlock(_Model):
     commentary: CommentaryOptions = Field(default_factory=CommentaryOptions)
 
 
+class PageBreakOptions(_Model):
+    """A page break takes no options (`page_break: {}`); anything given is a mistake worth reporting."""
+
+
 class PageBreakBlock(_Model):
-    page_break: dict[str, Any] | None = None
+    page_break: PageBreakOptions | None = None
 
 
 class AppendixBlock(_Model):
@@ -202,6 +209,37 @@ class SectionTemplate(_Model):
     blocks: list[Block]
 
 
+def _theme_model() -> type[BaseModel]:
+    """The `theme:` key as a typed model, generated from the renderers' Theme and Palette dataclasses, so a key
+    added there is accepted here (and appears in the JSON Schema) without being typed twice."""
+    import dataclasses
+
+    from pydantic import create_model
+
+    from reporting.charts.theme import Palette, Theme
+
+    colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="a colour such as #005EB8")]
+    hints = {float: float, int: int, str: str}
+    palette_fields: dict[str, Any] = {f.name: (colour | None, None) for f in dataclasses.fields(Palette)}
+    palette = create_model("PaletteOptions", __config__=ConfigDict(extra="forbid", frozen=True), **palette_fields)
+    theme_fields: dict[str, Any] = {}
+    for f in dataclasses.fields(Theme):
+        if f.name == "palette":
+            theme_fields[f.name] = (palette | None, None)
+        else:
+            kind = hints.get(type(f.default), Any)
+            theme_fields[f.name] = (kind | None, Field(None, gt=0) if kind in (int, float) else None)
+    return create_model("ThemeOptions", __config__=ConfigDict(extra="forbid", frozen=True), **theme_fields)
+
+
+ThemeOptions = _theme_model()
+
+
+def theme_overrides(theme: BaseModel | None) -> dict[str, Any]:
+    """The keys a pack's `theme:` sets, as Theme.with_overrides takes them."""
+    return theme.model_dump(exclude_none=True) if theme is not None else {}
+
+
 class PackTemplate(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -218,7 +256,10 @@ class PackTemplate(_Model):
     owner: str = ""
     version: str = "1.0"
     parameters: dict[Literal["org", "peer_group", "period"], Parameter] = Field(default_factory=dict)
-    theme: dict[str, Any] = Field(default_factory=dict)
+    theme: ThemeOptions | None = None  # type: ignore[valid-type]
+    metrics: list[str] | MetricsSelection | None = Field(
+        None, description="the metrics this pack covers (ids, or {metrics: [...], tag: ...}); summary tables, "
+        "for_each, the executive summary and the appendix cover only these. Without it: every catalogue metric")
     commentary: str | None = Field(None, description="commentary workbook, relative to the project")
     section_slides: bool = Field(True, description="PowerPoint: a section header slide before each section")
     sections: list[SectionTemplate] = Field(min_length=1)
@@ -233,7 +274,8 @@ def _vocabulary() -> set[str]:
     words: set[str] = set(BLOCK_NAMES)
     for model in [PackTemplate, SectionTemplate, Parameter, CoverOptions, ContentsOptions, HeadingOptions,
                   SummaryTableOptions, SpcOptions, CrossSectionOptions, VariationOptions, LeagueTableOptions,
-                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions]:
+                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions, ThemeOptions,
+                  ThemeOptions.model_fields["palette"].annotation.__args__[0]]:
         words.update(model.model_fields)
     return words
 
@@ -257,9 +299,9 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_template(project: Path, name: str) -> tuple[PackTemplate, Located, str]:
-    """Load templates/packs/<name>.yaml (following `extends:`); returns the model, the located YAML of the
-    pack file itself (for line numbers) and a hash of every file it was built from."""
+def merged_document(project: Path, name: str) -> tuple[dict[str, Any], Located, Any]:
+    """templates/packs/<name>.yaml with its `extends:` chain merged in (not yet validated): the data, the
+    located YAML of the pack file itself (for line numbers) and a running hash of every file it came from."""
     folder = project / "templates" / "packs"
     path = folder / f"{name}.yaml"
     if not path.exists():
@@ -289,34 +331,46 @@ def load_template(project: Path, name: str) -> tuple[PackTemplate, Located, str]
         data = _merge(parent.data, data)
         parent_name = parent.data.get("extends") if isinstance(parent.data, dict) else None
     data = {k: v for k, v in data.items() if k != "extends"}
+    return data, doc, digest
+
+
+def load_template(project: Path, name: str) -> tuple[PackTemplate, Located, str]:
+    """Load templates/packs/<name>.yaml (following `extends:`); returns the model, the located YAML of the
+    pack file itself (for line numbers) and a hash of every file it was built from."""
+    data, doc, digest = merged_document(project, name)
+    path = doc.file
     try:
         template = PackTemplate.model_validate(data)
     except ValidationError as exc:
-        located = Located(data, doc.lines, path)
-        _raise_with_blocks(exc, located)
-        raise
+        raise template_errors(exc, Located(data, doc.lines, path))[0] from None
     if template.pack != name:
         raise ConfigError(f"pack id '{template.pack}' does not match the file name '{name}.yaml'", file=path,
                           line=doc.line_of(("pack",)), field="pack")
     return template, doc, digest.hexdigest()[:16]
 
 
-def _raise_with_blocks(exc: ValidationError, doc: Located) -> None:
-    """Unknown blocks get their own message with a suggestion; everything else goes the common way."""
+def template_errors(exc: ValidationError, doc: Located) -> list[ConfigError]:
+    """Every error of a failed validation, one ConfigError each (validate reports them all; a build the first)."""
+    from reporting.validation_errors import config_errors
+
+    out: list[ConfigError] = []
+    rest = []
     for err in exc.errors():
-        if err["type"] == "unknown_block":
-            value = err.get("input")
-            key = _block_kind(value) if isinstance(value, dict) else None
-            path = [p for p in err["loc"] if isinstance(p, str | int)]
-            if key is None:
-                message = f"a block is a mapping with exactly one key, one of: {', '.join(BLOCK_NAMES)}"
-            else:
-                close = difflib.get_close_matches(str(key), BLOCK_NAMES, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f"; blocks are: {', '.join(BLOCK_NAMES)}"
-                message = f"unknown block '{key}'{hint}"
-            walked = _walk(doc.data, path)
-            raise ConfigError(message, file=doc.file, line=doc.line_of(walked), field=_dotted(walked)) from None
-    raise_validation_error(exc, doc, _vocabulary())
+        if err["type"] != "unknown_block":
+            rest.append(err)
+            continue
+        value = err.get("input")
+        key = _block_kind(value) if isinstance(value, dict) else None
+        path = [p for p in err["loc"] if isinstance(p, str | int)]
+        if key is None:
+            message = f"a block is a mapping with exactly one key, one of: {', '.join(BLOCK_NAMES)}"
+        else:
+            close = difflib.get_close_matches(str(key), BLOCK_NAMES, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; blocks are: {', '.join(BLOCK_NAMES)}"
+            message = f"unknown block '{key}'{hint}"
+        walked = _walk(doc.data, path)
+        out.append(ConfigError(message, file=doc.file, line=doc.line_of(walked), field=_dotted(walked)))
+    return out + config_errors(rest, doc, _vocabulary())
 
 
 def _walk(data: Any, path: list[Any]) -> list[Any]:
@@ -341,4 +395,11 @@ def iter_blocks(blocks: list[Any]) -> Iterator[Any]:
 
 
 def schema() -> dict[str, Any]:
-    return PackTemplate.model_json_schema(by_alias=True)
+    """JSON Schema of a pack file as the tool reads it: a pack with `extends:` inherits the rest from its
+    parent, so it needs only `pack`; any other pack needs every required key."""
+    spec = PackTemplate.model_json_schema(by_alias=True)
+    required = spec.pop("required", [])
+    spec["if"] = {"required": ["extends"], "properties": {"extends": {"type": "string"}}}
+    spec["then"] = {"required": ["pack"]}
+    spec["else"] = {"required": required}
+    return spec

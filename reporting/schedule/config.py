@@ -265,6 +265,10 @@ class Recipients(_Model):
 class Job(_Model):
     """One scheduled pack: exactly one of `every` or `cron`, a validated IANA time zone, no unknown keys."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              json_schema_extra={"oneOf": [{"required": ["every"], "not": {"required": ["cron"]}},
+                                                           {"required": ["cron"], "not": {"required": ["every"]}}]})
+
     id: str = Field(pattern=_ID.pattern)
     pack: str
     every: str | None = Field(None, description="'monday 07:30', 'mon|thu 07:30', 'day 07:30', 'monthly 10 08:00'")
@@ -282,7 +286,8 @@ class Job(_Model):
     body: str | None = None
     send_if: Literal["always", "data_changed", "exceptions_exist"] = "always"
     retries: Retries = Field(default_factory=Retries)
-    misfire_grace_time: int = Field(3600, description="seconds a late run may still start (at least 60)")
+    misfire_grace_time: int = Field(3600, description="seconds a late run may still start (at least 60)",
+                                    json_schema_extra={"minimum": 60})
     owner: Address = Field(description="told when the job fails")
     _lists: dict[str, list[str]] = PrivateAttr(default_factory=dict)  # the file's `lists:`, set by Schedules
 

@@ -249,3 +249,20 @@ def test_unknown_block_type_is_refused(tmp_path: Path, pack: Pack) -> None:
 def test_all_is_sorted_and_resolvable() -> None:
     names = list(docx_renderer.__all__)
     assert names == sorted(names) and all(hasattr(docx_renderer, name) for name in names)
+
+
+def test_template_header_and_footer_are_kept_with_the_classification_added(pack: Pack, tmp_path: Path) -> None:
+    """Seen: an analyst's Word header ("Anytown NHS Trust – Board papers") was replaced by "OFFICIAL"."""
+    template = docx.Document(str(DEFAULT_DOCX))
+    template.sections[0].header.paragraphs[0].text = "Anytown NHS Trust – Board papers"
+    template.sections[0].footer.paragraphs[0].text = "Ref: BP/2025/07"
+    own = tmp_path / "own.docx"
+    template.save(str(own))
+    out = render(dataclasses.replace(pack, office={"docx": own}), tmp_path / "out.docx")
+    document = docx.Document(str(out))
+    assert len(document.sections) > 1  # the landscape section for the wide table gets them too
+    for section in document.sections:
+        header = [p.text for p in section.header.paragraphs]
+        footer = [p.text for p in section.footer.paragraphs]
+        assert header[0] == "Anytown NHS Trust – Board papers" and header[-1] == pack.classification, header
+        assert footer[0] == "Ref: BP/2025/07" and "Page " in footer[-1], footer

@@ -115,7 +115,7 @@ def test_failed_build_sends_nothing_and_tells_the_owner(scheduled: Callable[...,
     template = project.root / "templates" / "packs" / "weekly-executive.yaml"
     template.write_text(template.read_text().replace("- cover: {}", "- cover: {}\n      - text: \"{{ oops }}\""))
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
-    assert report.status == "failed" and "'oops' is undefined" in (report.error or "")
+    assert report.status == "failed" and "unknown name 'oops' in the text" in (report.error or "")
     assert [r.rcpt_tos for r in smtp.messages] == [("owner@example.nhs.uk",)]
     assert "Nothing was sent" in smtp.messages[0].message().get_content()
     assert not (project.outputs / "weekly-executive").exists()

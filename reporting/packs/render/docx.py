@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import singledispatch
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.errors import ReportingError
@@ -84,6 +84,8 @@ class _Context:
     landscape: bool = False
     pending_break: bool = False   # start the next paragraph on a new page
     page_empty: bool = True       # nothing on the current page yet (a break now would leave a blank page)
+    own_header: tuple[Any, ...] = ()  # the template's own header/footer paragraphs, kept in every section
+    own_footer: tuple[Any, ...] = ()
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
@@ -152,7 +154,8 @@ class _Context:
         self.pending_break, self.page_empty = False, True
 
     def header_footer(self, section: DocxSection) -> None:
-        X.set_header_footer(section, _clean(self.pack.classification), _clean(self.pack.footer))
+        X.set_header_footer(section, _clean(self.pack.classification), _clean(self.pack.footer),
+                            keep_header=self.own_header, keep_footer=self.own_footer)
 
 
 def render(pack: Pack, path: Path) -> Path:
@@ -164,6 +167,7 @@ def render(pack: Pack, path: Path) -> Path:
     first = document.sections[0]
     ctx = _Context(document, pack, template,
                    landscape=bool(first.page_width and first.page_height and first.page_width > first.page_height))
+    ctx.own_header, ctx.own_footer = X.own_paragraphs(first.header), X.own_paragraphs(first.footer)
     X.set_core_properties(document, _clean(pack.title), _clean(pack.owner or pack.audience or "reporting"),
                           _clean(pack.subtitle or pack.period_label))
     _extra_properties(document, pack)

@@ -52,7 +52,9 @@ from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.errors import ConfigError, ReportingError
 from reporting.packs import _pptx_xml as X
-from reporting.packs.office_templates import DEFAULT_PPTX, layout, open_presentation
+from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
+from reporting.packs.render._brand import current as _b
+from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.render._text_fit import (
     LINE_HEIGHT_EM, PARA_GAP_EM, _fit, _height, _line_em, _Para, _para, _paras, _Run,
 )
@@ -77,8 +79,8 @@ GAP = Inches(0.15)        # between blocks on a slide
 TEXT_INSET = Inches(0.05)
 CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 
-NHS_BLUE, NHS_DARK_BLUE, TEXT_COLOUR, GREY = "005EB8", "003087", "231F20", "425563"
-BAND, WHITE = "EEF2F3", "FFFFFF"
+# Colours come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands); RAG fills are
+# status colours, not identity.
 RAG_FILL = {"red": "F6D0CD", "amber": "FFE9B8", "green": "CCE5D8", "grey": "E8EDEE"}
 RAG_LETTER = {"red": "R", "amber": "A", "green": "G", "grey": "–"}
 VARIATION_WORDS = {"improvement": "Improvement", "concern": "Concern", "neutral": "Neutral",
@@ -123,7 +125,7 @@ def _readable(colour: str, background: str, minimum: float = 4.5) -> str:
         lum = _luminance(candidate)
         if (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05) >= minimum:
             return candidate
-    return TEXT_COLOUR
+    return _b().text
 
 
 def _write(frame: Any, paras: Sequence[_Para], size: float | None) -> None:
@@ -323,7 +325,7 @@ def _draw_table(deck: _Deck, rows: Sequence[Sequence[_Cell]], widths: Sequence[i
         x = deck.body.left
         for j, spec in enumerate(row):
             X.fill_table_cell(tcs[i][j], spec.paras, size if i else TABLE_PT,
-                              spec.fill or (NHS_BLUE if i == 0 else (BAND if i % 2 == 0 else WHITE)),
+                              spec.fill or (_b().primary if i == 0 else (_b().band if i % 2 == 0 else _b().white)),
                               (CELL_INSET_X, CELL_INSET_Y), PARA_GAP_EM, LANGUAGE)
             if spec.overlay is not None:
                 overlays.append((spec.overlay, _Box(x, y, widths[j], heights[i])))
@@ -342,18 +344,18 @@ def _flow_table(deck: _Deck, title: str, caption: str, header: Sequence[_Cell], 
                 ) -> None:
     """Header + rows, split between rows across continued slides with the header repeated on each part."""
     def caption_paras(part: int) -> list[_Para]:
-        runs = [_Run(title + (" (continued)" if part else ""), bold=True, colour=NHS_DARK_BLUE)]
+        runs = [_Run(title + (" (continued)" if part else ""), bold=True, colour=_b().primary_dark)]
         if caption and not part:
-            runs.append(_Run(f" – {caption}", colour=GREY))
+            runs.append(_Run(f" – {caption}", colour=_b().muted))
         return [_Para(tuple(runs))]
 
     width = deck.body.width
     empty = not body
     if empty:
-        body = [[_cell("No rows for this period.", colour=GREY), *(_Cell(()) for _ in widths[1:])]]
+        body = [[_cell("No rows for this period.", colour=_b().muted), *(_Cell(()) for _ in widths[1:])]]
     head_h = _row_height(header, widths, TABLE_PT)
     heights = [_row_height(row, widths, size) for row in body]
-    notes = _paras(footnotes, colour=GREY)
+    notes = _paras(footnotes, colour=_b().muted)
     foot_h = _height(notes, TABLE_PT, width) + 2 * TEXT_INSET + GAP if notes else 0
     start, part = 0, 0
     while start < len(body):
@@ -396,7 +398,7 @@ def _suppression_note(pack: Pack, footnotes: Sequence[str], any_suppressed: bool
 
 
 def _header(names: Sequence[str], aligns: Sequence[Any]) -> list[_Cell]:
-    return [_cell(n, align=a, bold=True, colour=WHITE, fill=NHS_BLUE) for n, a in zip(names, aligns)]
+    return [_cell(n, align=a, bold=True, colour=_b().white, fill=_b().primary) for n, a in zip(names, aligns)]
 
 
 _RIGHT = {"number", "percent", "count"}
@@ -418,8 +420,8 @@ def _cover(block: Cover, deck: _Deck) -> None:
     _title(deck, slide, block.title, 40)
     who = " · ".join(p for p in (f"For: {block.audience}" if block.audience else "",
                                  f"Owner: {block.owner}" if block.owner else "") if p)
-    lines = [_para(block.subtitle, colour=NHS_BLUE)] if block.subtitle else []
-    lines += [_Para((_Run(t, bold=bold, colour=GREY),), factor=0.8, level=1)
+    lines = [_para(block.subtitle, colour=_b().primary)] if block.subtitle else []
+    lines += [_Para((_Run(t, bold=bold, colour=_b().muted),), factor=0.8, level=1)
               for t, bold in ((who, False), (block.date_label, False), (block.classification, True)) if t]
     sub = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
     if sub is None:
@@ -451,24 +453,24 @@ def _heading(block: Heading, deck: _Deck) -> None:
         title = f"{deck.topic} – {block.text}" if block.level == 2 and unused else block.text
         deck.start_topic(title, from_heading=True)
         return
-    _flow_text(deck, [_para(block.text, bold=True, colour=NHS_DARK_BLUE)], 20, 14)
+    _flow_text(deck, [_para(block.text, bold=True, colour=_b().primary_dark)], 20, 14)
 
 
 @_block.register(Text)
 def _text(block: Text, deck: _Deck) -> None:
-    colour = GREY if block.style == "note" else None
+    colour = _b().muted if block.style == "note" else None
     _flow_text(deck, _paras(block.paragraphs, colour=colour), TEXT_PT[block.style])
 
 
 @_block.register(Commentary)
 def _commentary(block: Commentary, deck: _Deck) -> None:
-    paras = [_para(f"Commentary: {block.title}", bold=True, colour=NHS_DARK_BLUE), *_paras([block.commentary])]
+    paras = [_para(f"Commentary: {block.title}", bold=True, colour=_b().primary_dark), *_paras([block.commentary])]
     if block.actions:
         lines = block.actions.split("\n")
         paras.append(_Para((_Run("Actions: ", bold=True), _Run(lines[0]))))
         paras += _paras(lines[1:])
     if block.author:
-        paras.append(_para(f"– {block.author}", italic=True, colour=GREY))
+        paras.append(_para(f"– {block.author}", italic=True, colour=_b().muted))
     _flow_text(deck, paras, TEXT_PT["body"])
 
 
@@ -519,7 +521,7 @@ def _chart_shape(deck: _Deck, block: ChartBlock, box: _Box) -> Any:
 
 @_block.register(ChartBlock)
 def _chart(block: ChartBlock, deck: _Deck) -> None:
-    cap = [_para(block.caption, colour=GREY)] if block.caption else []
+    cap = [_para(block.caption, colour=_b().muted)] if block.caption else []
     cap_h = _height(cap, CAPTION_PT, deck.body.width) + 2 * TEXT_INSET if cap else 0
     deck.space_for(MIN_CHART_H + cap_h)
     box = _Box(deck.body.left, deck.cursor, deck.body.width, deck.remaining - cap_h - (GAP if cap else 0))
@@ -535,7 +537,7 @@ def _chart(block: ChartBlock, deck: _Deck) -> None:
 def _icon(code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, *,
           short: bool) -> tuple[_Para, ...]:
     if code is None:
-        return (_Para((_Run("–", colour=GREY),)),)
+        return (_Para((_Run("–", colour=_b().muted),)),)
     if code not in table:
         return (_para(code),)
     letter, colour_name, label = table[code]
@@ -573,15 +575,15 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
     header = _header([name for name, _ in SUMMARY_COLUMNS], aligns)
     rows = []
     for i, r in enumerate(block.rows):
-        fill = BAND if (i + 1) % 2 == 0 else WHITE
-        metric = (_para(r.title, bold=True), *([_Para((_Run(r.narrative, colour=GREY),), factor=TABLE_PT / SUMMARY_PT)]
+        fill = _b().band if (i + 1) % 2 == 0 else _b().white
+        metric = (_para(r.title, bold=True), *([_Para((_Run(r.narrative, colour=_b().muted),), factor=TABLE_PT / SUMMARY_PT)]
                                                if r.narrative else []))
         trend = _sparkline(r)
         rows.append([
             _Cell(metric, fill), _Cell((_para(r.period_label),), fill), _Cell((_value(r.latest),), fill),
             _Cell((_value(r.target),), fill), _Cell(_icon(r.variation_icon, VARIATION, deck, fill, short=True), fill),
             _Cell(_icon(r.assurance, ASSURANCE, deck, fill, short=False), fill),
-            _Cell(() if trend else (_Para((_Run("–", colour=GREY),), align=centre),), fill,
+            _Cell(() if trend else (_Para((_Run("–", colour=_b().muted),), align=centre),), fill,
                   SPARK_H + 2 * SPARK_PAD if trend else 0, trend),
         ])
     suppressed = any(r.latest.suppressed or r.target.suppressed for r in block.rows)
@@ -609,7 +611,7 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
     header = _header([c.name for c in block.columns], aligns)
     rows = []
     for i, row in enumerate(block.rows):
-        band = BAND if (i + 1) % 2 == 0 else WHITE
+        band = _b().band if (i + 1) % 2 == 0 else _b().white
         cells = []
         for cell, align in zip(row, aligns):
             runs = [_Run("*" if cell.suppressed else cell.text)]
@@ -659,7 +661,7 @@ def _fill_agendas(deck: _Deck) -> None:
         body = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
         if body is None:
             raise ConfigError("layout 'Title and Content' has no content placeholder (idx 1)", file=deck.template)
-        paras = [_Para((_Run(title), _Run(f"   slide {numbers[s.slide_id]}", colour=GREY)))
+        paras = [_Para((_Run(title), _Run(f"   slide {numbers[s.slide_id]}", colour=_b().muted)))
                  for title, s in deck.section_slides] or [_para("This pack has no sections.")]
         frame = body.text_frame
         _fixed_frame(frame)
@@ -758,6 +760,12 @@ def _properties(prs: Any, pack: Pack) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 def render(pack: Pack, path: Path) -> Path:
+    """Write `pack` as a PowerPoint deck at `path`, in the colours of the pack's theme (see _render)."""
+    with _using_brand(pack.theme):
+        return _render(pack, path)
+
+
+def _render(pack: Pack, path: Path) -> Path:
     """Write `pack` as a PowerPoint deck at `path` (from `pack.office["pptx"]`, else the default master).
 
     Raises ConfigError when the template lacks a layout or placeholder it needs, TextOverflowError when text
@@ -765,7 +773,7 @@ def render(pack: Pack, path: Path) -> Path:
     """
     template = Path(pack.office.get("pptx", DEFAULT_PPTX))
     prs = open_presentation(template)
-    for name in ("Title Slide", "Section Header", "Title and Content", "Title Only"):
+    for name in REQUIRED_LAYOUTS:
         layout(prs, name, template_path=template)          # every layout checked before any slide is made
     id_list = prs.slides._sldIdLst
     for sld_id in list(id_list):                            # the template's own example slides

@@ -65,6 +65,8 @@ from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.native_pptx import supports_native
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.charts.theme import POINT_TYPE_LABELS, Palette
+from reporting.packs.render._brand import current as _b
+from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.tree import (
     Block, Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak, SummaryTable,
     Text,
@@ -74,9 +76,8 @@ __all__ = ["render"]
 
 CONTENTS = "Contents"
 CHART_DATA = "Chart data"
-FONT = "Arial"
-NHS_BLUE = "005EB8"
-GREY_TEXT = "425563"
+# Colours and the font come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands);
+# RAG fills are status colours, not identity.
 TABLE_STYLE = "TableStyleMedium2"
 FIRST_ROW = 3                 # row 1: back to contents; row 2: blank
 MIN_TEXT_COLUMNS = 8          # text and captions are merged over at least this many columns
@@ -111,7 +112,7 @@ def _put(ws: Any, row: int, col: int, value: Any, *, style: str | None = None, f
         cell.value = value
     if style:
         cell.style = style
-    cell.font = font or Font(name=FONT, size=10)
+    cell.font = font or Font(name=_b().font, size=10)
     if fmt:
         cell.number_format = fmt
     if wrap or align or top:
@@ -310,7 +311,7 @@ def _page_setup(ws: Any, pack: Pack, *, landscape: bool = True) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.5
     if pack.classification:
         ws.oddHeader.center.text = pack.classification
-        ws.oddHeader.center.font = "Arial,Bold"
+        ws.oddHeader.center.font = f"{_b().font},Bold"
     ws.oddFooter.left.text = pack.footer.replace("&", "&&")
     ws.oddFooter.left.size = 8
     ws.oddFooter.right.text = "Page &P of &N"
@@ -318,8 +319,8 @@ def _page_setup(ws: Any, pack: Pack, *, landscape: bool = True) -> None:
 
 
 def _back_link(sheet: _Sheet) -> None:
-    cell = _put(sheet.ws, 1, 1, "← Contents", style="Hyperlink", font=Font(name=FONT, size=9, underline="single",
-                                                                              color=NHS_BLUE))
+    cell = _put(sheet.ws, 1, 1, "← Contents", style="Hyperlink", font=Font(name=_b().font, size=9, underline="single",
+                                                                              color=_b().primary))
     cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{_quoted(CONTENTS)}!A1", display="← Contents")
 
 
@@ -354,8 +355,8 @@ def _contents(block: Contents, ctx: _Ctx) -> None:
     _heading_row(sheet, block.title, 2)
     for other in ctx.sheets:
         name = other.ws.title
-        cell = _put(ws, sheet.row, 1, name, style="Hyperlink", font=Font(name=FONT, size=10, underline="single",
-                                                                         color=NHS_BLUE))
+        cell = _put(ws, sheet.row, 1, name, style="Hyperlink", font=Font(name=_b().font, size=10, underline="single",
+                                                                         color=_b().primary))
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{_quoted(name)}!A1", display=name)
         _put(ws, sheet.row, 2, other.label if other.label != name else "")
         sheet.row += 1
@@ -363,7 +364,7 @@ def _contents(block: Contents, ctx: _Ctx) -> None:
         sheet.row += 1
         _put(ws, sheet.row, 1, f"The numbers behind each chart are on the hidden sheet '{CHART_DATA}' "
              "(right-click a sheet tab, then Unhide).", style="Explanatory Text",
-             font=Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+             font=Font(name=_b().font, size=9, italic=True, color=_b().muted))
         sheet.row += 1
     sheet.row += 1
 
@@ -376,8 +377,8 @@ def _heading(block: Heading, ctx: _Ctx) -> None:
 @_block.register
 def _text(block: Text, ctx: _Ctx) -> None:
     sheet = ctx.sheet
-    font = {"lead": Font(name=FONT, size=11, bold=True),
-            "note": Font(name=FONT, size=9, italic=True, color=GREY_TEXT)}.get(block.style, Font(name=FONT, size=10))
+    font = {"lead": Font(name=_b().font, size=11, bold=True),
+            "note": Font(name=_b().font, size=9, italic=True, color=_b().muted)}.get(block.style, Font(name=_b().font, size=10))
     for paragraph in block.paragraphs:
         _merged_text(sheet, paragraph, font)
     sheet.row += 1
@@ -420,9 +421,9 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     top = sheet.row
     if block.native and supports_native(spec):
         data_ws = _chart_data_sheet(ctx)
-        _put(data_ws, ctx.data_row, 1, spec.title, font=Font(name=FONT, size=10, bold=True))
+        _put(data_ws, ctx.data_row, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
         _put(data_ws, ctx.data_row, 2, f"(chart on sheet '{sheet.ws.title}', cell A{top})",
-             font=Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+             font=Font(name=_b().font, size=9, italic=True, color=_b().muted))
         chart = add_excel_chart(data_ws, spec, f"A{top}", data_row=ctx.data_row + 1, data_col=1,
                                 width_cm=CHART_WIDTH_PX / 96 * 2.54, height_cm=height_px / 96 * 2.54)
         data_ws._charts.remove(chart)          # the data stays on "Chart data"; the chart goes on the section
@@ -436,15 +437,15 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
         reason = spec.message or "no image was rendered for it and it has no native Excel form"
         warnings.warn(f"chart '{spec.title}': {reason}; the Excel sheet shows its description instead",
                       RuntimeWarning, stacklevel=2)
-        _put(sheet.ws, top, 1, spec.title, font=Font(name=FONT, size=10, bold=True))
+        _put(sheet.ws, top, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
         sheet.row += 1
-        _merged_text(sheet, spec.message or spec.alt_text, Font(name=FONT, size=10))
+        _merged_text(sheet, spec.message or spec.alt_text, Font(name=_b().font, size=10))
         height_px = 0
     sheet.row = top + math.ceil(height_px / ROW_PX) + (1 if height_px else 0)
     if block.caption:
-        _merged_text(sheet, block.caption, Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+        _merged_text(sheet, block.caption, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     if block.notes:
-        _merged_text(sheet, block.notes, Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+        _merged_text(sheet, block.notes, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     sheet.row += 1
 
 
@@ -457,13 +458,13 @@ def _data_table(block: DataTable, ctx: _Ctx) -> None:
 def _commentary(block: Commentary, ctx: _Ctx) -> None:
     sheet = ctx.sheet
     _put(sheet.ws, sheet.row, 1, f"Commentary: {block.title}", style="Headline 3",
-         font=Font(name=FONT, size=11, bold=True, color=NHS_BLUE))
+         font=Font(name=_b().font, size=11, bold=True, color=_b().primary))
     sheet.row += 1
     for label, value in (("Commentary", block.commentary), ("Actions", block.actions), ("Author", block.author)):
         if value:
-            _put(sheet.ws, sheet.row, 1, label, font=Font(name=FONT, size=10, bold=True), align="left")
+            _put(sheet.ws, sheet.row, 1, label, font=Font(name=_b().font, size=10, bold=True), align="left")
             sheet.ws.cell(row=sheet.row, column=1).alignment = Alignment(vertical="top")
-            _merged_text(sheet, value, Font(name=FONT, size=10), first_col=2)
+            _merged_text(sheet, value, Font(name=_b().font, size=10), first_col=2)
     sheet.row += 1
 
 
@@ -501,7 +502,7 @@ def _heading_row(sheet: _Sheet, text: str, level: int) -> None:
     level = min(max(level, 1), 3)
     size = {1: 15, 2: 13, 3: 11}[level]
     _put(sheet.ws, sheet.row, 1, text, style=f"Headline {level}",
-         font=Font(name=FONT, size=size, bold=True, color=NHS_BLUE if level < 3 else "231F20"))
+         font=Font(name=_b().font, size=size, bold=True, color=_b().primary if level < 3 else _b().text))
     sheet.ws.row_dimensions[sheet.row].height = size * 1.6
     sheet.heading_at = sheet.row
     sheet.row += 2 if level == 1 else 1
@@ -519,8 +520,8 @@ def _merged_text(sheet: _Sheet, text: str, font: Font, *, first_col: int = 1) ->
 
 
 def _key_value(sheet: _Sheet, label: str, value: str, *, mono: bool = False) -> None:
-    _put(sheet.ws, sheet.row, 1, label, font=Font(name=FONT, size=10, bold=True), top=True)
-    _put(sheet.ws, sheet.row, 2, value, font=Font(name="Courier New" if mono else FONT, size=10), wrap=True)
+    _put(sheet.ws, sheet.row, 1, label, font=Font(name=_b().font, size=10, bold=True), top=True)
+    _put(sheet.ws, sheet.row, 2, value, font=Font(name="Courier New" if mono else _b().font, size=10), wrap=True)
     sheet.row += 1
 
 
@@ -551,7 +552,7 @@ def _chart_data_sheet(ctx: _Ctx) -> Any:
         ctx.data_ws = ctx.wb.create_sheet(CHART_DATA)
         ctx.data_ws.sheet_state = "hidden"
         _put(ctx.data_ws, 1, 1, "The data behind each native chart in this workbook. Edit a value here and the "
-             "chart follows.", font=Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+             "chart follows.", font=Font(name=_b().font, size=9, italic=True, color=_b().muted))
         ctx.data_ws.column_dimensions["A"].width = 24
         ctx.data_row = 3
     return ctx.data_ws
@@ -583,10 +584,10 @@ def _table(ctx: _Ctx, title: str, caption: str, columns: list[Column], rows: lis
     ws = sheet.ws
     wrap_columns = wrap_columns or set()
     if title:
-        _put(ws, sheet.row, 1, title, font=Font(name=FONT, size=11, bold=True))
+        _put(ws, sheet.row, 1, title, font=Font(name=_b().font, size=11, bold=True))
         sheet.row += 1
     if caption:
-        _merged_text(sheet, caption, Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+        _merged_text(sheet, caption, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     # expand columns: a "<name> status" text column after any column carrying RAG
     layout: list[tuple[int, bool]] = []     # (source column index, is the status column)
     for i, _ in enumerate(columns):
@@ -596,8 +597,8 @@ def _table(ctx: _Ctx, title: str, caption: str, columns: list[Column], rows: lis
     headers = _unique_headers([f"{columns[i].name} status" if status else columns[i].name for i, status in layout])
     header_row = sheet.row
     for c, name in enumerate(headers, start=1):   # explicit header look: LibreOffice ignores Excel table styles
-        cell = _put(ws, header_row, c, name, font=Font(name=FONT, size=10, bold=True, color="FFFFFF"), wrap=True)
-        cell.fill = PatternFill(fill_type="solid", start_color=NHS_BLUE, end_color=NHS_BLUE)
+        cell = _put(ws, header_row, c, name, font=Font(name=_b().font, size=10, bold=True, color=_b().white), wrap=True)
+        cell.fill = PatternFill(fill_type="solid", start_color=_b().primary, end_color=_b().primary)
     header_lines = max(_lines(name, sheet.widths[c - 1]) for c, name in enumerate(headers, start=1))
     ws.row_dimensions[header_row].height = max(15.0, header_lines * 13.5)
     first = header_row + 1
@@ -640,7 +641,7 @@ def _table(ctx: _Ctx, title: str, caption: str, columns: list[Column], rows: lis
     if any_suppressed and not any(n.lstrip().startswith("*") for n in notes):
         notes.append("* " + suppressed_note)
     for note in notes:
-        _merged_text(sheet, note, Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+        _merged_text(sheet, note, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     sheet.row += 1
     return first
 
@@ -702,11 +703,11 @@ def _conditional_formats(ctx: _Ctx, ws: Any, layout: list[tuple[int, bool]], col
 def _contents_header(ctx: _Ctx, front: list[Block]) -> None:
     pack, sheet = ctx.pack, ctx.contents
     ws = sheet.ws
-    _put(ws, 1, 1, pack.title, style="Title", font=Font(name=FONT, size=18, bold=True, color=NHS_BLUE))
+    _put(ws, 1, 1, pack.title, style="Title", font=Font(name=_b().font, size=18, bold=True, color=_b().primary))
     ws.row_dimensions[1].height = 30
     sheet.row = 2
     if pack.subtitle:
-        _put(ws, 2, 1, pack.subtitle, font=Font(name=FONT, size=12, color=GREY_TEXT))
+        _put(ws, 2, 1, pack.subtitle, font=Font(name=_b().font, size=12, color=_b().muted))
         sheet.row = 3
     sheet.row += 1
     for block in front:
@@ -734,6 +735,12 @@ def _contents_header(ctx: _Ctx, front: list[Block]) -> None:
 
 
 def render(pack: Pack, path: Path) -> Path:
+    """Write the pack as an .xlsx workbook at `path`, in the colours and font of the pack's theme."""
+    with _using_brand(pack.theme):
+        return _render(pack, path)
+
+
+def _render(pack: Pack, path: Path) -> Path:
     """Write the pack as an .xlsx workbook at `path` (written beside it, then moved into place)."""
     path = Path(path)
     wb = Workbook()
@@ -746,7 +753,7 @@ def render(pack: Pack, path: Path) -> Path:
     if not ctx.contents_done:
         _block(Contents(), ctx)
     for note in pack.footnotes:
-        _merged_text(contents, note, Font(name=FONT, size=9, italic=True, color=GREY_TEXT))
+        _merged_text(contents, note, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     for sheet in sheets:
         ctx.sheet = sheet
         _back_link(sheet)
