@@ -36,7 +36,7 @@ from reporting.project import Project
 __all__ = ["BuildResult", "build", "build_from", "check_formats", "content_hash", "orgs_with_data",
            "prepare_build", "safe_output_dir"]
 
-FORMATS = ("pptx", "docx", "xlsx", "pdf")
+FORMATS = ("pptx", "docx", "xlsx", "pdf", "html")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 Progress = Callable[[str], None]
 
@@ -126,11 +126,13 @@ def _drop_lo_profile() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str) -> tuple[list[Path], list[str]]:
-    from reporting.packs.render import docx, pptx, xlsx
+def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str,
+                    svgs: dict[str, Path] | None = None) -> tuple[list[Path], list[str]]:
+    from reporting.packs.render import docx, html, pptx, xlsx
 
     files, warnings = [], []
-    writers = {"pptx": pptx.render, "docx": docx.render, "xlsx": xlsx.render}
+    writers = {"pptx": pptx.render, "docx": docx.render, "xlsx": xlsx.render,
+               "html": lambda p, path: html.render(p, path, svgs or {})}
     for fmt in formats:
         if fmt in writers:
             files.append(writers[fmt](pack, directory / f"{stem}.{fmt}"))
@@ -180,12 +182,31 @@ def orgs_with_data(project: Project, pack_id: str, *, period: str | None = None,
 
 
 def check_formats(batch: Batch, formats: Sequence[str] | None) -> list[str]:
-    chosen = list(dict.fromkeys(formats or batch.template.formats))
+    defaults = list(batch.template.formats) + (["html"] if batch.template.public else [])
+    chosen = list(dict.fromkeys(formats or defaults))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown:
         raise ConfigError(f"unknown format(s) {', '.join(unknown)}; expected some of {', '.join(FORMATS)}",
                           field="--format")
+    if "html" in chosen:
+        _check_html_theme(batch)
     return chosen
+
+
+def _check_html_theme(batch: Batch) -> None:
+    """The HTML edition's text colours must meet WCAG AA on its background: refused up front, naming the key."""
+    from reporting.charts.theme import DEFAULT_THEME
+    from reporting.packs.render.html import contrast_message, theme_contrast_failures
+
+    try:
+        theme = DEFAULT_THEME.with_overrides(batch.template.theme)
+    except ValueError:
+        return  # an unknown theme key is reported where the theme is applied
+    for key, background, ratio in theme_contrast_failures(theme):
+        path = ("theme", *key.split("."))
+        line = batch.doc.line_of(path) if isinstance(batch.doc.data, dict) and "theme" in batch.doc.data else None
+        raise ConfigError(contrast_message(key, background, ratio), file=batch.doc.file, line=line,
+                          field=f"theme.{key}")
 
 
 def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
@@ -225,6 +246,10 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     say(f"rendering {len(specs)} chart images")
     images = renderer.render(specs)
     pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
+    svgs = None
+    if "html" in formats:  # the HTML edition draws every chart inline as SVG
+        vector = pack.chart_specs()
+        svgs = {s.content_hash(): i.path for s, i in zip(vector, renderer.render(vector, "svg"), strict=True)}
     parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
     final = safe_output_dir(project.outputs, *parts, out=out)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -233,7 +258,7 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     try:
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
-        files, warnings = _render_formats(pack, formats, staging, stem)
+        files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         manifest = {
             "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
             "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
