@@ -132,6 +132,7 @@ def _inline_svg(svg: str, prefix: str, label: str, described_by: str | None) -> 
     random per export, so the page would differ on every rebuild and two charts could share one), sized by
     CSS from its viewBox, and exposed as ONE image with a name (its children are presentational)."""
     svg = re.sub(r"^\s*<\?xml[^>]*>\s*", "", svg)
+    svg = re.sub(r"\b(trace)[0-9a-f]{6}\b", r"\1", svg)   # plotly's random trace uid, a class only
     ids = list(dict.fromkeys(re.findall(r'\sid="([^"]+)"', svg)))
     mapping = {old: f"{prefix}-{i}" for i, old in enumerate(ids)}
     if mapping:
