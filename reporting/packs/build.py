@@ -139,9 +139,12 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
     if "pdf" in formats:
         from reporting.packs.render import pdf
 
-        source = next((f for f in files if f.suffix == ".docx"), None) or next((f for f in files if f.suffix == ".pptx"),
-                                                                               None)
-        if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
+        source = next((f for f in files if f.suffix == ".docx"), None)
+        if source is None and "pptx" in formats:
+            # Slides: LibreOffice drops the alt text of native charts on export, so the PDF is made from a copy
+            # of the deck whose charts are their (already rendered) pictures, which keep it.
+            source = pptx.render(_with_picture_charts(pack), directory / ".pdf-source" / f"{stem}.pptx")
+        elif source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
             source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
         if not pdf.libreoffice_available():
             warnings.append("PDF skipped: LibreOffice is not installed (apt-get install -y libreoffice-writer "
@@ -155,6 +158,31 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
                 raise
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
     return files, warnings
+
+
+def _with_picture_charts(pack: Pack) -> Pack:
+    from dataclasses import replace
+
+    from reporting.packs.tree import ChartBlock
+
+    return replace(pack, sections=tuple(
+        replace(s, blocks=tuple(replace(b, native=False) if isinstance(b, ChartBlock) and b.image is not None else b
+                                for b in s.blocks)) for s in pack.sections))
+
+
+def _check_pdfs(files: Sequence[Path], mode: str) -> dict[str, list[dict[str, Any]]]:
+    """PDF/UA checks on every PDF to publish: a failure stops the build (accessibility: error), or is listed
+    in the manifest and the warnings (accessibility: warn)."""
+    from reporting.packs.pdf_ua import PdfAccessibilityError, check_pdf
+
+    found = {f.name: check_pdf(f) for f in files if f.suffix == ".pdf"}
+    failing = {name: failures for name, failures in found.items() if failures}
+    if failing and mode != "warn":
+        name, failures = next(iter(failing.items()))
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise PdfAccessibilityError(f"{name}: {failures[0]}{more}; not published. Fix the template or set "
+                                    "'accessibility: warn' to publish it with the failures listed in manifest.json")
+    return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
 
 
 def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
@@ -259,6 +287,9 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
         files, warnings = _render_formats(pack, formats, staging, stem, svgs)
+        accessibility = _check_pdfs(files, batch.template.accessibility)
+        warnings += [f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
+                     for name, failures in accessibility.items() for f in failures]
         manifest = {
             "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
             "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
@@ -269,6 +300,10 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
                        "content_sha256": content_hash(f)} for f in files],
         }
+        if any(f.suffix == ".pdf" for f in files):
+            from reporting.packs.pdf_ua import CHECKS
+
+            manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": accessibility}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         _publish(staging, final)
     except BaseException:
