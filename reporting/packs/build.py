@@ -288,6 +288,10 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         say(f"writing {', '.join(formats)}")
         files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         accessibility = _check_pdfs(files, batch.template.accessibility)
+        if batch.template.open_data:
+            from reporting.packs.open_data import write_data_package
+
+            files += write_data_package(pack, batch, staging, stem)
         warnings += [f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
                      for name, failures in accessibility.items() for f in failures]
         manifest = {
