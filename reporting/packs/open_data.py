@@ -143,9 +143,11 @@ def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
         spc = spc.set_index(pd.to_datetime(spc["x"]))
         summary = summaries.get(metric_id, {})
         latest = pd.Timestamp(summary["latest_x"]) if summary.get("latest_x") is not None else None
-        if not periods and latest is not None:
-            periods = [latest]
         own = own.set_index(pd.to_datetime(own["period"]))
+        if not periods:   # no trend shown (e.g. every point suppressed): the latest period, as the table has it
+            last = latest if latest is not None else (own.index.max() if len(own) else None)
+            periods = [last] if last is not None and not pd.isna(last) else []
+            latest = latest if latest is not None else (periods[0] if periods else None)
         for period in periods:
             if period not in own.index:
                 continue
