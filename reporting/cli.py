@@ -306,6 +306,8 @@ def _print_result(result: Any) -> None:
               f"{result.directory}")
     for path in result.files:
         out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB)")
+    for path in getattr(result, "open_data", ()):
+        out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB, open data)")
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}")
 

@@ -51,6 +51,7 @@ class BuildResult:
     manifest: dict[str, Any]
     warnings: tuple[str, ...] = ()
     tree: Pack | None = None  # the assembled pack (for email headlines); not part of the output
+    open_data: tuple[Path, ...] = ()  # the data package beside the pack (datapackage.json first)
 
     @property
     def content_hash(self) -> str:
@@ -288,10 +289,11 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         say(f"writing {', '.join(formats)}")
         files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         accessibility = _check_pdfs(files, batch.template.accessibility)
+        open_data: list[Path] = []
         if batch.template.open_data:
             from reporting.packs.open_data import write_data_package
 
-            files += write_data_package(pack, batch, staging, stem)
+            open_data = write_data_package(pack, batch, staging, stem)
         warnings += [f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
                      for name, failures in accessibility.items() for f in failures]
         manifest = {
@@ -301,9 +303,11 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             "template_hash": pack.provenance.template_hash, "snapshot_hash": snapshot.hash,
             "parameters": dict(pack.provenance.parameters), "versions": _versions(),
             "chart_images": len(specs), "warnings": warnings,
-            "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
-                       "content_sha256": content_hash(f)} for f in files],
+            "files": [_entry(f) for f in files],
         }
+        if open_data:  # beside the pack, not part of it: not attached to emails, not in the content hash
+            manifest["open_data"] = {"format": "Frictionless Data Package", "descriptor": open_data[0].name,
+                                     "files": [_entry(f) for f in open_data]}
         if any(f.suffix == ".pdf" for f in files):
             from reporting.packs.pdf_ua import CHECKS
 
@@ -314,7 +318,13 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
-                       tuple(final / f.name for f in files), manifest, tuple(warnings), pack)
+                       tuple(final / f.name for f in files), manifest, tuple(warnings), pack,
+                       tuple(final / f.name for f in open_data))
+
+
+def _entry(f: Path) -> dict[str, Any]:
+    return {"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+            "content_sha256": content_hash(f)}
 
 
 def _remove_abandoned(folder: Path) -> None:

@@ -45,9 +45,13 @@ def test_board_data_package_is_valid_and_says_what_the_pack_says(project: Projec
     folder = result.directory
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
-    names = {f["name"] for f in result.manifest["files"]}
     stem = "board-2025-07-01-RJ1"
-    assert {"datapackage.json", f"{stem}-metrics.csv", f"{stem}-dictionary.csv"} <= names
+    listed = result.manifest["open_data"]
+    assert listed["descriptor"] == "datapackage.json" and [f["name"] for f in listed["files"]] == [
+        "datapackage.json", f"{stem}-metrics.csv", f"{stem}-dictionary.csv"]
+    assert [p.name for p in result.open_data] == [f["name"] for f in listed["files"]]
+    assert all(f["sha256"] and f["bytes"] > 0 for f in listed["files"])
+    assert not {f["name"] for f in result.manifest["files"]} & {f["name"] for f in listed["files"]}
     descriptor = json.loads((folder / "datapackage.json").read_text())
     assert descriptor["licenses"][0]["name"] == "OGL-UK-3.0"
     assert [f["name"] for f in descriptor["resources"][0]["schema"]["fields"]] == [n for n, _, _ in FIELDS]
@@ -94,9 +98,8 @@ def test_open_data_false_writes_no_package(project: Project, renderer: Renderer)
     path = project.root / "templates" / "packs" / "weekly-executive.yaml"
     path.write_text(path.read_text() + "open_data: false\n")
     (result,) = build(project, "weekly-executive", formats=["xlsx"], renderer=renderer)
-    assert not (result.directory / "datapackage.json").exists()
-    assert [f["name"] for f in result.manifest["files"]] == [p.name for p in result.files]
-    assert all(not p.name.endswith(".csv") for p in result.files)
+    assert not (result.directory / "datapackage.json").exists() and "open_data" not in result.manifest
+    assert result.open_data == () and not list(result.directory.glob("*.csv"))
 
 
 def test_a_metric_without_a_disclosure_rule_is_refused_naming_it(project: Project, tmp_path: Path) -> None:
