@@ -127,3 +127,15 @@ def test_a_theme_failing_contrast_stops_the_build_naming_the_key(demo_project: P
     # the same theme is fine for formats that do not write text in it as the page does
     (result,) = build(project, "board", formats=["xlsx"])
     assert result.files
+
+
+def test_the_axe_run_does_catch_violations(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A negative control, so 'zero violations' above means something: a low-contrast, unlabelled page fails."""
+    page_file = tmp_path / "bad.html"
+    page_file.write_text('<!DOCTYPE html><html><head><title>x</title></head><body><main><h1>x</h1>'
+                         '<p style="color:#BBBBBB;background:#FFFFFF">faint</p><img src="data:,"></main></body></html>')
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    result = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+    assert {v["id"] for v in result.response["violations"]} >= {"color-contrast", "image-alt", "html-has-lang"}
+    page.close()
