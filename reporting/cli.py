@@ -227,7 +227,7 @@ def build(
     pack: Annotated[str, typer.Argument(help="Pack template name (templates/packs/NAME.yaml).")],
     period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the latest with data.")] = None,
     org: Annotated[list[str] | None, typer.Option("--org", help="Organisation code (repeatable).")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="Comma-separated: pptx,docx,xlsx,pdf.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Comma-separated: pptx,docx,xlsx,pdf,html.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Directory under outputs/.")] = None,
     all_orgs: Annotated[bool, typer.Option("--all-orgs", help="One pack for every organisation with data.")] = False,
     orgs_from: Annotated[Path | None, typer.Option("--orgs-from", help="File of organisation codes, one a line.")] = None,
@@ -340,6 +340,8 @@ def _print_result(result: Any) -> None:
               f"{result.directory}")
     for path in result.files:
         out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB)")
+    for path in getattr(result, "open_data", ()):
+        out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB, open data)")
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}")
 

@@ -186,7 +186,7 @@ class Renderer:
                 os.replace(part, path)
                 seals.seal(path)
                 self.drawn += 1
-            elif all(j["path"] != str(path) for j in jobs):
+            elif all(j["path"] != str(path) + ".part" for j in jobs):  # the same chart twice: drawn once
                 scale = spec.theme.scale if fmt == "png" else 1
                 jobs.append({"fig": to_figure(spec), "path": str(path) + ".part",
                              "opts": {"format": fmt, "width": width, "height": height, "scale": scale}})

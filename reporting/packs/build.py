@@ -37,7 +37,7 @@ from reporting.project import Project
 __all__ = ["BuildResult", "build", "build_from", "check_formats", "content_hash", "orgs_with_data",
            "prepare_build", "safe_output_dir"]
 
-FORMATS = ("pptx", "docx", "xlsx", "pdf")
+FORMATS = ("pptx", "docx", "xlsx", "pdf", "html")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 Progress = Callable[[str], None]
 
@@ -52,6 +52,7 @@ class BuildResult:
     manifest: dict[str, Any]
     warnings: tuple[str, ...] = ()
     tree: Pack | None = None  # the assembled pack (for email headlines); not part of the output
+    open_data: tuple[Path, ...] = ()  # the data package beside the pack (datapackage.json first)
 
     @property
     def content_hash(self) -> str:
@@ -140,20 +141,25 @@ def _drop_lo_profile() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str) -> tuple[list[Path], list[str]]:
-    from reporting.packs.render import docx, pptx, xlsx
+def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str,
+                    svgs: dict[str, Path] | None = None) -> tuple[list[Path], list[str]]:
+    from reporting.packs.render import docx, html, pptx, xlsx
 
     files, warnings = [], []
-    writers = {"pptx": pptx.render, "docx": docx.render, "xlsx": xlsx.render}
+    writers = {"pptx": pptx.render, "docx": docx.render, "xlsx": xlsx.render,
+               "html": lambda p, path: html.render(p, path, svgs or {})}
     for fmt in formats:
         if fmt in writers:
             files.append(writers[fmt](pack, directory / f"{stem}.{fmt}"))
     if "pdf" in formats:
         from reporting.packs.render import pdf
 
-        source = next((f for f in files if f.suffix == ".docx"), None) or next((f for f in files if f.suffix == ".pptx"),
-                                                                               None)
-        if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
+        source = next((f for f in files if f.suffix == ".docx"), None)
+        if source is None and "pptx" in formats:
+            # Slides: LibreOffice drops the alt text of native charts on export, so the PDF is made from a copy
+            # of the deck whose charts are their (already rendered) pictures, which keep it.
+            source = pptx.render(_with_picture_charts(pack), directory / ".pdf-source" / f"{stem}.pptx")
+        elif source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
             source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
         profile = _lo_profile()  # no LibreOffice: PdfUnavailable; the pack fails whole (no paper without its PDF)
         try:
@@ -194,6 +200,31 @@ def current_snapshot(project: Project, catalogue: Any, *, snapshot_hash: str | N
     return snapshot, {"hash": snapshot.hash, "chosen": how, "stale_metrics": stale}
 
 
+def _with_picture_charts(pack: Pack) -> Pack:
+    from dataclasses import replace
+
+    from reporting.packs.tree import ChartBlock
+
+    return replace(pack, sections=tuple(
+        replace(s, blocks=tuple(replace(b, native=False) if isinstance(b, ChartBlock) and b.image is not None else b
+                                for b in s.blocks)) for s in pack.sections))
+
+
+def _check_pdfs(files: Sequence[Path], mode: str) -> dict[str, list[dict[str, Any]]]:
+    """PDF/UA checks on every PDF to publish: a failure stops the build (accessibility: error), or is listed
+    in the manifest and the warnings (accessibility: warn)."""
+    from reporting.packs.pdf_ua import PdfAccessibilityError, check_pdf
+
+    found = {f.name: check_pdf(f) for f in files if f.suffix == ".pdf"}
+    failing = {name: failures for name, failures in found.items() if failures}
+    if failing and mode != "warn":
+        name, failures = next(iter(failing.items()))
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise PdfAccessibilityError(f"{name}: {failures[0]}{more}; not published. Fix the template or set "
+                                    "'accessibility: warn' to publish it with the failures listed in manifest.json")
+    return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
+
+
 def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
                   orgs: Sequence[str | None] | None = None, peer_group: str | None = None,
                   snapshot: Snapshot | None = None, snapshot_hash: str | None = None, offline: bool = False,
@@ -228,12 +259,31 @@ def orgs_with_data(project: Project, pack_id: str, *, period: str | None = None,
 
 
 def check_formats(batch: Batch, formats: Sequence[str] | None) -> list[str]:
-    chosen = list(dict.fromkeys(formats or batch.template.formats))
+    defaults = list(batch.template.formats) + (["html"] if batch.template.public else [])
+    chosen = list(dict.fromkeys(formats or defaults))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown:
         raise ConfigError(f"unknown format(s) {', '.join(unknown)}; expected some of {', '.join(FORMATS)}",
                           field="--format")
+    if "html" in chosen:
+        _check_html_theme(batch)
     return chosen
+
+
+def _check_html_theme(batch: Batch) -> None:
+    """The HTML edition's text colours must meet WCAG AA on its background: refused up front, naming the key."""
+    from reporting.charts.theme import DEFAULT_THEME
+    from reporting.packs.render.html import contrast_message, theme_contrast_failures
+
+    try:
+        theme = DEFAULT_THEME.with_overrides(batch.template.theme)
+    except ValueError:
+        return  # an unknown theme key is reported where the theme is applied
+    for key, background, ratio in theme_contrast_failures(theme):
+        path = ("theme", *key.split("."))
+        line = batch.doc.line_of(path) if isinstance(batch.doc.data, dict) and "theme" in batch.doc.data else None
+        raise ConfigError(contrast_message(key, background, ratio), file=batch.doc.file, line=line,
+                          field=f"theme.{key}")
 
 
 def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
@@ -281,6 +331,10 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     say(f"rendering {len(specs)} chart images")
     images = renderer.render(specs)
     pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
+    svgs = None
+    if "html" in formats:  # the HTML edition draws every chart inline as SVG
+        vector = pack.chart_specs()
+        svgs = {s.content_hash(): i.path for s, i in zip(vector, renderer.render(vector, "svg"), strict=True)}
     parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
     final = safe_output_dir(project.outputs, *parts, out=out)
     try:
@@ -292,10 +346,18 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
     try:
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
-        files, warnings = _render_formats(pack, formats, staging, stem)
+        files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         note = snapshot_note(batch.snapshot_choice)
         if note:
             warnings.append(note)
+        accessibility = _check_pdfs(files, batch.template.accessibility)
+        open_data: list[Path] = []
+        if batch.template.open_data:
+            from reporting.packs.open_data import write_data_package
+
+            open_data = write_data_package(pack, batch, staging, stem)
+        warnings += [f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
+                     for name, failures in accessibility.items() for f in failures]
         manifest = {
             "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
             "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
@@ -304,9 +366,15 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             "snapshot": dict(batch.snapshot_choice),
             "parameters": dict(pack.provenance.parameters), "versions": _versions(),
             "chart_images": len(specs), "warnings": warnings,
-            "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
-                       "content_sha256": content_hash(f)} for f in files],
+            "files": [_entry(f) for f in files],
         }
+        if open_data:  # beside the pack, not part of it: not attached to emails, not in the content hash
+            manifest["open_data"] = {"format": "Frictionless Data Package", "descriptor": open_data[0].name,
+                                     "files": [_entry(f) for f in open_data]}
+        if any(f.suffix == ".pdf" for f in files):
+            from reporting.packs.pdf_ua import CHECKS
+
+            manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": accessibility}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         _publish(staging, final)
     except BaseException as exc:
@@ -316,7 +384,13 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             raise full from exc
         raise
     return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
-                       tuple(final / f.name for f in files), manifest, tuple(warnings), pack)
+                       tuple(final / f.name for f in files), manifest, tuple(warnings), pack,
+                       tuple(final / f.name for f in open_data))
+
+
+def _entry(f: Path) -> dict[str, Any]:
+    return {"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+            "content_sha256": content_hash(f)}
 
 
 def _remove_abandoned(folder: Path) -> None:

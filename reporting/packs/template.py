@@ -250,7 +250,13 @@ class PackTemplate(_Model):
     subtitle: str = ""
     audience: str = ""
     cadence: Literal["weekly", "monthly", "quarterly"]
-    formats: list[Literal["pptx", "docx", "xlsx", "pdf"]] = Field(min_length=1)
+    formats: list[Literal["pptx", "docx", "xlsx", "pdf", "html"]] = Field(min_length=1)
+    public: bool = Field(False, description="published on a website: the HTML edition is built with the "
+                         "template's formats whenever none are asked for")
+    open_data: bool = Field(True, description="a Frictionless Data Package of the pack's numbers beside the files")
+    accessibility: Literal["error", "warn"] = Field("error", description="a PDF failing the PDF/UA checks stops "
+                                                    "the build (error) or is published with its failures listed "
+                                                    "in manifest.json (warn)")
     office: dict[Literal["pptx", "docx"], str] = Field(default_factory=dict)
     classification: str = "OFFICIAL"
     owner: str = ""

@@ -276,7 +276,7 @@ class Job(_Model):
     timezone: str = DEFAULT_TIMEZONE
     parameters: Parameters = Field(default_factory=Parameters)
     orgs: list[str] = Field(default_factory=list, description="build once per organisation (bursting)")
-    formats: list[Literal["pptx", "docx", "xlsx", "pdf"]] | None = Field(None, description="default: the pack's")
+    formats: list[Literal["pptx", "docx", "xlsx", "pdf", "html"]] | None = Field(None, description="default: the pack's")
     executor: str = Field("local", description="where the per-organisation packs are built: local (one after "
                           "another), processes (a local pool), dask (a Dask LocalCluster) or dask=tcp://host:8786 "
                           "(an existing Dask cluster)")
@@ -614,9 +614,10 @@ def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: C
             fail(f"unknown pack '{job.pack}'{hint}", "jobs", i, "pack")
         if job.formats:
             template, _, _ = load_template(project, job.pack)
+            made = list(template.formats) + (["html"] if template.public else [])
             for k, fmt in enumerate(job.formats):
-                if fmt not in template.formats:
-                    fail(f"pack '{job.pack}' is not made as {fmt}; its formats are {', '.join(template.formats)}",
+                if fmt not in made:
+                    fail(f"pack '{job.pack}' is not made as {fmt}; its formats are {', '.join(made)}",
                          "jobs", i, "formats", k)
         for k, name in enumerate(job.recipients.lists):
             if name not in schedules.lists:

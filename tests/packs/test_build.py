@@ -38,7 +38,8 @@ def test_monthly_build_publishes_files_and_manifest(project: Project, renderer: 
     assert result.directory == project.outputs.resolve() / "monthly-performance" / "2025-07-01"
     names = sorted(p.name for p in result.directory.iterdir())
     stem = "monthly-performance-2025-07-01"
-    assert names == sorted([f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx", "manifest.json"])
+    assert names == sorted([f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx", "manifest.json", "datapackage.json",
+                            f"{stem}-metrics.csv", f"{stem}-dictionary.csv"])
     manifest = json.loads((result.directory / "manifest.json").read_text())
     assert manifest["snapshot_hash"] and manifest["template_hash"] and manifest["parameters"]["org"] == "RJ1"
     assert {f["name"] for f in manifest["files"]} == {f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx"}
@@ -124,7 +125,7 @@ def test_board_pack_all_formats_are_accessible_and_readable(project: Project, re
 
     (result,) = build(project, "board", renderer=renderer)
     by_ext = {p.suffix: p for p in result.files}
-    assert set(by_ext) == {".docx", ".pptx", ".pdf"}
+    assert set(by_ext) == {".docx", ".pptx", ".pdf", ".html"}  # public: the HTML edition by default
     pages = int(next(line.split()[-1] for line in subprocess.run(
         ["pdfinfo", str(by_ext[".pdf"])], capture_output=True, text=True, check=True).stdout.splitlines()
         if line.startswith("Pages:")))

@@ -134,6 +134,7 @@ def test_json_schema_names_the_keys() -> None:
         ("every: monday 07:30", "every: monday 07:30\n    misfire_grace_time: 1", "misfire_grace_time:",
          "must be at least 60 seconds"),
         ("every: monday 07:30", "every: monday 07:30\n    formats: [docx]", "formats:", "not made as docx"),
+        ("every: monday 07:30", "every: monday 07:30\n    formats: [html]", "formats:", "not made as html"),
         ("every: monday 07:30", "every: monday 07:30\n    subject: '{{ pack_title }'", "subject:", "does not parse"),
         ("every: monday 07:30", "every: monday 07:30\n    subject: '{{ pack_titel }}'", "subject:",
          "did you mean 'pack_title'"),
@@ -410,3 +411,11 @@ def test_public_names_are_sorted_and_exist() -> None:
 
     assert list(module.__all__) == sorted(module.__all__)
     assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_a_public_pack_can_be_scheduled_as_html(project: Path) -> None:
+    """The Board pack is public (its HTML edition is built by default), so a job may ask for html alone."""
+    text = HEAD + JOB.replace("pack: weekly-executive", "pack: board").replace(
+        "every: monday 07:30", "every: monday 07:30\n    formats: [html, pdf]")
+    (job,) = load(project, text, known_orgs=KNOWN_ORGS).jobs
+    assert job.formats == ["html", "pdf"]

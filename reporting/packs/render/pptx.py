@@ -501,8 +501,10 @@ def _picture(slide: Any, image: Path, box: _Box) -> Any:
         w_px, h_px = im.size
     width = min(box.width, int(box.height * w_px / h_px))
     height = int(width * h_px / w_px)
-    return slide.shapes.add_picture(str(image), box.left + (box.width - width) // 2,
-                                    box.top + (box.height - height) // 2, width, height)
+    picture = slide.shapes.add_picture(str(image), box.left + (box.width - width) // 2,
+                                       box.top + (box.height - height) // 2, width, height)
+    picture._element.nvPicPr.cNvPr.set("descr", "")  # python-pptx puts the file name here; callers set the alt text
+    return picture
 
 
 def _chart_shape(deck: _Deck, block: ChartBlock, box: _Box) -> Any:

@@ -1,0 +1,214 @@
+"""No small number leaves the engine: every published artefact of every shipped pack, built on a fixture with
+small counts, is walked, and any count under the disclosure threshold that appears in it fails the test.
+
+The fixture is the bundled real data with the threshold raised to 5,000 for every metric, so Guy's and St
+Thomas' four-hour breaches (about 3,900 a month), emergency admissions (about 2,200), trolley waits (about
+170) and weekly discharges (about 600) are all small numbers the engine must suppress. The rule is the same
+as at the usual threshold of 5; the raised one makes a leak a distinctive number rather than a "3", which
+page numbers, dates and ranks are full of.
+
+What is walked: PowerPoint, Word and Excel XML (every part's text, including native-chart caches and the
+workbooks embedded in charts, plus alt text and notes), the HTML edition (text and chart labels), the PDF's
+text, the open data (CSV and datapackage.json), manifest.json and the email (plain and HTML bodies) that
+the scheduler would send for the pack.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+
+from reporting.charts import Renderer
+from reporting.data.snapshot import latest_snapshot
+from reporting.delivery.email import compose
+from reporting.packs.build import build
+from reporting.packs.render import pdf as pdf_render
+from reporting.packs.template import template_files
+from reporting.project import Project
+from reporting.schedule.runner import _content
+
+THRESHOLD = 5000
+MIN_DISTINCT = 100   # smaller counts are suppressed too, but "78" is also every 78% target: not searchable
+ORG = "RJ1"
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(p.stem for p in template_files(REPO))
+_ATTRIBUTES = ("descr", "title", "alt", "aria-label")
+
+
+@pytest.fixture(scope="module")
+def small(demo_project: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("small-counts") / "p"
+    shutil.copytree(demo_project.root, root)
+    catalogue = root / "templates" / "metrics.yaml"
+    text = catalogue.read_text().replace("disclosure: {suppress_below: 5}", f"disclosure: {{suppress_below: {THRESHOLD}}}")
+    # metrics without a rule get the default (5): give them the raised one too
+    text = re.sub(r"(\n    frequency: (?:monthly|weekly)\n)(?!    disclosure)", rf"\1    disclosure: {{suppress_below: {THRESHOLD}}}\n", text)
+    catalogue.write_text(text)
+    return Project(root)
+
+
+def _forbidden(project: Project) -> dict[int, str]:
+    """Every raw count of the organisation under the threshold (value of a count metric, numerator,
+    denominator) in the last 27 months: value -> where it comes from."""
+    frame = latest_snapshot(project.snapshots).metrics
+    frame = frame[(frame["org_code"] == ORG) & (pd.to_datetime(frame["period"]) >= pd.Timestamp("2023-04-01"))]
+    out: dict[int, str] = {}
+    for column in ("value", "numerator", "denominator"):
+        for metric, period, number in zip(frame["metric_id"], frame["period"], frame[column], strict=True):
+            if pd.notna(number) and MIN_DISTINCT <= float(number) < THRESHOLD and float(number).is_integer():
+                if column != "value" or metric in {"ae_attendances", "ae_over_4hr", "emergency_admissions",
+                                                   "discharges_total"}:
+                    out.setdefault(int(number), f"{metric} {column} {str(period)[:10]}")
+    return out
+
+
+def _pattern(values: dict[int, str]) -> re.Pattern[str]:
+    alternatives = sorted({f"{v:,}" for v in values} | {str(v) for v in values}, key=len, reverse=True)
+    # not part of a longer number, a hash ("5e330dd") or a cell reference ("$A$204", "A176"); not a percentage
+    return re.compile(r"(?<![\w$.,])(" + "|".join(re.escape(a) for a in alternatives) + r")(?:\.0+)?(?!\w|[.,]\d|\s?%)")
+
+
+def _xml_texts(data: bytes) -> list[str]:
+    """Text nodes and alt-text attributes of one XML part (not layout numbers such as widths and offsets)."""
+    try:
+        root = etree.fromstring(data, etree.XMLParser(recover=True, huge_tree=True))
+    except etree.XMLSyntaxError:
+        return []
+    if root is None:
+        return []
+    texts = [t for t in root.itertext() if t.strip()]
+    for element in root.iter():
+        for name in _ATTRIBUTES:
+            value = element.get(name)
+            if value:
+                texts.append(value)
+    return texts
+
+
+def _office(path: Path, data: bytes | None = None) -> list[tuple[str, str]]:
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
+        for name in zf.namelist():
+            content = zf.read(name)
+            if name.endswith((".xml", ".rels", ".vml")):
+                out += [(f"{path.name}:{name}", t) for t in _xml_texts(content)]
+            elif name.endswith((".xlsx", ".xlsm", ".bin")) and content[:2] == b"PK":  # embedded chart workbooks
+                out += [(f"{path.name}:{name}!{where}", t) for where, t in _office(Path(name), content)]
+    return out
+
+
+def _html(path: Path) -> list[tuple[str, str]]:
+    doc = lxml_html.fromstring(path.read_bytes())
+    return [(path.name, t) for t in doc.itertext() if t.strip()] + \
+        [(path.name, e.get(a)) for e in doc.iter() for a in _ATTRIBUTES if isinstance(e.tag, str) and e.get(a)]
+
+
+def _texts(path: Path) -> list[tuple[str, str]]:
+    if path.suffix in {".pptx", ".docx", ".xlsx"}:
+        return _office(path)
+    if path.suffix == ".html":
+        return _html(path)
+    if path.suffix == ".pdf":
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+        return [(path.name, line) for line in text.stdout.splitlines() if line.strip()]
+    if path.suffix == ".csv":  # one text per field: the delimiter is not a thousands separator
+        with path.open(newline="", encoding="utf-8") as handle:
+            return [(path.name, field) for row in csv.reader(handle) for field in row if field]
+    return [(path.name, line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def published(small: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[str, str]]]:
+    formats = ["pptx", "docx", "xlsx", "html"] + (["pdf"] if pdf_render.libreoffice_available() else [])
+    out: dict[str, list[tuple[str, str]]] = {}
+    with Renderer(cache=tmp_path_factory.mktemp("cache")) as renderer:
+        for pack in SHIPPED:
+            (result,) = build(small, pack, orgs=[ORG], formats=formats, renderer=renderer)
+            texts: list[tuple[str, str]] = []
+            for path in sorted(result.directory.iterdir()):
+                texts += _texts(path)
+            job = SimpleNamespace(id=f"{pack}-job", subject="{{ pack_title }} {{ period_label }}", body="")
+            message = compose(_content(job, result, small, renderer), "reports@example.org", "ceo@example.org",
+                              attach_limit_bytes=0)
+            for part in message.walk():
+                if part.get_content_type() in {"text/plain", "text/html"}:
+                    body = part.get_content()
+                    if part.get_content_type() == "text/html":
+                        texts += [(f"email {pack} (html)", t) for t in lxml_html.fromstring(body).itertext() if t.strip()]
+                    else:
+                        texts += [(f"email {pack} (text)", line) for line in body.splitlines() if line.strip()]
+            out[pack] = texts
+    return out
+
+
+def _leaks(texts: list[tuple[str, str]], forbidden: dict[int, str]) -> list[str]:
+    pattern = _pattern(forbidden)
+    found = []
+    for where, text in texts:
+        for match in pattern.finditer(text):
+            value = int(match.group(1).replace(",", ""))
+            found.append(f"{where}: {match.group(1)} ({forbidden[value]}) in {text[max(0, match.start() - 60):match.end() + 40]!r}")
+    return found
+
+
+def test_the_fixture_has_small_counts_and_the_walker_finds_a_planted_one(small: Project) -> None:
+    forbidden = _forbidden(small)
+    assert len(forbidden) > 100  # breaches, admissions, trolley waits and discharges of two years
+    value, where = next(iter(forbidden.items()))
+    planted = [("planted.xlsx:xl/worksheets/sheet1.xml", f"<v>{value}</v>"), ("email", f"were {value:,} in July")]
+    assert len(_leaks(planted, forbidden)) == 2
+    assert _leaks([("x", f"{value}.5 and {value}1 and 1{value} and {value}% and A{value} and ab{value}cd")], forbidden) == []
+
+
+@pytest.mark.parametrize("pack", SHIPPED)
+def test_no_count_under_the_threshold_in_any_published_artefact(pack: str, small: Project,
+                                                                published: dict[str, list[tuple[str, str]]]) -> None:
+    texts = published[pack]
+    sources = {where.split(":")[0].split("!")[0] for where, _ in texts}
+    assert any(s.endswith(".html") for s in sources) and any(s.endswith(".pptx") for s in sources)
+    assert any(s.endswith("-metrics.csv") for s in sources) and any(s.startswith("email") for s in sources)
+    leaks = _leaks(texts, _forbidden(small))
+    assert leaks == [], f"{len(leaks)} small number(s) published:\n" + "\n".join(leaks[:40])
+
+
+def _complements(project: Project) -> list[tuple[int, int, str]]:
+    """(numerator, denominator, what) of the organisation's ratio metrics whose difference is a small count
+    (A&E: attendances within 4 hours and all attendances give the breaches, which are suppressed)."""
+    frame = latest_snapshot(project.snapshots).metrics
+    frame = frame[(frame["org_code"] == ORG) & (pd.to_datetime(frame["period"]) >= pd.Timestamp("2023-04-01"))
+                  & frame["numerator"].notna() & frame["denominator"].notna()]
+    out = []
+    for metric, period, n, d in zip(frame["metric_id"], frame["period"], frame["numerator"], frame["denominator"],
+                                    strict=True):
+        if 0 < d - n < THRESHOLD and n >= THRESHOLD:
+            out.append((int(n), int(d), f"{metric} {str(period)[:10]}: {int(d)} - {int(n)} = {int(d - n)}"))
+    return out
+
+
+@pytest.mark.xfail(strict=False, reason="complementary suppression (a numerator and denominator published whose "
+                                        "difference is a suppressed count) is issue 18's to fix")
+@pytest.mark.parametrize("pack", SHIPPED)
+def test_no_suppressed_count_can_be_recovered_from_a_published_pair(pack: str, small: Project,
+                                                                    published: dict[str, list[tuple[str, str]]]) -> None:
+    by_artefact: dict[str, str] = {}
+    for where, text in published[pack]:
+        key = where.split(":")[0].split("!")[0]
+        by_artefact[key] = by_artefact.get(key, "") + "\n" + text
+    found = []
+    for numerator, denominator, what in _complements(small):
+        one, two = _pattern({numerator: what}), _pattern({denominator: what})
+        for artefact, text in by_artefact.items():
+            if one.search(text) and two.search(text):
+                found.append(f"{artefact}: {what}")
+    assert found == [], f"{len(found)} suppressed count(s) recoverable:\n" + "\n".join(found[:20])
