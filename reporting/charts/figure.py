@@ -51,7 +51,7 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
     line = {"color": s.colour, "width": s.width, "dash": _DASH[s.dash]}
     text = list(s.labels) if s.labels and s.role == "highlight" else None
     return go.Scatter(x=s.x, y=s.y, mode=mode + ("+text" if text else ""), line=line, marker=marker,
-                      text=text, textposition="top center", connectgaps=s.role == "data",
+                      text=text, textposition="top center", connectgaps=False,
                       hovertext=list(s.labels) if s.labels and not text else None, **common)
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
 from reporting._yaml import Located, _dotted, load_yaml, raise_validation_error
+from reporting.data.catalogue import Baseline
 from reporting.errors import ConfigError
 
 __all__ = ["BLOCK_NAMES", "PackTemplate", "load_template", "template_files"]
@@ -57,7 +58,10 @@ class SummaryTableOptions(MetricsSelection):
 
 class SpcOptions(_Model):
     metric: str
-    periods: int = Field(24, ge=2, le=500, description="latest N points shown (limits use the whole series)")
+    periods: int = Field(24, ge=2, le=500, description="latest N periods shown; the limits come from the points "
+                         "shown since the latest rebase (or from `baseline`)")
+    baseline: Baseline | None = Field(None, description="fixed limits from {points: N} (the first N shown) or "
+                                      "{from: YYYY-MM, to: YYYY-MM}; overrides the catalogue's baseline")
     title: str | None = None
     native: bool = True
     when: When = "always"
