@@ -202,14 +202,16 @@ def _text(value: object) -> str:
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack or schedules.")] = "catalogue",
+    kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack, schedules or annotations.")] = "catalogue",
 ) -> None:
     """Print the JSON Schema of a configuration file (for editor autocompletion)."""
+    from reporting.data.annotations import dump_schema as annotations_schema
     from reporting.data.catalogue import dump_schema
     from reporting.packs.template import schema as pack_schema
     from reporting.schedule.config import schema as schedules_schema
 
-    schemas = {"catalogue": dump_schema, "pack": pack_schema, "schedules": schedules_schema}
+    schemas = {"catalogue": dump_schema, "pack": pack_schema, "schedules": schedules_schema,
+               "annotations": annotations_schema}
     if kind not in schemas:
         raise ReportingError(f"unknown schema '{kind}'; expected one of: {', '.join(schemas)}")
     print(json.dumps(schemas[kind](), indent=2))

@@ -431,22 +431,15 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: tuple[Any, ...], extra: dict[str
     points = _series_points(asm, metric.id, view) if summary else _series_points(asm, metric.id).iloc[0:0]
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else metric.title
     if summary.get("stale"):
-        spec = spc_chart(points.iloc[0:0], {}, title=title, unit=metric.unit, decimals=metric.decimals,
-                         frequency=metric.frequency, org=asm.org_name, theme=asm.theme,
-                         message=_sentence_case(asm.not_current(metric.id)))
-    else:
-        spec = spc_chart(points, summary, title=title, unit=metric.unit, decimals=metric.decimals,
-                         frequency=metric.frequency, org=asm.org_name, theme=asm.theme,
-                         marks=_marks(metric, summary))
+        # no chart of old points that could be read as this period's: one line that says so instead
+        return [Text((f"{title}: chart not shown, {asm.not_current(metric.id)}.",), "note")]
+    spec = spc_chart(points, summary, title=title, unit=metric.unit, decimals=metric.decimals,
+                     frequency=metric.frequency, org=asm.org_name, theme=asm.theme, marks=_marks(metric, summary))
     chart_used = summary.get("chart_used") or metric.chart
     notes = (f"{metric.title}: {metric.description} Chart: {chart_used} ({metric.improvement} is better"
              f"{'' if metric.direction != 'neutral' else ': neutral'}). Source: {metric.source}. "
              f"Snapshot {asm.snapshot.hash}.")
     return [ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)]
-
-
-def _sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 _CHART_NAMES = {"p": "p chart", "pp": "p′ chart (Laney)", "u": "u chart", "up": "u′ chart (Laney)", "xmr": "XmR chart",
