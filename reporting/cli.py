@@ -137,6 +137,13 @@ def validate(
     out.print(f"[green]OK[/green] {proj.catalogue_file}: {len(catalogue.metrics)} metrics, "
               f"{len(catalogue.sources)} sources; {len(dataset.metrics):,} rows checked"
               + (f"; not connected to: {', '.join(skipped)} (use --remote)" if skipped else ""))
+    from reporting.data.annotations import check_annotations, load_annotations
+
+    register_file = proj.root / "templates" / "annotations.yaml"
+    register = load_annotations(register_file, catalogue)
+    if register.doc is not None:
+        check_annotations(register, catalogue, dataset.metrics, dataset.orgs["org_code"].astype(str))
+        out.print(f"[green]OK[/green] {register_file}: {len(register.entries)} entries")
     from reporting.packs.assemble import check_template
     from reporting.packs.template import load_template, template_files
 
@@ -144,11 +151,31 @@ def validate(
         template, doc, _ = load_template(proj.root, path.stem)
         check_template(template, doc, catalogue)
         out.print(f"[green]OK[/green] {path}: {len(template.sections)} sections, formats {', '.join(template.formats)}")
+        _validate_warnings(proj, path.stem)
     if (proj.root / "schedules.yaml").exists():
         from reporting.schedule.runner import load_project_schedules
 
         schedules = load_project_schedules(proj)
         out.print(f"[green]OK[/green] {proj.root / 'schedules.yaml'}: jobs {', '.join(j.id for j in schedules.jobs)}")
+
+
+def _validate_warnings(proj: Project, pack: str) -> None:
+    """Stale metrics and p/u charts on overdispersed data in the pack's default organisation (from the latest
+    snapshot, if there is one): warnings, not errors, because the pack still says the truth about them."""
+    from reporting.commands.review import review
+    from reporting.data.snapshot import latest_snapshot
+
+    try:
+        latest_snapshot(proj.snapshots)
+    except ReportingError:
+        return
+    try:
+        findings = review(proj, pack)
+    except ReportingError:
+        return  # the pack's own data problems are `build`'s to report
+    for f in findings:
+        if f.kind in ("stale", "overdispersed"):
+            out.print(f"[yellow]warning[/yellow] {pack} ({f.org}): {f.message}", soft_wrap=True, highlight=False)
 
 
 @data_app.command("pull")
@@ -415,7 +442,7 @@ def _register_analysis_commands() -> None:
     """The analysts' spc and funnel commands live in reporting.commands (kept out of this module's size)."""
     import importlib
 
-    for name in ("spc", "funnel"):
+    for name in ("spc", "funnel", "review"):
         try:
             module = importlib.import_module(f"reporting.commands.{name}")
         except ModuleNotFoundError:

@@ -197,7 +197,7 @@ class Assembly:
     def not_current(self, metric_id: str) -> str:
         """'no current data (latest: week of 22 May 2023)'"""
         row = self.row(metric_id) or {}
-        return f"no current data (latest: {row.get('latest_label') or 'none'})"
+        return f"{STALE_TEXT} (latest: {row.get('latest_label') or 'none'})"
 
     def annotation_notes(self) -> list[str]:
         """The register's entries for this pack's organisation and metrics, for the pack's notes."""
@@ -413,6 +413,7 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ..
 
 #: how the executive summary and the email name metrics without current data
 STALE_PREFIX = "Data not current"
+STALE_TEXT = "no current data"
 
 
 def stale_line(asm: Assembly, metric_ids: list[str]) -> str:
