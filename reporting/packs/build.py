@@ -234,6 +234,9 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
         files, warnings = _render_formats(pack, formats, staging, stem)
+        from reporting.packs.data_file import SCHEMA_VERSION, write_pack_data
+
+        data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json")
         manifest = {
             "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
             "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
@@ -243,6 +246,8 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             "chart_images": len(specs), "warnings": warnings,
             "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
                        "content_sha256": content_hash(f)} for f in files],
+            "data": {"name": data_file.name, "schema": "docs/pack-data.md", "schema_version": SCHEMA_VERSION,
+                     "sha256": hashlib.sha256(data_file.read_bytes()).hexdigest()},
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         _publish(staging, final)
