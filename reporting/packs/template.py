@@ -237,9 +237,9 @@ def _vocabulary() -> set[str]:
     words: set[str] = set(BLOCK_NAMES)
     for model in [PackTemplate, SectionTemplate, Parameter, CoverOptions, ContentsOptions, HeadingOptions,
                   SummaryTableOptions, SpcOptions, CrossSectionOptions, VariationOptions, LeagueTableOptions,
-                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions]:
+                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions, Baseline]:
         words.update(model.model_fields)
-    return words
+    return words | {"from"}
 
 
 def template_files(project: Path) -> list[Path]:
