@@ -358,3 +358,75 @@ def test_review_suggests_the_october_2023_break(demo_project: Project, tmp_path:
     assert again.registered.endswith("annotations.yaml:2")
     stale = [f for f in review(project, "weekly-executive", org="RJ1") if f.kind == "stale"]
     assert [f.metrics for f in stale] == [("discharges_before_5pm",)]
+
+
+# ------------------------------------------------------------------------------------------ 7. the pack's numbers
+def test_data_file_agrees_with_native_chart_caches_and_excel_sheets(demo_project: Project, tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from lxml import etree
+    from openpyxl import load_workbook
+
+    from reporting.packs.build import build
+
+    project = _copy(demo_project, tmp_path)
+    result = build(project, "monthly-performance", orgs=["RJ1"], formats=["pptx", "xlsx"],
+                   built_at="2026-01-01T00:00:00+00:00")[0]
+    manifest = json.loads((result.directory / "manifest.json").read_text())
+    data_path = result.directory / manifest["data"]["name"]
+    assert manifest["data"]["schema"] == "docs/pack-data.md" and data_path.exists()
+    doc = json.loads(data_path.read_text())
+    assert doc["period"] == "2025-07-01" and doc["org"] == "RJ1"
+    series = {s["metric"]: s for s in doc["series"] if s["view"]["primary"]}
+    ae = series["ae_4hr"]
+    assert ae["chart"] == {"catalogue": "auto", "used": "pp"} and ae["dispersion"]["overdispersed"]
+    assert ae["period_shown"] == {"first": "2023-08-01", "last": "2025-07-01"} and len(ae["points"]) == 24
+    assert ae["missing_periods"] == ["2025-02-01", "2025-03-01"]
+    assert series["discharges_before_5pm"]["stale"] and series["discharges_before_5pm"]["points"] == []
+    assert series["discharges_before_5pm"]["latest_available"] == "2023-05-22"
+    assert series["emergency_admissions"]["annotations"] == [
+        {"period": "2023-10-01", "kind": "break", "reason": "change in how emergency admissions are recorded"}]
+    assert series["emergency_admissions"]["baseline"]["first"] == "2023-10-01"
+
+    # the PowerPoint chart's cached values
+    ns = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+          "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
+    pptx = next(f for f in result.files if f.suffix == ".pptx")
+    with zipfile.ZipFile(pptx) as zf:
+        charts = [etree.fromstring(zf.read(n)) for n in zf.namelist() if n.startswith("ppt/charts/chart")]
+    chart = next(c for c in charts if "".join(c.xpath(".//c:title//a:t/text()", namespaces=ns))
+                 .startswith("A&E 4-hour performance –"))
+
+    def cached(name: str) -> list[float | None]:
+        ser = next(s for s in chart.xpath(".//c:ser", namespaces=ns)
+                   if s.xpath("string(c:tx//c:v)", namespaces=ns) == name)
+        count = int(ser.xpath("string(c:val//c:ptCount/@val)", namespaces=ns))
+        values: list[float | None] = [None] * count
+        for pt in ser.xpath("c:val//c:pt", namespaces=ns):
+            values[int(pt.get("idx"))] = float(pt.xpath("string(c:v)", namespaces=ns))
+        return values
+
+    def close(a: list[float | None], b: list[float | None]) -> bool:
+        return len(a) == len(b) and all((x is None and y is None) or (x is not None and y is not None
+                                                                        and abs(x - y) < 1e-9) for x, y in zip(a, b))
+
+    assert close(cached("Data"), [p["value"] for p in ae["points"]])
+    assert close(cached("Mean"), [p["mean"] for p in ae["points"]])
+
+    # the Excel data sheet (the appendix's last 13 periods)
+    xlsx = next(f for f in result.files if f.suffix == ".xlsx")
+    ws = load_workbook(xlsx, read_only=True)["ae_4hr"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "Period")
+    sheet = [r for r in rows[header + 1:] if r and r[0]]
+    last13 = ae["points"][-13:]
+    assert len(sheet) == 13
+    for r, p in zip(sheet, last13, strict=True):
+        assert str(r[0])[:10] == p["period"]
+        value = r[1] if isinstance(r[1], (int, float)) else None
+        assert (value is None) == (p["value"] is None)
+        if value is not None:
+            assert abs(value - p["value"]) < 1e-9 and abs(r[4] - p["mean"]) < 1e-9
+            assert abs(r[5] - p["lower_limit"]) < 1e-9 and abs(r[6] - p["upper_limit"]) < 1e-9
+            assert r[2] == p["numerator"] and r[3] == p["denominator"]
