@@ -75,17 +75,18 @@ def _load_table(catalogue: Any, dataset: Any) -> Any:
     from reporting.data.summary import latest_national, missing_periods
 
     table = Table(title="Metrics loaded", title_justify="left")
-    for column in ("metric", "title", "chart", "rows", "orgs", "first", "last", "gaps", "missing periods",
+    for column in ("metric", "title", "chart", "rows", "orgs", "first", "last", "gaps", "missing",
                    "zero den.", "skipped", "latest, all orgs"):
-        table.add_column(column, justify="right" if column in {"rows", "orgs", "gaps", "missing periods",
-                                                               "zero den.", "skipped"} else "left")
+        table.add_column(column, justify="right" if column in {"rows", "orgs", "gaps", "missing",
+                                                               "zero den.", "skipped"} else "left",
+                         no_wrap=column == "metric")
     for load in dataset.loads:
         metric = catalogue.metric(load.metric_id)
         first = f"{load.first_period:%Y-%m-%d}" if load.first_period is not None else "–"
         last = f"{load.last_period:%Y-%m-%d}" if load.last_period is not None else "–"
         table.add_row(metric.id, metric.title, f"{metric.chart} {metric.frequency}", f"{load.rows:,}",
                       str(load.orgs), first, last, f"{load.missing:,}",
-                      "{:,} ({:,} orgs)".format(*missing_periods(metric, dataset.metrics)), f"{load.zero_denominator:,}",
+                      f"{missing_periods(metric, dataset.metrics)[0]:,}", f"{load.zero_denominator:,}",
                       f"{load.skipped:,}", latest_national(metric, dataset.metrics))
     return table
 

@@ -391,7 +391,8 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ..
         label = format_period(last["period"].iloc[0], metric.frequency) if len(last) else "no data"
         target = metric.target_for(asm.org, asm.period.date())
         if row.get("stale"):
-            rows.append(SummaryRow(metric.id, metric.title, label, Cell(None, asm.not_current(metric_id), "text"),
+            # the period column says which period the latest data are for
+            rows.append(SummaryRow(metric.id, metric.title, label, Cell(None, STALE_TEXT, "text"),
                                    _cell(asm, metric, target), None, None,
                                    asm._narrative(metric.id, home) if o.narrative else ""))
             continue
@@ -466,7 +467,7 @@ def _marks(metric: Metric, row: Mapping[str, Any]) -> tuple[str, tuple[tuple[Any
         when = format_period(a.period, freq)
         label = {"break": f"Break {when}: {a.reason}; not comparable with earlier figures",
                  "rebase": f"Rebased {when}: {a.reason}", "note": f"{when}: {a.reason}"}[a.kind]
-        marks.append((a.period, a.kind, label))
+        marks.append((a.period, a.kind, f"{a.kind.capitalize()} {a.period:%b %Y}"))  # the reason is in `said`
         said.append(label)
     return "; ".join(said), tuple(marks)
 

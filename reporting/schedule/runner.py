@@ -93,8 +93,8 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
         f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
     from reporting.packs.assemble import STALE_PREFIX, STALE_TEXT
 
-    stale = [f"{r.title} ({r.latest.text.removeprefix(STALE_TEXT).strip(' ()')})" for b in pack.blocks()
-             if isinstance(b, SummaryTable) for r in b.rows if r.latest.text.startswith(STALE_TEXT)]
+    stale = [f"{r.title} (latest: {r.period_label})" for b in pack.blocks()
+             if isinstance(b, SummaryTable) for r in b.rows if r.latest.text == STALE_TEXT]
     if stale:  # the one "data not current" line of the executive summary, in the email too
         intro = f"{intro}\n\n{STALE_PREFIX}: {'; '.join(dict.fromkeys(stale))}."
     links = tuple((p.name, str(p)) for p in result.files)
