@@ -29,7 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reporting._yaml import Line, Located, load_yaml, raise_validation_error
-from reporting.data.catalogue import Catalogue, parse_month_or_date
+from reporting.data.catalogue import Catalogue, Period, parse_month_or_date
 from reporting.errors import ConfigError
 
 __all__ = ["Annotation", "Entry", "Register", "Registered", "check_annotations", "dump_schema",
@@ -55,7 +55,7 @@ class Entry(_Model):
 
     metric: str | list[str] = Field(description="metric id, or a list of them")
     org: str | list[str] = Field(description="organisation code, a list of codes, or 'all'")
-    period: dt.date = Field(description="first period of the new regime (YYYY-MM or YYYY-MM-DD)")
+    period: Period = Field(description="first period of the new regime (YYYY-MM or YYYY-MM-DD)")
     kind: Kind = Field(description="rebase: new limits from this period; break: a definition or recording change "
                        "(rebase, drawn as a discontinuity, 'not comparable'); note: a label on the chart")
     reason: str = Field(min_length=3, description="why; printed on the chart and in the narrative")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
@@ -77,6 +77,12 @@ def parse_month_or_date(value: Any) -> dt.date:
     raise ValueError(f"expected a period as YYYY-MM or YYYY-MM-DD, got {value!r}")
 
 
+#: how the JSON Schemas describe a period an analyst writes (the loaders turn it into a date)
+PERIOD_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
+                 "description": "a period: YYYY-MM (a month) or YYYY-MM-DD"}
+Period = Annotated[dt.date, WithJsonSchema(PERIOD_SCHEMA)]
+
+
 class Baseline(_Model):
     """Fixed limits: computed from a baseline and run forward. `points: N` is the first N points of the chart;
     `from`/`to` are periods (YYYY-MM or YYYY-MM-DD), and the chart then starts at `from`."""
@@ -84,8 +90,8 @@ class Baseline(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     points: int | None = Field(None, ge=2, description="the first N points shown fix the limits")
-    from_: dt.date | None = Field(None, alias="from", description="first period of the baseline")
-    to: dt.date | None = Field(None, description="last period of the baseline")
+    from_: Period | None = Field(None, alias="from", description="first period of the baseline")
+    to: Period | None = Field(None, description="last period of the baseline")
 
     @field_validator("from_", "to", mode="before")
     @classmethod
