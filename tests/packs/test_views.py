@@ -430,3 +430,20 @@ def test_data_file_agrees_with_native_chart_caches_and_excel_sheets(demo_project
             assert abs(value - p["value"]) < 1e-9 and abs(r[4] - p["mean"]) < 1e-9
             assert abs(r[5] - p["lower_limit"]) < 1e-9 and abs(r[6] - p["upper_limit"]) < 1e-9
             assert r[2] == p["numerator"] and r[3] == p["denominator"]
+
+
+def test_pull_summary_counts_missing_periods_inside_each_series(demo_project: Project) -> None:
+    from reporting.data.summary import missing_periods
+
+    catalogue = load_catalogue(demo_project.catalogue_file)
+    frame = pd.DataFrame({"metric_id": "ae_attendances", "org_code": ["A", "A", "A", "B", "B"],
+                          "period": pd.to_datetime(["2025-01-01", "2025-04-01", "2025-05-01", "2025-01-01",
+                                                    "2025-02-01"]), "value": 1.0})
+    assert missing_periods(catalogue.metric("ae_attendances"), frame) == (2, 1)  # A lacks Feb and Mar
+    weekly = frame.assign(metric_id="discharges_total",
+                          period=pd.to_datetime(["2025-01-06", "2025-01-20", "2025-01-27", "2025-01-06",
+                                                 "2025-01-13"]))
+    assert missing_periods(catalogue.metric("discharges_total"), weekly) == (1, 1)
+    snapshot = latest_snapshot(demo_project.snapshots).metrics
+    total, orgs = missing_periods(catalogue.metric("ae_4hr"), snapshot)
+    assert total >= 2 * orgs > 100  # February and March 2025 were not published for anyone
