@@ -91,19 +91,21 @@ def _pull() -> tuple[Any, Any, Any]:
 def _load_table(catalogue: Any, dataset: Any) -> Any:
     from rich.table import Table
 
-    from reporting.data.summary import latest_national
+    from reporting.data.summary import latest_national, missing_periods
 
     table = Table(title="Metrics loaded", title_justify="left")
-    for column in ("metric", "title", "chart", "rows", "orgs", "first", "last", "gaps", "zero den.", "skipped",
-                   "latest, all orgs"):
-        table.add_column(column, justify="right" if column in {"rows", "orgs", "gaps", "zero den.", "skipped"}
-                         else "left")
+    for column in ("metric", "title", "chart", "rows", "orgs", "first", "last", "gaps", "missing",
+                   "zero den.", "skipped", "latest, all orgs"):
+        table.add_column(column, justify="right" if column in {"rows", "orgs", "gaps", "missing",
+                                                               "zero den.", "skipped"} else "left",
+                         no_wrap=column == "metric")
     for load in dataset.loads:
         metric = catalogue.metric(load.metric_id)
         first = f"{load.first_period:%Y-%m-%d}" if load.first_period is not None else "–"
         last = f"{load.last_period:%Y-%m-%d}" if load.last_period is not None else "–"
         table.add_row(metric.id, metric.title, f"{metric.chart} {metric.frequency}", f"{load.rows:,}",
-                      str(load.orgs), first, last, f"{load.missing:,}", f"{load.zero_denominator:,}",
+                      str(load.orgs), first, last, f"{load.missing:,}",
+                      f"{missing_periods(metric, dataset.metrics)[0]:,}", f"{load.zero_denominator:,}",
                       f"{load.skipped:,}", latest_national(metric, dataset.metrics))
     return table
 
@@ -205,7 +207,7 @@ def _text(value: object) -> str:
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack or schedules.")] = "catalogue",
+    kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack, schedules or annotations.")] = "catalogue",
     write: Annotated[bool, typer.Option("--write", help="Write every schema file into the project directory "
                                         "(pack, catalogue and schedules .schema.json) instead of printing one.")] = False,
 ) -> None:
@@ -218,7 +220,7 @@ def schema(
         return
     name = f"{kind}.schema.json"
     if name not in SCHEMAS:
-        raise ReportingError(f"unknown schema '{kind}'; expected one of: catalogue, pack, schedules")
+        raise ReportingError(f"unknown schema '{kind}'; expected one of: catalogue, pack, schedules, annotations")
     print(render(name), end="")
 
 
@@ -456,7 +458,7 @@ def _register_analysis_commands() -> None:
     """The analysts' spc and funnel commands live in reporting.commands (kept out of this module's size)."""
     import importlib
 
-    for name in ("spc", "funnel"):
+    for name in ("spc", "funnel", "review"):
         try:
             module = importlib.import_module(f"reporting.commands.{name}")
         except ModuleNotFoundError:

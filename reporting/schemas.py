@@ -6,6 +6,7 @@ a test fails if a committed schema differs from the generated one.
     pack.schema.json        templates/packs/*.yaml   (a pack that `extends` another needs only `pack`)
     catalogue.schema.json   templates/metrics.yaml
     schedules.schema.json   schedules.yaml
+    annotations.schema.json templates/annotations.yaml
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMAS", "catalogue_schema", "pack_schema", "schedules_schema", "schema_for", "write_schemas"]
+__all__ = ["SCHEMAS", "annotations_schema", "catalogue_schema", "pack_schema", "schedules_schema", "schema_for", "write_schemas"]
 
 
 def pack_schema() -> dict[str, Any]:
@@ -26,6 +27,12 @@ def pack_schema() -> dict[str, Any]:
 
 def catalogue_schema() -> dict[str, Any]:
     from reporting.data.catalogue import dump_schema
+
+    return dump_schema()
+
+
+def annotations_schema() -> dict[str, Any]:
+    from reporting.data.annotations import dump_schema
 
     return dump_schema()
 
@@ -41,6 +48,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "pack.schema.json": pack_schema,
     "catalogue.schema.json": catalogue_schema,
     "schedules.schema.json": schedules_schema,
+    "annotations.schema.json": annotations_schema,
 }
 
 
@@ -50,6 +58,8 @@ def schema_for(path: Path) -> str:
         return "catalogue.schema.json"
     if path.name == "schedules.yaml":
         return "schedules.schema.json"
+    if path.name == "annotations.yaml":
+        return "annotations.schema.json"
     return "pack.schema.json"
 
 

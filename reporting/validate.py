@@ -5,7 +5,7 @@ that raises a ReportingError has that error recorded (so one broken file never h
 checks work with whatever the earlier ones could load (`ctx.catalogue` holds the valid part of a catalogue
 that has errors, so the templates are still checked against it).
 
-A new kind of configuration file plugs in with one call, e.g. for annotations:
+A new kind of configuration file plugs in with one call, as the annotations register does (`_annotations`):
 
     register(lambda ctx: ctx.run(load_annotations, ctx.project.root / "templates" / "annotations.yaml",
                                  ctx.catalogue), name="annotations")
@@ -64,6 +64,8 @@ class Context:
     orgs: Any = None                # the organisation reference as read now (None if it could not be read)
     templates: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # pack -> (PackTemplate, Located)
     defined_ids: list[str] = field(default_factory=list)  # every metric id the catalogue names, valid or not
+    frames: list[Any] = field(default_factory=list)  # every metric's rows as built now (for the annotations check)
+    data_complete: bool = False     # every metric was built without an error
 
     def run(self, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call `check`; record a ReportingError it raises and each ReportingError in a list it returns."""
@@ -170,7 +172,7 @@ def _data(ctx: Context) -> None:
     for name in dict.fromkeys(needed):
         if name in local and name in catalogue.sources:
             tables[name] = ctx.run(read_source, name, catalogue.sources[name], ctx.project.root)
-    rows = 0
+    rows, built = 0, 0
     for metric in catalogue.metrics:
         table = tables.get(metric.source)
         if table is None:
@@ -178,11 +180,14 @@ def _data(ctx: Context) -> None:
         result = ctx.run(build_metric, metric, catalogue.sources[metric.source], table)
         if result is not None:
             rows += len(result[0])
+            built += 1
+            ctx.frames.append(result[0])
             if result[1].aggregated:
                 ctx.report.warn(f"metric '{metric.id}': {result[1].aggregated:,} duplicate rows combined by "
                                 f"aggregate: {metric.aggregate}")
     if catalogue.orgs is not None and tables.get(catalogue.orgs.source) is not None:
         ctx.orgs = ctx.run(build_orgs, catalogue.orgs, tables[catalogue.orgs.source])
+    ctx.data_complete = ctx.catalogue_complete and built == len(catalogue.metrics)
     skipped = sorted(set(catalogue.sources) - local)
     ctx.report.passed.append(f"{rows:,} rows checked" + (f"; not connected to: {', '.join(skipped)} (use --remote)"
                                                           if skipped else ""))
@@ -326,6 +331,45 @@ def _staleness(ctx: Context) -> None:
                         f"the next build pulls the data again")
 
 
+# ------------------------------------------------------------------------------------------------ annotations
+def _annotations(ctx: Context) -> None:
+    """The register of breaks, rebases and notes: its own rules, then against the data as read now."""
+    import pandas as pd
+
+    from reporting.data.annotations import check_annotations, load_annotations
+
+    if ctx.catalogue is None:
+        return
+    path = ctx.project.root / "templates" / "annotations.yaml"
+    before = len(ctx.report.errors)
+    register_ = ctx.run(load_annotations, path, ctx.catalogue)
+    if register_ is None or register_.doc is None:
+        return
+    if ctx.data_complete and ctx.frames and ctx.orgs is not None:
+        ctx.run(check_annotations, register_, ctx.catalogue, pd.concat(ctx.frames, ignore_index=True),
+                ctx.orgs["org_code"].astype(str))
+    if len(ctx.report.errors) == before:
+        ctx.report.passed.append(f"{path}: {len(register_.entries)} entries")
+
+
+def _stale_data(ctx: Context) -> None:
+    """Stale metrics and p/u charts on overdispersed data in each pack's default organisation (from the latest
+    snapshot): warnings, not errors, because the pack still says the truth about them."""
+    from reporting.commands.review import review
+    from reporting.data.snapshot import LATEST
+
+    if not ctx.catalogue_complete or not (ctx.project.snapshots / LATEST).exists():
+        return
+    for pack in ctx.templates:
+        try:
+            findings = review(ctx.project, pack)
+        except ReportingError:
+            continue  # the pack's own data problems are `build`'s to report
+        for f in findings:
+            if f.kind in ("stale", "overdispersed"):
+                ctx.report.warn(f"{pack} ({f.org}): {f.message}")
+
+
 # ------------------------------------------------------------------------------------------------ schedules
 def _schedules(ctx: Context) -> None:
     from reporting._yaml import load_yaml
@@ -355,4 +399,5 @@ def _builtin(checks: Iterable[tuple[str, Check]]) -> None:
 
 
 _builtin([("catalogue", _catalogue), ("data", _data), ("templates", _templates), ("schedules", _schedules),
-          ("unused metrics", _unused), ("staleness", _staleness)])
+          ("annotations", _annotations), ("unused metrics", _unused), ("staleness", _staleness),
+          ("stale data", _stale_data)])

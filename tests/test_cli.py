@@ -131,7 +131,8 @@ def test_build_and_commentary_commands(demo_project: Path) -> None:
     result = run("--project", str(demo_project), "build", "weekly-executive", "--org", "RXW", "--format", "pptx,xlsx")
     assert result.returncode == 0, result.stderr
     folder = demo_project / "outputs" / "weekly-executive" / "2025-08-25" / "RXW"
-    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".csv", ".json", ".json", ".pptx", ".xlsx"]  # + open data
+    assert sorted(p.name.split(".", 1)[1] for p in folder.iterdir()) == [
+        "csv", "csv", "data.json", "json", "json", "pptx", "xlsx"]  # data file, manifest, open data package
     result = run("--project", str(demo_project), "commentary", "monthly-performance", "--org", "RXW")
     assert result.returncode == 0 and "commentary/monthly-performance-RXW-2025-07-01.xlsx" in result.stdout
     result = run("--project", str(demo_project), "build", "weekly-executive", "--out", "/tmp")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -60,17 +61,27 @@ def _by_group(frame: pd.DataFrame, column: str, x: tuple[object, ...], name: str
 
 def spc_chart(points: pd.DataFrame, summary: Mapping[str, Any], *, title: str, unit: str = "count",
               decimals: int = 1, frequency: str = "monthly", org: str | None = None, periods: int | None = None,
-              theme: Theme = DEFAULT_THEME, y_title: str = "") -> ChartSpec:
+              theme: Theme = DEFAULT_THEME, y_title: str = "", message: str | None = None,
+              marks: tuple[str, tuple[tuple[Any, str, str], ...]] = ("", ())) -> ChartSpec:
     """An MDC SPC chart of ONE series (one metric x organisation) from SPCResult.points and its summary row.
 
-    `periods` shows only the latest N points; the limits are those the engine computed on the whole series.
+    The points are the ones the engine ran on (packs.views): every line on the chart comes from them.
+    `periods` (for callers that pass a longer series) shows only the latest N points. `marks` is (text added
+    to the subtitle, (period, kind, label) of each rebase / break / note): breaks also split the data line.
+    `message` replaces the plot (e.g. "No current data (latest: ...)").
     """
     frame = points.sort_values("x").reset_index(drop=True)
     if periods is not None:
         frame = frame.tail(periods).reset_index(drop=True)
-    subtitle = org or ""
+    said, entries = marks
+    subtitle = " · ".join(p for p in (org or "", said) if p)
     alt = spc_alt_text(title, org, frame, summary, unit=unit, decimals=decimals, frequency=frequency)
+    if said:
+        alt += f" {said}."
     y_format = "percent" if unit == "percent" else "number"
+    if message is not None:
+        return ChartSpec("spc", title, f"SPC chart of {title}{', ' + org if org else ''}: {message}.",
+                         subtitle=org or "", message=message, theme=theme, y_format=y_format)
     if frame.empty or frame["y"].notna().sum() == 0:
         return ChartSpec("spc", title, alt, subtitle=subtitle, message=NO_DATA, theme=theme, y_format=y_format)
     palette = theme.palette
@@ -80,7 +91,7 @@ def spc_chart(points: pd.DataFrame, summary: Mapping[str, Any], *, title: str, u
                   theme.line_width, point_colours=tuple(palette.point(t) for t in types),
                   point_symbols=tuple(POINT_SYMBOLS.get(t, "circle") for t in types),
                   labels=tuple(format_value(v, unit, decimals) for v in _floats(frame["y"])))
-    series: list[Series] = [data]
+    series: list[Series] = _split_at_breaks(data, frame, [e[0] for e in entries if e[1] == "break"])
     series += _by_group(frame, "mean", x, "Mean", "mean", palette.mean, "solid", theme.line_width * 0.75)
     if "lpl" in frame and frame["lpl"].notna().any():
         series += _by_group(frame, "upl", x, "Process limits", "limit", palette.limits, "dash", theme.line_width * 0.75)
@@ -90,12 +101,35 @@ def spc_chart(points: pd.DataFrame, summary: Mapping[str, Any], *, title: str, u
         series.append(Series("Target", "target", x, _floats(frame["target"]), "lines", palette.target, "dot",
                              theme.line_width))
     x_kind = "date" if pd.api.types.is_datetime64_any_dtype(frame["x"]) else "number"
+    notes = []
+    for when, _kind, label in entries:
+        at = frame.index[frame["x"] == pd.Timestamp(when)]
+        if len(at) and not pd.isna(frame["y"].iloc[at[0]]):
+            notes.append((x[at[0]], float(frame["y"].iloc[at[0]]), textwrap.shorten(label, 60, placeholder="…")))
     shown = [t for t in POINT_TYPE_LABELS if t in set(types)]
     legend = tuple((POINT_TYPE_LABELS[t], palette.point(t), POINT_SYMBOLS[t]) for t in shown)
     return ChartSpec("spc", title, alt, tuple(series), subtitle=subtitle, y_title=y_title, x_kind=x_kind,
                      legend_markers=legend,
                      y_format=y_format, y_decimals=decimals, x_date_format="%b %Y" if frequency != "weekly" else "%d %b %Y",
-                     badges=_badges(summary, theme), theme=theme)
+                     badges=_badges(summary, theme), theme=theme, notes=tuple(notes))
+
+
+def _split_at_breaks(data: Series, frame: pd.DataFrame, breaks: list[Any]) -> list[Series]:
+    """A break in the data (a definition or recording change) is a visible discontinuity: the line stops
+    before it and starts again, as separate series (same look), in every renderer."""
+    cuts = sorted(pd.Timestamp(b) for b in breaks if (frame["x"] == pd.Timestamp(b)).any())
+    if not cuts:
+        return [data]
+    xs = frame["x"]
+    edges = [xs.iloc[0], *cuts, None]
+    out = []
+    for i in range(len(edges) - 1):
+        lo, hi = edges[i], edges[i + 1]
+        mask = ((xs >= lo) & (True if hi is None else xs < hi)).to_numpy()
+        y = tuple(v if m else None for v, m in zip(data.y, mask, strict=True))
+        name = data.name if i == 0 else f"{data.name} (from {pd.Timestamp(lo):%b %Y})"
+        out.append(replace(data, name=name, y=y, show_in_legend=i == 0))
+    return out
 
 
 def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, *, title: str, adjusted: bool, unit: str = "percent",

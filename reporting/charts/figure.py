@@ -51,7 +51,7 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
     line = {"color": s.colour, "width": s.width, "dash": _DASH[s.dash]}
     text = list(s.labels) if s.labels and s.role == "highlight" else None
     return go.Scatter(x=s.x, y=s.y, mode=mode + ("+text" if text else ""), line=line, marker=marker,
-                      text=text, textposition="top center", connectgaps=s.role == "data",
+                      text=text, textposition="top center", connectgaps=False,
                       hovertext=list(s.labels) if s.labels and not text else None, **common)
 
 
@@ -98,7 +98,9 @@ def to_figure(spec: ChartSpec) -> go.Figure:
     chars = max(20, int((width - (90 + 130 * len(spec.badges))) / (theme.title_size * 0.62)))
     lines = textwrap.wrap(spec.title, chars)[:2]
     heading = "<br>".join(f"<b>{line}</b>" for line in lines)
-    sub = "<br>".join(textwrap.wrap(spec.subtitle, int(chars * theme.title_size / theme.font_size))[:1])
+    # up to three lines: a break's or a baseline's explanation follows the organisation's name
+    sub_lines = textwrap.wrap(spec.subtitle, int(chars * theme.title_size / theme.font_size))[:3]
+    sub = "<br>".join(sub_lines)
     title = None if small else {
         "text": heading + (f"<br><span style='font-size:{theme.font_size}px'>{sub}</span>" if sub else ""),
         "x": 0.01, "xanchor": "left", "font": {"size": theme.title_size}}
@@ -107,7 +109,7 @@ def to_figure(spec: ChartSpec) -> go.Figure:
         font={"family": theme.font_family, "size": theme.font_size, "color": theme.palette.text},
         paper_bgcolor=theme.palette.background, plot_bgcolor=theme.palette.background,
         margin={"l": 4, "r": 4, "t": 4, "b": 4} if small else {"l": 70, "r": 30, "t": max(125 if spec.badges else 0,
-                                                                            50 + 28 * len(lines) + (24 if sub else 0)), "b": 60},
+                                                                            50 + 28 * len(lines) + 22 * len(sub_lines)), "b": 60},
         showlegend=not small and spec.kind != "league", legend={"orientation": "h", "y": -0.15, "x": 0, "font": {"size": theme.font_size - 2}},
         hovermode="closest",
     )

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema, field_validator,
+                      model_validator)
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
@@ -25,6 +26,7 @@ __all__ = [
     "Catalogue",
     "CsvSource",
     "DemoSource",
+    "Baseline",
     "Disclosure",
     "ExcelSource",
     "HttpSource",
@@ -40,12 +42,12 @@ __all__ = [
 ]
 
 Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
-ChartKind = Literal["xmr", "p", "pp", "u", "up", "c", "run"]
+ChartKind = Literal["xmr", "p", "pp", "u", "up", "c", "run", "auto"]
 Unit = Literal["percent", "count", "rate", "minutes", "hours", "days", "ratio", "score", "pounds"]
 Frequency = Literal["daily", "weekly", "monthly", "quarterly"]
 
-#: Charts whose limits need a denominator per point.
-RATIO_CHARTS: frozenset[str] = frozenset({"p", "pp", "u", "up"})
+#: Charts whose limits need a denominator per point (`auto` picks p/p' or u/u' from the data's dispersion).
+RATIO_CHARTS: frozenset[str] = frozenset({"p", "pp", "u", "up", "auto"})
 #: How the SPC engine names the improvement direction for each catalogue direction.
 IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -64,6 +66,53 @@ class Disclosure(_Model):
     secondary: bool = Field(True, description="also suppress cells that would let a suppressed one be recovered")
     complement_of: list[str] = Field(default_factory=list, description="metrics from which this one can be worked "
                                      "out (beyond those sharing a source column): suppressed together")
+
+
+def parse_month_or_date(value: Any) -> dt.date:
+    """'2023-10' (a month) or '2023-10-02' / a YAML date; the period's start is worked out by the caller."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%Y-%m"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"expected a period as YYYY-MM or YYYY-MM-DD, got {value!r}")
+
+
+#: how the JSON Schemas describe a period an analyst writes (the loaders turn it into a date)
+PERIOD_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
+                 "description": "a period: YYYY-MM (a month) or YYYY-MM-DD"}
+Period = Annotated[dt.date, WithJsonSchema(PERIOD_SCHEMA)]
+
+
+class Baseline(_Model):
+    """Fixed limits: computed from a baseline and run forward. `points: N` is the first N points of the chart;
+    `from`/`to` are periods (YYYY-MM or YYYY-MM-DD), and the chart then starts at `from`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    points: int | None = Field(None, ge=2, description="the first N points shown fix the limits")
+    from_: Period | None = Field(None, alias="from", description="first period of the baseline")
+    to: Period | None = Field(None, description="last period of the baseline")
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _period(cls, value: Any) -> dt.date | None:
+        return None if value is None else parse_month_or_date(value)
+
+    @model_validator(mode="after")
+    def _one(self) -> Baseline:
+        if (self.points is None) == (self.from_ is None and self.to is None):
+            raise ValueError("give either 'points' or 'from' and 'to'")
+        if self.points is None and (self.from_ is None or self.to is None):
+            raise ValueError("a baseline by period needs both 'from' and 'to'")
+        if self.from_ is not None and self.to is not None and self.to < self.from_:
+            raise ValueError(f"baseline 'to' ({self.to}) is before 'from' ({self.from_})")
+        return self
 
 
 class TargetTable(_Model):
@@ -288,6 +337,10 @@ class Metric(_Model):
         "refusing them as duplicates; the load report counts the rows combined")
     skip_missing: bool = Field(False, description="drop (and count) rows whose inputs are blank instead of keeping gaps")
     frequency: Frequency
+    max_lag: int = Field(1, ge=0, description="periods (of the metric's frequency) its latest data may lag the "
+                         "pack's period before it is shown as 'no current data'")
+    baseline: Baseline | None = Field(None, description="fixed baseline for this metric's charts (a template's "
+                                      "spc block may set its own)")
     disclosure: Disclosure = Field(default_factory=Disclosure)
     tags: list[str] = Field(default_factory=list)
 
@@ -326,6 +379,9 @@ class Metric(_Model):
         if ratio and (self.numerator is None or self.denominator is None):
             missing = "denominator" if self.denominator is None else "numerator"
             raise ValueError(f"a ratio metric needs both numerator and denominator; '{missing}' is missing")
+        if self.chart == "auto" and not ratio:
+            raise ValueError("chart 'auto' chooses between p/p' and u/u' charts, so it needs a numerator and a "
+                             "denominator; use 'xmr' (or 'c', 'run') for this metric")
         if self.chart in RATIO_CHARTS and not ratio:
             raise ValueError(f"chart '{self.chart}' needs a numerator and a denominator (its limits depend on them)")
         if ratio and self.value is not None:
@@ -393,7 +449,7 @@ class Catalogue(_Model):
 
 def _vocabulary() -> set[str]:
     words: set[str] = set()
-    for model in (Catalogue, Metric, Disclosure, TargetTable, OrgReference, CsvSource, ExcelSource, SqlSource,
+    for model in (Catalogue, Metric, Disclosure, Baseline, TargetTable, OrgReference, CsvSource, ExcelSource, SqlSource,
                   HttpSource, DemoSource, WhereTest):
         words.update(model.model_fields)
     return words

@@ -8,7 +8,9 @@ from reporting.data.catalogue import Metric
 from reporting.errors import DataError
 from reporting.formatting import format_value
 
-__all__ = ["history", "latest_by_org", "latest_national"]
+__all__ = ["history", "latest_by_org", "latest_national", "missing_periods"]
+
+_ALIAS = {"weekly": "W-SUN", "monthly": "M", "quarterly": "Q", "daily": "D"}
 
 
 def _of(frame: pd.DataFrame, metric_id: str) -> pd.DataFrame:
@@ -59,3 +61,15 @@ def latest_national(metric: Metric, frame: pd.DataFrame) -> str:
     label = "median " if not metric.is_ratio and metric.unit != "count" else ""
     orgs = f"{len(rows)} org" + ("s" if len(rows) != 1 else "")
     return f"{label}{format_value(value, metric.unit, metric.decimals, metric.per)} ({last:%Y-%m-%d}, {orgs})"
+
+
+def missing_periods(metric: Metric, frame: pd.DataFrame) -> tuple[int, int]:
+    """(periods with no row inside each organisation's series, between its first and last row, summed;
+    organisations with any): a month a source left out is a gap on every chart, so the pull says so."""
+    rows = frame.loc[frame["metric_id"] == metric.id, ["org_code", "period"]]
+    if rows.empty:
+        return 0, 0
+    ordinal = rows["period"].dt.to_period(_ALIAS[metric.frequency]).astype("int64")
+    spans = ordinal.groupby(rows["org_code"], observed=True).agg(["min", "max", "nunique"])
+    missing = (spans["max"] - spans["min"] + 1 - spans["nunique"]).clip(lower=0)
+    return int(missing.sum()), int((missing > 0).sum())

@@ -28,12 +28,14 @@ from reporting.charts import (
 )
 from reporting.charts.alt_text import VARIATION
 from reporting.charts.theme import DEFAULT_THEME, Theme
+from reporting.data.annotations import EMPTY, Registered
 from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment, render_text
+from reporting.packs.views import View
 from reporting.packs.tree import (
     SUPPRESSED_NOTE,
     Block,
@@ -256,13 +258,25 @@ def resolve_period(cadence: str, frame: pd.DataFrame, requested: str | None) -> 
         raise DataError("no data for any metric of this pack (for this organisation)", field="period")
     starts = valued["period"].dt.to_period(alias).dt.start_time
     if requested is None:
-        return pd.Timestamp(starts.max())
+        return _shared_latest(starts, valued["metric_id"] if "metric_id" in valued else None)
     start = pd.Timestamp(_parse_period(requested).to_period(alias).start_time)
     if not (starts == start).any():
         latest = pd.Timestamp(starts.max())
         raise DataError(f"no data for period {requested} (the latest with data is {latest:%Y-%m-%d})",
                         field="--period")
     return start
+
+
+def _shared_latest(starts: pd.Series, metric_ids: pd.Series | None) -> pd.Timestamp:
+    """The latest period that at least half of the metrics have a value for: one metric that stopped
+    (or one that is a period ahead) does not move the pack's period."""
+    if metric_ids is None:
+        return pd.Timestamp(starts.max())
+    have = pd.DataFrame({"start": starts.to_numpy(), "metric": metric_ids.to_numpy()}).drop_duplicates()
+    n = have["metric"].nunique()
+    counts = have.groupby("start")["metric"].nunique().sort_index(ascending=False)
+    shared = counts[counts * 2 >= n]
+    return pd.Timestamp(shared.index[0] if len(shared) else starts.max())
 
 
 # ----------------------------------------------------------------------------------------------- assembly
@@ -288,6 +302,44 @@ class Assembly:
     jinja: SandboxedEnvironment = field(default_factory=pack_environment)  # bounded, text only (packs.sandbox)
     suppressed_any: bool = False
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # cross-organisation results, from the Batch
+    views: Mapping[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (metric, view) -> summary row
+    metric_views: Mapping[str, tuple[View, ...]] = field(default_factory=dict)
+    annotations: Registered = EMPTY
+    current_view: dict[str, str] = field(default_factory=dict)  # the view of the last chart of each metric
+
+    def row(self, metric_id: str, view: str | None = None) -> dict[str, Any] | None:
+        """The summary row of a view of the metric: the given one, else the last chart's, else the first."""
+        key = view or self.current_view.get(metric_id)
+        if key is None:
+            views = self.metric_views.get(metric_id)
+            if not views:
+                return self.summary.get(metric_id)
+            key = views[0].key
+        return self.views.get((metric_id, key), self.summary.get(metric_id) if not self.views else None)
+
+    def primary(self, metric_id: str) -> str | None:
+        """The view summary rows and the email use: the metric's own chart, else the first that shows it."""
+        views = self.metric_views.get(metric_id)
+        return views[0].key if views else None
+
+    def stale(self, metric_id: str) -> bool:
+        return bool((self.row(metric_id) or {}).get("stale"))
+
+    def not_current(self, metric_id: str) -> str:
+        """'no current data (latest: week of 22 May 2023)'"""
+        row = self.row(metric_id) or {}
+        return f"{STALE_TEXT} (latest: {row.get('latest_label') or 'none'})"
+
+    def annotation_notes(self) -> list[str]:
+        """The register's entries for this pack's organisation and metrics, for the pack's notes."""
+        out = []
+        shown = set(self.metric_views)
+        for a in self.annotations.entries:
+            if a.metric_id in shown and (a.org is None or a.org == self.org):
+                metric = self.metric(a.metric_id)
+                out.append(f"{a.kind.capitalize()}, {metric.title}, {format_period(a.period, metric.frequency)}"
+                           f"{'' if a.org else ' (all organisations)'}: {a.reason}.")
+        return out
 
     def once(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """A result shared by every organisation of the batch (funnels, league tables), computed once."""
@@ -321,17 +373,22 @@ class Assembly:
                               file=self.doc.file, line=line, field=".".join(map(str, where))) from None
 
     # functions available inside templates -------------------------------------------------------------
-    def _narrative(self, metric_id: str) -> str:
+    def _narrative(self, metric_id: str, view: str | None = None) -> str:
         metric = self.metric(metric_id)
-        row = self.summary.get(metric_id)
+        row = self.row(metric_id, view)
         if row is None:
             return f"{metric.title}: no data for {self.period_label}."
-        return sentence(metric.title, metric.unit, row, frequency=metric.frequency, decimals=metric.decimals,
+        if row.get("stale"):
+            return f"{metric.title}: {self.not_current(metric_id)}."
+        text = sentence(metric.title, metric.unit, row, frequency=metric.frequency, decimals=metric.decimals,
                         per=metric.per, plural=metric.plural)
+        return text + "".join(" " + extra for extra in _caveats(metric, row))
 
     def _value(self, metric_id: str) -> str:
         metric = self.metric(metric_id)
-        row = self.summary.get(metric_id)
+        row = self.row(metric_id)
+        if row is not None and row.get("stale"):
+            return self.not_current(metric_id)
         return format_value(row.get("last_valid_y") if row else None, metric.unit, metric.decimals, metric.per)
 
     def _target(self, metric_id: str) -> str:
@@ -339,9 +396,22 @@ class Assembly:
         return format_value(metric.target_for(self.org, self.period.date()), metric.unit, metric.decimals, metric.per)
 
     def _icon_label(self, metric_id: str) -> str:
-        row = self.summary.get(metric_id) or {}
+        row = self.row(metric_id) or {}
         icon = row.get("variation_icon")
         return VARIATION[icon][2] if icon in VARIATION else "no data"
+
+
+def _caveats(metric: Metric, row: Mapping[str, Any]) -> list[str]:
+    """What a reader must know to read the figures: breaks in the data, trial limits, a fixed baseline."""
+    out = []
+    breaks = [a for a in row.get("annotations") or () if a.kind == "break"]
+    if breaks:
+        last = breaks[-1]
+        out.append(f"Not comparable with figures before {format_period(last.period, metric.frequency)} "
+                   f"({last.reason}).")
+    if row.get("trial_limits") and row.get("baseline_n"):
+        out.append(f"Trial limits: from {int(row['baseline_n'])} points.")
+    return out
 
 
 def pack_metrics(catalogue: Catalogue, template: t.PackTemplate) -> list[str]:
@@ -370,7 +440,9 @@ def _selected(asm: Assembly, selection: t.MetricsSelection) -> list[str]:
 def _passes(asm: Assembly, metric_id: str, when: str) -> bool:
     if when == "always":
         return True
-    row = asm.summary.get(metric_id) or {}
+    row = asm.row(metric_id) or {}
+    if row.get("stale"):
+        return False  # no current data: neither an exception nor an improvement
     icon, assurance = str(row.get("variation_icon") or ""), row.get("assurance")
     concern = icon.startswith("concern")
     fails = assurance in {"consistent_fail", "inconsistent"} and _misses_target(asm, metric_id, row)
@@ -387,10 +459,16 @@ def _misses_target(asm: Assembly, metric_id: str, row: Mapping[str, Any]) -> boo
     return value < target if metric.direction == "higher_is_better" else value > target
 
 
-def _series_points(asm: Assembly, metric_id: str) -> pd.DataFrame:
+def _series_points(asm: Assembly, metric_id: str, view: str | None = None) -> pd.DataFrame:
+    """The points of one view of the metric (default: the view its summary row uses)."""
     if asm.points.empty:
         return pd.DataFrame(columns=["x", "y", "point_type"])
-    return asm.points[asm.points["metric_id"] == metric_id].sort_values("x")
+    rows = asm.points[asm.points["metric_id"] == metric_id]
+    if "_view" in rows:
+        row = asm.row(metric_id, view)
+        key = view or (row or {}).get("view")
+        rows = rows[rows["_view"] == key]
+    return rows.sort_values("x")
 
 
 def _cell(asm: Assembly, metric: Metric, value: Any, suppressed: bool = False) -> Cell:
@@ -450,7 +528,8 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ..
         if not _passes(asm, metric_id, o.when):
             continue
         metric = asm.metric(metric_id)
-        row = asm.summary.get(metric_id) or {}
+        home = asm.primary(metric_id)
+        row = asm.row(metric_id, home) or {}
         latest = asm.frame[(asm.frame["metric_id"] == metric_id) & asm.frame["value"].notna()]
         last = latest.sort_values("period").tail(1)
         suppressed = bool(asm.frame.loc[asm.frame["metric_id"] == metric_id].sort_values("period")
@@ -458,31 +537,86 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ..
         value = float(last["value"].iloc[0]) if len(last) else None
         label = format_period(last["period"].iloc[0], metric.frequency) if len(last) else "no data"
         target = metric.target_for(asm.org, asm.period.date())
-        points = _series_points(asm, metric_id)
-        spark = (sparkline_chart(points.tail(24), title=metric.title, unit=metric.unit, decimals=metric.decimals,
+        if row.get("stale"):
+            # the period column says which period the latest data are for
+            rows.append(SummaryRow(metric.id, metric.title, label, Cell(None, STALE_TEXT, "text"),
+                                   _cell(asm, metric, target), None, None,
+                                   asm._narrative(metric.id, home) if o.narrative else ""))
+            continue
+        points = _series_points(asm, metric_id, home)
+        spark = (sparkline_chart(points, title=metric.title, unit=metric.unit, decimals=metric.decimals,
                                  theme=asm.theme) if o.sparkline and not points.empty else None)
         rows.append(SummaryRow(metric.id, metric.title, label, _cell(asm, metric, value, suppressed),
                                _cell(asm, metric, target), row.get("variation_icon"), row.get("assurance"),
-                               asm._narrative(metric.id) if o.narrative else "", spark))
+                               asm._narrative(metric.id, home) if o.narrative else "", spark))
     if not rows:
         return [Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note")]
+    stale = [r for r in rows if asm.stale(r.metric_id)]
+    notes: list[Block] = []
+    if stale:
+        notes.append(Text((stale_line(asm, [r.metric_id for r in stale]),), "note"))
     return [SummaryTable(asm.render(o.title, (*where, "title"), **extra), tuple(rows),
-                         caption=f"{o.title}, {asm.org_name or ''} {asm.period_label}".replace("  ", " "))]
+                         caption=f"{o.title}, {asm.org_name or ''} {asm.period_label}".replace("  ", " ")), *notes]
+
+
+#: how the executive summary and the email name metrics without current data
+STALE_PREFIX = "Data not current"
+STALE_TEXT = "no current data"
+
+
+def stale_line(asm: Assembly, metric_ids: list[str]) -> str:
+    """'Data not current: Discharges before 5pm (latest: week of 22 May 2023).'"""
+    parts = [f"{asm.metric(m).title} (latest: {(asm.row(m) or {}).get('latest_label') or 'none'})" for m in metric_ids]
+    return f"{STALE_PREFIX}: {'; '.join(parts)}. Not shown as current variation or counted as exceptions."
 
 
 def _spc(asm: Assembly, o: t.SpcOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
     metric = _metric_of(asm, o, where, extra)
     if not _passes(asm, metric.id, o.when):
         return []
-    points = _series_points(asm, metric.id)
-    summary = asm.summary.get(metric.id, {})
+    view = View(o.periods, o.baseline or metric.baseline).key
+    asm.current_view[metric.id] = view
+    summary = asm.row(metric.id, view) or {}
+    points = _series_points(asm, metric.id, view) if summary else _series_points(asm, metric.id).iloc[0:0]
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else metric.title
+    if summary.get("stale"):
+        # no chart of old points that could be read as this period's: one line that says so instead
+        return [Text((f"{title}: chart not shown, {asm.not_current(metric.id)}.",), "note")]
     spec = spc_chart(points, summary, title=title, unit=metric.unit, decimals=metric.decimals,
-                     frequency=metric.frequency, org=asm.org_name, periods=o.periods, theme=asm.theme)
-    notes = (f"{metric.title}: {metric.description} Chart: {metric.chart} ({metric.improvement} is better"
+                     frequency=metric.frequency, org=asm.org_name, theme=asm.theme, marks=_marks(metric, summary))
+    chart_used = summary.get("chart_used") or metric.chart
+    notes = (f"{metric.title}: {metric.description} Chart: {chart_used} ({metric.improvement} is better"
              f"{'' if metric.direction != 'neutral' else ': neutral'}). Source: {metric.source}. "
              f"Snapshot {asm.snapshot.hash}.")
     return [ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)]
+
+
+_CHART_NAMES = {"p": "p chart", "pp": "p′ chart (Laney)", "u": "u chart", "up": "u′ chart (Laney)", "xmr": "XmR chart",
+                "c": "c chart", "run": "run chart"}
+
+
+def _marks(metric: Metric, row: Mapping[str, Any]) -> tuple[str, tuple[tuple[Any, str, str], ...]]:
+    """(what the chart's subtitle adds, (period, kind, label) of each register entry in the window)."""
+    freq = metric.frequency
+    said = []
+    first = row.get("window_first")
+    if row.get("baseline_fixed") and row.get("baseline_first") is not None:
+        said.append(f"Limits fixed on baseline {format_period(row['baseline_first'], freq)} to "
+                    f"{format_period(row['baseline_last'], freq)} ({int(row['baseline_n'])} points)")
+    if row.get("trial_limits"):
+        said.append(f"Trial limits ({int(row.get('baseline_n') or 0)} points)")
+    if row.get("chart_used") in ("pp", "up") and metric.chart == "auto":
+        said.append(f"{_CHART_NAMES[row['chart_used']]}: overdispersed, σz {float(row['sigma_z']):.2f}")
+    marks = []
+    for a in row.get("annotations") or ():
+        if first is not None and a.period < first:
+            continue
+        when = format_period(a.period, freq)
+        label = {"break": f"Break {when}: {a.reason}; not comparable with earlier figures",
+                 "rebase": f"Rebased {when}: {a.reason}", "note": f"{when}: {a.reason}"}[a.kind]
+        marks.append((a.period, a.kind, f"{a.kind.capitalize()} {a.period:%b %Y}"))  # the reason is in `said`
+        said.append(label)
+    return "; ".join(said), tuple(marks)
 
 
 def _window(asm: Assembly, metric: Metric, periods: int) -> pd.DataFrame:
@@ -665,6 +799,8 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...]
 
 def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
     points = _series_points(asm, metric.id).tail(periods)
+    if asm.stale(metric.id):
+        points = points.iloc[0:0]
     frame = asm.frame[asm.frame["metric_id"] == metric.id].set_index("period")
     kind = "percent" if metric.unit == "percent" else "number"
     fmt = "0.0%" if metric.unit == "percent" else "#,##0" if metric.decimals == 0 else "#,##0.0"
@@ -680,8 +816,9 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
         num = None if src is None or pd.isna(src["numerator"]) else float(src["numerator"])
         den = None if src is None or pd.isna(src["denominator"]) else float(src["denominator"])
         point_type = "" if pd.isna(p.get("point_type")) else str(p.get("point_type") or "")  # a gap has none
+        gap = not suppressed and pd.isna(p["y"])
         rows.append((Cell(p["x"].date().isoformat(), format_period(p["x"], metric.frequency), "date"),
-                     _cell(asm, metric, p["y"], suppressed),
+                     Cell(None, "no data", "text") if gap else _cell(asm, metric, p["y"], suppressed),
                      Cell(None, "*", "count", suppressed=True) if suppressed else
                      Cell(num, "" if num is None else f"{num:,.0f}", "count"),
                      Cell(None, "*", "count", suppressed=True) if suppressed else
@@ -743,7 +880,12 @@ def _appendix(asm: Assembly, o: t.AppendixOptions, where: tuple[Any, ...], extra
 
 def _for_each(asm: Assembly, o: t.ForEachOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
     out: list[Block] = []
+    chart = next((b.spc for b in o.blocks if isinstance(b, t.SpcBlock)), None)
     for metric_id in _selected(asm, o):
+        if chart is not None and metric_id in asm.metric_views:
+            # "is it an exception?" is asked of the chart the loop will draw
+            metric = asm.metric(metric_id)
+            asm.current_view[metric_id] = View(chart.periods, chart.baseline or metric.baseline).key
         if not _passes(asm, metric_id, o.when):
             continue
         for j, inner in enumerate(o.blocks):

@@ -28,14 +28,17 @@ from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError, ReportingError, StatsError
 from reporting.formatting import format_period
 from reporting.packs import template as t
+from reporting.data.annotations import EMPTY, Registered, check_annotations, load_annotations
 from reporting.packs.assemble import (
     _OFFSETS,
     Assembly,
     _blocks,
     _metric_ids_used,
+    _selected,
     check_template,
     resolve_period,
 )
+from reporting.packs.views import View, build_views, template_views
 from reporting.packs.tree import SUPPRESSED_NOTE, Block, Pack, Provenance, Section
 from reporting.stats.disclosure import disclose
 from reporting.stats.spc import SPCOptions, spc_metrics
@@ -63,18 +66,21 @@ def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(out, errors="coerce")
 
 
-def _spc_all(catalogue: Catalogue, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SPC for every (metric, organisation) series with at least two values, in one vectorised call.
+def _spc_all(rows: pd.DataFrame, options: Mapping[str, SPCOptions]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SPC for every view's rows (packs.views) in one vectorised call; `metric_id` holds each view's key.
 
-    Series with fewer values get no SPC (their chart says "no data"). `frame` carries a `target` column."""
-    valid = frame["value"].notna().groupby([frame["metric_id"], frame["org_code"]]).transform("sum")
-    frame = frame[valid >= 2]
-    if frame.empty:
+    Views with fewer than two values get no SPC (their chart says "no data")."""
+    if rows.empty:
         return pd.DataFrame(), pd.DataFrame()
-    options = {m.id: SPCOptions(chart=m.chart, improvement=m.improvement)  # type: ignore[arg-type]
-               for m in catalogue.metrics if m.id in set(frame["metric_id"])}
-    result = spc_metrics(frame, options)
-    return result.points, result.summary
+    result = spc_metrics(rows.drop(columns=["_metric", "_view"]),
+                         {k: v for k, v in options.items() if k in set(rows["metric_id"])})
+    real = dict(zip(rows["metric_id"], rows["_metric"], strict=False))
+    view = dict(zip(rows["metric_id"], rows["_view"], strict=False))
+    pts, summary = result.points, result.summary
+    for frame in (pts, summary):
+        frame["_view"] = frame["metric_id"].map(view)
+        frame["metric_id"] = frame["metric_id"].map(real)
+    return pts, summary
 
 
 @dataclass
@@ -99,6 +105,11 @@ class Batch:
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: how the build chose its snapshot (packs.build.current_snapshot); a stale one is named in every pack
     snapshot_choice: dict[str, Any] = field(default_factory=dict)
+    #: every view of every metric: {org: {(metric_id, view key): summary row + SeriesInfo fields}}
+    views: dict[str | None, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    #: each metric's views, the first being the one summary rows and narratives use outside a chart
+    metric_views: dict[str, tuple[View, ...]] = field(default_factory=dict)
+    annotations: Registered = EMPTY
 
     @property
     def default_org(self) -> str | None:
@@ -121,7 +132,8 @@ class Batch:
         theme = DEFAULT_THEME.with_overrides(t.theme_overrides(template.theme)) if template.theme else DEFAULT_THEME
         asm = Assembly(catalogue, template, self.doc, self.template_hash, snapshot, org, org_name, self.periods[org],
                        self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1), self.peer_group, theme,
-                       frame=self.frames[org], points=self.points[org], summary=self.summaries[org], memo=self.memo)
+                       frame=self.frames[org], points=self.points[org], summary=self.summaries[org], memo=self.memo,
+                       views=self.views.get(org, {}), metric_views=self.metric_views, annotations=self.annotations)
         asm.commentary = commentary(asm.period.date(), org) if commentary else {}
         sections = []
         for i, section in enumerate(template.sections):
@@ -133,6 +145,7 @@ class Batch:
         footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
         if self.snapshot_choice.get("stale_metrics"):
             footnotes.insert(0, str(snapshot_note(self.snapshot_choice)))
+        footnotes[:0] = asm.annotation_notes()
         if asm.suppressed_any:
             footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below
                                                                      for m in catalogue.metrics)))
@@ -165,9 +178,15 @@ def snapshot_note(choice: dict[str, Any]) -> str | None:
 
 
 def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
-            *, orgs: Sequence[str | None], period: str | None = None, peer_group: str | None = None) -> Batch:
-    """Load-once, compute-once step of a build for `orgs` (None: the template's default organisation)."""
+            *, orgs: Sequence[str | None], period: str | None = None, peer_group: str | None = None,
+            annotations: Registered | None = None) -> Batch:
+    """Load-once, compute-once step of a build for `orgs` (None: the template's default organisation).
+
+    `annotations` defaults to the project's templates/annotations.yaml (none if the file is absent)."""
     check_template(template, doc, catalogue)
+    if annotations is None:
+        annotations = load_annotations(Path(doc.file).resolve().parents[1] / "annotations.yaml", catalogue)
+    check_annotations(annotations, catalogue, snapshot.metrics, snapshot.orgs["org_code"].astype(str))
     params = {k: v.default for k, v in template.parameters.items()}
     peer_group = peer_group or params.get("peer_group")
     period = period or (params.get("period") if params.get("period") not in (None, "latest") else None)
@@ -185,6 +204,8 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
     probe = Assembly(catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0),
                      peer_group)
     used = _metric_ids_used(probe) or [m.id for m in catalogue.metrics]
+    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics],
+                                  lambda o: _selected(probe, o))
     cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
     by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
     real = [org for org in by_org if org is not None]
@@ -219,51 +240,81 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
     frames: dict[str | None, pd.DataFrame] = {}
     points: dict[str | None, pd.DataFrame] = {}
     summaries: dict[str | None, dict[str, dict[str, Any]]] = {}
+    views: dict[str | None, dict[tuple[str, str], dict[str, Any]]] = {}
     if parts:
         frame = _disclosed(pd.concat(parts, ignore_index=True), catalogue, tables=("metric_id", "_pack"))
         frame["target"] = _targets(catalogue, frame)
         for key, rows in frame.drop(columns=["target"]).groupby("_pack", sort=False):
             frames[None if key == ALL else str(key)] = rows.drop(columns=["_pack"]).reset_index(drop=True)
-        _engine(catalogue, frame, periods, points, summaries, errors)
+        end = max(periods.values()) + _OFFSETS[template.cadence] - pd.Timedelta(days=1) if periods else None
+        if end is not None:
+            _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, end, views)
     return Batch(catalogue, template, doc, template_hash, snapshot, peer_group, periods, frames, points, summaries,
-                 errors)
+                 errors, views=views, metric_views=metric_views, annotations=annotations)
 
 
 def _engine(catalogue: Catalogue, frame: pd.DataFrame, periods: dict[str | None, pd.Timestamp],
             points: dict[str | None, pd.DataFrame], summaries: dict[str | None, dict[str, dict[str, Any]]],
-            errors: dict[str | None, ReportingError]) -> None:
-    """SPC for every organisation's series in one call; if some organisation's data cannot be charted, the
-    call is repeated per organisation so that only that one fails. (A pack without an organisation keeps its
-    own call: its frame holds every organisation, and its summary is the first series of each metric.)"""
-    everyone = frame["_pack"] == ALL
+            errors: dict[str | None, ReportingError], metric_views: Mapping[str, tuple[View, ...]],
+            annotations: Registered, period_end: pd.Timestamp,
+            views: dict[str | None, dict[tuple[str, str], dict[str, Any]]]) -> None:
+    """SPC for every view (packs.views) of every organisation's series in one call; if some organisation's
+    data cannot be charted, the call is repeated per organisation so that only that one fails. (A pack
+    without an organisation keeps its own call: its frame holds every organisation, and its summary is the
+    first series of each metric.)"""
+    rows, options, infos, bad = build_views(frame, catalogue, metric_views, annotations, period_end)
+    for key, exc in bad.items():
+        org = None if key == ALL else str(key)
+        errors[org] = DataError(f"{org or 'all organisations'}: {exc.reason}", field=exc.field)
+        periods.pop(org, None)
     calls: list[tuple[list[str | None], pd.DataFrame]] = []
-    if everyone.any():
-        calls.append(([None], frame[everyone]))
-    real = frame[~everyone]
-    if len(real):
-        calls.append(([org for org in periods if org is not None], real))
-    for orgs, rows in calls:
+    everyone = (rows["_pack"] == ALL) if len(rows) else pd.Series(False, index=rows.index)
+    if None in periods:
+        calls.append(([None], rows[everyone]))
+    orgs_real = [org for org in periods if org is not None]
+    if orgs_real:
+        calls.append((orgs_real, rows[~everyone]))
+    for orgs, part in calls:
         try:
-            results = [(orgs, *_spc_all(catalogue, rows))]
+            results = [(orgs, *_spc_all(part, options))]
         except StatsError:
             results = []
             for org in orgs:
                 try:
-                    results.append(([org], *_spc_all(catalogue, rows[rows["_pack"] == (org or ALL)])))
+                    results.append(([org], *_spc_all(part[part["_pack"] == (org or ALL)], options)))
                 except StatsError as exc:
                     errors[org] = DataError(f"{org or 'all organisations'}: {exc}", field="value")
-                    del periods[org]
+                    periods.pop(org, None)
         for done, pts, summary in results:
-            pts_by = pts.groupby("org_code", sort=False).groups if org_keyed(done) and len(pts) else {}
-            sum_by = summary.groupby("org_code", sort=False).groups if org_keyed(done) and len(summary) else {}
+            keyed = org_keyed(done)
+            pts_by = pts.groupby("org_code", sort=False).groups if keyed and len(pts) else {}
+            sum_by = summary.groupby("org_code", sort=False).groups if keyed and len(summary) else {}
             for org in done:
+                if org in errors:
+                    continue
                 if org is None:
                     points[org] = pts
-                    first = summary.groupby("metric_id", sort=False).head(1) if len(summary) else summary
+                    mine = summary
                 else:
                     points[org] = pts.loc[pts_by[org]].reset_index(drop=True) if org in pts_by else pd.DataFrame()
-                    first = summary.loc[sum_by[org]] if org in sum_by else pd.DataFrame()
-                summaries[org] = {str(r["metric_id"]): r for r in first.to_dict("records")}
+                    mine = summary.loc[sum_by[org]] if org in sum_by else pd.DataFrame()
+                pack = org if org is not None else ALL
+                rows_by: dict[tuple[str, str], dict[str, Any]] = {}
+                for r in mine.to_dict("records"):
+                    k = (str(r["metric_id"]), str(r["_view"]))
+                    if k in rows_by:  # a pack of every organisation: the first series of each metric
+                        continue
+                    info = infos.get((pack, k[0], str(r["org_code"]), k[1]))
+                    rows_by[k] = {**r, **(info.as_row() if info else {})}
+                for (p, metric_id, series_org, view), info in infos.items():
+                    k = (metric_id, view)
+                    if p == pack and k not in rows_by and (org is None or series_org == org):
+                        rows_by[k] = {"metric_id": metric_id, "org_code": series_org, "variation_icon": None,
+                                      "assurance": None, "last_valid_y": np.nan, "last_valid_x": info.latest,
+                                      "n": 0, **info.as_row()}
+                views[org] = rows_by
+                summaries[org] = {m: rows_by[(m, vs[0].key)] for m, vs in metric_views.items()
+                                  if (m, vs[0].key) in rows_by}
 
 
 def org_keyed(orgs: list[str | None]) -> bool:

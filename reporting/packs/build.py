@@ -358,6 +358,9 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             open_data = write_data_package(pack, batch, staging, stem)
         warnings += [f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
                      for name, failures in accessibility.items() for f in failures]
+        from reporting.packs.data_file import SCHEMA_VERSION, write_pack_data
+
+        data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json")
         manifest = {
             "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
             "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
@@ -367,6 +370,8 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             "parameters": dict(pack.provenance.parameters), "versions": _versions(),
             "chart_images": len(specs), "warnings": warnings,
             "files": [_entry(f) for f in files],
+            "data": {"name": data_file.name, "schema": "docs/pack-data.md", "schema_version": SCHEMA_VERSION,
+                     "sha256": hashlib.sha256(data_file.read_bytes()).hexdigest()},
         }
         if open_data:  # beside the pack, not part of it: not attached to emails, not in the content hash
             manifest["open_data"] = {"format": "Frictionless Data Package", "descriptor": open_data[0].name,

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
 from reporting._yaml import Located, _dotted, load_yaml
+from reporting.data.catalogue import Baseline
 from reporting.errors import ConfigError
 
 __all__ = ["BLOCK_NAMES", "PackTemplate", "ThemeOptions", "load_template", "merged_document", "template_errors",
@@ -58,7 +59,10 @@ class SummaryTableOptions(MetricsSelection):
 
 class SpcOptions(_Model):
     metric: str
-    periods: int = Field(24, ge=2, le=500, description="latest N points shown (limits use the whole series)")
+    periods: int = Field(24, ge=2, le=500, description="latest N periods shown; the limits come from the points "
+                         "shown since the latest rebase (or from `baseline`)")
+    baseline: Baseline | None = Field(None, description="fixed limits from {points: N} (the first N shown) or "
+                                      "{from: YYYY-MM, to: YYYY-MM}; overrides the catalogue's baseline")
     title: str | None = None
     native: bool = True
     when: When = "always"
@@ -280,10 +284,10 @@ def _vocabulary() -> set[str]:
     words: set[str] = set(BLOCK_NAMES)
     for model in [PackTemplate, SectionTemplate, Parameter, CoverOptions, ContentsOptions, HeadingOptions,
                   SummaryTableOptions, SpcOptions, CrossSectionOptions, VariationOptions, LeagueTableOptions,
-                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions, ThemeOptions,
+                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions, ThemeOptions, Baseline,
                   ThemeOptions.model_fields["palette"].annotation.__args__[0]]:
         words.update(model.model_fields)
-    return words
+    return words | {"from"}
 
 
 def template_files(project: Path) -> list[Path]:

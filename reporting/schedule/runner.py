@@ -97,6 +97,12 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     subject = render_text(env, job.subject, context)
     intro = render_text(env, job.body or "", context) or \
         f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
+    from reporting.packs.assemble import STALE_PREFIX, STALE_TEXT
+
+    stale = [f"{r.title} (latest: {r.period_label})" for b in pack.blocks()
+             if isinstance(b, SummaryTable) for r in b.rows if r.latest.text == STALE_TEXT]
+    if stale:  # the one "data not current" line of the executive summary, in the email too
+        intro = f"{intro}\n\n{STALE_PREFIX}: {'; '.join(dict.fromkeys(stale))}."
     links = tuple((p.name, str(p)) for p in result.files)
     footer = " | ".join(x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}",
                                     *pack.footnotes) if x)

@@ -21,7 +21,7 @@ def test_shipped_catalogue_defines_the_demo_metrics() -> None:
     assert {"ae_4hr", "ae_attendances", "trolley_wait_4hr", "discharges_before_5pm", "discharges_total",
             "emergency_admissions"} <= ids
     ae = catalogue.metric("ae_4hr")
-    assert (ae.chart, ae.unit, ae.direction, ae.improvement) == ("p", "percent", "higher_is_better", "increase")
+    assert (ae.chart, ae.unit, ae.direction, ae.improvement) == ("auto", "percent", "higher_is_better", "increase")
     assert ae.target_for("RJ1", dt.date(2023, 3, 1)) is None
     assert ae.target_for("RJ1", dt.date(2023, 9, 1)) == 0.76
     assert ae.target_for("RJ1", dt.date(2025, 7, 1)) == 0.78

@@ -29,11 +29,16 @@ def test_monthly_pack_for_the_default_trust(demo_project: Project) -> None:
     summary = next(b for b in pack.blocks() if isinstance(b, SummaryTable))
     assert len(summary.rows) == 7
     ae = next(r for r in summary.rows if r.metric_id == "ae_4hr")
-    assert ae.latest.text == "78.1%" and ae.target.text == "78.0%" and ae.variation_icon == "improvement_high"
+    # p' (A&E is overdispersed): common cause, and the limits straddle the 78% target
+    assert ae.latest.text == "78.1%" and ae.target.text == "78.0%" and ae.variation_icon == "common_cause"
+    assert ae.assurance == "inconsistent"
     assert ae.narrative.startswith("A&E 4-hour performance was 78.1% in July 2025")
     charts = [b for b in pack.blocks() if isinstance(b, ChartBlock)]
     kinds = [c.spec.kind for c in charts]
-    assert kinds.count("spc") == 7 and {"funnel", "caterpillar", "league"} <= set(kinds)
+    # Discharges before 5pm (last published May 2023) is said to be not current instead of charted
+    assert kinds.count("spc") == 6 and {"funnel", "caterpillar", "league"} <= set(kinds)
+    assert any(p == "Discharges before 5pm: chart not shown, no current data (latest: week of 22 May 2023)."
+               for b in pack.blocks() if isinstance(b, Text) for p in b.paragraphs)
     assert all(c.spec.alt_text for c in charts) and all(c.caption for c in charts)
     assert pack.provenance.snapshot_hash == latest_snapshot(demo_project.snapshots).hash
     # the same inputs give the same pack

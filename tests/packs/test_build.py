@@ -38,8 +38,8 @@ def test_monthly_build_publishes_files_and_manifest(project: Project, renderer: 
     assert result.directory == project.outputs.resolve() / "monthly-performance" / "2025-07-01"
     names = sorted(p.name for p in result.directory.iterdir())
     stem = "monthly-performance-2025-07-01"
-    assert names == sorted([f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx", "manifest.json", "datapackage.json",
-                            f"{stem}-metrics.csv", f"{stem}-dictionary.csv"])
+    assert names == sorted([f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx", f"{stem}.data.json", "manifest.json",
+                            "datapackage.json", f"{stem}-metrics.csv", f"{stem}-dictionary.csv"])
     manifest = json.loads((result.directory / "manifest.json").read_text())
     assert manifest["snapshot_hash"] and manifest["template_hash"] and manifest["parameters"]["org"] == "RJ1"
     assert {f["name"] for f in manifest["files"]} == {f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx"}

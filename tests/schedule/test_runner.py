@@ -134,14 +134,18 @@ def test_send_if_data_changed_and_exceptions_exist(scheduled: Callable[..., Proj
     assert run_once(project, "weekly-executive", sleep=NO_SLEEP).status == "success"
     again = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert again.status == "skipped" and len(smtp.messages) == 2
-    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:")
-                        .replace("org: RJ1", "org: R0D"))  # University Hospitals Dorset: no concern this period
+    # RJ1: no exception this week (its October 2023 step is a registered data break, not a concern)
+    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:"))
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert report.status == "skipped" and len(smtp.messages) == 2
     assert History.open(project.root).runs()[0]["error"] == "no exceptions this period"
-    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:"))  # RJ1 has one
+    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:")
+                        .replace("org: RJ1", "org: RXW"))  # Shrewsbury and Telford: A&E 4-hour is one
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
-    assert report.status == "success" and len(smtp.messages) == 2  # already delivered earlier in this test
+    assert report.status == "success" and len(smtp.messages) == 4
+    (received, *_) = smtp.for_recipient("ceo@example.nhs.uk")[-1:]
+    body = received.message().get_body(("plain",)).get_content()
+    assert "Data not current: Discharges before 5pm (latest: week of 22 May 2023)." in body
 
 
 DASK_BURST = """\
