@@ -204,7 +204,7 @@ def _texts(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, boo
                 yield (*path, kind, name), value, in_loop
 
 
-_PARSER = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_PARSER = pack_environment()  # the same sandbox as a build, so validate refuses what the build refuses
 
 
 def _text_problems(text: str, in_loop: bool, ids: list[str], at: Callable[..., ConfigError],
