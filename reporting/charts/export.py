@@ -19,7 +19,6 @@ from types import TracebackType
 from typing import Any, Literal
 
 from reporting.charts import raster
-from reporting.charts.figure import to_figure
 from reporting.charts.spec import ChartSpec
 from reporting.errors import ReportingError
 
@@ -134,6 +133,8 @@ class Renderer:
                 os.replace(part, path)
                 self.drawn += 1
             elif all(j["path"] != str(path) for j in jobs):
+                from reporting.charts.figure import to_figure   # plotly only when a picture is drawn
+
                 scale = spec.theme.scale if fmt == "png" else 1
                 jobs.append({"fig": to_figure(spec), "path": str(path) + ".part",
                              "opts": {"format": fmt, "width": width, "height": height, "scale": scale}})
