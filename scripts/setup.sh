@@ -99,7 +99,9 @@ uv_install() {
   [[ -n "$value" && -f "$value" ]] && export SSL_CERT_FILE="$value"
   export UV_HTTP_TIMEOUT=${UV_HTTP_TIMEOUT:-${PIP_DEFAULT_TIMEOUT:-180}}
   say "installing reporting${EXTRAS:+ with [$EXTRAS]} with uv"
-  with_heartbeat "installing with uv" "$uv" pip install --python "$VENV/bin/python" "${args[@]}" -e "$spec"
+  # pip takes the best version across every index and link; uv takes the first index that has a package
+  with_heartbeat "installing with uv" "$uv" pip install --python "$VENV/bin/python" --index-strategy unsafe-best-match \
+    "${args[@]}" -e "$spec"
 }
 
 pip_install() {
