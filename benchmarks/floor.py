@@ -22,7 +22,7 @@ from reporting.stats.constants import (
     XMR_LIMIT_MULTIPLIER,
 )
 
-__all__ = ["spc_floor"]
+__all__ = ["funnel_floor", "spc_floor"]
 
 
 def _run_lengths(values: np.ndarray) -> np.ndarray:
@@ -77,3 +77,39 @@ def spc_floor(y: np.ndarray, num: np.ndarray | None, den: np.ndarray | None, n_s
     two = hit & close
     side = np.select([outside, trend, two, shift], [rtm, np.where(trend_up, 1, -1), rtm, rtm], 0) * direction
     return np.select([side > 0, side < 0], [1, 2], 0).ravel()
+
+
+def _type7(sorted_rows: np.ndarray, p: float) -> np.ndarray:
+    """R's type-7 quantile of each (sorted) row, written as the engine writes it, so bounds match exactly."""
+    n = sorted_rows.shape[1]
+    index = 1 + (n - 1) * p
+    lo, hi = int(np.floor(index)), int(np.ceil(index))
+    q = sorted_rows[:, lo - 1]
+    h = index - lo
+    if index > lo:
+        q = np.where(sorted_rows[:, hi - 1] != q, (1 - h) * q + h * sorted_rows[:, hi - 1], q)
+    return q
+
+
+def funnel_floor(num: np.ndarray, den: np.ndarray, z_limit: float, trim_by: float = 0.1) -> np.ndarray:
+    """Outliers (overdispersion-adjusted PR limits at each provider's own denominator) of many funnels at
+    once: rows are funnels, columns providers (one row per provider, no grid, no validation)."""
+    target = num.sum(axis=1, keepdims=True) / den.sum(axis=1, keepdims=True)
+    s = 1 / (2 * np.sqrt(den))
+    centre = np.arcsin(np.sqrt(target))
+    z = (np.arcsin(np.sqrt(num / den)) - centre) / s
+    ordered = np.sort(z, axis=1)
+    lz, uz = _type7(ordered, trim_by)[:, None], _type7(ordered, 1 - trim_by)[:, None]
+    zw = np.where(z < lz, lz, np.where(z > uz, uz, z))
+    n = z.shape[1]
+    phi = (1 / n) * np.sum(zw ** 2, axis=1, keepdims=True)
+    w = 1 / s ** 2
+    tau2 = np.where(n * phi < n - 1, 0.0,
+                    np.maximum(0.0, (n * phi - (n - 1)) / (w.sum(axis=1, keepdims=True)
+                                                           - (w ** 2).sum(axis=1, keepdims=True) / w.sum(axis=1, keepdims=True))))
+    t2 = np.where(tau2 != 0, tau2, 0.0)
+    spread = z_limit * np.sqrt(s ** 2 + t2)
+    lo = np.maximum(np.sin(centre - spread) ** 2, 0.0)
+    hi = np.minimum(np.sin(centre + spread) ** 2, 1.0)
+    value = num / den
+    return ~((value <= hi) & (value >= lo))
