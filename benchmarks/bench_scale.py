@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-EXECUTORS = ("local", "processes", "dask")
+EXECUTORS = tuple(os.environ.get("BENCH_EXECUTORS", "local,processes,dask").split(","))
 
 
 def _sample(stop: threading.Event, peaks: dict[int, int], cpu: dict[tuple[int, float], float]) -> None:
