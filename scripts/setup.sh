@@ -60,7 +60,7 @@ started=$SECONDS
 
 say() { echo "setup: $* ($((SECONDS - started)) s)"; }
 
-# Run a command, printing a line every 10 s while it is silent, so a person (or CI) never waits blind.
+# Run a command, printing a line every 8 s while it runs, so a person (or CI) never waits blind.
 with_heartbeat() {
   local what=$1; shift
   "$@" &
@@ -68,7 +68,7 @@ with_heartbeat() {
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
-    if ((waited % 10 == 0)) && kill -0 "$pid" 2>/dev/null; then say "still $what"; fi
+    if ((waited % 8 == 0)) && kill -0 "$pid" 2>/dev/null; then say "still $what"; fi
   done
   wait "$pid"
 }
