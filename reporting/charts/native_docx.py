@@ -45,7 +45,6 @@ class WordCharts:
     def add(self, run: Any, spec: ChartSpec, width: int, height: int, *, title: str, description: str) -> Any:
         """Append `spec` to `run` as an inline native chart `width` x `height` EMU, with alt text; returns the
         wp:inline element. Raises NativeChartUnsupported for kinds with no native form."""
-        from docx.opc.packuri import PackURI
         from docx.opc.part import Part, XmlPart
         from docx.oxml import parse_xml
         from docx.oxml.ns import nsdecls, qn
