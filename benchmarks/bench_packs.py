@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,10 +33,11 @@ t = time.perf_counter(); catalogue = load_catalogue(project.catalogue_file); sna
 times["load"] = time.perf_counter() - t
 t = time.perf_counter(); template, doc, h = load_template(project.root, name)
 pack = assemble(catalogue, template, doc, h, snap, org="RJ1"); times["stats_and_assemble"] = time.perf_counter() - t
-specs = pack.chart_specs()
+specs = pack.image_specs(formats)   # as packs.build does: only charts without a native form get a picture
 t = time.perf_counter()
 with Renderer(cache=out / "cache") as r:
     images = r.render(specs)
+    times["browser_started"] = r.started
 times["charts"] = time.perf_counter() - t
 pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images)})
 files = {}
@@ -44,19 +46,37 @@ for fmt in formats:
         continue
     t = time.perf_counter(); files[fmt] = {"pptx": pptx, "docx": docx, "xlsx": xlsx}[fmt].render(pack, out / f"p.{fmt}")
     times[f"render_{fmt}"] = time.perf_counter() - t
-if "pdf" in formats:
-    t = time.perf_counter(); pdf.to_pdf(files.get("docx") or files["pptx"], out / "pdf"); times["pdf"] = time.perf_counter() - t
+if "pdf" in formats:   # through the worker's profile, as packs.build converts (a warm LibreOffice where uno is)
+    from reporting.packs.build import _lo_profile
+    t = time.perf_counter(); pdf.to_pdf(files.get("docx") or files["pptx"], out / "pdf", profile_dir=_lo_profile())
+    times["pdf"] = time.perf_counter() - t
 times["total"] = time.perf_counter() - t0
 times["charts_count"] = len(specs)
 print(json.dumps(times))
 '''
 
 
+def cold_conversion(docx: Path) -> float:
+    """One cold LibreOffice conversion of a .docx (fresh profile, fresh process): the Board target's unit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
+                        "--outdir", tmp, str(docx)], capture_output=True, check=True, timeout=600)
+        return time.perf_counter() - start
+
+
 def run(name: str, formats: str, project: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
         result = subprocess.run([sys.executable, "-c", CHILD, str(project), name, formats, out], capture_output=True,
                                 text=True, check=True, timeout=600)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        wall = time.perf_counter() - start
+        times = json.loads(result.stdout.strip().splitlines()[-1])
+        times["process_wall"] = wall   # the whole cold process, interpreter start included
+        if (Path(out) / "p.docx").is_file():
+            times["cold_libreoffice_docx"] = cold_conversion(Path(out) / "p.docx")
+            times["process_wall_over_cold_libreoffice"] = wall / times["cold_libreoffice_docx"]
+    return times
 
 
 def main() -> dict:
@@ -69,18 +89,24 @@ def main() -> dict:
 
         shutil.copytree(ROOT / "templates", project / "templates")
         pull(load_catalogue(project / "templates" / "metrics.yaml"), project, project / "snapshots")
-        results = {"monthly-performance pptx,docx,xlsx": run("monthly-performance", "pptx,docx,xlsx", project),
-                   "board docx,pdf,pptx": run("board", "docx,pdf,pptx", project)}
+        results = {}
+        for attempt in (1, 2):   # twice, interleaved, on a shared machine; the faster of each is kept
+            for key, name, formats in (("monthly-performance pptx,docx,xlsx", "monthly-performance", "pptx,docx,xlsx"),
+                                       ("board docx,pdf,pptx", "board", "docx,pdf,pptx")):
+                times = run(name, formats, project)
+                if key not in results or times["process_wall"] < results[key]["process_wall"]:
+                    results[key] = times
     for name, times in results.items():
         charts = times["charts_count"]
         times["seconds_per_chart"] = times["charts"] / charts if charts else 0.0
         times["total_excluding_pdf"] = times["total"] - times.get("pdf", 0.0)
         print(f"\n{name}")
         for key, value in times.items():
-            print(f"  {key:<22} {value:8.2f}" if isinstance(value, float) else f"  {key:<22} {value:>8}")
+            print(f"  {key:<34} {value:8.2f}" if isinstance(value, float) else f"  {key:<34} {value!s:>8}")
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "packs.json").write_text(
-        json.dumps({k: {kk: round(vv, 3) for kk, vv in v.items()} for k, v in results.items()}, indent=2) + "\n")
+        json.dumps({k: {kk: round(vv, 3) if isinstance(vv, float) else vv for kk, vv in v.items()}
+                    for k, v in results.items()}, indent=2) + "\n")
     return results
 
 

@@ -35,6 +35,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from floor import spc_floor  # noqa: E402
+
+from reporting.stats.constants import POINT_TYPES  # noqa: E402
 from reporting.stats.spc import SPCOptions, spc  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "spc.json"
@@ -128,10 +133,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     warnings.simplefilter("ignore")
     for chart in ("xmr", "p"):
         ours(data.head(args.points * 2), chart)  # warm-up (imports, first-call costs) outside the timing
-        t_ours, ref = timed(lambda: ours(data, chart), repeat=3)
+        t_ours, ref = timed(lambda: ours(data, chart), repeat=9)
         rows.append({"chart": chart, "engine": "reporting (ours)", "seconds": t_ours,
                      "series_per_second": args.series / t_ours, "ours_faster_x": 1.0,
                      "points_classified_differently": 0, "points": n_points})
+        # the numpy floor (benchmarks/floor.py), timed only once it classifies every point as we do
+        y = (data["num"] / data["den"]).to_numpy() if chart == "p" else data["y"].to_numpy()
+        num, den = data["num"].to_numpy(), data["den"].to_numpy()
+        t_floor, codes = timed(lambda: spc_floor(y, num, den, args.series, chart), repeat=20)
+        floor_types = np.asarray(POINT_TYPES, dtype=object)[codes]
+        rows.append({"chart": chart, "engine": "numpy floor sketch", "seconds": t_floor,
+                     "series_per_second": args.series / t_floor, "ours_faster_x": t_floor / t_ours,
+                     "ours_over_floor": t_ours / t_floor, "target_ours_over_floor": 3,
+                     "points_classified_differently": int((floor_types != ref).sum()), "points": n_points})
         for name, fn in (("controlchartspy 0.1.3", controlchartspy_run), ("abspc 1.1.0", abspc_run)):
             try:
                 fn(parts[:1], chart)  # warm-up: the JS engine's start-up, imports

@@ -458,12 +458,8 @@ def _register_analysis_commands() -> None:
     """The analysts' spc and funnel commands live in reporting.commands (kept out of this module's size)."""
     import importlib
 
-    for name in ("spc", "funnel", "review"):
-        try:
-            module = importlib.import_module(f"reporting.commands.{name}")
-        except ModuleNotFoundError:
-            continue
-        module.register(app)
+    for name in ("spc", "funnel", "review"):  # a command that cannot be imported is a broken install: fail loudly
+        importlib.import_module(f"reporting.commands.{name}").register(app)
 
 
 _register_analysis_commands()

@@ -19,7 +19,6 @@ from types import TracebackType
 from typing import Any, Literal
 
 from reporting.charts import raster
-from reporting.charts.figure import to_figure
 from reporting.charts.spec import ChartSpec
 from reporting.errors import ReportingError
 
@@ -27,7 +26,7 @@ __all__ = ["ChartExportError", "Image", "Renderer", "find_chromium", "render_all
 
 Format = Literal["png", "svg"]
 #: Bump when figure.py changes how a spec is drawn: part of every cache key, with the plotly version.
-RENDERER_VERSION = "3"  # 3: sparklines drawn with Pillow (charts/raster.py)
+RENDERER_VERSION = "4"  # 3: sparklines drawn with Pillow (charts/raster.py); 4: "No data" charts too
 INSTALL_HINT = ("install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium; `make demo` does this when run "
                 "as root) or set BROWSER_PATH to a Chrome/Chromium executable")
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -130,7 +129,9 @@ class Renderer:
     The browser starts on the first chart that needs it, not on entry: cached charts, native Office charts
     and Pillow sparklines need none, so a PowerPoint/Excel pack often builds without starting Chromium."""
 
-    def __init__(self, cache: Path | None = None, workers: int = 2, timeout: float = 90) -> None:
+    # One tab: with native Office charts and Pillow sparklines a build draws a few pictures at most, and a
+    # second tab costs more to open than it saves (2 charts: 1.4x the time with two tabs, same run).
+    def __init__(self, cache: Path | None = None, workers: int = 1, timeout: float = 90) -> None:
         self.cache = cache or default_cache()
         self.workers, self.timeout = workers, timeout
         self.rendered = 0  # charts actually drawn by the browser (cache misses), for tests and benchmarks
@@ -187,6 +188,8 @@ class Renderer:
                 seals.seal(path)
                 self.drawn += 1
             elif all(j["path"] != str(path) + ".part" for j in jobs):  # the same chart twice: drawn once
+                from reporting.charts.figure import to_figure   # plotly only when a picture is drawn
+
                 scale = spec.theme.scale if fmt == "png" else 1
                 jobs.append({"fig": to_figure(spec), "path": str(path) + ".part",
                              "opts": {"format": fmt, "width": width, "height": height, "scale": scale}})

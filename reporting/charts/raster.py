@@ -4,8 +4,9 @@ A summary table carries one sparkline per metric in every pack. In a run of hund
 packs the browser's ~0.1 s per picture became the largest cost of a pack (and kept a second core busy),
 yet a sparkline is one line and one marker. It is drawn here at 4x and downsampled, so edges are
 anti-aliased, at the theme's scale and size like the browser's pictures, with the same colours and the
-same marker shape for the latest point's type. Sparklines that carry a message ("no data") still go to the
-browser, which lays out text.
+same marker shape for the latest point's type. Charts that carry only a message ("No data for this period")
+are drawn here too (title, subtitle and the message, in Liberation Sans), so a pack whose organisation has no
+data for a metric no longer starts a browser for them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from reporting.charts.spec import ChartSpec
 
@@ -25,7 +26,10 @@ MARGIN = 4  # pixels at scale 1, as the browser's layout of small charts
 
 
 def can_draw(spec: ChartSpec) -> bool:
-    return spec.kind == "sparkline" and not spec.message and bool(spec.series)
+    """Sparklines, and any chart that is only a message ("No data for this period"): no browser for either."""
+    if spec.message:
+        return not spec.series and not spec.badges
+    return spec.kind == "sparkline" and bool(spec.series)
 
 
 def _number(x: object, i: int) -> float:
@@ -56,8 +60,55 @@ def _marker(draw: ImageDraw.ImageDraw, symbol: str, cx: float, cy: float, r: flo
     draw.polygon(points, fill=fill, outline=outline, width=max(1, round(edge)))
 
 
+_FONTS = {False: ("LiberationSans-Regular.ttf", "Arial.ttf", "DejaVuSans.ttf"),
+          True: ("LiberationSans-Bold.ttf", "Arial Bold.ttf", "DejaVuSans-Bold.ttf")}
+_FONT_DIRS = ("/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation",
+              "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/msttcorefonts", "/Library/Fonts")
+
+
+def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The theme's sans-serif (Liberation Sans, metric-compatible with Arial) at `size` pixels; Pillow's own
+    scalable font where none is installed."""
+    for name in _FONTS[bold]:
+        for folder in _FONT_DIRS:
+            try:
+                return ImageFont.truetype(str(Path(folder) / name), round(size))
+            except OSError:
+                continue
+    return ImageFont.load_default(round(size))
+
+
+def _draw_message(spec: ChartSpec, path: Path) -> None:
+    """A chart with no data: its title and subtitle top left and the message in the middle, as the browser
+    lays them out (the message in the common-cause grey, at the title's size)."""
+    theme = spec.theme
+    width, height = spec.size
+    k = theme.scale
+    image = Image.new("RGB", (round(width * k), round(height * k)), theme.palette.background)
+    canvas = ImageDraw.Draw(image)
+    if spec.kind not in {"sparkline", "icon"}:
+        top = 14 * k
+        for text, size, bold in ((spec.title, theme.title_size, True), (spec.subtitle, theme.font_size, False)):
+            if text:
+                font = _font(size * k, bold)
+                canvas.text((0.01 * image.width + 6 * k, top), text, fill=theme.palette.text, font=font)
+                top += size * k * 1.5
+    size = theme.title_size * k if spec.kind not in {"sparkline", "icon"} else max(8.0, height * k * 0.4)
+    font = _font(size)
+    while size > 6 and canvas.textlength(spec.message or "", font=font) > image.width * 0.94:
+        size *= 0.9   # a small chart (a sparkline's cell) still shows the whole message
+        font = _font(size)
+    canvas.text((image.width / 2, image.height / 2), spec.message or "", fill=theme.palette.common_cause,
+                font=font, anchor="mm")
+    image.save(path, "PNG", optimize=False)
+
+
 def draw(spec: ChartSpec, path: Path) -> None:
-    """Write `spec` (a sparkline: a data line, and a markers series holding the latest point) as PNG."""
+    """Write `spec` as PNG: a sparkline (a data line, and a markers series holding the latest point), or a
+    chart that only carries a message."""
+    if spec.message:
+        _draw_message(spec, path)
+        return
     theme = spec.theme
     width, height = spec.size
     k = theme.scale * SUPERSAMPLE

@@ -138,6 +138,9 @@ def _lo_profile() -> Path:
 def _drop_lo_profile() -> None:
     path = _LO_PROFILES.pop(threading.get_ident(), None)
     if path is not None:
+        from reporting.packs.render import pdf
+
+        pdf.release_profile(path)   # its warm LibreOffice first, then the profile
         shutil.rmtree(path, ignore_errors=True)
 
 

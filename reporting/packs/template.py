@@ -78,7 +78,7 @@ class CrossSectionOptions(_Model):
 
 class VariationOptions(CrossSectionOptions):
     benchmark: float | Literal["top_quartile"] | None = None
-    native: bool = Field(True, description="an editable chart in PowerPoint and Excel (false: a picture)")
+    native: bool = Field(True, description="an editable chart in PowerPoint, Excel and Word (false: a picture)")
 
 
 class LeagueTableOptions(_Model):

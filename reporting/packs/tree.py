@@ -118,8 +118,8 @@ class SummaryTable:
 class ChartBlock:
     spec: ChartSpec
     caption: str = ""
-    native: bool = True         # PowerPoint/Excel use a native chart where the spec allows it
-    image: Path | None = None   # set by with_images(); Word always uses it
+    native: bool = True         # PowerPoint/Excel/Word use a native chart where the spec allows it
+    image: Path | None = None   # set by with_images(); used where the chart is not native
     notes: str = ""             # speaker notes / data sources
 
 
@@ -207,15 +207,15 @@ class Pack:
         return specs
 
     def image_specs(self, formats: Sequence[str]) -> list[ChartSpec]:
-        """The charts that need a picture for these formats: all of them for Word/PDF; for PowerPoint and
-        Excel only those without a native form (the rest are drawn as editable charts, no browser needed)."""
+        """The charts that need a picture for these formats: only those without a native form, or whose block
+        says `native: false` (PowerPoint, Excel and Word draw the rest as editable charts, and LibreOffice
+        draws those in the PDF, so no browser is needed), and every sparkline (drawn with Pillow)."""
         from reporting.charts.native_pptx import supports_native
 
-        pictures = bool({"docx", "pdf"} & set(formats))
         specs: list[ChartSpec] = []
         for block in self.blocks():
             if isinstance(block, ChartBlock):
-                if pictures or not (block.native and supports_native(block.spec)):
+                if not (block.native and supports_native(block.spec)):
                     specs.append(block.spec)
             elif isinstance(block, SummaryTable):
                 specs.extend(r.sparkline for r in block.rows if r.sparkline is not None)

@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from reporting.errors import StatsError
 from reporting.stats.variation import (
@@ -156,8 +155,10 @@ def _aggregate(data: pd.DataFrame, group: str, numerator: str, denominator: str,
     if missing:
         raise StatsError(f"field '{missing[0]}': column not found (have: {', '.join(map(str, data.columns))})")
     groups = data[group]
-    if groups.isna().any() or (groups.astype(str).str.strip() == "").any():
-        i = int(np.flatnonzero(groups.isna().to_numpy() | (groups.astype(str).str.strip() == "").to_numpy())[0])
+    names = groups.astype(str)   # once: under pandas 3 each conversion builds an Arrow string array
+    empty = groups.isna().to_numpy() | (names.str.strip() == "").to_numpy()
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
         raise StatsError(f"row {i + 1}, field '{group}': group is empty")
     num = _numbers(data, numerator)
     den = _numbers(data, denominator)
@@ -171,8 +172,13 @@ def _aggregate(data: pd.DataFrame, group: str, numerator: str, denominator: str,
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise StatsError(f"row {i + 1}, field '{column}': {why}, got {data[column].iloc[i]!r}")
-    agg = (pd.DataFrame({"group": groups.astype(str).to_numpy(), "numerator": num, "denominator": den})
-           .groupby("group", sort=True, as_index=False).sum())
+    labels = names.to_numpy(dtype=object)
+    if names.is_unique:   # one row per provider (the usual case): sorting is all the group-by would do
+        order = np.argsort(labels, kind="stable")
+        agg = pd.DataFrame({"group": labels[order], "numerator": num[order], "denominator": den[order]})
+    else:
+        agg = (pd.DataFrame({"group": labels, "numerator": num, "denominator": den})
+               .groupby("group", sort=True, as_index=False).sum())
     if len(agg) < 2:
         raise StatsError(f"field '{group}': a funnel needs at least 2 groups, got {len(agg)}")
     return agg
@@ -272,8 +278,12 @@ def _limits(ns: np.ndarray, opts: FunnelOptions, target: float, tau2: float, adj
         z = Z_BY_LIMIT[key]
         if opts.data_type == "SR" and not adjusted:
             q_low, q_high = POISSON_TAILS[key]
-            lo = m * target * (_st.chi2.isf(q_low, 2 * ns) / 2) / ns
-            hi = m * target * (_st.chi2.isf(q_high, 2 * (ns + 1)) / 2) / ns
+            # chi2.isf(q, df) is scipy.special.chdtri(df, q), which scipy.stats itself calls: the same numbers
+            # without importing scipy.stats (over a second of a cold build) for one quantile
+            from scipy.special import chdtri
+
+            lo = m * target * (chdtri(2 * ns, q_low) / 2) / ns
+            hi = m * target * (chdtri(2 * (ns + 1), q_high) / 2) / ns
         elif opts.data_type == "SR" and opts.sr_method == "SHMI":
             lo = m * np.exp(-z * np.sqrt((1 / ns) + t2))
             hi = m * np.exp(z * np.sqrt((1 / ns) + t2))
@@ -306,7 +316,7 @@ def _pr_limits(ns: np.ndarray, target: float, z: float, t2: float, m: float) -> 
     return lo_fixed, hi_fixed
 
 
-def _limits_at(denominators: np.ndarray, opts: FunnelOptions, target: float, tau2: float) -> pd.DataFrame:
+def _limits_at(denominators: np.ndarray, opts: FunnelOptions, target: float, tau2: float) -> dict[str, np.ndarray]:
     """Both limit sets at each denominator, looked up from the reference grid (exact float match)."""
     grid = _grid(denominators, opts)
     pos = np.searchsorted(grid, denominators)
@@ -314,7 +324,7 @@ def _limits_at(denominators: np.ndarray, opts: FunnelOptions, target: float, tau
     adj = _limits(grid, opts, target, tau2, adjusted=True)
     cols = {c: unadj[c][pos] for c in LIMIT_COLUMNS}
     cols.update({f"od_{c}": adj[c][pos] for c in LIMIT_COLUMNS})
-    return pd.DataFrame(cols)
+    return cols
 
 
 # --- public API --------------------------------------------------------------------------------------------
@@ -359,14 +369,15 @@ def funnel(data: pd.DataFrame, *, group: str = "group", numerator: str = "numera
     adjusted = opts.overdispersion and tau2 != 0
     if opts.overdispersion and not adjusted:
         messages.append("no overdispersion detected (tau2 = 0): using unadjusted limits")
-    points = pd.DataFrame({"group": agg["group"].to_numpy(), "numerator": num, "denominator": den,
-                           "value": ratio * opts.multiplier, "zscore": z, "zscore_trimmed": z_trim})
-    points = pd.concat([points, _limits_at(den, opts, target, tau2)], axis=1)
+    columns: dict[str, Any] = {"group": agg["group"].to_numpy(), "numerator": num, "denominator": den,
+                               "value": ratio * opts.multiplier, "zscore": z, "zscore_trimmed": z_trim,
+                               **_limits_at(den, opts, target, tau2)}
     suffix = "95" if opts.limit == "95" else "998"
     prefix = "od_" if adjusted else ""
-    lo, hi = points[f"{prefix}lcl{suffix}"], points[f"{prefix}ucl{suffix}"]
-    points["outlier"] = ~((points["value"] <= hi) & (points["value"] >= lo))
-    return FunnelResult(points=points.loc[:, list(FUNNEL_COLUMNS)], phi=phi, tau2=tau2, target=target,
+    lo, hi = columns[f"{prefix}lcl{suffix}"], columns[f"{prefix}ucl{suffix}"]
+    columns["outlier"] = ~((columns["value"] <= hi) & (columns["value"] >= lo))
+    points = pd.DataFrame({c: columns[c] for c in FUNNEL_COLUMNS})   # built once, in the published order
+    return FunnelResult(points=points, phi=phi, tau2=tau2, target=target,
                         limits_used="adjusted" if adjusted else "unadjusted", options=opts,
                         messages=tuple(messages))
 

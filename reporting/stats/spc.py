@@ -323,7 +323,8 @@ def _prepare(
             f"(also row {out['_row'].iloc[i - 1]}); each x may appear once per series"
         )
     n_series = int(sid.max()) + 1
-    series_keys = [tuple(out[b].iloc[i] for b in by) for i in np.flatnonzero(series_first)]
+    first_rows = np.flatnonzero(series_first)   # one key per series, read column-wise (not per row)
+    series_keys = list(zip(*(out[b].iloc[first_rows].tolist() for b in by))) if by else [()] * len(first_rows)
 
     n_rows = np.bincount(sid, minlength=n_series)
     short = np.flatnonzero(n_rows < MIN_POINTS)
@@ -528,38 +529,33 @@ def _spc(data: pd.DataFrame, options: SPCOptions, *, x: str, y: str, numerator: 
     group_n = np.bincount(g_v, minlength=p.n_groups)
     short = group_n[p.gid] < SHORT_GROUP_THRESHOLD
 
-    pts = p.frame.drop(columns=[c for c in ("_phase",) if c in p.frame.columns])
-    target_col = pts.pop("target")
-    row_col = pts.pop("_row")
-    pts["rebase_group"] = p.rebase_group
-    pts["used_for_limits"] = spread(used_v, False, bool)
-    pts["mean"] = lines.mean
-    pts["lpl"] = lines.lpl
-    pts["upl"] = lines.upl
-    pts["lower_2sigma"] = lines.lower2
-    pts["upper_2sigma"] = lines.upper2
-    pts["lower_1sigma"] = lines.lower1
-    pts["upper_1sigma"] = lines.upper1
-    pts["outside_limits"] = spread(out_v, False, bool)
-    pts["relative_to_mean"] = spread(rtm_v, 0, np.int64)
-    pts["close_to_limits"] = spread(close_v, False, bool)
-    pts["special_cause_type"] = special_type
-    pts["special_cause_flag"] = spread(codes_v != rules.CODE_COMMON, False, bool)
-    pts["point_type"] = point_type
-    pts["short_group_warning"] = short
-    pts["target"] = target_col.to_numpy(dtype=float)
-    pts["row"] = row_col.to_numpy()
+    # the points frame in one construction (inserting columns one by one re-checks the frame each time),
+    # and the summaries from these arrays rather than read back from it (pandas 3 holds text as Arrow)
+    kept = [c for c in p.frame.columns if c not in ("_phase", "target", "_row")]
+    columns: dict[str, Any] = {c: p.frame[c] for c in kept}
+    columns.update({
+        "rebase_group": p.rebase_group, "used_for_limits": spread(used_v, False, bool), "mean": lines.mean,
+        "lpl": lines.lpl, "upl": lines.upl, "lower_2sigma": lines.lower2, "upper_2sigma": lines.upper2,
+        "lower_1sigma": lines.lower1, "upper_1sigma": lines.upper1, "outside_limits": spread(out_v, False, bool),
+        "relative_to_mean": spread(rtm_v, 0, np.int64), "close_to_limits": spread(close_v, False, bool),
+        "special_cause_type": special_type, "special_cause_flag": spread(codes_v != rules.CODE_COMMON, False, bool),
+        "point_type": point_type, "short_group_warning": short,
+        "target": p.frame["target"].to_numpy(dtype=float), "row": p.frame["_row"].to_numpy()})
+    pts = pd.DataFrame(columns, index=p.frame.index)
+    arrays = {"x": p.frame["x"].to_numpy(), "point_type": point_type, "special_cause_type": special_type,
+              "mean": lines.mean, "lpl": lines.lpl, "upl": lines.upl, "target": columns["target"],
+              "short_group_warning": short}
 
     warn = list(p.warnings)
     if short[p.valid].any():
         warn.append(SHORT_GROUP_WARNING)
-    groups = _groups_frame(pts, p, by, vidx, used_v)
-    summary = _summary_frame(pts, p, by, options, vidx, rtm_v, trend_v, first_v)
+    groups = _groups_frame(pts, p, by, vidx, used_v, arrays)
+    summary = _summary_frame(pts, p, by, options, vidx, rtm_v, trend_v, first_v, arrays)
     return SPCResult(points=pts, summary=summary, options=options, warnings=tuple(warn), groups=groups)
 
 
 def _groups_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], vidx: IntArray,
-                  used_v: BoolArray) -> pd.DataFrame:
+                  used_v: BoolArray, arrays: Mapping[str, Any]) -> pd.DataFrame:
     """One row per series x rebase group, as in the reference's summary(): limits of the group's first point."""
     G = p.n_groups
     g_v = p.gid[vidx]
@@ -567,27 +563,27 @@ def _groups_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], vidx: IntA
     gfirst[g_v[::-1]] = vidx[::-1]  # first valid row of each group
     has = gfirst >= 0
     rowsel = np.where(has, gfirst, np.searchsorted(p.gid, np.arange(G)))
-    ptype = pts["point_type"].to_numpy(dtype=object)
-    ptv = ptype[vidx]
-    out = pd.DataFrame({b: pts[b].to_numpy()[rowsel] for b in by}, index=pd.RangeIndex(G))
-    out["rebase_group"] = p.rebase_group[rowsel]
-    out["first_x"] = pts["x"].to_numpy()[np.searchsorted(p.gid, np.arange(G))]
-    out["n"] = np.bincount(g_v, minlength=G)
-    out["n_used_for_limits"] = np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64)
-    for col in ("mean", "lpl", "upl"):
-        vals = pts[col].to_numpy(dtype=float)[rowsel]
-        out[col] = np.where(has, vals, np.nan)
+    ptv = arrays["point_type"][vidx]
+
     def count(mask: BoolArray) -> IntArray:
         return np.bincount(g_v, weights=mask, minlength=G).astype(np.int64)
 
-    out["special_cause_improvement"] = count(ptv == "special_cause_improvement")
-    out["special_cause_concern"] = count(ptv == "special_cause_concern")
-    out["special_cause_neutral"] = count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low"))
-    return out
+    columns: dict[str, Any] = {b: pts[b].to_numpy()[rowsel] for b in by}
+    columns.update({
+        "rebase_group": p.rebase_group[rowsel], "first_x": arrays["x"][np.searchsorted(p.gid, np.arange(G))],
+        "n": np.bincount(g_v, minlength=G),
+        "n_used_for_limits": np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64),
+        **{col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan) for col in ("mean", "lpl", "upl")},
+        "special_cause_improvement": count(ptv == "special_cause_improvement"),
+        "special_cause_concern": count(ptv == "special_cause_concern"),
+        "special_cause_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
+    })
+    return pd.DataFrame(columns, index=pd.RangeIndex(G))
 
 
 def _summary_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], options: SPCOptions, vidx: IntArray,
-                   rtm_v: IntArray, trend_v: BoolArray, first_v: BoolArray) -> pd.DataFrame:
+                   rtm_v: IntArray, trend_v: BoolArray, first_v: BoolArray,
+                   arrays: Mapping[str, Any]) -> pd.DataFrame:
     """One row per series: the latest point, its icon and assurance, counts, and the run behind its flag."""
     S = p.n_series
     sid_v = p.sid[vidx]
@@ -612,50 +608,51 @@ def _summary_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], options: 
     trend_len = np.where(trend_s[last_v_pos] & (steps[last_v_pos] != 0), slen[srid[last_v_pos]] + 1, 0)
     trend_start = vidx_s[last_v_pos - np.maximum(trend_len - 1, 0)]
 
-    xcol = pts["x"].to_numpy()
-    ptype = pts["point_type"].to_numpy(dtype=object)
-    stype = pts["special_cause_type"].to_numpy(dtype=object)
-    mean, lpl, upl = (pts[c].to_numpy(dtype=float) for c in ("mean", "lpl", "upl"))
-    tgt = pts["target"].to_numpy(dtype=float)
+    xcol = arrays["x"]
+    ptype, stype = arrays["point_type"], arrays["special_cause_type"]
+    mean, lpl, upl, tgt = (np.asarray(arrays[c], dtype=float) for c in ("mean", "lpl", "upl", "target"))
     ptv = ptype[vidx]
 
     def count(mask: BoolArray) -> IntArray:
         return np.bincount(sid_v, weights=mask, minlength=S).astype(np.int64)
 
-    out = pd.DataFrame({b: [k[i] for k in p.series_keys] for i, b in enumerate(by)}, index=pd.RangeIndex(S))
-    out["chart"] = options.chart
-    out["improvement"] = options.improvement
-    out["n"] = np.bincount(sid_v, minlength=S)
-    out["n_groups"] = np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64)
-    out["latest_x"] = xcol[last_row]
-    out["latest_y"] = p.y[last_row]
-    out["last_valid_x"] = xcol[last_valid]
-    out["last_valid_y"] = p.y[last_valid]
-    out["last_point_type"] = ptype[last_valid]
-    out["last_special_cause_type"] = stype[last_valid]
-    out["variation_icon"] = [variation_icon(t, options.improvement) for t in ptype[last_valid]]
-    out["mean"] = mean[last_valid]
-    out["lpl"] = lpl[last_valid]
-    out["upl"] = upl[last_valid]
-    out["target"] = tgt[last_valid]
-    out["assurance"] = [
-        assurance_type(None if np.isnan(t) else float(t), lo, hi, options.improvement)
-        for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
-    ]
-    out["n_improvement"] = count(ptv == "special_cause_improvement")
-    out["n_concern"] = count(ptv == "special_cause_concern")
-    out["n_neutral"] = count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low"))
-    out["run_length"] = run_len
-    out["run_start_x"] = xcol[run_start]
-    out["trend_length"] = trend_len
-    out["trend_start_x"] = xcol[trend_start]
     short_series = np.zeros(S, bool)
-    sg = pts["short_group_warning"].to_numpy(dtype=bool)
+    sg = np.asarray(arrays["short_group_warning"], dtype=bool)
     short_series[p.sid[vidx][sg[vidx]]] = True
-    out["warnings"] = [
-        tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
-        for s in range(S)
-    ]
+    columns: dict[str, Any] = {b: [k[i] for k in p.series_keys] for i, b in enumerate(by)}
+    columns.update({
+        "chart": options.chart,
+        "improvement": options.improvement,
+        "n": np.bincount(sid_v, minlength=S),
+        "n_groups": np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64),
+        "latest_x": xcol[last_row],
+        "latest_y": p.y[last_row],
+        "last_valid_x": xcol[last_valid],
+        "last_valid_y": p.y[last_valid],
+        "last_point_type": ptype[last_valid],
+        "last_special_cause_type": stype[last_valid],
+        "variation_icon": [variation_icon(t, options.improvement) for t in ptype[last_valid]],
+        "mean": mean[last_valid],
+        "lpl": lpl[last_valid],
+        "upl": upl[last_valid],
+        "target": tgt[last_valid],
+        "assurance": [
+            assurance_type(None if np.isnan(t) else float(t), lo, hi, options.improvement)
+            for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
+        ],
+        "n_improvement": count(ptv == "special_cause_improvement"),
+        "n_concern": count(ptv == "special_cause_concern"),
+        "n_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
+        "run_length": run_len,
+        "run_start_x": xcol[run_start],
+        "trend_length": trend_len,
+        "trend_start_x": xcol[trend_start],
+        "warnings": [
+            tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
+            for s in range(S)
+        ],
+    })
+    out = pd.DataFrame(columns, index=pd.RangeIndex(S))
     if not has.all():
         none_cols = ["last_valid_x", "last_point_type", "last_special_cause_type", "variation_icon", "assurance",
                      "run_start_x", "trend_start_x"]

@@ -12,7 +12,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from reporting.errors import StatsError
 
@@ -87,7 +86,9 @@ def z_for_confidence(confidence: float) -> float:
     """Two-sided normal quantile; computed (not rounded) because caterpillar intervals follow no reference."""
     if not 0 < confidence < 1:
         raise StatsError(f"field 'confidence': expected a number between 0 and 1, got {confidence!r}")
-    return float(_st.norm.ppf(1 - (1 - confidence) / 2))
+    from scipy.special import ndtri   # what scipy.stats.norm.ppf calls, without importing scipy.stats
+
+    return float(ndtri(1 - (1 - confidence) / 2))
 
 
 def wilson_interval(numerator: np.ndarray | Sequence[float] | float, denominator: np.ndarray | Sequence[float] | float,
@@ -117,10 +118,12 @@ def poisson_exact_interval(count: np.ndarray | Sequence[float] | float,
     e = np.asarray(exposure, dtype=float)
     if not 0 < confidence < 1:
         raise StatsError(f"field 'confidence': expected a number between 0 and 1, got {confidence!r}")
+    from scipy.special import gammaincinv   # chi2.ppf(p, df) is 2 * gammaincinv(df / 2, p) in scipy.stats
+
     alpha = 1 - confidence
     with np.errstate(divide="ignore", invalid="ignore"):
-        lower = np.where(o > 0, _st.chi2.ppf(alpha / 2, 2 * np.where(o > 0, o, 1.0)) / 2, 0.0) / e
-        upper = _st.chi2.ppf(1 - alpha / 2, 2 * (o + 1)) / 2 / e
+        lower = np.where(o > 0, gammaincinv(np.where(o > 0, o, 1.0), alpha / 2), 0.0) / e
+        upper = gammaincinv(o + 1, 1 - alpha / 2) / e
     return lower, upper
 
 

@@ -45,8 +45,8 @@ def test_batch_renders_every_kind_with_size_and_ink(renderer: Renderer) -> None:
     specs.append(spc_chart(points.assign(y=np.nan), {}, title="empty", unit="count"))
     before, drawn = renderer.rendered, renderer.drawn
     images = renderer.render(specs)
-    assert renderer.rendered - before == len(specs) - 1  # all in one batch, one browser
-    assert renderer.drawn - drawn == 1                     # the sparkline, without the browser (charts/raster.py)
+    assert renderer.rendered - before == len(specs) - 2  # all in one batch, one browser
+    assert renderer.drawn - drawn == 2   # the sparkline and the 'No data' chart, without the browser (charts/raster.py)
     for spec, image in zip(specs, images, strict=True):
         width, height = spec.size
         with Image.open(image.path) as im:
@@ -56,7 +56,7 @@ def test_batch_renders_every_kind_with_size_and_ink(renderer: Renderer) -> None:
         assert image.alt_text == spec.alt_text and image.alt_text
     # an unchanged chart is never rendered twice
     again = renderer.render(specs)
-    assert renderer.rendered - before == len(specs) - 1 and renderer.drawn - drawn == 1
+    assert renderer.rendered - before == len(specs) - 2 and renderer.drawn - drawn == 2
     assert [i.path for i in again] == [i.path for i in images]
 
 

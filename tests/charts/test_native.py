@@ -175,3 +175,26 @@ def test_value_axis_follows_the_data_not_zero(tmp_path: Path) -> None:
     bars = league_chart(pd.DataFrame({"org_code": list("ABCD"), "value": [0.61, 0.7, 0.74, 0.93]}), value="value",
                         title="league", unit="percent")
     assert value_axis_range(bars)[1] == 1.0  # a share never needs an axis past 100%
+
+
+def test_funnel_points_that_look_like_their_series_carry_no_point_override(calendar_2024: pd.DataFrame) -> None:
+    """Only outliers (another colour and shape) get a c:dPt; the rest are drawn by the series' own marker, which
+    looks the same and costs LibreOffice far less (the Board PDF's funnel: 0.7 -> 0.2 core-s)."""
+    from reporting.charts import funnel_chart
+    from reporting.stats.funnel import funnel, funnel_curve
+
+    frame = calendar_2024.rename(columns={"org_code": "group", "attendances_within_4hours": "numerator",
+                                          "total_attendances": "denominator"})
+    result = funnel(frame, data_type="PR")
+    spec = funnel_chart(result.points.assign(target=result.target), funnel_curve(result), title="A&E 4-hour",
+                        adjusted=result.limits_used == "adjusted", highlight="RJ1")
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    xml = add_native_chart(slide.shapes, spec, 0, 0, Inches(9), Inches(6)).chart.part.blob.decode()
+    providers = next(i for i, s in enumerate(spec.series) if s.role == "points")
+    s = spec.series[providers]
+    series_xml = re.findall(r"<c:ser>.*?</c:ser>", xml, re.S)[providers]
+    overridden = {int(i) for i in re.findall(r'<c:dPt><c:idx val="(\d+)"/>', series_xml)}
+    different = {i for i, (c, m) in enumerate(zip(s.point_colours, s.point_symbols, strict=True))
+                 if (c, m) != (s.colour, s.point_symbols[0])}
+    assert different and overridden == different

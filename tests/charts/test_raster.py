@@ -59,7 +59,7 @@ def test_each_point_type_has_its_own_marker_shape(tmp_path: Path) -> None:
     assert len(set(shapes)) == len(TYPES)  # told apart in black and white, not by colour
 
 
-def test_a_gap_breaks_the_line_and_no_data_goes_to_the_browser(tmp_path: Path) -> None:
+def test_a_gap_breaks_the_line(tmp_path: Path) -> None:
     y = [5.0] * 8 + [np.nan] * 4 + [5.0] * 8
     spec = sparkline_chart(_points(y), title="gap")
     path = tmp_path / "gap.png"
@@ -67,5 +67,31 @@ def test_a_gap_breaks_the_line_and_no_data_goes_to_the_browser(tmp_path: Path) -
     columns = _ink(path).any(axis=0)
     middle = columns[len(columns) * 45 // 100: len(columns) * 55 // 100]
     assert columns[: len(columns) // 3].any() and not middle.any()
-    empty = sparkline_chart(_points([np.nan, np.nan]), title="nothing")
-    assert empty.message and not raster.can_draw(empty)
+
+
+def test_no_data_placeholders_are_drawn_without_a_browser_and_match_its_layout(renderer: Renderer,
+                                                                              tmp_path: Path) -> None:
+    from reporting.charts import spc_chart
+    from reporting.charts.builders import NO_DATA
+
+    empty_spark = sparkline_chart(_points([np.nan, np.nan]), title="nothing")
+    empty_spc = spc_chart(pd.DataFrame(columns=["x", "y", "point_type"]), {}, title="A&E 4-hour performance",
+                          unit="percent", org="Guy's and St Thomas'")
+    for spec in (empty_spark, empty_spc):
+        assert spec.message == NO_DATA and raster.can_draw(spec)
+        ours, browser = tmp_path / f"{spec.kind}-pillow.png", tmp_path / f"{spec.kind}-browser.png"
+        raster.draw(spec, ours)
+        pio.write_image(to_figure(spec), browser, width=spec.size[0], height=spec.size[1], scale=spec.theme.scale)
+        a, b = _ink(ours), _ink(browser)
+        assert a.shape == b.shape
+        # the message sits in the middle, as the browser puts it, and is not cut off at the edges
+        rows_a, rows_b = np.flatnonzero(a.any(axis=1)), np.flatnonzero(b.any(axis=1))
+        assert abs(rows_a[-1] - rows_b[-1]) < a.shape[0] * 0.08
+        assert not a[:, :2].any() and not a[:, -2:].any()
+        if spec.kind == "spc":   # title and subtitle top left, as in the browser's picture
+            top = a[: a.shape[0] // 6, : a.shape[1] // 3]
+            assert top.any() and b[: b.shape[0] // 6, : b.shape[1] // 3].any()
+    fresh = Renderer(cache=tmp_path / "cache")
+    with fresh:
+        images = fresh.render([empty_spark, empty_spc])
+        assert not fresh.started and fresh.drawn == 2 and all(i.path.is_file() for i in images)

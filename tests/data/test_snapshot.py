@@ -76,3 +76,40 @@ def test_hash_ignores_row_order() -> None:
                           "flag": ["", ""]})
     orgs = pd.DataFrame({"org_code": ["A", "B"], "org_name": ["a", "b"]})
     assert content_hash(frame, orgs) == content_hash(frame.iloc[::-1], orgs.iloc[::-1])
+
+
+def test_hash_is_trusted_from_the_manifest_only_while_the_files_check_out(make_project: MakeProject,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from reporting.data import snapshot as snapshot_module
+
+    project = make_project()
+    _, snap = pull(load_catalogue(project.catalogue_file), project.root, project.snapshots)
+    meta_path = project.snapshots / f"{snap.hash}.json"
+    recorded = json.loads(meta_path.read_text())["files"]
+    assert set(recorded) == {f"{snap.hash}.metrics.parquet", f"{snap.hash}.orgs.parquet"}
+    hashed: list[int] = []
+    real = snapshot_module.content_hash
+    monkeypatch.setattr(snapshot_module, "content_hash", lambda m, o: hashed.append(1) or real(m, o))
+    again = read_snapshot(project.snapshots, snap.hash)
+    assert hashed == [] and again.hash == snap.hash   # size and checksum match: no re-hash of every row
+    pd.testing.assert_frame_equal(again.metrics, snap.metrics)
+    # a snapshot written before the manifest recorded its files is hashed in full, as before
+    meta = json.loads(meta_path.read_text())
+    del meta["files"]
+    meta_path.write_text(json.dumps(meta))
+    assert read_snapshot(project.snapshots, snap.hash).hash == snap.hash and hashed == [1]
+    # changed bytes: the checksum no longer matches, the content is hashed, and the change is caught
+    meta["files"] = recorded
+    meta_path.write_text(json.dumps(meta))
+    path = project.snapshots / f"{snap.hash}.metrics.parquet"
+    frame = pd.read_parquet(path)
+    frame.loc[0, "value"] = 0.25
+    frame.to_parquet(path, index=False)
+    with pytest.raises(DataError, match="has been changed on disk"):
+        read_snapshot(project.snapshots, snap.hash)
+    assert hashed == [1, 1]
+    meta_path.write_text("{not json")
+    with pytest.raises(DataError, match="manifest is damaged"):
+        read_snapshot(project.snapshots, snap.hash)

@@ -16,7 +16,7 @@ from pptx import Presentation
 from sample_pack import AWKWARD, sample_pack
 
 from reporting.errors import ReportingError
-from reporting.packs.render import pdf
+from reporting.packs.render import _warm_office, pdf
 from reporting.packs.render.docx import render
 from reporting.packs.tree import Section, Text
 
@@ -151,3 +151,66 @@ def test_a_conversion_that_outlives_its_time_limit_is_killed(tmp_path: Path, pap
 def test_all_is_sorted_and_resolvable() -> None:
     names = list(pdf.__all__)
     assert names == sorted(names) and all(hasattr(pdf, name) for name in names)
+
+
+def _docx(paper: Path) -> Path:
+    return next((paper.parent.parent / "docx").glob("*.docx"))
+
+
+needs_uno = pytest.mark.skipif(_warm_office.uno_python() is None, reason="no Python here has LibreOffice's uno")
+
+
+@needs_uno
+def test_a_warm_libreoffice_serves_every_conversion_and_restarts_when_killed(tmp_path: Path, paper: Path) -> None:
+    import os
+    import signal
+
+    profile = tmp_path / "worker-profile"
+    first = pdf.to_pdf(_docx(paper), tmp_path / "a", profile_dir=profile)
+    office = _warm_office.office_for("soffice", profile, [])
+    assert office is not None and office.alive() and office.starts == 1
+    pid = office.office.pid
+    second = pdf.to_pdf(_docx(paper), tmp_path / "b", profile_dir=profile)
+    assert office.starts == 1 and office.office.pid == pid            # the same LibreOffice, no new start
+    assert _text(first) == _text(second) == _text(paper)              # TOC and fields refreshed as the macro does
+    assert "right-click" not in _text(second, 2)
+    os.killpg(pid, signal.SIGKILL)                                    # LibreOffice dies between conversions
+    office.office.wait()
+    third = pdf.to_pdf(_docx(paper), tmp_path / "c", profile_dir=profile)
+    assert office.starts == 2 and office.office.pid != pid and _text(third) == _text(paper)
+    os.killpg(office.bridge.pid, signal.SIGKILL)                      # and the bridge
+    office.bridge.wait()
+    assert pdf_pages(pdf.to_pdf(_docx(paper), tmp_path / "d", profile_dir=profile)) == pdf_pages(paper)
+    assert office.starts == 3
+    pdf.release_profile(profile)
+    assert not office.alive()
+
+
+@needs_uno
+def test_a_warm_libreoffice_reports_bad_files_and_time_outs_then_carries_on(tmp_path: Path, paper: Path) -> None:
+    profile = tmp_path / "worker-profile"
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(pdf.PdfError, match=r"broken\.docx: LibreOffice could not convert it to PDF: .+"):
+        pdf.to_pdf(broken, tmp_path / "out", profile_dir=profile)
+    assert not list((tmp_path / "out").glob("*.pdf"))
+    office = _warm_office.office_for("soffice", profile, [])
+    assert office is not None and office.alive()     # a bad file does not cost the warm LibreOffice
+    with pytest.raises(pdf.PdfError, match=r"did not finish the PDF within 0\.2 s"):
+        pdf.to_pdf(_docx(paper), tmp_path / "out", profile_dir=profile, timeout_s=0.2)
+    assert not office.alive() and not list((tmp_path / "out").glob("*.pdf"))   # both processes killed
+    assert pdf_pages(pdf.to_pdf(_docx(paper), tmp_path / "out", profile_dir=profile)) == pdf_pages(paper)
+    pdf.release_profile(profile)
+
+
+def test_without_uno_every_conversion_starts_libreoffice(tmp_path: Path, paper: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPORTING_UNO_PYTHON", str(tmp_path / "no-python"))
+    _warm_office.uno_python.cache_clear()
+    try:
+        assert _warm_office.office_for("soffice", tmp_path / "p", []) is None
+        result = pdf.to_pdf(_docx(paper), tmp_path / "out", profile_dir=tmp_path / "p")
+        assert _text(result) == _text(paper)
+    finally:
+        monkeypatch.delenv("REPORTING_UNO_PYTHON")
+        _warm_office.uno_python.cache_clear()

@@ -206,7 +206,8 @@ def test_a_document_that_opens_with_a_wide_table_turns_its_first_section(tmp_pat
 
 def test_chart_without_its_image_is_an_error_not_a_gap(tmp_path: Path, pack: Pack) -> None:
     chart = next(b for b in pack.blocks() if isinstance(b, ChartBlock))
-    bare = dataclasses.replace(pack, sections=(Section("Charts", (dataclasses.replace(chart, image=None),)),))
+    bare = dataclasses.replace(pack, sections=(Section("Charts", (dataclasses.replace(chart, image=None,
+                                                                                      native=False),)),))
     with pytest.raises(ReportingError, match="A&E 4-hour performance.*no rendered image"):
         render(bare, tmp_path / "bare.docx")
     assert not (tmp_path / "bare.docx").exists()

@@ -10,8 +10,10 @@ What the document holds, and why:
   then a TOC field that Word refreshes on open (and the PDF path refreshes in LibreOffice);
 - real Heading 1-3 styles: each Section's title is a Heading 1 (unless the section opens with a cover,
   contents or its own level-1 heading), and Heading blocks keep their level;
-- charts are always the block's rendered PNG, as wide as the text, with alt text, and a numbered
-  "Figure N" caption (a SEQ field) below; tables get a "Table N" caption above;
+- charts are native, editable Word charts (the PowerPoint chart part and its embedded workbook, see
+  charts/native_docx.py) where the spec has a native form and the block does not say `native: false`,
+  else the block's rendered PNG; either way as wide as the text, with alt text (wp:docPr descr), and a
+  numbered "Figure N" caption (a SEQ field) below; tables get a "Table N" caption above;
 - MDC icons are written as their letter/arrow AND label ("H↑ Special cause improvement (high)"), with a
   coloured dot that only decorates, so meaning never rests on colour; RAG cells likewise carry R/A/G;
 - data tables repeat their header row on every page and never split a row; a `wide` table gets its own
@@ -86,6 +88,7 @@ class _Context:
     page_empty: bool = True       # nothing on the current page yet (a break now would leave a blank page)
     own_header: tuple[Any, ...] = ()  # the template's own header/footer paragraphs, kept in every section
     own_footer: tuple[Any, ...] = ()
+    charts: Any = None            # charts.native_docx.WordCharts, made on the first native chart
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
@@ -319,18 +322,34 @@ def _summary_table(block: SummaryTable, ctx: _Context) -> None:
 def _chart(block: ChartBlock, ctx: _Context) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+    from reporting.charts.native_pptx import supports_native
+
     spec = block.spec
-    if block.image is None:
+    native = block.native and supports_native(spec)
+    if not native and block.image is None:
         raise ReportingError(f"chart '{spec.title}' has no rendered image: the Word renderer needs "
                              "Pack.with_images(...) after the batched chart render")
     paragraph = ctx.paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.keep_with_next = True
-    picture = paragraph.add_run().add_picture(str(block.image), width=ctx.text_width)
     limit = int(ctx.text_height * MAX_CHART_HEIGHT)
-    if picture.height > limit:
-        picture.width, picture.height = int(picture.width * limit / picture.height), limit
-    X.set_picture_alt_text(picture, _clean(spec.title), _clean(spec.alt_text or spec.title))
+    title, description = _clean(spec.title), _clean(spec.alt_text or spec.title)
+    if native:   # an editable chart, the same model as PowerPoint's (charts/native_docx.py)
+        from reporting.charts.native_docx import WordCharts
+
+        if ctx.charts is None:
+            ctx.charts = WordCharts(ctx.document)
+        w_px, h_px = spec.size
+        width = int(ctx.text_width)
+        height = int(width * h_px / w_px)
+        if height > limit:
+            width, height = int(width * limit / height), limit
+        ctx.charts.add(paragraph.add_run(), spec, width, height, title=title, description=description)
+    else:
+        picture = paragraph.add_run().add_picture(str(block.image), width=ctx.text_width)
+        if picture.height > limit:
+            picture.width, picture.height = int(picture.width * limit / picture.height), limit
+        X.set_picture_alt_text(picture, title, description)
     caption = X.add_caption(ctx.document, "Figure", _clean(block.caption or spec.title))
     # The Caption style keeps with the next paragraph (right for table captions above tables); under a
     # figure that would chain the figure to whatever follows and push whole runs of charts to a new page.
@@ -547,6 +566,23 @@ def _extra_properties(document: Document, pack: Pack) -> None:
 
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _stable_workbook(data: bytes) -> bytes:
+    """An embedded chart workbook with the document's fixed time and zip entry dates (byte-stable output)."""
+    stamp = X.FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            blob = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                blob = _W3CDTF.sub(rb"\g<1>" + stamp + rb"\g<2>", blob)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, blob)
+    return out.getvalue()
 
 
 def _save(document: Document, path: Path) -> Path:
@@ -560,7 +596,10 @@ def _save(document: Document, path: Path) -> Path:
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
+            blob = source.read(info.filename)
+            if info.filename.endswith(".xlsx"):   # a native chart's workbook: its own clock and zip dates
+                blob = _stable_workbook(blob)
+            target.writestr(entry, blob)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

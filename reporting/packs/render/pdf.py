@@ -11,6 +11,12 @@ The macro lives in the Standard library of a private LibreOffice profile that th
 (macros in the profile's own "My Macros" are trusted, so no security setting is touched). PowerPoint and
 Excel files are converted with plain `--convert-to pdf` (tagged PDF too).
 
+With a `profile_dir` (a worker's own profile, as packs.build passes), conversions go through a warm
+LibreOffice kept listening on that profile (`_warm_office`: started once per worker, driven over UNO by a
+Python that has Debian's python3-uno, restarted when it dies; the same TOC refresh and tagged PDF as the
+macro), which saves LibreOffice's fixed start on every PDF after the first. Where no Python can `import uno`,
+every call starts LibreOffice as below.
+
 Every call uses its own profile directory (a temporary one, removed afterwards, unless `profile_dir` is
 given), so parallel builds never share a running LibreOffice or a locked profile. Passing the same
 `profile_dir` to calls that run one after another saves LibreOffice's first-start work (about a second);
@@ -34,8 +40,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reporting.errors import ReportingError
+from reporting.packs.render import _warm_office
 
-__all__ = ["INSTALL_HINT", "PdfError", "PdfUnavailable", "TIMEOUT_S", "libreoffice_available", "to_pdf"]
+__all__ = ["INSTALL_HINT", "PdfError", "PdfUnavailable", "TIMEOUT_S", "libreoffice_available", "release_profile",
+           "to_pdf"]
 
 TIMEOUT_S = 180.0
 INSTALL_HINT = "apt-get install -y libreoffice-writer libreoffice-impress libreoffice-calc"
@@ -133,7 +141,10 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
         shutil.copyfile(source, staged)
         produced = work / "out" / "in.pdf"
         produced.parent.mkdir()
-        if suffix in WRITER:
+        warm = None if profile_dir is None else _warm_office.office_for(executable, profile, _common(profile))
+        if warm is not None:
+            _convert_warm(warm, source, staged, produced, suffix, timeout_s)
+        elif suffix in WRITER:
             if not (profile / "user" / "registrymodifications.xcu").is_file():
                 # LibreOffice's first start copies its default Basic libraries over whatever the profile
                 # holds, so let it create the profile first and write the macro afterwards.
@@ -148,7 +159,7 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
         else:
             result = _run([executable, *_common(profile), "--convert-to", f"pdf:{PLAIN[suffix]}:{_TAGGED}",
                            "--outdir", str(produced.parent), str(staged)], source, timeout_s)
-        if result.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
+        if warm is None and (result.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0):
             raise PdfError(f"{source}: LibreOffice wrote no PDF (exit code {result.returncode}): "
                            f"{_tail(result.stderr) or _tail(result.stdout) or 'no message'}")
         target = out_dir / f"{source.stem}.pdf"
@@ -161,6 +172,27 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
             Path(partial).unlink(missing_ok=True)
             raise
     return target
+
+
+def _convert_warm(warm: _warm_office.WarmOffice, source: Path, staged: Path, produced: Path, suffix: str,
+                  timeout_s: float) -> None:
+    """Through this worker's listening LibreOffice (the same TOC refresh and tagged PDF as the macro)."""
+    try:
+        said = warm.convert(staged, produced, "writer_pdf_Export" if suffix in WRITER else PLAIN[suffix],
+                            writer=suffix in WRITER, timeout_s=timeout_s)
+    except TimeoutError:
+        raise PdfError(f"{source}: LibreOffice did not finish the PDF within {timeout_s:g} s") from None
+    except _warm_office.OfficeGone as exc:
+        raise PdfError(f"{source}: LibreOffice wrote no PDF: {_tail(str(exc)) or 'it stopped'}") from None
+    if said is not None:
+        raise PdfError(f"{source}: LibreOffice could not convert it to PDF: {_tail(said)}")
+    if not produced.is_file() or produced.stat().st_size == 0:
+        raise PdfError(f"{source}: LibreOffice wrote no PDF: {_tail(warm.said()) or 'no message'}")
+
+
+def release_profile(profile: Path) -> None:
+    """Stop the warm LibreOffice that uses `profile`, if any (call before removing the profile)."""
+    _warm_office.forget(profile)
 
 
 def _common(profile: Path) -> list[str]:
