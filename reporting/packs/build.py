@@ -157,19 +157,21 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
     if "pdf" in formats:
         from reporting.packs.render import pdf
 
-        source = next((f for f in files if f.suffix == ".docx"), None)
-        if source is None and "pptx" in formats:
-            # Slides: LibreOffice drops the alt text of native charts on export, so the PDF is made from a copy
-            # of the deck whose charts are their (already rendered) pictures, which keep it.
-            source = pptx.render(_with_picture_charts(pack), directory / ".pdf-source" / f"{stem}.pptx")
-        elif source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
+        source = next((f for f in files if f.suffix == ".docx"), None) or next(
+            (f for f in files if f.suffix == ".pptx"), None)
+        if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
             source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
         profile = _lo_profile()  # no LibreOffice: PdfUnavailable; the pack fails whole (no paper without its PDF)
         try:
-            files.append(pdf.to_pdf(source, directory, profile_dir=profile))
+            made = pdf.to_pdf(source, directory, profile_dir=profile)
         except BaseException:
             _drop_lo_profile()  # a profile left broken by a failed conversion is not reused
             raise
+        # LibreOffice tags native charts as figures but drops their alt text: put it back from the source
+        from reporting.packs.pdf_ua import chart_alt_texts, restore_figure_alt
+
+        restore_figure_alt(made, chart_alt_texts(source))
+        files.append(made)
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
     return files, warnings
 
@@ -201,16 +203,6 @@ def current_snapshot(project: Project, catalogue: Any, *, snapshot_hash: str | N
         _, snapshot = pull(catalogue, project.root, project.snapshots, catalogue_file=project.catalogue_file)
         stale = []
     return snapshot, {"hash": snapshot.hash, "chosen": how, "stale_metrics": stale}
-
-
-def _with_picture_charts(pack: Pack) -> Pack:
-    from dataclasses import replace
-
-    from reporting.packs.tree import ChartBlock
-
-    return replace(pack, sections=tuple(
-        replace(s, blocks=tuple(replace(b, native=False) if isinstance(b, ChartBlock) and b.image is not None else b
-                                for b in s.blocks)) for s in pack.sections))
 
 
 def _check_pdfs(files: Sequence[Path], mode: str) -> dict[str, list[dict[str, Any]]]:
@@ -277,9 +269,11 @@ def _check_html_theme(batch: Batch) -> None:
     """The HTML edition's text colours must meet WCAG AA on its background: refused up front, naming the key."""
     from reporting.charts.theme import DEFAULT_THEME
     from reporting.packs.render.html import contrast_message, theme_contrast_failures
+    from reporting.packs.template import theme_overrides
 
     try:
-        theme = DEFAULT_THEME.with_overrides(batch.template.theme)
+        theme = DEFAULT_THEME.with_overrides(theme_overrides(batch.template.theme)) if batch.template.theme \
+            else DEFAULT_THEME
     except ValueError:
         return  # an unknown theme key is reported where the theme is applied
     for key, background, ratio in theme_contrast_failures(theme):

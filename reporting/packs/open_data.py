@@ -17,8 +17,8 @@ holds both tables, their types, the licence and the sources. The CSV files are t
 Disclosure control is the pack's own: the rows come from the same disclosure-applied frame the pack was
 built from (batch.frames), and a suppressed value has its value, numerator and denominator left empty with
 `suppressed` true, exactly where the pack prints "*". A metric the catalogue gives no disclosure rule stops
-the package, naming the metric. (When the pack's JSON data file lands, issue 11, `rows()` can read from it
-instead; the package's shape does not change.)
+the package, naming the metric. `rows()` reads the pack's JSON data file (packs.data_file), so the means,
+limits and point types are those of the charts (the views), never a whole-series figure.)
 """
 
 from __future__ import annotations
@@ -120,59 +120,77 @@ def _ranks(pack: Any, titles: dict[str, str]) -> dict[str, int]:
 
 
 def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
-    """The metrics table: the pack's own disclosure-applied numbers, one row per metric x org x period."""
-    org = pack.org_code
-    key = org if org in batch.frames else None
+    """The metrics table: one row per metric x organisation x period the pack shows, read from the pack's data
+    file (packs.data_file: the same views, limits and disclosure as every chart), so the open data can never
+    say something the pack does not. A stale metric shows no points, so it has no rows."""
+    from reporting.packs.data_file import pack_data
+
+    key = pack.org_code if pack.org_code in batch.frames else None
     frame: pd.DataFrame = batch.frames[key]
-    points: pd.DataFrame = batch.points[key]
-    summaries: dict[str, dict[str, Any]] = batch.summaries[key]
     catalogue = batch.catalogue
-    shown = _shown_periods(pack)
-    titles = {m: catalogue.metric(m).title for m in shown}
-    ranks = _ranks(pack, titles)
+    doc = pack_data(batch, pack)
+    ranks = _ranks(pack, {s["metric"]: s["title"] for s in doc["series"]})
     out = []
-    for metric_id, periods in shown.items():
+    stale = {s["metric"] for s in doc["series"] if s["stale"]}
+    for series in doc["series"]:
+        if not series["view"]["primary"] or series["stale"]:
+            continue
+        metric_id, org = series["metric"], series["org"]
         metric = catalogue.metric(metric_id)
         if getattr(metric, "disclosure", None) is None:
             raise ConfigError(f"metric '{metric_id}' has no disclosure rule, so its numbers cannot be published "
                               "as open data; add `disclosure: {suppress_below: N}` to it in the catalogue",
                               field=f"metrics.{metric_id}.disclosure")
-        own = frame[(frame["metric_id"] == metric_id) & (frame["org_code"] == org)] if org else \
-            frame[frame["metric_id"] == metric_id]
-        spc = points[(points["metric_id"] == metric_id) & ((points["org_code"] == org) if org else True)]
-        spc = spc.set_index(pd.to_datetime(spc["x"]))
-        summary = summaries.get(metric_id, {})
-        latest = pd.Timestamp(summary["latest_x"]) if summary.get("latest_x") is not None else None
+        own = frame[(frame["metric_id"] == metric_id) & (frame["org_code"] == org)]
         own = own.set_index(pd.to_datetime(own["period"]))
-        if not periods:   # no trend shown (e.g. every point suppressed): the latest period, as the table has it
-            last = latest if latest is not None else (own.index.max() if len(own) else None)
-            periods = [last] if last is not None and not pd.isna(last) else []
-            latest = latest if latest is not None else (periods[0] if periods else None)
-        for period in periods:
+        latest = series["latest"]["period"]
+        for point in series["points"]:
+            period = pd.Timestamp(point["period"])
             if period not in own.index:
-                continue
+                continue  # a gap on the chart: no row in the data either
             data = own.loc[[period]].iloc[0]
-            point = spc.loc[[period]].iloc[0] if period in spc.index else None
-            suppressed = bool(data.get("suppressed", False))
-            is_latest = latest is not None and period == latest
+            flag = data.get("suppressed", False)
+            suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False
+            is_latest = point["period"] == latest
+            target = metric.target_for(org, period.date()) if org else None
             out.append({
                 "metric_id": metric_id, "org_code": org or "", "org_name": pack.org_name or "",
                 "period": period.date().isoformat(),
-                "value": None if suppressed else _number(data.get("value")),
-                "numerator": None if suppressed else _number(data.get("numerator")),
-                "denominator": None if suppressed else _number(data.get("denominator")),
+                "value": None if suppressed else point["value"],
+                "numerator": None if suppressed else point["numerator"],
+                "denominator": None if suppressed else point["denominator"],
                 "suppressed": suppressed,
-                "mean": _number(point["mean"]) if point is not None else None,
-                "lower_process_limit": _number(point["lpl"]) if point is not None else None,
-                "upper_process_limit": _number(point["upl"]) if point is not None else None,
-                "point_type": (str(point["point_type"]) if point is not None and not suppressed
-                               and isinstance(point["point_type"], str) else ""),
-                "variation": str(summary.get("variation_icon") or "") if is_latest else "",
-                "assurance": str(summary.get("assurance") or "") if is_latest else "",
-                "target": _number(point["target"]) if point is not None else None,
+                "mean": point["mean"], "lower_process_limit": point["lower_limit"],
+                "upper_process_limit": point["upper_limit"],
+                "point_type": "" if suppressed else (point["point_type"] or ""),
+                "variation": (series["variation"] or "") if is_latest else "",
+                "assurance": (series["assurance"] or "") if is_latest else "",
+                "target": _number(target),
                 "rank": ranks.get(metric_id) if is_latest else None,
                 "peer_group": batch.peer_group or "",
             })
+    # a metric the pack lists with no chart of its own (e.g. every point suppressed, so no limits): its latest
+    # period, as the summary table has it
+    done = {r["metric_id"] for r in out}
+    for metric_id in _shown_periods(pack):
+        if metric_id in done or metric_id in stale or not pack.org_code:
+            continue
+        own = frame[(frame["metric_id"] == metric_id) & (frame["org_code"] == pack.org_code)]
+        if own.empty:
+            continue
+        data = own.sort_values("period").iloc[-1]
+        flag = data.get("suppressed", False)
+        suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False
+        out.append({
+            "metric_id": metric_id, "org_code": pack.org_code, "org_name": pack.org_name or "",
+            "period": pd.Timestamp(data["period"]).date().isoformat(),
+            "value": None if suppressed else _number(data.get("value")),
+            "numerator": None if suppressed else _number(data.get("numerator")),
+            "denominator": None if suppressed else _number(data.get("denominator")),
+            "suppressed": suppressed, "mean": None, "lower_process_limit": None, "upper_process_limit": None,
+            "point_type": "", "variation": "", "assurance": "", "target": None, "rank": None,
+            "peer_group": batch.peer_group or "",
+        })
     return out
 
 
@@ -216,7 +234,7 @@ def _schema(fields: Sequence[tuple[str, str, str]], key: list[str]) -> dict[str,
 def write_data_package(pack: Any, batch: Any, directory: Path, stem: str) -> list[Path]:
     """Write the package's three files into `directory`; returns their paths (descriptor first)."""
     records = rows(pack, batch)
-    metric_ids = list(dict.fromkeys(r["metric_id"] for r in records)) or list(_shown_periods(pack))
+    metric_ids = list(dict.fromkeys([r["metric_id"] for r in records] + list(_shown_periods(pack))))
     metrics_csv = directory / f"{stem}-metrics.csv"
     dictionary_csv = directory / f"{stem}-dictionary.csv"
     _write_csv(metrics_csv, FIELDS, records)

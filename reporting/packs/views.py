@@ -158,7 +158,9 @@ def build_views(frame: pd.DataFrame, catalogue: Catalogue, views: Mapping[str, t
             continue
         metric = catalogue.metric(str(metric_id))
         rows = rows.sort_values("period")
-        valued = rows.loc[rows["value"].notna(), "period"]
+        # a suppressed figure is current data that cannot be shown, not missing data: it counts for staleness
+        hidden = rows["suppressed"].fillna(False).astype(bool) if "suppressed" in rows else False
+        valued = rows.loc[rows["value"].notna() | hidden, "period"]
         if valued.empty:
             continue
         latest = pd.Timestamp(valued.iloc[-1])

@@ -196,8 +196,6 @@ def _complements(project: Project) -> list[tuple[int, int, str]]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="complementary suppression (a numerator and denominator published whose "
-                                        "difference is a suppressed count) is issue 18's to fix")
 @pytest.mark.parametrize("pack", SHIPPED)
 def test_no_suppressed_count_can_be_recovered_from_a_published_pair(pack: str, small: Project,
                                                                     published: dict[str, list[tuple[str, str]]]) -> None:

@@ -51,7 +51,8 @@ def test_board_paper_and_slides_pass_every_check(board: dict[str, Path]) -> None
 
 
 def test_board_paper_keeps_what_it_has_today(board: dict[str, Path]) -> None:
-    """Tagged, with language, title, 17 figures with alt text and 78 table header cells."""
+    """Tagged, with language, title, 15 figures with alt text and 78 table header cells (6 sparklines and 9
+    native charts: the stale metric has neither, and LibreOffice's dropped chart alt text is put back)."""
     with pikepdf.open(board["paper"]) as pdf:
         assert str(pdf.Root.Lang) == "en-GB" and str(pdf.docinfo.Title).startswith("Integrated Performance Report")
         roles: dict[str, int] = {}
@@ -67,7 +68,7 @@ def test_board_paper_keeps_what_it_has_today(board: dict[str, Path]) -> None:
                     walk(kid.get("/K", pikepdf.Array()))
 
         walk(pdf.Root.StructTreeRoot.K)
-    assert roles["/Figure"] == 17 and all(alts) and roles["/TH"] >= 78
+    assert roles["/Figure"] == 15 and all(alts) and roles["/TH"] >= 78
 
 
 def _broken(source: Path, target: Path, change) -> Path:  # type: ignore[no-untyped-def]
@@ -177,7 +178,7 @@ def test_pptx_pictures_never_have_a_file_name_as_alt_text(board: dict[str, Path]
                 descr = re.search(r'<p:cNvPr [^>]*descr="([^"]*)"', match.group(0))
                 assert descr and descr.group(1).strip(), name
                 assert not re.search(r"\.(png|jpe?g|svg|gif)\b", descr.group(1), re.I), descr.group(1)
-    assert pictures >= 7  # the sparklines at least
+    assert pictures >= 6  # the sparklines at least (none for the stale metric)
 
 
 @pytest.fixture

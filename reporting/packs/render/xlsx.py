@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import io
 import os
 import re
 import tempfile
@@ -776,7 +777,9 @@ def _render(pack: Pack, path: Path) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        wb.save(tmp)
+        buffer = io.BytesIO()  # openpyxl leaves its zip open when a write fails (a full disk): write it ourselves
+        wb.save(buffer)
+        tmp.write_bytes(buffer.getvalue())
         alt = {s.ws.title: s.charts for s in sheets if s.charts}
         if alt:
             apply_alt_text(tmp, alt)
