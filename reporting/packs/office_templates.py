@@ -58,6 +58,13 @@ def default_pptx(root: Path | str | None = None) -> Path:
     return _default(PPTX_NAME, root)
 
 
+REQUIRED_STYLES = (
+    "Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "List Bullet",
+    "TOC Heading", "toc 1", "toc 2", "toc 3", "Header", "Footer", "NHS Table",
+)
+"""Every style the Word renderer uses; a custom template must define them all (python-docx UI names)."""
+
+
 def default_docx(root: Path | str | None = None) -> Path:
     """`<root>/templates/office/paper.docx` when the project has one, else the repository's default."""
     return _default(DOCX_NAME, root)
@@ -132,33 +139,66 @@ def require_styles(doc: Document, names: Iterable[str], *, template_path: Path |
     raise ConfigError(f"no styles {_quoted(missing)}; styles are: {listed}", file=template_path)
 
 
+def _package_parts(path: Path, kind: str) -> dict[str, bytes]:
+    """The XML parts of an Office package, read with zipfile (so `validate` needs neither python-pptx nor
+    python-docx); ConfigError if it is missing or not a zip."""
+    import zipfile
+
+    _check_file(path, "PowerPoint" if kind == "pptx" else "Word")
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if n.endswith(".xml")}
+    except (zipfile.BadZipFile, OSError) as exc:
+        label = "PowerPoint" if kind == "pptx" else "Word"
+        raise ConfigError(f"cannot open {label} template ({type(exc).__name__}: {exc})", file=path) from exc
+
+
+_P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: python-docx shows these built-in styles under their UI names (docx.styles.BabelFish)
+_UI_NAMES = {"caption": "Caption", "footer": "Footer", "header": "Header",
+             **{f"heading {n}": f"Heading {n}" for n in range(1, 10)}}
+
+
 def check_office_template(path: Path | str, kind: str) -> list[ConfigError]:
     """Everything a renderer will need from a custom template, found before a build: for PowerPoint every
-    layout in REQUIRED_LAYOUTS (and the content placeholder), for Word every style the renderer uses."""
+    layout in REQUIRED_LAYOUTS (and the content placeholder), for Word every style the renderer uses. Read
+    from the package's XML, so the check is as quick as the rest of `validate`."""
+    from lxml import etree
+
+    path = Path(path)
     problems: list[ConfigError] = []
     try:
+        parts = _package_parts(path, kind)
         if kind == "pptx":
-            prs = open_presentation(path)
+            layouts: dict[str, bool] = {}
+            for name, xml in sorted(parts.items()):
+                if name.startswith("ppt/slideLayouts/slideLayout"):
+                    root = etree.fromstring(xml)
+                    c_sld = root.find(f"{_P}cSld")
+                    title = c_sld.get("name", "") if c_sld is not None else ""
+                    content = any(ph.get("idx") == "1" for ph in root.iter(f"{_P}ph"))
+                    layouts.setdefault(title, content)
             for name in REQUIRED_LAYOUTS:
-                try:
-                    found = layout(prs, name, template_path=path)
-                except ConfigError as exc:
-                    problems.append(exc)
-                    continue
-                if name == "Title and Content" and not any(p.placeholder_format.idx == 1 for p in found.placeholders):
+                if name not in layouts:
+                    problems.append(ConfigError(f"no slide layout '{name}'{_hint(name, list(layouts))}; layouts are: "
+                                                f"{_quoted(layouts)}", file=path))
+                elif name == "Title and Content" and not layouts[name]:
                     problems.append(ConfigError("layout 'Title and Content' has no content placeholder (idx 1)",
                                                 file=path))
         else:
-            from reporting.packs.render.docx import REQUIRED_STYLES
-
-            document = open_document(path)
-            present = {style.name for style in document.styles if style.name}
+            xml = parts.get("word/styles.xml")
+            root = etree.fromstring(xml) if xml else None
+            available = [] if root is None else [
+                _UI_NAMES.get(n.get(f"{_W}val", ""), n.get(f"{_W}val", ""))
+                for n in root.iter(f"{_W}name")]
+            present = set(available)
             for name in REQUIRED_STYLES:
                 if name not in present:
-                    try:
-                        require_styles(document, [name], template_path=path)
-                    except ConfigError as exc:
-                        problems.append(exc)
-    except ConfigError as exc:
-        problems.append(exc)
+                    listed = _quoted(sorted(available, key=str.lower))
+                    problems.append(ConfigError(f"no style '{name}'{_hint(name, available)}; "
+                                                f"styles are: {listed}", file=path))
+    except (ConfigError, etree.XMLSyntaxError) as exc:
+        problems.append(exc if isinstance(exc, ConfigError)
+                        else ConfigError(f"cannot read the template's XML ({exc})", file=path))
     return problems

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.errors import ReportingError
 from reporting.packs import _docx_xml as X
-from reporting.packs.office_templates import DEFAULT_DOCX, open_document, require_styles
+from reporting.packs.office_templates import DEFAULT_DOCX, REQUIRED_STYLES, open_document, require_styles
 from reporting.packs.tree import (
     Block, Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak, Section,
     SummaryRow, SummaryTable, Text,
@@ -58,11 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = ["REQUIRED_STYLES", "render"]
 
-REQUIRED_STYLES = (
-    "Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "List Bullet",
-    "TOC Heading", "toc 1", "toc 2", "toc 3", "Header", "Footer", "NHS Table",
-)
-"""Every style the renderer uses; a custom template must define them all (python-docx UI names)."""
 
 TABLE_STYLE = "NHS Table"
 FALLBACK_SUPPRESSED_NOTE = "* Suppressed by disclosure control: too few events to publish safely."
