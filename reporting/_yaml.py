@@ -137,6 +137,21 @@ def _dotted(path: Iterable[Any]) -> str:
     return text
 
 
+def data_path(data: Any, loc: Iterable[Any]) -> list[Any]:
+    """The part of a pydantic error location that walks the parsed data (union tags such as a source's kind
+    are not keys in the file), so a field path reads the way the analyst wrote it."""
+    path: list[Any] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            path.append(part)
+            node = node[part]
+    return path
+
+
 def raise_validation_error(exc: ValidationError, doc: Located, vocabulary: Iterable[str]) -> None:
     """Turn pydantic's first error into a ConfigError at the right line, with a suggestion for typos.
 
@@ -146,15 +161,7 @@ def raise_validation_error(exc: ValidationError, doc: Located, vocabulary: Itera
     errors = exc.errors()
     # A typo shows up twice (unknown key + missing key); the unknown key is the one worth reporting.
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    path: list[Any] = []
-    node: Any = doc.data
-    for part in err["loc"]:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            path.append(part)
-            node = node[part]
+    path = data_path(doc.data, err["loc"])
     message = _message(err, path, vocabulary)
     context = _context(doc.data, path)
     raise ConfigError(message + context, file=doc.file, line=doc.line_of(path), field=_dotted(path)) from None

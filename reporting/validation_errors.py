@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reporting._yaml import Located, _context, _dotted, _message
+from reporting._yaml import Located, _context, _dotted, _message, data_path
 from reporting.errors import ConfigError
 
 __all__ = ["config_errors"]
@@ -31,15 +31,7 @@ def config_errors(errors: ValidationError | Sequence[dict[str, Any]], doc: Locat
         loc = tuple(prefix) + tuple(err["loc"])
         if err["type"] == "missing" and loc[:-1] in extra_parents:
             continue
-        path: list[Any] = []
-        node: Any = doc.data
-        for part in loc:
-            if isinstance(node, dict) and part in node:
-                path.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                path.append(part)
-                node = node[part]
+        path = data_path(doc.data, loc)
         key = tuple(path) + ((loc[-1],) if err["type"] == "missing" else ())
         if key in seen:
             continue
