@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from project_fixtures import BASIC_CATALOGUE, MakeProject
@@ -28,8 +29,8 @@ def _with_path(make_project: MakeProject, path: str) -> object:
     return project
 
 
-def _load(project: object) -> None:
-    load(load_catalogue(project.catalogue_file), project.root)  # type: ignore[attr-defined]
+def _load(project: object) -> Any:
+    return load(load_catalogue(project.catalogue_file), project.root)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("path", ["/proc/self/environ", "/dev/zero", "/sys/kernel/mm/transparent_hugepage/enabled",
@@ -55,8 +56,13 @@ def test_data_dirs_allow_a_named_directory(make_project: MakeProject, tmp_path: 
     shared.mkdir()
     (shared / "ae.csv").write_text("period,org_code,attendances,breaches\n2024-01-01,RAA,100,10\n")
     project = _with_path(make_project, str(shared / "ae.csv"))
+    with pytest.raises(SourceError, match="outside the project"):  # not without the administrator's say-so
+        _load(project)
     monkeypatch.setenv("REPORTING_DATA_DIRS", str(shared))
-    _load(project)
+    rows = _load(project).metrics  # one row per catalogue metric, all read from the shared file
+    assert len(rows) == rows["metric_id"].nunique() >= 1
+    assert set(rows["org_code"]) == {"RAA"} and set(rows["period"].astype(str).str[:10]) == {"2024-01-01"}
+    assert rows["value"].notna().all()
 
 
 def test_symlink_out_of_the_project_is_refused(make_project: MakeProject, tmp_path: Path) -> None:
