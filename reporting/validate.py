@@ -196,7 +196,7 @@ def _data(ctx: Context) -> None:
 # ------------------------------------------------------------------------------------------------ templates
 def _templates(ctx: Context) -> None:
     from reporting._yaml import Located
-    from reporting.packs.assemble import template_problems
+    from reporting.packs.checks import template_problems
     from reporting.packs.office_templates import check_office_template, default_docx, default_pptx
     from reporting.packs.template import PackTemplate, merged_document, template_errors, template_files
 
@@ -305,7 +305,7 @@ def _unused(ctx: Context) -> None:
     shown: set[str] = set()
     for template, _ in ctx.templates.values():
         shown.update(pack_metrics(ctx.catalogue, template))
-        from reporting.packs.assemble import _metric_refs
+        from reporting.packs.checks import _metric_refs
 
         shown.update(metric_id for _, metric_id in _metric_refs(template))
     for metric in ctx.catalogue.metrics:

@@ -9,8 +9,7 @@ edit templates, so `{{ ''.__class__ }}` and friends are refused, and an undefine
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ import pandas as pd
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from reporting._yaml import Located, _dotted
+from reporting._yaml import Located
 from reporting.charts import (
     caterpillar_chart,
     funnel_chart,
@@ -59,188 +58,12 @@ from reporting.stats.league import league_table
 from reporting.stats.narrative import sentence
 from reporting.stats.variation import caterpillar
 
-__all__ = ["Assembly", "assemble", "check_template", "pack_metrics", "resolve_period", "template_problems"]
+__all__ = ["Assembly", "assemble", "pack_metrics", "resolve_period"]
 
 _OFFSETS = {"weekly": pd.DateOffset(weeks=1), "monthly": pd.DateOffset(months=1),
             "quarterly": pd.DateOffset(months=3), "daily": pd.DateOffset(days=1)}
 
 
-# ----------------------------------------------------------------------------------------------- checks
-def _metric_refs(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """(YAML path, metric id) of every literal metric reference in the template."""
-    for i, section in enumerate(template.sections):
-        yield from _refs_in(section.blocks, ("sections", i, "blocks"))
-
-
-def _refs_in(blocks: list[Any], base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    for j, block in enumerate(blocks):
-        kind = next(iter(type(block).model_fields))
-        options = getattr(block, kind)
-        path = (*base, j, kind)
-        for name in ("metric",):
-            value = getattr(options, name, None)
-            if isinstance(value, str) and "{{" not in value:
-                yield (*path, name), value
-        for k, value in enumerate(getattr(options, "metrics", None) or []):
-            yield (*path, "metrics", k), value
-        if isinstance(block, t.ForEachBlock):
-            yield from _refs_in(options.blocks, (*path, "blocks"))
-
-
-def check_template(template: t.PackTemplate, doc: Located, catalogue: Catalogue) -> None:
-    """Template errors that need the catalogue (the first of them; `template_problems` lists them all)."""
-    for problem in template_problems(template, doc, catalogue):
-        raise problem
-
-
-#: Names a pack's Jinja text may use (Assembly.render's context); `metric` only inside for_each.
-TEXT_NAMES = ("org", "org_name", "period", "period_label", "pack_title", "narrative", "value", "target", "icon")
-TEXT_FUNCTIONS = ("narrative", "value", "target", "icon")
-
-
-def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalogue,
-                      also_known: Iterable[str] = ()) -> Iterator[ConfigError]:
-    """Every template error that needs the catalogue: unknown metric ids (also inside Jinja text, such as
-    `narrative('x')`), tags, peer groups, ratio-only blocks on counts, benchmarks in the wrong unit.
-    `also_known`: ids the catalogue defines but could not load (their own errors are reported there)."""
-    real = {m.id for m in catalogue.metrics}
-    ids = [m.id for m in catalogue.metrics] + [i for i in also_known if i not in real]
-    tags = {tag for m in catalogue.metrics for tag in m.tags}
-
-    def at(message: str, path: tuple[Any, ...]) -> ConfigError:
-        return ConfigError(message, file=doc.file, line=doc.line_of(path), field=_dotted(path))
-
-    def unknown(metric_id: str) -> str:
-        close = difflib.get_close_matches(metric_id, ids, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f"; metrics are: {', '.join(ids)}"
-        return f"unknown metric '{metric_id}'{hint}"
-
-    selection = template.metrics
-    pack_ids = selection if isinstance(selection, list) else (selection.metrics if selection else [])
-    for k, metric_id in enumerate(pack_ids):
-        if metric_id not in ids:
-            yield at(unknown(metric_id), ("metrics", k) if isinstance(selection, list) else ("metrics", "metrics", k))
-    if isinstance(selection, t.MetricsSelection) and selection.tag and selection.tag not in tags:
-        yield at(f"no metric has the tag '{selection.tag}'; tags are: {', '.join(sorted(tags))}", ("metrics", "tag"))
-    for path, metric_id in _metric_refs(template):
-        if metric_id not in ids:
-            yield at(unknown(metric_id), path)
-            continue
-        if path[-2] in {"funnel", "variation"} and metric_id in real and not catalogue.metric(metric_id).is_ratio:
-            yield at(f"a {path[-2]} compares providers' rates, so it needs a metric with a numerator and "
-                     f"denominator; '{metric_id}' has neither", path)
-    groups = _peer_groups(catalogue)
-    peer_param = template.parameters.get("peer_group")
-    if peer_param is not None and peer_param.default:
-        yield from _check_group(peer_param.default, groups, at, ("parameters", "peer_group", "default"))
-    for path, block in _all_blocks(template):
-        kind = next(iter(type(block).model_fields))
-        options = getattr(block, kind)
-        tag = getattr(options, "tag", None)
-        if tag and tag not in tags:
-            yield at(f"no metric has the tag '{tag}'; tags are: {', '.join(sorted(tags))}", (*path, kind, "tag"))
-        peers = getattr(options, "peers", None)
-        if peers:
-            yield from _check_group(peers, groups, at, (*path, kind, "peers"))
-        benchmark = getattr(options, "benchmark", None)
-        metric_id = getattr(options, "metric", None)
-        if isinstance(benchmark, float | int) and metric_id in real:
-            unit = catalogue.metric(metric_id).unit
-            if unit == "percent" and not 0 <= benchmark <= 1:
-                hint = f"write {benchmark / 100:g}" if 1 < benchmark <= 100 else "give a fraction from 0 to 1"
-                yield at(f"benchmark {benchmark:g} is not a fraction: '{metric_id}' is a percent metric, so "
-                         f"{hint}", (*path, kind, "benchmark"))
-    for path, text, in_loop in _texts(template):
-        yield from _text_problems(text, in_loop, ids, at, path)
-
-
-def _peer_groups(catalogue: Catalogue) -> set[str] | None:
-    """Peer group names the organisation reference can give (None: no reference, so no groups at all)."""
-    if catalogue.orgs is None:
-        return None
-    return {*catalogue.orgs.peer_groups, catalogue.orgs.default_peer_group, "all"}
-
-
-def _check_group(group: str, groups: set[str] | None, at: Callable[..., ConfigError],
-                 path: tuple[Any, ...]) -> Iterator[ConfigError]:
-    if "{{" in group:
-        return
-    if groups is None:
-        yield at(f"peer group '{group}' needs organisation reference data with peer groups ('orgs:' in the "
-                 f"catalogue), and there is none", path)
-    elif group not in groups:
-        close = difflib.get_close_matches(group, sorted(groups), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        yield at(f"unknown peer group '{group}'{hint}; groups are: {', '.join(sorted(groups))}", path)
-
-
-def _all_blocks(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    def walk(blocks: list[Any], base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
-        for j, block in enumerate(blocks):
-            yield (*base, j), block
-            if isinstance(block, t.ForEachBlock):
-                yield from walk(block.for_each.blocks, (*base, j, "for_each", "blocks"))
-
-    for i, section in enumerate(template.sections):
-        yield from walk(section.blocks, ("sections", i, "blocks"))
-
-
-def _texts(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
-    """(YAML path, text, inside for_each) of every string the pack renders with Jinja."""
-    yield ("title",), template.title, False
-    yield ("subtitle",), template.subtitle, False
-    for i, section in enumerate(template.sections):
-        yield ("sections", i, "title"), section.title, False
-    for path, block in _all_blocks(template):
-        in_loop = "for_each" in path
-        kind = next(iter(type(block).model_fields))
-        options = getattr(block, kind)
-        if isinstance(options, str):
-            yield (*path, kind), options, in_loop
-            continue
-        for name in ("text", "title", "subtitle", "metric", "highlight"):
-            value = getattr(options, name, None)
-            if isinstance(value, str):
-                yield (*path, kind, name), value, in_loop
-
-
-_PARSER = pack_environment()  # the same sandbox as a build, so validate refuses what the build refuses
-
-
-def _text_problems(text: str, in_loop: bool, ids: list[str], at: Callable[..., ConfigError],
-                   path: tuple[Any, ...]) -> Iterator[ConfigError]:
-    """Parse Jinja text without rendering it: syntax errors, unknown names, and metric ids given to the
-    template functions as literals (`narrative('scot_4hr')`), which would otherwise fail only at build."""
-    if "{{" not in text and "{%" not in text:
-        return
-    from jinja2 import TemplateSyntaxError, meta, nodes
-
-    try:
-        tree = _PARSER.parse(text)
-    except TemplateSyntaxError as exc:
-        inner = f" (line {exc.lineno} of the text)" if exc.lineno and exc.lineno > 1 else ""
-        yield at(f"template syntax error: {exc.message}{inner}", path)
-        return
-    known = set(TEXT_NAMES) | ({"metric"} if in_loop else set())
-    for name in sorted(meta.find_undeclared_variables(tree) - known):
-        close = difflib.get_close_matches(name, sorted(known), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f"; names are: {', '.join(sorted(known))}"
-        where = " (outside for_each there is no 'metric')" if name == "metric" else ""
-        yield at(f"unknown name '{name}' in the text{where}{hint}", path)
-    for call in tree.find_all(nodes.Call):
-        if not (isinstance(call.node, nodes.Name) and call.node.name in TEXT_FUNCTIONS):
-            continue
-        if len(call.args) != 1 or call.kwargs:
-            yield at(f"{call.node.name}() takes one metric id, e.g. {call.node.name}('ae_4hr')", path)
-            continue
-        arg = call.args[0]
-        if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value not in ids:
-            close = difflib.get_close_matches(arg.value, ids, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; metrics are: {', '.join(ids)}"
-            yield at(f"{call.node.name}('{arg.value}'): unknown metric '{arg.value}'{hint}", path)
-
-
-# ----------------------------------------------------------------------------------------------- period
 def _parse_period(text: str) -> pd.Timestamp:
     for fmt in ("%Y-%m-%d", "%Y-%m"):
         try:

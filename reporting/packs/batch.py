@@ -35,9 +35,9 @@ from reporting.packs.assemble import (
     _blocks,
     _metric_ids_used,
     _selected,
-    check_template,
     resolve_period,
 )
+from reporting.packs.checks import check_template
 from reporting.packs.views import View, build_views, template_views
 from reporting.packs.tree import SUPPRESSED_NOTE, Block, Pack, Provenance, Section
 from reporting.stats.disclosure import disclose

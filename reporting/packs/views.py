@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reporting.data.annotations import EMPTY, Annotation, Registered, period_start
-from reporting.data.catalogue import Baseline, Catalogue, Metric
+from reporting.data.annotations import Annotation, Registered, period_start
+from reporting.data.catalogue import Catalogue, Metric
+from reporting.data.periods import Baseline
 from reporting.errors import DataError
 from reporting.formatting import format_period
 from reporting.packs import template as t

@@ -10,7 +10,7 @@ import pytest
 
 from reporting.data.catalogue import load_catalogue
 from reporting.errors import ConfigError
-from reporting.packs.assemble import check_template
+from reporting.packs.checks import check_template
 from reporting.packs.template import load_template, schema, template_files
 
 REPO = Path(__file__).resolve().parents[2]
