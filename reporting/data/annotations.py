@@ -29,7 +29,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reporting._yaml import Line, Located, load_yaml, raise_validation_error
-from reporting.data.catalogue import Catalogue, Period, parse_month_or_date
+from reporting.data.catalogue import Catalogue
+from reporting.data.periods import Period, parse_month_or_date
 from reporting.errors import ConfigError
 
 __all__ = ["Annotation", "Entry", "Register", "Registered", "check_annotations", "dump_schema",

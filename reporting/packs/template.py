@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
 from reporting._yaml import Located, _dotted, load_yaml
-from reporting.data.catalogue import Baseline
+from reporting.data.periods import Baseline
 from reporting.errors import ConfigError
 
 __all__ = ["BLOCK_NAMES", "PackTemplate", "ThemeOptions", "load_template", "merged_document", "template_errors",
