@@ -174,7 +174,7 @@ class _Model(BaseModel):
 class Smtp(_Model):
     """The mail relay. host, port and user may be overridden by REPORTING_SMTP_HOST/PORT/USER; the password is
     never written here: it comes from REPORTING_SMTP_PASSWORD, which must be set when a user is. The effective
-    settings (environment applied) are built by `reporting.delivery.email.SmtpSettings.from_config`."""
+    settings (environment applied) are built by `reporting.delivery.smtp.SmtpSettings.from_config`."""
 
     host: str = Field("localhost", min_length=1)
     port: int = Field(None, ge=1, le=65535, description="default: 25 (none), 587 (starttls), 465 (ssl)")  # type: ignore[assignment]

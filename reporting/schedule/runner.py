@@ -113,7 +113,8 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
 def _send_with_retries(settings: Any, message: Any, attempts: int, backoff: float,
                        sleep: Callable[[float], None],
                        on_commit: Callable[[], None] | None = None) -> tuple[str, int, str | None]:
-    from reporting.delivery.email import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError, send
+    from reporting.delivery.email import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+    from reporting.delivery.smtp import send
 
     error = None
     for attempt in range(1, attempts + 1):
@@ -135,7 +136,7 @@ def _notify_owner(job: Any, schedules: Any, subject: str, text: str) -> None:
     """Best effort: the failure is already in the history; the owner is told if mail works."""
     import email.message
 
-    from reporting.delivery.email import send
+    from reporting.delivery.smtp import send
 
     if not getattr(job, "owner", None):
         return
@@ -150,7 +151,7 @@ def _notify_owner(job: Any, schedules: Any, subject: str, text: str) -> None:
 
 
 def _smtp(schedules: Any) -> Any:
-    from reporting.delivery.email import SmtpSettings
+    from reporting.delivery.smtp import SmtpSettings
 
     smtp = schedules.smtp
     return SmtpSettings.from_config(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.user, timeout=smtp.timeout)

@@ -19,11 +19,10 @@ from reporting.delivery.email import (
     EmailContent,
     HeadlineItem,
     PermanentDeliveryError,
-    SmtpSettings,
     TemporaryDeliveryError,
     compose,
-    send,
 )
+from reporting.delivery.smtp import SmtpSettings, send
 from reporting.errors import ConfigError, DeliveryError
 
 SENDER = "Performance Reports <reports@trust.nhs.uk>"
