@@ -150,11 +150,13 @@ class Batch:
             footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below
                                                                      for m in catalogue.metrics)))
         sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
-        provenance = Provenance(snapshot.hash, str(self.doc.file), self.template_hash,
+        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
+        # the template as the project names it: a server's absolute path never goes into a published pack
+        template_file = Path(self.doc.file).resolve().relative_to(root).as_posix()
+        provenance = Provenance(snapshot.hash, template_file, self.template_hash,
                                 built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                                 __version__, sources, {"org": org or "", "period": asm.period.date().isoformat(),
                                                        "peer_group": self.peer_group or ""})
-        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
         office = {fmt: (Path(path) if Path(path).is_absolute() else root / path)
                   for fmt, path in template.office.items()}
         return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
