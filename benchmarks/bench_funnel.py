@@ -70,11 +70,13 @@ Flags = dict[str, tuple[bool, bool]]  # group -> (outlier at 95%, outlier at 99.
 
 # --- data ---------------------------------------------------------------------------------------------------
 
+
 def make_pr(n: int = N_PROVIDERS) -> pd.DataFrame:
     """Calendar 2024 trusts, topped up to n with calendar 2023 trusts (first by org code)."""
     cal = pd.read_csv(CALENDAR_2024)
-    first = pd.DataFrame({"group": cal["org_code"].astype(str), "num": cal["attendances_within_4hours"],
-                          "den": cal["total_attendances"]})
+    first = pd.DataFrame(
+        {"group": cal["org_code"].astype(str), "num": cal["attendances_within_4hours"], "den": cal["total_attendances"]}
+    )
     monthly = pd.read_csv(MONTHLY)
     y23 = monthly[monthly["period"].str.startswith("2023")]
     y23 = y23[y23["attendances_over_4hours"].notna() & (y23["total_attendances"] > 0)]
@@ -104,15 +106,26 @@ def make_metrics(pr: pd.DataFrame, n_metrics: int, seed: int = 7) -> list[pd.Dat
     den = pr["den"].to_numpy()
     rates = pr["num"].to_numpy() / den
     shifts = rng.uniform(-0.2, 0.05, n_metrics)
-    return [pd.DataFrame({"group": pr["group"], "num": rng.binomial(den, np.clip(rates + s, 0.01, 0.99)),
-                          "den": den}) for s in shifts]
+    return [
+        pd.DataFrame({"group": pr["group"], "num": rng.binomial(den, np.clip(rates + s, 0.01, 0.99)), "den": den})
+        for s in shifts
+    ]
 
 
 # --- engines ------------------------------------------------------------------------------------------------
 
+
 def ours(data: pd.DataFrame, data_type: str, adjusted: bool, sr_method: str = "SHMI") -> Any:
-    return funnel(data, group="group", numerator="num", denominator="den", data_type=data_type,  # type: ignore[arg-type]
-                  sr_method=sr_method, limit=99.8, overdispersion=adjusted)  # type: ignore[arg-type]
+    return funnel(
+        data,
+        group="group",
+        numerator="num",
+        denominator="den",
+        data_type=data_type,  # type: ignore[arg-type]
+        sr_method=sr_method,
+        limit=99.8,
+        overdispersion=adjusted,
+    )  # type: ignore[arg-type]
 
 
 def ours_flags(res: Any) -> Flags:
@@ -129,10 +142,15 @@ def ours_flags(res: Any) -> Flags:
 def controlchartspy_run(data: pd.DataFrame, data_type: str, adjusted: bool) -> list[dict[str, Any]]:
     import controlchartspy as ccp
 
-    res = ccp.funnel(data, keys="group", numerators="num", denominators="den",
-                     funnel_settings={"chart_type": data_type, "od_adjust": "yes" if adjusted else "no",
-                                      "perc_labels": "No"},
-                     outlier_settings={"two_sigma": True, "three_sigma": True}, return_objs="limits")
+    res = ccp.funnel(
+        data,
+        keys="group",
+        numerators="num",
+        denominators="den",
+        funnel_settings={"chart_type": data_type, "od_adjust": "yes" if adjusted else "no", "perc_labels": "No"},
+        outlier_settings={"two_sigma": True, "three_sigma": True},
+        return_objs="limits",
+    )
     return res.limits or []
 
 
@@ -145,8 +163,12 @@ def limit_gap(res: Any, records: list[dict[str, Any]]) -> float:
     p = res.points.set_index("group")
     prefix = "od_" if res.limits_used == "adjusted" else ""
     theirs = pd.DataFrame(records).set_index("group").loc[p.index]
-    return float(max(np.max(np.abs(p[f"{prefix}{a}"].to_numpy() - theirs[b].to_numpy(dtype=float)))
-                     for a, b in (("lcl95", "ll95"), ("ucl95", "ul95"), ("lcl998", "ll99"), ("ucl998", "ul99"))))
+    return float(
+        max(
+            np.max(np.abs(p[f"{prefix}{a}"].to_numpy() - theirs[b].to_numpy(dtype=float)))
+            for a, b in (("lcl95", "ll95"), ("ucl95", "ul95"), ("lcl998", "ll99"), ("ucl998", "ul99"))
+        )
+    )
 
 
 def funnelplot_run(groups: list[str], records: list[np.ndarray], percentage: float) -> dict[str, bool]:
@@ -187,18 +209,30 @@ def only(a: Flags, b: Flags, level: int) -> int:
 def row(scenario: str, engine: str, seconds: float, t_ours: float, flags: Flags, ref: Flags, **extra: Any) -> dict:
     d95, g95 = differ(ref, flags, 0)
     d998, g998 = differ(ref, flags, 1)
-    return {"scenario": scenario, "engine": engine, "seconds": seconds,
-            "providers_per_second": len(flags) / seconds,
-            "ratio_ours_over_peer": t_ours / seconds, "ours_faster_x": seconds / t_ours,
-            "outliers_95": sum(f[0] for f in flags.values()), "outliers_998": sum(f[1] for f in flags.values()),
-            "differ_95": d95, "differ_998": d998,
-            "only_ours_95": only(ref, flags, 0), "only_peer_95": only(flags, ref, 0),
-            "only_ours_998": only(ref, flags, 1), "only_peer_998": only(flags, ref, 1),
-            "differ_95_groups": g95, "differ_998_groups": g998,
-            "providers": len(flags), **extra}
+    return {
+        "scenario": scenario,
+        "engine": engine,
+        "seconds": seconds,
+        "providers_per_second": len(flags) / seconds,
+        "ratio_ours_over_peer": t_ours / seconds,
+        "ours_faster_x": seconds / t_ours,
+        "outliers_95": sum(f[0] for f in flags.values()),
+        "outliers_998": sum(f[1] for f in flags.values()),
+        "differ_95": d95,
+        "differ_998": d998,
+        "only_ours_95": only(ref, flags, 0),
+        "only_peer_95": only(flags, ref, 0),
+        "only_ours_998": only(ref, flags, 1),
+        "only_peer_998": only(flags, ref, 1),
+        "differ_95_groups": g95,
+        "differ_998_groups": g998,
+        "providers": len(flags),
+        **extra,
+    }
 
 
 # --- main ---------------------------------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -213,8 +247,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     pr, sr = make_pr(), make_sr()
     rows: list[dict[str, Any]] = []
     fits: dict[str, dict[str, Any]] = {}
-    scenarios = [("PR unadjusted", pr, "PR", False), ("PR adjusted", pr, "PR", True),
-                 ("SR unadjusted", sr, "SR", False), ("SR adjusted", sr, "SR", True)]
+    scenarios = [
+        ("PR unadjusted", pr, "PR", False),
+        ("PR adjusted", pr, "PR", True),
+        ("SR unadjusted", sr, "SR", False),
+        ("SR adjusted", sr, "SR", True),
+    ]
     for name, data, dt, adj in scenarios:
         ours(data, dt, adj)  # warm-up outside the timing
         t_ours, res = timed(lambda data=data, dt=dt, adj=adj: ours(data, dt, adj), repeat=20)
@@ -233,18 +271,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 res_cqc = ours(data, dt, adj, sr_method="CQC")
                 cqc = ours_flags(res_cqc)
                 extra["vs_ours_cqc"] = {
-                    "differ_95": differ(cqc, got, 0)[0], "differ_998": differ(cqc, got, 1)[0],
-                    "only_ours_95": only(cqc, got, 0), "only_peer_95": only(got, cqc, 0),
-                    "only_ours_998": only(cqc, got, 1), "only_peer_998": only(got, cqc, 1),
+                    "differ_95": differ(cqc, got, 0)[0],
+                    "differ_998": differ(cqc, got, 1)[0],
+                    "only_ours_95": only(cqc, got, 0),
+                    "only_peer_95": only(got, cqc, 0),
+                    "only_ours_998": only(cqc, got, 1),
+                    "only_peer_998": only(got, cqc, 1),
                     "ours_cqc_outliers_95": sum(f[0] for f in cqc.values()),
                     "ours_cqc_outliers_998": sum(f[1] for f in cqc.values()),
-                    "ours_cqc_phi": res_cqc.phi, "ours_cqc_tau2": res_cqc.tau2,
-                    "max_abs_limit_diff": limit_gap(res_cqc, recs)}
+                    "ours_cqc_phi": res_cqc.phi,
+                    "ours_cqc_tau2": res_cqc.tau2,
+                    "max_abs_limit_diff": limit_gap(res_cqc, recs),
+                }
             rows.append(row(name, "controlchartspy 0.1.3", t_ccp, t_ours, got, ref, **extra))
         if name == "PR unadjusted":
             groups = pr["group"].tolist()
-            records = [np.repeat(np.array([1, 0], dtype=np.uint8), [k, n - k])
-                       for k, n in zip(pr["num"], pr["den"], strict=True)]
+            records = [
+                np.repeat(np.array([1, 0], dtype=np.uint8), [k, n - k])
+                for k, n in zip(pr["num"], pr["den"], strict=True)
+            ]
             try:
                 funnelplot_run(groups[:3], records[:3], 95)  # warm-up: matplotlib
             except ImportError:
@@ -253,19 +298,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 t95, f95 = timed(lambda: funnelplot_run(groups, records, 95), repeat=5)
                 t998, f998 = timed(lambda: funnelplot_run(groups, records, 99.8), repeat=5)
                 got = {g: (f95[g], f998[g]) for g in groups}
-                rows.append(row(name, "funnelplot 0.2.1", min(t95, t998), t_ours, got, ref,
-                                records=int(sum(len(r) for r in records)),
-                                note="one call per limit level; seconds is the faster of the two"))
+                rows.append(
+                    row(
+                        name,
+                        "funnelplot 0.2.1",
+                        min(t95, t998),
+                        t_ours,
+                        got,
+                        ref,
+                        records=int(sum(len(r) for r in records)),
+                        note="one call per limit level; seconds is the faster of the two",
+                    )
+                )
             del records
 
     metrics = make_metrics(pr, args.repeats)
     ours(metrics[0], "PR", True)
     t_rep, _ = timed(lambda: [ours(m, "PR", True) for m in metrics], repeat=3)
-    repeated = {"funnels": args.repeats, "providers": N_PROVIDERS, "data_type": "PR", "overdispersion": True,
-                "seconds": t_rep, "seconds_per_funnel": t_rep / args.repeats,
-                "funnels_per_second": args.repeats / t_rep,
-                "provider_points_per_second": args.repeats * N_PROVIDERS / t_rep,
-                "timing": "one funnel() call per metric in a Python loop, best of 3"}
+    repeated = {
+        "funnels": args.repeats,
+        "providers": N_PROVIDERS,
+        "data_type": "PR",
+        "overdispersion": True,
+        "seconds": t_rep,
+        "seconds_per_funnel": t_rep / args.repeats,
+        "funnels_per_second": args.repeats / t_rep,
+        "provider_points_per_second": args.repeats * N_PROVIDERS / t_rep,
+        "timing": "one funnel() call per metric in a Python loop, best of 3",
+    }
     # the numpy floor (benchmarks/floor.py): every funnel in one 2-D pass, checked to flag the same providers
     from floor import funnel_floor
 
@@ -281,15 +341,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     result = {
         "benchmark": f"{N_PROVIDERS} providers, one funnel per call for every engine; best of 20 for ours, "
-                     "best of 5 for peers, same process and data; 'ratio_ours_over_peer' = our seconds / peer "
-                     "seconds (< 1: ours faster), 'ours_faster_x' = its inverse; 'differ_*' = providers whose "
-                     "outlier flag differs from ours at 95% / 99.8%, like limit set against like",
+        "best of 5 for peers, same process and data; 'ratio_ours_over_peer' = our seconds / peer "
+        "seconds (< 1: ours faster), 'ours_faster_x' = its inverse; 'differ_*' = providers whose "
+        "outlier flag differs from ours at 95% / 99.8%, like limit set against like",
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "data": {
             "PR": f"141 trusts calendar 2024 ({CALENDAR_2024.relative_to(ROOT)}) + 59 trusts calendar 2023 "
-                  f"({MONTHLY.relative_to(ROOT)}); {int(pr['den'].sum()):,} attendances",
+            f"({MONTHLY.relative_to(ROOT)}); {int(pr['den'].sum()):,} attendances",
             "SR": "200 synthetic providers, seed 2025, expected 20-2000 (2 d.p.), 10 true outliers",
         },
         "ours_fit": fits,
@@ -298,28 +358,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{args.repeats} funnels x {N_PROVIDERS} providers: ours {t_rep:.3f} s, numpy floor {t_floor:.4f} s, "
-          f"ours / floor {t_rep / t_floor:.0f}x (target 10x)")
+    print(
+        f"{args.repeats} funnels x {N_PROVIDERS} providers: ours {t_rep:.3f} s, numpy floor {t_floor:.4f} s, "
+        f"ours / floor {t_rep / t_floor:.0f}x (target 10x)"
+    )
 
-    print(f"{'scenario':14} {'engine':24} {'seconds':>9} {'providers/s':>12} {'ours/peer':>10} "
-          f"{'ours faster x':>14} {'outliers 95/99.8':>17} {'differ 95/99.8':>15} {'limit gap':>10}")
+    print(
+        f"{'scenario':14} {'engine':24} {'seconds':>9} {'providers/s':>12} {'ours/peer':>10} "
+        f"{'ours faster x':>14} {'outliers 95/99.8':>17} {'differ 95/99.8':>15} {'limit gap':>10}"
+    )
     for r in rows:
         if "error" in r:
             print(f"{r['scenario']:14} {r['engine']:24} {r['error']}")
             continue
         gap = f"{r['max_abs_limit_diff']:10.1e}" if "max_abs_limit_diff" in r else f"{'-':>10}"
-        print(f"{r['scenario']:14} {r['engine']:24} {r['seconds']:9.4f} {r['providers_per_second']:12,.0f} "
-              f"{r['ratio_ours_over_peer']:10.3f} {r['ours_faster_x']:14.1f} "
-              f"{r['outliers_95']:>8} / {r['outliers_998']:<6} {r['differ_95']:>6} / {r['differ_998']:<6} {gap}")
+        print(
+            f"{r['scenario']:14} {r['engine']:24} {r['seconds']:9.4f} {r['providers_per_second']:12,.0f} "
+            f"{r['ratio_ours_over_peer']:10.3f} {r['ours_faster_x']:14.1f} "
+            f"{r['outliers_95']:>8} / {r['outliers_998']:<6} {r['differ_95']:>6} / {r['differ_998']:<6} {gap}"
+        )
         if "vs_ours_cqc" in r:
             c = r["vs_ours_cqc"]
-            print(f"{'':14} {'  same, vs ours CQC':24} {'':9} {'':12} {'':10} {'':14} "
-                  f"{c['ours_cqc_outliers_95']:>8} / {c['ours_cqc_outliers_998']:<6} "
-                  f"{c['differ_95']:>6} / {c['differ_998']:<6} {c['max_abs_limit_diff']:10.1e}")
+            print(
+                f"{'':14} {'  same, vs ours CQC':24} {'':9} {'':12} {'':10} {'':14} "
+                f"{c['ours_cqc_outliers_95']:>8} / {c['ours_cqc_outliers_998']:<6} "
+                f"{c['differ_95']:>6} / {c['differ_998']:<6} {c['max_abs_limit_diff']:10.1e}"
+            )
     for name, f in fits.items():
         print(f"ours {name:14} phi {f['phi']:.3f}  tau2 {f['tau2']:.3g}  limits {f['limits_used']}")
-    print(f"repeated: {args.repeats:,} funnels x {N_PROVIDERS} providers (ours): {t_rep:.2f} s, "
-          f"{t_rep / args.repeats * 1e3:.2f} ms per funnel, {args.repeats * N_PROVIDERS / t_rep:,.0f} provider-points/s")
+    print(
+        f"repeated: {args.repeats:,} funnels x {N_PROVIDERS} providers (ours): {t_rep:.2f} s, "
+        f"{t_rep / args.repeats * 1e3:.2f} ms per funnel, {args.repeats * N_PROVIDERS / t_rep:,.0f} provider-points/s"
+    )
     return result
 
 

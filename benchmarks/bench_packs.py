@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = r'''
+CHILD = r"""
 import json, sys, time, shutil, tempfile
 t0 = time.perf_counter()
 from pathlib import Path
@@ -53,26 +53,44 @@ if "pdf" in formats:   # through the worker's profile, as packs.build converts (
 times["total"] = time.perf_counter() - t0
 times["charts_count"] = len(specs)
 print(json.dumps(times))
-'''
+"""
 
 
 def cold_conversion(docx: Path) -> float:
     """One cold LibreOffice conversion of a .docx (fresh profile, fresh process): the Board target's unit."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
-                        "--outdir", tmp, str(docx)], capture_output=True, check=True, timeout=600)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{tmp}/profile",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(docx),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
         return time.perf_counter() - start
 
 
 def run(name: str, formats: str, project: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", CHILD, str(project), name, formats, out], capture_output=True,
-                                text=True, check=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, str(project), name, formats, out],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
         wall = time.perf_counter() - start
         times = json.loads(result.stdout.strip().splitlines()[-1])
-        times["process_wall"] = wall   # the whole cold process, interpreter start included
+        times["process_wall"] = wall  # the whole cold process, interpreter start included
         if (Path(out) / "p.docx").is_file():
             times["cold_libreoffice_docx"] = cold_conversion(Path(out) / "p.docx")
             times["process_wall_over_cold_libreoffice"] = wall / times["cold_libreoffice_docx"]
@@ -90,9 +108,11 @@ def main() -> dict:
         shutil.copytree(ROOT / "templates", project / "templates")
         pull(load_catalogue(project / "templates" / "metrics.yaml"), project, project / "snapshots")
         results = {}
-        for attempt in (1, 2):   # twice, interleaved, on a shared machine; the faster of each is kept
-            for key, name, formats in (("monthly-performance pptx,docx,xlsx", "monthly-performance", "pptx,docx,xlsx"),
-                                       ("board docx,pdf,pptx", "board", "docx,pdf,pptx")):
+        for _attempt in (1, 2):  # twice, interleaved, on a shared machine; the faster of each is kept
+            for key, name, formats in (
+                ("monthly-performance pptx,docx,xlsx", "monthly-performance", "pptx,docx,xlsx"),
+                ("board docx,pdf,pptx", "board", "docx,pdf,pptx"),
+            ):
                 times = run(name, formats, project)
                 if key not in results or times["process_wall"] < results[key]["process_wall"]:
                     results[key] = times
@@ -105,8 +125,15 @@ def main() -> dict:
             print(f"  {key:<34} {value:8.2f}" if isinstance(value, float) else f"  {key:<34} {value!s:>8}")
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "packs.json").write_text(
-        json.dumps({k: {kk: round(vv, 3) if isinstance(vv, float) else vv for kk, vv in v.items()}
-                    for k, v in results.items()}, indent=2) + "\n")
+        json.dumps(
+            {
+                k: {kk: round(vv, 3) if isinstance(vv, float) else vv for kk, vv in v.items()}
+                for k, v in results.items()
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return results
 
 

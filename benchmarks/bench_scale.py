@@ -63,17 +63,25 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
     wall = time.perf_counter() - start
     from reporting.packs.render import _warm_office
 
-    _warm_office.stop_all()   # the next run starts its own LibreOffice, as a fresh job would
+    _warm_office.stop_all()  # the next run starts its own LibreOffice, as a fresh job would
     stop.set()
     sampler.join()
     cpu[(me.pid, me.create_time())] = me.cpu_times().user + me.cpu_times().system - own
     shutil.rmtree(cache, ignore_errors=True)
     # the serial run's worker is this process; otherwise the pool's / cluster's Python processes
-    workers = {os.getpid(): peaks.get(os.getpid(), 0)} if executor == "local" else \
-        {pid: rss for pid, rss in peaks.items() if pid != os.getpid()}
-    return {"packs": len(orgs), "failed": sum(not o.ok for o in outcomes), "wall_s": round(wall, 2),
-            "packs_per_min": round(60 * len(orgs) / wall, 1), "cpu_s": round(sum(cpu.values()), 1),
-            "peak_worker_rss_mb": round(max(workers.values()) / 2**20, 1) if workers else 0.0}
+    workers = (
+        {os.getpid(): peaks.get(os.getpid(), 0)}
+        if executor == "local"
+        else {pid: rss for pid, rss in peaks.items() if pid != os.getpid()}
+    )
+    return {
+        "packs": len(orgs),
+        "failed": sum(not o.ok for o in outcomes),
+        "wall_s": round(wall, 2),
+        "packs_per_min": round(60 * len(orgs) / wall, 1),
+        "cpu_s": round(sum(cpu.values()), 1),
+        "peak_worker_rss_mb": round(max(workers.values()) / 2**20, 1) if workers else 0.0,
+    }
 
 
 def main(sizes: list[str]) -> dict:
@@ -101,12 +109,13 @@ def main(sizes: list[str]) -> dict:
                 results[f"{executor} {n}"] = run(project, trusts[:n], executor)
                 print(executor, n, results[f"{executor} {n}"], flush=True)
     for executor in EXECUTORS:
-        rows = sorted((v["packs"], v["wall_s"], v["cpu_s"]) for k, v in results.items()
-                      if k.startswith(executor + " "))
+        rows = sorted((v["packs"], v["wall_s"], v["cpu_s"]) for k, v in results.items() if k.startswith(executor + " "))
         if len(rows) >= 2 and rows[-1][0] > rows[0][0]:
             (n1, t1, c1), (n2, t2, c2) = rows[0], rows[-1]
-            results[f"{executor} marginal"] = {"s_per_extra_pack": round((t2 - t1) / (n2 - n1), 3),
-                                               "cpu_s_per_extra_pack": round((c2 - c1) / (n2 - n1), 3)}
+            results[f"{executor} marginal"] = {
+                "s_per_extra_pack": round((t2 - t1) / (n2 - n1), 3),
+                "cpu_s_per_extra_pack": round((c2 - c1) / (n2 - n1), 3),
+            }
     serial = results.get("local marginal", {}).get("s_per_extra_pack")
     for executor in EXECUTORS[1:]:
         parallel = results.get(f"{executor} marginal", {}).get("s_per_extra_pack")

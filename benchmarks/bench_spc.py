@@ -43,9 +43,18 @@ from reporting.stats.constants import POINT_TYPES  # noqa: E402
 from reporting.stats.spc import SPCOptions, spc  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "spc.json"
-PBI_OUTLIERS = {"astronomical": True, "astronomical_limit": "3 Sigma", "shift": True, "shift_n": 7, "trend": True,
-                "trend_n": 7, "two_in_three": True, "two_in_three_limit": "2 Sigma",
-                "improvement_direction": "increase", "process_flag_type": "both"}
+PBI_OUTLIERS = {
+    "astronomical": True,
+    "astronomical_limit": "3 Sigma",
+    "shift": True,
+    "shift_n": 7,
+    "trend": True,
+    "trend_n": 7,
+    "two_in_three": True,
+    "two_in_three_limit": "2 Sigma",
+    "improvement_direction": "increase",
+    "process_flag_type": "both",
+}
 
 
 def make_data(n_series: int, n_points: int, seed: int = 2025) -> pd.DataFrame:
@@ -76,16 +85,31 @@ def controlchartspy_run(parts: list[pd.DataFrame], chart: str) -> np.ndarray:
     out = []
     for part in parts:
         if chart == "p":
-            res = ccp.spc(part, keys="key", numerators="num", denominators="den",
-                          spc_settings={"chart_type": "p", "perc_labels": "No", "multiplier": 1},
-                          outlier_settings=PBI_OUTLIERS, return_objs="limits")
+            res = ccp.spc(
+                part,
+                keys="key",
+                numerators="num",
+                denominators="den",
+                spc_settings={"chart_type": "p", "perc_labels": "No", "multiplier": 1},
+                outlier_settings=PBI_OUTLIERS,
+                return_objs="limits",
+            )
         else:
-            res = ccp.spc(part, keys="key", numerators="y", spc_settings={"chart_type": "i"},
-                          outlier_settings=PBI_OUTLIERS, return_objs="limits")
+            res = ccp.spc(
+                part,
+                keys="key",
+                numerators="y",
+                spc_settings={"chart_type": "i"},
+                outlier_settings=PBI_OUTLIERS,
+                return_objs="limits",
+            )
         for rec in res.limits or []:
             flag = next((rec[r] for r in ("astpoint", "two_in_three", "trend", "shift") if rec[r] != "none"), "none")
-            out.append({"improvement": "special_cause_improvement",
-                        "deterioration": "special_cause_concern"}.get(flag, "common_cause"))
+            out.append(
+                {"improvement": "special_cause_improvement", "deterioration": "special_cause_concern"}.get(
+                    flag, "common_cause"
+                )
+            )
     return np.asarray(out, dtype=object)
 
 
@@ -93,19 +117,24 @@ def abspc_run(parts: list[pd.DataFrame], chart: str) -> np.ndarray:
     import abspc
     from abspc.spc import COLOUR_COMMON_CAUSE, COLOUR_CONCERN, COLOUR_IMPROVEMENT
 
-    names = {COLOUR_COMMON_CAUSE: "common_cause", COLOUR_IMPROVEMENT: "special_cause_improvement",
-             COLOUR_CONCERN: "special_cause_concern"}
+    names = {
+        COLOUR_COMMON_CAUSE: "common_cause",
+        COLOUR_IMPROVEMENT: "special_cause_improvement",
+        COLOUR_CONCERN: "special_cause_concern",
+    }
     out: list[str] = []
     for part in parts:
         if chart == "p":
-            lim = abspc.calculate_control_limits(part.assign(value=part["den"]), "p", value_col="value",
-                                                 subgroup_col="den", numerator_col="num")
+            lim = abspc.calculate_control_limits(
+                part.assign(value=part["den"]), "p", value_col="value", subgroup_col="den", numerator_col="num"
+            )
         else:
             lim = abspc.calculate_control_limits(part, "XmR", value_col="y", subgroup_col=None)
         value_col = "value" if chart == "p" else "y"
         flagged = abspc.detect_special_causes(lim, value_col=value_col)
-        out.extend(names[c] for c in abspc.determine_point_colours(flagged, value_col=value_col,
-                                                                   improvement_direction="high"))
+        out.extend(
+            names[c] for c in abspc.determine_point_colours(flagged, value_col=value_col, improvement_direction="high")
+        )
     return np.asarray(out, dtype=object)
 
 
@@ -126,26 +155,44 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     data = make_data(args.series, args.points)
-    parts = [g.assign(key=[f"{i:04d}" for i in g["x"]]).reset_index(drop=True)
-             for _, g in data.groupby("series", sort=True)]
+    parts = [
+        g.assign(key=[f"{i:04d}" for i in g["x"]]).reset_index(drop=True) for _, g in data.groupby("series", sort=True)
+    ]
     n_points = len(data)
     rows: list[dict[str, Any]] = []
     warnings.simplefilter("ignore")
     for chart in ("xmr", "p"):
         ours(data.head(args.points * 2), chart)  # warm-up (imports, first-call costs) outside the timing
         t_ours, ref = timed(lambda: ours(data, chart), repeat=9)
-        rows.append({"chart": chart, "engine": "reporting (ours)", "seconds": t_ours,
-                     "series_per_second": args.series / t_ours, "ours_faster_x": 1.0,
-                     "points_classified_differently": 0, "points": n_points})
+        rows.append(
+            {
+                "chart": chart,
+                "engine": "reporting (ours)",
+                "seconds": t_ours,
+                "series_per_second": args.series / t_ours,
+                "ours_faster_x": 1.0,
+                "points_classified_differently": 0,
+                "points": n_points,
+            }
+        )
         # the numpy floor (benchmarks/floor.py), timed only once it classifies every point as we do
         y = (data["num"] / data["den"]).to_numpy() if chart == "p" else data["y"].to_numpy()
         num, den = data["num"].to_numpy(), data["den"].to_numpy()
         t_floor, codes = timed(lambda: spc_floor(y, num, den, args.series, chart), repeat=20)
         floor_types = np.asarray(POINT_TYPES, dtype=object)[codes]
-        rows.append({"chart": chart, "engine": "numpy floor sketch", "seconds": t_floor,
-                     "series_per_second": args.series / t_floor, "ours_faster_x": t_floor / t_ours,
-                     "ours_over_floor": t_ours / t_floor, "target_ours_over_floor": 3,
-                     "points_classified_differently": int((floor_types != ref).sum()), "points": n_points})
+        rows.append(
+            {
+                "chart": chart,
+                "engine": "numpy floor sketch",
+                "seconds": t_floor,
+                "series_per_second": args.series / t_floor,
+                "ours_faster_x": t_floor / t_ours,
+                "ours_over_floor": t_ours / t_floor,
+                "target_ours_over_floor": 3,
+                "points_classified_differently": int((floor_types != ref).sum()),
+                "points": n_points,
+            }
+        )
         for name, fn in (("controlchartspy 0.1.3", controlchartspy_run), ("abspc 1.1.0", abspc_run)):
             try:
                 fn(parts[:1], chart)  # warm-up: the JS engine's start-up, imports
@@ -153,12 +200,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rows.append({"chart": chart, "engine": name, "error": "not installed"})
                 continue
             t_peer, got = timed(lambda fn=fn: fn(parts, chart), repeat=1)
-            rows.append({"chart": chart, "engine": name, "seconds": t_peer,
-                         "series_per_second": args.series / t_peer, "ours_faster_x": t_peer / t_ours,
-                         "points_classified_differently": int((got != ref).sum()), "points": n_points})
+            rows.append(
+                {
+                    "chart": chart,
+                    "engine": name,
+                    "seconds": t_peer,
+                    "series_per_second": args.series / t_peer,
+                    "ours_faster_x": t_peer / t_ours,
+                    "points_classified_differently": int((got != ref).sum()),
+                    "points": n_points,
+                }
+            )
     result = {
         "benchmark": f"{args.series} series x {args.points} points, one call per chart kind for ours, "
-                     "one call per series for the peers; best of 3 for ours, 1 run for peers",
+        "one call per series for the peers; best of 3 for ours, 1 run for peers",
         "python": platform.python_version(),
         "machine": platform.machine(),
         "rows": rows,
@@ -170,8 +225,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if "error" in r:
             print(f"{r['chart']:5} {r['engine']:24} {r['error']}")
             continue
-        print(f"{r['chart']:5} {r['engine']:24} {r['seconds']:9.3f} {r['series_per_second']:11,.0f} "
-              f"{r['ours_faster_x']:14.1f} {r['points_classified_differently']:>8,} / {r['points']:,}")
+        print(
+            f"{r['chart']:5} {r['engine']:24} {r['seconds']:9.3f} {r['series_per_second']:11,.0f} "
+            f"{r['ours_faster_x']:14.1f} {r['points_classified_differently']:>8,} / {r['points']:,}"
+        )
     return result
 
 

@@ -35,13 +35,14 @@ def _run_lengths(values: np.ndarray) -> np.ndarray:
     return np.bincount(rid)[rid].reshape(s, t)
 
 
-def spc_floor(y: np.ndarray, num: np.ndarray | None, den: np.ndarray | None, n_series: int, chart: str,
-              direction: int = 1) -> np.ndarray:
+def spc_floor(
+    y: np.ndarray, num: np.ndarray | None, den: np.ndarray | None, n_series: int, chart: str, direction: int = 1
+) -> np.ndarray:
     """MDC point types (increase = improvement) for `n_series` equal-length series of an xmr or p chart."""
     Y = y.reshape(n_series, -1)
     if chart == "xmr":
         m = Y.mean(axis=1, keepdims=True)
-        mean = m + (Y - m).mean(axis=1, keepdims=True)       # R's refined mean, as the engine takes it
+        mean = m + (Y - m).mean(axis=1, keepdims=True)  # R's refined mean, as the engine takes it
         mr = np.abs(np.diff(Y, axis=1))
         amr = mr.mean(axis=1, keepdims=True)
         keep = (mr < MR_SCREEN_MULTIPLIER * amr) | (amr == 0)
@@ -53,7 +54,10 @@ def spc_floor(y: np.ndarray, num: np.ndarray | None, den: np.ndarray | None, n_s
         mean = N.sum(axis=1, keepdims=True) / D.sum(axis=1, keepdims=True)
         sd = np.sqrt(mean * (1 - mean) / D)
         k2 = 2 * RATIO_SIGMA_MULTIPLIER / 3
-        upl, lpl = np.minimum(1.0, mean + RATIO_SIGMA_MULTIPLIER * sd), np.maximum(0.0, mean - RATIO_SIGMA_MULTIPLIER * sd)
+        upl, lpl = (
+            np.minimum(1.0, mean + RATIO_SIGMA_MULTIPLIER * sd),
+            np.maximum(0.0, mean - RATIO_SIGMA_MULTIPLIER * sd),
+        )
         up2, lo2 = np.minimum(1.0, mean + k2 * sd), np.maximum(0.0, mean - k2 * sd)
     outside = (Y > upl) | (Y < lpl)
     rtm = np.sign(Y - mean).astype(np.int64)
@@ -73,7 +77,7 @@ def spc_floor(y: np.ndarray, num: np.ndarray | None, den: np.ndarray | None, n_s
     window = ((c[:, :-2] + c[:, 1:-1] + c[:, 2:]) >= 2) & (np.abs(rtm[:, :-2] + rtm[:, 1:-1] + rtm[:, 2:]) == 3)
     hit = np.zeros(Y.shape, bool)
     for j in range(3):
-        hit[:, j:Y.shape[1] - 2 + j] |= window
+        hit[:, j : Y.shape[1] - 2 + j] |= window
     two = hit & close
     side = np.select([outside, trend, two, shift], [rtm, np.where(trend_up, 1, -1), rtm, rtm], 0) * direction
     return np.select([side > 0, side < 0], [1, 2], 0).ravel()
@@ -102,13 +106,19 @@ def funnel_floor(num: np.ndarray, den: np.ndarray, z_limit: float, trim_by: floa
     lz, uz = _type7(ordered, trim_by)[:, None], _type7(ordered, 1 - trim_by)[:, None]
     zw = np.where(z < lz, lz, np.where(z > uz, uz, z))
     n = z.shape[1]
-    phi = (1 / n) * np.sum(zw ** 2, axis=1, keepdims=True)
-    w = 1 / s ** 2
-    tau2 = np.where(n * phi < n - 1, 0.0,
-                    np.maximum(0.0, (n * phi - (n - 1)) / (w.sum(axis=1, keepdims=True)
-                                                           - (w ** 2).sum(axis=1, keepdims=True) / w.sum(axis=1, keepdims=True))))
+    phi = (1 / n) * np.sum(zw**2, axis=1, keepdims=True)
+    w = 1 / s**2
+    tau2 = np.where(
+        n * phi < n - 1,
+        0.0,
+        np.maximum(
+            0.0,
+            (n * phi - (n - 1))
+            / (w.sum(axis=1, keepdims=True) - (w**2).sum(axis=1, keepdims=True) / w.sum(axis=1, keepdims=True)),
+        ),
+    )
     t2 = np.where(tau2 != 0, tau2, 0.0)
-    spread = z_limit * np.sqrt(s ** 2 + t2)
+    spread = z_limit * np.sqrt(s**2 + t2)
     lo = np.maximum(np.sin(centre - spread) ** 2, 0.0)
     hi = np.minimum(np.sin(centre + spread) ** 2, 1.0)
     value = num / den

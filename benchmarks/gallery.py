@@ -34,9 +34,14 @@ def main(org: str = "RJ1") -> list[Path]:
     data = load(catalogue, ROOT)
     names = dict(zip(data.orgs["org_code"], data.orgs["org_name"], strict=True))
     frame = data.metrics[data.metrics["org_code"] == org]
-    options = {m.id: SPCOptions(chart=m.chart, improvement=m.improvement,  # type: ignore[arg-type]
-                                target=m.target_for(org, None) if not hasattr(m.target, "by_period") else None)
-               for m in catalogue.metrics}
+    options = {
+        m.id: SPCOptions(
+            chart=m.chart,
+            improvement=m.improvement,  # type: ignore[arg-type]
+            target=m.target_for(org, None) if not hasattr(m.target, "by_period") else None,
+        )
+        for m in catalogue.metrics
+    }
     result = spc_metrics(frame, options)
     specs = []
     for metric in catalogue.metrics:
@@ -45,8 +50,17 @@ def main(org: str = "RJ1") -> list[Path]:
         if metric.id == "ae_4hr":
             points = points.assign(target=[metric.target_for(org, x.date()) for x in points["x"]])
             summary["target"] = points["target"].iloc[-1]
-        specs.append(spc_chart(points, summary, title=metric.title, unit=metric.unit, decimals=metric.decimals,
-                               frequency=metric.frequency, org=names.get(org, org)))
+        specs.append(
+            spc_chart(
+                points,
+                summary,
+                title=metric.title,
+                unit=metric.unit,
+                decimals=metric.decimals,
+                frequency=metric.frequency,
+                org=names.get(org, org),
+            )
+        )
         specs.append(sparkline_chart(points, title=metric.title, unit=metric.unit, decimals=metric.decimals))
     ae = data.metrics[(data.metrics["metric_id"] == "ae_4hr") & (data.metrics["period"].dt.year == 2024)]
     ae = ae.dropna(subset=["value"])
@@ -55,12 +69,21 @@ def main(org: str = "RJ1") -> list[Path]:
     year = year.merge(data.orgs[["org_code", "peer_group"]], on="org_code")
     acute = year[year["peer_group"] == "acute"]
     fun = funnel(acute, group="org_code", data_type="PR")
-    specs.append(funnel_chart(fun.points.assign(target=fun.target), funnel_curve(fun), title="A&E 4-hour performance, 2024",
-                              adjusted=fun.limits_used == "adjusted", highlight=org, labels=names,
-                              x_title="Attendances"))
+    specs.append(
+        funnel_chart(
+            fun.points.assign(target=fun.target),
+            funnel_curve(fun),
+            title="A&E 4-hour performance, 2024",
+            adjusted=fun.limits_used == "adjusted",
+            highlight=org,
+            labels=names,
+            x_title="Attendances",
+        )
+    )
     cat = caterpillar(acute, kind="proportion", benchmark=0.78)
-    specs.append(caterpillar_chart(cat, title="A&E 4-hour performance, 2024 (acute trusts)", highlight=org,
-                                   labels=names))
+    specs.append(
+        caterpillar_chart(cat, title="A&E 4-hour performance, 2024 (acute trusts)", highlight=org, labels=names)
+    )
     specs.append(league_chart(cat, value="value", title="A&E 4-hour performance, 2024", highlight=org, labels=names))
     specs += [icon_chart(code) for code in [*VARIATION, *ASSURANCE]]
     out = ROOT / "outputs" / "gallery"
@@ -96,8 +119,14 @@ def write_native(specs: list, out: Path) -> list[Path]:
         if not supports_native(spec):
             continue
         slide = deck.slides.add_slide(deck.slide_layouts[6])
-        add_native_chart(slide.shapes, spec, Inches(0.4), Inches(0.4), Emu(deck.slide_width - Inches(0.8)),
-                         Emu(deck.slide_height - Inches(0.8)))
+        add_native_chart(
+            slide.shapes,
+            spec,
+            Inches(0.4),
+            Inches(0.4),
+            Emu(deck.slide_width - Inches(0.8)),
+            Emu(deck.slide_height - Inches(0.8)),
+        )
         ws = book.create_sheet(f"{i:02d} {spec.kind}")
         add_excel_chart(ws, spec, "A1", data_row=30, data_col=1)
         alt[ws.title] = [(spec.title, spec.alt_text)]

@@ -64,8 +64,11 @@ def load_yaml(file: Path | str) -> Located:
     except OSError:
         size = 0
     if size > limits.yaml_bytes:
-        raise ConfigError(f"file is {size:,} bytes, over the limit of {limits.yaml_bytes:,} for YAML "
-                          f"(limits.yaml_bytes / REPORTING_LIMIT_YAML_BYTES)", file=file)
+        raise ConfigError(
+            f"file is {size:,} bytes, over the limit of {limits.yaml_bytes:,} for YAML "
+            f"(limits.yaml_bytes / REPORTING_LIMIT_YAML_BYTES)",
+            file=file,
+        )
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -106,22 +109,31 @@ def _plain(problem: str, at: Line | None) -> str:
     return problem
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path,
-           budget: list[int]) -> Any:
+def _build(
+    loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path, budget: list[int]
+) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         from reporting.limits import current
 
-        raise ConfigError(f"more than {current().yaml_nodes:,} values once aliases are expanded (an alias bomb?); "
-                          f"limit limits.yaml_nodes / REPORTING_LIMIT_YAML_NODES", file=file, line=_at(node.start_mark))
+        raise ConfigError(
+            f"more than {current().yaml_nodes:,} values once aliases are expanded (an alias bomb?); "
+            f"limit limits.yaml_nodes / REPORTING_LIMIT_YAML_NODES",
+            file=file,
+            line=_at(node.start_mark),
+        )
     lines[path] = _at(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if key in out:
-                raise ConfigError(f"key '{key}' appears twice (first at line {lines[path + (key,)]})",
-                                  file=file, line=_at(key_node.start_mark), field=_dotted(path + (key,)))
+                raise ConfigError(
+                    f"key '{key}' appears twice (first at line {lines[path + (key,)]})",
+                    file=file,
+                    line=_at(key_node.start_mark),
+                    field=_dotted(path + (key,)),
+                )
             out[key] = _build(loader, value_node, path + (key,), lines, file, budget)
             lines[path + (key,)] = _at(key_node.start_mark)
         return out
@@ -181,7 +193,7 @@ def _message(err: dict[str, Any], path: list[Any], vocabulary: Iterable[str]) ->
         return f"expected one of {expected}; got {err.get('input')!r}"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     return f"{msg}; got {err.get('input')!r}" if kind not in {"value_error", "assertion_error"} else msg
 
 

@@ -19,8 +19,11 @@ __all__ = ["FORMULA_START", "XLSXWRITER_OPTIONS", "csv_frame", "csv_text", "look
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: XlsxWriter's Workbook options: strings stay strings (no formulas, no URLs, no numbers guessed from text).
-XLSXWRITER_OPTIONS: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False}
+XLSXWRITER_OPTIONS: dict[str, Any] = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # as openpyxl's ILLEGAL_CHARACTERS_RE
 

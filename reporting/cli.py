@@ -16,6 +16,7 @@ from reporting.project import Project
 
 __all__ = ["app", "main"]
 
+
 def _flags_without_type() -> None:
     """Typer 0.2x labels every option with its type, so flags read `--dry-run <bool>` as if they took a value;
     a flag takes none, so its help shows no type (other options keep theirs)."""
@@ -34,8 +35,13 @@ def _flags_without_type() -> None:
 
 _flags_without_type()
 
-app = typer.Typer(name="reporting", help="Board and executive performance packs from NHS performance data.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="reporting",
+    help="Board and executive performance packs from NHS performance data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 data_app = typer.Typer(help="Pull data from the catalogue's sources and look at it.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -61,9 +67,15 @@ def project() -> Project:
 
 @app.callback()
 def _root(
-    project_dir: Annotated[Path | None, typer.Option("--project", help="Project directory holding templates/ "
-                                                     "and schedules.yaml (default: $REPORTING_HOME or the current "
-                                                     "directory).")] = None,
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            help="Project directory holding templates/ "
+            "and schedules.yaml (default: $REPORTING_HOME or the current "
+            "directory).",
+        ),
+    ] = None,
 ) -> None:
     state.directory, state.project = project_dir, None
 
@@ -71,8 +83,14 @@ def _root(
 def _progress() -> Any:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                    transient=True, disable=not err.is_terminal)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def _pull() -> tuple[Any, Any, Any]:
@@ -83,8 +101,13 @@ def _pull() -> tuple[Any, Any, Any]:
     catalogue = load_catalogue(proj.require_catalogue())
     with _progress() as bar:
         task = bar.add_task("loading", total=None)
-        dataset, snapshot = pull(catalogue, proj.root, proj.snapshots, catalogue_file=proj.catalogue_file,
-                                 progress=lambda what: bar.update(task, description=what))
+        dataset, snapshot = pull(
+            catalogue,
+            proj.root,
+            proj.snapshots,
+            catalogue_file=proj.catalogue_file,
+            progress=lambda what: bar.update(task, description=what),
+        )
     return catalogue, dataset, snapshot
 
 
@@ -94,19 +117,43 @@ def _load_table(catalogue: Any, dataset: Any) -> Any:
     from reporting.data.summary import latest_national, missing_periods
 
     table = Table(title="Metrics loaded", title_justify="left")
-    for column in ("metric", "title", "chart", "rows", "orgs", "first", "last", "gaps", "missing",
-                   "zero den.", "skipped", "latest, all orgs"):
-        table.add_column(column, justify="right" if column in {"rows", "orgs", "gaps", "missing",
-                                                               "zero den.", "skipped"} else "left",
-                         no_wrap=column == "metric")
+    for column in (
+        "metric",
+        "title",
+        "chart",
+        "rows",
+        "orgs",
+        "first",
+        "last",
+        "gaps",
+        "missing",
+        "zero den.",
+        "skipped",
+        "latest, all orgs",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column in {"rows", "orgs", "gaps", "missing", "zero den.", "skipped"} else "left",
+            no_wrap=column == "metric",
+        )
     for load in dataset.loads:
         metric = catalogue.metric(load.metric_id)
         first = f"{load.first_period:%Y-%m-%d}" if load.first_period is not None else "–"
         last = f"{load.last_period:%Y-%m-%d}" if load.last_period is not None else "–"
-        table.add_row(metric.id, metric.title, f"{metric.chart} {metric.frequency}", f"{load.rows:,}",
-                      str(load.orgs), first, last, f"{load.missing:,}",
-                      f"{missing_periods(metric, dataset.metrics)[0]:,}", f"{load.zero_denominator:,}",
-                      f"{load.skipped:,}", latest_national(metric, dataset.metrics))
+        table.add_row(
+            metric.id,
+            metric.title,
+            f"{metric.chart} {metric.frequency}",
+            f"{load.rows:,}",
+            str(load.orgs),
+            first,
+            last,
+            f"{load.missing:,}",
+            f"{missing_periods(metric, dataset.metrics)[0]:,}",
+            f"{load.zero_denominator:,}",
+            f"{load.skipped:,}",
+            latest_national(metric, dataset.metrics),
+        )
     return table
 
 
@@ -117,25 +164,32 @@ def demo(
     """Pull the bundled real NHS data, summarise each metric, and build the shipped packs."""
     catalogue, dataset, snapshot = _pull()
     out.print(_load_table(catalogue, dataset))
-    out.print(f"{len(dataset.metrics):,} rows, {len(catalogue.metrics)} metrics, {len(dataset.orgs)} organisations "
-              f"in the reference data.")
+    out.print(
+        f"{len(dataset.metrics):,} rows, {len(catalogue.metrics)} metrics, {len(dataset.orgs)} organisations "
+        f"in the reference data."
+    )
     out.print(f"Snapshot [bold]{snapshot.hash}[/bold] in {project().snapshots}")
     if packs:
         from reporting.charts import Renderer, project_cache
         from reporting.packs.template import template_files
 
-        with Renderer(project_cache(project().root)) as renderer:  # one browser for all the packs (started only if a chart needs it)
+        with Renderer(
+            project_cache(project().root)
+        ) as renderer:  # one browser for all the packs (started only if a chart needs it)
             for path in template_files(project().root):
                 for result in _build(path.stem, renderer=renderer):
                     _print_result(result)
-    out.print("[dim]Contains public sector information licensed under the Open Government Licence v3.0 "
-              "(source: NHS England, NHS Digital ODS).[/dim]")
+    out.print(
+        "[dim]Contains public sector information licensed under the Open Government Licence v3.0 "
+        "(source: NHS England, NHS Digital ODS).[/dim]"
+    )
 
 
 @app.command()
 def validate(
-    remote: Annotated[bool, typer.Option("--remote", help="Also read sql and http sources (default: check them "
-                                          "without connecting).")] = False,
+    remote: Annotated[
+        bool, typer.Option("--remote", help="Also read sql and http sources (default: check them without connecting).")
+    ] = False,
 ) -> None:
     """Check everything a build or a scheduled run needs (catalogue, data, pack templates, Office templates,
     schedules) and report every error at once; exit 2 if there is any. Nothing is written."""
@@ -193,9 +247,13 @@ def data_show(
         table.add_column(column, justify="right" if column in {"value", "numerator", "denominator"} else "left")
     for row in rows.itertuples(index=False):
         cells = [f"{row.period:%Y-%m-%d}"] if org else [row.org_code, _text(row.org_name), f"{row.period:%Y-%m-%d}"]
-        table.add_row(*cells, format_value(row.value, definition.unit, definition.decimals, definition.per),
-                      "" if row.numerator != row.numerator else f"{row.numerator:,.0f}",
-                      "" if row.denominator != row.denominator else f"{row.denominator:,.0f}", _text(row.flag))
+        table.add_row(
+            *cells,
+            format_value(row.value, definition.unit, definition.decimals, definition.per),
+            "" if row.numerator != row.numerator else f"{row.numerator:,.0f}",
+            "" if row.denominator != row.denominator else f"{row.denominator:,.0f}",
+            _text(row.flag),
+        )
     out.print(table)
 
 
@@ -208,8 +266,14 @@ def _text(value: object) -> str:
 @app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help="Which file: catalogue, pack, schedules or annotations.")] = "catalogue",
-    write: Annotated[bool, typer.Option("--write", help="Write every schema file into the project directory "
-                                        "(pack, catalogue and schedules .schema.json) instead of printing one.")] = False,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Write every schema file into the project directory "
+            "(pack, catalogue and schedules .schema.json) instead of printing one.",
+        ),
+    ] = False,
 ) -> None:
     """Print the JSON Schema of a configuration file (for editor autocompletion)."""
     from reporting.schemas import SCHEMAS, render, write_schemas
@@ -232,15 +296,29 @@ def build(
     fmt: Annotated[str | None, typer.Option("--format", help="Comma-separated: pptx,docx,xlsx,pdf,html.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Directory under outputs/.")] = None,
     all_orgs: Annotated[bool, typer.Option("--all-orgs", help="One pack for every organisation with data.")] = False,
-    orgs_from: Annotated[Path | None, typer.Option("--orgs-from", help="File of organisation codes, one a line.")] = None,
+    orgs_from: Annotated[
+        Path | None, typer.Option("--orgs-from", help="File of organisation codes, one a line.")
+    ] = None,
     executor: Annotated[str, typer.Option(help="local | processes | dask | dask=tcp://host:8786")] = "local",
     workers: Annotated[int, typer.Option(help="Workers for processes / a local Dask cluster.")] = 2,
-    peer_group: Annotated[str | None, typer.Option(help="Peer group for funnels and league tables "
-                                                        "(default: the template's).")] = None,
-    snapshot: Annotated[str | None, typer.Option("--snapshot", help="Build from this snapshot hash, even if the "
-                                                 "catalogue has changed since (the pack says so).")] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Build from the latest snapshot without pulling, even "
-                                          "if the catalogue has changed since (the pack says so).")] = False,
+    peer_group: Annotated[
+        str | None, typer.Option(help="Peer group for funnels and league tables (default: the template's).")
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot",
+            help="Build from this snapshot hash, even if the catalogue has changed since (the pack says so).",
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Build from the latest snapshot without pulling, even "
+            "if the catalogue has changed since (the pack says so).",
+        ),
+    ] = False,
 ) -> None:
     """Build one pack from the latest snapshot; the data are pulled first if there is no snapshot or the
     catalogue changed a metric since the last pull (a failing pull fails the build). With several
@@ -251,8 +329,11 @@ def build(
     orgs = list(org or [])
     if orgs_from is not None:
         try:
-            orgs += [line.split(",")[0].strip() for line in orgs_from.read_text().splitlines()
-                     if line.strip() and not line.startswith("#")]
+            orgs += [
+                line.split(",")[0].strip()
+                for line in orgs_from.read_text().splitlines()
+                if line.strip() and not line.startswith("#")
+            ]
         except OSError as exc:
             raise ReportingError(f"{orgs_from}: cannot read: {exc.strerror}") from exc
     orgs = _known_orgs(orgs)
@@ -262,12 +343,22 @@ def build(
         from reporting.packs.build import orgs_with_data
 
         usable, left_out = orgs_with_data(project(), pack, period=period, peer_group=peer_group)
-        err.print(f"--all-orgs: {len(usable)} organisations have data for this pack's period; "
-                  f"{len(left_out)} without are left out")
+        err.print(
+            f"--all-orgs: {len(usable)} organisations have data for this pack's period; "
+            f"{len(left_out)} without are left out"
+        )
         orgs += [org for org in usable if org not in orgs]
     if len(orgs) <= 1 and executor == "local" and not all_orgs:
-        for result in _build(pack, period=period, orgs=orgs or None, formats=formats, out=out_dir,
-                             peer_group=peer_group, snapshot_hash=snapshot, offline=offline):
+        for result in _build(
+            pack,
+            period=period,
+            orgs=orgs or None,
+            formats=formats,
+            out=out_dir,
+            peer_group=peer_group,
+            snapshot_hash=snapshot,
+            offline=offline,
+        ):
             _print_result(result)
         return
     chosen = None
@@ -275,10 +366,19 @@ def build(
         from reporting.data.catalogue import load_catalogue
         from reporting.packs.build import current_snapshot
 
-        chosen, _ = current_snapshot(project(), load_catalogue(project().require_catalogue()),
-                                     snapshot_hash=snapshot, offline=offline)
-    _build_many(pack, list(dict.fromkeys(orgs)), period=period, formats=formats, executor=executor, workers=workers,
-                peer_group=peer_group, snapshot=chosen)
+        chosen, _ = current_snapshot(
+            project(), load_catalogue(project().require_catalogue()), snapshot_hash=snapshot, offline=offline
+        )
+    _build_many(
+        pack,
+        list(dict.fromkeys(orgs)),
+        period=period,
+        formats=formats,
+        executor=executor,
+        workers=workers,
+        peer_group=peer_group,
+        snapshot=chosen,
+    )
 
 
 def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
@@ -293,8 +393,14 @@ def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
     if not (project().snapshots / "LATEST").exists():
         _pull()
     failures = 0
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task(f"{pack}: 0 failed", total=len(orgs))
 
         def done(outcome: Any) -> None:
@@ -338,8 +444,9 @@ def _build(pack: str, **kwargs: Any) -> Any:
 
 
 def _print_result(result: Any) -> None:
-    out.print(f"[bold]{result.pack}[/bold] {result.period}{' ' + result.org if result.org else ''} -> "
-              f"{result.directory}")
+    out.print(
+        f"[bold]{result.pack}[/bold] {result.period}{' ' + result.org if result.org else ''} -> {result.directory}"
+    )
     for path in result.files:
         out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB)")
     for path in getattr(result, "open_data", ()):
@@ -365,21 +472,36 @@ def commentary(
 def run_once_command(
     job: Annotated[str, typer.Argument(help="Job id from schedules.yaml.")],
     period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the job's period rule.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the emails as .eml files instead of sending.")] = False,
-    resend: Annotated[list[str] | None, typer.Option(
-        "--resend", help="Send again to this address although an earlier attempt may have been delivered "
-                         "(its outcome is unknown); same Message-ID. Repeatable.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write the emails as .eml files instead of sending.")
+    ] = False,
+    resend: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resend",
+            help="Send again to this address although an earlier attempt may have been delivered "
+            "(its outcome is unknown); same Message-ID. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
     from reporting.schedule.runner import run_once
 
     with _progress() as bar:
         task = bar.add_task("running", total=None)
-        report = run_once(project(), job, period=period, dry_run=dry_run, resend=tuple(resend or ()),
-                          progress=lambda what: bar.update(task, description=what))
-    out.print(f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
-              f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
-              f"failed {len(report.failed)}")
+        report = run_once(
+            project(),
+            job,
+            period=period,
+            dry_run=dry_run,
+            resend=tuple(resend or ()),
+            progress=lambda what: bar.update(task, description=what),
+        )
+    out.print(
+        f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
+        f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
+        f"failed {len(report.failed)}"
+    )
     from rich.markup import escape
 
     from reporting.redact import redact
@@ -415,13 +537,19 @@ def jobs() -> None:
     table = Table(title="Jobs", title_justify="left")
     for column in ("job", "pack", "when", "timezone", "next run", "send if", "recipients", "built on"):
         table.add_column(column)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for job in schedules.jobs:
         next_run = job.trigger().get_next_fire_time(None, now)
-        table.add_row(job.id, job.pack, job.every or job.cron or "", job.timezone,
-                      f"{next_run:%a %d %b %Y %H:%M %Z}" if next_run else "–", job.send_if,
-                      str(len(job.recipients_for(project().root))),
-                      job.executor + (f" ×{job.workers}" if job.executor in {"processes", "dask"} else ""))
+        table.add_row(
+            job.id,
+            job.pack,
+            job.every or job.cron or "",
+            job.timezone,
+            f"{next_run:%a %d %b %Y %H:%M %Z}" if next_run else "–",
+            job.send_if,
+            str(len(job.recipients_for(project().root))),
+            job.executor + (f" ×{job.workers}" if job.executor in {"processes", "dask"} else ""),
+        )
     out.print(table)
 
 
@@ -441,16 +569,32 @@ def history(
         runs.add_column(column)
     for r in store.runs(job, limit):
         files = json.loads(r["files"] or "[]")
-        runs.add_row(str(r["id"]), r["job_id"], r["period"] or "", r["trigger"] or "", f"{r['started']:%Y-%m-%d %H:%M:%S}",
-                     f"{r['finished']:%H:%M:%S}" if r["finished"] else "", r["status"], str(len(files)),
-                     (r["error"] or "")[:80])
+        runs.add_row(
+            str(r["id"]),
+            r["job_id"],
+            r["period"] or "",
+            r["trigger"] or "",
+            f"{r['started']:%Y-%m-%d %H:%M:%S}",
+            f"{r['finished']:%H:%M:%S}" if r["finished"] else "",
+            r["status"],
+            str(len(files)),
+            (r["error"] or "")[:80],
+        )
     out.print(runs)
     deliveries = Table(title="Deliveries", title_justify="left")
     for column in ("job", "period", "recipient", "org", "status", "attempts", "when", "error"):
         deliveries.add_column(column)
     for d in store.deliveries(job, limit * 10):
-        deliveries.add_row(d["job_id"], d["period"], d["recipient"], d["org_code"] or "", d["status"],
-                           str(d["attempts"]), f"{d['updated']:%Y-%m-%d %H:%M:%S}", (d["error"] or "")[:60])
+        deliveries.add_row(
+            d["job_id"],
+            d["period"],
+            d["recipient"],
+            d["org_code"] or "",
+            d["status"],
+            str(d["attempts"]),
+            f"{d['updated']:%Y-%m-%d %H:%M:%S}",
+            (d["error"] or "")[:60],
+        )
     out.print(deliveries)
 
 

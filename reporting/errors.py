@@ -29,8 +29,10 @@ def _where(file: object | None, line: int | None, field: str | None, row_label: 
     parts = []
     if file is not None:
         column = getattr(line, "column", None)  # YAML positions carry their column (reporting._yaml.Line)
-        parts.append(f"{file}" + (f":{line}" + (f":{column}" if column else "") if line is not None
-                                  and row_label == "line" else ""))
+        parts.append(
+            f"{file}"
+            + (f":{line}" + (f":{column}" if column else "") if line is not None and row_label == "line" else "")
+        )
         if line is not None and row_label != "line":
             parts.append(f"{row_label} {line}")
     elif line is not None:
@@ -43,8 +45,9 @@ def _where(file: object | None, line: int | None, field: str | None, row_label: 
 class ConfigError(ReportingError):
     """A configuration file is wrong; raised when it is loaded, before any data is touched."""
 
-    def __init__(self, message: str, *, file: object | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: object | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
         self.file, self.line, self.field, self.reason = file, line, field, message
         self.column: int | None = getattr(line, "column", None)
         where = _where(file, line, field)
@@ -54,8 +57,15 @@ class ConfigError(ReportingError):
 class DataError(ReportingError):
     """A data row breaks a rule; names the source, the row or line, the field and what was expected."""
 
-    def __init__(self, message: str, *, source: object | None = None, row: int | None = None,
-                 field: str | None = None, row_label: str = "line") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: object | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        row_label: str = "line",
+    ) -> None:
         self.source, self.row, self.field, self.reason = source, row, field, message
         where = _where(source, row, field, row_label)
         super().__init__(f"{where}: {message}" if where else message)

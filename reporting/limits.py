@@ -19,12 +19,12 @@ ENV_PREFIX = "REPORTING_LIMIT_"
 
 @dataclass(frozen=True)
 class Limits:
-    source_bytes: int = 500_000_000          # one source file or HTTP body
-    yaml_bytes: int = 2_000_000              # one YAML file (catalogue, template, schedules, recipients)
-    yaml_nodes: int = 200_000                # YAML nodes after alias expansion (alias bombs)
-    template_seconds: float = 10.0           # rendering one text block / one pack's text
-    template_output_chars: int = 1_000_000   # one rendered text block
-    template_range: int = 10_000             # largest range() a template may make
+    source_bytes: int = 500_000_000  # one source file or HTTP body
+    yaml_bytes: int = 2_000_000  # one YAML file (catalogue, template, schedules, recipients)
+    yaml_nodes: int = 200_000  # YAML nodes after alias expansion (alias bombs)
+    template_seconds: float = 10.0  # rendering one text block / one pack's text
+    template_output_chars: int = 1_000_000  # one rendered text block
+    template_range: int = 10_000  # largest range() a template may make
 
 
 _configured: Limits = Limits()
@@ -47,8 +47,10 @@ def current() -> Limits:
                 default = getattr(_configured, f.name)
                 changes[f.name] = int(float(raw)) if isinstance(default, int) else float(raw)
             except ValueError:
-                raise ConfigError(f"environment variable {ENV_PREFIX + f.name.upper()}={raw!r} is not a number",
-                                  field=ENV_PREFIX + f.name.upper()) from None
+                raise ConfigError(
+                    f"environment variable {ENV_PREFIX + f.name.upper()}={raw!r} is not a number",
+                    field=ENV_PREFIX + f.name.upper(),
+                ) from None
     return replace(_configured, **changes) if changes else _configured
 
 

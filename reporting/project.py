@@ -42,7 +42,9 @@ class Project:
 
     def require_catalogue(self) -> Path:
         if not self.catalogue_file.exists():
-            raise ConfigError(f"no metric catalogue at {self.catalogue_file}; run from a project directory (one "
-                              f"holding templates/metrics.yaml) or pass --project DIR / set {ENV_HOME}",
-                              file=self.catalogue_file)
+            raise ConfigError(
+                f"no metric catalogue at {self.catalogue_file}; run from a project directory (one "
+                f"holding templates/metrics.yaml) or pass --project DIR / set {ENV_HOME}",
+                file=self.catalogue_file,
+            )
         return self.catalogue_file

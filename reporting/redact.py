@@ -28,7 +28,7 @@ _registered: set[str] = set()
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<userinfo>[^/\s@?#]+)@", re.I)
 _SECRET_PARAM_NAME = r"[a-z0-9_\-]*(?:key|token|secret|passw(?:or)?d|pwd|sig(?:nature)?|auth|credential)[a-z0-9_\-]*"
 _SECRET_PARAM = re.compile(rf"(?P<name>\b{_SECRET_PARAM_NAME})(?P<sep>=)(?P<value>[^\s&;,'\"<>)]+)", re.I)
-_MIN_SECRET = 4   # a named secret (SMTP password, url_env): shorter would mask ordinary words and numbers
+_MIN_SECRET = 4  # a named secret (SMTP password, url_env): shorter would mask ordinary words and numbers
 _MIN_GUESSED = 8  # a variable only guessed to be secret from its name (e.g. SOME_KEY=true is not masked)
 
 
@@ -38,9 +38,12 @@ def register_secret_env(names: Iterable[str]) -> None:
 
 
 def _secret_values(environ: Mapping[str, str]) -> list[str]:
-    values = {v for name, v in environ.items()
-              if ((name in _ALWAYS or name in _registered) and len(v or "") >= _MIN_SECRET)
-              or (_SECRET_NAME.search(name) and len(v or "") >= _MIN_GUESSED)}
+    values = {
+        v
+        for name, v in environ.items()
+        if ((name in _ALWAYS or name in _registered) and len(v or "") >= _MIN_SECRET)
+        or (_SECRET_NAME.search(name) and len(v or "") >= _MIN_GUESSED)
+    }
     extra: set[str] = set()
     for v in values:  # a URL's password also appears on its own (drivers quote it)
         m = _URL_USERINFO.search(v)
@@ -57,8 +60,9 @@ def redact(text: object, environ: Mapping[str, str] | None = None) -> str:
     for value in _secret_values(os.environ if environ is None else environ):
         out = out.replace(value, MASK)
     out = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", out)
-    out = _SECRET_PARAM.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}"
-                            if m.group("value") != MASK else m.group(0), out)
+    out = _SECRET_PARAM.sub(
+        lambda m: f"{m.group('name')}{m.group('sep')}{MASK}" if m.group("value") != MASK else m.group(0), out
+    )
     return out
 
 

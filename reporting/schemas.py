@@ -16,7 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMAS", "annotations_schema", "catalogue_schema", "pack_schema", "schedules_schema", "schema_for", "write_schemas"]
+__all__ = [
+    "SCHEMAS",
+    "annotations_schema",
+    "catalogue_schema",
+    "pack_schema",
+    "schedules_schema",
+    "schema_for",
+    "write_schemas",
+]
 
 
 def pack_schema() -> dict[str, Any]:

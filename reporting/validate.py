@@ -58,14 +58,14 @@ class Context:
     project: Project
     remote: bool = False
     report: Report = field(default_factory=Report)
-    catalogue: Any = None           # the catalogue (only its valid metrics and sources if it has errors)
+    catalogue: Any = None  # the catalogue (only its valid metrics and sources if it has errors)
     catalogue_doc: Any = None
     catalogue_complete: bool = False
-    orgs: Any = None                # the organisation reference as read now (None if it could not be read)
+    orgs: Any = None  # the organisation reference as read now (None if it could not be read)
     templates: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # pack -> (PackTemplate, Located)
     defined_ids: list[str] = field(default_factory=list)  # every metric id the catalogue names, valid or not
     frames: list[Any] = field(default_factory=list)  # every metric's rows as built now (for the annotations check)
-    data_complete: bool = False     # every metric was built without an error
+    data_complete: bool = False  # every metric was built without an error
 
     def run(self, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call `check`; record a ReportingError it raises and each ReportingError in a list it returns."""
@@ -113,8 +113,11 @@ def _catalogue(ctx: Context) -> None:
     if not isinstance(doc.data, dict):
         raise ConfigError("expected a mapping with 'sources' and 'metrics'", file=doc.file, line=1)
     raw_metrics = doc.data.get("metrics")
-    ctx.defined_ids = [str(m["id"]) for m in raw_metrics if isinstance(m, dict) and "id" in m] \
-        if isinstance(raw_metrics, list) else []
+    ctx.defined_ids = (
+        [str(m["id"]) for m in raw_metrics if isinstance(m, dict) and "id" in m]
+        if isinstance(raw_metrics, list)
+        else []
+    )
     try:
         catalogue = Catalogue.model_validate(doc.data)
         ctx.catalogue_complete = True
@@ -131,6 +134,7 @@ def _catalogue(ctx: Context) -> None:
 
 def _partial_catalogue(data: dict[str, Any], catalogue: Any, metric: Any, orgs: Any, source: Any) -> Any:
     """The metrics and sources that are valid on their own, so templates can still be checked against them."""
+
     def valid(model: Any, value: Any) -> Any:
         try:
             return model.validate_python(value) if isinstance(model, TypeAdapter) else model.model_validate(value)
@@ -165,8 +169,9 @@ def _data(ctx: Context) -> None:
     for name in sorted(set(catalogue.sources) - local):
         env = getattr(catalogue.sources[name], "url_env", None)
         if env and env not in os.environ:
-            ctx.report.error(f"{ctx.project.catalogue_file}: source '{name}' needs environment variable {env}, "
-                             f"which is not set")
+            ctx.report.error(
+                f"{ctx.project.catalogue_file}: source '{name}' needs environment variable {env}, which is not set"
+            )
     needed = [m.source for m in catalogue.metrics] + ([catalogue.orgs.source] if catalogue.orgs else [])
     tables: dict[str, Any] = {}
     for name in dict.fromkeys(needed):
@@ -183,14 +188,17 @@ def _data(ctx: Context) -> None:
             built += 1
             ctx.frames.append(result[0])
             if result[1].aggregated:
-                ctx.report.warn(f"metric '{metric.id}': {result[1].aggregated:,} duplicate rows combined by "
-                                f"aggregate: {metric.aggregate}")
+                ctx.report.warn(
+                    f"metric '{metric.id}': {result[1].aggregated:,} duplicate rows combined by "
+                    f"aggregate: {metric.aggregate}"
+                )
     if catalogue.orgs is not None and tables.get(catalogue.orgs.source) is not None:
         ctx.orgs = ctx.run(build_orgs, catalogue.orgs, tables[catalogue.orgs.source])
     ctx.data_complete = ctx.catalogue_complete and built == len(catalogue.metrics)
     skipped = sorted(set(catalogue.sources) - local)
-    ctx.report.passed.append(f"{rows:,} rows checked" + (f"; not connected to: {', '.join(skipped)} (use --remote)"
-                                                          if skipped else ""))
+    ctx.report.passed.append(
+        f"{rows:,} rows checked" + (f"; not connected to: {', '.join(skipped)} (use --remote)" if skipped else "")
+    )
 
 
 # ------------------------------------------------------------------------------------------------ templates
@@ -219,8 +227,14 @@ def _templates(ctx: Context) -> None:
         if template.pack != path.stem:
             from reporting.errors import ConfigError
 
-            ctx.report.error(ConfigError(f"pack id '{template.pack}' does not match the file name "
-                                         f"'{path.name}'", file=path, line=doc.line_of(("pack",)), field="pack"))
+            ctx.report.error(
+                ConfigError(
+                    f"pack id '{template.pack}' does not match the file name '{path.name}'",
+                    file=path,
+                    line=doc.line_of(("pack",)),
+                    field="pack",
+                )
+            )
         ctx.templates[path.stem] = (template, doc)
         before = len(ctx.report.errors)
         if ctx.catalogue is not None:
@@ -229,22 +243,29 @@ def _templates(ctx: Context) -> None:
         for fmt in ("pptx", "docx"):
             if fmt in template.formats or (fmt == "docx" and "pdf" in template.formats):
                 given = template.office.get(fmt)
-                chosen = (Path(given) if Path(given).is_absolute() else ctx.project.root / given) if given else (
-                    default_pptx(ctx.project.root) if fmt == "pptx" else default_docx(ctx.project.root))
+                chosen = (
+                    (Path(given) if Path(given).is_absolute() else ctx.project.root / given)
+                    if given
+                    else (default_pptx(ctx.project.root) if fmt == "pptx" else default_docx(ctx.project.root))
+                )
                 office.setdefault(chosen, fmt)
         if template.metrics is None:
-            ctx.report.warn(f"{path}: no 'metrics:' selection, so this pack covers every catalogue metric and a "
-                            f"metric added to the catalogue will appear in it; add e.g. metrics: [ae_4hr]")
+            ctx.report.warn(
+                f"{path}: no 'metrics:' selection, so this pack covers every catalogue metric and a "
+                f"metric added to the catalogue will appear in it; add e.g. metrics: [ae_4hr]"
+            )
         if len(ctx.report.errors) == before:
-            ctx.report.passed.append(f"{path}: {len(template.sections)} sections, formats "
-                                     f"{', '.join(template.formats)}")
+            ctx.report.passed.append(
+                f"{path}: {len(template.sections)} sections, formats {', '.join(template.formats)}"
+            )
     for chosen, fmt in office.items():
         problems = check_office_template(chosen, fmt)
         for problem in problems:
             ctx.report.error(problem)
         if not problems:
-            ctx.report.passed.append(f"{chosen}: has every {'slide layout' if fmt == 'pptx' else 'style'} the "
-                                     f"renderer needs")
+            ctx.report.passed.append(
+                f"{chosen}: has every {'slide layout' if fmt == 'pptx' else 'style'} the renderer needs"
+            )
 
 
 def _pruned(model: Any, data: Any, exc: ValidationError, rounds: int = 8) -> Any:
@@ -272,8 +293,13 @@ def _drop(data: Any, loc: list[Any], kind: str) -> bool:
     """Take out the part at `loc`: the key itself if unknown, else the innermost block that holds it."""
     nodes, node = [], data
     for part in loc:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) \
-                and part < len(node):
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and part < len(node)
+        ):
             nodes.append((node, part))
             node = node[part]
     if not nodes:
@@ -310,8 +336,10 @@ def _unused(ctx: Context) -> None:
         shown.update(metric_id for _, metric_id in _metric_refs(template))
     for metric in ctx.catalogue.metrics:
         if metric.id not in shown:
-            ctx.report.warn(f"{ctx.project.catalogue_file}: metric '{metric.id}' is in no pack (select it in a "
-                            f"pack's metrics: to show it)")
+            ctx.report.warn(
+                f"{ctx.project.catalogue_file}: metric '{metric.id}' is in no pack (select it in a "
+                f"pack's metrics: to show it)"
+            )
 
 
 def _staleness(ctx: Context) -> None:
@@ -327,8 +355,10 @@ def _staleness(ctx: Context) -> None:
         return
     changed = stale_definitions(snapshot, ctx.catalogue)
     if changed:
-        ctx.report.warn(f"snapshot {snapshot.hash} was pulled before the catalogue changed {', '.join(changed)}; "
-                        f"the next build pulls the data again")
+        ctx.report.warn(
+            f"snapshot {snapshot.hash} was pulled before the catalogue changed {', '.join(changed)}; "
+            f"the next build pulls the data again"
+        )
 
 
 # ------------------------------------------------------------------------------------------------ annotations
@@ -346,8 +376,13 @@ def _annotations(ctx: Context) -> None:
     if register_ is None or register_.doc is None:
         return
     if ctx.data_complete and ctx.frames and ctx.orgs is not None:
-        ctx.run(check_annotations, register_, ctx.catalogue, pd.concat(ctx.frames, ignore_index=True),
-                ctx.orgs["org_code"].astype(str))
+        ctx.run(
+            check_annotations,
+            register_,
+            ctx.catalogue,
+            pd.concat(ctx.frames, ignore_index=True),
+            ctx.orgs["org_code"].astype(str),
+        )
     if len(ctx.report.errors) == before:
         ctx.report.passed.append(f"{path}: {len(register_.entries)} entries")
 
@@ -398,6 +433,15 @@ def _builtin(checks: Iterable[tuple[str, Check]]) -> None:
         register(check, name=name)
 
 
-_builtin([("catalogue", _catalogue), ("data", _data), ("templates", _templates), ("schedules", _schedules),
-          ("annotations", _annotations), ("unused metrics", _unused), ("staleness", _staleness),
-          ("stale data", _stale_data)])
+_builtin(
+    [
+        ("catalogue", _catalogue),
+        ("data", _data),
+        ("templates", _templates),
+        ("schedules", _schedules),
+        ("annotations", _annotations),
+        ("unused metrics", _unused),
+        ("staleness", _staleness),
+        ("stale data", _stale_data),
+    ]
+)

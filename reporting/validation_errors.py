@@ -17,8 +17,12 @@ from reporting.errors import ConfigError
 __all__ = ["config_errors"]
 
 
-def config_errors(errors: ValidationError | Sequence[dict[str, Any]], doc: Located, vocabulary: Iterable[str],
-                  prefix: tuple[Any, ...] = ()) -> list[ConfigError]:
+def config_errors(
+    errors: ValidationError | Sequence[dict[str, Any]],
+    doc: Located,
+    vocabulary: Iterable[str],
+    prefix: tuple[Any, ...] = (),
+) -> list[ConfigError]:
     """One ConfigError per distinct problem, in file order. A typo shows up twice in pydantic (unknown key +
     missing key), and a value that fits no member of a union once per member: each place is reported once,
     with the unknown key preferred, since that is the one that says what to fix."""

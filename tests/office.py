@@ -19,8 +19,21 @@ def to_pdf(path: Path, outdir: Path) -> Path:
     """Convert with LibreOffice; fails the test if LibreOffice cannot read the file."""
     outdir.mkdir(parents=True, exist_ok=True)
     profile = outdir / ".lo-profile"
-    result = subprocess.run([soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-                             "pdf", "--outdir", str(outdir), str(path)], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     pdf = outdir / (path.stem + ".pdf")
     assert result.returncode == 0 and pdf.exists(), (result.stdout, result.stderr)
     return pdf

@@ -51,8 +51,8 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
-    login: str | None = None   # the authenticated user, if any
-    tls: bool = False          # whether the session was encrypted
+    login: str | None = None  # the authenticated user, if any
+    tls: bool = False  # whether the session was encrypted
 
     def message(self) -> EmailMessage:
         parsed = email.message_from_bytes(self.data, policy=email.policy.default)
@@ -74,11 +74,10 @@ class RecordingHandler:
     messages: list[Received] = field(default_factory=list)
     rules: dict[str, _Rule] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    reply_delay: float = 0.0      # seconds between storing a message and answering 250 (a slow server)
-    crashes: int = 0              # messages still to be stored and then answered by a dropped connection
+    reply_delay: float = 0.0  # seconds between storing a message and answering 250 (a slow server)
+    crashes: int = 0  # messages still to be stored and then answered by a dropped connection
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         with self.lock:
             rule = self.rules.get(address.lower())
             if rule is not None:
@@ -99,8 +98,9 @@ class RecordingHandler:
         transport = getattr(server, "transport", None)
         tls = session.ssl is not None or (transport is not None and transport.get_extra_info("ssl_object") is not None)
         with self.lock:
-            self.messages.append(Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(data),
-                                          login=login, tls=tls))
+            self.messages.append(
+                Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(data), login=login, tls=tls)
+            )
             crash = self.crashes > 0
             if crash:
                 self.crashes -= 1
@@ -137,9 +137,16 @@ class _QuietController(Controller):
 class SmtpTestServer:
     """A real SMTP server in a background thread (see the module docstring)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, *, users: dict[str, str] | None = None,
-                 auth_required: bool = False, tls_context: SSLContext | None = None,
-                 smtps_context: SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        auth_required: bool = False,
+        tls_context: SSLContext | None = None,
+        smtps_context: SSLContext | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.handler = RecordingHandler()

@@ -16,8 +16,14 @@ EXE = str(Path(sys.executable).with_name("reporting"))
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [EXE, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
 
 
 def _tree(path: Path) -> list[str]:
@@ -62,22 +68,34 @@ def test_validate_passes_on_shipped_files(demo_project: Path) -> None:
     assert _tree(demo_project / "snapshots") == [] and _tree(demo_project / "outputs") == []
 
 
-@pytest.mark.parametrize(("catalogue", "csv", "expected"), [
-    (BASIC_CATALOGUE.replace("chart: xmr", "chart: xmr:"), BASIC_CSV, "metrics.yaml:19:15: YAML syntax error"),
-    (BASIC_CATALOGUE.replace("unit: count", "units: count"), BASIC_CSV,
-     "metrics.yaml:17:5, field 'metrics[1].units': unknown key 'units' (did you mean 'unit'?)"),
-    (BASIC_CATALOGUE.replace("    denominator: attendances\n", ""), BASIC_CSV,
-     "'denominator' is missing"),
-    (BASIC_CATALOGUE, BASIC_CSV.replace("breaches", "breach"), "ae.csv:1, field 'breaches': column 'breaches' "
-     "not found (did you mean 'breach'?)"),
-    (BASIC_CATALOGUE, BASIC_CSV.replace("120,30", "120,thirty"), "ae.csv:3, field 'breaches': expected a number"),
-    (BASIC_CATALOGUE, BASIC_CSV.replace("120,30", "120,-3"), "ae.csv:3, field 'breaches': expected a count of 0"),
-    (BASIC_CATALOGUE, BASIC_CSV + "2024-01-01,RAA,1,1\n", "duplicate rows for metric 'ae_4hr', organisation RAA"),
-    (BASIC_CATALOGUE, BASIC_CSV.replace("2024-02-01,RBB", "1 Feb 2024,RBB"),
-     "ae.csv:6, field 'period': date '1 Feb 2024' is not in the format used by the rest of the column"),
-])
-def test_bad_input_one_line_error_exit_2_nothing_written(make_project: MakeProject, catalogue: str, csv: str,
-                                                         expected: str) -> None:
+@pytest.mark.parametrize(
+    ("catalogue", "csv", "expected"),
+    [
+        (BASIC_CATALOGUE.replace("chart: xmr", "chart: xmr:"), BASIC_CSV, "metrics.yaml:19:15: YAML syntax error"),
+        (
+            BASIC_CATALOGUE.replace("unit: count", "units: count"),
+            BASIC_CSV,
+            "metrics.yaml:17:5, field 'metrics[1].units': unknown key 'units' (did you mean 'unit'?)",
+        ),
+        (BASIC_CATALOGUE.replace("    denominator: attendances\n", ""), BASIC_CSV, "'denominator' is missing"),
+        (
+            BASIC_CATALOGUE,
+            BASIC_CSV.replace("breaches", "breach"),
+            "ae.csv:1, field 'breaches': column 'breaches' not found (did you mean 'breach'?)",
+        ),
+        (BASIC_CATALOGUE, BASIC_CSV.replace("120,30", "120,thirty"), "ae.csv:3, field 'breaches': expected a number"),
+        (BASIC_CATALOGUE, BASIC_CSV.replace("120,30", "120,-3"), "ae.csv:3, field 'breaches': expected a count of 0"),
+        (BASIC_CATALOGUE, BASIC_CSV + "2024-01-01,RAA,1,1\n", "duplicate rows for metric 'ae_4hr', organisation RAA"),
+        (
+            BASIC_CATALOGUE,
+            BASIC_CSV.replace("2024-02-01,RBB", "1 Feb 2024,RBB"),
+            "ae.csv:6, field 'period': date '1 Feb 2024' is not in the format used by the rest of the column",
+        ),
+    ],
+)
+def test_bad_input_one_line_error_exit_2_nothing_written(
+    make_project: MakeProject, catalogue: str, csv: str, expected: str
+) -> None:
     project = make_project(catalogue, {"data/ae.csv": csv})
     for command in (["validate"], ["data", "pull"], ["demo"]):
         result = run("--project", str(project.root), *command)
@@ -132,7 +150,14 @@ def test_build_and_commentary_commands(demo_project: Path) -> None:
     assert result.returncode == 0, result.stderr
     folder = demo_project / "outputs" / "weekly-executive" / "2025-08-25" / "RXW"
     assert sorted(p.name.split(".", 1)[1] for p in folder.iterdir()) == [
-        "csv", "csv", "data.json", "json", "json", "pptx", "xlsx"]  # data file, manifest, open data package
+        "csv",
+        "csv",
+        "data.json",
+        "json",
+        "json",
+        "pptx",
+        "xlsx",
+    ]  # data file, manifest, open data package
     result = run("--project", str(demo_project), "commentary", "monthly-performance", "--org", "RXW")
     assert result.returncode == 0 and "commentary/monthly-performance-RXW-2025-07-01.xlsx" in result.stdout
     result = run("--project", str(demo_project), "build", "weekly-executive", "--out", "/tmp")
@@ -142,11 +167,35 @@ def test_build_and_commentary_commands(demo_project: Path) -> None:
     # several organisations: a summary table; the one without data fails alone and the exit code says so
     orgs = demo_project / "trusts.txt"
     orgs.write_text("# trusts\nRJ1\nRXX\n")
-    result = run("--project", str(demo_project), "build", "weekly-executive", "--org", "RXW", "--orgs-from",
-                 str(orgs), "--format", "xlsx", "--executor", "processes", "--workers", "2")
+    result = run(
+        "--project",
+        str(demo_project),
+        "build",
+        "weekly-executive",
+        "--org",
+        "RXW",
+        "--orgs-from",
+        str(orgs),
+        "--format",
+        "xlsx",
+        "--executor",
+        "processes",
+        "--workers",
+        "2",
+    )
     assert result.returncode == 1, result.stderr
     assert "2 built, 1 failed" in result.stdout and "no data for organisation 'RXX'" in result.stdout
     assert (demo_project / "outputs" / "weekly-executive" / "2025-08-25" / "RJ1").is_dir()
-    result = run("--project", str(demo_project), "build", "weekly-executive", "--org", "RJ1", "--org", "RXW",
-                 "--executor", "threads")
+    result = run(
+        "--project",
+        str(demo_project),
+        "build",
+        "weekly-executive",
+        "--org",
+        "RJ1",
+        "--org",
+        "RXW",
+        "--executor",
+        "threads",
+    )
     assert result.returncode == 2 and "unknown executor 'threads'" in result.stderr

@@ -32,16 +32,22 @@ sys.exit(code)
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("imports")
     shutil.copytree(REPO / "templates", root / "templates")
-    subprocess.run([sys.executable, "-m", "reporting", "--project", str(root), "data", "pull"], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "reporting", "--project", str(root), "data", "pull"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return root
 
 
-@pytest.mark.parametrize("command", [["--help"], ["validate"], ["data", "show", "ae_4hr"],
-                                     ["data", "show", "ae_4hr", "--org", "RJ1"]])
+@pytest.mark.parametrize(
+    "command", [["--help"], ["validate"], ["data", "show", "ae_4hr"], ["data", "show", "ae_4hr", "--org", "RJ1"]]
+)
 def test_quick_commands_import_no_heavy_library(project: Path, command: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE, "--project", str(project), *command], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "--project", str(project), *command], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES="))
     loaded = set(json.loads(line.removeprefix("MODULES=")))
@@ -52,8 +58,12 @@ def test_quick_commands_import_no_heavy_library(project: Path, command: list[str
 def test_python_dash_m_reporting_is_the_command(project: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "reporting", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage" in done.stdout and "build" in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "reporting", "--project", str(project), "build", "no-such-pack"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "reporting", "--project", str(project), "build", "no-such-pack"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "no-such-pack" in bad.stderr
 
 
@@ -62,6 +72,12 @@ def test_a_command_module_that_cannot_be_imported_fails_loudly(tmp_path: Path) -
     shadow = tmp_path / "shadow"
     shutil.copytree(REPO / "reporting", shadow / "reporting")
     (shadow / "reporting" / "commands" / "funnel.py").unlink()
-    done = subprocess.run([sys.executable, "-m", "reporting", "--help"], capture_output=True, text=True,
-                          timeout=60, cwd=shadow, env={"PYTHONPATH": str(shadow), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-m", "reporting", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=shadow,
+        env={"PYTHONPATH": str(shadow), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode != 0 and "reporting.commands.funnel" in done.stderr

@@ -23,16 +23,21 @@ from reporting.schedule.config import Schedules
 from reporting.schemas import SCHEMAS, render, schema_for
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = [REPO / "templates" / "metrics.yaml", REPO / "schedules.yaml",
-           *sorted((REPO / "templates" / "packs").glob("*.yaml"))]
+SHIPPED = [
+    REPO / "templates" / "metrics.yaml",
+    REPO / "schedules.yaml",
+    *sorted((REPO / "templates" / "packs").glob("*.yaml")),
+]
 
 
 class _TextDates(yaml.SafeLoader):
     """YAML as an editor's schema checker sees it: dates stay text (JSON has no date type)."""
 
 
-_TextDates.yaml_implicit_resolvers = {k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
-                                      for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_TextDates.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _load(text: str) -> Any:
@@ -64,8 +69,12 @@ def test_test_yaml_validates() -> None:
     from test_stale_builds import PACK as STALE_PACK
     from test_validate import PACK
 
-    for text, name in [(BASIC_CATALOGUE, "catalogue.schema.json"), (SITES_CATALOGUE, "catalogue.schema.json"),
-                       (PACK, "pack.schema.json"), (STALE_PACK, "pack.schema.json")]:
+    for text, name in [
+        (BASIC_CATALOGUE, "catalogue.schema.json"),
+        (SITES_CATALOGUE, "catalogue.schema.json"),
+        (PACK, "pack.schema.json"),
+        (STALE_PACK, "pack.schema.json"),
+    ]:
         assert [e.message for e in _validator(name).iter_errors(_load(text))] == []
 
 
@@ -78,8 +87,13 @@ def test_a_pack_that_extends_needs_only_pack() -> None:
 
 # ------------------------------------------------------------------------------------------- property test
 SEEDS = {
-    "pack.schema.json": (PackTemplate, [_load((REPO / "templates" / "packs" / f"{n}.yaml").read_text())
-                                        for n in ("monthly-performance", "weekly-executive")]),
+    "pack.schema.json": (
+        PackTemplate,
+        [
+            _load((REPO / "templates" / "packs" / f"{n}.yaml").read_text())
+            for n in ("monthly-performance", "weekly-executive")
+        ],
+    ),
     "schedules.schema.json": (Schedules, [_load((REPO / "schedules.yaml").read_text())]),
     "catalogue.schema.json": (Catalogue, [_load((REPO / "templates" / "metrics.yaml").read_text())]),
 }

@@ -34,8 +34,13 @@ sections:
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, "--project", str(project), *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [EXE, "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def _project(make_project: MakeProject, pack: str = PACK) -> Path:
@@ -58,7 +63,9 @@ def test_broken_source_after_edit_fails_the_build_with_the_pulls_error(make_proj
     root = _project(make_project)
     assert run(root, "build", "mini").returncode == 0
     catalogue = root / "templates" / "metrics.yaml"
-    catalogue.write_text(BASIC_CATALOGUE.replace("numerator: attendances - breaches", "numerator: attendances - breach"))
+    catalogue.write_text(
+        BASIC_CATALOGUE.replace("numerator: attendances - breaches", "numerator: attendances - breach")
+    )
     result = run(root, "build", "mini")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "column 'breach' not found (did you mean 'breaches'?)" in result.stderr
@@ -100,7 +107,9 @@ def test_offline_and_snapshot_build_from_old_data_and_say_so(make_project: MakeP
 def test_new_catalogue_metric_does_not_leak_into_a_pack_that_did_not_select_it(make_project: MakeProject) -> None:
     root = _project(make_project)
     catalogue = root / "templates" / "metrics.yaml"
-    catalogue.write_text(BASIC_CATALOGUE + """\
+    catalogue.write_text(
+        BASIC_CATALOGUE
+        + """\
   - id: scot_4hr
     title: A&E within 4 hours (Scotland)
     unit: percent
@@ -110,7 +119,8 @@ def test_new_catalogue_metric_does_not_leak_into_a_pack_that_did_not_select_it(m
     numerator: attendances - breaches
     denominator: attendances
     frequency: monthly
-""")
+"""
+    )
     result = run(root, "build", "mini")
     assert result.returncode == 0, result.stderr
     text = _workbook_text(root)
@@ -119,10 +129,13 @@ def test_new_catalogue_metric_does_not_leak_into_a_pack_that_did_not_select_it(m
 
 
 def test_appendix_takes_its_own_metrics(make_project: MakeProject) -> None:
-    pack = PACK.replace("metrics: [ae_4hr]\n", "").replace("      - appendix: {}\n",
-                                                            "      - appendix: {metrics: [ae_attendances]}\n")
+    pack = PACK.replace("metrics: [ae_4hr]\n", "").replace(
+        "      - appendix: {}\n", "      - appendix: {metrics: [ae_attendances]}\n"
+    )
     pack = pack.replace("      - summary_table: {}\n", "      - summary_table: {metrics: [ae_4hr]}\n")
-    pack = pack.replace("      - for_each:\n          blocks:", "      - for_each:\n          metrics: [ae_4hr]\n          blocks:")
+    pack = pack.replace(
+        "      - for_each:\n          blocks:", "      - for_each:\n          metrics: [ae_4hr]\n          blocks:"
+    )
     root = _project(make_project, pack)
     assert run(root, "build", "mini").returncode == 0
     book = openpyxl.load_workbook(next((root / "outputs").rglob("*.xlsx")))
@@ -142,7 +155,11 @@ def test_org_codes_are_case_insensitive_with_did_you_mean(make_project: MakeProj
 
 
 def test_boolean_options_show_as_flags_in_help() -> None:
-    result = subprocess.run([EXE, "run-once", "--help"], capture_output=True, text=True,
-                            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
+    result = subprocess.run(
+        [EXE, "run-once", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
     assert "--dry-run" in result.stdout and "--period" in result.stdout and "<str>" in result.stdout
     assert "<bool>" not in result.stdout, result.stdout

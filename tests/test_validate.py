@@ -28,8 +28,9 @@ sections:
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})}
+    )
 
 
 def _with_pack(make_project: MakeProject, pack: str = PACK, catalogue: str = BASIC_CATALOGUE, name: str = "mini"):
@@ -49,21 +50,32 @@ def test_shipped_style_project_passes(make_project: MakeProject) -> None:
 
 
 def test_every_error_at_once_with_file_line_and_suggestion(make_project: MakeProject) -> None:
-    catalogue = BASIC_CATALOGUE.replace("    denominator: attendances\n",
-                                        "    denominator: attendances\n    target: 92\n")
+    catalogue = BASIC_CATALOGUE.replace(
+        "    denominator: attendances\n", "    denominator: attendances\n    target: 92\n"
+    )
     catalogue = catalogue.replace("    unit: count\n", "    units: count\n")
-    pack = PACK.replace("formats: [xlsx]\n", "formats: [xlsx]\ntheme: {font_sise: 12, palette: {higlight: '#112233'}}\n")
-    pack = pack.replace("      - appendix: {}\n", "      - appendix: {}\n      - page_break: {foo: 1}\n"
-                        "      - text: \"{{ narrative('scot_4hr') }} {{ value('ae_4hr') }} {{ orgname }}\"\n"
-                        "      - funnel: {metric: ae_4hr, peers: acutee}\n")
-    catalogue = catalogue.replace("metrics:\n", "  trusts:\n    kind: csv\n    path: data/trusts.csv\n"
-                                  "orgs:\n  source: trusts\n  peer_groups: {acute: is_acute}\nmetrics:\n", 1)
+    pack = PACK.replace(
+        "formats: [xlsx]\n", "formats: [xlsx]\ntheme: {font_sise: 12, palette: {higlight: '#112233'}}\n"
+    )
+    pack = pack.replace(
+        "      - appendix: {}\n",
+        "      - appendix: {}\n      - page_break: {foo: 1}\n"
+        "      - text: \"{{ narrative('scot_4hr') }} {{ value('ae_4hr') }} {{ orgname }}\"\n"
+        "      - funnel: {metric: ae_4hr, peers: acutee}\n",
+    )
+    catalogue = catalogue.replace(
+        "metrics:\n",
+        "  trusts:\n    kind: csv\n    path: data/trusts.csv\n"
+        "orgs:\n  source: trusts\n  peer_groups: {acute: is_acute}\nmetrics:\n",
+        1,
+    )
     project = _with_pack(make_project, pack, catalogue)
     (project.root / "data" / "trusts.csv").write_text("org_code,org_name,is_acute\nRAA,A,true\nRBB,B,false\n")
     (project.root / "schedules.yaml").write_text(
         "smtp: {host: localhost, from: reports@example.org}\n"
         "jobs:\n  - id: j\n    pack: minii\n    every: monday 07:00\n    recipients: {addresses: [a@example.org]}\n"
-        "    owner: a@example.org\n")
+        "    owner: a@example.org\n"
+    )
     result = run("--project", str(project.root), "validate")
     assert result.returncode == 2, result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
@@ -74,7 +86,8 @@ def test_every_error_at_once_with_file_line_and_suggestion(make_project: MakePro
         f"{metrics}:20:5, field 'metrics[0].target': target 92 is not a fraction",
         "write 0.92",
         f"{metrics}:24:5, field 'metrics[1].units': unknown key 'units' (did you mean 'unit'?)",
-        f"{mini}:5:", "unknown key 'font_sise' (did you mean 'font_size'?)",
+        f"{mini}:5:",
+        "unknown key 'font_sise' (did you mean 'font_size'?)",
         "unknown key 'higlight' (did you mean 'highlight'?)",
         f"{mini}:13:22, field 'sections[0].blocks[3].page_break.foo': unknown key 'foo'",
         "narrative('scot_4hr'): unknown metric 'scot_4hr'",
@@ -105,7 +118,9 @@ def test_office_template_missing_layouts_and_styles(make_project: MakeProject, t
     section._element.cSld.set("name", "Section Heading")  # an analyst's master names it differently
     prs.save(str(pptx_path))
     Document().save(str(docx_path))
-    pack = PACK.replace("formats: [xlsx]\n", f"formats: [pptx, docx]\noffice: {{pptx: {pptx_path}, docx: {docx_path}}}\n")
+    pack = PACK.replace(
+        "formats: [xlsx]\n", f"formats: [pptx, docx]\noffice: {{pptx: {pptx_path}, docx: {docx_path}}}\n"
+    )
     project = _with_pack(make_project, pack)
     result = run("--project", str(project.root), "validate")
     assert result.returncode == 2
@@ -116,8 +131,10 @@ def test_office_template_missing_layouts_and_styles(make_project: MakeProject, t
 def test_bad_rows_in_two_metrics_both_reported(make_project: MakeProject) -> None:
     from project_fixtures import BASIC_CSV
 
-    project = make_project(BASIC_CATALOGUE.replace("value: attendances", "value: attendance"),
-                           {"data/ae.csv": BASIC_CSV.replace("120,30", "120,x")})
+    project = make_project(
+        BASIC_CATALOGUE.replace("value: attendances", "value: attendance"),
+        {"data/ae.csv": BASIC_CSV.replace("120,30", "120,x")},
+    )
     result = run("--project", str(project.root), "validate")
     assert result.returncode == 2
     assert "ae.csv:3, field 'breaches': expected a number" in result.stderr

@@ -34,8 +34,9 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     out = {}
     for rel in tree.findall("rel:Relationship", NS):
         target = rel.get("Target")
-        out[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else \
-            posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id")] = (
+            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        )
     return out
 
 
@@ -86,6 +87,8 @@ def read_alt_text(path: Path) -> dict[str, list[tuple[str, str]]]:
         out = {}
         for sheet, drawing in _drawings(zf).items():
             tree = etree.fromstring(zf.read(drawing))
-            out[sheet] = [(c.get("title", ""), c.get("descr", ""))
-                          for c in tree.findall(".//xdr:graphicFrame/xdr:nvGraphicFramePr/xdr:cNvPr", NS)]
+            out[sheet] = [
+                (c.get("title", ""), c.get("descr", ""))
+                for c in tree.findall(".//xdr:graphicFrame/xdr:nvGraphicFramePr/xdr:cNvPr", NS)
+            ]
         return out

@@ -34,8 +34,16 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
-def spc_alt_text(title: str, org: str | None, points: pd.DataFrame, summary: Mapping[str, Any], *, unit: str,
-                 decimals: int, frequency: str) -> str:
+def spc_alt_text(
+    title: str,
+    org: str | None,
+    points: pd.DataFrame,
+    summary: Mapping[str, Any],
+    *,
+    unit: str,
+    decimals: int,
+    frequency: str,
+) -> str:
     """'SPC chart of A&E 4-hour performance, Trust X, April 2023 to July 2025. Latest 74.2% (July 2025).
     Special cause improvement (high) since March 2025. Target 78.0% met inconsistently.'"""
     who = f", {org}" if org else ""
@@ -43,16 +51,23 @@ def spc_alt_text(title: str, org: str | None, points: pd.DataFrame, summary: Map
     if valid.empty:
         return f"SPC chart of {title}{who}: no data for this period."
     first, last = valid["x"].iloc[0], valid["x"].iloc[-1]
-    span = (f"{format_period(first, frequency)} to {format_period(last, frequency)}"
-            if isinstance(first, pd.Timestamp) else f"points {first} to {last}")
+    span = (
+        f"{format_period(first, frequency)} to {format_period(last, frequency)}"
+        if isinstance(first, pd.Timestamp)
+        else f"points {first} to {last}"
+    )
     latest = format_value(float(valid["y"].iloc[-1]), unit, decimals)
-    parts = [f"SPC chart of {title}{who}, {span}, {len(valid)} point{'s' if len(valid) != 1 else ''}.",
-             f"Latest {latest}" + (f" ({format_period(last, frequency)})." if isinstance(last, pd.Timestamp) else ".")]
+    parts = [
+        f"SPC chart of {title}{who}, {span}, {len(valid)} point{'s' if len(valid) != 1 else ''}.",
+        f"Latest {latest}" + (f" ({format_period(last, frequency)})." if isinstance(last, pd.Timestamp) else "."),
+    ]
     mean = summary.get("mean")
     if not _missing(mean):
-        parts.append(f"Mean {format_value(float(mean), unit, decimals)}, process limits "
-                     f"{format_value(float(summary.get('lpl')), unit, decimals)} to "
-                     f"{format_value(float(summary.get('upl')), unit, decimals)}.")
+        parts.append(
+            f"Mean {format_value(float(mean), unit, decimals)}, process limits "
+            f"{format_value(float(summary.get('lpl')), unit, decimals)} to "
+            f"{format_value(float(summary.get('upl')), unit, decimals)}."
+        )
     icon = summary.get("variation_icon")
     if icon in VARIATION:
         sentence = VARIATION[icon][2]
@@ -63,8 +78,9 @@ def spc_alt_text(title: str, org: str | None, points: pd.DataFrame, summary: Map
     target, assurance = summary.get("target"), summary.get("assurance")
     if not _missing(target):
         shown = format_value(float(target), unit, decimals)
-        parts.append(f"Target {shown}: {ASSURANCE[assurance][2].lower()}." if assurance in ASSURANCE
-                     else f"Target {shown}.")
+        parts.append(
+            f"Target {shown}: {ASSURANCE[assurance][2].lower()}." if assurance in ASSURANCE else f"Target {shown}."
+        )
     n_imp, n_con = summary.get("n_improvement"), summary.get("n_concern")
     if not _missing(n_imp) and not _missing(n_con) and (n_imp or n_con):
         parts.append(f"{int(n_imp)} special cause improvement and {int(n_con)} concern points in all.")

@@ -27,8 +27,10 @@ __all__ = ["ChartExportError", "Image", "Renderer", "find_chromium", "render_all
 Format = Literal["png", "svg"]
 #: Bump when figure.py changes how a spec is drawn: part of every cache key, with the plotly version.
 RENDERER_VERSION = "4"  # 3: sparklines drawn with Pillow (charts/raster.py); 4: "No data" charts too
-INSTALL_HINT = ("install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium; `make demo` does this when run "
-                "as root) or set BROWSER_PATH to a Chrome/Chromium executable")
+INSTALL_HINT = (
+    "install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium; `make demo` does this when run "
+    "as root) or set BROWSER_PATH to a Chrome/Chromium executable"
+)
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 
@@ -135,7 +137,7 @@ class Renderer:
         self.cache = cache or default_cache()
         self.workers, self.timeout = workers, timeout
         self.rendered = 0  # charts actually drawn by the browser (cache misses), for tests and benchmarks
-        self.drawn = 0     # sparklines drawn without the browser (charts/raster.py)
+        self.drawn = 0  # sparklines drawn without the browser (charts/raster.py)
         self._open = False
         self._browser: _Browser | None = None
 
@@ -168,8 +170,9 @@ class Renderer:
             try:
                 return self._browser.write(jobs, deadline)
             except TimeoutError:
-                raise ChartExportError(f"Chromium did not finish {len(jobs)} chart(s) within {deadline} s, twice; "
-                                       f"{INSTALL_HINT}") from None
+                raise ChartExportError(
+                    f"Chromium did not finish {len(jobs)} chart(s) within {deadline} s, twice; {INSTALL_HINT}"
+                ) from None
 
     def render(self, specs: Sequence[ChartSpec], fmt: Format = "png") -> list[Image]:
         """Images for `specs`, in order; misses are drawn in one batched call to the open browser."""
@@ -188,11 +191,16 @@ class Renderer:
                 seals.seal(path)
                 self.drawn += 1
             elif all(j["path"] != str(path) + ".part" for j in jobs):  # the same chart twice: drawn once
-                from reporting.charts.figure import to_figure   # plotly only when a picture is drawn
+                from reporting.charts.figure import to_figure  # plotly only when a picture is drawn
 
                 scale = spec.theme.scale if fmt == "png" else 1
-                jobs.append({"fig": to_figure(spec), "path": str(path) + ".part",
-                             "opts": {"format": fmt, "width": width, "height": height, "scale": scale}})
+                jobs.append(
+                    {
+                        "fig": to_figure(spec),
+                        "path": str(path) + ".part",
+                        "opts": {"format": fmt, "width": width, "height": height, "scale": scale},
+                    }
+                )
         if jobs:
             if not self._open:
                 raise ChartExportError("Renderer used outside its `with` block")
@@ -232,8 +240,9 @@ class _Browser:
             raise
         except Exception as exc:  # choreographer raises its own types for a browser that will not start
             self._stop_loop()
-            raise ChartExportError(f"Chromium would not start for chart export ({type(exc).__name__}: {exc}); "
-                                   f"{INSTALL_HINT}") from exc
+            raise ChartExportError(
+                f"Chromium would not start for chart export ({type(exc).__name__}: {exc}); {INSTALL_HINT}"
+            ) from exc
 
     @staticmethod
     async def _open(workers: int, timeout: float) -> Any:

@@ -15,8 +15,11 @@ _DASH = {"solid": "solid", "dash": "dash", "dot": "dot"}
 
 
 def _tick_format(spec: ChartSpec) -> str:
-    return f".{max(0, spec.y_decimals - 1)}%" if spec.y_format == "percent" else ",.{0}f".format(
-        0 if spec.y_decimals == 0 else spec.y_decimals)
+    return (
+        f".{max(0, spec.y_decimals - 1)}%"
+        if spec.y_format == "percent"
+        else f",.{0 if spec.y_decimals == 0 else spec.y_decimals}f"
+    )
 
 
 def _hover(spec: ChartSpec) -> str:
@@ -25,34 +28,71 @@ def _hover(spec: ChartSpec) -> str:
 
 def _trace(spec: ChartSpec, s: Series) -> Any:
     theme = spec.theme
-    common: dict[str, Any] = {"name": s.name, "showlegend": s.show_in_legend and spec.kind not in {"sparkline"},
-                              "legendgroup": s.role}
+    common: dict[str, Any] = {
+        "name": s.name,
+        "showlegend": s.show_in_legend and spec.kind not in {"sparkline"},
+        "legendgroup": s.role,
+    }
     if s.mode == "bars":
         kwargs = {"x": s.y, "y": s.x, "orientation": "h"} if spec.horizontal else {"x": s.x, "y": s.y}
-        return go.Bar(**kwargs, marker={"color": list(s.point_colours or [s.colour] * len(s.x)),
-                                        "line": {"color": theme.palette.text, "width": 0.5}},
-                      text=list(s.labels) if s.labels else None, textposition="outside", cliponaxis=False, **common)
-    marker: dict[str, Any] = {"size": theme.marker_size, "color": list(s.point_colours) if s.point_colours else s.colour,
-                              "line": {"width": 0.5, "color": theme.palette.text}}
+        return go.Bar(
+            **kwargs,
+            marker={
+                "color": list(s.point_colours or [s.colour] * len(s.x)),
+                "line": {"color": theme.palette.text, "width": 0.5},
+            },
+            text=list(s.labels) if s.labels else None,
+            textposition="outside",
+            cliponaxis=False,
+            **common,
+        )
+    marker: dict[str, Any] = {
+        "size": theme.marker_size,
+        "color": list(s.point_colours) if s.point_colours else s.colour,
+        "line": {"width": 0.5, "color": theme.palette.text},
+    }
     if s.point_symbols:
         marker["symbol"] = list(s.point_symbols)
     if s.role in {"highlight"}:
         marker["size"] = theme.marker_size * 2
     elif len(s.x) > 120 and s.point_colours:  # long series: small common-cause dots, full-size signals
-        marker["size"] = [theme.marker_size if c != theme.palette.common_cause else theme.marker_size / 2
-                          for c in s.point_colours]
+        marker["size"] = [
+            theme.marker_size if c != theme.palette.common_cause else theme.marker_size / 2 for c in s.point_colours
+        ]
     if s.mode == "intervals":
-        error = {"type": "data", "symmetric": False, "color": theme.palette.peers, "thickness": 1, "width": 0,
-                 "array": [None if h is None or v is None else h - v for h, v in zip(s.high or (), s.y, strict=True)],
-                 "arrayminus": [None if lo is None or v is None else v - lo for lo, v in zip(s.low or (), s.y, strict=True)]}
-        return go.Scatter(x=s.x, y=s.y, mode="markers", marker=marker, error_y=error,
-                          hovertext=list(s.labels) if s.labels else None, **common)
+        error = {
+            "type": "data",
+            "symmetric": False,
+            "color": theme.palette.peers,
+            "thickness": 1,
+            "width": 0,
+            "array": [None if h is None or v is None else h - v for h, v in zip(s.high or (), s.y, strict=True)],
+            "arrayminus": [None if lo is None or v is None else v - lo for lo, v in zip(s.low or (), s.y, strict=True)],
+        }
+        return go.Scatter(
+            x=s.x,
+            y=s.y,
+            mode="markers",
+            marker=marker,
+            error_y=error,
+            hovertext=list(s.labels) if s.labels else None,
+            **common,
+        )
     mode = {"lines": "lines", "markers": "markers", "lines+markers": "lines+markers"}[s.mode]
     line = {"color": s.colour, "width": s.width, "dash": _DASH[s.dash]}
     text = list(s.labels) if s.labels and s.role == "highlight" else None
-    return go.Scatter(x=s.x, y=s.y, mode=mode + ("+text" if text else ""), line=line, marker=marker,
-                      text=text, textposition="top center", connectgaps=False,
-                      hovertext=list(s.labels) if s.labels and not text else None, **common)
+    return go.Scatter(
+        x=s.x,
+        y=s.y,
+        mode=mode + ("+text" if text else ""),
+        line=line,
+        marker=marker,
+        text=text,
+        textposition="top center",
+        connectgaps=False,
+        hovertext=list(s.labels) if s.labels and not text else None,
+        **common,
+    )
 
 
 def _badges(fig: go.Figure, badges: tuple[Badge, ...], spec: ChartSpec) -> None:
@@ -64,26 +104,68 @@ def _badges(fig: go.Figure, badges: tuple[Badge, ...], spec: ChartSpec) -> None:
     radius = 28 if icon else 22
     for i, badge in enumerate(badges):
         cx, cy = (0.5, 0.5) if icon else (0.95 - i * 0.15, 1.17)
-        fig.add_shape(type="circle", xref="paper", yref="paper", xsizemode="pixel", ysizemode="pixel",
-                      xanchor=cx, yanchor=cy, x0=-radius, x1=radius, y0=-radius, y1=radius,
-                      line={"color": badge.colour, "width": 6 if icon else 4}, fillcolor="#FFFFFF", opacity=1,
-                      layer="above")
+        fig.add_shape(
+            type="circle",
+            xref="paper",
+            yref="paper",
+            xsizemode="pixel",
+            ysizemode="pixel",
+            xanchor=cx,
+            yanchor=cy,
+            x0=-radius,
+            x1=radius,
+            y0=-radius,
+            y1=radius,
+            line={"color": badge.colour, "width": 6 if icon else 4},
+            fillcolor="#FFFFFF",
+            opacity=1,
+            layer="above",
+        )
         text_colour = badge.colour if badge.colour.upper() != "#FAB428" else "#8A5A00"  # AA contrast on white
-        fig.add_annotation(x=cx, y=cy, xref="paper", yref="paper", xanchor="center", yanchor="middle",
-                           text=f"<b>{badge.letter}</b>", showarrow=False,
-                           font={"color": text_colour, "size": 24 if icon else spec.theme.font_size + 2})
+        fig.add_annotation(
+            x=cx,
+            y=cy,
+            xref="paper",
+            yref="paper",
+            xanchor="center",
+            yanchor="middle",
+            text=f"<b>{badge.letter}</b>",
+            showarrow=False,
+            font={"color": text_colour, "size": 24 if icon else spec.theme.font_size + 2},
+        )
         if not icon:
-            fig.add_annotation(x=cx, y=cy, yshift=-radius - 4, xref="paper", yref="paper", yanchor="top",
-                               xanchor="center", text="<br>".join(textwrap.wrap(badge.label, 16)), showarrow=False,
-                               font={"size": max(9, spec.theme.font_size - 4), "color": spec.theme.palette.text})
+            fig.add_annotation(
+                x=cx,
+                y=cy,
+                yshift=-radius - 4,
+                xref="paper",
+                yref="paper",
+                yanchor="top",
+                xanchor="center",
+                text="<br>".join(textwrap.wrap(badge.label, 16)),
+                showarrow=False,
+                font={"size": max(9, spec.theme.font_size - 4), "color": spec.theme.palette.text},
+            )
 
 
 def _legend_markers(fig: go.Figure, spec: ChartSpec) -> None:
     """Legend entries for the point types shown, so shape and colour are both explained."""
     for label, colour, symbol in spec.legend_markers:
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, showlegend=True,
-                                 marker={"color": colour, "symbol": symbol, "size": spec.theme.marker_size + 2,
-                                         "line": {"width": 0.5, "color": spec.theme.palette.text}}))
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=label,
+                showlegend=True,
+                marker={
+                    "color": colour,
+                    "symbol": symbol,
+                    "size": spec.theme.marker_size + 2,
+                    "line": {"width": 0.5, "color": spec.theme.palette.text},
+                },
+            )
+        )
 
 
 def to_figure(spec: ChartSpec) -> go.Figure:
@@ -101,20 +183,43 @@ def to_figure(spec: ChartSpec) -> go.Figure:
     # up to three lines: a break's or a baseline's explanation follows the organisation's name
     sub_lines = textwrap.wrap(spec.subtitle, int(chars * theme.title_size / theme.font_size))[:3]
     sub = "<br>".join(sub_lines)
-    title = None if small else {
-        "text": heading + (f"<br><span style='font-size:{theme.font_size}px'>{sub}</span>" if sub else ""),
-        "x": 0.01, "xanchor": "left", "font": {"size": theme.title_size}}
+    title = (
+        None
+        if small
+        else {
+            "text": heading + (f"<br><span style='font-size:{theme.font_size}px'>{sub}</span>" if sub else ""),
+            "x": 0.01,
+            "xanchor": "left",
+            "font": {"size": theme.title_size},
+        }
+    )
     fig.update_layout(
-        title=title, width=width, height=height, template="simple_white",
+        title=title,
+        width=width,
+        height=height,
+        template="simple_white",
         font={"family": theme.font_family, "size": theme.font_size, "color": theme.palette.text},
-        paper_bgcolor=theme.palette.background, plot_bgcolor=theme.palette.background,
-        margin={"l": 4, "r": 4, "t": 4, "b": 4} if small else {"l": 70, "r": 30, "t": max(125 if spec.badges else 0,
-                                                                            50 + 28 * len(lines) + 22 * len(sub_lines)), "b": 60},
-        showlegend=not small and spec.kind != "league", legend={"orientation": "h", "y": -0.15, "x": 0, "font": {"size": theme.font_size - 2}},
+        paper_bgcolor=theme.palette.background,
+        plot_bgcolor=theme.palette.background,
+        margin={"l": 4, "r": 4, "t": 4, "b": 4}
+        if small
+        else {
+            "l": 70,
+            "r": 30,
+            "t": max(125 if spec.badges else 0, 50 + 28 * len(lines) + 22 * len(sub_lines)),
+            "b": 60,
+        },
+        showlegend=not small and spec.kind != "league",
+        legend={"orientation": "h", "y": -0.15, "x": 0, "font": {"size": theme.font_size - 2}},
         hovermode="closest",
     )
-    value_axis: dict[str, Any] = {"tickformat": _tick_format(spec), "title": spec.y_title or None,
-                                  "showgrid": not small, "gridcolor": theme.palette.band, "zeroline": False}
+    value_axis: dict[str, Any] = {
+        "tickformat": _tick_format(spec),
+        "title": spec.y_title or None,
+        "showgrid": not small,
+        "gridcolor": theme.palette.band,
+        "zeroline": False,
+    }
     other_axis: dict[str, Any] = {"title": spec.x_title or None, "showgrid": False}
     if spec.x_kind == "date":
         other_axis["tickformat"] = spec.x_date_format
@@ -132,13 +237,28 @@ def to_figure(spec: ChartSpec) -> go.Figure:
     if spec.message:
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", text=spec.message, showarrow=False,
-                           font={"size": theme.title_size, "color": theme.palette.common_cause})
+        fig.add_annotation(
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            text=spec.message,
+            showarrow=False,
+            font={"size": theme.title_size, "color": theme.palette.common_cause},
+        )
     _badges(fig, spec.badges, spec)
     for note in spec.notes:
-        fig.add_annotation(x=note[0], y=note[1], text=note[2], showarrow=True, arrowhead=2, ax=0, ay=-40,
-                           font={"color": theme.palette.highlight, "size": theme.font_size - 1},
-                           bgcolor="rgba(255,255,255,0.8)")
+        fig.add_annotation(
+            x=note[0],
+            y=note[1],
+            text=note[2],
+            showarrow=True,
+            arrowhead=2,
+            ax=0,
+            ay=-40,
+            font={"color": theme.palette.highlight, "size": theme.font_size - 1},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
     if spec.kind == "icon":
         fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"visible": False}, yaxis={"visible": False})
     return fig

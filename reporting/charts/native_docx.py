@@ -56,15 +56,20 @@ class WordCharts:
         pptx_part = frame.chart.part
         chart_space = copy.deepcopy(pptx_part._element)
         workbook = pptx_part.chart_workbook.xlsx_part
-        shapes._spTree.remove(frame._element)   # the scratch slide keeps nothing
+        shapes._spTree.remove(frame._element)  # the scratch slide keeps nothing
 
         document_part = self.document.part
         package = document_part.package
-        chart_part = XmlPart(package.next_partname("/word/charts/chart%d.xml"), CT_CHART,
-                             parse_xml(b"<c:chartSpace " + nsdecls("c").encode() + b"/>"), package)
+        chart_part = XmlPart(
+            package.next_partname("/word/charts/chart%d.xml"),
+            CT_CHART,
+            parse_xml(b"<c:chartSpace " + nsdecls("c").encode() + b"/>"),
+            package,
+        )
         if workbook is not None:
-            xlsx = Part(package.next_partname("/word/embeddings/Microsoft_Excel_Sheet%d.xlsx"), CT_XLSX,
-                        workbook.blob, package)
+            xlsx = Part(
+                package.next_partname("/word/embeddings/Microsoft_Excel_Sheet%d.xlsx"), CT_XLSX, workbook.blob, package
+            )
             external = chart_space.find(qn("c:externalData"))
             external.set(qn("r:id"), chart_part.relate_to(xlsx, RT_PACKAGE))
         chart_part._element = chart_space
@@ -75,11 +80,12 @@ class WordCharts:
             f'<wp:extent cx="{int(width)}" cy="{int(height)}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
             f'<wp:docPr id="{shape_id}" name="Chart {shape_id}"/><wp:cNvGraphicFramePr/>'
             f'<a:graphic><a:graphicData uri="{CHART_URI}"><c:chart r:id="{r_id}"/></a:graphicData></a:graphic>'
-            '</wp:inline>')
+            "</wp:inline>"
+        )
         doc_pr = inline.find(qn("wp:docPr"))
-        doc_pr.set("descr", description)   # set as attributes, so any text is escaped by lxml
+        doc_pr.set("descr", description)  # set as attributes, so any text is escaped by lxml
         doc_pr.set("title", title)
-        drawing = parse_xml(f'<w:drawing {nsdecls("w")}/>')
+        drawing = parse_xml(f"<w:drawing {nsdecls('w')}/>")
         drawing.append(inline)
         run._r.append(drawing)
         return inline

@@ -25,9 +25,14 @@ from reporting.charts.spec import ChartSpec, Series
 __all__ = ["NATIVE_KINDS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
 
 NATIVE_KINDS = frozenset({"spc", "funnel", "league", "sparkline", "caterpillar"})
-_MARKERS = {"circle": XL_MARKER_STYLE.CIRCLE, "square": XL_MARKER_STYLE.SQUARE, "diamond": XL_MARKER_STYLE.DIAMOND,
-            "triangle-up": XL_MARKER_STYLE.TRIANGLE, "triangle-down": XL_MARKER_STYLE.TRIANGLE,
-            "star": XL_MARKER_STYLE.STAR}
+_MARKERS = {
+    "circle": XL_MARKER_STYLE.CIRCLE,
+    "square": XL_MARKER_STYLE.SQUARE,
+    "diamond": XL_MARKER_STYLE.DIAMOND,
+    "triangle-up": XL_MARKER_STYLE.TRIANGLE,
+    "triangle-down": XL_MARKER_STYLE.TRIANGLE,
+    "star": XL_MARKER_STYLE.STAR,
+}
 _DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "dot": MSO_LINE_DASH_STYLE.ROUND_DOT}
 
 
@@ -102,8 +107,7 @@ def value_axis_range(spec: ChartSpec) -> tuple[float, float, float] | None:
     import math
 
     chosen = [s for s in spec.series if spec.kind != "funnel" or s.role in {"points", "highlight", "target"}]
-    values = [v for s in chosen for v in (*s.y, *(s.low or ()), *(s.high or ()))
-              if v is not None and math.isfinite(v)]
+    values = [v for s in chosen for v in (*s.y, *(s.low or ()), *(s.high or ())) if v is not None and math.isfinite(v)]
     if not values:
         return None
     low, high = min(values), max(values)
@@ -134,7 +138,7 @@ def _style_line(series: Any, s: Series, theme_width: float) -> None:
         marker.style = XL_MARKER_STYLE.NONE
         return
     marker.style = _MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE)
-    marker.size = 7   # as every point's own (c:dPt) marker, so a point drawn by the series looks the same
+    marker.size = 7  # as every point's own (c:dPt) marker, so a point drawn by the series looks the same
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = _rgb(s.colour)
     marker.format.line.color.rgb = _rgb("#231F20")
@@ -163,11 +167,13 @@ def _point_styles(ser: Any, s: Series) -> None:
             # drawn exactly so by the series' own marker (same symbol, size 7, fill, outline; no line): a c:dPt
             # per such point only cost LibreOffice time (a funnel's 125 providers: 0.7 core-s of its PDF)
             continue
-        parts.append(f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="7"/>'
-                     f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill>'
-                     f'<a:srgbClr val="231F20"/></a:solidFill></a:ln></c:spPr></c:marker><c:spPr><a:solidFill>'
-                     f'<a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill><a:srgbClr val="{rgb}"/>'
-                     f'</a:solidFill></a:ln></c:spPr></c:dPt>')
+        parts.append(
+            f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="7"/>'
+            f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill>'
+            f'<a:srgbClr val="231F20"/></a:solidFill></a:ln></c:spPr></c:marker><c:spPr><a:solidFill>'
+            f'<a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill><a:srgbClr val="{rgb}"/>'
+            f"</a:solidFill></a:ln></c:spPr></c:dPt>"
+        )
     if not parts:
         return
     wrapper = etree.fromstring(f"<c:w {nsdecls('c', 'a')}>{''.join(parts)}</c:w>")
@@ -188,8 +194,9 @@ def _set_alt_text(frame: Any, spec: ChartSpec) -> None:
 def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
     """Add `spec` as a native chart to a slide's shapes; returns the graphic frame (alt text set)."""
     if not supports_native(spec):
-        raise NativeChartUnsupported(f"{spec.kind} chart '{spec.title}' has no native form"
-                                     + (" (no data)" if spec.message else ""))
+        raise NativeChartUnsupported(
+            f"{spec.kind} chart '{spec.title}' has no native form" + (" (no data)" if spec.message else "")
+        )
     if spec.kind == "funnel":
         frame = _funnel(shapes, spec, left, top, width, height)
     elif spec.kind == "caterpillar":
@@ -216,8 +223,10 @@ def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height
     data.categories = category_labels(spec)
     n = len(data.categories)
     # point-type key: empty series that only show their marker in the legend (shape + colour, as in images)
-    keys = [Series(label, "points", spec.series[0].x, (None,) * n, "markers", colour, point_symbols=(symbol,))
-            for label, colour, symbol in spec.legend_markers]
+    keys = [
+        Series(label, "points", spec.series[0].x, (None,) * n, "markers", colour, point_symbols=(symbol,))
+        for label, colour, symbol in spec.legend_markers
+    ]
     for s in [*spec.series, *keys]:
         data.add_series(s.name, [None if v is None else v for v in s.y])
     frame = shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Emu(left), Emu(top), Emu(width), Emu(height), data)
@@ -258,7 +267,7 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
 
         def lit(values: list[float]) -> str:
             points = "".join(f'<c:pt idx="{i}"><c:v>{v!r}</c:v></c:pt>' for i, v in enumerate(values))
-            return f"<c:numLit><c:formatCode>General</c:formatCode><c:ptCount val=\"{len(values)}\"/>{points}</c:numLit>"
+            return f'<c:numLit><c:formatCode>General</c:formatCode><c:ptCount val="{len(values)}"/>{points}</c:numLit>'
 
         plus = [0.0 if h is None or y is None else h - y for y, h in zip(s.y, s.high, strict=True)]
         minus = [0.0 if lo is None or y is None else y - lo for y, lo in zip(s.y, s.low, strict=True)]
@@ -266,7 +275,8 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
             f'<c:errBars {nsdecls("c", "a")}><c:errDir val="y"/><c:errBarType val="both"/>'
             f'<c:errValType val="cust"/><c:noEndCap val="1"/><c:plus>{lit(plus)}</c:plus>'
             f'<c:minus>{lit(minus)}</c:minus><c:spPr><a:ln w="9525"><a:solidFill>'
-            f'<a:srgbClr val="{s.colour.lstrip("#").upper()}"/></a:solidFill></a:ln></c:spPr></c:errBars>')
+            f'<a:srgbClr val="{s.colour.lstrip("#").upper()}"/></a:solidFill></a:ln></c:spPr></c:errBars>'
+        )
         follower = next(child for child in ser if child.tag in {qn("c:cat"), qn("c:val")})
         follower.addprevious(bars)
         for x, _, label in spec.notes:  # the selected organisation, named (not told by colour alone)
@@ -279,7 +289,8 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
                     f'<c:showLegendKey val="0"/><c:showVal val="0"/><c:showCatName val="0"/><c:showSerName val="0"/>'
                     f'<c:showPercent val="0"/><c:showBubbleSize val="0"/></c:dLbl><c:showLegendKey val="0"/>'
                     f'<c:showVal val="0"/><c:showCatName val="0"/><c:showSerName val="0"/><c:showPercent val="0"/>'
-                    f'<c:showBubbleSize val="0"/></c:dLbls>')
+                    f'<c:showBubbleSize val="0"/></c:dLbls>'
+                )
                 d_lbls.find(".//" + qn("a:t")).text = label
                 bars.addprevious(d_lbls)
     if len(spec.series[0].x) > 40:  # too many providers to name on the axis (as in the picture)
@@ -291,8 +302,8 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
 
 def _hide_legend_entries(chart: Any, indexes: list[int]) -> None:
     """python-pptx has no API for c:legendEntry; a rebased limit's second segment stays out of the legend."""
-    from pptx.oxml.ns import qn
     from lxml import etree
+    from pptx.oxml.ns import qn
 
     legend = chart._chartSpace.chart.legend
     if legend is None:
@@ -308,8 +319,8 @@ def _hide_legend_entries(chart: Any, indexes: list[int]) -> None:
 
 def _skip_tick_labels(chart: Any, n: int) -> None:
     """About 12 category labels at most, so weekly series stay legible."""
-    from pptx.oxml.ns import qn
     from lxml import etree
+    from pptx.oxml.ns import qn
 
     if n <= 24:
         return
@@ -320,8 +331,9 @@ def _skip_tick_labels(chart: Any, n: int) -> None:
     skip.set("val", str(-(-n // 12)))
     axis.remove(skip)
     # schema order: ... c:lblOffset, c:tickLblSkip, c:tickMarkSkip, c:noMultiLvlLbl
-    follower = next((axis.find(qn(t)) for t in ("c:tickMarkSkip", "c:noMultiLvlLbl") if axis.find(qn(t)) is not None),
-                    None)
+    follower = next(
+        (axis.find(qn(t)) for t in ("c:tickMarkSkip", "c:noMultiLvlLbl") if axis.find(qn(t)) is not None), None
+    )
     if follower is not None:
         follower.addprevious(skip)
     else:
@@ -335,8 +347,9 @@ def _funnel(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, heigh
         for x, y in zip(s.x, s.y, strict=True):
             if x is not None and y is not None:
                 series.add_data_point(float(x), float(y))  # type: ignore[arg-type]
-    frame = shapes.add_chart(XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, Emu(left), Emu(top), Emu(width),
-                             Emu(height), data)
+    frame = shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, Emu(left), Emu(top), Emu(width), Emu(height), data
+    )
     chart = frame.chart
     for plot_series, s in zip(chart.plots[0].series, spec.series, strict=True):
         _style_line(plot_series, s, spec.theme.line_width)

@@ -10,24 +10,34 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
+from openpyxl.chart import Series as XlSeries
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabel, DataLabelList
-from openpyxl.chart import Series as XlSeries
 from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
 
 from reporting.cells import text_cell
 from reporting.charts.native_pptx import (
-    NativeChartUnsupported, category_labels, number_format, supports_native, value_axis_range,
+    NativeChartUnsupported,
+    category_labels,
+    number_format,
+    supports_native,
+    value_axis_range,
 )
 from reporting.charts.spec import ChartSpec, Series
 
 __all__ = ["add_excel_chart"]
 
-_SYMBOLS = {"circle": "circle", "square": "square", "diamond": "diamond", "triangle-up": "triangle",
-            "triangle-down": "triangle", "star": "star"}
+_SYMBOLS = {
+    "circle": "circle",
+    "square": "square",
+    "diamond": "diamond",
+    "triangle-up": "triangle",
+    "triangle-down": "triangle",
+    "star": "star",
+}
 _DASH = {"solid": "solid", "dash": "dash", "dot": "sysDot"}
 
 
@@ -80,16 +90,24 @@ def _error_bars(ws: Any, s: Series, data_row: int, col: int, fmt: str) -> ErrorB
         ws.cell(row=data_row + r, column=col + 1, value=None if y is None or lo is None else y - lo).number_format = fmt
 
     def ref(c: int) -> NumDataSource:
-        return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=c, min_row=data_row + 1,
-                                                           max_row=data_row + len(s.y)))))
+        return NumDataSource(
+            numRef=NumRef(f=str(Reference(ws, min_col=c, min_row=data_row + 1, max_row=data_row + len(s.y))))
+        )
 
-    return ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=True, plus=ref(col),
-                     minus=ref(col + 1), spPr=GraphicalProperties(ln=LineProperties(solidFill=_hex(s.colour),
-                                                                                     w=9525)))
+    return ErrorBars(
+        errDir="y",
+        errBarType="both",
+        errValType="cust",
+        noEndCap=True,
+        plus=ref(col),
+        minus=ref(col + 1),
+        spPr=GraphicalProperties(ln=LineProperties(solidFill=_hex(s.colour), w=9525)),
+    )
 
 
-def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_col: int,
-                    width_cm: float = 24, height_cm: float = 12) -> Any:
+def add_excel_chart(
+    ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_col: int, width_cm: float = 24, height_cm: float = 12
+) -> Any:
     """Write the spec's data at (data_row, data_col) of `ws` and anchor a native chart at `anchor`.
 
     Returns the openpyxl chart; its alt text is in `chart.reporting_alt_text` for `_xlsx_xml.apply_alt_text`.
@@ -127,8 +145,13 @@ def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_c
             chart.type = "bar"
             chart.y_axis.scaling.orientation = "minMax"
             chart.x_axis.scaling.orientation = "maxMin"  # best at the top, as in the image
-        refs = Reference(ws, min_col=data_col + 1, max_col=data_col + len(spec.series), min_row=data_row,
-                         max_row=data_row + len(labels))
+        refs = Reference(
+            ws,
+            min_col=data_col + 1,
+            max_col=data_col + len(spec.series),
+            min_row=data_row,
+            max_row=data_row + len(labels),
+        )
         chart.add_data(refs, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=data_col, min_row=data_row + 1, max_row=data_row + len(labels)))
         extra = data_col + len(spec.series) + 1
@@ -139,9 +162,12 @@ def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_c
                 named = [s.x.index(x) for x, _, _ in spec.notes if x in s.x]
                 if named:  # the selected organisation: its name and value beside its star, not colour alone
                     off = {"showLegendKey": False, "showSerName": False, "showPercent": False}
-                    xl.dLbls = DataLabelList(dLbl=[DataLabel(idx=named[0], showCatName=True, showVal=True,
-                                                             dLblPos="r", numFmt=fmt, **off)],
-                                             showCatName=False, showVal=False, **off)
+                    xl.dLbls = DataLabelList(
+                        dLbl=[DataLabel(idx=named[0], showCatName=True, showVal=True, dLblPos="r", numFmt=fmt, **off)],
+                        showCatName=False,
+                        showVal=False,
+                        **off,
+                    )
             if spec.kind == "league":
                 xl.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
                 for i, colour in enumerate(s.point_colours or ()):
@@ -156,8 +182,16 @@ def add_excel_chart(ws: Any, spec: ChartSpec, anchor: str, data_row: int, data_c
         chart.y_axis.scaling.min = 0 if spec.kind == "league" else bounds[0]
         chart.y_axis.scaling.max, chart.y_axis.majorUnit = bounds[1], bounds[2]
     if spec.kind == "league":
-        chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
-                                         showPercent=False, showLeaderLines=False, numFmt=fmt, dLblPos="outEnd")
+        chart.dataLabels = DataLabelList(
+            showVal=True,
+            showCatName=False,
+            showSerName=False,
+            showLegendKey=False,
+            showPercent=False,
+            showLeaderLines=False,
+            numFmt=fmt,
+            dLblPos="outEnd",
+        )
     if spec.kind == "sparkline":
         chart.y_axis.majorGridlines = None
     # too many providers to name on a caterpillar's axis (as in the picture; openpyxl cannot write

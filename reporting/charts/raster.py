@@ -44,8 +44,9 @@ def _number(x: object, i: int) -> float:
     return float(i)
 
 
-def _marker(draw: ImageDraw.ImageDraw, symbol: str, cx: float, cy: float, r: float, fill: str, outline: str,
-            edge: float) -> None:
+def _marker(
+    draw: ImageDraw.ImageDraw, symbol: str, cx: float, cy: float, r: float, fill: str, outline: str, edge: float
+) -> None:
     if symbol == "square":
         s = r * 0.9
         points = [(cx - s, cy - s), (cx + s, cy - s), (cx + s, cy + s), (cx - s, cy + s)]
@@ -60,10 +61,17 @@ def _marker(draw: ImageDraw.ImageDraw, symbol: str, cx: float, cy: float, r: flo
     draw.polygon(points, fill=fill, outline=outline, width=max(1, round(edge)))
 
 
-_FONTS = {False: ("LiberationSans-Regular.ttf", "Arial.ttf", "DejaVuSans.ttf"),
-          True: ("LiberationSans-Bold.ttf", "Arial Bold.ttf", "DejaVuSans-Bold.ttf")}
-_FONT_DIRS = ("/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation",
-              "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/msttcorefonts", "/Library/Fonts")
+_FONTS = {
+    False: ("LiberationSans-Regular.ttf", "Arial.ttf", "DejaVuSans.ttf"),
+    True: ("LiberationSans-Bold.ttf", "Arial Bold.ttf", "DejaVuSans-Bold.ttf"),
+}
+_FONT_DIRS = (
+    "/usr/share/fonts/truetype/liberation2",
+    "/usr/share/fonts/truetype/liberation",
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/truetype/msttcorefonts",
+    "/Library/Fonts",
+)
 
 
 def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -96,10 +104,11 @@ def _draw_message(spec: ChartSpec, path: Path) -> None:
     size = theme.title_size * k if spec.kind not in {"sparkline", "icon"} else max(8.0, height * k * 0.4)
     font = _font(size)
     while size > 6 and canvas.textlength(spec.message or "", font=font) > image.width * 0.94:
-        size *= 0.9   # a small chart (a sparkline's cell) still shows the whole message
+        size *= 0.9  # a small chart (a sparkline's cell) still shows the whole message
         font = _font(size)
-    canvas.text((image.width / 2, image.height / 2), spec.message or "", fill=theme.palette.common_cause,
-                font=font, anchor="mm")
+    canvas.text(
+        (image.width / 2, image.height / 2), spec.message or "", fill=theme.palette.common_cause, font=font, anchor="mm"
+    )
     image.save(path, "PNG", optimize=False)
 
 
@@ -117,8 +126,12 @@ def draw(spec: ChartSpec, path: Path) -> None:
     radius = theme.marker_size / 2 * k
     pad = MARGIN * k + radius  # room for the marker, as the browser's autorange leaves
     xpad = pad + 0.05 * (image.width - 2 * MARGIN * k)  # and 5% of the width either side on the time axis
-    points = [(_number(x, i), y) for s in spec.series for i, (x, y) in enumerate(zip(s.x, s.y, strict=True))
-              if y is not None and math.isfinite(y)]
+    points = [
+        (_number(x, i), y)
+        for s in spec.series
+        for i, (x, y) in enumerate(zip(s.x, s.y, strict=True))
+        if y is not None and math.isfinite(y)
+    ]
     if not points:
         image.save(path, "PNG")
         return
@@ -131,8 +144,10 @@ def draw(spec: ChartSpec, path: Path) -> None:
         return px, py
 
     for series in spec.series:
-        coords = [at(_number(x, i), y) if y is not None and math.isfinite(y) else None
-                  for i, (x, y) in enumerate(zip(series.x, series.y, strict=True))]
+        coords = [
+            at(_number(x, i), y) if y is not None and math.isfinite(y) else None
+            for i, (x, y) in enumerate(zip(series.x, series.y, strict=True))
+        ]
         if series.mode in {"lines", "lines+markers"}:
             run: list[tuple[float, float]] = []
             for c in [*coords, None]:  # a gap breaks the line, as in the SPC chart

@@ -16,8 +16,24 @@ from reporting.charts.theme import DEFAULT_THEME, Theme
 
 __all__ = ["Badge", "ChartSpec", "Series"]
 
-Role = Literal["data", "mean", "limit", "sigma", "target", "limit95", "limit998", "od_limit95", "od_limit998",
-               "points", "highlight", "median", "peer_median", "benchmark", "bar", "interval"]
+Role = Literal[
+    "data",
+    "mean",
+    "limit",
+    "sigma",
+    "target",
+    "limit95",
+    "limit998",
+    "od_limit95",
+    "od_limit998",
+    "points",
+    "highlight",
+    "median",
+    "peer_median",
+    "benchmark",
+    "bar",
+    "interval",
+]
 Mode = Literal["lines", "markers", "lines+markers", "bars", "intervals"]
 
 
@@ -33,8 +49,8 @@ class Series:
     width: float = 2.0
     point_colours: tuple[str, ...] | None = None
     point_symbols: tuple[str, ...] | None = None
-    labels: tuple[str, ...] | None = None          # hover/data labels per point
-    low: tuple[float | None, ...] | None = None    # intervals (caterpillar)
+    labels: tuple[str, ...] | None = None  # hover/data labels per point
+    low: tuple[float | None, ...] | None = None  # intervals (caterpillar)
     high: tuple[float | None, ...] | None = None
     show_in_legend: bool = True
 
@@ -44,10 +60,10 @@ class Badge:
     """An MDC icon drawn on the chart: a circle with a letter/arrow and a text label (never colour alone)."""
 
     kind: Literal["variation", "assurance"]
-    code: str       # e.g. improvement_high, consistent_pass
-    letter: str     # H, L, P, F, ?, ~
+    code: str  # e.g. improvement_high, consistent_pass
+    letter: str  # H, L, P, F, ?, ~
     colour: str
-    label: str      # "Special cause improvement (high)"
+    label: str  # "Special cause improvement (high)"
 
 
 @dataclass(frozen=True)
@@ -64,10 +80,10 @@ class ChartSpec:
     y_decimals: int = 1
     x_date_format: str = "%b %Y"
     badges: tuple[Badge, ...] = ()
-    message: str | None = None      # shown instead of an empty plot, e.g. "No data for this period"
+    message: str | None = None  # shown instead of an empty plot, e.g. "No data for this period"
     legend_markers: tuple[tuple[str, str, str], ...] = ()  # (label, colour, symbol) of point types shown
-    notes: tuple[tuple[object, float, str], ...] = ()       # (x, y, text) call-outs, e.g. the selected org
-    horizontal: bool = False        # bars/intervals drawn left to right (league, caterpillar)
+    notes: tuple[tuple[object, float, str], ...] = ()  # (x, y, text) call-outs, e.g. the selected org
+    horizontal: bool = False  # bars/intervals drawn left to right (league, caterpillar)
     theme: Theme = field(default_factory=lambda: DEFAULT_THEME)
     width: int | None = None
     height: int | None = None

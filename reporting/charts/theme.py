@@ -41,7 +41,7 @@ class Palette:
     background: str = "#FFFFFF"
     # the organisation's identity in the documents (table headers, headings, links, the cover subtitle);
     # NHS identity by default, and a pack's `theme: {palette: {brand: ...}}` rebrands every renderer
-    brand: str = "#005EB8"       # NHS Blue
+    brand: str = "#005EB8"  # NHS Blue
     brand_dark: str = "#003087"  # NHS Dark Blue
     muted_text: str = "#425563"  # NHS Dark Grey: captions, notes, footnotes
     table_band: str = "#EEF2F3"  # alternate table rows
@@ -73,7 +73,7 @@ class Theme:
     document_font: str = "Arial"  # the font Office documents name (charts use font_family, with fallbacks)
     font_size: int = 14
     title_size: int = 18
-    width: int = 960   # pixels at scale 1: 16:9 slide body; A4 width at 2x scale stays sharp
+    width: int = 960  # pixels at scale 1: 16:9 slide body; A4 width at 2x scale stays sharp
     height: int = 540
     scale: float = 2.0
     marker_size: int = 8

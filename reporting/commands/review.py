@@ -20,17 +20,24 @@ __all__ = ["Finding", "register", "review", "review_command"]
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str                    # step | stale | overdispersed
+    kind: str  # step | stale | overdispersed
     metrics: tuple[str, ...]
     org: str | None
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
-    entry: str = ""              # annotations.yaml text to paste (steps only)
-    registered: str = ""         # "templates/annotations.yaml:17" when the register already has it
+    entry: str = ""  # annotations.yaml text to paste (steps only)
+    registered: str = ""  # "templates/annotations.yaml:17" when the register already has it
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "metrics": list(self.metrics), "org": self.org, "message": self.message,
-                "evidence": self.evidence, "entry": self.entry or None, "registered": self.registered or None}
+        return {
+            "kind": self.kind,
+            "metrics": list(self.metrics),
+            "org": self.org,
+            "message": self.message,
+            "evidence": self.evidence,
+            "entry": self.entry or None,
+            "registered": self.registered or None,
+        }
 
 
 def review(project: Any, pack: str, *, org: str | None = None, period: str | None = None) -> list[Finding]:
@@ -68,17 +75,33 @@ def review(project: Any, pack: str, *, org: str | None = None, period: str | Non
                 steps.setdefault((s.period, s.kind), []).append((metric_id, s))
         info = (batch.views.get(org) or {}).get((metric_id, batch.metric_views[metric_id][0].key)) or {}
         if info.get("stale"):
-            findings.append(Finding("stale", (metric_id,), org, f"{metric.title}: no current data (latest: "
-                                    f"{info.get('latest_label')}); the pack shows it as not current",
-                                    {"latest": str(pd.Timestamp(info["latest_available"]).date()),
-                                     "max_lag": metric.max_lag, "frequency": metric.frequency}))
+            findings.append(
+                Finding(
+                    "stale",
+                    (metric_id,),
+                    org,
+                    f"{metric.title}: no current data (latest: "
+                    f"{info.get('latest_label')}); the pack shows it as not current",
+                    {
+                        "latest": str(pd.Timestamp(info["latest_available"]).date()),
+                        "max_lag": metric.max_lag,
+                        "frequency": metric.frequency,
+                    },
+                )
+            )
         if info.get("overdispersed") and metric.chart in ("p", "u"):
-            findings.append(Finding("overdispersed", (metric_id,), org,
-                                    f"{metric.title}: chart {metric.chart} on overdispersed data (Laney sigma-z "
-                                    f"{float(info['sigma_z']):.2f}); its limits are too narrow. Use chart: auto "
-                                    f"(or {metric.chart}p) in templates/metrics.yaml",
-                                    {"sigma_z": round(float(info["sigma_z"]), 3), "chart": metric.chart}))
-    for (when, kind), found in sorted(steps.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            findings.append(
+                Finding(
+                    "overdispersed",
+                    (metric_id,),
+                    org,
+                    f"{metric.title}: chart {metric.chart} on overdispersed data (Laney sigma-z "
+                    f"{float(info['sigma_z']):.2f}); its limits are too narrow. Use chart: auto "
+                    f"(or {metric.chart}p) in templates/metrics.yaml",
+                    {"sigma_z": round(float(info["sigma_z"]), 3), "chart": metric.chart},
+                )
+            )
+    for (when, _kind), found in sorted(steps.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         ids = tuple(dict.fromkeys(m for m, _ in found))
         first = catalogue.metric(ids[0])
         label = format_period(when, first.frequency)
@@ -87,31 +110,49 @@ def review(project: Any, pack: str, *, org: str | None = None, period: str | Non
         parts = []
         for m, s in found:
             metric = catalogue.metric(m)
-            fmt = lambda v: format_value(v, metric.unit, metric.decimals, metric.per)  # noqa: E731
+            fmt = lambda v, metric=metric: format_value(v, metric.unit, metric.decimals, metric.per)  # noqa: E731
             evidence["series"][m] = {
-                "kind": s.kind, "mean_before": s.mean_before, "mean_after": s.mean_after, "n_before": s.n_before,
-                "n_after": s.n_after, "from": str(s.first_before.date()), "to": str(s.last_after.date()),
-                "moving_range": s.moving_range, "moving_range_limit": s.mr_limit, "points_on_one_side": s.run_after}
-            parts.append(f"{metric.title}: mean {fmt(s.mean_before)} over the {s.n_before} periods before, "
-                         f"{fmt(s.mean_after)} over the {s.n_after} from {label}"
-                         + (f"; the step ({fmt(s.moving_range)}) is beyond the moving-range limit "
-                            f"({fmt(s.mr_limit)})" if s.kind == "break" else "")
-                         + f"; {s.run_after} points on one side since")
+                "kind": s.kind,
+                "mean_before": s.mean_before,
+                "mean_after": s.mean_after,
+                "n_before": s.n_before,
+                "n_after": s.n_after,
+                "from": str(s.first_before.date()),
+                "to": str(s.last_after.date()),
+                "moving_range": s.moving_range,
+                "moving_range_limit": s.mr_limit,
+                "points_on_one_side": s.run_after,
+            }
+            parts.append(
+                f"{metric.title}: mean {fmt(s.mean_before)} over the {s.n_before} periods before, "
+                f"{fmt(s.mean_after)} over the {s.n_after} from {label}"
+                + (
+                    f"; the step ({fmt(s.moving_range)}) is beyond the moving-range limit ({fmt(s.mr_limit)})"
+                    if s.kind == "break"
+                    else ""
+                )
+                + f"; {s.run_after} points on one side since"
+            )
         entry_kind = "break" if any(s.kind == "break" for _, s in found) else "rebase"
         where = ""
         if known and register.file is not None:
             where = f"{register.file}:{known[0].line}"
-        entry = suggestion(list(ids), str(org), when, entry_kind, "<why: e.g. a recording or definition change>",
-                           first.frequency)
+        entry = suggestion(
+            list(ids), str(org), when, entry_kind, "<why: e.g. a recording or definition change>", first.frequency
+        )
         word = "Step change" if entry_kind == "break" else "Sustained shift"
-        findings.append(Finding("step", ids, org, f"{word} at {label} ({org}). " + ". ".join(parts) + ".",
-                                evidence, entry, where))
+        findings.append(
+            Finding("step", ids, org, f"{word} at {label} ({org}). " + ". ".join(parts) + ".", evidence, entry, where)
+        )
     return findings
 
 
 def register(app: typer.Typer) -> None:
-    app.command("review", help="Step changes, stale data and overdispersion in a pack's series, with "
-                               "ready-to-paste annotations.yaml entries.")(review_command)
+    app.command(
+        "review",
+        help="Step changes, stale data and overdispersion in a pack's series, with "
+        "ready-to-paste annotations.yaml entries.",
+    )(review_command)
 
 
 def review_command(
@@ -133,8 +174,12 @@ def review_command(
         out.print("Nothing to review: no step changes, stale data or overdispersed p/u charts.")
         return
     for f in findings:
-        out.print(f"[bold]{f.kind}[/bold] {', '.join(f.metrics)} {f.org or ''}: {f.message}", soft_wrap=True,
-                  markup=True, highlight=False)
+        out.print(
+            f"[bold]{f.kind}[/bold] {', '.join(f.metrics)} {f.org or ''}: {f.message}",
+            soft_wrap=True,
+            markup=True,
+            highlight=False,
+        )
         if f.registered:
             out.print(f"  already in the register ({f.registered})", highlight=False)
         elif f.entry:

@@ -92,16 +92,32 @@ def summary_json(result: Any) -> dict[str, Any]:
     """The verdict for one series, in the vocabulary of the conformance set's expected_summary.json."""
     row = result.summary.iloc[0]
     groups = [{k: _clean(v) for k, v in g.items()} for g in result.groups.to_dict("records")]
-    keys = ("chart", "improvement", "n", "latest_x", "latest_y", "last_point_type", "last_special_cause_type",
-            "variation_icon", "assurance", "mean", "lpl", "upl", "target")
+    keys = (
+        "chart",
+        "improvement",
+        "n",
+        "latest_x",
+        "latest_y",
+        "last_point_type",
+        "last_special_cause_type",
+        "variation_icon",
+        "assurance",
+        "mean",
+        "lpl",
+        "upl",
+        "target",
+    )
     out = {k: _clean(row[k]) for k in keys}
     out["assurance_icon"] = _ASSURANCE_ICON.get(out["assurance"]) if out["assurance"] else None
     out["groups"] = groups
     out["warnings"] = list(result.warnings)
     opts = result.options
     out["options"] = {
-        "chart": opts.chart, "improvement": opts.improvement, "target": opts.target,
-        "rebase": [str(d) for d in opts.rebase], "fix_after_n_points": opts.fix_after_n_points,
+        "chart": opts.chart,
+        "improvement": opts.improvement,
+        "target": opts.target,
+        "rebase": [str(d) for d in opts.rebase],
+        "fix_after_n_points": opts.fix_after_n_points,
         "screen_outliers": opts.screen_outliers,
     }
     return out
@@ -125,19 +141,30 @@ def register(app: typer.Typer) -> None:
 
     @app.command("spc")
     def spc_command(
-        input_csv: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="Columns x (ISO date or integer), y; "
-                                                  "numerator, denominator for p/pp/u/up; optional group "
-                                                  "(a new phase where it changes) and target.")],
+        input_csv: Annotated[
+            Path,
+            typer.Argument(
+                metavar="INPUT.csv",
+                help="Columns x (ISO date or integer), y; "
+                "numerator, denominator for p/pp/u/up; optional group "
+                "(a new phase where it changes) and target.",
+            ),
+        ],
         out: Annotated[Path, typer.Option("--out", help="Per-point CSV to write.")],
         chart: Annotated[str, typer.Option("--chart", help="xmr, p, pp, u, up, c or run.")] = "xmr",
         improvement: Annotated[str, typer.Option("--improvement", help="increase, decrease or neutral.")] = "increase",
         target: Annotated[float | None, typer.Option("--target", help="Target for the assurance icon.")] = None,
-        rebase: Annotated[list[str] | None, typer.Option("--rebase", help="Start a new group at this date "
-                                                         "(YYYY-MM-DD); repeat for several.")] = None,
-        fix_after: Annotated[int | None, typer.Option("--fix-after", help="Fix the limits after N points "
-                                                      "(N >= 12).")] = None,
-        no_screen_outliers: Annotated[bool, typer.Option("--no-screen-outliers", help="Keep large moving "
-                                                         "ranges in the limits (MDC Excel parity).")] = False,
+        rebase: Annotated[
+            list[str] | None,
+            typer.Option("--rebase", help="Start a new group at this date (YYYY-MM-DD); repeat for several."),
+        ] = None,
+        fix_after: Annotated[
+            int | None, typer.Option("--fix-after", help="Fix the limits after N points (N >= 12).")
+        ] = None,
+        no_screen_outliers: Annotated[
+            bool,
+            typer.Option("--no-screen-outliers", help="Keep large moving ranges in the limits (MDC Excel parity)."),
+        ] = False,
         summary: Annotated[Path | None, typer.Option("--summary", help="JSON verdict to write.")] = None,
     ) -> None:
         """Statistical process control chart (Making Data Count rules) from a CSV."""
@@ -146,9 +173,14 @@ def register(app: typer.Typer) -> None:
         try:
             frame = _read_input(input_csv)
             integer_x = "x" in frame.columns and str(frame["x"].dtype) == "Int64"
-            options = SPCOptions(chart=chart, improvement=improvement, target=target,  # type: ignore[arg-type]
-                                 rebase=_parse_rebase(rebase, integer_x), fix_after_n_points=fix_after,
-                                 screen_outliers=not no_screen_outliers)
+            options = SPCOptions(
+                chart=chart,
+                improvement=improvement,
+                target=target,  # type: ignore[arg-type]
+                rebase=_parse_rebase(rebase, integer_x),
+                fix_after_n_points=fix_after,
+                screen_outliers=not no_screen_outliers,
+            )
             try:
                 result = run_spc(frame, options)
             except StatsError as exc:

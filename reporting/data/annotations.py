@@ -33,8 +33,16 @@ from reporting.data.catalogue import Catalogue
 from reporting.data.periods import Period, parse_month_or_date
 from reporting.errors import ConfigError
 
-__all__ = ["Annotation", "Entry", "Register", "Registered", "check_annotations", "dump_schema",
-           "load_annotations", "period_start"]
+__all__ = [
+    "Annotation",
+    "Entry",
+    "Register",
+    "Registered",
+    "check_annotations",
+    "dump_schema",
+    "load_annotations",
+    "period_start",
+]
 
 Kind = Literal["rebase", "break", "note"]
 #: kinds that start new limits
@@ -57,8 +65,10 @@ class Entry(_Model):
     metric: str | list[str] = Field(description="metric id, or a list of them")
     org: str | list[str] = Field(description="organisation code, a list of codes, or 'all'")
     period: Period = Field(description="first period of the new regime (YYYY-MM or YYYY-MM-DD)")
-    kind: Kind = Field(description="rebase: new limits from this period; break: a definition or recording change "
-                       "(rebase, drawn as a discontinuity, 'not comparable'); note: a label on the chart")
+    kind: Kind = Field(
+        description="rebase: new limits from this period; break: a definition or recording change "
+        "(rebase, drawn as a discontinuity, 'not comparable'); note: a label on the chart"
+    )
     reason: str = Field(min_length=3, description="why; printed on the chart and in the narrative")
 
     @field_validator("period", mode="before")
@@ -144,8 +154,12 @@ def load_annotations(file: Path | str, catalogue: Catalogue) -> Registered:
                 path = ("annotations", i, "metric") + ((k,) if isinstance(entry.metric, list) else ())
                 close = difflib.get_close_matches(metric_id, ids, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else f"; metrics are: {', '.join(ids)}"
-                raise ConfigError(f"unknown metric '{metric_id}'{hint}", file=doc.file, line=doc.line_of(path),
-                                  field=f"annotations[{i}].metric")
+                raise ConfigError(
+                    f"unknown metric '{metric_id}'{hint}",
+                    file=doc.file,
+                    line=doc.line_of(path),
+                    field=f"annotations[{i}].metric",
+                )
             metric = catalogue.metric(metric_id)
             orgs: list[str | None] = [None] if entry.org == "all" else list(_listed(entry.org))
             start = period_start(entry.period, metric.frequency)
@@ -153,16 +167,19 @@ def load_annotations(file: Path | str, catalogue: Catalogue) -> Registered:
                 key = (metric_id, org, start, entry.kind)
                 line = doc.line_of(("annotations", i))
                 if key in seen:
-                    raise ConfigError(f"duplicate entry: {entry.kind} of '{metric_id}' for {org or 'all'} in "
-                                      f"{start:%Y-%m-%d} is also at line {seen[key]}; keep one",
-                                      file=doc.file, line=line, field=f"annotations[{i}]")
+                    raise ConfigError(
+                        f"duplicate entry: {entry.kind} of '{metric_id}' for {org or 'all'} in "
+                        f"{start:%Y-%m-%d} is also at line {seen[key]}; keep one",
+                        file=doc.file,
+                        line=line,
+                        field=f"annotations[{i}]",
+                    )
                 seen[key] = line
                 out.append(Annotation(metric_id, org, start, entry.kind, entry.reason.strip(), line, i))
     return Registered(tuple(out), doc)
 
 
-def check_annotations(registered: Registered, catalogue: Catalogue, metrics: pd.DataFrame,
-                      orgs: Iterable[str]) -> None:
+def check_annotations(registered: Registered, catalogue: Catalogue, metrics: pd.DataFrame, orgs: Iterable[str]) -> None:
     """Checks against the data: the organisation exists, the period lies inside the series, and a rebase
     leaves at least two points with a value on each side (up to the next rebase)."""
     if not registered.entries or registered.doc is None:
@@ -170,26 +187,39 @@ def check_annotations(registered: Registered, catalogue: Catalogue, metrics: pd.
     doc = registered.doc
     known = sorted(set(map(str, orgs)))
     valued = metrics[metrics["value"].notna()]
-    by_series = {k: g["period"].sort_values().to_numpy() for k, g in valued.groupby(["metric_id", "org_code"],
-                                                                                     observed=True)}
+    by_series = {
+        k: g["period"].sort_values().to_numpy() for k, g in valued.groupby(["metric_id", "org_code"], observed=True)
+    }
     for a in registered.entries:
         where = ("annotations", a.index)
         if a.org is not None and a.org not in known:
             close = difflib.get_close_matches(a.org, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"unknown organisation '{a.org}'{hint}", file=doc.file,
-                              line=doc.line_of((*where, "org")), field=f"annotations[{a.index}].org")
+            raise ConfigError(
+                f"unknown organisation '{a.org}'{hint}",
+                file=doc.file,
+                line=doc.line_of((*where, "org")),
+                field=f"annotations[{a.index}].org",
+            )
         series = [(k[1], v) for k, v in by_series.items() if k[0] == a.metric_id and (a.org is None or k[1] == a.org)]
         if not series:
-            raise ConfigError(f"no data for '{a.metric_id}' at {a.org or 'any organisation'}", file=doc.file,
-                              line=doc.line_of((*where, "metric")), field=f"annotations[{a.index}].metric")
+            raise ConfigError(
+                f"no data for '{a.metric_id}' at {a.org or 'any organisation'}",
+                file=doc.file,
+                line=doc.line_of((*where, "metric")),
+                field=f"annotations[{a.index}].metric",
+            )
         metric = catalogue.metric(a.metric_id)
         first = min(pd.Timestamp(v[0]) for _, v in series)
         last = max(pd.Timestamp(v[-1]) for _, v in series)
         if not first <= a.period <= last:
-            raise ConfigError(f"period {a.period:%Y-%m-%d} is outside the data of '{a.metric_id}' "
-                              f"({first:%Y-%m-%d} to {last:%Y-%m-%d}, {metric.frequency})", file=doc.file,
-                              line=doc.line_of((*where, "period")), field=f"annotations[{a.index}].period")
+            raise ConfigError(
+                f"period {a.period:%Y-%m-%d} is outside the data of '{a.metric_id}' "
+                f"({first:%Y-%m-%d} to {last:%Y-%m-%d}, {metric.frequency})",
+                file=doc.file,
+                line=doc.line_of((*where, "period")),
+                field=f"annotations[{a.index}].period",
+            )
         if not a.rebases:
             continue
         for org, periods in series:
@@ -202,19 +232,22 @@ def check_annotations(registered: Registered, catalogue: Catalogue, metrics: pd.
             after = int(((ps >= a.period) & (ps < hi)).sum())
             if min(before, after) < 2:
                 side = "before" if before < 2 else "from"
-                raise ConfigError(f"this {a.kind} leaves {min(before, after)} point(s) of '{a.metric_id}' at {org} "
-                                  f"{side} {a.period:%Y-%m-%d}; a group needs at least 2 (move or remove the entry)",
-                                  file=doc.file, line=doc.line_of((*where, "period")),
-                                  field=f"annotations[{a.index}].period")
+                raise ConfigError(
+                    f"this {a.kind} leaves {min(before, after)} point(s) of '{a.metric_id}' at {org} "
+                    f"{side} {a.period:%Y-%m-%d}; a group needs at least 2 (move or remove the entry)",
+                    file=doc.file,
+                    line=doc.line_of((*where, "period")),
+                    field=f"annotations[{a.index}].period",
+                )
 
 
-def suggestion(metric_ids: Sequence[str], org: str, period: pd.Timestamp, kind: str, reason: str,
-               frequency: str) -> str:
+def suggestion(
+    metric_ids: Sequence[str], org: str, period: pd.Timestamp, kind: str, reason: str, frequency: str
+) -> str:
     """A ready-to-paste register entry (YAML), as `reporting review` prints it."""
     when = f"{period:%Y-%m}" if frequency in ("monthly", "quarterly") else f"{period:%Y-%m-%d}"
     metric = metric_ids[0] if len(metric_ids) == 1 else "[" + ", ".join(metric_ids) + "]"
-    return (f"  - metric: {metric}\n    org: {org}\n    period: {when}\n    kind: {kind}\n"
-            f"    reason: {reason}\n")
+    return f"  - metric: {metric}\n    org: {org}\n    period: {when}\n    kind: {kind}\n    reason: {reason}\n"
 
 
 def dump_schema() -> dict[str, Any]:

@@ -13,10 +13,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
@@ -65,8 +64,11 @@ class Disclosure(_Model):
     suppress_below: int = Field(5, ge=0, description="counts below this are suppressed (0 = no suppression)")
     round_to: int | None = Field(None, ge=1, description="round counts to the nearest N")
     secondary: bool = Field(True, description="also suppress cells that would let a suppressed one be recovered")
-    complement_of: list[str] = Field(default_factory=list, description="metrics from which this one can be worked "
-                                     "out (beyond those sharing a source column): suppressed together")
+    complement_of: list[str] = Field(
+        default_factory=list,
+        description="metrics from which this one can be worked "
+        "out (beyond those sharing a source column): suppressed together",
+    )
 
 
 class TargetTable(_Model):
@@ -74,8 +76,9 @@ class TargetTable(_Model):
 
     default: float | None = None
     by_org: dict[str, float] = Field(default_factory=dict)
-    by_period: dict[dt.date, float] = Field(default_factory=dict,
-                                            json_schema_extra={"propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}})
+    by_period: dict[dt.date, float] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}}
+    )
 
 
 class _SourceBase(_Model):
@@ -131,8 +134,10 @@ class SqlSource(_SourceBase):
     @classmethod
     def _env_name(cls, value: str) -> str:
         if "://" in value:
-            raise ValueError("put the database URL in an environment variable and name that variable here "
-                             "(e.g. url_env: REPORTING_WAREHOUSE_URL); URLs carry passwords and never go in YAML")
+            raise ValueError(
+                "put the database URL in an environment variable and name that variable here "
+                "(e.g. url_env: REPORTING_WAREHOUSE_URL); URLs carry passwords and never go in YAML"
+            )
         if not _ENV_NAME.match(value):
             raise ValueError(f"expected an environment variable name such as REPORTING_WAREHOUSE_URL, got {value!r}")
         return value
@@ -160,8 +165,10 @@ class HttpSource(_SourceBase):
 
             why = credential_in_url(self.url)
             if why:
-                raise ValueError(f"this url {why}; put the URL in an environment variable and name that variable "
-                                 f"in 'url_env' (URLs with credentials never go in YAML)")
+                raise ValueError(
+                    f"this url {why}; put the URL in an environment variable and name that variable "
+                    f"in 'url_env' (URLs with credentials never go in YAML)"
+                )
         _encoding(self.encoding)
         return self
 
@@ -171,7 +178,7 @@ class DemoSource(_SourceBase):
     file: str
 
 
-Source = Annotated[Union[CsvSource, ExcelSource, SqlSource, HttpSource, DemoSource], Field(discriminator="kind")]
+Source = Annotated[CsvSource | ExcelSource | SqlSource | HttpSource | DemoSource, Field(discriminator="kind")]
 
 
 class OrgReference(_Model):
@@ -212,15 +219,16 @@ class WhereTest(_Model):
         return self
 
 
-WhereValue = Union[str, int, float, bool, WhereTest]
+WhereValue = str | int | float | bool | WhereTest
 
 
 def _unit_range(unit: str, value: float, what: str) -> None:
     """Refuse a number that cannot be right for the unit: percent metrics are stored as fractions."""
     if unit == "percent" and not 0 <= value <= 1:
         hint = f"write {value / 100:g} for {value:g}%" if 1 < value <= 100 else "expected a fraction from 0 to 1"
-        raise ValueError(f"{what} {value:g} is not a fraction: percent metrics are kept as fractions from 0 to 1, "
-                         f"so {hint}")
+        raise ValueError(
+            f"{what} {value:g} is not a fraction: percent metrics are kept as fractions from 0 to 1, so {hint}"
+        )
     if unit in {"count", "rate", "minutes", "hours", "days", "pounds"} and value < 0:
         raise ValueError(f"{what} {value:g} is negative; a {unit} cannot be below 0")
 
@@ -240,28 +248,55 @@ def _fraction_target(low: float | None, high: float | None) -> dict[str, Any]:
     bounds = {k: v for k, v in (("minimum", low), ("maximum", high)) if v is not None}
     number = {"type": "number", **bounds}
     table_value = {"anyOf": [number, {"type": "null"}]}
-    return {"anyOf": [number, {"type": "null"}, {"type": "object", "properties": {
-        "default": table_value, "by_org": {"additionalProperties": number},
-        "by_period": {"additionalProperties": number}}}]}
+    return {
+        "anyOf": [
+            number,
+            {"type": "null"},
+            {
+                "type": "object",
+                "properties": {
+                    "default": table_value,
+                    "by_org": {"additionalProperties": number},
+                    "by_period": {"additionalProperties": number},
+                },
+            },
+        ]
+    }
 
 
 #: The rules between a metric's keys (Metric._shape, _target_range), said in JSON Schema as well, so an
 #: editor flags what validate flags (tests/test_schemas.py checks that the two agree).
 _METRIC_SCHEMA_RULES: dict[str, Any] = {
     "dependentRequired": {"numerator": ["denominator"], "denominator": ["numerator"]},
-    "oneOf": [{"required": ["value"], "not": {"required": ["numerator"]}},
-              {"required": ["numerator"], "not": {"required": ["value"]}}],
+    "oneOf": [
+        {"required": ["value"], "not": {"required": ["numerator"]}},
+        {"required": ["numerator"], "not": {"required": ["value"]}},
+    ],
     "allOf": [
-        {"if": {"required": ["chart"], "properties": {"chart": {"enum": sorted(RATIO_CHARTS)}}},
-         "then": {"required": ["numerator"]}},
+        {
+            "if": {"required": ["chart"], "properties": {"chart": {"enum": sorted(RATIO_CHARTS)}}},
+            "then": {"required": ["numerator"]},
+        },
         {"if": {"required": ["unit"], "properties": {"unit": {"const": "rate"}}}, "then": {"required": ["per"]}},
-        {"if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}, "not": {"required": ["numerator"]}},
-         "then": {"properties": {"chart": {"const": "xmr"}}}},
-        {"if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}},
-         "then": {"properties": {"target": _fraction_target(0, 1)}}},
-        {"if": {"required": ["unit"], "properties": {"unit": {"enum": ["count", "rate", "minutes", "hours", "days",
-                                                                         "pounds"]}}},
-         "then": {"properties": {"target": _fraction_target(0, None)}}},
+        {
+            "if": {
+                "required": ["unit"],
+                "properties": {"unit": {"const": "percent"}},
+                "not": {"required": ["numerator"]},
+            },
+            "then": {"properties": {"chart": {"const": "xmr"}}},
+        },
+        {
+            "if": {"required": ["unit"], "properties": {"unit": {"const": "percent"}}},
+            "then": {"properties": {"target": _fraction_target(0, 1)}},
+        },
+        {
+            "if": {
+                "required": ["unit"],
+                "properties": {"unit": {"enum": ["count", "rate", "minutes", "hours", "days", "pounds"]}},
+            },
+            "then": {"properties": {"target": _fraction_target(0, None)}},
+        },
     ],
 }
 
@@ -275,8 +310,9 @@ class Metric(_Model):
     unit: Unit
     per: int | None = Field(None, ge=1, description="for unit 'rate': the rate is per this many (e.g. 1000)")
     decimals: int = Field(1, ge=0, le=6)
-    plural: bool = Field(False, description="the title names a plural ('A&E attendances'): narratives say "
-                         "'were', not 'was'")
+    plural: bool = Field(
+        False, description="the title names a plural ('A&E attendances'): narratives say 'were', not 'was'"
+    )
     direction: Direction
     chart: ChartKind
     target: float | TargetTable | None = None
@@ -284,17 +320,29 @@ class Metric(_Model):
     value: str | None = Field(None, description="expression over the source's columns giving the value")
     numerator: str | None = None
     denominator: str | None = None
-    where: dict[str, WhereValue] = Field(default_factory=dict, description="keep rows where column == value, or "
-                                         "passes a test such as {at_least: 1} or {from: 2024-04-01, to: 2025-03-31}")
+    where: dict[str, WhereValue] = Field(
+        default_factory=dict,
+        description="keep rows where column == value, or "
+        "passes a test such as {at_least: 1} or {from: 2024-04-01, to: 2025-03-31}",
+    )
     aggregate: Literal["sum", "mean", "first"] | None = Field(
-        None, description="combine rows with the same organisation and period (sum, mean or the first) instead of "
-        "refusing them as duplicates; the load report counts the rows combined")
-    skip_missing: bool = Field(False, description="drop (and count) rows whose inputs are blank instead of keeping gaps")
+        None,
+        description="combine rows with the same organisation and period (sum, mean or the first) instead of "
+        "refusing them as duplicates; the load report counts the rows combined",
+    )
+    skip_missing: bool = Field(
+        False, description="drop (and count) rows whose inputs are blank instead of keeping gaps"
+    )
     frequency: Frequency
-    max_lag: int = Field(1, ge=0, description="periods (of the metric's frequency) its latest data may lag the "
-                         "pack's period before it is shown as 'no current data'")
-    baseline: Baseline | None = Field(None, description="fixed baseline for this metric's charts (a template's "
-                                      "spc block may set its own)")
+    max_lag: int = Field(
+        1,
+        ge=0,
+        description="periods (of the metric's frequency) its latest data may lag the "
+        "pack's period before it is shown as 'no current data'",
+    )
+    baseline: Baseline | None = Field(
+        None, description="fixed baseline for this metric's charts (a template's spc block may set its own)"
+    )
     disclosure: Disclosure = Field(default_factory=Disclosure)
     tags: list[str] = Field(default_factory=list)
 
@@ -305,8 +353,11 @@ class Metric(_Model):
     def _target_range(cls, target: float | TargetTable | None, info: ValidationInfo) -> float | TargetTable | None:
         unit = info.data.get("unit")
         if isinstance(target, TargetTable):
-            for what, value in [("target default", target.default), *((f"target for {k}", v) for k, v in
-                                target.by_org.items()), *((f"target from {k}", v) for k, v in target.by_period.items())]:
+            for what, value in [
+                ("target default", target.default),
+                *((f"target for {k}", v) for k, v in target.by_org.items()),
+                *((f"target from {k}", v) for k, v in target.by_period.items()),
+            ]:
                 if value is not None and unit:
                     _unit_range(unit, value, what)
         elif target is not None and unit:
@@ -317,7 +368,9 @@ class Metric(_Model):
     @classmethod
     def _id(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError(f"metric id must be lower case letters, digits and _, starting with a letter; got {value!r}")
+            raise ValueError(
+                f"metric id must be lower case letters, digits and _, starting with a letter; got {value!r}"
+            )
         return value
 
     @field_validator("value", "numerator", "denominator")
@@ -334,8 +387,10 @@ class Metric(_Model):
             missing = "denominator" if self.denominator is None else "numerator"
             raise ValueError(f"a ratio metric needs both numerator and denominator; '{missing}' is missing")
         if self.chart == "auto" and not ratio:
-            raise ValueError("chart 'auto' chooses between p/p' and u/u' charts, so it needs a numerator and a "
-                             "denominator; use 'xmr' (or 'c', 'run') for this metric")
+            raise ValueError(
+                "chart 'auto' chooses between p/p' and u/u' charts, so it needs a numerator and a "
+                "denominator; use 'xmr' (or 'c', 'run') for this metric"
+            )
         if self.chart in RATIO_CHARTS and not ratio:
             raise ValueError(f"chart '{self.chart}' needs a numerator and a denominator (its limits depend on them)")
         if ratio and self.value is not None:
@@ -403,8 +458,20 @@ class Catalogue(_Model):
 
 def _vocabulary() -> set[str]:
     words: set[str] = set()
-    for model in (Catalogue, Metric, Disclosure, Baseline, TargetTable, OrgReference, CsvSource, ExcelSource, SqlSource,
-                  HttpSource, DemoSource, WhereTest):
+    for model in (
+        Catalogue,
+        Metric,
+        Disclosure,
+        Baseline,
+        TargetTable,
+        OrgReference,
+        CsvSource,
+        ExcelSource,
+        SqlSource,
+        HttpSource,
+        DemoSource,
+        WhereTest,
+    ):
         words.update(model.model_fields)
     return words
 
@@ -441,16 +508,32 @@ def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
         if metric.source not in catalogue.sources:
             close = difflib.get_close_matches(metric.source, names, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; sources are: {', '.join(names)}"
-            problems.append(ConfigError(f"unknown source '{metric.source}'{hint} (metric '{metric.id}')",
-                                        file=doc.file, line=doc.line_of(("metrics", i, "source")),
-                                        field=f"metrics[{i}].source"))
+            problems.append(
+                ConfigError(
+                    f"unknown source '{metric.source}'{hint} (metric '{metric.id}')",
+                    file=doc.file,
+                    line=doc.line_of(("metrics", i, "source")),
+                    field=f"metrics[{i}].source",
+                )
+            )
         elif catalogue.sources[metric.source].period is None:
-            problems.append(ConfigError(f"source '{metric.source}' has no period column, so it cannot feed metric "
-                                        f"'{metric.id}'", file=doc.file, line=doc.line_of(("metrics", i, "source")),
-                                        field=f"metrics[{i}].source"))
+            problems.append(
+                ConfigError(
+                    f"source '{metric.source}' has no period column, so it cannot feed metric '{metric.id}'",
+                    file=doc.file,
+                    line=doc.line_of(("metrics", i, "source")),
+                    field=f"metrics[{i}].source",
+                )
+            )
     if catalogue.orgs is not None and catalogue.orgs.source not in catalogue.sources:
-        problems.append(ConfigError(f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
-                                    file=doc.file, line=doc.line_of(("orgs", "source")), field="orgs.source"))
+        problems.append(
+            ConfigError(
+                f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
+                file=doc.file,
+                line=doc.line_of(("orgs", "source")),
+                field="orgs.source",
+            )
+        )
     return problems
 
 
@@ -465,8 +548,11 @@ def resolve_path(project: Path, relative: str) -> Path:
     if not resolved.is_relative_to(project.resolve()):
         from reporting.errors import SourceError
 
-        raise SourceError(f"path {relative!r} leads outside the project directory; sources read only files inside "
-                          f"the project (or a directory listed in REPORTING_DATA_DIRS)", field="path")
+        raise SourceError(
+            f"path {relative!r} leads outside the project directory; sources read only files inside "
+            f"the project (or a directory listed in REPORTING_DATA_DIRS)",
+            field="path",
+        )
     return resolved
 
 
@@ -477,8 +563,11 @@ def definition_hashes(catalogue: Catalogue) -> dict[str, str]:
     import json
 
     def digest(*parts: Any) -> str:
-        text = json.dumps([p.model_dump(mode="json", by_alias=True) if p is not None else None for p in parts],
-                          sort_keys=True, default=str)
+        text = json.dumps(
+            [p.model_dump(mode="json", by_alias=True) if p is not None else None for p in parts],
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     out = {f"metric:{m.id}": digest(m, catalogue.sources.get(m.source)) for m in catalogue.metrics}

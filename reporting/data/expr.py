@@ -19,7 +19,10 @@ __all__ = ["Expression", "parse_expression"]
 
 _BACKTICK = re.compile(r"`([^`]+)`")
 _OPS: dict[type[ast.operator], Callable[[object, object], object]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
 
 
@@ -81,8 +84,11 @@ def parse_expression(text: str) -> Expression:
             raise ValueError(f"expression {text!r}: only + - * / are allowed")
         if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
             raise ValueError(f"expression {text!r}: only column names and numbers are allowed")
-        if not isinstance(node, ast.BinOp | ast.UnaryOp | ast.Name | ast.Constant | ast.operator | ast.unaryop
-                          | ast.Load):
-            raise ValueError(f"expression {text!r}: only column names, numbers, + - * / and brackets are allowed "
-                             f"(found {type(node).__name__})")
+        if not isinstance(
+            node, ast.BinOp | ast.UnaryOp | ast.Name | ast.Constant | ast.operator | ast.unaryop | ast.Load
+        ):
+            raise ValueError(
+                f"expression {text!r}: only column names, numbers, + - * / and brackets are allowed "
+                f"(found {type(node).__name__})"
+            )
     return Expression(text, tree, names)

@@ -21,8 +21,15 @@ from reporting.data.expr import parse_expression
 from reporting.data.sources import RawTable
 from reporting.errors import DataError
 
-__all__ = ["FLAGS", "METRIC_FRAME_COLUMNS", "MetricLoad", "build_metric", "build_orgs", "empty_metric_frame",
-           "validate_metric_frame"]
+__all__ = [
+    "FLAGS",
+    "METRIC_FRAME_COLUMNS",
+    "MetricLoad",
+    "build_metric",
+    "build_orgs",
+    "empty_metric_frame",
+    "validate_metric_frame",
+]
 
 METRIC_FRAME_COLUMNS = ("metric_id", "org_code", "period", "value", "numerator", "denominator", "flag")
 ORG_COLUMNS = ("org_code", "org_name", "region", "system", "peer_group")
@@ -30,10 +37,27 @@ FLAGS = ("", "missing", "zero_denominator")
 
 #: Date formats tried, in order, when a source does not say; the first that reads the first date wins,
 #: and then every row must use it (mixed formats are an error, not a guess).
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d",
-                "%d %b %Y", "%d %B %Y", "%b-%y", "%b %Y", "%B %Y", "%Y-%m")
-_HUMAN_FORMAT = {"%Y-%m-%d": "YYYY-MM-DD", "%d/%m/%Y": "DD/MM/YYYY", "%d-%m-%Y": "DD-MM-YYYY",
-                 "%Y/%m/%d": "YYYY/MM/DD", "%Y-%m": "YYYY-MM"}
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b-%y",
+    "%b %Y",
+    "%B %Y",
+    "%Y-%m",
+)
+_HUMAN_FORMAT = {
+    "%Y-%m-%d": "YYYY-MM-DD",
+    "%d/%m/%Y": "DD/MM/YYYY",
+    "%d-%m-%Y": "DD-MM-YYYY",
+    "%Y/%m/%d": "YYYY/MM/DD",
+    "%Y-%m": "YYYY-MM",
+}
 _PERIOD_ALIAS = {"daily": "D", "weekly": "W-SUN", "monthly": "M", "quarterly": "Q"}
 
 
@@ -54,12 +78,17 @@ class MetricLoad:
 
 
 def empty_metric_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "metric_id": pd.Series(dtype="string"), "org_code": pd.Series(dtype="string"),
-        "period": pd.Series(dtype="datetime64[ns]"), "value": pd.Series(dtype="float64"),
-        "numerator": pd.Series(dtype="float64"), "denominator": pd.Series(dtype="float64"),
-        "flag": pd.Series(dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "metric_id": pd.Series(dtype="string"),
+            "org_code": pd.Series(dtype="string"),
+            "period": pd.Series(dtype="datetime64[ns]"),
+            "value": pd.Series(dtype="float64"),
+            "numerator": pd.Series(dtype="float64"),
+            "denominator": pd.Series(dtype="float64"),
+            "flag": pd.Series(dtype="string"),
+        }
+    )
 
 
 def _missing_column(table: RawTable, column: str, needed_by: str) -> DataError:
@@ -67,8 +96,13 @@ def _missing_column(table: RawTable, column: str, needed_by: str) -> DataError:
     names = [str(c)[:40] for c in table.frame.columns[:10]]
     more = f" and {len(table.frame.columns) - 10} more" if len(table.frame.columns) > 10 else ""
     hint = f" (did you mean '{close[0]}'?)" if close else f"; columns are: {', '.join(names)}{more}"
-    return DataError(f"column '{column}' not found{hint}; {needed_by} needs it", source=table.origin,
-                     row=1 if table.row_label != "record" else None, field=column, row_label=table.row_label)
+    return DataError(
+        f"column '{column}' not found{hint}; {needed_by} needs it",
+        source=table.origin,
+        row=1 if table.row_label != "record" else None,
+        field=column,
+        row_label=table.row_label,
+    )
 
 
 def _row(table: RawTable, label: Any) -> int:
@@ -83,29 +117,47 @@ def parse_periods(table: RawTable, values: pd.Series, column: str, date_format: 
     blank = text.isna() | (text == "")
     if blank.any():
         pos = int(np.flatnonzero(blank.to_numpy())[0])
-        raise DataError("date is blank; expected a date for every row", source=table.origin,
-                        row=_row(table, values.index[pos]), field=column,
-                        row_label=table.row_label)
+        raise DataError(
+            "date is blank; expected a date for every row",
+            source=table.origin,
+            row=_row(table, values.index[pos]),
+            field=column,
+            row_label=table.row_label,
+        )
     if not len(text):
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     formats = (date_format,) if date_format else DATE_FORMATS
     first = text.iloc[0]
-    chosen = next((f for f in formats if not pd.isna(pd.to_datetime(pd.Series([first]), format=f,
-                                                                     errors="coerce").iloc[0])), None)
+    chosen = next(
+        (f for f in formats if not pd.isna(pd.to_datetime(pd.Series([first]), format=f, errors="coerce").iloc[0])), None
+    )
     if chosen is None:
-        expected = (f"format {date_format!r}" if date_format else "a date such as 2024-04-01 or 01/04/2024; "
-                    f"for other layouts set the source's date_format, e.g. {_suggest_format(first)}")
-        raise DataError(f"cannot read {first!r} as a date; expected {expected}", source=table.origin,
-                        row=_row(table, values.index[0]), field=column, row_label=table.row_label)
+        expected = (
+            f"format {date_format!r}"
+            if date_format
+            else "a date such as 2024-04-01 or 01/04/2024; "
+            f"for other layouts set the source's date_format, e.g. {_suggest_format(first)}"
+        )
+        raise DataError(
+            f"cannot read {first!r} as a date; expected {expected}",
+            source=table.origin,
+            row=_row(table, values.index[0]),
+            field=column,
+            row_label=table.row_label,
+        )
     parsed = pd.to_datetime(text, format=chosen, errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         human = _HUMAN_FORMAT.get(chosen, chosen)
-        raise DataError(f"date {text.iloc[pos]!r} is not in the format used by the rest of the column ({human}); "
-                        f"mixed date formats are ambiguous, so set 'date_format' or fix the row",
-                        source=table.origin, row=_row(table, values.index[pos]), field=column,
-                        row_label=table.row_label)
+        raise DataError(
+            f"date {text.iloc[pos]!r} is not in the format used by the rest of the column ({human}); "
+            f"mixed date formats are ambiguous, so set 'date_format' or fix the row",
+            source=table.origin,
+            row=_row(table, values.index[pos]),
+            field=column,
+            row_label=table.row_label,
+        )
     return parsed
 
 
@@ -119,32 +171,45 @@ def _numbers(table: RawTable, values: pd.Series, column: str, *, counts: bool, p
     bad = (numbers.isna() | np.isinf(numbers)) & ~blank
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"expected a number for {purpose}, got {values.iloc[pos]!r}", source=table.origin,
-                        row=_row(table, values.index[pos]), field=column,
-                        row_label=table.row_label)
+        raise DataError(
+            f"expected a number for {purpose}, got {values.iloc[pos]!r}",
+            source=table.origin,
+            row=_row(table, values.index[pos]),
+            field=column,
+            row_label=table.row_label,
+        )
     if counts:
         negative = (numbers < 0).fillna(False)
         if negative.any():
             pos = int(np.flatnonzero(negative.to_numpy())[0])
-            raise DataError(f"expected a count of 0 or more for {purpose}, got {values.iloc[pos]!r}",
-                            source=table.origin, row=_row(table, values.index[pos]),
-                            field=column, row_label=table.row_label)
+            raise DataError(
+                f"expected a count of 0 or more for {purpose}, got {values.iloc[pos]!r}",
+                source=table.origin,
+                row=_row(table, values.index[pos]),
+                field=column,
+                row_label=table.row_label,
+            )
     return numbers.astype("float64")
 
 
 def _evaluate(table: RawTable, frame: pd.DataFrame, metric: Metric, field: str, *, counts: bool) -> pd.Series:
     expression = parse_expression(getattr(metric, field))
-    columns = {c: _numbers(table, frame[c], c, counts=counts, purpose=f"metric '{metric.id}' {field}")
-               for c in expression.columns}
+    columns = {
+        c: _numbers(table, frame[c], c, counts=counts, purpose=f"metric '{metric.id}' {field}")
+        for c in expression.columns
+    }
     result = expression.evaluate(columns)
     if counts:
         negative = (result < 0).fillna(False)
         if negative.any():
             pos = int(np.flatnonzero(negative.to_numpy())[0])
-            raise DataError(f"{field} '{expression.text}' is {result.iloc[pos]:g} for metric '{metric.id}'; "
-                            f"expected 0 or more", source=table.origin,
-                            row=_row(table, frame.index[pos]), field=field,
-                            row_label=table.row_label)
+            raise DataError(
+                f"{field} '{expression.text}' is {result.iloc[pos]:g} for metric '{metric.id}'; expected 0 or more",
+                source=table.origin,
+                row=_row(table, frame.index[pos]),
+                field=field,
+                row_label=table.row_label,
+            )
     return result
 
 
@@ -164,10 +229,17 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
             keep &= _where_keep(table, frame, column, wanted, source)
         frame = frame[keep]
     if frame.empty:  # an empty result would replace the last good data with nothing
-        why = (f"no rows match where {dict(metric.where)}" if metric.where and len(table.frame)
-               else "the source has no data rows")
-        raise DataError(f"{why}; metric '{metric.id}' would be empty", source=table.origin,
-                        field=next(iter(metric.where), source.period), row_label=table.row_label)
+        why = (
+            f"no rows match where {dict(metric.where)}"
+            if metric.where and len(table.frame)
+            else "the source has no data rows"
+        )
+        raise DataError(
+            f"{why}; metric '{metric.id}' would be empty",
+            source=table.origin,
+            field=next(iter(metric.where), source.period),
+            row_label=table.row_label,
+        )
     assert source.period is not None  # checked when the catalogue loads
     periods = parse_periods(table, frame[source.period], source.period, source.date_format)
     periods = periods.dt.to_period(_PERIOD_ALIAS[metric.frequency]).dt.start_time.astype("datetime64[ns]")
@@ -175,9 +247,13 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
     blank_org = (orgs.isna() | (orgs == "")).to_numpy()
     if blank_org.any():
         pos = int(np.flatnonzero(blank_org)[0])
-        raise DataError("organisation code is blank", source=table.origin,
-                        row=_row(table, frame.index[pos]), field=source.org_code,
-                        row_label=table.row_label)
+        raise DataError(
+            "organisation code is blank",
+            source=table.origin,
+            row=_row(table, frame.index[pos]),
+            field=source.org_code,
+            row_label=table.row_label,
+        )
 
     if metric.is_ratio:
         numerator = _evaluate(table, frame, metric, "numerator", counts=True)
@@ -188,10 +264,14 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
             over = (~missing) & (numerator.to_numpy() > denominator.to_numpy())
             if over.any():
                 pos = int(np.flatnonzero(over)[0])
-                raise DataError(f"numerator {numerator.iloc[pos]:g} exceeds denominator {denominator.iloc[pos]:g} "
-                                f"for percent metric '{metric.id}'; expected numerator <= denominator",
-                                source=table.origin, row=_row(table, frame.index[pos]),
-                                field="numerator", row_label=table.row_label)
+                raise DataError(
+                    f"numerator {numerator.iloc[pos]:g} exceeds denominator {denominator.iloc[pos]:g} "
+                    f"for percent metric '{metric.id}'; expected numerator <= denominator",
+                    source=table.origin,
+                    row=_row(table, frame.index[pos]),
+                    field="numerator",
+                    row_label=table.row_label,
+                )
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(missing | zero, np.nan, numerator.to_numpy() / denominator.to_numpy() * metric.scale)
         num, den = numerator.to_numpy(), denominator.to_numpy()
@@ -199,19 +279,29 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
         values = _evaluate(table, frame, metric, "value", counts=metric.unit == "count")
         value = values.to_numpy()
         if metric.unit == "percent" and np.isfinite(value).any() and np.nanmedian(value) > 1.5:
-            raise DataError(f"percent values are stored as fractions (0.742 shows as 74.2%), but metric "
-                            f"'{metric.id}' has a median of {np.nanmedian(value):g}; divide by 100 in 'value'",
-                            source=table.origin, field="value", row_label=table.row_label)
+            raise DataError(
+                f"percent values are stored as fractions (0.742 shows as 74.2%), but metric "
+                f"'{metric.id}' has a median of {np.nanmedian(value):g}; divide by 100 in 'value'",
+                source=table.origin,
+                field="value",
+                row_label=table.row_label,
+            )
         missing = np.isnan(value)
         zero = np.zeros(len(value), dtype=bool)
         num = den = np.full(len(value), np.nan)
 
     flag = np.where(zero, "zero_denominator", np.where(missing | ~np.isfinite(value), "missing", ""))
-    out = pd.DataFrame({
-        "metric_id": pd.array([metric.id] * len(frame), dtype="string"),
-        "org_code": orgs.to_numpy(), "period": periods.to_numpy(), "value": value,
-        "numerator": num, "denominator": den, "flag": pd.array(flag, dtype="string"),
-    })
+    out = pd.DataFrame(
+        {
+            "metric_id": pd.array([metric.id] * len(frame), dtype="string"),
+            "org_code": orgs.to_numpy(),
+            "period": periods.to_numpy(),
+            "value": value,
+            "numerator": num,
+            "denominator": den,
+            "flag": pd.array(flag, dtype="string"),
+        }
+    )
     out["org_code"] = out["org_code"].astype("string")
     rows = table.rows.loc[frame.index].to_numpy() if len(frame) else np.array([], dtype=int)
     skipped = 0
@@ -227,10 +317,16 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
     _check_duplicates(out, rows, table, metric)
     out = out.sort_values(["org_code", "period"], kind="stable").reset_index(drop=True)
     load = MetricLoad(
-        metric_id=metric.id, source=table.name, rows=len(out), orgs=int(out["org_code"].nunique()),
-        first_period=out["period"].min() if len(out) else None, last_period=out["period"].max() if len(out) else None,
-        missing=int((out["flag"] == "missing").sum()), zero_denominator=int((out["flag"] == "zero_denominator").sum()),
-        skipped=skipped, aggregated=aggregated,
+        metric_id=metric.id,
+        source=table.name,
+        rows=len(out),
+        orgs=int(out["org_code"].nunique()),
+        first_period=out["period"].min() if len(out) else None,
+        last_period=out["period"].max() if len(out) else None,
+        missing=int((out["flag"] == "missing").sum()),
+        zero_denominator=int((out["flag"] == "zero_denominator").sum()),
+        skipped=skipped,
+        aggregated=aggregated,
     )
     return out, load
 
@@ -249,8 +345,12 @@ def _where_keep(table: RawTable, frame: pd.DataFrame, column: str, wanted: objec
         keep &= (text != _where_text(wanted.not_equals)).fillna(True).to_numpy(dtype=bool)
     if wanted.one_of is not None:
         keep &= text.isin([_where_text(v) for v in wanted.one_of]).fillna(False).to_numpy(dtype=bool)
-    bounds = [(wanted.above, np.greater), (wanted.at_least, np.greater_equal), (wanted.below, np.less),
-              (wanted.at_most, np.less_equal)]
+    bounds = [
+        (wanted.above, np.greater),
+        (wanted.at_least, np.greater_equal),
+        (wanted.below, np.less),
+        (wanted.at_most, np.less_equal),
+    ]
     if any(b is not None for b, _ in bounds):
         numbers = _numbers(table, frame[column], column, counts=False, purpose=f"where '{column}'").to_numpy()
         for bound, test in bounds:
@@ -328,9 +428,14 @@ def _check_duplicates(out: pd.DataFrame, rows: np.ndarray, table: RawTable, metr
     org, period = out["org_code"].iloc[first], out["period"].iloc[first]
     same = np.flatnonzero(dup & (out["org_code"] == org).to_numpy() & (out["period"] == period).to_numpy())
     where = " and ".join(f"{table.row_label} {int(rows[i])}" for i in same[:3])
-    raise DataError(f"duplicate rows for metric '{metric.id}', organisation {org}, {metric.frequency} period "
-                    f"starting {period:%Y-%m-%d} ({where}); expected one row per organisation and period",
-                    source=table.origin, row=int(rows[same[-1]]), field="period", row_label=table.row_label)
+    raise DataError(
+        f"duplicate rows for metric '{metric.id}', organisation {org}, {metric.frequency} period "
+        f"starting {period:%Y-%m-%d} ({where}); expected one row per organisation and period",
+        source=table.origin,
+        row=int(rows[same[-1]]),
+        field="period",
+        row_label=table.row_label,
+    )
 
 
 def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
@@ -344,24 +449,44 @@ def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
     blank = (codes.isna() | (codes == "")).to_numpy()
     if blank.any():
         pos = int(np.flatnonzero(blank)[0])
-        raise DataError("organisation code is blank", source=table.origin, row=table.where(pos),
-                        field=ref.org_code, row_label=table.row_label)
+        raise DataError(
+            "organisation code is blank",
+            source=table.origin,
+            row=table.where(pos),
+            field=ref.org_code,
+            row_label=table.row_label,
+        )
     dup = codes.duplicated(keep="first").to_numpy()
     if dup.any():
         pos = int(np.flatnonzero(dup)[0])
-        raise DataError(f"organisation {codes.iloc[pos]} appears twice; expected one row per organisation",
-                        source=table.origin, row=table.where(pos), field=ref.org_code, row_label=table.row_label)
+        raise DataError(
+            f"organisation {codes.iloc[pos]} appears twice; expected one row per organisation",
+            source=table.origin,
+            row=table.where(pos),
+            field=ref.org_code,
+            row_label=table.row_label,
+        )
     peer = pd.Series(ref.default_peer_group, index=frame.index, dtype="object")
     for group, column in reversed(list(ref.peer_groups.items())):  # first listed wins
         truthy = frame[column].astype("string").str.strip().str.lower().isin(["true", "1", "yes", "y"])
         peer = peer.mask(truthy, group)
-    return pd.DataFrame({
-        "org_code": codes.astype("string"),
-        "org_name": frame[ref.name].astype("string"),
-        "region": frame[ref.region].astype("string") if ref.region else pd.Series(pd.NA, index=frame.index, dtype="string"),
-        "system": frame[ref.system].astype("string") if ref.system else pd.Series(pd.NA, index=frame.index, dtype="string"),
-        "peer_group": peer.astype("string"),
-    }).sort_values("org_code").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "org_code": codes.astype("string"),
+                "org_name": frame[ref.name].astype("string"),
+                "region": frame[ref.region].astype("string")
+                if ref.region
+                else pd.Series(pd.NA, index=frame.index, dtype="string"),
+                "system": frame[ref.system].astype("string")
+                if ref.system
+                else pd.Series(pd.NA, index=frame.index, dtype="string"),
+                "peer_group": peer.astype("string"),
+            }
+        )
+        .sort_values("org_code")
+        .reset_index(drop=True)
+    )
 
 
 def validate_metric_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -381,6 +506,10 @@ def validate_metric_frame(frame: pd.DataFrame) -> pd.DataFrame:
     dup = out.duplicated(["metric_id", "org_code", "period"])
     if dup.any():
         row = out[dup].iloc[0]
-        raise DataError(f"duplicate (metric, org, period): ({row.metric_id}, {row.org_code}, {row.period:%Y-%m-%d})",
-                        row=int(np.flatnonzero(dup.to_numpy())[0]) + 1, field="period", row_label="row")
+        raise DataError(
+            f"duplicate (metric, org, period): ({row.metric_id}, {row.org_code}, {row.period:%Y-%m-%d})",
+            row=int(np.flatnonzero(dup.to_numpy())[0]) + 1,
+            field="period",
+            row_label="row",
+        )
     return out.sort_values(["metric_id", "org_code", "period"], kind="stable").reset_index(drop=True)

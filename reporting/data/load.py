@@ -29,13 +29,23 @@ class Dataset:
     source_rows: dict[str, int] = field(default_factory=dict)
 
 
-def load(catalogue: Catalogue, project: Path, *, metrics: Sequence[str] | None = None,
-         sources: Sequence[str] | None = None, progress: Progress | None = None) -> Dataset:
+def load(
+    catalogue: Catalogue,
+    project: Path,
+    *,
+    metrics: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Dataset:
     """Read each needed source once, then build every metric from it; any bad row stops the load."""
-    wanted = [m for m in catalogue.metrics if (metrics is None or m.id in metrics)
-              and (sources is None or m.source in sources)]
-    org_source = catalogue.orgs.source if catalogue.orgs and (sources is None or catalogue.orgs.source in sources) \
-        else None
+    wanted = [
+        m
+        for m in catalogue.metrics
+        if (metrics is None or m.id in metrics) and (sources is None or m.source in sources)
+    ]
+    org_source = (
+        catalogue.orgs.source if catalogue.orgs and (sources is None or catalogue.orgs.source in sources) else None
+    )
     needed = list(dict.fromkeys([m.source for m in wanted] + ([org_source] if org_source else [])))
     tables: dict[str, RawTable] = {}
     for name in needed:
@@ -57,8 +67,14 @@ def load(catalogue: Catalogue, project: Path, *, metrics: Sequence[str] | None =
     return Dataset(metric_frame, orgs, tuple(loads), {n: len(t.frame) for n, t in tables.items()})
 
 
-def pull(catalogue: Catalogue, project: Path, snapshots: Path, *, catalogue_file: Path | None = None,
-         progress: Progress | None = None) -> tuple[Dataset, Snapshot]:
+def pull(
+    catalogue: Catalogue,
+    project: Path,
+    snapshots: Path,
+    *,
+    catalogue_file: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[Dataset, Snapshot]:
     """Load everything and write an immutable snapshot; on any error nothing is written.
 
     Pulls in one project run one at a time (an exclusive lock on the project directory, which writes no
@@ -74,8 +90,9 @@ def pull(catalogue: Catalogue, project: Path, snapshots: Path, *, catalogue_file
         os.close(fd)  # releases the lock
 
 
-def _pull(catalogue: Catalogue, project: Path, snapshots: Path, catalogue_file: Path | None,
-          progress: Progress | None) -> tuple[Dataset, Snapshot]:
+def _pull(
+    catalogue: Catalogue, project: Path, snapshots: Path, catalogue_file: Path | None, progress: Progress | None
+) -> tuple[Dataset, Snapshot]:
     dataset = load(catalogue, project, progress=progress)
     if progress:
         progress("writing snapshot")
@@ -84,12 +101,19 @@ def _pull(catalogue: Catalogue, project: Path, snapshots: Path, catalogue_file: 
         "catalogue": str(catalogue_file) if catalogue_file else None,
         "definitions": definition_hashes(catalogue),
         "sources": {n: {"kind": catalogue.sources[n].kind, "rows_read": r} for n, r in dataset.source_rows.items()},
-        "metrics": {m.metric_id: {"rows": m.rows, "orgs": m.orgs, "missing": m.missing,
-                                  "zero_denominator": m.zero_denominator, "skipped": m.skipped,
-                                  "aggregated": m.aggregated,
-                                  "first_period": f"{m.first_period:%Y-%m-%d}" if m.first_period is not None else None,
-                                  "last_period": f"{m.last_period:%Y-%m-%d}" if m.last_period is not None else None}
-                    for m in dataset.loads},
+        "metrics": {
+            m.metric_id: {
+                "rows": m.rows,
+                "orgs": m.orgs,
+                "missing": m.missing,
+                "zero_denominator": m.zero_denominator,
+                "skipped": m.skipped,
+                "aggregated": m.aggregated,
+                "first_period": f"{m.first_period:%Y-%m-%d}" if m.first_period is not None else None,
+                "last_period": f"{m.last_period:%Y-%m-%d}" if m.last_period is not None else None,
+            }
+            for m in dataset.loads
+        },
     }
     snapshot = write_snapshot(snapshots, dataset.metrics, dataset.orgs, meta)
     return dataset, snapshot

@@ -27,8 +27,11 @@ def parse_month_or_date(value: Any) -> dt.date:
 
 
 #: how the JSON Schemas describe a period an analyst writes (the loaders turn it into a date)
-PERIOD_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
-                 "description": "a period: YYYY-MM (a month) or YYYY-MM-DD"}
+PERIOD_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
+    "description": "a period: YYYY-MM (a month) or YYYY-MM-DD",
+}
 Period = Annotated[dt.date, WithJsonSchema(PERIOD_SCHEMA)]
 
 

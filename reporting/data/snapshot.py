@@ -69,8 +69,9 @@ def write_snapshot(directory: Path, metrics: pd.DataFrame, orgs: pd.DataFrame, m
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"cannot create the snapshot directory: {exc.strerror}", source=str(directory),
-                        field="snapshot") from exc
+        raise DataError(
+            f"cannot create the snapshot directory: {exc.strerror}", source=str(directory), field="snapshot"
+        ) from exc
     metrics = validate_metric_frame(metrics)
     digest = content_hash(metrics, orgs)
     meta = {**meta, "hash": digest, "rows": len(metrics), "orgs": len(orgs)}
@@ -79,7 +80,7 @@ def write_snapshot(directory: Path, metrics: pd.DataFrame, orgs: pd.DataFrame, m
     if not all(p.exists() for p in parts):  # immutable: same content, same files; a damaged set is rewritten
         _atomic_write(directory / f"{digest}.metrics.parquet", lambda p: metrics.to_parquet(p, index=False))
         _atomic_write(directory / f"{digest}.orgs.parquet", lambda p: orgs.to_parquet(p, index=False))
-        meta.setdefault("created", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        meta.setdefault("created", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         meta["files"] = {p.name: _file_check(p) for p in parts[1:]}
         _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n"))
     else:
@@ -127,21 +128,31 @@ def read_snapshot(directory: Path, digest: str) -> Snapshot:
     try:
         meta = json.loads(meta_path.read_text())
     except ValueError as exc:
-        raise DataError(f"snapshot {digest}'s manifest is damaged ({exc}); run 'reporting data pull' to write it "
-                        "again", source=str(meta_path), field="snapshot") from exc
+        raise DataError(
+            f"snapshot {digest}'s manifest is damaged ({exc}); run 'reporting data pull' to write it again",
+            source=str(meta_path),
+            field="snapshot",
+        ) from exc
     try:
         metrics = validate_metric_frame(pd.read_parquet(directory / f"{digest}.metrics.parquet"))
         orgs = pd.read_parquet(directory / f"{digest}.orgs.parquet")
     except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
-        raise DataError(f"snapshot {digest} is damaged or incomplete ({type(exc).__name__}); run "
-                        f"'reporting data pull' to write it again", source=str(directory), field="snapshot") from exc
+        raise DataError(
+            f"snapshot {digest} is damaged or incomplete ({type(exc).__name__}); run "
+            f"'reporting data pull' to write it again",
+            source=str(directory),
+            field="snapshot",
+        ) from exc
     for column in orgs.columns:
         orgs[column] = orgs[column].astype("string")
     if not (meta.get("hash") == digest and _files_unchanged(directory, meta)):
         actual = content_hash(metrics, orgs)
         if actual != digest:  # a pull rewrites it: the content is named by its hash, so a changed file is damage
-            raise DataError(f"snapshot {digest} has been changed on disk (its content hashes to {actual})",
-                            source=str(directory), field="snapshot")
+            raise DataError(
+                f"snapshot {digest} has been changed on disk (its content hashes to {actual})",
+                source=str(directory),
+                field="snapshot",
+            )
     return Snapshot(digest, metrics, orgs, meta)
 
 

@@ -53,8 +53,14 @@ def read_source(name: str, source: Source, project: Path) -> RawTable:
     return reader(name, source, project)  # type: ignore[operator]
 
 
-def _read_csv_text(name: str, origin: str, handle: io.TextIOBase | Path, source: CsvSource | DemoSource | HttpSource,
-                   delimiter: str = ",", encoding: str = "utf-8") -> RawTable:
+def _read_csv_text(
+    name: str,
+    origin: str,
+    handle: io.TextIOBase | Path,
+    source: CsvSource | DemoSource | HttpSource,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> RawTable:
     try:
         text = handle.read_text(encoding=encoding) if isinstance(handle, Path) else handle.read()
     except FileNotFoundError as exc:
@@ -62,17 +68,20 @@ def _read_csv_text(name: str, origin: str, handle: io.TextIOBase | Path, source:
     except UnicodeDecodeError as exc:
         raw = handle.read_bytes() if isinstance(handle, Path) else b""
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise SourceError(f"source '{name}': not {encoding} text ({exc.reason}); set 'encoding:' (e.g. cp1252)",
-                          source=origin, row=line) from exc
+        raise SourceError(
+            f"source '{name}': not {encoding} text ({exc.reason}); set 'encoding:' (e.g. cp1252)",
+            source=origin,
+            row=line,
+        ) from exc
     except OSError as exc:
         raise SourceError(f"source '{name}': cannot open: {exc.strerror}", source=origin) from exc
     text = text.lstrip("\ufeff")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter,
-                            skip_blank_lines=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter, skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceError(f"source '{name}': cannot read as CSV: {str(exc).strip().splitlines()[-1]}",
-                          source=origin) from exc
+        raise SourceError(
+            f"source '{name}': cannot read as CSV: {str(exc).strip().splitlines()[-1]}", source=origin
+        ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     rows = pd.Series(_record_lines(origin, text, delimiter, len(frame)), index=frame.index)
     blank = (frame == "").all(axis=1)
@@ -86,13 +95,21 @@ def _record_lines(origin: str, text: str, delimiter: str, count: int) -> list[in
     header = [h.strip() for h in next(reader, [])]
     twice = next((h for i, h in enumerate(header) if h in header[:i]), None)
     if twice is not None:
-        raise SourceError(f"column '{twice}' appears twice in the header; expected unique column names",
-                          source=origin, row=1, field=twice)
+        raise SourceError(
+            f"column '{twice}' appears twice in the header; expected unique column names",
+            source=origin,
+            row=1,
+            field=twice,
+        )
     starts, end = [], reader.line_num
     for record in reader:
         if record and len(record) < len(header):
-            raise SourceError(f"row has {len(record)} fields, the header has {len(header)}; expected "
-                              f"{len(header)} (a truncated row?)", source=origin, row=end + 1)
+            raise SourceError(
+                f"row has {len(record)} fields, the header has {len(header)}; expected "
+                f"{len(header)} (a truncated row?)",
+                source=origin,
+                row=end + 1,
+            )
         starts.append(end + 1)
         end = reader.line_num
     return starts[:count] if len(starts) >= count else list(range(2, count + 2))
@@ -117,30 +134,48 @@ def source_file(name: str, project: Path, relative: str) -> Path:
     except FileNotFoundError:
         raise SourceError(f"source '{name}': file not found", source=str(path), field="path") from None
     except (OSError, RuntimeError) as exc:  # symlink loop, permission
-        raise SourceError(f"source '{name}': cannot open: {getattr(exc, 'strerror', None) or 'symlink loop'}",
-                          source=str(path), field="path") from None
-    if any(real == root or real.is_relative_to(root) for root in _SYSTEM_ROOTS) or \
-            any(given.absolute() == r or given.absolute().is_relative_to(r) for r in _SYSTEM_ROOTS):
-        raise SourceError(f"source '{name}': {relative!r} is a system file (under /proc, /dev, /sys or /run); "
-                          f"sources read only data files inside the project", source=str(path), field="path")
-    allowed = [project.resolve(), *(Path(d).expanduser().resolve() for d in
-                                    os.environ.get(ENV_DATA_DIRS, "").split(os.pathsep) if d.strip())]
+        raise SourceError(
+            f"source '{name}': cannot open: {getattr(exc, 'strerror', None) or 'symlink loop'}",
+            source=str(path),
+            field="path",
+        ) from None
+    if any(real == root or real.is_relative_to(root) for root in _SYSTEM_ROOTS) or any(
+        given.absolute() == r or given.absolute().is_relative_to(r) for r in _SYSTEM_ROOTS
+    ):
+        raise SourceError(
+            f"source '{name}': {relative!r} is a system file (under /proc, /dev, /sys or /run); "
+            f"sources read only data files inside the project",
+            source=str(path),
+            field="path",
+        )
+    allowed = [
+        project.resolve(),
+        *(Path(d).expanduser().resolve() for d in os.environ.get(ENV_DATA_DIRS, "").split(os.pathsep) if d.strip()),
+    ]
     if not any(real.is_relative_to(root) for root in allowed):
         via = " (through a symlink)" if real != given.absolute() else ""
-        raise SourceError(f"source '{name}': {relative!r} leads outside the project directory{via}; sources read "
-                          f"only files inside the project (or a directory listed in {ENV_DATA_DIRS})",
-                          source=str(path), field="path")
+        raise SourceError(
+            f"source '{name}': {relative!r} leads outside the project directory{via}; sources read "
+            f"only files inside the project (or a directory listed in {ENV_DATA_DIRS})",
+            source=str(path),
+            field="path",
+        )
     info = real.stat()
     import stat
 
     if not stat.S_ISREG(info.st_mode):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, pipe or socket)"
-        raise SourceError(f"source '{name}': {relative!r} is {kind}; expected a data file", source=str(path),
-                          field="path")
+        raise SourceError(
+            f"source '{name}': {relative!r} is {kind}; expected a data file", source=str(path), field="path"
+        )
     limit = current().source_bytes
     if info.st_size > limit:
-        raise SourceError(f"source '{name}': file is {info.st_size:,} bytes, over the limit of {limit:,} "
-                          f"(limits.source_bytes / REPORTING_LIMIT_SOURCE_BYTES)", source=str(path), field="path")
+        raise SourceError(
+            f"source '{name}': file is {info.st_size:,} bytes, over the limit of {limit:,} "
+            f"(limits.source_bytes / REPORTING_LIMIT_SOURCE_BYTES)",
+            source=str(path),
+            field="path",
+        )
     return real
 
 
@@ -160,8 +195,9 @@ def _read_demo(name: str, source: DemoSource, project: Path) -> RawTable:
 def _read_excel(name: str, source: ExcelSource, project: Path) -> RawTable:
     path = source_file(name, project, source.path)
     try:
-        frame = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=object,
-                              engine="openpyxl")
+        frame = pd.read_excel(
+            path, sheet_name=source.sheet, header=source.header_row - 1, dtype=object, engine="openpyxl"
+        )
     except FileNotFoundError as exc:
         raise SourceError(f"source '{name}': file not found", source=str(path)) from exc
     except IsADirectoryError as exc:
@@ -170,8 +206,9 @@ def _read_excel(name: str, source: ExcelSource, project: Path) -> RawTable:
         raise SourceError(f"source '{name}': {exc}", source=str(path), field="sheet") from exc
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for non-workbooks
         # the library's text is not quoted: it can carry bytes of the file
-        raise SourceError(f"source '{name}': cannot read as an Excel workbook ({type(exc).__name__})",
-                          source=str(path)) from exc
+        raise SourceError(
+            f"source '{name}': cannot read as an Excel workbook ({type(exc).__name__})", source=str(path)
+        ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.map(_cell_text)
     rows = pd.Series(range(source.header_row + 1, source.header_row + 1 + len(frame)), index=frame.index)
@@ -200,8 +237,11 @@ def _read_sql(name: str, source: SqlSource, project: Path) -> RawTable:
 
     url = os.environ.get(source.url_env)
     if not url:
-        raise SourceError(f"source '{name}': environment variable {source.url_env} is not set; it must hold the "
-                          f"database URL (e.g. sqlite:///warehouse.db)", field="url_env")
+        raise SourceError(
+            f"source '{name}': environment variable {source.url_env} is not set; it must hold the "
+            f"database URL (e.g. sqlite:///warehouse.db)",
+            field="url_env",
+        )
     try:
         parsed = make_url(url)  # shown without user, password or query parameters (which may hold secrets)
         shown = f"{parsed.drivername}://{parsed.host or ''}{'/' + parsed.database if parsed.database else ''}"
@@ -209,12 +249,19 @@ def _read_sql(name: str, source: SqlSource, project: Path) -> RawTable:
         raise SourceError(f"source '{name}': {source.url_env} is not a valid SQLAlchemy URL", field="url_env") from exc
     origin = f"sql:{name} ({shown})"
     database = parsed.database or ""
-    if parsed.drivername.startswith(("sqlite", "duckdb")) and database not in {"", ":memory:"} \
-            and not database.startswith("file:") and not Path(database).is_file():
+    if (
+        parsed.drivername.startswith(("sqlite", "duckdb"))
+        and database not in {"", ":memory:"}
+        and not database.startswith("file:")
+        and not Path(database).is_file()
+    ):
         # both would silently create an empty database file and then report a missing table
-        raise SourceError(f"source '{name}': database file {database} does not exist (check {source.url_env}; "
-                          f"a relative path is relative to the directory the command runs in)",
-                          source=origin, field="url_env")
+        raise SourceError(
+            f"source '{name}': database file {database} does not exist (check {source.url_env}; "
+            f"a relative path is relative to the directory the command runs in)",
+            source=origin,
+            field="url_env",
+        )
     try:
         engine = create_engine(url)
         try:
@@ -279,8 +326,9 @@ def _fetch(url: str, timeout: float) -> tuple[int, str, bytes]:
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                raise _TooLarge(f"reply is over the limit of {limit:,} bytes "
-                                f"(limits.source_bytes / REPORTING_LIMIT_SOURCE_BYTES)")
+                raise _TooLarge(
+                    f"reply is over the limit of {limit:,} bytes (limits.source_bytes / REPORTING_LIMIT_SOURCE_BYTES)"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reply took longer than {timeout:g} s")
         return reply.status_code, reply.reason_phrase, b"".join(chunks)
@@ -290,27 +338,41 @@ def _parse_http(name: str, origin: str, source: HttpSource, raw: bytes) -> RawTa
     try:
         body = raw.decode(source.encoding)
     except UnicodeDecodeError as exc:
-        raise SourceError(f"source '{name}': reply is not {source.encoding} text ({exc.reason}); set 'encoding:'",
-                          source=origin, row=raw.count(b"\n", 0, exc.start) + 1) from exc
+        raise SourceError(
+            f"source '{name}': reply is not {source.encoding} text ({exc.reason}); set 'encoding:'",
+            source=origin,
+            row=raw.count(b"\n", 0, exc.start) + 1,
+        ) from exc
     if source.format == "csv":
         return _read_csv_text(name, origin, io.StringIO(body), source)
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"source '{name}': reply is not JSON ({exc.msg} at line {exc.lineno})", source=origin) from exc
+        raise SourceError(
+            f"source '{name}': reply is not JSON ({exc.msg} at line {exc.lineno})", source=origin
+        ) from exc
     for part in (source.records_path or "").split(".") if source.records_path else []:
         if not isinstance(data, dict) or part not in data:
-            raise SourceError(f"source '{name}': records_path '{source.records_path}' not found in the reply "
-                              f"(stopped at '{part}')", source=origin, field="records_path")
+            raise SourceError(
+                f"source '{name}': records_path '{source.records_path}' not found in the reply (stopped at '{part}')",
+                source=origin,
+                field="records_path",
+            )
         data = data[part]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise SourceError(f"source '{name}': expected a JSON list of records (objects); set 'records_path'",
-                          source=origin, field="records_path")
+        raise SourceError(
+            f"source '{name}': expected a JSON list of records (objects); set 'records_path'",
+            source=origin,
+            field="records_path",
+        )
     frame = pd.DataFrame.from_records(data).map(_cell_text) if data else pd.DataFrame()
     return RawTable(name, origin, "record", frame, pd.Series(range(1, len(frame) + 1), index=frame.index))
 
 
 _READERS: dict[type, Callable[..., RawTable]] = {
-    CsvSource: _read_csv, DemoSource: _read_demo, ExcelSource: _read_excel, SqlSource: _read_sql,
+    CsvSource: _read_csv,
+    DemoSource: _read_demo,
+    ExcelSource: _read_excel,
+    SqlSource: _read_sql,
     HttpSource: _read_http,
 }

@@ -25,8 +25,10 @@ def latest_by_org(frame: pd.DataFrame, orgs: pd.DataFrame, metric_id: str) -> pd
     rows = _of(frame, metric_id)
     rows = rows[rows["value"].notna()].sort_values(["org_code", "period"]).groupby("org_code", as_index=False).tail(1)
     if rows.empty:
-        raise DataError(f"metric '{metric_id}' has no values in the snapshot (every row is a gap or has a zero "
-                        f"denominator)", field="metric")
+        raise DataError(
+            f"metric '{metric_id}' has no values in the snapshot (every row is a gap or has a zero denominator)",
+            field="metric",
+        )
     return rows.merge(orgs[["org_code", "org_name"]], on="org_code", how="left").reset_index(drop=True)
 
 

@@ -49,10 +49,15 @@ __all__ = [
 Security = Literal["starttls", "ssl", "none"]
 SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
 ENV_HOST, ENV_PORT, ENV_USER, ENV_PASSWORD = (
-    "REPORTING_SMTP_HOST", "REPORTING_SMTP_PORT", "REPORTING_SMTP_USER", "REPORTING_SMTP_PASSWORD")
+    "REPORTING_SMTP_HOST",
+    "REPORTING_SMTP_PORT",
+    "REPORTING_SMTP_USER",
+    "REPORTING_SMTP_PASSWORD",
+)
 
 
 # ----------------------------------------------------------------------------------------------------------- errors
+
 
 class EmailDeliveryError(DeliveryError):
     """One recipient was not reached. `.recipient` is the address, `.code` the SMTP reply code (None when the
@@ -80,6 +85,7 @@ class AmbiguousDeliveryError(EmailDeliveryError):
 
 # ------------------------------------------------------------------------------------------------------ the content
 
+
 @dataclass(frozen=True)
 class HeadlineItem:
     """One metric in the email headline."""
@@ -88,17 +94,21 @@ class HeadlineItem:
     value_text: str
     period_label: str
     variation_icon: str | None  # MDC code, a key of reporting.charts.alt_text.VARIATION
-    assurance: str | None       # consistent_pass | consistent_fail | inconsistent | None
+    assurance: str | None  # consistent_pass | consistent_fail | inconsistent | None
     narrative: str
     exception: bool
 
     def __post_init__(self) -> None:
         if self.variation_icon is not None and self.variation_icon not in VARIATION:
-            raise ValueError(f"headline item {self.title!r}: unknown variation icon {self.variation_icon!r}; "
-                             f"expected one of {', '.join(sorted(VARIATION))} or None")
+            raise ValueError(
+                f"headline item {self.title!r}: unknown variation icon {self.variation_icon!r}; "
+                f"expected one of {', '.join(sorted(VARIATION))} or None"
+            )
         if self.assurance is not None and self.assurance not in ASSURANCE:
-            raise ValueError(f"headline item {self.title!r}: unknown assurance {self.assurance!r}; "
-                             f"expected one of {', '.join(sorted(ASSURANCE))} or None")
+            raise ValueError(
+                f"headline item {self.title!r}: unknown assurance {self.assurance!r}; "
+                f"expected one of {', '.join(sorted(ASSURANCE))} or None"
+            )
 
 
 @dataclass(frozen=True)
@@ -107,12 +117,12 @@ class EmailContent:
 
     subject: str
     title: str
-    intro: str                                            # plain text; blank lines separate paragraphs
+    intro: str  # plain text; blank lines separate paragraphs
     items: tuple[HeadlineItem, ...]
-    attachments: tuple[Path, ...] = ()                    # pack files
-    links: tuple[tuple[str, str], ...] = ()               # (label, URL or filesystem path), always listed
+    attachments: tuple[Path, ...] = ()  # pack files
+    links: tuple[tuple[str, str], ...] = ()  # (label, URL or filesystem path), always listed
     icon_images: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))  # MDC code -> PNG
-    footer: str = ""                                      # classification, provenance, OGL line
+    footer: str = ""  # classification, provenance, OGL line
 
 
 # ----------------------------------------------------------------------------------------------------------- compose
@@ -133,8 +143,13 @@ _PALETTE = Palette()
 
 def _is_address(text: str) -> bool:
     pairs = getaddresses([text or ""])
-    return (len(pairs) == 1 and "@" in pairs[0][1] and " " not in pairs[0][1]
-            and not pairs[0][1].startswith("@") and not pairs[0][1].endswith("@"))
+    return (
+        len(pairs) == 1
+        and "@" in pairs[0][1]
+        and " " not in pairs[0][1]
+        and not pairs[0][1].startswith("@")
+        and not pairs[0][1].endswith("@")
+    )
 
 
 def _one_line(text: str) -> str:
@@ -162,11 +177,11 @@ def _mime_type(path: Path) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class _Icon:
-    kind: str            # "Variation" | "Assurance"
+    kind: str  # "Variation" | "Assurance"
     letter: str
     label: str
     colour: str
-    cid: str | None      # None when no image was supplied: the text carries it alone
+    cid: str | None  # None when no image was supplied: the text carries it alone
 
 
 @dataclass(frozen=True)
@@ -298,9 +313,16 @@ def _icons(item: HeadlineItem, cids: Mapping[str, str]) -> tuple[_Icon, ...]:
     return tuple(icons)
 
 
-def _text_body(content: EmailContent, intro: list[str], groups: list[tuple[str, list[_Item]]],
-               links: list[_Link], too_large: str | None, where: list[_Link],
-               attached: list[tuple[str, str]], footer: list[str]) -> str:
+def _text_body(
+    content: EmailContent,
+    intro: list[str],
+    groups: list[tuple[str, list[_Item]]],
+    links: list[_Link],
+    too_large: str | None,
+    where: list[_Link],
+    attached: list[tuple[str, str]],
+    footer: list[str],
+) -> str:
     out = [content.title, "=" * min(len(content.title), 70), ""]
     for p in intro:
         out += [p, ""]
@@ -308,8 +330,11 @@ def _text_body(content: EmailContent, intro: list[str], groups: list[tuple[str, 
         out += [heading.upper(), ""]
         for entry in group:
             it = entry.item
-            out.append(("[EXCEPTION] " if it.exception else "") + f"{it.title}: {it.value_text}"
-                       + (f" ({it.period_label})" if it.period_label else ""))
+            out.append(
+                ("[EXCEPTION] " if it.exception else "")
+                + f"{it.title}: {it.value_text}"
+                + (f" ({it.period_label})" if it.period_label else "")
+            )
             for icon in entry.icons:
                 out.append(f"  {icon.kind}: [{icon.letter}] {icon.label}")
             if it.narrative:
@@ -340,15 +365,23 @@ def delivery_message_id(sender: str, *key: object) -> str:
     return f"<reporting.{digest}@{domain}>"
 
 
-def compose(content: EmailContent, sender: str, recipient: str, *, attach_limit_bytes: int = 10_000_000,
-            published_link: str | None = None, message_id: str | None = None) -> EmailMessage:
+def compose(
+    content: EmailContent,
+    sender: str,
+    recipient: str,
+    *,
+    attach_limit_bytes: int = 10_000_000,
+    published_link: str | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
     """The message for ONE recipient: plain text + HTML (with inline MDC icons), and the pack files attached
     unless together they exceed `attach_limit_bytes`, in which case both parts say where the files are
     (`published_link`, else the link list, else the file paths). A bad recipient address is a
     PermanentDeliveryError (code None); a missing attachment or icon file is a DeliveryError."""
     if not _is_address(recipient):
-        raise PermanentDeliveryError(f"{recipient!r} is not a single email address; one recipient per message",
-                                     recipient=recipient, code=None)
+        raise PermanentDeliveryError(
+            f"{recipient!r} is not a single email address; one recipient per message", recipient=recipient, code=None
+        )
     if not _is_address(sender):
         raise DeliveryError(f"sender {sender!r} is not an email address")
 
@@ -396,8 +429,10 @@ def compose(content: EmailContent, sender: str, recipient: str, *, attach_limit_
     where: list[_Link] = []  # the published link, else the file paths (when there is no link list either)
     if sizes and not attach:
         files = ", ".join(p.name for p, _ in sizes)
-        head = (f"The pack files ({files}; {_human_size(total)} in all) are too large to attach to this email "
-                f"(the limit is {_human_size(attach_limit_bytes)}), so they are not attached.")
+        head = (
+            f"The pack files ({files}; {_human_size(total)} in all) are too large to attach to this email "
+            f"(the limit is {_human_size(attach_limit_bytes)}), so they are not attached."
+        )
         if published_link:
             too_large = f"{head} They are published at:"
             where = [_Link("Open the published files", published_link, bool(_URL.match(published_link.strip())))]
@@ -411,14 +446,26 @@ def compose(content: EmailContent, sender: str, recipient: str, *, attach_limit_
     intro = _paragraphs(content.intro)
     footer = [line.strip() for line in (content.footer or "").splitlines() if line.strip()]
     n_exc = len(exceptions)
-    preheader = (f"{n_exc} measure{'s' if n_exc != 1 else ''} need{'s' if n_exc == 1 else ''} attention. "
-                 if n_exc else "No exceptions this period. ") + (intro[0] if intro else "")
+    preheader = (
+        f"{n_exc} measure{'s' if n_exc != 1 else ''} need{'s' if n_exc == 1 else ''} attention. "
+        if n_exc
+        else "No exceptions this period. "
+    ) + (intro[0] if intro else "")
 
     text = _text_body(content, intro, groups, links, too_large, where, attached, footer)
-    html = _HTML.render(title=content.title, intro=intro, groups=groups, links=links, too_large=too_large,
-                        where=where,
-                        attached=attached, footer=footer, preheader=preheader[:200], font=_FONT,
-                        concern=_PALETTE.concern)
+    html = _HTML.render(
+        title=content.title,
+        intro=intro,
+        groups=groups,
+        links=links,
+        too_large=too_large,
+        where=where,
+        attached=attached,
+        footer=footer,
+        preheader=preheader[:200],
+        font=_FONT,
+        concern=_PALETTE.concern,
+    )
 
     msg = EmailMessage()
     msg["Subject"] = _one_line(content.subject)
@@ -426,8 +473,8 @@ def compose(content: EmailContent, sender: str, recipient: str, *, attach_limit_
     msg["To"] = recipient
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id or make_msgid(domain=domain)
-    msg["Auto-Submitted"] = "auto-generated"          # RFC 3834: no auto-replies to a robot
-    msg["X-Auto-Response-Suppress"] = "All"           # the same for Exchange / NHSmail
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a robot
+    msg["X-Auto-Response-Suppress"] = "All"  # the same for Exchange / NHSmail
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     if images:

@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
 
-
-from reporting.errors import ConfigError
-
 from reporting.delivery.email import (
     ENV_HOST,
     ENV_PASSWORD,
@@ -36,11 +33,13 @@ from reporting.delivery.email import (
     TemporaryDeliveryError,
     _is_address,
 )
+from reporting.errors import ConfigError
 
 __all__ = ["SmtpSettings", "send"]
 
 
 # ----------------------------------------------------------------------------------------------------- the settings
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -55,9 +54,19 @@ class SmtpSettings:
     timeout: float = 30
 
     @classmethod
-    def from_config(cls, host: str, port: int | str, security: str, sender: str, user: str | None = None, *,
-                    environ: Mapping[str, str] = os.environ, file: object | None = None,
-                    line: int | None = None, timeout: float = 30) -> SmtpSettings:
+    def from_config(
+        cls,
+        host: str,
+        port: int | str,
+        security: str,
+        sender: str,
+        user: str | None = None,
+        *,
+        environ: Mapping[str, str] = os.environ,
+        file: object | None = None,
+        line: int | None = None,
+        timeout: float = 30,
+    ) -> SmtpSettings:
         """Settings from schedules.yaml `smtp:` overridden by REPORTING_SMTP_HOST / _PORT / _USER; the password
         only from REPORTING_SMTP_PASSWORD. `file`/`line` (the `smtp:` block) go into any ConfigError raised.
         An empty environment variable counts as unset."""
@@ -88,13 +97,24 @@ class SmtpSettings:
         user = env(ENV_USER) or user
         password = env(ENV_PASSWORD)
         if user and password is None:
-            raise fail(f"SMTP user {user!r} is set but the environment variable {ENV_PASSWORD} is not; "
-                       f"the password is only ever read from {ENV_PASSWORD}", ENV_PASSWORD)
-        return cls(host=str(host).strip(), port=port_number, security=security,  # type: ignore[arg-type]
-                   sender=sender, user=user or None, password=password if user else None, timeout=timeout)
+            raise fail(
+                f"SMTP user {user!r} is set but the environment variable {ENV_PASSWORD} is not; "
+                f"the password is only ever read from {ENV_PASSWORD}",
+                ENV_PASSWORD,
+            )
+        return cls(
+            host=str(host).strip(),
+            port=port_number,
+            security=security,  # type: ignore[arg-type]
+            sender=sender,
+            user=user or None,
+            password=password if user else None,
+            timeout=timeout,
+        )
 
 
 # -------------------------------------------------------------------------------------------------------------- send
+
 
 def _reply_text(raw: object) -> str:
     if isinstance(raw, bytes):
@@ -122,31 +142,42 @@ def _translate(exc: smtplib.SMTPException | OSError, settings: SmtpSettings, rec
         code, reply = exc.recipients.get(recipient) or next(iter(exc.recipients.values()), (None, b""))
         return _classified(code, say(f"recipient refused: {code} {_reply_text(reply)}"), recipient)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _classified(exc.smtp_code, say(f"login as {settings.user!r} failed: {exc.smtp_code} "
-                                              f"{_reply_text(exc.smtp_error)}"), recipient)
+        return _classified(
+            exc.smtp_code,
+            say(f"login as {settings.user!r} failed: {exc.smtp_code} {_reply_text(exc.smtp_error)}"),
+            recipient,
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code if isinstance(exc.smtp_code, int) and exc.smtp_code > 0 else None
-        what = {smtplib.SMTPSenderRefused: "sender refused", smtplib.SMTPDataError: "message refused",
-                smtplib.SMTPConnectError: "server refused the connection",
-                smtplib.SMTPHeloError: "server refused the greeting"}.get(type(exc), "server said")
+        what = {
+            smtplib.SMTPSenderRefused: "sender refused",
+            smtplib.SMTPDataError: "message refused",
+            smtplib.SMTPConnectError: "server refused the connection",
+            smtplib.SMTPHeloError: "server refused the greeting",
+        }.get(type(exc), "server said")
         return _classified(code, say(f"{what}: {exc.smtp_code} {_reply_text(exc.smtp_error)}"), recipient)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return TemporaryDeliveryError(say(f"server disconnected: {exc}"), recipient=recipient, code=None)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return PermanentDeliveryError(say(f"server does not support what the settings need "
-                                          f"(security={settings.security}): {exc}"), recipient=recipient, code=None)
+        return PermanentDeliveryError(
+            say(f"server does not support what the settings need (security={settings.security}): {exc}"),
+            recipient=recipient,
+            code=None,
+        )
     if isinstance(exc, smtplib.SMTPException):
         return PermanentDeliveryError(say(str(exc)), recipient=recipient, code=None)
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return PermanentDeliveryError(say(f"TLS certificate not trusted: {exc.verify_message or exc}"),
-                                      recipient=recipient, code=None)
+        return PermanentDeliveryError(
+            say(f"TLS certificate not trusted: {exc.verify_message or exc}"), recipient=recipient, code=None
+        )
     if isinstance(exc, ssl.SSLError):
         return TemporaryDeliveryError(say(f"TLS failed: {exc}"), recipient=recipient, code=None)
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return TemporaryDeliveryError(say(f"timed out after {settings.timeout:g} s"), recipient=recipient, code=None)
     if isinstance(exc, ConnectionRefusedError):
-        return TemporaryDeliveryError(say("connection refused (is the SMTP server running?)"),
-                                      recipient=recipient, code=None)
+        return TemporaryDeliveryError(
+            say("connection refused (is the SMTP server running?)"), recipient=recipient, code=None
+        )
     return TemporaryDeliveryError(say(f"could not reach the server: {exc}"), recipient=recipient, code=None)
 
 
@@ -187,8 +218,13 @@ class _SMTP_SSL(_Committing, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's name
     pass
 
 
-def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLContext | None = None,
-         on_commit: Callable[[], None] | None = None) -> None:
+def send(
+    settings: SmtpSettings,
+    message: EmailMessage,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    on_commit: Callable[[], None] | None = None,
+) -> None:
     """Deliver `message` (one recipient, its To header) in one SMTP conversation.
 
     security: "starttls" (plain connect, then STARTTLS, required), "ssl" (SMTPS from the first byte), "none".
@@ -198,8 +234,11 @@ def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLC
     AmbiguousDeliveryError (it was sent whole but no reply came: it may have been accepted)."""
     recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
     if len(recipients) != 1 or not _is_address(recipients[0]):
-        raise PermanentDeliveryError(f"a message must have exactly one recipient in To:, got {message['To']!r}",
-                                     recipient=str(message["To"]), code=None)
+        raise PermanentDeliveryError(
+            f"a message must have exactly one recipient in To:, got {message['To']!r}",
+            recipient=str(message["To"]),
+            code=None,
+        )
     recipient = recipients[0]
     context = ssl_context
     if context is None and settings.security != "none":
@@ -221,14 +260,20 @@ def send(settings: SmtpSettings, message: EmailMessage, *, ssl_context: ssl.SSLC
         if refused:  # only possible with several recipients; kept for safety
             raise smtplib.SMTPRecipientsRefused(refused)
     except (smtplib.SMTPException, OSError) as exc:  # the one boundary (ssl.SSLError, TimeoutError are OSErrors)
-        replied = isinstance(exc, smtplib.SMTPResponseException) and isinstance(exc.smtp_code, int) \
-            and exc.smtp_code > 0
+        replied = (
+            isinstance(exc, smtplib.SMTPResponseException) and isinstance(exc.smtp_code, int) and exc.smtp_code > 0
+        )
         if client is not None and getattr(client, "committed", False) and not replied:
             raise AmbiguousDeliveryError(
-                _scrub(f"email to {recipient} via {settings.host}:{settings.port}: the whole message was sent but "
-                       f"the server did not confirm it ({type(exc).__name__}: {exc or 'no reply'}); it may have "
-                       f"been delivered, so it is not resent automatically", settings.password),
-                recipient=recipient, code=None) from exc
+                _scrub(
+                    f"email to {recipient} via {settings.host}:{settings.port}: the whole message was sent but "
+                    f"the server did not confirm it ({type(exc).__name__}: {exc or 'no reply'}); it may have "
+                    f"been delivered, so it is not resent automatically",
+                    settings.password,
+                ),
+                recipient=recipient,
+                code=None,
+            ) from exc
         raise _translate(exc, settings, recipient) from exc
     finally:
         if client is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from docx.document import Document
@@ -26,7 +26,6 @@ from docx.shared import Length
 from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
-
 
 __all__ = [
     "FIXED_TIME",
@@ -45,7 +44,7 @@ __all__ = [
     "set_update_fields_on_open",
 ]
 
-FIXED_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FIXED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 """Default creation time: a fixed stamp keeps the same pack content byte-stable between builds."""
 
 TOC_PLACEHOLDER = "Contents: right-click and choose Update Field if this list is empty."
@@ -53,19 +52,48 @@ TOC_PLACEHOLDER = "Contents: right-click and choose Update Field if this list is
 
 # w:settings children that must come after w:updateFields (CT_Settings is a strict sequence).
 _AFTER_UPDATE_FIELDS = (
-    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr",
-    "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
-    "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions", "w:readModeInkLockDown", "w:smartTagType",
-    "sl:schemaLibrary", "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+    "w:hdrShapeDefaults",
+    "w:footnotePr",
+    "w:endnotePr",
+    "w:compat",
+    "w:docVars",
+    "w:rsids",
+    "m:mathPr",
+    "w:attachedSchema",
+    "w:themeFontLang",
+    "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats",
+    "w:doNotAutoCompressPictures",
+    "w:forceUpgrade",
+    "w:captions",
+    "w:readModeInkLockDown",
+    "w:smartTagType",
+    "sl:schemaLibrary",
+    "w:shapeDefaults",
+    "w:doNotEmbedSmartTags",
+    "w:decimalSymbol",
+    "w:listSeparator",
 )
 # w:rPr children that must come after w:lang, and w:tcPr children after w:shd.
 _AFTER_LANG = ("w:eastAsianLayout", "w:specVanish", "w:oMath")
-_AFTER_SHD = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark", "w:headers",
-              "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange")
+_AFTER_SHD = (
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
+)
 _HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
 
 
 # --- fields -------------------------------------------------------------------------------------
+
 
 def _field_char(kind: str, dirty: bool = False) -> BaseOxmlElement:
     run = OxmlElement("w:r")
@@ -109,8 +137,12 @@ def set_update_fields_on_open(document: Document) -> None:
     found.set(qn("w:val"), "true")
 
 
-def add_toc(target: Document | Paragraph, levels: str = "1-3", title: str | None = "Contents",
-            placeholder: str = TOC_PLACEHOLDER) -> Paragraph:
+def add_toc(
+    target: Document | Paragraph,
+    levels: str = "1-3",
+    title: str | None = "Contents",
+    placeholder: str = TOC_PLACEHOLDER,
+) -> Paragraph:
     """Add a TOC field over Heading `levels`, marked dirty and with updateFields set so Word fills it.
 
     `target` is a document (append at the end) or an existing empty paragraph (fill it in place).
@@ -141,8 +173,7 @@ def _seq_count(document: Document, kind: str) -> int:
     return count
 
 
-def add_caption(document: Document, kind: Literal["Figure", "Table"], text: str,
-                separator: str = ": ") -> Paragraph:
+def add_caption(document: Document, kind: Literal["Figure", "Table"], text: str, separator: str = ": ") -> Paragraph:
     """Append "Figure N: text" in the Caption style, N a SEQ field whose cached value is already N.
 
     Counting earlier captions of the same kind means the number is right even in readers that never
@@ -160,6 +191,7 @@ def add_caption(document: Document, kind: Literal["Figure", "Table"], text: str,
 
 
 # --- tables -------------------------------------------------------------------------------------
+
 
 def _set_row_flag(row: _Row, tag: str) -> None:
     tr_pr = row._tr.get_or_add_trPr()
@@ -196,6 +228,7 @@ def set_cell_shading(cell: _Cell, fill: str) -> None:
 
 
 # --- sections, header and footer ------------------------------------------------------------------
+
 
 def _add_section(document: Document, orientation: WD_ORIENT) -> Section:
     section = document.add_section(WD_SECTION.NEW_PAGE)
@@ -257,9 +290,15 @@ def own_paragraphs(part: Any) -> tuple[Any, ...]:
     return tuple(kept)
 
 
-def set_header_footer(section: Section, header_text: str, footer_left_text: str,
-                      page_numbers: bool = True, *, keep_header: Sequence[Any] = (),
-                      keep_footer: Sequence[Any] = ()) -> None:
+def set_header_footer(
+    section: Section,
+    header_text: str,
+    footer_left_text: str,
+    page_numbers: bool = True,
+    *,
+    keep_header: Sequence[Any] = (),
+    keep_footer: Sequence[Any] = (),
+) -> None:
     """Classification centred in the header; footer text on the left and "Page X of Y" on the right.
     `keep_header` / `keep_footer`: the template's own paragraphs (own_paragraphs), kept above ours, so a
     custom template's header is added to rather than replaced.
@@ -291,6 +330,7 @@ def set_header_footer(section: Section, header_text: str, footer_left_text: str,
 
 
 # --- pictures and document properties -----------------------------------------------------------
+
 
 def set_picture_alt_text(inline_shape: InlineShape, title: str, description: str) -> None:
     """Alt text screen readers announce for a picture (wp:docPr title + descr)."""
@@ -324,8 +364,14 @@ def _set_default_language(document: Document, language: str) -> None:
         theme_lang.set(qn("w:val"), language)
 
 
-def set_core_properties(document: Document, title: str, author: str, subject: str = "",
-                        language: str = "en-GB", created: datetime = FIXED_TIME) -> None:
+def set_core_properties(
+    document: Document,
+    title: str,
+    author: str,
+    subject: str = "",
+    language: str = "en-GB",
+    created: datetime = FIXED_TIME,
+) -> None:
     """Title/author/subject/language for the file's properties, with fixed times for stable output."""
     props = document.core_properties
     props.title = title

@@ -122,8 +122,15 @@ def set_table_header_row(table: Table) -> None:
     table._tbl.tblPr.set("firstRow", "1")
 
 
-def fill_table_cell(tc: Any, paras: Any, size: float | None, fill: str, margins: tuple[int, int],
-                    para_gap: float, language: str = "en-GB") -> None:
+def fill_table_cell(
+    tc: Any,
+    paras: Any,
+    size: float | None,
+    fill: str,
+    margins: tuple[int, int],
+    para_gap: float,
+    language: str = "en-GB",
+) -> None:
     """Write one table cell's text, margins, middle anchoring and fill straight into its a:tc element.
 
     The same XML python-pptx's cell, paragraph and font properties produce, built in one pass: going through

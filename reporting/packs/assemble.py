@@ -34,7 +34,6 @@ from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment, render_text
-from reporting.packs.views import View
 from reporting.packs.tree import (
     SUPPRESSED_NOTE,
     Block,
@@ -52,6 +51,7 @@ from reporting.packs.tree import (
     SummaryTable,
     Text,
 )
+from reporting.packs.views import View
 from reporting.stats.disclosure import withheld_from_comparison
 from reporting.stats.funnel import funnel, funnel_curve
 from reporting.stats.league import league_table
@@ -60,8 +60,12 @@ from reporting.stats.variation import caterpillar
 
 __all__ = ["Assembly", "assemble", "pack_metrics", "resolve_period"]
 
-_OFFSETS = {"weekly": pd.DateOffset(weeks=1), "monthly": pd.DateOffset(months=1),
-            "quarterly": pd.DateOffset(months=3), "daily": pd.DateOffset(days=1)}
+_OFFSETS = {
+    "weekly": pd.DateOffset(weeks=1),
+    "monthly": pd.DateOffset(months=1),
+    "quarterly": pd.DateOffset(months=3),
+    "daily": pd.DateOffset(days=1),
+}
 
 
 def _parse_period(text: str) -> pd.Timestamp:
@@ -85,8 +89,7 @@ def resolve_period(cadence: str, frame: pd.DataFrame, requested: str | None) -> 
     start = pd.Timestamp(_parse_period(requested).to_period(alias).start_time)
     if not (starts == start).any():
         latest = pd.Timestamp(starts.max())
-        raise DataError(f"no data for period {requested} (the latest with data is {latest:%Y-%m-%d})",
-                        field="--period")
+        raise DataError(f"no data for period {requested} (the latest with data is {latest:%Y-%m-%d})", field="--period")
     return start
 
 
@@ -119,7 +122,7 @@ class Assembly:
     peer_group: str | None
     theme: Theme = DEFAULT_THEME
     commentary: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)      # this org, disclosure applied
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)  # this org, disclosure applied
     points: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
     jinja: SandboxedEnvironment = field(default_factory=pack_environment)  # bounded, text only (packs.sandbox)
@@ -160,8 +163,10 @@ class Assembly:
         for a in self.annotations.entries:
             if a.metric_id in shown and (a.org is None or a.org == self.org):
                 metric = self.metric(a.metric_id)
-                out.append(f"{a.kind.capitalize()}, {metric.title}, {format_period(a.period, metric.frequency)}"
-                           f"{'' if a.org else ' (all organisations)'}: {a.reason}.")
+                out.append(
+                    f"{a.kind.capitalize()}, {metric.title}, {format_period(a.period, metric.frequency)}"
+                    f"{'' if a.org else ' (all organisations)'}: {a.reason}."
+                )
         return out
 
     def once(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -180,20 +185,37 @@ class Assembly:
     def render(self, text: str, where: tuple[Any, ...], **extra: Any) -> str:
         if "{{" not in text and "{%" not in text:
             return text
-        context = {"org": self.org, "org_name": self.org_name, "period": self.period.date(),
-                   "period_label": self.period_label, "pack_title": self.template.title,
-                   "narrative": self._narrative, "value": self._value, "target": self._target,
-                   "icon": self._icon_label, **extra}
+        context = {
+            "org": self.org,
+            "org_name": self.org_name,
+            "period": self.period.date(),
+            "period_label": self.period_label,
+            "pack_title": self.template.title,
+            "narrative": self._narrative,
+            "value": self._value,
+            "target": self._target,
+            "icon": self._icon_label,
+            **extra,
+        }
         try:
             return render_text(self.jinja, text, context)
         except SecurityError as exc:
-            raise ConfigError(f"refused by the template sandbox: {exc}", file=self.doc.file,
-                              line=self.doc.line_of(where), field=".".join(map(str, where))) from None
+            raise ConfigError(
+                f"refused by the template sandbox: {exc}",
+                file=self.doc.file,
+                line=self.doc.line_of(where),
+                field=".".join(map(str, where)),
+            ) from None
         except TemplateError as exc:
             line = self.doc.line_of(where)
             inner = getattr(exc, "lineno", None)
-            raise ConfigError(f"template error: {exc.message or exc}" + (f" (line {inner} of the text)" if inner and inner > 1 else ""),
-                              file=self.doc.file, line=line, field=".".join(map(str, where))) from None
+            raise ConfigError(
+                f"template error: {exc.message or exc}"
+                + (f" (line {inner} of the text)" if inner and inner > 1 else ""),
+                file=self.doc.file,
+                line=line,
+                field=".".join(map(str, where)),
+            ) from None
 
     # functions available inside templates -------------------------------------------------------------
     def _narrative(self, metric_id: str, view: str | None = None) -> str:
@@ -203,8 +225,15 @@ class Assembly:
             return f"{metric.title}: no data for {self.period_label}."
         if row.get("stale"):
             return f"{metric.title}: {self.not_current(metric_id)}."
-        text = sentence(metric.title, metric.unit, row, frequency=metric.frequency, decimals=metric.decimals,
-                        per=metric.per, plural=metric.plural)
+        text = sentence(
+            metric.title,
+            metric.unit,
+            row,
+            frequency=metric.frequency,
+            decimals=metric.decimals,
+            per=metric.per,
+            plural=metric.plural,
+        )
         return text + "".join(" " + extra for extra in _caveats(metric, row))
 
     def _value(self, metric_id: str) -> str:
@@ -230,8 +259,9 @@ def _caveats(metric: Metric, row: Mapping[str, Any]) -> list[str]:
     breaks = [a for a in row.get("annotations") or () if a.kind == "break"]
     if breaks:
         last = breaks[-1]
-        out.append(f"Not comparable with figures before {format_period(last.period, metric.frequency)} "
-                   f"({last.reason}).")
+        out.append(
+            f"Not comparable with figures before {format_period(last.period, metric.frequency)} ({last.reason})."
+        )
     if row.get("trial_limits") and row.get("baseline_n"):
         out.append(f"Trial limits: from {int(row['baseline_n'])} points.")
     return out
@@ -269,9 +299,13 @@ def _passes(asm: Assembly, metric_id: str, when: str) -> bool:
     icon, assurance = str(row.get("variation_icon") or ""), row.get("assurance")
     concern = icon.startswith("concern")
     fails = assurance in {"consistent_fail", "inconsistent"} and _misses_target(asm, metric_id, row)
-    return {"special_cause": icon not in {"", "common_cause"}, "concern": concern,
-            "improvement": icon.startswith("improvement"), "fails_target": fails,
-            "exception": concern or fails}[when]
+    return {
+        "special_cause": icon not in {"", "common_cause"},
+        "concern": concern,
+        "improvement": icon.startswith("improvement"),
+        "fails_target": fails,
+        "exception": concern or fails,
+    }[when]
 
 
 def _misses_target(asm: Assembly, metric_id: str, row: Mapping[str, Any]) -> bool:
@@ -318,14 +352,23 @@ def _metric_of(asm: Assembly, options: Any, where: tuple[Any, ...], extra: dict[
     try:
         return asm.metric(metric_id)
     except ConfigError as exc:
-        raise ConfigError(exc.reason, file=asm.doc.file, line=asm.doc.line_of((*where, "metric")),
-                          field="metric") from None
+        raise ConfigError(
+            exc.reason, file=asm.doc.file, line=asm.doc.line_of((*where, "metric")), field="metric"
+        ) from None
 
 
 def _cover(asm: Assembly, o: t.CoverOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
     subtitle = asm.render(o.subtitle or asm.template.subtitle, (*where, "subtitle"), **extra)
-    return [Cover(asm.render(asm.template.title, ("title",)), subtitle, asm.period_label, asm.template.audience,
-                  asm.template.owner, asm.template.classification)]
+    return [
+        Cover(
+            asm.render(asm.template.title, ("title",)),
+            subtitle,
+            asm.period_label,
+            asm.template.audience,
+            asm.template.owner,
+            asm.template.classification,
+        )
+    ]
 
 
 def _contents(asm: Assembly, o: t.ContentsOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
@@ -344,8 +387,9 @@ def _text(asm: Assembly, o: str, where: tuple[Any, ...], extra: dict[str, Any]) 
     return [Text(paragraphs)] if paragraphs else []
 
 
-def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ...],
-                   extra: dict[str, Any]) -> list[Block]:
+def _summary_table(
+    asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ...], extra: dict[str, Any]
+) -> list[Block]:
     rows = []
     for metric_id in _selected(asm, o):
         if not _passes(asm, metric_id, o.when):
@@ -355,31 +399,65 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: tuple[Any, ..
         row = asm.row(metric_id, home) or {}
         latest = asm.frame[(asm.frame["metric_id"] == metric_id) & asm.frame["value"].notna()]
         last = latest.sort_values("period").tail(1)
-        suppressed = bool(asm.frame.loc[asm.frame["metric_id"] == metric_id].sort_values("period")
-                          .tail(1).get("suppressed", pd.Series([False])).fillna(False).any())
+        suppressed = bool(
+            asm.frame.loc[asm.frame["metric_id"] == metric_id]
+            .sort_values("period")
+            .tail(1)
+            .get("suppressed", pd.Series([False]))
+            .fillna(False)
+            .any()
+        )
         value = float(last["value"].iloc[0]) if len(last) else None
         label = format_period(last["period"].iloc[0], metric.frequency) if len(last) else "no data"
         target = metric.target_for(asm.org, asm.period.date())
         if row.get("stale"):
             # the period column says which period the latest data are for
-            rows.append(SummaryRow(metric.id, metric.title, label, Cell(None, STALE_TEXT, "text"),
-                                   _cell(asm, metric, target), None, None,
-                                   asm._narrative(metric.id, home) if o.narrative else ""))
+            rows.append(
+                SummaryRow(
+                    metric.id,
+                    metric.title,
+                    label,
+                    Cell(None, STALE_TEXT, "text"),
+                    _cell(asm, metric, target),
+                    None,
+                    None,
+                    asm._narrative(metric.id, home) if o.narrative else "",
+                )
+            )
             continue
         points = _series_points(asm, metric_id, home)
-        spark = (sparkline_chart(points, title=metric.title, unit=metric.unit, decimals=metric.decimals,
-                                 theme=asm.theme) if o.sparkline and not points.empty else None)
-        rows.append(SummaryRow(metric.id, metric.title, label, _cell(asm, metric, value, suppressed),
-                               _cell(asm, metric, target), row.get("variation_icon"), row.get("assurance"),
-                               asm._narrative(metric.id, home) if o.narrative else "", spark))
+        spark = (
+            sparkline_chart(points, title=metric.title, unit=metric.unit, decimals=metric.decimals, theme=asm.theme)
+            if o.sparkline and not points.empty
+            else None
+        )
+        rows.append(
+            SummaryRow(
+                metric.id,
+                metric.title,
+                label,
+                _cell(asm, metric, value, suppressed),
+                _cell(asm, metric, target),
+                row.get("variation_icon"),
+                row.get("assurance"),
+                asm._narrative(metric.id, home) if o.narrative else "",
+                spark,
+            )
+        )
     if not rows:
         return [Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note")]
     stale = [r for r in rows if asm.stale(r.metric_id)]
     notes: list[Block] = []
     if stale:
         notes.append(Text((stale_line(asm, [r.metric_id for r in stale]),), "note"))
-    return [SummaryTable(asm.render(o.title, (*where, "title"), **extra), tuple(rows),
-                         caption=f"{o.title}, {asm.org_name or ''} {asm.period_label}".replace("  ", " ")), *notes]
+    return [
+        SummaryTable(
+            asm.render(o.title, (*where, "title"), **extra),
+            tuple(rows),
+            caption=f"{o.title}, {asm.org_name or ''} {asm.period_label}".replace("  ", " "),
+        ),
+        *notes,
+    ]
 
 
 #: how the executive summary and the email name metrics without current data
@@ -405,17 +483,37 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: tuple[Any, ...], extra: dict[str
     if summary.get("stale"):
         # no chart of old points that could be read as this period's: one line that says so instead
         return [Text((f"{title}: chart not shown, {asm.not_current(metric.id)}.",), "note")]
-    spec = spc_chart(points, summary, title=title, unit=metric.unit, decimals=metric.decimals,
-                     frequency=metric.frequency, org=asm.org_name, theme=asm.theme, marks=_marks(metric, summary))
+    spec = spc_chart(
+        points,
+        summary,
+        title=title,
+        unit=metric.unit,
+        decimals=metric.decimals,
+        frequency=metric.frequency,
+        org=asm.org_name,
+        theme=asm.theme,
+        marks=_marks(metric, summary),
+    )
     chart_used = summary.get("chart_used") or metric.chart
-    notes = (f"{metric.title}: {metric.description} Chart: {chart_used} ({metric.improvement} is better"
-             f"{'' if metric.direction != 'neutral' else ': neutral'}). Source: {metric.source}. "
-             f"Snapshot {asm.snapshot.hash}.")
-    return [ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)]
+    notes = (
+        f"{metric.title}: {metric.description} Chart: {chart_used} ({metric.improvement} is better"
+        f"{'' if metric.direction != 'neutral' else ': neutral'}). Source: {metric.source}. "
+        f"Snapshot {asm.snapshot.hash}."
+    )
+    return [
+        ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)
+    ]
 
 
-_CHART_NAMES = {"p": "p chart", "pp": "p′ chart (Laney)", "u": "u chart", "up": "u′ chart (Laney)", "xmr": "XmR chart",
-                "c": "c chart", "run": "run chart"}
+_CHART_NAMES = {
+    "p": "p chart",
+    "pp": "p′ chart (Laney)",
+    "u": "u chart",
+    "up": "u′ chart (Laney)",
+    "xmr": "XmR chart",
+    "c": "c chart",
+    "run": "run chart",
+}
 
 
 def _marks(metric: Metric, row: Mapping[str, Any]) -> tuple[str, tuple[tuple[Any, str, str], ...]]:
@@ -424,8 +522,10 @@ def _marks(metric: Metric, row: Mapping[str, Any]) -> tuple[str, tuple[tuple[Any
     said = []
     first = row.get("window_first")
     if row.get("baseline_fixed") and row.get("baseline_first") is not None:
-        said.append(f"Limits fixed on baseline {format_period(row['baseline_first'], freq)} to "
-                    f"{format_period(row['baseline_last'], freq)} ({int(row['baseline_n'])} points)")
+        said.append(
+            f"Limits fixed on baseline {format_period(row['baseline_first'], freq)} to "
+            f"{format_period(row['baseline_last'], freq)} ({int(row['baseline_n'])} points)"
+        )
     if row.get("trial_limits"):
         said.append(f"Trial limits ({int(row.get('baseline_n') or 0)} points)")
     if row.get("chart_used") in ("pp", "up") and metric.chart == "auto":
@@ -435,8 +535,11 @@ def _marks(metric: Metric, row: Mapping[str, Any]) -> tuple[str, tuple[tuple[Any
         if first is not None and a.period < first:
             continue
         when = format_period(a.period, freq)
-        label = {"break": f"Break {when}: {a.reason}; not comparable with earlier figures",
-                 "rebase": f"Rebased {when}: {a.reason}", "note": f"{when}: {a.reason}"}[a.kind]
+        label = {
+            "break": f"Break {when}: {a.reason}; not comparable with earlier figures",
+            "rebase": f"Rebased {when}: {a.reason}",
+            "note": f"{when}: {a.reason}",
+        }[a.kind]
         marks.append((a.period, a.kind, f"{a.kind.capitalize()} {a.period:%b %Y}"))  # the reason is in `said`
         said.append(label)
     return "; ".join(said), tuple(marks)
@@ -459,8 +562,11 @@ def _peers(asm: Assembly, peers: str | None) -> tuple[pd.DataFrame, str]:
     if group and group != "all":
         chosen = orgs[orgs["peer_group"] == group]
         if chosen.empty:
-            raise ConfigError(f"no organisations in peer group '{group}'; groups are: "
-                              f"{', '.join(sorted(orgs['peer_group'].dropna().unique()))}", field="peers")
+            raise ConfigError(
+                f"no organisations in peer group '{group}'; groups are: "
+                f"{', '.join(sorted(orgs['peer_group'].dropna().unique()))}",
+                field="peers",
+            )
         return chosen, group
     return orgs, "all organisations"
 
@@ -482,11 +588,21 @@ class _Pool:
         out: list[Block] = []
         if self.excluded:
             who = ", ".join(f"{names.get(code, code)} ({code})" for code in self.excluded)
-            out.append(Text((f"{title}: left out because their data are not valid for this comparison (a negative "
-                             f"count, or more events than the denominator): {who}.",), "note"))
+            out.append(
+                Text(
+                    (
+                        f"{title}: left out because their data are not valid for this comparison (a negative "
+                        f"count, or more events than the denominator): {who}.",
+                    ),
+                    "note",
+                )
+            )
         if self.withheld:
-            out.append(Text((f"{title}: {len(self.withheld)} organisation(s) not shown, to protect small numbers "
-                             f"(*).",), "note"))
+            out.append(
+                Text(
+                    (f"{title}: {len(self.withheld)} organisation(s) not shown, to protect small numbers (*).",), "note"
+                )
+            )
         return out
 
 
@@ -499,8 +615,9 @@ def _pool(asm: Assembly, metric: Metric, o: Any) -> _Pool:
     window = _window(asm, metric, o.periods)
     peers, group = _peers(asm, o.peers)
     rows = window[window["org_code"].isin(peers["org_code"]) & (window["denominator"] > 0)]
-    invalid = (rows["numerator"] < 0) | ((rows["numerator"] > rows["denominator"]) if metric.unit == "percent"
-                                         else False)
+    invalid = (rows["numerator"] < 0) | (
+        (rows["numerator"] > rows["denominator"]) if metric.unit == "percent" else False
+    )
     excluded = tuple(sorted(set(rows.loc[invalid, "org_code"].astype(str))))
     rows = rows[~rows["org_code"].isin(excluded)]
     withheld = tuple(withheld_from_comparison(asm.snapshot.metrics, asm.catalogue, metric.id, rows))
@@ -508,8 +625,11 @@ def _pool(asm: Assembly, metric: Metric, o: Any) -> _Pool:
     pooled = rows.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
     if len(window):
         first, last = window["period"].min(), window["period"].max()
-        span = (format_period(last, metric.frequency) if first == last else
-                f"{format_period(first, metric.frequency)} to {format_period(last, metric.frequency)}")
+        span = (
+            format_period(last, metric.frequency)
+            if first == last
+            else f"{format_period(first, metric.frequency)} to {format_period(last, metric.frequency)}"
+        )
     else:
         span = asm.period_label
     return _Pool(pooled, group, span, excluded, withheld)
@@ -517,8 +637,16 @@ def _pool(asm: Assembly, metric: Metric, o: Any) -> _Pool:
 
 def _names(asm: Assembly) -> dict[str, str]:
     orgs = asm.snapshot.orgs
-    return asm.once(("names",), lambda: dict(zip(orgs["org_code"].astype(str), orgs["org_name"].astype(str),  # type: ignore[no-any-return]
-                                                 strict=True)))
+    return asm.once(
+        ("names",),
+        lambda: dict(
+            zip(
+                orgs["org_code"].astype(str),
+                orgs["org_name"].astype(str),  # type: ignore[no-any-return]
+                strict=True,
+            )
+        ),
+    )
 
 
 def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
@@ -528,16 +656,32 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: tuple[Any, ...], ext
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
     kind = "PR" if metric.unit == "percent" else "RC"
-    result = asm.once(("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
-                      lambda: funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale))
+    result = asm.once(
+        ("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
+        lambda: funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale),
+    )
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
-    spec = funnel_chart(result.points.assign(target=result.target * metric.scale), funnel_curve(result), title=title,
-                        adjusted=result.limits_used == "adjusted", unit=metric.unit, decimals=metric.decimals,
-                        highlight=asm.org, labels=_names(asm), x_title=f"Denominator ({metric.denominator})",
-                        theme=asm.theme)
-    return [ChartBlock(spec, f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}", native=True,
-                       notes=f"phi {result.phi:.3g}, tau² {result.tau2:.3g}, {result.limits_used} limits."),
-            *pool.note(asm, "Funnel plot")]
+    spec = funnel_chart(
+        result.points.assign(target=result.target * metric.scale),
+        funnel_curve(result),
+        title=title,
+        adjusted=result.limits_used == "adjusted",
+        unit=metric.unit,
+        decimals=metric.decimals,
+        highlight=asm.org,
+        labels=_names(asm),
+        x_title=f"Denominator ({metric.denominator})",
+        theme=asm.theme,
+    )
+    return [
+        ChartBlock(
+            spec,
+            f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}",
+            native=True,
+            notes=f"phi {result.phi:.3g}, tau² {result.tau2:.3g}, {result.limits_used} limits.",
+        ),
+        *pool.note(asm, "Funnel plot"),
+    ]
 
 
 def _variation(asm: Assembly, o: t.VariationOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
@@ -546,19 +690,33 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: tuple[Any, ...], ext
     pooled, group, span = pool.frame, pool.group, pool.span
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data to compare ({span}).",), "note")]
-    cat = asm.once(("caterpillar", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end, o.benchmark),
-                   lambda: caterpillar(pooled, kind="proportion" if metric.unit == "percent" else "rate",
-                                       benchmark=o.benchmark, higher_is_better=metric.direction != "lower_is_better",
-                                       multiplier=metric.scale))
+    cat = asm.once(
+        ("caterpillar", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end, o.benchmark),
+        lambda: caterpillar(
+            pooled,
+            kind="proportion" if metric.unit == "percent" else "rate",
+            benchmark=o.benchmark,
+            higher_is_better=metric.direction != "lower_is_better",
+            multiplier=metric.scale,
+        ),
+    )
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
-    spec = caterpillar_chart(cat, title=title, unit=metric.unit, decimals=metric.decimals, highlight=asm.org,
-                             labels=_names(asm), theme=asm.theme)
-    return [ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=o.native),
-            *pool.note(asm, "Variation chart")]
+    spec = caterpillar_chart(
+        cat,
+        title=title,
+        unit=metric.unit,
+        decimals=metric.decimals,
+        highlight=asm.org,
+        labels=_names(asm),
+        theme=asm.theme,
+    )
+    return [
+        ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=o.native),
+        *pool.note(asm, "Variation chart"),
+    ]
 
 
-def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...],
-                  extra: dict[str, Any]) -> list[Block]:
+def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
     metrics = [asm.metric(m) for m in o.metrics]
     wide = None
     span = ""
@@ -574,14 +732,26 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...]
     if wide is None or len(wide) < 2:
         return [Text((f"Too few {group} with data for a league table.",), "note")]
     needed = min(o.min_metrics or len(metrics), len(metrics))
-    table = asm.once(("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end, needed),
-                     lambda: league_table(wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics},
-                                          min_metrics=needed))
+    table = asm.once(
+        ("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end, needed),
+        lambda: league_table(
+            wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics}, min_metrics=needed
+        ),
+    )
     names = _names(asm)
     first = metrics[0]
-    chart = league_chart(table, value=first.id, title=o.title or f"{first.title}: {group}, {span}", unit=first.unit,
-                         decimals=first.decimals, higher_is_better=first.direction != "lower_is_better",
-                         top_bottom=o.show, highlight=asm.org, labels=names, theme=asm.theme)
+    chart = league_chart(
+        table,
+        value=first.id,
+        title=o.title or f"{first.title}: {group}, {span}",
+        unit=first.unit,
+        decimals=first.decimals,
+        higher_is_better=first.direction != "lower_is_better",
+        top_bottom=o.show,
+        highlight=asm.org,
+        labels=names,
+        theme=asm.theme,
+    )
     ranked = table[table["amr"].notna()]
     keep = ranked.head(o.show).index.union(ranked.tail(o.show).index)
     if asm.org is not None:
@@ -589,35 +759,69 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: tuple[Any, ...]
     unranked = table[table["amr"].isna() & (table["metrics_scored"] > 0)]
     if len(unranked):
         who = ", ".join(names.get(c, c) for c in unranked["org_code"])
-        short = ("without data for every metric of the table" if needed == len(metrics) else
-                 f"with data for fewer than {needed} of the {len(metrics)} metrics")
+        short = (
+            "without data for every metric of the table"
+            if needed == len(metrics)
+            else f"with data for fewer than {needed} of the {len(metrics)} metrics"
+        )
         notes.append(Text((f"Not ranked, {short}: {who}.",), "note"))
     columns = [Column("AMR", "number", "0", 6), Column("Organisation", "text", "General", 40)]
     for m in metrics:
-        columns += [Column(m.title, "percent" if m.unit == "percent" else "number",
-                           "0.0%" if m.unit == "percent" else "#,##0.0", 14), Column("Rank", "number", "0", 6)]
+        columns += [
+            Column(
+                m.title,
+                "percent" if m.unit == "percent" else "number",
+                "0.0%" if m.unit == "percent" else "#,##0.0",
+                14,
+            ),
+            Column("Rank", "number", "0", 6),
+        ]
     columns += [Column("Average score", "number", "0.00", 10), Column("Segment", "number", "0", 8)]
     rows = []
     for _, r in table.loc[keep].iterrows():
-        cells = [Cell(None, "–", "number") if pd.isna(r["amr"]) else Cell(int(r["amr"]), str(int(r["amr"])), "number"),
-                 Cell(names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""),
-                      names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""))]
+        cells = [
+            Cell(None, "–", "number") if pd.isna(r["amr"]) else Cell(int(r["amr"]), str(int(r["amr"])), "number"),
+            Cell(
+                names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""),
+                names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""),
+            ),
+        ]
         for m in metrics:
-            cells += [_cell(asm, m, r[m.id]), Cell(None if pd.isna(r[f"{m.id}_rank"]) else int(r[f"{m.id}_rank"]),
-                                                   "" if pd.isna(r[f"{m.id}_rank"]) else str(int(r[f"{m.id}_rank"])),
-                                                   "number")]
-        cells += [Cell(None, "–", "number") if pd.isna(r["average_score"]) else
-                  Cell(float(r["average_score"]), f"{r['average_score']:.2f}", "number"),
-                  Cell(int(r["segment"]) if not pd.isna(r["segment"]) else None,
-                       "" if pd.isna(r["segment"]) else str(int(r["segment"])), "number")]
+            cells += [
+                _cell(asm, m, r[m.id]),
+                Cell(
+                    None if pd.isna(r[f"{m.id}_rank"]) else int(r[f"{m.id}_rank"]),
+                    "" if pd.isna(r[f"{m.id}_rank"]) else str(int(r[f"{m.id}_rank"])),
+                    "number",
+                ),
+            ]
+        cells += [
+            Cell(None, "–", "number")
+            if pd.isna(r["average_score"])
+            else Cell(float(r["average_score"]), f"{r['average_score']:.2f}", "number"),
+            Cell(
+                int(r["segment"]) if not pd.isna(r["segment"]) else None,
+                "" if pd.isna(r["segment"]) else str(int(r["segment"])),
+                "number",
+            ),
+        ]
         rows.append(tuple(cells))
-    note = ("Ranks within the peer group; metric score = 1 + 3 × (rank − 1) / (n − 1) from 1.00 (best) to 4.00; "
-            "AMR ranks the average score; segments 1–4 at 1.5, 2.5 and 3.5.")
-    return [ChartBlock(chart, f"League position: {first.title}, {group}, {span}", o.native),
-            DataTable(f"League table: {group}, {span}", tuple(columns), tuple(rows),
-                      caption=f"League table, top and bottom {o.show} of {len(ranked)} {group} ranked",
-                      footnotes=(note,),
-                      sheet_name="League table"), *notes]
+    note = (
+        "Ranks within the peer group; metric score = 1 + 3 × (rank − 1) / (n − 1) from 1.00 (best) to 4.00; "
+        "AMR ranks the average score; segments 1–4 at 1.5, 2.5 and 3.5."
+    )
+    return [
+        ChartBlock(chart, f"League position: {first.title}, {group}, {span}", o.native),
+        DataTable(
+            f"League table: {group}, {span}",
+            tuple(columns),
+            tuple(rows),
+            caption=f"League table, top and bottom {o.show} of {len(ranked)} {group} ranked",
+            footnotes=(note,),
+            sheet_name="League table",
+        ),
+        *notes,
+    ]
 
 
 def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
@@ -627,10 +831,16 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
     frame = asm.frame[asm.frame["metric_id"] == metric.id].set_index("period")
     kind = "percent" if metric.unit == "percent" else "number"
     fmt = "0.0%" if metric.unit == "percent" else "#,##0" if metric.decimals == 0 else "#,##0.0"
-    columns = (Column("Period", "date", "yyyy-mm-dd", 12), Column("Value", kind, fmt, 12),
-               Column("Numerator", "count", "#,##0", 12), Column("Denominator", "count", "#,##0", 12),
-               Column("Mean", kind, fmt, 12), Column("Lower limit", kind, fmt, 12), Column("Upper limit", kind, fmt, 12),
-               Column("Point type", "icon", "General", 30))
+    columns = (
+        Column("Period", "date", "yyyy-mm-dd", 12),
+        Column("Value", kind, fmt, 12),
+        Column("Numerator", "count", "#,##0", 12),
+        Column("Denominator", "count", "#,##0", 12),
+        Column("Mean", kind, fmt, 12),
+        Column("Lower limit", kind, fmt, 12),
+        Column("Upper limit", kind, fmt, 12),
+        Column("Point type", "icon", "General", 30),
+    )
     rows = []
     for _, p in points.iterrows():
         src = frame.loc[p["x"]] if p["x"] in frame.index else None
@@ -640,20 +850,38 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
         den = None if src is None or pd.isna(src["denominator"]) else float(src["denominator"])
         point_type = "" if pd.isna(p.get("point_type")) else str(p.get("point_type") or "")  # a gap has none
         gap = not suppressed and pd.isna(p["y"])
-        rows.append((Cell(p["x"].date().isoformat(), format_period(p["x"], metric.frequency), "date"),
-                     Cell(None, "no data", "text") if gap else _cell(asm, metric, p["y"], suppressed),
-                     Cell(None, "*", "count", suppressed=True) if suppressed else
-                     Cell(num, "" if num is None else f"{num:,.0f}", "count"),
-                     Cell(None, "*", "count", suppressed=True) if suppressed else
-                     Cell(den, "" if den is None else f"{den:,.0f}", "count"),
-                     _cell(asm, metric, p.get("mean")), _cell(asm, metric, p.get("lpl")), _cell(asm, metric, p.get("upl")),
-                     Cell(point_type.replace("_", " "), point_type.replace("special_cause_", "special cause ").replace("_", " "),
-                          "icon", icon=point_type or None)))
-    return DataTable(f"{metric.title}: data", columns, tuple(rows),
-                     caption=f"{metric.title}, {asm.org_name or ''}: last {len(rows)} periods",
-                     footnotes=(SUPPRESSED_NOTE.format(threshold=metric.disclosure.suppress_below),)
-                     if any(c.suppressed for r in rows for c in r) else (), wide=True,
-                     sheet_name=metric.id[:31])
+        rows.append(
+            (
+                Cell(p["x"].date().isoformat(), format_period(p["x"], metric.frequency), "date"),
+                Cell(None, "no data", "text") if gap else _cell(asm, metric, p["y"], suppressed),
+                Cell(None, "*", "count", suppressed=True)
+                if suppressed
+                else Cell(num, "" if num is None else f"{num:,.0f}", "count"),
+                Cell(None, "*", "count", suppressed=True)
+                if suppressed
+                else Cell(den, "" if den is None else f"{den:,.0f}", "count"),
+                _cell(asm, metric, p.get("mean")),
+                _cell(asm, metric, p.get("lpl")),
+                _cell(asm, metric, p.get("upl")),
+                Cell(
+                    point_type.replace("_", " "),
+                    point_type.replace("special_cause_", "special cause ").replace("_", " "),
+                    "icon",
+                    icon=point_type or None,
+                ),
+            )
+        )
+    return DataTable(
+        f"{metric.title}: data",
+        columns,
+        tuple(rows),
+        caption=f"{metric.title}, {asm.org_name or ''}: last {len(rows)} periods",
+        footnotes=(SUPPRESSED_NOTE.format(threshold=metric.disclosure.suppress_below),)
+        if any(c.suppressed for r in rows for c in r)
+        else (),
+        wide=True,
+        sheet_name=metric.id[:31],
+    )
 
 
 def _data_table(asm: Assembly, o: t.DataTableOptions, where: tuple[Any, ...], extra: dict[str, Any]) -> list[Block]:
@@ -680,19 +908,43 @@ def _appendix(asm: Assembly, o: t.AppendixOptions, where: tuple[Any, ...], extra
     blocks: list[Block] = []
     selected = _selected(asm, o)
     if o.definitions:
-        columns = (Column("Metric", "text", "General", 30), Column("Definition", "text", "General", 60),
-                   Column("Unit", "text", "General", 10), Column("Better", "text", "General", 12),
-                   Column("Chart", "text", "General", 8), Column("Target", "text", "General", 14),
-                   Column("Source", "text", "General", 18))
+        columns = (
+            Column("Metric", "text", "General", 30),
+            Column("Definition", "text", "General", 60),
+            Column("Unit", "text", "General", 10),
+            Column("Better", "text", "General", 12),
+            Column("Chart", "text", "General", 8),
+            Column("Target", "text", "General", 14),
+            Column("Source", "text", "General", 18),
+        )
         rows = []
         for m in (asm.metric(metric_id) for metric_id in selected):
             target = m.target_for(asm.org, asm.period.date())
-            rows.append(tuple(Cell(v, v) for v in (
-                m.title, m.description or "–", m.unit, m.direction.replace("_", " "), m.chart,
-                format_value(target, m.unit, m.decimals, m.per) if target is not None else "–", m.source)))
-        blocks += [Heading("Definitions", 2), DataTable("Metric definitions", columns, tuple(rows),
-                                                        caption="Metric definitions", wide=True,
-                                                        sheet_name="Definitions")]
+            rows.append(
+                tuple(
+                    Cell(v, v)
+                    for v in (
+                        m.title,
+                        m.description or "–",
+                        m.unit,
+                        m.direction.replace("_", " "),
+                        m.chart,
+                        format_value(target, m.unit, m.decimals, m.per) if target is not None else "–",
+                        m.source,
+                    )
+                )
+            )
+        blocks += [
+            Heading("Definitions", 2),
+            DataTable(
+                "Metric definitions",
+                columns,
+                tuple(rows),
+                caption="Metric definitions",
+                wide=True,
+                sheet_name="Definitions",
+            ),
+        ]
     if o.data:
         blocks.append(Heading("Data", 2))
         for metric_id in selected:
@@ -719,9 +971,19 @@ def _for_each(asm: Assembly, o: t.ForEachOptions, where: tuple[Any, ...], extra:
 
 
 _HANDLERS: dict[str, Any] = {
-    "cover": _cover, "contents": _contents, "heading": _heading, "text": _text, "summary_table": _summary_table,
-    "spc": _spc, "funnel": _funnel, "variation": _variation, "league_table": _league_table,
-    "data_table": _data_table, "commentary": _commentary, "page_break": _page_break, "appendix": _appendix,
+    "cover": _cover,
+    "contents": _contents,
+    "heading": _heading,
+    "text": _text,
+    "summary_table": _summary_table,
+    "spc": _spc,
+    "funnel": _funnel,
+    "variation": _variation,
+    "league_table": _league_table,
+    "data_table": _data_table,
+    "commentary": _commentary,
+    "page_break": _page_break,
+    "appendix": _appendix,
     "for_each": _for_each,
 }
 
@@ -741,13 +1003,21 @@ def _metric_ids_used(asm: Assembly) -> list[str]:
     return [m.id for m in asm.catalogue.metrics if m.id in used]
 
 
-def assemble(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
-             *, org: str | None, period: str | None = None, peer_group: str | None = None,
-             commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
-             built_at: str | None = None) -> Pack:
+def assemble(
+    catalogue: Catalogue,
+    template: t.PackTemplate,
+    doc: Located,
+    template_hash: str,
+    snapshot: Snapshot,
+    *,
+    org: str | None,
+    period: str | None = None,
+    peer_group: str | None = None,
+    commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
+    built_at: str | None = None,
+) -> Pack:
     """One pack on its own: a Batch (packs.batch) of one organisation."""
     from reporting.packs.batch import prepare  # batch builds on this module
 
-    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=[org], period=period,
-                    peer_group=peer_group)
+    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=[org], period=period, peer_group=peer_group)
     return batch.pack(org, commentary=commentary, built_at=built_at)

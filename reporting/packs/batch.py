@@ -23,12 +23,12 @@ import pandas as pd
 from reporting import __version__
 from reporting._yaml import Located
 from reporting.charts.theme import DEFAULT_THEME
+from reporting.data.annotations import EMPTY, Registered, check_annotations, load_annotations
 from reporting.data.catalogue import Catalogue
 from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError, ReportingError, StatsError
 from reporting.formatting import format_period
 from reporting.packs import template as t
-from reporting.data.annotations import EMPTY, Registered, check_annotations, load_annotations
 from reporting.packs.assemble import (
     _OFFSETS,
     Assembly,
@@ -38,8 +38,8 @@ from reporting.packs.assemble import (
     resolve_period,
 )
 from reporting.packs.checks import check_template
-from reporting.packs.views import View, build_views, template_views
 from reporting.packs.tree import SUPPRESSED_NOTE, Block, Pack, Provenance, Section
+from reporting.packs.views import View, build_views, template_views
 from reporting.stats.disclosure import disclose
 from reporting.stats.spc import SPCOptions, spc_metrics
 
@@ -61,8 +61,10 @@ def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:
             out.loc[idx] = np.nan if metric.target is None else float(metric.target)
         else:
             rows = frame.loc[idx]
-            out.loc[idx] = [np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None
-                            else v for o, p in zip(rows["org_code"], rows["period"], strict=True)]
+            out.loc[idx] = [
+                np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None else v
+                for o, p in zip(rows["org_code"], rows["period"], strict=True)
+            ]
     return pd.to_numeric(out, errors="coerce")
 
 
@@ -72,8 +74,9 @@ def _spc_all(rows: pd.DataFrame, options: Mapping[str, SPCOptions]) -> tuple[pd.
     Views with fewer than two values get no SPC (their chart says "no data")."""
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame()
-    result = spc_metrics(rows.drop(columns=["_metric", "_view"]),
-                         {k: v for k, v in options.items() if k in set(rows["metric_id"])})
+    result = spc_metrics(
+        rows.drop(columns=["_metric", "_view"]), {k: v for k, v in options.items() if k in set(rows["metric_id"])}
+    )
     real = dict(zip(rows["metric_id"], rows["_metric"], strict=False))
     view = dict(zip(rows["metric_id"], rows["_view"], strict=False))
     pts, summary = result.points, result.summary
@@ -116,9 +119,13 @@ class Batch:
         """The organisation of a pack asked for without one: the template's `org` parameter, if any."""
         return {k: v.default for k, v in self.template.parameters.items()}.get("org")
 
-    def pack(self, org: str | None, *,
-             commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
-             built_at: str | None = None) -> Pack:
+    def pack(
+        self,
+        org: str | None,
+        *,
+        commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
+        built_at: str | None = None,
+    ) -> Pack:
         """One organisation's pack (`commentary(period, org)` returns the service leads' commentary)."""
         org = self.default_org if org is None else org
         if org in self.errors:
@@ -130,39 +137,79 @@ class Batch:
         names = orgs.loc[orgs["org_code"] == org, "org_name"] if org else pd.Series(dtype=str)
         org_name = str(names.iloc[0]) if len(names) else org
         theme = DEFAULT_THEME.with_overrides(t.theme_overrides(template.theme)) if template.theme else DEFAULT_THEME
-        asm = Assembly(catalogue, template, self.doc, self.template_hash, snapshot, org, org_name, self.periods[org],
-                       self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1), self.peer_group, theme,
-                       frame=self.frames[org], points=self.points[org], summary=self.summaries[org], memo=self.memo,
-                       views=self.views.get(org, {}), metric_views=self.metric_views, annotations=self.annotations)
+        asm = Assembly(
+            catalogue,
+            template,
+            self.doc,
+            self.template_hash,
+            snapshot,
+            org,
+            org_name,
+            self.periods[org],
+            self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1),
+            self.peer_group,
+            theme,
+            frame=self.frames[org],
+            points=self.points[org],
+            summary=self.summaries[org],
+            memo=self.memo,
+            views=self.views.get(org, {}),
+            metric_views=self.metric_views,
+            annotations=self.annotations,
+        )
         asm.commentary = commentary(asm.period.date(), org) if commentary else {}
         sections = []
         for i, section in enumerate(template.sections):
             blocks: list[Block] = []
             for j, block in enumerate(section.blocks):
                 blocks += _blocks(asm, block, ("sections", i, "blocks", j))
-            sections.append(Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks),
-                                    section.appendix))
+            sections.append(
+                Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks), section.appendix)
+            )
         footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
         if self.snapshot_choice.get("stale_metrics"):
             footnotes.insert(0, str(snapshot_note(self.snapshot_choice)))
         footnotes[:0] = asm.annotation_notes()
         if asm.suppressed_any:
-            footnotes.insert(0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below
-                                                                     for m in catalogue.metrics)))
+            footnotes.insert(
+                0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below for m in catalogue.metrics))
+            )
         sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
         root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
         # the template as the project names it: a server's absolute path never goes into a published pack
         template_file = Path(self.doc.file).resolve().relative_to(root).as_posix()
-        provenance = Provenance(snapshot.hash, template_file, self.template_hash,
-                                built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                                __version__, sources, {"org": org or "", "period": asm.period.date().isoformat(),
-                                                       "peer_group": self.peer_group or ""})
-        office = {fmt: (Path(path) if Path(path).is_absolute() else root / path)
-                  for fmt, path in template.office.items()}
-        return Pack(template.pack, asm.render(template.title, ("title",)), asm.render(template.subtitle, ("subtitle",)),
-                    asm.period.date(), asm.period_label, template.classification, template.audience, template.owner,
-                    template.version, tuple(template.formats), tuple(sections), provenance, office, org, org_name,
-                    theme, tuple(footnotes), template.section_slides)
+        provenance = Provenance(
+            snapshot.hash,
+            template_file,
+            self.template_hash,
+            built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            __version__,
+            sources,
+            {"org": org or "", "period": asm.period.date().isoformat(), "peer_group": self.peer_group or ""},
+        )
+        office = {
+            fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()
+        }
+        return Pack(
+            template.pack,
+            asm.render(template.title, ("title",)),
+            asm.render(template.subtitle, ("subtitle",)),
+            asm.period.date(),
+            asm.period_label,
+            template.classification,
+            template.audience,
+            template.owner,
+            template.version,
+            tuple(template.formats),
+            tuple(sections),
+            provenance,
+            office,
+            org,
+            org_name,
+            theme,
+            tuple(footnotes),
+            template.section_slides,
+        )
 
     def warm(self) -> None:
         """Compute the shared cross-organisation results now (by assembling one pack), so that parallel
@@ -175,13 +222,24 @@ def snapshot_note(choice: dict[str, Any]) -> str | None:
     """The sentence a pack carries when it was built from data older than its catalogue definitions."""
     if not choice.get("stale_metrics"):
         return None
-    return (f"Built from snapshot {choice['hash']} ({choice['chosen']}), pulled before the catalogue last changed "
-            f"{', '.join(choice['stale_metrics'])}: those figures may not match the definitions shown.")
+    return (
+        f"Built from snapshot {choice['hash']} ({choice['chosen']}), pulled before the catalogue last changed "
+        f"{', '.join(choice['stale_metrics'])}: those figures may not match the definitions shown."
+    )
 
 
-def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, template_hash: str, snapshot: Snapshot,
-            *, orgs: Sequence[str | None], period: str | None = None, peer_group: str | None = None,
-            annotations: Registered | None = None) -> Batch:
+def prepare(
+    catalogue: Catalogue,
+    template: t.PackTemplate,
+    doc: Located,
+    template_hash: str,
+    snapshot: Snapshot,
+    *,
+    orgs: Sequence[str | None],
+    period: str | None = None,
+    peer_group: str | None = None,
+    annotations: Registered | None = None,
+) -> Batch:
     """Load-once, compute-once step of a build for `orgs` (None: the template's default organisation).
 
     `annotations` defaults to the project's templates/annotations.yaml (none if the file is absent)."""
@@ -200,14 +258,15 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
         if org is not None and org not in known:
             close = difflib.get_close_matches(org, sorted(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            errors[org] = DataError(f"no data for organisation '{org}' in snapshot {snapshot.hash}{hint}",
-                                    field="--org")
+            errors[org] = DataError(
+                f"no data for organisation '{org}' in snapshot {snapshot.hash}{hint}", field="--org"
+            )
     # the period follows the metrics the pack shows; SPC runs for every metric, because text may quote any
-    probe = Assembly(catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0),
-                     peer_group)
+    probe = Assembly(
+        catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0), peer_group
+    )
     used = _metric_ids_used(probe) or [m.id for m in catalogue.metrics]
-    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics],
-                                  lambda o: _selected(probe, o))
+    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics], lambda o: _selected(probe, o))
     cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
     by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
     real = [org for org in by_org if org is not None]
@@ -218,8 +277,9 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
     periods: dict[str | None, pd.Timestamp] = {}
     for org, mine in by_org.items():
         try:
-            periods[org] = resolve_period(template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)],
-                                          period)
+            periods[org] = resolve_period(
+                template.cadence, mine[mine["metric_id"].isin(cadence_metrics or used)], period
+            )
         except DataError as exc:
             errors[org] = DataError(f"{org}: {exc.reason}" if org else exc.reason, field=exc.field)
     if period is None and len(periods) > 1:
@@ -229,8 +289,11 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
         label = format_period(common, template.cadence)
         for org, start in list(periods.items()):
             if start < common:
-                errors[org] = DataError(f"{org}: no data for {label}, the period of this run (its latest is "
-                                        f"{format_period(start, template.cadence)})", field="period")
+                errors[org] = DataError(
+                    f"{org}: no data for {label}, the period of this run (its latest is "
+                    f"{format_period(start, template.cadence)})",
+                    field="period",
+                )
                 del periods[org]
     parts = []
     for org, start in periods.items():
@@ -251,15 +314,36 @@ def prepare(catalogue: Catalogue, template: t.PackTemplate, doc: Located, templa
         end = max(periods.values()) + _OFFSETS[template.cadence] - pd.Timedelta(days=1) if periods else None
         if end is not None:
             _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, end, views)
-    return Batch(catalogue, template, doc, template_hash, snapshot, peer_group, periods, frames, points, summaries,
-                 errors, views=views, metric_views=metric_views, annotations=annotations)
+    return Batch(
+        catalogue,
+        template,
+        doc,
+        template_hash,
+        snapshot,
+        peer_group,
+        periods,
+        frames,
+        points,
+        summaries,
+        errors,
+        views=views,
+        metric_views=metric_views,
+        annotations=annotations,
+    )
 
 
-def _engine(catalogue: Catalogue, frame: pd.DataFrame, periods: dict[str | None, pd.Timestamp],
-            points: dict[str | None, pd.DataFrame], summaries: dict[str | None, dict[str, dict[str, Any]]],
-            errors: dict[str | None, ReportingError], metric_views: Mapping[str, tuple[View, ...]],
-            annotations: Registered, period_end: pd.Timestamp,
-            views: dict[str | None, dict[tuple[str, str], dict[str, Any]]]) -> None:
+def _engine(
+    catalogue: Catalogue,
+    frame: pd.DataFrame,
+    periods: dict[str | None, pd.Timestamp],
+    points: dict[str | None, pd.DataFrame],
+    summaries: dict[str | None, dict[str, dict[str, Any]]],
+    errors: dict[str | None, ReportingError],
+    metric_views: Mapping[str, tuple[View, ...]],
+    annotations: Registered,
+    period_end: pd.Timestamp,
+    views: dict[str | None, dict[tuple[str, str], dict[str, Any]]],
+) -> None:
     """SPC for every view (packs.views) of every organisation's series in one call; if some organisation's
     data cannot be charted, the call is repeated per organisation so that only that one fails. (A pack
     without an organisation keeps its own call: its frame holds every organisation, and its summary is the
@@ -311,12 +395,20 @@ def _engine(catalogue: Catalogue, frame: pd.DataFrame, periods: dict[str | None,
                 for (p, metric_id, series_org, view), info in infos.items():
                     k = (metric_id, view)
                     if p == pack and k not in rows_by and (org is None or series_org == org):
-                        rows_by[k] = {"metric_id": metric_id, "org_code": series_org, "variation_icon": None,
-                                      "assurance": None, "last_valid_y": np.nan, "last_valid_x": info.latest,
-                                      "n": 0, **info.as_row()}
+                        rows_by[k] = {
+                            "metric_id": metric_id,
+                            "org_code": series_org,
+                            "variation_icon": None,
+                            "assurance": None,
+                            "last_valid_y": np.nan,
+                            "last_valid_x": info.latest,
+                            "n": 0,
+                            **info.as_row(),
+                        }
                 views[org] = rows_by
-                summaries[org] = {m: rows_by[(m, vs[0].key)] for m, vs in metric_views.items()
-                                  if (m, vs[0].key) in rows_by}
+                summaries[org] = {
+                    m: rows_by[(m, vs[0].key)] for m, vs in metric_views.items() if (m, vs[0].key) in rows_by
+                }
 
 
 def org_keyed(orgs: list[str | None]) -> bool:

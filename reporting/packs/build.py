@@ -34,8 +34,16 @@ from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
 
-__all__ = ["BuildResult", "build", "build_from", "check_formats", "content_hash", "orgs_with_data",
-           "prepare_build", "safe_output_dir"]
+__all__ = [
+    "BuildResult",
+    "build",
+    "build_from",
+    "check_formats",
+    "content_hash",
+    "orgs_with_data",
+    "prepare_build",
+    "safe_output_dir",
+]
 
 FORMATS = ("pptx", "docx", "xlsx", "pdf", "html")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -61,7 +69,9 @@ class BuildResult:
         Not the files' bytes: LibreOffice's PDFs differ on every run, and a rebuild from the same inputs must
         count as the same pack, or a rerun would send it again to people who already have it."""
         m = self.manifest
-        key = json.dumps([m["snapshot_hash"], m["template_hash"], m["parameters"], sorted(f["name"] for f in m["files"])])
+        key = json.dumps(
+            [m["snapshot_hash"], m["template_hash"], m["parameters"], sorted(f["name"] for f in m["files"])]
+        )
         return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -69,27 +79,38 @@ def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path
     """outputs/<parts...> (or `out`), refusing anything that would land outside outputs/."""
     for part in parts:
         if not _SAFE.match(part):
-            raise ConfigError(f"{part!r} cannot be part of an output path (letters, digits, . _ - only)",
-                              field="output")
+            raise ConfigError(
+                f"{part!r} cannot be part of an output path (letters, digits, . _ - only)", field="output"
+            )
     base = outputs.resolve()
-    target = (out if out is not None else base.joinpath(*parts))
+    target = out if out is not None else base.joinpath(*parts)
     target = (target if target.is_absolute() else Path.cwd() / target).resolve()
     if not target.is_relative_to(base):
-        raise ConfigError(f"output directory {target} is outside {base}; packs are only written under outputs/",
-                          field="--out")
+        raise ConfigError(
+            f"output directory {target} is outside {base}; packs are only written under outputs/", field="--out"
+        )
     if out is not None:  # publishing replaces the directory whole: never one that holds anything else
         if target == base:
-            raise ConfigError(f"--out {target} is outputs/ itself; publishing there would delete every other pack; "
-                              f"give a directory for this pack (e.g. outputs/my-pack)", field="--out")
+            raise ConfigError(
+                f"--out {target} is outputs/ itself; publishing there would delete every other pack; "
+                f"give a directory for this pack (e.g. outputs/my-pack)",
+                field="--out",
+            )
         if target.is_dir():
-            others = sorted(str(p.parent.relative_to(target)) for p in target.rglob("manifest.json")
-                            if p.parent != target)
+            others = sorted(
+                str(p.parent.relative_to(target)) for p in target.rglob("manifest.json") if p.parent != target
+            )
             if others or (not (target / "manifest.json").exists() and any(target.iterdir())):
-                what = f"other packs ({', '.join(others[:3])}{' ...' if len(others) > 3 else ''})" if others \
+                what = (
+                    f"other packs ({', '.join(others[:3])}{' ...' if len(others) > 3 else ''})"
+                    if others
                     else "files that are not a pack"
-                raise ConfigError(f"--out {target} holds {what}; publishing replaces the directory whole, so give "
-                                  f"a new or empty directory, or one holding an earlier build of this pack",
-                                  field="--out")
+                )
+                raise ConfigError(
+                    f"--out {target} holds {what}; publishing replaces the directory whole, so give "
+                    f"a new or empty directory, or one holding an earlier build of this pack",
+                    field="--out",
+                )
     return target
 
 
@@ -140,17 +161,22 @@ def _drop_lo_profile() -> None:
     if path is not None:
         from reporting.packs.render import pdf
 
-        pdf.release_profile(path)   # its warm LibreOffice first, then the profile
+        pdf.release_profile(path)  # its warm LibreOffice first, then the profile
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: str,
-                    svgs: dict[str, Path] | None = None) -> tuple[list[Path], list[str]]:
+def _render_formats(
+    pack: Pack, formats: Sequence[str], directory: Path, stem: str, svgs: dict[str, Path] | None = None
+) -> tuple[list[Path], list[str]]:
     from reporting.packs.render import docx, html, pptx, xlsx
 
     files, warnings = [], []
-    writers = {"pptx": pptx.render, "docx": docx.render, "xlsx": xlsx.render,
-               "html": lambda p, path: html.render(p, path, svgs or {})}
+    writers = {
+        "pptx": pptx.render,
+        "docx": docx.render,
+        "xlsx": xlsx.render,
+        "html": lambda p, path: html.render(p, path, svgs or {}),
+    }
     for fmt in formats:
         if fmt in writers:
             files.append(writers[fmt](pack, directory / f"{stem}.{fmt}"))
@@ -158,7 +184,8 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
         from reporting.packs.render import pdf
 
         source = next((f for f in files if f.suffix == ".docx"), None) or next(
-            (f for f in files if f.suffix == ".pptx"), None)
+            (f for f in files if f.suffix == ".pptx"), None
+        )
         if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
             source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
         profile = _lo_profile()  # no LibreOffice: PdfUnavailable; the pack fails whole (no paper without its PDF)
@@ -176,8 +203,14 @@ def _render_formats(pack: Pack, formats: Sequence[str], directory: Path, stem: s
     return files, warnings
 
 
-def current_snapshot(project: Project, catalogue: Any, *, snapshot_hash: str | None = None, offline: bool = False,
-                     progress: Progress | None = None) -> tuple[Snapshot, dict[str, Any]]:
+def current_snapshot(
+    project: Project,
+    catalogue: Any,
+    *,
+    snapshot_hash: str | None = None,
+    offline: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Snapshot, dict[str, Any]]:
     """The snapshot a build uses, and how it was chosen (for the manifest and the pack's note).
 
     A build never silently uses data older than its definitions: without `snapshot_hash` or `offline`, a
@@ -215,34 +248,54 @@ def _check_pdfs(files: Sequence[Path], mode: str) -> dict[str, list[dict[str, An
     if failing and mode != "warn":
         name, failures = next(iter(failing.items()))
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise PdfAccessibilityError(f"{name}: {failures[0]}{more}; not published. Fix the template or set "
-                                    "'accessibility: warn' to publish it with the failures listed in manifest.json")
+        raise PdfAccessibilityError(
+            f"{name}: {failures[0]}{more}; not published. Fix the template or set "
+            "'accessibility: warn' to publish it with the failures listed in manifest.json"
+        )
     return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
 
 
-def prepare_build(project: Project, pack_id: str, *, period: str | None = None,
-                  orgs: Sequence[str | None] | None = None, peer_group: str | None = None,
-                  snapshot: Snapshot | None = None, snapshot_hash: str | None = None, offline: bool = False,
-                  progress: Progress | None = None) -> Batch:
+def prepare_build(
+    project: Project,
+    pack_id: str,
+    *,
+    period: str | None = None,
+    orgs: Sequence[str | None] | None = None,
+    peer_group: str | None = None,
+    snapshot: Snapshot | None = None,
+    snapshot_hash: str | None = None,
+    offline: bool = False,
+    progress: Progress | None = None,
+) -> Batch:
     """Load the data and run the engine once for every organisation of the build (see packs.assemble.Batch)."""
     catalogue = load_catalogue(project.require_catalogue())
     template, doc, template_hash = load_template(project.root, pack_id)
     if snapshot is None:
-        snapshot, choice = current_snapshot(project, catalogue, snapshot_hash=snapshot_hash, offline=offline,
-                                            progress=progress)
+        snapshot, choice = current_snapshot(
+            project, catalogue, snapshot_hash=snapshot_hash, offline=offline, progress=progress
+        )
     else:  # chosen by the caller (a scheduled run's fresh pull, or --offline/--snapshot for many organisations)
         from reporting.data.snapshot import stale_definitions
 
         stale = stale_definitions(snapshot, catalogue) if "definitions" in snapshot.meta else []
         choice = {"hash": snapshot.hash, "chosen": "given", "stale_metrics": stale}
-    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=list(orgs) if orgs else [None],
-                    period=period, peer_group=peer_group)
+    batch = prepare(
+        catalogue,
+        template,
+        doc,
+        template_hash,
+        snapshot,
+        orgs=list(orgs) if orgs else [None],
+        period=period,
+        peer_group=peer_group,
+    )
     batch.snapshot_choice = choice
     return batch
 
 
-def orgs_with_data(project: Project, pack_id: str, *, period: str | None = None,
-                   peer_group: str | None = None) -> tuple[list[str], list[str]]:
+def orgs_with_data(
+    project: Project, pack_id: str, *, period: str | None = None, peer_group: str | None = None
+) -> tuple[list[str], list[str]]:
     """(organisations that have data for the pack's period, the others): what `--all-orgs` builds. Without
     this, a national run would list every mental health trust (no A&E data) and every trust that stopped
     reporting as a failure."""
@@ -258,8 +311,9 @@ def check_formats(batch: Batch, formats: Sequence[str] | None) -> list[str]:
     chosen = list(dict.fromkeys(formats or defaults))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown:
-        raise ConfigError(f"unknown format(s) {', '.join(unknown)}; expected some of {', '.join(FORMATS)}",
-                          field="--format")
+        raise ConfigError(
+            f"unknown format(s) {', '.join(unknown)}; expected some of {', '.join(FORMATS)}", field="--format"
+        )
     if "html" in chosen:
         _check_html_theme(batch)
     return chosen
@@ -272,28 +326,52 @@ def _check_html_theme(batch: Batch) -> None:
     from reporting.packs.template import theme_overrides
 
     try:
-        theme = DEFAULT_THEME.with_overrides(theme_overrides(batch.template.theme)) if batch.template.theme \
+        theme = (
+            DEFAULT_THEME.with_overrides(theme_overrides(batch.template.theme))
+            if batch.template.theme
             else DEFAULT_THEME
+        )
     except ValueError:
         return  # an unknown theme key is reported where the theme is applied
     for key, background, ratio in theme_contrast_failures(theme):
         path = ("theme", *key.split("."))
         line = batch.doc.line_of(path) if isinstance(batch.doc.data, dict) and "theme" in batch.doc.data else None
-        raise ConfigError(contrast_message(key, background, ratio), file=batch.doc.file, line=line,
-                          field=f"theme.{key}")
+        raise ConfigError(
+            contrast_message(key, background, ratio), file=batch.doc.file, line=line, field=f"theme.{key}"
+        )
 
 
-def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Sequence[str | None] | None = None,
-          formats: Sequence[str] | None = None, out: Path | None = None, snapshot: Snapshot | None = None,
-          renderer: Renderer | None = None, progress: Progress | None = None,
-          built_at: str | None = None, peer_group: str | None = None, snapshot_hash: str | None = None,
-          offline: bool = False) -> list[BuildResult]:
+def build(
+    project: Project,
+    pack_id: str,
+    *,
+    period: str | None = None,
+    orgs: Sequence[str | None] | None = None,
+    formats: Sequence[str] | None = None,
+    out: Path | None = None,
+    snapshot: Snapshot | None = None,
+    renderer: Renderer | None = None,
+    progress: Progress | None = None,
+    built_at: str | None = None,
+    peer_group: str | None = None,
+    snapshot_hash: str | None = None,
+    offline: bool = False,
+) -> list[BuildResult]:
     """Build one pack for each organisation (or the template's default); returns what was published. The
     first organisation that fails stops the build (per-organisation failures: schedule.executors)."""
     say = progress or (lambda _: None)
     say("reading the latest snapshot")
-    batch = prepare_build(project, pack_id, period=period, orgs=orgs, peer_group=peer_group, snapshot=snapshot,
-                          snapshot_hash=snapshot_hash, offline=offline, progress=say)
+    batch = prepare_build(
+        project,
+        pack_id,
+        period=period,
+        orgs=orgs,
+        peer_group=peer_group,
+        snapshot=snapshot,
+        snapshot_hash=snapshot_hash,
+        offline=offline,
+        progress=say,
+    )
     chosen = check_formats(batch, formats)
     org_list: list[str | None] = list(orgs) if orgs else [None]
     results = []
@@ -303,16 +381,35 @@ def build(project: Project, pack_id: str, *, period: str | None = None, orgs: Se
         renderer.__enter__()
     try:
         for org in org_list:
-            results.append(build_from(project, batch, org, chosen, renderer, out=out if len(org_list) == 1 else None,
-                                      progress=say, built_at=built_at))
+            results.append(
+                build_from(
+                    project,
+                    batch,
+                    org,
+                    chosen,
+                    renderer,
+                    out=out if len(org_list) == 1 else None,
+                    progress=say,
+                    built_at=built_at,
+                )
+            )
     finally:
         if own_renderer:
             renderer.__exit__(None, None, None)
     return results
 
 
-def build_from(project: Project, batch: Batch, org: str | None, formats: list[str], renderer: Renderer, *,
-               out: Path | None = None, progress: Progress | None = None, built_at: str | None = None) -> BuildResult:
+def build_from(
+    project: Project,
+    batch: Batch,
+    org: str | None,
+    formats: list[str],
+    renderer: Renderer,
+    *,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    built_at: str | None = None,
+) -> BuildResult:
     """One organisation's pack from a prepared batch: assemble, draw its charts, write, publish atomically."""
     say = progress or (lambda _: None)
     snapshot = batch.snapshot
@@ -320,8 +417,10 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         from reporting.packs.render import pdf
 
         if not pdf.libreoffice_available():  # before anything is written: the published pack stays as it is
-            raise pdf.PdfUnavailable(f"pack '{batch.template.pack}' is made as pdf but LibreOffice is not installed "
-                                     f"({pdf.INSTALL_HINT}); nothing was built, the published pack is unchanged")
+            raise pdf.PdfUnavailable(
+                f"pack '{batch.template.pack}' is made as pdf but LibreOffice is not installed "
+                f"({pdf.INSTALL_HINT}); nothing was built, the published pack is unchanged"
+            )
     say(f"assembling {batch.template.pack}" + (f" for {org}" if org else ""))
     pack = batch.pack(org, commentary=_commentary(project, batch.template), built_at=built_at)
     specs = pack.image_specs(formats)
@@ -353,26 +452,44 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
             from reporting.packs.open_data import write_data_package
 
             open_data = write_data_package(pack, batch, staging, stem)
-        warnings += [f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
-                     for name, failures in accessibility.items() for f in failures]
+        warnings += [
+            f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
+            for name, failures in accessibility.items()
+            for f in failures
+        ]
         from reporting.packs.data_file import SCHEMA_VERSION, write_pack_data
 
         data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json")
         manifest = {
-            "pack": pack.id, "title": pack.title, "period": pack.period.isoformat(), "org": pack.org_code,
-            "built_at": pack.provenance.built_at, "template": str(Path(pack.provenance.template_path).relative_to(project.root))
-            if Path(pack.provenance.template_path).is_relative_to(project.root) else pack.provenance.template_path,
-            "template_hash": pack.provenance.template_hash, "snapshot_hash": snapshot.hash,
+            "pack": pack.id,
+            "title": pack.title,
+            "period": pack.period.isoformat(),
+            "org": pack.org_code,
+            "built_at": pack.provenance.built_at,
+            "template": str(Path(pack.provenance.template_path).relative_to(project.root))
+            if Path(pack.provenance.template_path).is_relative_to(project.root)
+            else pack.provenance.template_path,
+            "template_hash": pack.provenance.template_hash,
+            "snapshot_hash": snapshot.hash,
             "snapshot": dict(batch.snapshot_choice),
-            "parameters": dict(pack.provenance.parameters), "versions": _versions(),
-            "chart_images": len(specs), "warnings": warnings,
+            "parameters": dict(pack.provenance.parameters),
+            "versions": _versions(),
+            "chart_images": len(specs),
+            "warnings": warnings,
             "files": [_entry(f) for f in files],
-            "data": {"name": data_file.name, "schema": "docs/pack-data.md", "schema_version": SCHEMA_VERSION,
-                     "sha256": hashlib.sha256(data_file.read_bytes()).hexdigest()},
+            "data": {
+                "name": data_file.name,
+                "schema": "docs/pack-data.md",
+                "schema_version": SCHEMA_VERSION,
+                "sha256": hashlib.sha256(data_file.read_bytes()).hexdigest(),
+            },
         }
         if open_data:  # beside the pack, not part of it: not attached to emails, not in the content hash
-            manifest["open_data"] = {"format": "Frictionless Data Package", "descriptor": open_data[0].name,
-                                     "files": [_entry(f) for f in open_data]}
+            manifest["open_data"] = {
+                "format": "Frictionless Data Package",
+                "descriptor": open_data[0].name,
+                "files": [_entry(f) for f in open_data],
+            }
         if any(f.suffix == ".pdf" for f in files):
             from reporting.packs.pdf_ua import CHECKS
 
@@ -385,14 +502,26 @@ def build_from(project: Project, batch: Batch, org: str | None, formats: list[st
         if full is not exc:
             raise full from exc
         raise
-    return BuildResult(pack.id, pack.org_code, pack.period.isoformat(), final,
-                       tuple(final / f.name for f in files), manifest, tuple(warnings), pack,
-                       tuple(final / f.name for f in open_data))
+    return BuildResult(
+        pack.id,
+        pack.org_code,
+        pack.period.isoformat(),
+        final,
+        tuple(final / f.name for f in files),
+        manifest,
+        tuple(warnings),
+        pack,
+        tuple(final / f.name for f in open_data),
+    )
 
 
 def _entry(f: Path) -> dict[str, Any]:
-    return {"name": f.name, "bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
-            "content_sha256": content_hash(f)}
+    return {
+        "name": f.name,
+        "bytes": f.stat().st_size,
+        "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+        "content_sha256": content_hash(f),
+    }
 
 
 def _remove_abandoned(folder: Path) -> None:
@@ -434,6 +563,7 @@ def _commentary_path(project: Project, template: Any, org: str | None, period: d
 
 def _commentary(project: Project, template: Any) -> Callable[[dt.date, str | None], dict[str, tuple[str, str, str]]]:
     """Reads the filled-in workbook for the pack's period, if there is one (validated on reading)."""
+
     def read(period: dt.date, org: str | None) -> dict[str, tuple[str, str, str]]:
         path = _commentary_path(project, template, org, period)
         if not path.exists():
@@ -441,14 +571,16 @@ def _commentary(project: Project, template: Any) -> Callable[[dt.date, str | Non
         from reporting.packs.commentary import read_commentary
 
         catalogue = load_catalogue(project.require_catalogue())
-        return read_commentary(path, pack_id=template.pack, period=period,
-                               known_metrics=[m.id for m in catalogue.metrics])
+        return read_commentary(
+            path, pack_id=template.pack, period=period, known_metrics=[m.id for m in catalogue.metrics]
+        )
 
     return read
 
 
-def write_commentary_for_pack(project: Project, pack_id: str, *, period: str | None = None,
-                              org: str | None = None) -> Path:
+def write_commentary_for_pack(
+    project: Project, pack_id: str, *, period: str | None = None, org: str | None = None
+) -> Path:
     """The workbook service leads fill in for one pack and period: one row per metric of the pack."""
     from reporting.charts.alt_text import ASSURANCE, VARIATION
     from reporting.packs.commentary import write_commentary_workbook
@@ -456,8 +588,7 @@ def write_commentary_for_pack(project: Project, pack_id: str, *, period: str | N
 
     catalogue = load_catalogue(project.require_catalogue())
     template, doc, template_hash = load_template(project.root, pack_id)
-    pack = assemble(catalogue, template, doc, template_hash, latest_snapshot(project.snapshots), org=org,
-                    period=period)
+    pack = assemble(catalogue, template, doc, template_hash, latest_snapshot(project.snapshots), org=org, period=period)
     rows, seen = [], set()
     for block in pack.blocks():
         if isinstance(block, SummaryTable):
@@ -465,18 +596,23 @@ def write_commentary_for_pack(project: Project, pack_id: str, *, period: str | N
                 if r.metric_id in seen:
                     continue
                 seen.add(r.metric_id)
-                spc = "; ".join(x for x in (VARIATION.get(r.variation_icon or "", ("", "", ""))[2],
-                                            ASSURANCE.get(r.assurance or "", ("", "", ""))[2]) if x)
+                spc = "; ".join(
+                    x
+                    for x in (
+                        VARIATION.get(r.variation_icon or "", ("", "", ""))[2],
+                        ASSURANCE.get(r.assurance or "", ("", "", ""))[2],
+                    )
+                    if x
+                )
                 rows.append((r.metric_id, r.title, r.period_label, r.latest.text, spc, r.narrative))
     if not rows:
-        raise ConfigError(f"pack '{pack_id}' has no summary table, so there is nothing to comment on",
-                          field="summary_table")
+        raise ConfigError(
+            f"pack '{pack_id}' has no summary table, so there is nothing to comment on", field="summary_table"
+        )
     path = _commentary_path(project, template, pack.org_code, pack.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_commentary_workbook(rows, path, pack_id=pack_id, period=pack.period, title=pack.title)
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

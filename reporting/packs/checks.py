@@ -49,8 +49,9 @@ TEXT_NAMES = ("org", "org_name", "period", "period_label", "pack_title", "narrat
 TEXT_FUNCTIONS = ("narrative", "value", "target", "icon")
 
 
-def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalogue,
-                      also_known: Iterable[str] = ()) -> Iterator[ConfigError]:
+def template_problems(
+    template: t.PackTemplate, doc: Located, catalogue: Catalogue, also_known: Iterable[str] = ()
+) -> Iterator[ConfigError]:
     """Every template error that needs the catalogue: unknown metric ids (also inside Jinja text, such as
     `narrative('x')`), tags, peer groups, ratio-only blocks on counts, benchmarks in the wrong unit.
     `also_known`: ids the catalogue defines but could not load (their own errors are reported there)."""
@@ -78,8 +79,11 @@ def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalog
             yield at(unknown(metric_id), path)
             continue
         if path[-2] in {"funnel", "variation"} and metric_id in real and not catalogue.metric(metric_id).is_ratio:
-            yield at(f"a {path[-2]} compares providers' rates, so it needs a metric with a numerator and "
-                     f"denominator; '{metric_id}' has neither", path)
+            yield at(
+                f"a {path[-2]} compares providers' rates, so it needs a metric with a numerator and "
+                f"denominator; '{metric_id}' has neither",
+                path,
+            )
     groups = _peer_groups(catalogue)
     peer_param = template.parameters.get("peer_group")
     if peer_param is not None and peer_param.default:
@@ -99,8 +103,10 @@ def template_problems(template: t.PackTemplate, doc: Located, catalogue: Catalog
             unit = catalogue.metric(metric_id).unit
             if unit == "percent" and not 0 <= benchmark <= 1:
                 hint = f"write {benchmark / 100:g}" if 1 < benchmark <= 100 else "give a fraction from 0 to 1"
-                yield at(f"benchmark {benchmark:g} is not a fraction: '{metric_id}' is a percent metric, so "
-                         f"{hint}", (*path, kind, "benchmark"))
+                yield at(
+                    f"benchmark {benchmark:g} is not a fraction: '{metric_id}' is a percent metric, so {hint}",
+                    (*path, kind, "benchmark"),
+                )
     for path, text, in_loop in _texts(template):
         yield from _text_problems(text, in_loop, ids, at, path)
 
@@ -112,13 +118,17 @@ def _peer_groups(catalogue: Catalogue) -> set[str] | None:
     return {*catalogue.orgs.peer_groups, catalogue.orgs.default_peer_group, "all"}
 
 
-def _check_group(group: str, groups: set[str] | None, at: Callable[..., ConfigError],
-                 path: tuple[Any, ...]) -> Iterator[ConfigError]:
+def _check_group(
+    group: str, groups: set[str] | None, at: Callable[..., ConfigError], path: tuple[Any, ...]
+) -> Iterator[ConfigError]:
     if "{{" in group:
         return
     if groups is None:
-        yield at(f"peer group '{group}' needs organisation reference data with peer groups ('orgs:' in the "
-                 f"catalogue), and there is none", path)
+        yield at(
+            f"peer group '{group}' needs organisation reference data with peer groups ('orgs:' in the "
+            f"catalogue), and there is none",
+            path,
+        )
     elif group not in groups:
         close = difflib.get_close_matches(group, sorted(groups), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -158,8 +168,9 @@ def _texts(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, boo
 _PARSER = pack_environment()  # the same sandbox as a build, so validate refuses what the build refuses
 
 
-def _text_problems(text: str, in_loop: bool, ids: list[str], at: Callable[..., ConfigError],
-                   path: tuple[Any, ...]) -> Iterator[ConfigError]:
+def _text_problems(
+    text: str, in_loop: bool, ids: list[str], at: Callable[..., ConfigError], path: tuple[Any, ...]
+) -> Iterator[ConfigError]:
     """Parse Jinja text without rendering it: syntax errors, unknown names, and metric ids given to the
     template functions as literals (`narrative('scot_4hr')`), which would otherwise fail only at build."""
     if "{{" not in text and "{%" not in text:

@@ -36,8 +36,14 @@ META = "_meta"
 FORMAT_VERSION = "1"
 #: header, width (characters), editable
 COLUMNS: tuple[tuple[str, float, bool], ...] = (
-    ("Metric ID", 16, False), ("Metric", 30, False), ("Period", 12, False), ("Latest", 11, False),
-    ("SPC summary", 36, False), ("Narrative", 50, False), ("Commentary", 60, True), ("Actions", 45, True),
+    ("Metric ID", 16, False),
+    ("Metric", 30, False),
+    ("Period", 12, False),
+    ("Latest", 11, False),
+    ("SPC summary", 36, False),
+    ("Narrative", 50, False),
+    ("Commentary", 60, True),
+    ("Actions", 45, True),
     ("Author", 22, True),
 )
 #: longest text accepted in each editable column (data validation in Excel; checked again on reading)
@@ -61,16 +67,20 @@ def _period_key(period: object) -> str:
     return str(period).strip()
 
 
-def write_commentary_workbook(rows: Iterable[Row], path: Path, *, pack_id: str, period: dt.date | str,
-                              title: str = "") -> Path:
+def write_commentary_workbook(
+    rows: Iterable[Row], path: Path, *, pack_id: str, period: dt.date | str, title: str = ""
+) -> Path:
     """rows: (metric_id, title, period_label, latest text, SPC summary text, narrative), one per metric."""
     path = Path(path)
     rows = list(rows)
     seen: set[str] = set()
     for row in rows:
         if row[0] in seen:
-            raise DataError(f"metric '{row[0]}' is listed twice; a commentary workbook has one row per metric",
-                            source=path, field="Metric ID")
+            raise DataError(
+                f"metric '{row[0]}' is listed twice; a commentary workbook has one row per metric",
+                source=path,
+                field="Metric ID",
+            )
         seen.add(row[0])
     wb = Workbook()
     ws = wb.active
@@ -79,9 +89,14 @@ def write_commentary_workbook(rows: Iterable[Row], path: Path, *, pack_id: str, 
     heading = ws.cell(row=1, column=1, value=f"Commentary: {title or pack_id}, {period_key}")
     heading.data_type = "s"
     heading.font = Font(name="Arial", size=14, bold=True, color=NHS_BLUE)
-    _text_cell(ws, 2, 1, "Write in the shaded Commentary, Actions and Author cells only; everything else is "
-               "locked. Leave a row empty if there is nothing to add. Save the file and send it back unchanged "
-               "in name.").font = Font(name="Arial", size=9, italic=True)
+    _text_cell(
+        ws,
+        2,
+        1,
+        "Write in the shaded Commentary, Actions and Author cells only; everything else is "
+        "locked. Leave a row empty if there is nothing to add. Save the file and send it back unchanged "
+        "in name.",
+    ).font = Font(name="Arial", size=9, italic=True)
     editable_cols = []
     for c, (name, width, editable) in enumerate(COLUMNS, start=1):
         cell = _text_cell(ws, HEADER_ROW, c, name)
@@ -100,7 +115,7 @@ def write_commentary_workbook(rows: Iterable[Row], path: Path, *, pack_id: str, 
         for c, _ in editable_cols:
             cell = ws.cell(row=r, column=c)
             cell.protection = Protection(locked=False)
-            cell.number_format = "@"      # typed text stays text: "- improving" is not a formula
+            cell.number_format = "@"  # typed text stays text: "- improving" is not a formula
             cell.fill = PatternFill(fill_type="solid", start_color=EDITABLE_FILL, end_color=EDITABLE_FILL)
             cell.font = Font(name="Arial", size=10)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
@@ -108,16 +123,24 @@ def write_commentary_workbook(rows: Iterable[Row], path: Path, *, pack_id: str, 
     last = max(first, first + len(rows) - 1)
     for c, name in editable_cols:
         letter = get_column_letter(c)
-        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(MAX_LENGTH[name]),
-                            allow_blank=True, showErrorMessage=True, showInputMessage=True, errorStyle="stop",
-                            errorTitle=f"{name} too long",
-                            error=f"{name} can be at most {MAX_LENGTH[name]} characters.",
-                            promptTitle=name, prompt=f"Up to {MAX_LENGTH[name]} characters.")
+        dv = DataValidation(
+            type="textLength",
+            operator="lessThanOrEqual",
+            formula1=str(MAX_LENGTH[name]),
+            allow_blank=True,
+            showErrorMessage=True,
+            showInputMessage=True,
+            errorStyle="stop",
+            errorTitle=f"{name} too long",
+            error=f"{name} can be at most {MAX_LENGTH[name]} characters.",
+            promptTitle=name,
+            prompt=f"Up to {MAX_LENGTH[name]} characters.",
+        )
         dv.add(f"{letter}{first}:{letter}{last}")
         ws.add_data_validation(dv)
     ws.freeze_panes = ws.cell(row=first, column=3)
     ws.protection.sheet = True
-    ws.protection.formatColumns = False   # resizing is allowed
+    ws.protection.formatColumns = False  # resizing is allowed
     ws.protection.formatRows = False
     ws.protection.selectLockedCells = False
     ws.protection.selectUnlockedCells = False
@@ -128,8 +151,9 @@ def write_commentary_workbook(rows: Iterable[Row], path: Path, *, pack_id: str, 
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
     meta = wb.create_sheet(META)
-    for r, (key, value) in enumerate((("pack_id", pack_id), ("period", period_key),
-                                      ("format_version", FORMAT_VERSION)), start=1):
+    for r, (key, value) in enumerate(
+        (("pack_id", pack_id), ("period", period_key), ("format_version", FORMAT_VERSION)), start=1
+    ):
         _text_cell(meta, r, 1, key)
         _text_cell(meta, r, 2, value)
     meta.sheet_state = "hidden"
@@ -151,8 +175,9 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_commentary(path: Path, *, pack_id: str, period: dt.date | str,
-                    known_metrics: Collection[str]) -> dict[str, tuple[str, str, str]]:
+def read_commentary(
+    path: Path, *, pack_id: str, period: dt.date | str, known_metrics: Collection[str]
+) -> dict[str, tuple[str, str, str]]:
     """{metric_id: (commentary, actions, author)} from a filled-in commentary workbook, validated."""
     path = Path(path)
     try:
@@ -163,15 +188,20 @@ def read_commentary(path: Path, *, pack_id: str, period: dt.date | str,
         raise SourceError(f"cannot read the commentary workbook as .xlsx: {exc}", source=path) from exc
     expected_period = _period_key(period)
     if META not in wb.sheetnames or SHEET not in wb.sheetnames:
-        raise DataError(f"not a commentary workbook (no '{META}' or '{SHEET}' sheet); expected the workbook "
-                        f"written by `reporting commentary` for pack '{pack_id}', period {expected_period}",
-                        source=path)
+        raise DataError(
+            f"not a commentary workbook (no '{META}' or '{SHEET}' sheet); expected the workbook "
+            f"written by `reporting commentary` for pack '{pack_id}', period {expected_period}",
+            source=path,
+        )
     meta = {_cell_text(r[0].value): _cell_text(r[1].value) for r in wb[META].iter_rows(min_col=1, max_col=2)}
     got_pack, got_period = meta.get("pack_id", ""), meta.get("period", "")
     if got_pack != pack_id or got_period != expected_period:
-        raise DataError(f"this commentary workbook is for pack '{got_pack}', period {got_period or '(none)'}; "
-                        f"expected pack '{pack_id}', period {expected_period}", source=path,
-                        field="pack_id" if got_pack != pack_id else "period")
+        raise DataError(
+            f"this commentary workbook is for pack '{got_pack}', period {got_period or '(none)'}; "
+            f"expected pack '{pack_id}', period {expected_period}",
+            source=path,
+            field="pack_id" if got_pack != pack_id else "period",
+        )
     ws = wb[SHEET]
     header_row, positions = _find_header(ws, path)
     known = set(known_metrics)
@@ -182,28 +212,49 @@ def read_commentary(path: Path, *, pack_id: str, period: dt.date | str,
         for name, i in positions.items():
             cell = cells[i] if i < len(cells) else None
             if cell is not None and cell.data_type == "e":
-                raise DataError(f"cell shows the Excel error {cell.value}; retype it as plain text", source=path,
-                                row=r, field=name, row_label="row")
+                raise DataError(
+                    f"cell shows the Excel error {cell.value}; retype it as plain text",
+                    source=path,
+                    row=r,
+                    field=name,
+                    row_label="row",
+                )
             values[name] = _cell_text(cell.value if cell is not None else None)
         metric = values["Metric ID"]
         filled = {k: values[k] for k in MAX_LENGTH}
         if not metric:
             if any(filled.values()):
-                raise DataError("commentary on a row with no metric id", source=path, row=r, field="Metric ID",
-                                row_label="row")
+                raise DataError(
+                    "commentary on a row with no metric id", source=path, row=r, field="Metric ID", row_label="row"
+                )
             continue
         if metric not in known:
-            raise DataError(f"unknown metric id '{metric}'; expected one of the pack's metrics "
-                            f"({', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''})",
-                            source=path, row=r, field="Metric ID", row_label="row")
+            raise DataError(
+                f"unknown metric id '{metric}'; expected one of the pack's metrics "
+                f"({', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''})",
+                source=path,
+                row=r,
+                field="Metric ID",
+                row_label="row",
+            )
         if metric in first_row:
-            raise DataError(f"metric '{metric}' appears twice (first at row {first_row[metric]}); keep one row",
-                            source=path, row=r, field="Metric ID", row_label="row")
+            raise DataError(
+                f"metric '{metric}' appears twice (first at row {first_row[metric]}); keep one row",
+                source=path,
+                row=r,
+                field="Metric ID",
+                row_label="row",
+            )
         first_row[metric] = r
         for name, limit in MAX_LENGTH.items():
             if len(filled[name]) > limit:
-                raise DataError(f"{len(filled[name])} characters; at most {limit} are allowed", source=path,
-                                row=r, field=name, row_label="row")
+                raise DataError(
+                    f"{len(filled[name])} characters; at most {limit} are allowed",
+                    source=path,
+                    row=r,
+                    field=name,
+                    row_label="row",
+                )
         if filled["Commentary"] or filled["Actions"]:
             out[metric] = (filled["Commentary"], filled["Actions"], filled["Author"])
     return out
@@ -216,8 +267,13 @@ def _find_header(ws: Any, path: Path) -> tuple[int, dict[str, int]]:
         if "Metric ID" in names:
             missing = [n for n in needed if n not in names]
             if missing:
-                raise DataError(f"header row has no {', '.join(repr(m) for m in missing)} column; expected "
-                                f"{', '.join(n for n, _, _ in COLUMNS)}", source=path, row=r,
-                                field=missing[0], row_label="row")
+                raise DataError(
+                    f"header row has no {', '.join(repr(m) for m in missing)} column; expected "
+                    f"{', '.join(n for n, _, _ in COLUMNS)}",
+                    source=path,
+                    row=r,
+                    field=missing[0],
+                    row_label="row",
+                )
             return r, {n: names[n] for n in needed}
     raise DataError(f"no header row with 'Metric ID' in the first 20 rows of sheet '{SHEET}'", source=path)

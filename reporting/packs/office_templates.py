@@ -59,8 +59,21 @@ def default_pptx(root: Path | str | None = None) -> Path:
 
 
 REQUIRED_STYLES = (
-    "Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "List Bullet",
-    "TOC Heading", "toc 1", "toc 2", "toc 3", "Header", "Footer", "NHS Table",
+    "Normal",
+    "Title",
+    "Subtitle",
+    "Heading 1",
+    "Heading 2",
+    "Heading 3",
+    "Caption",
+    "List Bullet",
+    "TOC Heading",
+    "toc 1",
+    "toc 2",
+    "toc 3",
+    "Header",
+    "Footer",
+    "NHS Table",
 )
 """Every style the Word renderer uses; a custom template must define them all (python-docx UI names)."""
 
@@ -121,8 +134,9 @@ def layout(prs: Presentation, name: str, *, template_path: Path | str) -> SlideL
             if candidate.name == name:
                 return candidate
             available.append(candidate.name)
-    raise ConfigError(f"no slide layout '{name}'{_hint(name, available)}; layouts are: {_quoted(available)}",
-                      file=template_path)
+    raise ConfigError(
+        f"no slide layout '{name}'{_hint(name, available)}; layouts are: {_quoted(available)}", file=template_path
+    )
 
 
 def require_styles(doc: Document, names: Iterable[str], *, template_path: Path | str) -> None:
@@ -156,8 +170,12 @@ def _package_parts(path: Path, kind: str) -> dict[str, bytes]:
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 #: python-docx shows these built-in styles under their UI names (docx.styles.BabelFish)
-_UI_NAMES = {"caption": "Caption", "footer": "Footer", "header": "Header",
-             **{f"heading {n}": f"Heading {n}" for n in range(1, 10)}}
+_UI_NAMES = {
+    "caption": "Caption",
+    "footer": "Footer",
+    "header": "Header",
+    **{f"heading {n}": f"Heading {n}" for n in range(1, 10)},
+}
 
 
 def check_office_template(path: Path | str, kind: str) -> list[ConfigError]:
@@ -181,24 +199,33 @@ def check_office_template(path: Path | str, kind: str) -> list[ConfigError]:
                     layouts.setdefault(title, content)
             for name in REQUIRED_LAYOUTS:
                 if name not in layouts:
-                    problems.append(ConfigError(f"no slide layout '{name}'{_hint(name, list(layouts))}; layouts are: "
-                                                f"{_quoted(layouts)}", file=path))
+                    problems.append(
+                        ConfigError(
+                            f"no slide layout '{name}'{_hint(name, list(layouts))}; layouts are: {_quoted(layouts)}",
+                            file=path,
+                        )
+                    )
                 elif name == "Title and Content" and not layouts[name]:
-                    problems.append(ConfigError("layout 'Title and Content' has no content placeholder (idx 1)",
-                                                file=path))
+                    problems.append(
+                        ConfigError("layout 'Title and Content' has no content placeholder (idx 1)", file=path)
+                    )
         else:
             xml = parts.get("word/styles.xml")
             root = etree.fromstring(xml) if xml else None
-            available = [] if root is None else [
-                _UI_NAMES.get(n.get(f"{_W}val", ""), n.get(f"{_W}val", ""))
-                for n in root.iter(f"{_W}name")]
+            available = (
+                []
+                if root is None
+                else [_UI_NAMES.get(n.get(f"{_W}val", ""), n.get(f"{_W}val", "")) for n in root.iter(f"{_W}name")]
+            )
             present = set(available)
             for name in REQUIRED_STYLES:
                 if name not in present:
                     listed = _quoted(sorted(available, key=str.lower))
-                    problems.append(ConfigError(f"no style '{name}'{_hint(name, available)}; "
-                                                f"styles are: {listed}", file=path))
+                    problems.append(
+                        ConfigError(f"no style '{name}'{_hint(name, available)}; styles are: {listed}", file=path)
+                    )
     except (ConfigError, etree.XMLSyntaxError) as exc:
-        problems.append(exc if isinstance(exc, ConfigError)
-                        else ConfigError(f"cannot read the template's XML ({exc})", file=path))
+        problems.append(
+            exc if isinstance(exc, ConfigError) else ConfigError(f"cannot read the template's XML ({exc})", file=path)
+        )
     return problems

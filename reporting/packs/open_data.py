@@ -36,8 +36,11 @@ from reporting.errors import ConfigError
 
 __all__ = ["FIELDS", "LICENCE", "rows", "write_data_package"]
 
-LICENCE = {"name": "OGL-UK-3.0", "title": "Open Government Licence v3.0",
-           "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
+LICENCE = {
+    "name": "OGL-UK-3.0",
+    "title": "Open Government Licence v3.0",
+    "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+}
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 #: (name, Frictionless type, description) of each column of the metrics table, in order
@@ -53,21 +56,34 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("mean", "number", "SPC mean (centre line)"),
     ("lower_process_limit", "number", "SPC lower process limit"),
     ("upper_process_limit", "number", "SPC upper process limit"),
-    ("point_type", "string", "SPC point type: common_cause, special_cause_improvement, special_cause_concern, "
-                             "special_cause_neutral_high or special_cause_neutral_low"),
+    (
+        "point_type",
+        "string",
+        "SPC point type: common_cause, special_cause_improvement, special_cause_concern, "
+        "special_cause_neutral_high or special_cause_neutral_low",
+    ),
     ("variation", "string", "Making Data Count variation icon (latest period only)"),
     ("assurance", "string", "Making Data Count assurance icon against the target (latest period only)"),
     ("target", "number", "Target in force for the period"),
-    ("rank", "integer", "Rank of the organisation in the pack's league table for the metric, over the table's "
-                        "periods (given on the latest period's row; empty if the pack has none)"),
+    (
+        "rank",
+        "integer",
+        "Rank of the organisation in the pack's league table for the metric, over the table's "
+        "periods (given on the latest period's row; empty if the pack has none)",
+    ),
     ("peer_group", "string", "Peer group the organisation is compared with"),
 )
 DICTIONARY_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("metric_id", "string", "Metric id"), ("title", "string", "Title"), ("unit", "string", "Unit"),
-    ("definition", "string", "Definition"), ("numerator", "string", "How the numerator is counted"),
+    ("metric_id", "string", "Metric id"),
+    ("title", "string", "Title"),
+    ("unit", "string", "Unit"),
+    ("definition", "string", "Definition"),
+    ("numerator", "string", "How the numerator is counted"),
     ("denominator", "string", "How the denominator is counted"),
-    ("direction", "string", "Whether higher or lower is better"), ("frequency", "string", "Period length"),
-    ("source", "string", "Data source"), ("suppress_below", "integer", "Counts below this are suppressed"),
+    ("direction", "string", "Whether higher or lower is better"),
+    ("frequency", "string", "Period length"),
+    ("source", "string", "Data source"),
+    ("suppress_below", "integer", "Counts below this are suppressed"),
     ("licence", "string", "Licence and attribution"),
 )
 
@@ -138,9 +154,11 @@ def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
         metric_id, org = series["metric"], series["org"]
         metric = catalogue.metric(metric_id)
         if getattr(metric, "disclosure", None) is None:
-            raise ConfigError(f"metric '{metric_id}' has no disclosure rule, so its numbers cannot be published "
-                              "as open data; add `disclosure: {suppress_below: N}` to it in the catalogue",
-                              field=f"metrics.{metric_id}.disclosure")
+            raise ConfigError(
+                f"metric '{metric_id}' has no disclosure rule, so its numbers cannot be published "
+                "as open data; add `disclosure: {suppress_below: N}` to it in the catalogue",
+                field=f"metrics.{metric_id}.disclosure",
+            )
         own = frame[(frame["metric_id"] == metric_id) & (frame["org_code"] == org)]
         own = own.set_index(pd.to_datetime(own["period"]))
         latest = series["latest"]["period"]
@@ -153,22 +171,27 @@ def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
             suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False
             is_latest = point["period"] == latest
             target = metric.target_for(org, period.date()) if org else None
-            out.append({
-                "metric_id": metric_id, "org_code": org or "", "org_name": pack.org_name or "",
-                "period": period.date().isoformat(),
-                "value": None if suppressed else point["value"],
-                "numerator": None if suppressed else point["numerator"],
-                "denominator": None if suppressed else point["denominator"],
-                "suppressed": suppressed,
-                "mean": point["mean"], "lower_process_limit": point["lower_limit"],
-                "upper_process_limit": point["upper_limit"],
-                "point_type": "" if suppressed else (point["point_type"] or ""),
-                "variation": (series["variation"] or "") if is_latest else "",
-                "assurance": (series["assurance"] or "") if is_latest else "",
-                "target": _number(target),
-                "rank": ranks.get(metric_id) if is_latest else None,
-                "peer_group": batch.peer_group or "",
-            })
+            out.append(
+                {
+                    "metric_id": metric_id,
+                    "org_code": org or "",
+                    "org_name": pack.org_name or "",
+                    "period": period.date().isoformat(),
+                    "value": None if suppressed else point["value"],
+                    "numerator": None if suppressed else point["numerator"],
+                    "denominator": None if suppressed else point["denominator"],
+                    "suppressed": suppressed,
+                    "mean": point["mean"],
+                    "lower_process_limit": point["lower_limit"],
+                    "upper_process_limit": point["upper_limit"],
+                    "point_type": "" if suppressed else (point["point_type"] or ""),
+                    "variation": (series["variation"] or "") if is_latest else "",
+                    "assurance": (series["assurance"] or "") if is_latest else "",
+                    "target": _number(target),
+                    "rank": ranks.get(metric_id) if is_latest else None,
+                    "peer_group": batch.peer_group or "",
+                }
+            )
     # a metric the pack lists with no chart of its own (e.g. every point suppressed, so no limits): its latest
     # period, as the summary table has it
     done = {r["metric_id"] for r in out}
@@ -181,16 +204,27 @@ def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
         data = own.sort_values("period").iloc[-1]
         flag = data.get("suppressed", False)
         suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False
-        out.append({
-            "metric_id": metric_id, "org_code": pack.org_code, "org_name": pack.org_name or "",
-            "period": pd.Timestamp(data["period"]).date().isoformat(),
-            "value": None if suppressed else _number(data.get("value")),
-            "numerator": None if suppressed else _number(data.get("numerator")),
-            "denominator": None if suppressed else _number(data.get("denominator")),
-            "suppressed": suppressed, "mean": None, "lower_process_limit": None, "upper_process_limit": None,
-            "point_type": "", "variation": "", "assurance": "", "target": None, "rank": None,
-            "peer_group": batch.peer_group or "",
-        })
+        out.append(
+            {
+                "metric_id": metric_id,
+                "org_code": pack.org_code,
+                "org_name": pack.org_name or "",
+                "period": pd.Timestamp(data["period"]).date().isoformat(),
+                "value": None if suppressed else _number(data.get("value")),
+                "numerator": None if suppressed else _number(data.get("numerator")),
+                "denominator": None if suppressed else _number(data.get("denominator")),
+                "suppressed": suppressed,
+                "mean": None,
+                "lower_process_limit": None,
+                "upper_process_limit": None,
+                "point_type": "",
+                "variation": "",
+                "assurance": "",
+                "target": None,
+                "rank": None,
+                "peer_group": batch.peer_group or "",
+            }
+        )
     return out
 
 
@@ -198,10 +232,21 @@ def _dictionary(pack: Any, batch: Any, metric_ids: Sequence[str]) -> list[dict[s
     out = []
     for metric_id in metric_ids:
         m = batch.catalogue.metric(metric_id)
-        out.append({"metric_id": m.id, "title": m.title, "unit": m.unit, "definition": m.description or "",
-                    "numerator": m.numerator or m.value or "", "denominator": m.denominator or "",
-                    "direction": m.direction, "frequency": m.frequency, "source": m.source,
-                    "suppress_below": m.disclosure.suppress_below, "licence": ATTRIBUTION})
+        out.append(
+            {
+                "metric_id": m.id,
+                "title": m.title,
+                "unit": m.unit,
+                "definition": m.description or "",
+                "numerator": m.numerator or m.value or "",
+                "denominator": m.denominator or "",
+                "direction": m.direction,
+                "frequency": m.frequency,
+                "source": m.source,
+                "suppress_below": m.disclosure.suppress_below,
+                "licence": ATTRIBUTION,
+            }
+        )
     return out
 
 
@@ -227,8 +272,11 @@ def _write_csv(path: Path, fields: Sequence[tuple[str, str, str]], records: list
 
 
 def _schema(fields: Sequence[tuple[str, str, str]], key: list[str]) -> dict[str, Any]:
-    return {"fields": [{"name": n, "type": t, "description": d} for n, t, d in fields], "primaryKey": key,
-            "missingValues": [""]}
+    return {
+        "fields": [{"name": n, "type": t, "description": d} for n, t, d in fields],
+        "primaryKey": key,
+        "missingValues": [""],
+    }
 
 
 def write_data_package(pack: Any, batch: Any, directory: Path, stem: str) -> list[Path]:
@@ -244,20 +292,36 @@ def write_data_package(pack: Any, batch: Any, directory: Path, stem: str) -> lis
         "profile": "data-package",
         "name": stem.lower().replace("_", "-"),
         "title": f"{pack.title}: the numbers" + (f" ({pack.org_name})" if pack.org_name else ""),
-        "description": (f"The numbers shown in '{pack.title}' for {pack.period_label}, with disclosure control "
-                        "applied exactly as in the pack (suppressed values are empty, with suppressed=true)."),
+        "description": (
+            f"The numbers shown in '{pack.title}' for {pack.period_label}, with disclosure control "
+            "applied exactly as in the pack (suppressed values are empty, with suppressed=true)."
+        ),
         "version": pack.version,
         "created": pack.provenance.built_at,
         "licenses": [LICENCE],
         "sources": sources,
         "keywords": ["NHS", "statistical process control", "Making Data Count"],
         "resources": [
-            {"name": "metrics", "path": metrics_csv.name, "profile": "tabular-data-resource", "format": "csv",
-             "mediatype": "text/csv", "encoding": "utf-8", "title": "Metrics by organisation and period",
-             "schema": _schema(FIELDS, ["metric_id", "org_code", "period"])},
-            {"name": "dictionary", "path": dictionary_csv.name, "profile": "tabular-data-resource", "format": "csv",
-             "mediatype": "text/csv", "encoding": "utf-8", "title": "Data dictionary",
-             "schema": _schema(DICTIONARY_FIELDS, ["metric_id"])},
+            {
+                "name": "metrics",
+                "path": metrics_csv.name,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "title": "Metrics by organisation and period",
+                "schema": _schema(FIELDS, ["metric_id", "org_code", "period"]),
+            },
+            {
+                "name": "dictionary",
+                "path": dictionary_csv.name,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "title": "Data dictionary",
+                "schema": _schema(DICTIONARY_FIELDS, ["metric_id"]),
+            },
         ],
     }
     descriptor_path = directory / "datapackage.json"

@@ -63,8 +63,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class _Element:
-    role: str          # the standard role, after the RoleMap
-    name: str          # the role as written
+    role: str  # the standard role, after the RoleMap
+    name: str  # the role as written
     page: int | None
     node: pikepdf.Dictionary
 
@@ -95,7 +95,9 @@ def check_pdf(path: Path) -> list[Failure]:
         roles = tree.get("/RoleMap")
         elements = list(_walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, pages, None))
         if not any(e.role in _BLOCKS for e in elements):
-            failures.append(Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables"))
+            failures.append(
+                Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables")
+            )
         failures += _headings(elements)
         failures += _figures(elements)
         failures += _tables(elements, roles if isinstance(roles, pikepdf.Dictionary) else None)
@@ -116,8 +118,13 @@ def _title(pdf: pikepdf.Pdf) -> list[Failure]:
         failures.append(Failure("title", None, "the document has no title (Info /Title or XMP dc:title)"))
     prefs = pdf.Root.get("/ViewerPreferences")
     if not (isinstance(prefs, pikepdf.Dictionary) and bool(prefs.get("/DisplayDocTitle", False))):
-        failures.append(Failure("title", None, "the title bar shows the file name, not the title "
-                                               "(/ViewerPreferences /DisplayDocTitle is not true)"))
+        failures.append(
+            Failure(
+                "title",
+                None,
+                "the title bar shows the file name, not the title (/ViewerPreferences /DisplayDocTitle is not true)",
+            )
+        )
     return failures
 
 
@@ -136,15 +143,16 @@ def _page_of(node: pikepdf.Dictionary, pages: dict[tuple[int, int], int], inheri
     return inherited
 
 
-def _walk(kids: Any, roles: pikepdf.Dictionary | None, pages: dict[tuple[int, int], int],
-          inherited: int | None) -> Iterator[_Element]:
+def _walk(
+    kids: Any, roles: pikepdf.Dictionary | None, pages: dict[tuple[int, int], int], inherited: int | None
+) -> Iterator[_Element]:
     """Structure elements in tree order (depth first), each with the page it starts on."""
     if kids is None:
         return
     items = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
     for kid in items:
         if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
-            continue   # marked-content ids and object references
+            continue  # marked-content ids and object references
         page = _page_of(kid, pages, inherited)
         if page is None:
             page = _first_content_page(kid.get("/K"), pages)
@@ -200,8 +208,13 @@ def _figures(elements: list[_Element]) -> list[Failure]:
         if not alt:
             failures.append(Failure("figure alt text", element.page, "a figure has no alternative text (/Alt)"))
         elif any(_FILE_NAME.match(part) or _DEFAULT_NAME.match(part) for part in [alt, *alt.split(" - ")]):
-            failures.append(Failure("figure alt text", element.page,
-                                    f"a figure's alternative text is a file or default name: {alt[:80]!r}"))
+            failures.append(
+                Failure(
+                    "figure alt text",
+                    element.page,
+                    f"a figure's alternative text is a file or default name: {alt[:80]!r}",
+                )
+            )
     return failures
 
 
@@ -212,8 +225,11 @@ def _tables(elements: list[_Element], roles: pikepdf.Dictionary | None) -> list[
             continue
         cells = [e.role for e in _walk(element.node.get("/K"), roles, {}, None)]
         if "/TH" not in cells:
-            failures.append(Failure("table header cells", element.page,
-                                    f"a table of {cells.count('/TD')} cells has no header cell (TH)"))
+            failures.append(
+                Failure(
+                    "table header cells", element.page, f"a table of {cells.count('/TD')} cells has no header cell (TH)"
+                )
+            )
     return failures
 
 
@@ -223,9 +239,14 @@ def _reading_order(elements: list[_Element]) -> list[Failure]:
         if element.role not in _BLOCKS or element.page is None:
             continue
         if element.page < furthest:
-            failures.append(Failure("reading order", element.page,
-                                    f"a {element.name.lstrip('/')} on page {element.page} comes after content on "
-                                    f"page {furthest} in the tag order"))
+            failures.append(
+                Failure(
+                    "reading order",
+                    element.page,
+                    f"a {element.name.lstrip('/')} on page {element.page} comes after content on "
+                    f"page {furthest} in the tag order",
+                )
+            )
         furthest = max(furthest, element.page)
     return failures
 
@@ -251,9 +272,14 @@ def chart_alt_texts(source: Path) -> list[str]:
             pres = etree.fromstring(z.read("ppt/presentation.xml"))
             rels = etree.fromstring(z.read("ppt/_rels/presentation.xml.rels"))
             targets = {r.get("Id"): r.get("Target") for r in rels}
-            parts = [(posixpath.normpath(posixpath.join("ppt", targets[s.get(f"{{{rel}}}id")])),
-                      (f"{{{p}}}graphicFrame",), f"{{{p}}}nvGraphicFramePr/{{{p}}}cNvPr")
-                     for s in pres.iter(f"{{{p}}}sldId")]
+            parts = [
+                (
+                    posixpath.normpath(posixpath.join("ppt", targets[s.get(f"{{{rel}}}id")])),
+                    (f"{{{p}}}graphicFrame",),
+                    f"{{{p}}}nvGraphicFramePr/{{{p}}}cNvPr",
+                )
+                for s in pres.iter(f"{{{p}}}sldId")
+            ]
         for name, frames, props in parts:
             root = etree.fromstring(z.read(name))
             for frame in root.iter(*frames):
@@ -278,9 +304,11 @@ def restore_figure_alt(path: Path, alts: list[str]) -> int:
         if not isinstance(tree, pikepdf.Dictionary):
             return 0
         roles = tree.get("/RoleMap")
-        elements = [e for e in _walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, {},
-                                     None)
-                    if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))]
+        elements = [
+            e
+            for e in _walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, {}, None)
+            if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))
+        ]
         if len(elements) != len(alts):
             return 0
         for element, alt in zip(elements, alts, strict=True):

@@ -61,14 +61,17 @@ def _limit(name: str) -> str:
 def _check_time() -> None:
     deadline = getattr(_state, "deadline", None)
     if deadline is not None and time.monotonic() > deadline:
-        raise TemplateLimit(f"the text took longer than {current().template_seconds:g} s to render "
-                            f"({_limit('template_seconds')})")
+        raise TemplateLimit(
+            f"the text took longer than {current().template_seconds:g} s to render ({_limit('template_seconds')})"
+        )
 
 
 def _check_length(n: int) -> None:
     if n > current().template_output_chars:
-        raise TemplateLimit(f"the text would be longer than {current().template_output_chars:,} characters "
-                            f"({_limit('template_output_chars')})")
+        raise TemplateLimit(
+            f"the text would be longer than {current().template_output_chars:,} characters "
+            f"({_limit('template_output_chars')})"
+        )
 
 
 def _check_size(value: Any) -> Any:
@@ -84,8 +87,10 @@ def _scalar(value: Any) -> bool:
 def _bounded_range(*args: int) -> Iterator[int]:
     span = range(*args)
     if len(span) > current().template_range:
-        raise TemplateLimit(f"range() of {len(span):,} items is over the limit of {current().template_range:,} "
-                            f"({_limit('template_range')})")
+        raise TemplateLimit(
+            f"range() of {len(span):,} items is over the limit of {current().template_range:,} "
+            f"({_limit('template_range')})"
+        )
     for i in span:
         _check_time()
         yield i
@@ -102,8 +107,10 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Undefined):
         return str(value)  # StrictUndefined raises "'x' is undefined" here
     if not _scalar(value):
-        raise SecurityError(f"a {type(value).__name__} cannot be shown as text; call one of the template "
-                            f"functions (e.g. narrative('ae_4hr')) instead")
+        raise SecurityError(
+            f"a {type(value).__name__} cannot be shown as text; call one of the template "
+            f"functions (e.g. narrative('ae_4hr')) instead"
+        )
     return value
 
 
@@ -115,8 +122,12 @@ class PackSandbox(SandboxedEnvironment):
         for kind, word in _FORBIDDEN.items():
             node = next(tree.find_all(kind), None)
             if node is not None:
-                raise TemplateSyntaxError(f"'{{% {word} %}}' is not allowed in pack text (each text block stands "
-                                          f"alone)", node.lineno, name, filename)
+                raise TemplateSyntaxError(
+                    f"'{{% {word} %}}' is not allowed in pack text (each text block stands alone)",
+                    node.lineno,
+                    name,
+                    filename,
+                )
         return tree
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
@@ -148,8 +159,10 @@ def pack_environment(**options: Any) -> PackSandbox:
 def render_text(env: SandboxedEnvironment, text: str, context: Mapping[str, Any]) -> str:
     """Render `text` within the time and size limits; callables in `context` are shown only by name."""
     limits = current()
-    safe = {k: TemplateFunction(k, v) if callable(v) and not isinstance(v, TemplateFunction) else v
-            for k, v in context.items()}
+    safe = {
+        k: TemplateFunction(k, v) if callable(v) and not isinstance(v, TemplateFunction) else v
+        for k, v in context.items()
+    }
     template = env.from_string(text)
     previous = getattr(_state, "deadline", None)
     _state.deadline = time.monotonic() + limits.template_seconds

@@ -19,8 +19,16 @@ from reporting._yaml import Located, _dotted, load_yaml
 from reporting.data.periods import Baseline
 from reporting.errors import ConfigError
 
-__all__ = ["BLOCK_NAMES", "PackTemplate", "ThemeOptions", "load_template", "merged_document", "template_errors",
-           "template_files", "theme_overrides"]
+__all__ = [
+    "BLOCK_NAMES",
+    "PackTemplate",
+    "ThemeOptions",
+    "load_template",
+    "merged_document",
+    "template_errors",
+    "template_files",
+    "theme_overrides",
+]
 
 ID = r"^[a-z][a-z0-9_-]*$"
 When = Literal["always", "special_cause", "concern", "improvement", "fails_target", "exception"]
@@ -59,10 +67,18 @@ class SummaryTableOptions(MetricsSelection):
 
 class SpcOptions(_Model):
     metric: str
-    periods: int = Field(24, ge=2, le=500, description="latest N periods shown; the limits come from the points "
-                         "shown since the latest rebase (or from `baseline`)")
-    baseline: Baseline | None = Field(None, description="fixed limits from {points: N} (the first N shown) or "
-                                      "{from: YYYY-MM, to: YYYY-MM}; overrides the catalogue's baseline")
+    periods: int = Field(
+        24,
+        ge=2,
+        le=500,
+        description="latest N periods shown; the limits come from the points "
+        "shown since the latest rebase (or from `baseline`)",
+    )
+    baseline: Baseline | None = Field(
+        None,
+        description="fixed limits from {points: N} (the first N shown) or "
+        "{from: YYYY-MM, to: YYYY-MM}; overrides the catalogue's baseline",
+    )
     title: str | None = None
     native: bool = True
     when: When = "always"
@@ -84,8 +100,9 @@ class VariationOptions(CrossSectionOptions):
 class LeagueTableOptions(_Model):
     metrics: list[str]
     show: int = Field(5, ge=1, le=50, description="top and bottom N, plus the highlighted organisation")
-    min_metrics: int | None = Field(None, ge=1, description="providers with data for fewer of the metrics are "
-                                    "not ranked (default: all of them)")
+    min_metrics: int | None = Field(
+        None, ge=1, description="providers with data for fewer of the metrics are not ranked (default: all of them)"
+    )
     peers: str | None = None
     periods: int = Field(12, ge=1, le=60)
     title: str | None = None
@@ -177,10 +194,20 @@ class ForEachBlock(_Model):
 
 
 _BLOCKS: dict[str, type[_Model]] = {
-    "cover": CoverBlock, "contents": ContentsBlock, "heading": HeadingBlock, "text": TextBlock,
-    "summary_table": SummaryTableBlock, "spc": SpcBlock, "funnel": FunnelBlock, "variation": VariationBlock,
-    "league_table": LeagueTableBlock, "data_table": DataTableBlock, "commentary": CommentaryBlock,
-    "page_break": PageBreakBlock, "appendix": AppendixBlock, "for_each": ForEachBlock,
+    "cover": CoverBlock,
+    "contents": ContentsBlock,
+    "heading": HeadingBlock,
+    "text": TextBlock,
+    "summary_table": SummaryTableBlock,
+    "spc": SpcBlock,
+    "funnel": FunnelBlock,
+    "variation": VariationBlock,
+    "league_table": LeagueTableBlock,
+    "data_table": DataTableBlock,
+    "commentary": CommentaryBlock,
+    "page_break": PageBreakBlock,
+    "appendix": AppendixBlock,
+    "for_each": ForEachBlock,
 }
 BLOCK_NAMES = tuple(_BLOCKS)
 
@@ -194,9 +221,13 @@ def _block_kind(value: Any) -> str | None:
 
 
 Block = Annotated[
-    Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # type: ignore[misc]
-    Discriminator(_block_kind, custom_error_type="unknown_block",
-                  custom_error_message="unknown block", custom_error_context={"blocks": ", ".join(_BLOCKS)}),
+    Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # type: ignore[misc]  # noqa: UP007 (a Union built at run time)
+    Discriminator(
+        _block_kind,
+        custom_error_type="unknown_block",
+        custom_error_message="unknown block",
+        custom_error_context={"blocks": ", ".join(_BLOCKS)},
+    ),
 ]
 ForEachOptions.model_rebuild()
 
@@ -255,12 +286,18 @@ class PackTemplate(_Model):
     audience: str = ""
     cadence: Literal["weekly", "monthly", "quarterly"]
     formats: list[Literal["pptx", "docx", "xlsx", "pdf", "html"]] = Field(min_length=1)
-    public: bool = Field(False, description="published on a website: the HTML edition is built with the "
-                         "template's formats whenever none are asked for")
+    public: bool = Field(
+        False,
+        description="published on a website: the HTML edition is built with the "
+        "template's formats whenever none are asked for",
+    )
     open_data: bool = Field(True, description="a Frictionless Data Package of the pack's numbers beside the files")
-    accessibility: Literal["error", "warn"] = Field("error", description="a PDF failing the PDF/UA checks stops "
-                                                    "the build (error) or is published with its failures listed "
-                                                    "in manifest.json (warn)")
+    accessibility: Literal["error", "warn"] = Field(
+        "error",
+        description="a PDF failing the PDF/UA checks stops "
+        "the build (error) or is published with its failures listed "
+        "in manifest.json (warn)",
+    )
     office: dict[Literal["pptx", "docx"], str] = Field(default_factory=dict)
     classification: str = "OFFICIAL"
     owner: str = ""
@@ -268,8 +305,10 @@ class PackTemplate(_Model):
     parameters: dict[Literal["org", "peer_group", "period"], Parameter] = Field(default_factory=dict)
     theme: ThemeOptions | None = None  # type: ignore[valid-type]
     metrics: list[str] | MetricsSelection | None = Field(
-        None, description="the metrics this pack covers (ids, or {metrics: [...], tag: ...}); summary tables, "
-        "for_each, the executive summary and the appendix cover only these. Without it: every catalogue metric")
+        None,
+        description="the metrics this pack covers (ids, or {metrics: [...], tag: ...}); summary tables, "
+        "for_each, the executive summary and the appendix cover only these. Without it: every catalogue metric",
+    )
     commentary: str | None = Field(None, description="commentary workbook, relative to the project")
     section_slides: bool = Field(True, description="PowerPoint: a section header slide before each section")
     sections: list[SectionTemplate] = Field(min_length=1)
@@ -282,10 +321,26 @@ class PackTemplate(_Model):
 
 def _vocabulary() -> set[str]:
     words: set[str] = set(BLOCK_NAMES)
-    for model in [PackTemplate, SectionTemplate, Parameter, CoverOptions, ContentsOptions, HeadingOptions,
-                  SummaryTableOptions, SpcOptions, CrossSectionOptions, VariationOptions, LeagueTableOptions,
-                  DataTableOptions, CommentaryOptions, AppendixOptions, ForEachOptions, ThemeOptions, Baseline,
-                  ThemeOptions.model_fields["palette"].annotation.__args__[0]]:
+    for model in [
+        PackTemplate,
+        SectionTemplate,
+        Parameter,
+        CoverOptions,
+        ContentsOptions,
+        HeadingOptions,
+        SummaryTableOptions,
+        SpcOptions,
+        CrossSectionOptions,
+        VariationOptions,
+        LeagueTableOptions,
+        DataTableOptions,
+        CommentaryOptions,
+        AppendixOptions,
+        ForEachOptions,
+        ThemeOptions,
+        Baseline,
+        ThemeOptions.model_fields["palette"].annotation.__args__[0],
+    ]:
         words.update(model.model_fields)
     return words | {"from"}
 
@@ -321,21 +376,30 @@ def merged_document(project: Path, name: str) -> tuple[dict[str, Any], Located, 
         raise ConfigError(f"no pack template '{name}'{hint}", file=path)
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        raise ConfigError("expected a mapping with 'pack', 'title', 'cadence', 'formats' and 'sections'",
-                          file=path, line=1)
+        raise ConfigError(
+            "expected a mapping with 'pack', 'title', 'cadence', 'formats' and 'sections'", file=path, line=1
+        )
     digest = hashlib.sha256(path.read_bytes())
     data: dict[str, Any] = doc.data
     seen = {name}
     parent_name = data.get("extends")
     while parent_name:
         if parent_name in seen:
-            raise ConfigError(f"'extends' goes round in a circle through '{parent_name}'", file=path,
-                              line=doc.line_of(("extends",)), field="extends")
+            raise ConfigError(
+                f"'extends' goes round in a circle through '{parent_name}'",
+                file=path,
+                line=doc.line_of(("extends",)),
+                field="extends",
+            )
         seen.add(parent_name)
         parent_path = folder / f"{parent_name}.yaml"
         if not parent_path.exists():
-            raise ConfigError(f"extends '{parent_name}', but there is no {parent_path.name}", file=path,
-                              line=doc.line_of(("extends",)), field="extends")
+            raise ConfigError(
+                f"extends '{parent_name}', but there is no {parent_path.name}",
+                file=path,
+                line=doc.line_of(("extends",)),
+                field="extends",
+            )
         parent = load_yaml(parent_path)
         digest.update(parent_path.read_bytes())
         data = _merge(parent.data, data)
@@ -354,8 +418,12 @@ def load_template(project: Path, name: str) -> tuple[PackTemplate, Located, str]
     except ValidationError as exc:
         raise template_errors(exc, Located(data, doc.lines, path))[0] from None
     if template.pack != name:
-        raise ConfigError(f"pack id '{template.pack}' does not match the file name '{name}.yaml'", file=path,
-                          line=doc.line_of(("pack",)), field="pack")
+        raise ConfigError(
+            f"pack id '{template.pack}' does not match the file name '{name}.yaml'",
+            file=path,
+            line=doc.line_of(("pack",)),
+            field="pack",
+        )
     return template, doc, digest.hexdigest()[:16]
 
 

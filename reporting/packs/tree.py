@@ -13,14 +13,29 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 from reporting.charts.spec import ChartSpec
 from reporting.charts.theme import DEFAULT_THEME, Theme
 
 __all__ = [
-    "Block", "Cell", "ChartBlock", "Column", "Commentary", "Contents", "Cover", "DataTable", "Heading",
-    "Pack", "PageBreak", "Provenance", "Section", "SummaryRow", "SummaryTable", "Text", "SUPPRESSED_NOTE",
+    "Block",
+    "Cell",
+    "ChartBlock",
+    "Column",
+    "Commentary",
+    "Contents",
+    "Cover",
+    "DataTable",
+    "Heading",
+    "Pack",
+    "PageBreak",
+    "Provenance",
+    "Section",
+    "SummaryRow",
+    "SummaryTable",
+    "Text",
+    "SUPPRESSED_NOTE",
 ]
 
 SUPPRESSED_NOTE = "* Suppressed: fewer than {threshold} events, or a value that would let one be worked out."
@@ -67,7 +82,7 @@ class Cell:
     text: str
     kind: Literal["text", "number", "percent", "count", "date", "icon"] = "text"
     suppressed: bool = False
-    icon: str | None = None   # MDC icon code (variation/assurance) shown with a letter, never colour alone
+    icon: str | None = None  # MDC icon code (variation/assurance) shown with a letter, never colour alone
     rag: Literal["red", "amber", "green", "grey"] | None = None
 
 
@@ -75,8 +90,8 @@ class Cell:
 class Column:
     name: str
     kind: Literal["text", "number", "percent", "count", "date", "icon"] = "text"
-    number_format: str = "General"   # Excel format, e.g. 0.0%, #,##0
-    width: float = 14.0              # characters, for Excel and relative widths elsewhere
+    number_format: str = "General"  # Excel format, e.g. 0.0%, #,##0
+    width: float = 14.0  # characters, for Excel and relative widths elsewhere
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,7 @@ class DataTable:
     rows: tuple[tuple[Cell, ...], ...]
     caption: str = ""
     footnotes: tuple[str, ...] = ()
-    wide: bool = False          # a landscape section in Word
+    wide: bool = False  # a landscape section in Word
     sheet_name: str | None = None  # Excel sheet for this table (else the section's)
 
 
@@ -118,9 +133,9 @@ class SummaryTable:
 class ChartBlock:
     spec: ChartSpec
     caption: str = ""
-    native: bool = True         # PowerPoint/Excel/Word use a native chart where the spec allows it
-    image: Path | None = None   # set by with_images(); used where the chart is not native
-    notes: str = ""             # speaker notes / data sources
+    native: bool = True  # PowerPoint/Excel/Word use a native chart where the spec allows it
+    image: Path | None = None  # set by with_images(); used where the chart is not native
+    notes: str = ""  # speaker notes / data sources
 
 
 @dataclass(frozen=True)
@@ -139,7 +154,7 @@ class PageBreak:
     pass
 
 
-Block = Union[Cover, Contents, Heading, Text, DataTable, SummaryTable, ChartBlock, Commentary, PageBreak]
+Block = Cover | Contents | Heading | Text | DataTable | SummaryTable | ChartBlock | Commentary | PageBreak
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,7 @@ class Provenance:
     snapshot_hash: str
     template_path: str
     template_hash: str
-    built_at: str               # ISO time; left out of content hashes
+    built_at: str  # ISO time; left out of content hashes
     package_version: str
     sources: tuple[str, ...] = ()
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -174,12 +189,12 @@ class Pack:
     formats: tuple[str, ...]
     sections: tuple[Section, ...]
     provenance: Provenance
-    office: Mapping[str, Path] = field(default_factory=dict)   # format -> corporate template file
+    office: Mapping[str, Path] = field(default_factory=dict)  # format -> corporate template file
     org_code: str | None = None
     org_name: str | None = None
     theme: Theme = DEFAULT_THEME
     footnotes: tuple[str, ...] = ()
-    section_slides: bool = True   # PowerPoint: a "Section Header" slide before each section
+    section_slides: bool = True  # PowerPoint: a "Section Header" slide before each section
 
     @property
     def footer(self) -> str:
@@ -192,8 +207,11 @@ class Pack:
     def summary_only(self) -> Pack:
         """A light copy that keeps only the summary tables (what an email shows), without their sparklines:
         what a parallel worker sends back with each built pack."""
-        tables = tuple(replace(b, rows=tuple(replace(r, sparkline=None, sparkline_image=None) for r in b.rows))
-                       for b in self.blocks() if isinstance(b, SummaryTable))
+        tables = tuple(
+            replace(b, rows=tuple(replace(r, sparkline=None, sparkline_image=None) for r in b.rows))
+            for b in self.blocks()
+            if isinstance(b, SummaryTable)
+        )
         return replace(self, sections=(Section("Summary", tables),) if tables else ())
 
     def chart_specs(self) -> list[ChartSpec]:
@@ -223,14 +241,16 @@ class Pack:
 
     def with_images(self, images: Mapping[str, Path]) -> Pack:
         """A copy whose chart blocks and sparklines carry their rendered image (keyed by spec content hash)."""
+
         def fill(block: Block) -> Block:
             if isinstance(block, ChartBlock):
                 return replace(block, image=images.get(block.spec.content_hash()))
             if isinstance(block, SummaryTable):
-                rows = tuple(replace(r, sparkline_image=images.get(r.sparkline.content_hash()))
-                             if r.sparkline is not None else r for r in block.rows)
+                rows = tuple(
+                    replace(r, sparkline_image=images.get(r.sparkline.content_hash())) if r.sparkline is not None else r
+                    for r in block.rows
+                )
                 return replace(block, rows=rows)
             return block
 
-        return replace(self, sections=tuple(replace(s, blocks=tuple(fill(b) for b in s.blocks))
-                                            for s in self.sections))
+        return replace(self, sections=tuple(replace(s, blocks=tuple(fill(b) for b in s.blocks)) for s in self.sections))

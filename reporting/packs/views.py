@@ -61,35 +61,47 @@ class SeriesInfo:
     metric_id: str
     org: str | None
     view: str
-    latest: pd.Timestamp | None            # latest period with a value, up to the pack's period
+    latest: pd.Timestamp | None  # latest period with a value, up to the pack's period
     stale: bool = False
     latest_label: str = ""
-    chart: str = ""                        # after `auto`
+    chart: str = ""  # after `auto`
     sigma_z: float = float("nan")
     overdispersed: bool = False
-    first: pd.Timestamp | None = None      # first period shown
+    first: pd.Timestamp | None = None  # first period shown
     baseline_first: pd.Timestamp | None = None
     baseline_last: pd.Timestamp | None = None
-    baseline_n: int = 0                    # points the latest limits come from
-    fixed: bool = False                    # a `baseline:` fixed them
+    baseline_n: int = 0  # points the latest limits come from
+    fixed: bool = False  # a `baseline:` fixed them
     trial: bool = False
     missing: tuple[pd.Timestamp, ...] = ()  # periods inside the window with no row at all
     annotations: tuple[Annotation, ...] = field(default_factory=tuple)  # those at or before the latest period
 
     def as_row(self) -> dict[str, Any]:
-        return {"stale": self.stale, "latest_available": self.latest, "latest_label": self.latest_label,
-                "chart_used": self.chart, "sigma_z": self.sigma_z, "overdispersed": self.overdispersed,
-                "window_first": self.first, "baseline_first": self.baseline_first,
-                "baseline_last": self.baseline_last, "baseline_n": self.baseline_n, "baseline_fixed": self.fixed,
-                "trial_limits": self.trial, "missing_periods": self.missing, "annotations": self.annotations,
-                "view": self.view}
+        return {
+            "stale": self.stale,
+            "latest_available": self.latest,
+            "latest_label": self.latest_label,
+            "chart_used": self.chart,
+            "sigma_z": self.sigma_z,
+            "overdispersed": self.overdispersed,
+            "window_first": self.first,
+            "baseline_first": self.baseline_first,
+            "baseline_last": self.baseline_last,
+            "baseline_n": self.baseline_n,
+            "baseline_fixed": self.fixed,
+            "trial_limits": self.trial,
+            "missing_periods": self.missing,
+            "annotations": self.annotations,
+            "view": self.view,
+        }
 
 
-def template_views(template: t.PackTemplate, catalogue: Catalogue, used: Iterable[str],
-                   selected: Callable[[Any], list[str]]) -> dict[str, tuple[View, ...]]:
+def template_views(
+    template: t.PackTemplate, catalogue: Catalogue, used: Iterable[str], selected: Callable[[Any], list[str]]
+) -> dict[str, tuple[View, ...]]:
     """Every view each metric is shown in, the first (in template order) being the one its summary rows,
     icons and narratives use outside a chart. A metric no chart shows gets the sparkline's 24 periods."""
-    own: dict[str, list[View]] = {}    # charts that name the metric: its "home" chart comes first
+    own: dict[str, list[View]] = {}  # charts that name the metric: its "home" chart comes first
     looped: dict[str, list[View]] = {}  # charts drawn for each metric of a for_each
 
     def add(into: dict[str, list[View]], metric_id: str, o: t.SpcOptions) -> None:
@@ -139,10 +151,14 @@ def _limit_points(valid: pd.Series, rebases: list[pd.Timestamp], fix: int | None
     return since.head(fix) if fix is not None else since
 
 
-def build_views(frame: pd.DataFrame, catalogue: Catalogue, views: Mapping[str, tuple[View, ...]],
-                annotations: Registered, period_end: pd.Timestamp, key_column: str = "_pack"
-                ) -> tuple[pd.DataFrame, dict[str, SPCOptions], dict[tuple[Any, str, str, str], SeriesInfo],
-                           dict[Any, DataError]]:
+def build_views(
+    frame: pd.DataFrame,
+    catalogue: Catalogue,
+    views: Mapping[str, tuple[View, ...]],
+    annotations: Registered,
+    period_end: pd.Timestamp,
+    key_column: str = "_pack",
+) -> tuple[pd.DataFrame, dict[str, SPCOptions], dict[tuple[Any, str, str, str], SeriesInfo], dict[Any, DataError]]:
     """Each (pack, metric, organisation, view)'s rows for the engine, keyed by a synthetic metric id.
 
     Returns (rows with `metric_id` = key, `_metric`, `_view`), {key: SPCOptions}, {(pack, metric, org, view):
@@ -153,8 +169,7 @@ def build_views(frame: pd.DataFrame, catalogue: Catalogue, views: Mapping[str, t
     infos: dict[tuple[Any, str, str, str], SeriesInfo] = {}
     errors: dict[Any, DataError] = {}
     wanted = frame[frame["metric_id"].isin(list(views))]
-    for (pack, metric_id, org), rows in wanted.groupby([key_column, "metric_id", "org_code"], sort=True,
-                                                        observed=True):
+    for (pack, metric_id, org), rows in wanted.groupby([key_column, "metric_id", "org_code"], sort=True, observed=True):
         if pack in errors:
             continue
         metric = catalogue.metric(str(metric_id))
@@ -195,8 +210,9 @@ def _replace(info: SeriesInfo, **changes: Any) -> SeriesInfo:
     return replace(info, **changes)
 
 
-def _view(rows: pd.DataFrame, metric: Metric, view: View, base: SeriesInfo, notes: tuple[Annotation, ...]
-          ) -> tuple[pd.DataFrame, SPCOptions | None, SeriesInfo]:
+def _view(
+    rows: pd.DataFrame, metric: Metric, view: View, base: SeriesInfo, notes: tuple[Annotation, ...]
+) -> tuple[pd.DataFrame, SPCOptions | None, SeriesInfo]:
     freq = metric.frequency
     latest = base.latest
     assert latest is not None
@@ -205,8 +221,11 @@ def _view(rows: pd.DataFrame, metric: Metric, view: View, base: SeriesInfo, note
     if b is not None and b.from_ is not None:
         start = period_start(b.from_, freq)
         if start < period_start(first_data, freq) or period_start(b.to, freq) > latest:  # type: ignore[arg-type]
-            raise DataError(f"{metric.id}: baseline {b.from_} to {b.to} is longer than the series "
-                            f"({format_period(first_data, freq)} to {base.latest_label})", field="baseline")
+            raise DataError(
+                f"{metric.id}: baseline {b.from_} to {b.to} is longer than the series "
+                f"({format_period(first_data, freq)} to {base.latest_label})",
+                field="baseline",
+            )
     else:
         start = pd.Timestamp((latest.to_period(_ALIAS[freq]) - (view.periods - 1)).start_time)
     grid = _grid(start, latest, freq)
@@ -240,13 +259,19 @@ def _view(rows: pd.DataFrame, metric: Metric, view: View, base: SeriesInfo, note
         if b.points is not None:
             fix = b.points
             if fix > len(valid):
-                raise DataError(f"{metric.id}: baseline of {fix} points is longer than the {len(valid)} points "
-                                f"shown (periods: {view.periods})", field="baseline.points")
+                raise DataError(
+                    f"{metric.id}: baseline of {fix} points is longer than the {len(valid)} points "
+                    f"shown (periods: {view.periods})",
+                    field="baseline.points",
+                )
         else:
             fix = int(((valid >= period_start(b.from_, freq)) & (valid <= period_start(b.to, freq))).sum())  # type: ignore[arg-type]
         if fix < MIN_FIX_AFTER_N_POINTS:
-            raise DataError(f"{metric.id}: a fixed baseline needs at least {MIN_FIX_AFTER_N_POINTS} points with a "
-                            f"value; this one has {fix}", field="baseline")
+            raise DataError(
+                f"{metric.id}: a fixed baseline needs at least {MIN_FIX_AFTER_N_POINTS} points with a "
+                f"value; this one has {fix}",
+                field="baseline",
+            )
     limit = _limit_points(valid, rebases, fix)
     chart, sz, over = metric.chart, float("nan"), False
     if metric.is_ratio:
@@ -257,9 +282,23 @@ def _view(rows: pd.DataFrame, metric: Metric, view: View, base: SeriesInfo, note
         else:
             sz = sigma_z(sel["numerator"], sel["denominator"], proportion=proportion)
         over = bool(np.isfinite(sz) and sz > OVERDISPERSED)
-    opts = SPCOptions(chart=chart, improvement=metric.improvement,  # type: ignore[arg-type]
-                      rebase=tuple(p.date() for p in rebases), fix_after_n_points=fix)
-    info = _replace(base, chart=chart, sigma_z=sz, overdispersed=over, first=grid[0],
-                    baseline_first=pd.Timestamp(limit.iloc[0]), baseline_last=pd.Timestamp(limit.iloc[-1]),
-                    baseline_n=len(limit), fixed=fix is not None, trial=len(limit) < TRIAL_POINTS, missing=missing)
+    opts = SPCOptions(
+        chart=chart,
+        improvement=metric.improvement,  # type: ignore[arg-type]
+        rebase=tuple(p.date() for p in rebases),
+        fix_after_n_points=fix,
+    )
+    info = _replace(
+        base,
+        chart=chart,
+        sigma_z=sz,
+        overdispersed=over,
+        first=grid[0],
+        baseline_first=pd.Timestamp(limit.iloc[0]),
+        baseline_last=pd.Timestamp(limit.iloc[-1]),
+        baseline_n=len(limit),
+        fixed=fix is not None,
+        trial=len(limit) < TRIAL_POINTS,
+        missing=missing,
+    )
     return part, opts, info

@@ -75,8 +75,13 @@ _EMAIL = re.compile(
 )
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DAYS = {
-    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
-    "saturday": "sat", "sunday": "sun",
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
 }
 _DAY_ALIASES = {**_DAYS, **{v: v for v in _DAYS.values()}, "weekday": "mon-fri", "weekdays": "mon-fri"}
 _CRON_DOW = re.compile(r"^(\*|[a-z]{3}(-[a-z]{3})?(,[a-z]{3}(-[a-z]{3})?)*)$", re.IGNORECASE)
@@ -132,8 +137,10 @@ def parse_every(text: str) -> dict[str, str]:
     - ``day 07:30`` or ``daily 07:30`` (every day);
     - ``monthly 10 08:00`` (day 1-28 of each month) or ``monthly last 08:00`` (last day of the month).
     """
-    forms = ("'<day>[|<day>...] HH:MM' (e.g. 'monday 07:30', 'mon|thu 07:30', 'weekday 07:30'), "
-             "'day HH:MM' (daily) or 'monthly <1-28|last> HH:MM'")
+    forms = (
+        "'<day>[|<day>...] HH:MM' (e.g. 'monday 07:30', 'mon|thu 07:30', 'weekday 07:30'), "
+        "'day HH:MM' (daily) or 'monthly <1-28|last> HH:MM'"
+    )
     words = str(text).strip().lower().split()
     if not words:
         raise ValueError(f"'every' is empty; expected {forms}")
@@ -151,8 +158,10 @@ def parse_every(text: str) -> dict[str, str]:
         if day.isdigit() and 1 <= int(day) <= 28:
             return {"day": str(int(day)), **fields}
         if day.isdigit() and 29 <= int(day) <= 31:
-            raise ValueError(f"cannot read {text!r}: day {day} does not exist in every month; use 1-28, "
-                             f"'monthly last {words[-1]}', or a cron expression")
+            raise ValueError(
+                f"cannot read {text!r}: day {day} does not exist in every month; use 1-28, "
+                f"'monthly last {words[-1]}', or a cron expression"
+            )
         raise ValueError(f"cannot read {text!r}: the day of the month must be 1-28 or 'last'")
     if len(head) == 1:
         days = []
@@ -197,7 +206,9 @@ class Smtp(_Model):
 
         _, address = parseaddr(value)
         if not address or not _EMAIL.match(address):
-            raise ValueError(f"{value!r} is not a sender address (e.g. \"Performance Team <performance@example.nhs.uk>\")")
+            raise ValueError(
+                f'{value!r} is not a sender address (e.g. "Performance Team <performance@example.nhs.uk>")'
+            )
         return value
 
     @property
@@ -265,9 +276,17 @@ class Recipients(_Model):
 class Job(_Model):
     """One scheduled pack: exactly one of `every` or `cron`, a validated IANA time zone, no unknown keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              json_schema_extra={"oneOf": [{"required": ["every"], "not": {"required": ["cron"]}},
-                                                           {"required": ["cron"], "not": {"required": ["every"]}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["every"], "not": {"required": ["cron"]}},
+                {"required": ["cron"], "not": {"required": ["every"]}},
+            ]
+        },
+    )
 
     id: str = Field(pattern=_ID.pattern)
     pack: str
@@ -276,18 +295,24 @@ class Job(_Model):
     timezone: str = DEFAULT_TIMEZONE
     parameters: Parameters = Field(default_factory=Parameters)
     orgs: list[str] = Field(default_factory=list, description="build once per organisation (bursting)")
-    formats: list[Literal["pptx", "docx", "xlsx", "pdf", "html"]] | None = Field(None, description="default: the pack's")
-    executor: str = Field("local", description="where the per-organisation packs are built: local (one after "
-                          "another), processes (a local pool), dask (a Dask LocalCluster) or dask=tcp://host:8786 "
-                          "(an existing Dask cluster)")
+    formats: list[Literal["pptx", "docx", "xlsx", "pdf", "html"]] | None = Field(
+        None, description="default: the pack's"
+    )
+    executor: str = Field(
+        "local",
+        description="where the per-organisation packs are built: local (one after "
+        "another), processes (a local pool), dask (a Dask LocalCluster) or dask=tcp://host:8786 "
+        "(an existing Dask cluster)",
+    )
     workers: int = Field(2, ge=1, le=256, description="parallel workers for processes or a LocalCluster")
     recipients: Recipients
     subject: str = "{{ pack_title }} – {{ period_label }}"
     body: str | None = None
     send_if: Literal["always", "data_changed", "exceptions_exist"] = "always"
     retries: Retries = Field(default_factory=Retries)
-    misfire_grace_time: int = Field(3600, description="seconds a late run may still start (at least 60)",
-                                    json_schema_extra={"minimum": 60})
+    misfire_grace_time: int = Field(
+        3600, description="seconds a late run may still start (at least 60)", json_schema_extra={"minimum": 60}
+    )
     owner: Address = Field(description="told when the job fails")
     _lists: dict[str, list[str]] = PrivateAttr(default_factory=dict)  # the file's `lists:`, set by Schedules
 
@@ -303,12 +328,16 @@ class Job(_Model):
             raise ValueError(f"cron needs 5 fields (minute hour day month day-of-week); got {len(fields)} in {value!r}")
         if not _CRON_DOW.match(fields[4]):
             # APScheduler 3 numbers days from Monday = 0, crontab from Sunday = 0: '30 7 * * 1' would run on Tuesday
-            raise ValueError(f"cron {value!r}: write the day of the week with names (mon, tue, ..., sun; e.g. "
-                             "'mon-fri'), not numbers or steps; APScheduler counts days from Monday = 0, so a "
-                             "crontab '1' (Monday) would run on Tuesday")
+            raise ValueError(
+                f"cron {value!r}: write the day of the week with names (mon, tue, ..., sun; e.g. "
+                "'mon-fri'), not numbers or steps; APScheduler counts days from Monday = 0, so a "
+                "crontab '1' (Monday) would run on Tuesday"
+            )
         if fields[2] != "*" and fields[4] != "*":
-            raise ValueError(f"cron {value!r} restricts both the day of the month and the day of the week; crontab "
-                             "runs when either matches but APScheduler only when both do, so give one of them")
+            raise ValueError(
+                f"cron {value!r} restricts both the day of the month and the day of the week; crontab "
+                "runs when either matches but APScheduler only when both do, so give one of them"
+            )
         try:
             trigger = CronTrigger.from_crontab(value, timezone=dt.UTC)
         except ValueError as exc:
@@ -346,8 +375,10 @@ class Job(_Model):
     @classmethod
     def _grace(cls, value: int) -> int:
         if value < MIN_MISFIRE_GRACE:
-            raise ValueError(f"misfire_grace_time must be at least {MIN_MISFIRE_GRACE} seconds (got {value}); "
-                             "a shorter grace silently skips a run that starts a little late")
+            raise ValueError(
+                f"misfire_grace_time must be at least {MIN_MISFIRE_GRACE} seconds (got {value}); "
+                "a shorter grace silently skips a run that starts a little late"
+            )
         return value
 
     _templates = field_validator("subject", "body")(lambda cls, v: _check_template(v))
@@ -400,8 +431,9 @@ class Job(_Model):
         return CronTrigger(timezone=self.zone, **parse_every(self.every or ""))
 
     # -------------------------------------------------------------------------------------- recipients
-    def recipients_for(self, project: Path, lists: Mapping[str, list[str]] | None = None, *,
-                       known_orgs: Collection[str] | None = None) -> list[tuple[str, str | None]]:
+    def recipients_for(
+        self, project: Path, lists: Mapping[str, list[str]] | None = None, *, known_orgs: Collection[str] | None = None
+    ) -> list[tuple[str, str | None]]:
         """Who gets this job's packs: ``(email, org_code)``, org_code None for a recipient not tied to one
         organisation (from `addresses` or `lists`); the runner decides which pack such a recipient gets.
 
@@ -434,8 +466,11 @@ class Job(_Model):
             return path
         resolved = (project / path).resolve()
         if not resolved.is_relative_to(Path(project).resolve()):
-            raise ConfigError(f"recipients file {self.recipients.file!r} leads outside the project directory; "
-                              "give an absolute path if it really lives elsewhere", field="recipients.file")
+            raise ConfigError(
+                f"recipients file {self.recipients.file!r} leads outside the project directory; "
+                "give an absolute path if it really lives elsewhere",
+                field="recipients.file",
+            )
         return resolved
 
     def _read_csv(self, project: Path, known_orgs: Collection[str] | None) -> list[tuple[str, str, int]]:
@@ -457,12 +492,17 @@ class Job(_Model):
             if column not in ("email", "org_code", "name"):
                 close = difflib.get_close_matches(column, ["email", "org_code", "name"], n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ConfigError(f"unknown column '{column}'{hint}; columns are email, org_code and optionally name",
-                                  file=path, line=1, field=column)
+                raise ConfigError(
+                    f"unknown column '{column}'{hint}; columns are email, org_code and optionally name",
+                    file=path,
+                    line=1,
+                    field=column,
+                )
         for required in ("email", "org_code"):
             if required not in columns:
-                raise ConfigError(f"recipients file needs a column '{required}' (columns: email, org_code[, name])",
-                                  file=path, line=1)
+                raise ConfigError(
+                    f"recipients file needs a column '{required}' (columns: email, org_code[, name])", file=path, line=1
+                )
         i_email, i_org = columns.index("email"), columns.index("org_code")
         known = set(known_orgs) if known_orgs is not None else None
         rows: list[tuple[str, str, int]] = []
@@ -472,8 +512,9 @@ class Job(_Model):
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(columns):
-                raise ConfigError(f"expected {len(columns)} columns ({', '.join(columns)}), found {len(row)}",
-                                  file=path, line=line)
+                raise ConfigError(
+                    f"expected {len(columns)} columns ({', '.join(columns)}), found {len(row)}", file=path, line=line
+                )
             email, org = row[i_email].strip(), row[i_org].strip()
             try:
                 _check_address(email)
@@ -486,9 +527,13 @@ class Job(_Model):
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ConfigError(f"unknown organisation code '{org}'{hint}", file=path, line=line, field="org_code")
             if self.orgs and org not in self.orgs:
-                raise ConfigError(f"organisation '{org}' is not one of job '{self.id}' orgs "
-                                  f"({', '.join(self.orgs)}), so {email} would get nothing",
-                                  file=path, line=line, field="org_code")
+                raise ConfigError(
+                    f"organisation '{org}' is not one of job '{self.id}' orgs "
+                    f"({', '.join(self.orgs)}), so {email} would get nothing",
+                    file=path,
+                    line=line,
+                    field="org_code",
+                )
             rows.append((email, org, line))
         return rows
 
@@ -536,8 +581,9 @@ class Schedules(_Model):
         hint = f" (did you mean '{close[0]}'?)" if close else f"; jobs are: {', '.join(ids) or 'none'}"
         raise ConfigError(f"no job '{job_id}' in schedules.yaml{hint}", field="job")
 
-    def recipients_for(self, job_id: str, project: Path, *,
-                       known_orgs: Collection[str] | None = None) -> list[tuple[str, str | None]]:
+    def recipients_for(
+        self, job_id: str, project: Path, *, known_orgs: Collection[str] | None = None
+    ) -> list[tuple[str, str | None]]:
         return self.job(job_id).recipients_for(project, self.lists, known_orgs=known_orgs)
 
 
@@ -549,8 +595,9 @@ def _vocabulary() -> set[str]:
     return words
 
 
-def load_schedules(path: Path, project: Path, *, known_orgs: Collection[str] | None = None,
-                   environ: Mapping[str, str] | None = None) -> Schedules:
+def load_schedules(
+    path: Path, project: Path, *, known_orgs: Collection[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Schedules:
     """Load and check schedules.yaml completely, before anything runs; every error is a ConfigError naming the
     file (schedules.yaml, or the recipients CSV), the line and the field.
 
@@ -565,9 +612,13 @@ def load_schedules(path: Path, project: Path, *, known_orgs: Collection[str] | N
     if isinstance(smtp, dict):
         for key in smtp:
             if str(key).lower() in ("password", "passwd", "pass", "secret"):
-                raise ConfigError(f"unknown key '{key}': the SMTP password never goes in schedules.yaml; it comes "
-                                  f"from the environment variable {ENV_SMTP['password']}", file=doc.file,
-                                  line=doc.line_of(("smtp", key)), field=f"smtp.{key}")
+                raise ConfigError(
+                    f"unknown key '{key}': the SMTP password never goes in schedules.yaml; it comes "
+                    f"from the environment variable {ENV_SMTP['password']}",
+                    file=doc.file,
+                    line=doc.line_of(("smtp", key)),
+                    field=f"smtp.{key}",
+                )
     try:
         schedules = Schedules.model_validate(doc.data)
     except ValidationError as exc:
@@ -584,14 +635,21 @@ def load_schedules(path: Path, project: Path, *, known_orgs: Collection[str] | N
 def _check_smtp(schedules: Schedules, doc: Located, env: Mapping[str, str]) -> None:
     port = env.get(ENV_SMTP["port"])
     if port and not (port.isdigit() and 1 <= int(port) <= 65535):
-        raise ConfigError(f"environment variable {ENV_SMTP['port']}={port!r} is not a port number (1-65535)",
-                          file=doc.file, line=doc.line_of(("smtp", "port")), field="smtp.port")
+        raise ConfigError(
+            f"environment variable {ENV_SMTP['port']}={port!r} is not a port number (1-65535)",
+            file=doc.file,
+            line=doc.line_of(("smtp", "port")),
+            field="smtp.port",
+        )
     user = env.get(ENV_SMTP["user"]) or schedules.smtp.user
     if user and not env.get(ENV_SMTP["password"]):
         source = "smtp.user is set" if schedules.smtp.user else f"{ENV_SMTP['user']} is set"
-        raise ConfigError(f"{source}, so the environment variable {ENV_SMTP['password']} must hold the SMTP "
-                          "password; it is not set", file=doc.file,
-                          line=doc.line_of(("smtp", "user") if schedules.smtp.user else ("smtp",)), field="smtp.user")
+        raise ConfigError(
+            f"{source}, so the environment variable {ENV_SMTP['password']} must hold the SMTP password; it is not set",
+            file=doc.file,
+            line=doc.line_of(("smtp", "user") if schedules.smtp.user else ("smtp",)),
+            field="smtp.user",
+        )
 
 
 def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: Collection[str] | None) -> None:
@@ -617,20 +675,33 @@ def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: C
             made = list(template.formats) + (["html"] if template.public else [])
             for k, fmt in enumerate(job.formats):
                 if fmt not in made:
-                    fail(f"pack '{job.pack}' is not made as {fmt}; its formats are {', '.join(made)}",
-                         "jobs", i, "formats", k)
+                    fail(
+                        f"pack '{job.pack}' is not made as {fmt}; its formats are {', '.join(made)}",
+                        "jobs",
+                        i,
+                        "formats",
+                        k,
+                    )
         for k, name in enumerate(job.recipients.lists):
             if name not in schedules.lists:
                 close = difflib.get_close_matches(name, sorted(schedules.lists), n=1)
-                hint = (f" (did you mean '{close[0]}'?)" if close
-                        else f"; lists are: {', '.join(sorted(schedules.lists)) or 'none (add them under lists:)'}")
+                hint = (
+                    f" (did you mean '{close[0]}'?)"
+                    if close
+                    else f"; lists are: {', '.join(sorted(schedules.lists)) or 'none (add them under lists:)'}"
+                )
                 fail(f"unknown distribution list '{name}'{hint}", "jobs", i, "recipients", "lists", k)
         if known is not None:
             for k, org in enumerate(job.orgs):
                 if org not in known:
                     close = difflib.get_close_matches(org, sorted(known), n=1)
-                    fail(f"unknown organisation code '{org}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
-                         "jobs", i, "orgs", k)
+                    fail(
+                        f"unknown organisation code '{org}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
+                        "jobs",
+                        i,
+                        "orgs",
+                        k,
+                    )
             if job.parameters.org is not None and job.parameters.org not in known:
                 fail(f"unknown organisation code '{job.parameters.org}'", "jobs", i, "parameters", "org")
         if job.recipients.file:
@@ -639,8 +710,13 @@ def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: C
             except ConfigError as exc:
                 fail(exc.reason, "jobs", i, "recipients", "file")
             if not job.recipients_file(project).exists():  # type: ignore[union-attr]
-                fail(f"recipients file {job.recipients.file!r} not found (looked in {project})",
-                     "jobs", i, "recipients", "file")
+                fail(
+                    f"recipients file {job.recipients.file!r} not found (looked in {project})",
+                    "jobs",
+                    i,
+                    "recipients",
+                    "file",
+                )
         recipients = job.recipients_for(project, schedules.lists, known_orgs=known_orgs)
         if not recipients:
             fail(f"job '{job.id}' has no recipients; give addresses, lists or a file", "jobs", i, "recipients")

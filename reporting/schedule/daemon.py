@@ -63,8 +63,15 @@ def run_scheduled(project_root: str, job_id: str, trigger: str = "schedule") -> 
 
     with _job_lock(job_id):  # a recovery run and a catch-up run of one job never overlap
         report = run_once(Project(Path(project_root)), job_id, trigger=trigger)
-    log.info("job %s: %s (sent %d, already %d, failed %d)%s", job_id, report.status, len(report.sent),
-             len(report.already), len(report.failed), f": {report.error}" if report.error else "")
+    log.info(
+        "job %s: %s (sent %d, already %d, failed %d)%s",
+        job_id,
+        report.status,
+        len(report.sent),
+        len(report.already),
+        len(report.failed),
+        f": {report.error}" if report.error else "",
+    )
 
 
 def make_scheduler(project: Path) -> Any:
@@ -72,8 +79,11 @@ def make_scheduler(project: Path) -> Any:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     (project / ".reporting").mkdir(exist_ok=True)
-    return BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=jobstore_url(project))},
-                               job_defaults={"coalesce": True, "max_instances": 1}, timezone="Europe/London")
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=jobstore_url(project))},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone="Europe/London",
+    )
 
 
 def sync_jobs(scheduler: Any, schedules: Any, project: Path) -> list[str]:
@@ -89,9 +99,17 @@ def sync_jobs(scheduler: Any, schedules: Any, project: Path) -> list[str]:
         if existing is not None and str(existing.trigger) == str(trigger) and list(existing.args) == args:
             existing.modify(misfire_grace_time=job.misfire_grace_time, coalesce=True, max_instances=1)
         else:
-            scheduler.add_job(run_scheduled, trigger=trigger, args=args, id=job.id, name=f"{job.id} ({job.pack})",
-                              replace_existing=True, misfire_grace_time=job.misfire_grace_time, coalesce=True,
-                              max_instances=1)
+            scheduler.add_job(
+                run_scheduled,
+                trigger=trigger,
+                args=args,
+                id=job.id,
+                name=f"{job.id} ({job.pack})",
+                replace_existing=True,
+                misfire_grace_time=job.misfire_grace_time,
+                coalesce=True,
+                max_instances=1,
+            )
     return sorted(wanted)
 
 
@@ -104,8 +122,10 @@ def _lock(project: Path) -> int:
     except BlockingIOError:
         other = os.read(fd, 32).decode(errors="replace").strip() or "?"
         os.close(fd)
-        raise SchedulerLocked(f"another 'reporting run' (pid {other}) already schedules {project}; one scheduler "
-                              f"per project, because APScheduler 3 cannot share a job store between processes") from None
+        raise SchedulerLocked(
+            f"another 'reporting run' (pid {other}) already schedules {project}; one scheduler "
+            f"per project, because APScheduler 3 cannot share a job store between processes"
+        ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
     return fd
@@ -128,8 +148,10 @@ def _leases(project: Path) -> list[Any]:
     except LeaseHeld as exc:
         for lease in taken:
             lease.release()
-        raise SchedulerLocked(f"another 'reporting run' already schedules from this job store or history: {exc}; "
-                              f"one scheduler per job store ({ENV_JOBSTORE})") from None
+        raise SchedulerLocked(
+            f"another 'reporting run' already schedules from this job store or history: {exc}; "
+            f"one scheduler per job store ({ENV_JOBSTORE})"
+        ) from None
     return taken
 
 
@@ -147,13 +169,18 @@ def _recover(project: Project, schedules: Any, say: Callable[[str], None]) -> li
             continue
         started = f"{latest['started']:%Y-%m-%d %H:%M}"
         say(f"job {job.id}: run {latest['id']} (started {started}) was interrupted; running it again now")
-        _notify_owner(job, schedules, f"[reporting] {job.id}: interrupted run is being re-run",
-                      f"Run {latest['id']} of {job.id}, started {started} UTC, was interrupted: the scheduler stopped "
-                      f"before it finished (killed or crashed). Nothing it had not finished was published.\n\n"
-                      f"The scheduler has restarted and is running the job again now; anyone who already "
-                      f"received this pack will not get it twice. You will hear again if that run fails.")
-        thread = threading.Thread(target=_safe_run, args=(str(project.root), job.id), daemon=True,
-                                  name=f"recovery-{job.id}")
+        _notify_owner(
+            job,
+            schedules,
+            f"[reporting] {job.id}: interrupted run is being re-run",
+            f"Run {latest['id']} of {job.id}, started {started} UTC, was interrupted: the scheduler stopped "
+            f"before it finished (killed or crashed). Nothing it had not finished was published.\n\n"
+            f"The scheduler has restarted and is running the job again now; anyone who already "
+            f"received this pack will not get it twice. You will hear again if that run fails.",
+        )
+        thread = threading.Thread(
+            target=_safe_run, args=(str(project.root), job.id), daemon=True, name=f"recovery-{job.id}"
+        )
         thread.start()
         threads.append(thread)
     return threads
@@ -166,8 +193,9 @@ def _safe_run(project_root: str, job_id: str) -> None:
         log.exception("recovery run of %s failed", job_id)
 
 
-def run_daemon(project: Project, *, stop: threading.Event | None = None, poll: float = 5.0,
-               say: Callable[[str], None] = print) -> None:
+def run_daemon(
+    project: Project, *, stop: threading.Event | None = None, poll: float = 5.0, say: Callable[[str], None] = print
+) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set, for tests)."""
     from reporting.schedule.runner import load_project_schedules
 

@@ -56,11 +56,13 @@ class OrgOutcome:
 def parse_executor(text: str) -> tuple[str, str | None]:
     kind, _, address = text.partition("=")
     if kind not in {"local", "processes", "dask"} or (address and kind != "dask"):
-        raise ConfigError(f"unknown executor {text!r}; expected local, processes, dask or dask=tcp://host:8786",
-                          field="--executor")
+        raise ConfigError(
+            f"unknown executor {text!r}; expected local, processes, dask or dask=tcp://host:8786", field="--executor"
+        )
     if address and not re.match(r"^(tcp|tls|ucx)://[^\s/:]+:\d+$", address):
-        raise ConfigError(f"executor {text!r}: expected dask=tcp://host:port, the Dask scheduler's address",
-                          field="--executor")
+        raise ConfigError(
+            f"executor {text!r}: expected dask=tcp://host:port, the Dask scheduler's address", field="--executor"
+        )
     return kind, address or None
 
 
@@ -75,8 +77,15 @@ def _renderer(project_root: str | Path) -> Any:
     return _SESSION.renderer
 
 
-def build_org(project_root: str, pack: str, org: str | None, period: str | None, formats: Sequence[str] | None,
-              built_at: str | None = None, batch: Batch | None = None) -> OrgOutcome:
+def build_org(
+    project_root: str,
+    pack: str,
+    org: str | None,
+    period: str | None,
+    formats: Sequence[str] | None,
+    built_at: str | None = None,
+    batch: Batch | None = None,
+) -> OrgOutcome:
     """One organisation's pack (runs on a worker) from the batch prepared once by the caller (without one,
     the data are loaded here); errors become the outcome, not an exception."""
     from reporting.packs.build import build_from, check_formats, prepare_build
@@ -85,19 +94,33 @@ def build_org(project_root: str, pack: str, org: str | None, period: str | None,
     start = time.perf_counter()
     project = Project(Path(project_root))
     try:
-        batch = batch if batch is not None else _BATCH.get(pack) or prepare_build(project, pack, period=period,
-                                                                                   orgs=[org])
-        result = build_from(project, batch, org, check_formats(batch, formats), _renderer(project_root), built_at=built_at)
+        batch = (
+            batch if batch is not None else _BATCH.get(pack) or prepare_build(project, pack, period=period, orgs=[org])
+        )
+        result = build_from(
+            project, batch, org, check_formats(batch, formats), _renderer(project_root), built_at=built_at
+        )
     except ReportingError as exc:
         return OrgOutcome(org, None, (), {}, time.perf_counter() - start, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug met by one organisation's data must not stop the others
         logging.getLogger(__name__).exception("building %s for %s failed unexpectedly", pack, org)
-        return OrgOutcome(org, None, (), {}, time.perf_counter() - start,
-                          f"unexpected error ({type(exc).__name__}: {exc}); the traceback is in the log")
+        return OrgOutcome(
+            org,
+            None,
+            (),
+            {},
+            time.perf_counter() - start,
+            f"unexpected error ({type(exc).__name__}: {exc}); the traceback is in the log",
+        )
     hashes = {f["name"]: f["content_sha256"] for f in result.manifest["files"]}
-    return OrgOutcome(org, str(result.directory), tuple(str(f) for f in result.files), hashes,
-                      time.perf_counter() - start, result=replace(result, tree=result.tree.summary_only())
-                      if result.tree is not None else result)
+    return OrgOutcome(
+        org,
+        str(result.directory),
+        tuple(str(f) for f in result.files),
+        hashes,
+        time.perf_counter() - start,
+        result=replace(result, tree=result.tree.summary_only()) if result.tree is not None else result,
+    )
 
 
 def _install(batch: Batch) -> None:
@@ -105,11 +128,21 @@ def _install(batch: Batch) -> None:
     _BATCH[batch.template.pack] = batch
 
 
-def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, executor: str = "local",
-               period: str | None = None, formats: Sequence[str] | None = None, workers: int = 2,
-               built_at: str | None = None, on_done: Callable[[OrgOutcome], None] | None = None,
-               task: Callable[..., OrgOutcome] = build_org, peer_group: str | None = None,
-               snapshot: Snapshot | None = None) -> list[OrgOutcome]:
+def build_many(
+    project_root: Path,
+    pack: str,
+    orgs: Sequence[str | None],
+    *,
+    executor: str = "local",
+    period: str | None = None,
+    formats: Sequence[str] | None = None,
+    workers: int = 2,
+    built_at: str | None = None,
+    on_done: Callable[[OrgOutcome], None] | None = None,
+    task: Callable[..., OrgOutcome] = build_org,
+    peer_group: str | None = None,
+    snapshot: Snapshot | None = None,
+) -> list[OrgOutcome]:
     """Build `pack` for every organisation in `orgs`; outcomes in the order of `orgs`. The data are loaded and
     the engine run once here, for all of them; each worker only assembles and renders. `task` is what runs
     per organisation (build_org; tests pass a wrapper that kills its worker once)."""
@@ -117,13 +150,16 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, exe
     from reporting.project import Project
 
     kind, address = parse_executor(executor)
-    batch = prepare_build(Project(Path(project_root)), pack, period=period, orgs=orgs, peer_group=peer_group,
-                          snapshot=snapshot)
+    batch = prepare_build(
+        Project(Path(project_root)), pack, period=period, orgs=orgs, peer_group=peer_group, snapshot=snapshot
+    )
     check_formats(batch, formats)  # a wrong format is one error here, not one per organisation
     # None is the template's default organisation: built once even if it is also named
     resolved = {org: batch.default_org if org is None else org for org in orgs}
-    args = [(str(project_root), pack, org, period, list(formats) if formats else None, built_at)
-            for org in dict.fromkeys(resolved.values())]
+    args = [
+        (str(project_root), pack, org, period, list(formats) if formats else None, built_at)
+        for org in dict.fromkeys(resolved.values())
+    ]
     done: dict[str | None, OrgOutcome] = {}
 
     def record(outcome: OrgOutcome) -> None:
@@ -135,7 +171,9 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, exe
         from reporting.charts import Renderer, project_cache
 
         outer = getattr(_SESSION, "renderer", None)
-        with Renderer(project_cache(Path(project_root))) as renderer:  # one browser for the serial run, closed at its end
+        with Renderer(
+            project_cache(Path(project_root))
+        ) as renderer:  # one browser for the serial run, closed at its end
             _SESSION.renderer = renderer
             try:
                 for a in args:
@@ -151,8 +189,14 @@ def build_many(project_root: Path, pack: str, orgs: Sequence[str | None], *, exe
     return [done[resolved[org]] for org in orgs]
 
 
-def _pool(args: list[tuple[Any, ...]], batch: Batch, workers: int, record: Callable[[OrgOutcome], None],
-          task: Callable[..., OrgOutcome], attempts: int = 2) -> None:
+def _pool(
+    args: list[tuple[Any, ...]],
+    batch: Batch,
+    workers: int,
+    record: Callable[[OrgOutcome], None],
+    task: Callable[..., OrgOutcome],
+    attempts: int = 2,
+) -> None:
     """A local process pool. A worker that dies breaks the whole pool, so the tasks it took down with it are
     run again, once, in a fresh pool (as Dask retries a dead worker's task); a task that fails twice is that
     organisation's failure."""
@@ -162,8 +206,12 @@ def _pool(args: list[tuple[Any, ...]], batch: Batch, workers: int, record: Calla
         lost: list[tuple[Any, ...]] = []
         broken = False
         # spawn, not fork: a forked child would inherit the parent's browser session state
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_install, initargs=(batch,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_install,
+            initargs=(batch,),
+        ) as pool:
             futures = {pool.submit(task, *a): a for a in args}
             for future in as_completed(futures):
                 try:
@@ -186,9 +234,16 @@ def _pool(args: list[tuple[Any, ...]], batch: Batch, workers: int, record: Calla
         args = lost
 
 
-def _dask(args: list[tuple[Any, ...]], batch: Batch, address: str | None, workers: int,
-          record: Callable[[OrgOutcome], None], task: Callable[..., OrgOutcome]) -> None:
-    from distributed import Client, LocalCluster, as_completed as dask_completed
+def _dask(
+    args: list[tuple[Any, ...]],
+    batch: Batch,
+    address: str | None,
+    workers: int,
+    record: Callable[[OrgOutcome], None],
+    task: Callable[..., OrgOutcome],
+) -> None:
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
 
     cluster = None
     if address is None:

@@ -27,7 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint, create_engine, select, update,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    select,
+    update,
 )
 from sqlalchemy.engine import Engine
 
@@ -38,26 +48,40 @@ __all__ = ["History", "history_url"]
 ENV_URL = "REPORTING_HISTORY_URL"
 metadata = MetaData()
 runs = Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("job_id", String(100), nullable=False), Column("period", String(20)), Column("trigger", String(20)),
-    Column("started", DateTime(timezone=True), nullable=False), Column("finished", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False), Column("snapshot", String(40)), Column("files", Text),
+    Column("job_id", String(100), nullable=False),
+    Column("period", String(20)),
+    Column("trigger", String(20)),
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("finished", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),
+    Column("snapshot", String(40)),
+    Column("files", Text),
     Column("error", Text),
 )
 run_owners = Table(  # who runs a run: a run whose process is gone was interrupted (own table: old databases)
-    "run_owners", metadata,
-    Column("run_id", Integer, primary_key=True), Column("host", String(255), nullable=False),
+    "run_owners",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
 )
 deliveries = Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("job_id", String(100), nullable=False), Column("period", String(20), nullable=False),
-    Column("recipient", String(320), nullable=False), Column("org_code", String(20)),
-    Column("content_hash", String(64), nullable=False), Column("status", String(30), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0), Column("error", Text),
-    Column("updated", DateTime(timezone=True), nullable=False), Column("run_id", Integer),
+    Column("job_id", String(100), nullable=False),
+    Column("period", String(20), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("org_code", String(20)),
+    Column("content_hash", String(64), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("run_id", Integer),
     UniqueConstraint("job_id", "period", "recipient", "content_hash", name="one_delivery_per_pack"),
 )
 
@@ -77,7 +101,7 @@ def _alive(pid: int) -> bool:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -100,7 +124,9 @@ class History:
 
     def start_run(self, job_id: str, trigger: str) -> int:
         with self._tx() as conn:
-            result = conn.execute(runs.insert().values(job_id=job_id, trigger=trigger, started=_now(), status="running"))
+            result = conn.execute(
+                runs.insert().values(job_id=job_id, trigger=trigger, started=_now(), status="running")
+            )
             run_id = int(result.inserted_primary_key[0])
             conn.execute(run_owners.insert().values(run_id=run_id, host=socket.gethostname(), pid=os.getpid()))
             return run_id
@@ -110,65 +136,145 @@ class History:
         host = socket.gethostname()
         found = []
         with self._tx() as conn:
-            rows = conn.execute(select(runs, run_owners.c.host, run_owners.c.pid)
-                                .join(run_owners, run_owners.c.run_id == runs.c.id)
-                                .where(runs.c.status == "running")).mappings().all()
+            rows = (
+                conn.execute(
+                    select(runs, run_owners.c.host, run_owners.c.pid)
+                    .join(run_owners, run_owners.c.run_id == runs.c.id)
+                    .where(runs.c.status == "running")
+                )
+                .mappings()
+                .all()
+            )
             for row in rows:
                 if row["host"] != host or _alive(int(row["pid"])):
                     continue
-                conn.execute(update(runs).where(runs.c.id == row["id"]).values(
-                    status="interrupted", finished=_now(),
-                    error="interrupted: the process running it stopped before it finished (killed or crashed)"))
+                conn.execute(
+                    update(runs)
+                    .where(runs.c.id == row["id"])
+                    .values(
+                        status="interrupted",
+                        finished=_now(),
+                        error="interrupted: the process running it stopped before it finished (killed or crashed)",
+                    )
+                )
                 found.append(dict(row))
         return found
 
     def latest_run(self, job_id: str) -> dict[str, Any] | None:
         with self._tx() as conn:
-            row = conn.execute(select(runs).where(runs.c.job_id == job_id).order_by(runs.c.id.desc()).limit(1)) \
-                .mappings().first()
+            row = (
+                conn.execute(select(runs).where(runs.c.job_id == job_id).order_by(runs.c.id.desc()).limit(1))
+                .mappings()
+                .first()
+            )
             return dict(row) if row else None
 
     def delivery_status(self, job_id: str, period: str, recipient: str, content_hash: str) -> str | None:
         with self._tx() as conn:
-            row = conn.execute(select(deliveries.c.status).where(
-                deliveries.c.job_id == job_id, deliveries.c.period == period, deliveries.c.recipient == recipient,
-                deliveries.c.content_hash == content_hash)).first()
+            row = conn.execute(
+                select(deliveries.c.status).where(
+                    deliveries.c.job_id == job_id,
+                    deliveries.c.period == period,
+                    deliveries.c.recipient == recipient,
+                    deliveries.c.content_hash == content_hash,
+                )
+            ).first()
             return str(row[0]) if row else None
 
-    def finish_run(self, run_id: int, status: str, *, period: str | None = None, snapshot: str | None = None,
-                   files: list[str] | None = None, error: str | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        period: str | None = None,
+        snapshot: str | None = None,
+        files: list[str] | None = None,
+        error: str | None = None,
+    ) -> None:
         with self._tx() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(
-                finished=_now(), status=status, period=period, snapshot=snapshot,
-                files=json.dumps(files or []), error=None if error is None else redact(error)))
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    finished=_now(),
+                    status=status,
+                    period=period,
+                    snapshot=snapshot,
+                    files=json.dumps(files or []),
+                    error=None if error is None else redact(error),
+                )
+            )
 
     def last_success(self, job_id: str) -> dict[str, Any] | None:
         with self._tx() as conn:
-            row = conn.execute(select(runs).where(runs.c.job_id == job_id, runs.c.status.in_(["success", "skipped"]))
-                               .order_by(runs.c.id.desc()).limit(1)).mappings().first()
+            row = (
+                conn.execute(
+                    select(runs)
+                    .where(runs.c.job_id == job_id, runs.c.status.in_(["success", "skipped"]))
+                    .order_by(runs.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
             return dict(row) if row else None
 
     def delivered(self, job_id: str, period: str, recipient: str, content_hash: str) -> bool:
         with self._tx() as conn:
-            row = conn.execute(select(deliveries.c.status).where(
-                deliveries.c.job_id == job_id, deliveries.c.period == period, deliveries.c.recipient == recipient,
-                deliveries.c.content_hash == content_hash)).first()
+            row = conn.execute(
+                select(deliveries.c.status).where(
+                    deliveries.c.job_id == job_id,
+                    deliveries.c.period == period,
+                    deliveries.c.recipient == recipient,
+                    deliveries.c.content_hash == content_hash,
+                )
+            ).first()
             return bool(row and row[0] in {"sent", "dry_run"})
 
-    def record_delivery(self, job_id: str, period: str, recipient: str, org_code: str | None, content_hash: str,
-                        status: str, attempts: int, error: str | None, run_id: int) -> None:
+    def record_delivery(
+        self,
+        job_id: str,
+        period: str,
+        recipient: str,
+        org_code: str | None,
+        content_hash: str,
+        status: str,
+        attempts: int,
+        error: str | None,
+        run_id: int,
+    ) -> None:
         with self._tx() as conn:
-            key = (deliveries.c.job_id == job_id, deliveries.c.period == period,
-                   deliveries.c.recipient == recipient, deliveries.c.content_hash == content_hash)
+            key = (
+                deliveries.c.job_id == job_id,
+                deliveries.c.period == period,
+                deliveries.c.recipient == recipient,
+                deliveries.c.content_hash == content_hash,
+            )
             existing = conn.execute(select(deliveries.c.id, deliveries.c.attempts).where(*key)).first()
-            values = {"status": status, "error": None if error is None else redact(error), "updated": _now(),
-                      "run_id": run_id, "org_code": org_code}
+            values = {
+                "status": status,
+                "error": None if error is None else redact(error),
+                "updated": _now(),
+                "run_id": run_id,
+                "org_code": org_code,
+            }
             if existing:
-                conn.execute(update(deliveries).where(deliveries.c.id == existing[0])
-                             .values(attempts=existing[1] + attempts, **values))
+                conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id == existing[0])
+                    .values(attempts=existing[1] + attempts, **values)
+                )
             else:
-                conn.execute(deliveries.insert().values(job_id=job_id, period=period, recipient=recipient,
-                                                        content_hash=content_hash, attempts=attempts, **values))
+                conn.execute(
+                    deliveries.insert().values(
+                        job_id=job_id,
+                        period=period,
+                        recipient=recipient,
+                        content_hash=content_hash,
+                        attempts=attempts,
+                        **values,
+                    )
+                )
 
     def runs(self, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         query = select(runs).order_by(runs.c.id.desc()).limit(limit)

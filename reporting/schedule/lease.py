@@ -25,9 +25,12 @@ __all__ = ["Lease", "LeaseHeld"]
 
 _metadata = MetaData()
 leases = Table(
-    "reporting_leases", _metadata,
-    Column("name", String(100), primary_key=True), Column("holder", String(300), nullable=False),
-    Column("project", String(1000)), Column("expires", DateTime(timezone=True), nullable=False),
+    "reporting_leases",
+    _metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("project", String(1000)),
+    Column("expires", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -36,11 +39,11 @@ class LeaseHeld(ReportingError):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)  # SQLite drops the zone
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite drops the zone
 
 
 def _gone(holder: str) -> bool:
@@ -80,15 +83,18 @@ class Lease:
             row = conn.execute(select(leases).where(leases.c.name == self.name)).mappings().first()
             if row is None:
                 try:
-                    conn.execute(insert(leases).values(name=self.name, holder=self.holder, project=self.project,
-                                                       expires=expires))
+                    conn.execute(
+                        insert(leases).values(name=self.name, holder=self.holder, project=self.project, expires=expires)
+                    )
                     return
                 except IntegrityError:
                     row = None
             elif row["holder"] == self.holder or _aware(row["expires"]) < _now() or _gone(row["holder"]):
-                taken = conn.execute(update(leases).where(leases.c.name == self.name,
-                                                          leases.c.holder == row["holder"])
-                                     .values(holder=self.holder, project=self.project, expires=expires))
+                taken = conn.execute(
+                    update(leases)
+                    .where(leases.c.name == self.name, leases.c.holder == row["holder"])
+                    .values(holder=self.holder, project=self.project, expires=expires)
+                )
                 if taken.rowcount == 1:
                     return
         row = self.current()
@@ -98,8 +104,11 @@ class Lease:
 
     def renew(self) -> None:
         with self._engine().begin() as conn:
-            done = conn.execute(update(leases).where(leases.c.name == self.name, leases.c.holder == self.holder)
-                                .values(expires=_now() + dt.timedelta(seconds=self.ttl)))
+            done = conn.execute(
+                update(leases)
+                .where(leases.c.name == self.name, leases.c.holder == self.holder)
+                .values(expires=_now() + dt.timedelta(seconds=self.ttl))
+            )
         if done.rowcount != 1:
             raise LeaseHeld(f"the {self.name} lease was lost (taken by another process after it expired)")
 

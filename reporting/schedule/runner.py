@@ -37,7 +37,7 @@ class BuildFailed(ReportingError):
 class RunReport:
     job_id: str
     run_id: int
-    status: str                      # success | partial | failed | skipped
+    status: str  # success | partial | failed | skipped
     period: str | None = None
     sent: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
@@ -84,35 +84,64 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
         if isinstance(block, SummaryTable):
             for r in block.rows:
                 exception = str(r.variation_icon or "").startswith("concern") or r.assurance == "consistent_fail"
-                items.append(HeadlineItem(r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance,
-                                          r.narrative, exception))
+                items.append(
+                    HeadlineItem(
+                        r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance, r.narrative, exception
+                    )
+                )
             break
     items.sort(key=lambda i: not i.exception)
     codes = sorted({c for i in items for c in (i.variation_icon, i.assurance) if c})
     specs = [icon_chart(code) for code in codes]
     icons = dict(zip(codes, [img.path for img in renderer.render(specs)], strict=True)) if specs else {}
     env = pack_environment()
-    context = {"pack_title": pack.title, "period_label": pack.period_label, "org": pack.org_code or "",
-               "org_name": pack.org_name or "", "job": job.id}
+    context = {
+        "pack_title": pack.title,
+        "period_label": pack.period_label,
+        "org": pack.org_code or "",
+        "org_name": pack.org_name or "",
+        "job": job.id,
+    }
     subject = render_text(env, job.subject, context)
-    intro = render_text(env, job.body or "", context) or \
-        f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
+    intro = (
+        render_text(env, job.body or "", context)
+        or f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
+    )
     from reporting.packs.assemble import STALE_PREFIX, STALE_TEXT
 
-    stale = [f"{r.title} (latest: {r.period_label})" for b in pack.blocks()
-             if isinstance(b, SummaryTable) for r in b.rows if r.latest.text == STALE_TEXT]
+    stale = [
+        f"{r.title} (latest: {r.period_label})"
+        for b in pack.blocks()
+        if isinstance(b, SummaryTable)
+        for r in b.rows
+        if r.latest.text == STALE_TEXT
+    ]
     if stale:  # the one "data not current" line of the executive summary, in the email too
         intro = f"{intro}\n\n{STALE_PREFIX}: {'; '.join(dict.fromkeys(stale))}."
     links = tuple((p.name, str(p)) for p in result.files)
-    footer = " | ".join(x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}",
-                                    *pack.footnotes) if x)
-    return EmailContent(subject=subject, title=pack.title, intro=intro, items=tuple(items),
-                        attachments=tuple(result.files), links=links, icon_images=icons, footer=footer)
+    footer = " | ".join(
+        x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}", *pack.footnotes) if x
+    )
+    return EmailContent(
+        subject=subject,
+        title=pack.title,
+        intro=intro,
+        items=tuple(items),
+        attachments=tuple(result.files),
+        links=links,
+        icon_images=icons,
+        footer=footer,
+    )
 
 
-def _send_with_retries(settings: Any, message: Any, attempts: int, backoff: float,
-                       sleep: Callable[[float], None],
-                       on_commit: Callable[[], None] | None = None) -> tuple[str, int, str | None]:
+def _send_with_retries(
+    settings: Any,
+    message: Any,
+    attempts: int,
+    backoff: float,
+    sleep: Callable[[float], None],
+    on_commit: Callable[[], None] | None = None,
+) -> tuple[str, int, str | None]:
     from reporting.delivery.email import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError
     from reporting.delivery.smtp import send
 
@@ -160,9 +189,17 @@ def _smtp(schedules: Any) -> Any:
 UNKNOWN = {"committed", "unknown"}  # delivery states after which the message may have been accepted
 
 
-def run_once(project: Project, job_id: str, *, period: str | None = None, dry_run: bool = False,
-             trigger: str = "manual", sleep: Callable[[float], None] = time.sleep,
-             progress: Callable[[str], None] | None = None, resend: Sequence[str] = ()) -> RunReport:
+def run_once(
+    project: Project,
+    job_id: str,
+    *,
+    period: str | None = None,
+    dry_run: bool = False,
+    trigger: str = "manual",
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[str], None] | None = None,
+    resend: Sequence[str] = (),
+) -> RunReport:
     """Run one job now; see the module docstring for what is guaranteed. `resend`: addresses whose earlier
     delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID)."""
     from reporting.charts import Renderer, project_cache
@@ -192,11 +229,18 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
         orgs = _orgs_for(job, recipients) or [None]
         say(f"building {job.pack} for {len(orgs)} organisation(s) ({job.executor})")
         count = iter(range(1, len(orgs) + 1))
-        outcomes = build_many(project.root, job.pack, orgs, executor=job.executor, workers=job.workers,
-                              period=requested, formats=job.formats or None, snapshot=snapshot,
-                              peer_group=job.parameters.peer_group,
-                              on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} "
-                                                    f"({next(count)}/{len(orgs)})"))
+        outcomes = build_many(
+            project.root,
+            job.pack,
+            orgs,
+            executor=job.executor,
+            workers=job.workers,
+            period=requested,
+            formats=job.formats or None,
+            snapshot=snapshot,
+            peer_group=job.parameters.peer_group,
+            on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} ({next(count)}/{len(orgs)})"),
+        )
         by_org = {org: o.result for org, o in zip(orgs, outcomes, strict=True) if o.ok}  # requested org -> pack
         broken = {org: o.error or "failed" for org, o in zip(orgs, outcomes, strict=True) if not o.ok}
         if not by_org:  # nothing was built: nothing is sent
@@ -205,12 +249,23 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
         report.period = results[0].period
         report.files = [f for r in results for f in r.files]
         report.build_failed = {str(org): error for org, error in broken.items()}
-        with Renderer(project_cache(project.root)) as renderer:  # for the email's icons (from the chart cache after the first run)
+        with Renderer(
+            project_cache(project.root)
+        ) as renderer:  # for the email's icons (from the chart cache after the first run)
             if job.send_if == "exceptions_exist" and not any(
-                    str(getattr(b, "variation_icon", "") or "").startswith("concern")
-                    for r in results for blk in r.tree.blocks() for b in getattr(blk, "rows", ())):
-                history.finish_run(run_id, "skipped", period=report.period, snapshot=snapshot.hash,
-                                   files=[str(f) for f in report.files], error="no exceptions this period")
+                str(getattr(b, "variation_icon", "") or "").startswith("concern")
+                for r in results
+                for blk in r.tree.blocks()
+                for b in getattr(blk, "rows", ())
+            ):
+                history.finish_run(
+                    run_id,
+                    "skipped",
+                    period=report.period,
+                    snapshot=snapshot.hash,
+                    files=[str(f) for f in report.files],
+                    error="no exceptions this period",
+                )
                 report.status = "skipped"
                 return report
             settings = None if dry_run else _smtp(schedules)
@@ -222,9 +277,11 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                 key_org = org if org else (None if None in by_org or None in broken else job.parameters.org)
                 result = by_org.get(key_org)
                 if result is None:
-                    report.failed[email_address] = (f"the pack for {key_org or 'the job'} failed to build: "
-                                                    f"{broken[key_org]}" if key_org in broken else
-                                                    f"no pack was built for organisation {org}")
+                    report.failed[email_address] = (
+                        f"the pack for {key_org or 'the job'} failed to build: {broken[key_org]}"
+                        if key_org in broken
+                        else f"no pack was built for organisation {org}"
+                    )
                     continue
                 key = result.content_hash
                 previous = history.delivery_status(job.id, report.period, email_address, key)
@@ -236,16 +293,24 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                     report.failed[email_address] = (
                         "an earlier attempt may have been delivered (the server took the whole message but its "
                         "reply was lost), so it is not resent automatically; check with the recipient, then "
-                        f"run 'reporting run-once {job.id} --resend {email_address}'")
+                        f"run 'reporting run-once {job.id} --resend {email_address}'"
+                    )
                     continue
                 if result.org not in contents:
                     contents[result.org] = _content(job, result, project, renderer)
-                link = f"{schedules.publish.link_base.rstrip('/')}/{result.directory.relative_to(project.outputs.resolve())}" \
-                    if schedules.publish.link_base else str(result.directory)
-                message = compose(contents[result.org], schedules.smtp.sender, email_address,
-                                  attach_limit_bytes=limit, published_link=link,
-                                  message_id=delivery_message_id(schedules.smtp.sender, job.id, report.period,
-                                                                 email_address, key))
+                link = (
+                    f"{schedules.publish.link_base.rstrip('/')}/{result.directory.relative_to(project.outputs.resolve())}"
+                    if schedules.publish.link_base
+                    else str(result.directory)
+                )
+                message = compose(
+                    contents[result.org],
+                    schedules.smtp.sender,
+                    email_address,
+                    attach_limit_bytes=limit,
+                    published_link=link,
+                    message_id=delivery_message_id(schedules.smtp.sender, job.id, report.period, email_address, key),
+                )
                 if dry_run:
                     folder = result.directory / "emails"
                     folder.mkdir(exist_ok=True)
@@ -256,34 +321,59 @@ def run_once(project: Project, job_id: str, *, period: str | None = None, dry_ru
                 record = (job.id, report.period, email_address, result.org, key)
                 history.record_delivery(*record, "sending", 0, None, run_id)
                 status, attempts, error = _send_with_retries(
-                    settings, message, job.retries.attempts, job.retries.backoff_seconds, sleep,
-                    on_commit=lambda record=record: history.record_delivery(*record, "committed", 0, None, run_id))
-                history.record_delivery(job.id, report.period, email_address, result.org, key, status, attempts,
-                                        error, run_id)
+                    settings,
+                    message,
+                    job.retries.attempts,
+                    job.retries.backoff_seconds,
+                    sleep,
+                    on_commit=lambda record=record: history.record_delivery(*record, "committed", 0, None, run_id),
+                )
+                history.record_delivery(
+                    job.id, report.period, email_address, result.org, key, status, attempts, error, run_id
+                )
                 if status == "sent":
                     report.sent.append(email_address)
                 else:
                     report.failed[email_address] = redact(error or status)
         report.status = "success" if not report.failed and not broken else "partial"
-        problems = [*(f"pack for {org or job.pack} not built: {error}" for org, error in broken.items()),
-                    *(f"{k}: {v}" for k, v in report.failed.items())]
-        history.finish_run(run_id, report.status, period=report.period, snapshot=snapshot.hash,
-                           files=[str(f) for f in report.files], error="; ".join(problems) or None)
+        problems = [
+            *(f"pack for {org or job.pack} not built: {error}" for org, error in broken.items()),
+            *(f"{k}: {v}" for k, v in report.failed.items()),
+        ]
+        history.finish_run(
+            run_id,
+            report.status,
+            period=report.period,
+            snapshot=snapshot.hash,
+            files=[str(f) for f in report.files],
+            error="; ".join(problems) or None,
+        )
         if problems and not dry_run:
-            _notify_owner(job, schedules, f"[reporting] {job.id}: {len(broken)} pack(s) not built, "
-                          f"{len(report.failed)} recipient(s) not reached",
-                          "\n".join(problems) + "\n\nEvery other organisation's pack was published and sent.")
+            _notify_owner(
+                job,
+                schedules,
+                f"[reporting] {job.id}: {len(broken)} pack(s) not built, {len(report.failed)} recipient(s) not reached",
+                "\n".join(problems) + "\n\nEvery other organisation's pack was published and sent.",
+            )
         return report
     except ReportingError as exc:
         report.status, report.error = "failed", redact(exc)
         history.finish_run(run_id, "failed", period=report.period, error=str(exc))
         if not dry_run:
-            _notify_owner(job, schedules, f"[reporting] {job.id} failed", f"{exc}\n\nNothing was sent; the previous "
-                          f"pack stays published.")
+            _notify_owner(
+                job,
+                schedules,
+                f"[reporting] {job.id} failed",
+                f"{exc}\n\nNothing was sent; the previous pack stays published.",
+            )
         return report
     except BaseException as exc:
-        history.finish_run(run_id, "failed", period=report.period,
-                           error="".join(traceback.format_exception_only(type(exc), exc)).strip())
+        history.finish_run(
+            run_id,
+            "failed",
+            period=report.period,
+            error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
+        )
         raise
 
 
@@ -293,8 +383,11 @@ def _orgs_for(job: Any, recipients: Sequence[tuple[str, str | None]]) -> list[st
     default = getattr(job.parameters, "org", None)
     orgs: list[str | None] = list(job.orgs or [])
     if not orgs and default:
-        return [default] if all(o in (None, default) for _, o in recipients) else \
-            [default, *dict.fromkeys(o for _, o in recipients if o and o != default)]
+        return (
+            [default]
+            if all(o in (None, default) for _, o in recipients)
+            else [default, *dict.fromkeys(o for _, o in recipients if o and o != default)]
+        )
     orgs += [o for _, o in recipients if o and o not in orgs]
     if orgs and any(o is None for _, o in recipients):
         orgs.append(None)

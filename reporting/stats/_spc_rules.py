@@ -86,7 +86,6 @@ def group_median(values: FloatArray, g: IntArray, n_groups: int) -> FloatArray:
     return out
 
 
-
 def run_ids(values: npt.NDArray[np.generic], first: BoolArray) -> tuple[IntArray, IntArray]:
     """Label maximal runs of equal values that never cross a group start; return (run id, run length)."""
     n = len(values)
@@ -174,7 +173,7 @@ def two_in_three_flags(close: BoolArray, rtm: IntArray, first: BoolArray) -> Boo
     # group id per point so windows that straddle a group start are discarded
     gid = np.cumsum(first)
     k = n - w + 1
-    same_group = gid[: k] == gid[w - 1 :]
+    same_group = gid[:k] == gid[w - 1 :]
     csum = sum(c[j : j + k] for j in range(w))
     rsum = sum(rtm[j : j + k] for j in range(w))
     window = same_group & (csum >= TWO_IN_THREE_MIN_CLOSE) & (np.abs(rsum) == w)
@@ -253,8 +252,9 @@ def accurate_group_mean(values: FloatArray, g: IntArray, n_groups: int) -> Float
     return m + group_mean(values - m[g], g, n_groups)
 
 
-def screened_amr(values: FloatArray, g: IntArray, first: BoolArray, used: BoolArray, n_groups: int,
-                  screen: bool) -> FloatArray:
+def screened_amr(
+    values: FloatArray, g: IntArray, first: BoolArray, used: BoolArray, n_groups: int, screen: bool
+) -> FloatArray:
     """AMR per group of consecutive baseline values, optionally screened once at 3.267 x AMR.
 
     A group whose AMR is 0 is left unscreened (the reference would screen out every range and end with NaN limits).
@@ -272,8 +272,18 @@ def screened_amr(values: FloatArray, g: IntArray, first: BoolArray, used: BoolAr
     return amr
 
 
-def chart_lines(kind: str, y: FloatArray, num: FloatArray, den: FloatArray, gid: IntArray, n_groups: int,
-                vidx: IntArray, first_v: BoolArray, used_v: BoolArray, screen: bool) -> Lines:
+def chart_lines(
+    kind: str,
+    y: FloatArray,
+    num: FloatArray,
+    den: FloatArray,
+    gid: IntArray,
+    n_groups: int,
+    vidx: IntArray,
+    first_v: BoolArray,
+    used_v: BoolArray,
+    screen: bool,
+) -> Lines:
     """Centre line and limits for every row of one chart kind.
 
     y, num, den and gid cover every row (gaps included, so a gap still gets its group's lines); vidx picks
@@ -314,6 +324,7 @@ def chart_lines(kind: str, y: FloatArray, num: FloatArray, den: FloatArray, gid:
 
 def clip_lines(kind: str, cl: FloatArray, sigma: FloatArray) -> Lines:
     """Limits at 1, 2, 3 sigma, clipped at 0 (and at 1 for proportions) as PowerBI-SPC does."""
+
     def lo(k: float) -> FloatArray:
         return np.maximum(0.0, cl - k * sigma)
 

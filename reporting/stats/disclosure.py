@@ -74,9 +74,15 @@ class DisclosureRule:
             raise StatsError(f"field 'round_to': expected an integer >= 1 or None, got {self.round_to!r}")
 
 
-def apply_disclosure(frame: pd.DataFrame, rule: DisclosureRule | None = None, *, rows: str = "org_code",
-                     columns: str = "period", tables: Sequence[str] = ("metric_id",),
-                     count_metrics: Collection[object] | None = None) -> pd.DataFrame:
+def apply_disclosure(
+    frame: pd.DataFrame,
+    rule: DisclosureRule | None = None,
+    *,
+    rows: str = "org_code",
+    columns: str = "period",
+    tables: Sequence[str] = ("metric_id",),
+    count_metrics: Collection[object] | None = None,
+) -> pd.DataFrame:
     """Return a copy of a MetricFrame-shaped frame with suppression applied and marked (see module doc).
 
     `rows` x `columns` define the published table in which totals could reveal a cell; one table per
@@ -116,8 +122,9 @@ def apply_disclosure(frame: pd.DataFrame, rule: DisclosureRule | None = None, *,
             idx = idx[in_table[idx]]
             if len(idx) == 0:
                 continue
-            new, stuck = _secondary_for_table(out[rows].to_numpy()[idx], out[columns].to_numpy()[idx],
-                                              size[idx], suppressed[idx])
+            new, stuck = _secondary_for_table(
+                out[rows].to_numpy()[idx], out[columns].to_numpy()[idx], size[idx], suppressed[idx]
+            )
             added = idx[new & ~suppressed[idx]]
             reason[added] = REASON_SECONDARY
             suppressed[added] = True
@@ -133,8 +140,9 @@ def apply_disclosure(frame: pd.DataFrame, rule: DisclosureRule | None = None, *,
     return out
 
 
-def recoverable_cells(rows: Sequence[object] | np.ndarray, columns: Sequence[object] | np.ndarray,
-                      suppressed: Sequence[bool] | np.ndarray) -> np.ndarray:
+def recoverable_cells(
+    rows: Sequence[object] | np.ndarray, columns: Sequence[object] | np.ndarray, suppressed: Sequence[bool] | np.ndarray
+) -> np.ndarray:
     """Which suppressed cells are pinned down exactly by the true row and column totals.
 
     A hidden cell is recoverable iff no way of moving value among hidden cells (a vector in the null
@@ -161,6 +169,7 @@ def recoverable_cells(rows: Sequence[object] | np.ndarray, columns: Sequence[obj
 
 # --- internals -----------------------------------------------------------------------------------------
 
+
 def _validate(frame: pd.DataFrame, rows: str, columns: str, tables: Sequence[str]) -> None:
     needed = ["value", rows, columns, *tables]
     missing = [c for c in needed if c not in frame.columns]
@@ -170,12 +179,14 @@ def _validate(frame: pd.DataFrame, rows: str, columns: str, tables: Sequence[str
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         cell = ", ".join(f"{c}={frame[c].iloc[i]!r}" for c in [*tables, rows, columns])
-        raise StatsError(f"row {i + 1}, field '{columns}': duplicate table cell ({cell}); "
-                         "disclosure control needs one row per cell")
+        raise StatsError(
+            f"row {i + 1}, field '{columns}': duplicate table cell ({cell}); disclosure control needs one row per cell"
+        )
 
 
-def _secondary_for_table(row_keys: np.ndarray, col_keys: np.ndarray, size: np.ndarray,
-                         suppressed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _secondary_for_table(
+    row_keys: np.ndarray, col_keys: np.ndarray, size: np.ndarray, suppressed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Grow the suppression pattern of one table until no hidden cell can be recovered from totals."""
     r, _ = pd.factorize(pd.Series(row_keys, dtype=object))
     c, _ = pd.factorize(pd.Series(col_keys, dtype=object))
@@ -227,9 +238,11 @@ def _suppress_rectangle(cell: int, r: np.ndarray, c: np.ndarray, size: np.ndarra
     return True
 
 
-def _round_counts(num: np.ndarray, den: np.ndarray, val: np.ndarray, is_ratio: np.ndarray,
-                  base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _round_counts(
+    num: np.ndarray, den: np.ndarray, val: np.ndarray, is_ratio: np.ndarray, base: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Round counts half-up to the nearest `base`; rescale ratio values so their units are kept."""
+
     def rnd(x: np.ndarray) -> np.ndarray:
         return np.floor(x / base + 0.5) * base
 
@@ -277,7 +290,7 @@ def linked_metrics(catalogue: Any) -> dict[str, frozenset[str]]:
 
     cols = {m.id: columns(m) for m in metrics}
     for i, a in enumerate(metrics):
-        for b in metrics[i + 1:]:
+        for b in metrics[i + 1 :]:
             same_place = a.source == b.source and dict(a.where) == dict(b.where)
             if same_place and cols[a.id] & cols[b.id]:
                 union(a.id, b.id)
@@ -294,8 +307,9 @@ def rule_of(metric: Any) -> DisclosureRule:
     return DisclosureRule(d.suppress_below, d.round_to, d.secondary)
 
 
-def disclose(frame: pd.DataFrame, catalogue: Any, tables: Sequence[str] = ("metric_id",), *,
-             secondary: bool = True) -> pd.DataFrame:
+def disclose(
+    frame: pd.DataFrame, catalogue: Any, tables: Sequence[str] = ("metric_id",), *, secondary: bool = True
+) -> pd.DataFrame:
     """The disclosure stage: every metric's own rule (primary, derived, secondary, rounding), then
     complementary suppression across linked metrics: a cell hidden in one metric hides the same
     (organisation, period, table) in every metric linked to it, so it cannot be worked out from them."""
@@ -313,8 +327,13 @@ def disclose(frame: pd.DataFrame, catalogue: Any, tables: Sequence[str] = ("metr
     links = linked_metrics(catalogue)
     group = out["metric_id"].map(lambda m: min(links.get(str(m), {str(m)})))
     cell = [c for c in ("org_code", "period", *[t for t in tables if t != "metric_id"]) if c in out.columns]
-    hidden = out["suppressed"].astype(bool).groupby([group, *[out[c] for c in cell]], dropna=False) \
-        .transform("any").to_numpy()
+    hidden = (
+        out["suppressed"]
+        .astype(bool)
+        .groupby([group, *[out[c] for c in cell]], dropna=False)
+        .transform("any")
+        .to_numpy()
+    )
     added = hidden & ~out["suppressed"].astype(bool).to_numpy()
     if added.any():
         out.loc[added, ["value", "numerator", "denominator"]] = np.nan
@@ -323,8 +342,7 @@ def disclose(frame: pd.DataFrame, catalogue: Any, tables: Sequence[str] = ("metr
     return out
 
 
-def withheld_from_comparison(metrics: pd.DataFrame, catalogue: Any, metric_id: str, window: pd.DataFrame
-                             ) -> list[str]:
+def withheld_from_comparison(metrics: pd.DataFrame, catalogue: Any, metric_id: str, window: pd.DataFrame) -> list[str]:
     """Organisations whose figure pooled over `window` must not be published in a funnel, league table or
     caterpillar: one with any suppressed cell (of this metric or a linked one) in the window (the pooled
     total minus the months shown would give the hidden count), or whose pooled numerator or denominator is
@@ -334,8 +352,11 @@ def withheld_from_comparison(metrics: pd.DataFrame, catalogue: Any, metric_id: s
     metric = catalogue.metric(metric_id)
     links = linked_metrics(catalogue).get(metric_id, frozenset({metric_id}))
     periods = window["period"].unique()
-    rows = metrics[metrics["metric_id"].isin(list(links)) & metrics["period"].isin(periods)
-                   & metrics["org_code"].isin(window["org_code"].unique())]
+    rows = metrics[
+        metrics["metric_id"].isin(list(links))
+        & metrics["period"].isin(periods)
+        & metrics["org_code"].isin(window["org_code"].unique())
+    ]
     # primary and derived suppression (and its complements) are enough: secondary only ever adds to them
     shown = disclose(rows.assign(_pack=rows["org_code"]), catalogue, tables=("metric_id", "_pack"), secondary=False)
     hidden = set(shown.loc[shown["suppressed"].astype(bool), "org_code"].astype(str))

@@ -49,8 +49,15 @@ SR_METHODS: tuple[str, ...] = ("SHMI", "CQC")
 LIMIT_COLUMNS: tuple[str, ...] = ("lcl95", "ucl95", "lcl998", "ucl998")
 OD_LIMIT_COLUMNS: tuple[str, ...] = tuple(f"od_{c}" for c in LIMIT_COLUMNS)
 FUNNEL_COLUMNS: tuple[str, ...] = (
-    "group", "numerator", "denominator", "value", "zscore", "zscore_trimmed",
-    *LIMIT_COLUMNS, *OD_LIMIT_COLUMNS, "outlier",
+    "group",
+    "numerator",
+    "denominator",
+    "value",
+    "zscore",
+    "zscore_trimmed",
+    *LIMIT_COLUMNS,
+    *OD_LIMIT_COLUMNS,
+    "outlier",
 )
 
 
@@ -109,9 +116,12 @@ class FunnelResult:
             "n_groups": len(self.points),
             "messages": list(self.messages),
             "options": {
-                "data_type": self.options.data_type, "sr_method": self.options.sr_method,
-                "limit": self.options.limit, "overdispersion": self.options.overdispersion,
-                "trim_by": self.options.trim_by, "multiplier": self.options.multiplier,
+                "data_type": self.options.data_type,
+                "sr_method": self.options.sr_method,
+                "limit": self.options.limit,
+                "overdispersion": self.options.overdispersion,
+                "trim_by": self.options.trim_by,
+                "multiplier": self.options.multiplier,
                 "SHMI_rounding": self.options.shmi_rounding,
             },
         }
@@ -123,8 +133,16 @@ class FunnelResult:
 
 # --- options and input ------------------------------------------------------------------------------------
 
-def _options(data_type: str, sr_method: str, limit: float | int | str, overdispersion: bool, trim_by: float,
-             multiplier: float, shmi_rounding: bool) -> FunnelOptions:
+
+def _options(
+    data_type: str,
+    sr_method: str,
+    limit: float | int | str,
+    overdispersion: bool,
+    trim_by: float,
+    multiplier: float,
+    shmi_rounding: bool,
+) -> FunnelOptions:
     dt = str(data_type).upper()
     if dt not in DATA_TYPES:
         raise StatsError(f"field 'data_type': expected one of {', '.join(DATA_TYPES)}, got {data_type!r}")
@@ -135,8 +153,15 @@ def _options(data_type: str, sr_method: str, limit: float | int | str, overdispe
         raise StatsError(f"field 'trim_by': expected a proportion in [0, 0.5), got {trim_by!r}")
     if not float(multiplier) > 0:
         raise StatsError(f"field 'multiplier': expected a number > 0, got {multiplier!r}")
-    return FunnelOptions(dt, method, limit_key(limit), bool(overdispersion), float(trim_by),  # type: ignore[arg-type]
-                         float(multiplier), bool(shmi_rounding))
+    return FunnelOptions(
+        dt,
+        method,
+        limit_key(limit),
+        bool(overdispersion),
+        float(trim_by),  # type: ignore[arg-type]
+        float(multiplier),
+        bool(shmi_rounding),
+    )
 
 
 def _numbers(data: pd.DataFrame, column: str) -> np.ndarray:
@@ -155,7 +180,7 @@ def _aggregate(data: pd.DataFrame, group: str, numerator: str, denominator: str,
     if missing:
         raise StatsError(f"field '{missing[0]}': column not found (have: {', '.join(map(str, data.columns))})")
     groups = data[group]
-    names = groups.astype(str)   # once: under pandas 3 each conversion builds an Arrow string array
+    names = groups.astype(str)  # once: under pandas 3 each conversion builds an Arrow string array
     empty = groups.isna().to_numpy() | (names.str.strip() == "").to_numpy()
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
@@ -165,20 +190,26 @@ def _aggregate(data: pd.DataFrame, group: str, numerator: str, denominator: str,
     checks = [
         (num < 0, numerator, "must be >= 0"),
         (den <= 0, denominator, "must be > 0"),
-        ((num > den) if dt == "PR" else np.zeros(len(num), bool), numerator,
-         "must not exceed the denominator for a proportion (PR)"),
+        (
+            (num > den) if dt == "PR" else np.zeros(len(num), bool),
+            numerator,
+            "must not exceed the denominator for a proportion (PR)",
+        ),
     ]
     for bad, column, why in checks:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise StatsError(f"row {i + 1}, field '{column}': {why}, got {data[column].iloc[i]!r}")
     labels = names.to_numpy(dtype=object)
-    if names.is_unique:   # one row per provider (the usual case): sorting is all the group-by would do
+    if names.is_unique:  # one row per provider (the usual case): sorting is all the group-by would do
         order = np.argsort(labels, kind="stable")
         agg = pd.DataFrame({"group": labels[order], "numerator": num[order], "denominator": den[order]})
     else:
-        agg = (pd.DataFrame({"group": labels, "numerator": num, "denominator": den})
-               .groupby("group", sort=True, as_index=False).sum())
+        agg = (
+            pd.DataFrame({"group": labels, "numerator": num, "denominator": den})
+            .groupby("group", sort=True, as_index=False)
+            .sum()
+        )
     if len(agg) < 2:
         raise StatsError(f"field '{group}': a funnel needs at least 2 groups, got {len(agg)}")
     return agg
@@ -191,6 +222,7 @@ def _round_like_r(values: np.ndarray, dp: int) -> np.ndarray:
 
 
 # --- statistics --------------------------------------------------------------------------------------------
+
 
 def _zscores(num: np.ndarray, den: np.ndarray, opts: FunnelOptions) -> tuple[np.ndarray, np.ndarray, float]:
     """Unadjusted z-scores, their within-group SE s, and the (unscaled) target."""
@@ -244,7 +276,7 @@ def _truncate(z: np.ndarray, trim_by: float) -> np.ndarray:
 
 def _phi(z_trimmed: np.ndarray) -> float:
     kept = z_trimmed[~np.isnan(z_trimmed)]
-    return float((1 / len(kept)) * np.sum(kept ** 2)) if len(kept) else float("nan")
+    return float((1 / len(kept)) * np.sum(kept**2)) if len(kept) else float("nan")
 
 
 def _tau2(z_trimmed: np.ndarray, phi: float, s: np.ndarray) -> float:
@@ -254,10 +286,11 @@ def _tau2(z_trimmed: np.ndarray, phi: float, s: np.ndarray) -> float:
     if n == 0 or n * phi < n - 1:
         return 0.0
     w = 1 / (s[keep] ** 2)
-    return float(max(0.0, (n * phi - (n - 1)) / (np.sum(w) - (np.sum(w ** 2) / np.sum(w)))))
+    return float(max(0.0, (n * phi - (n - 1)) / (np.sum(w) - (np.sum(w**2) / np.sum(w)))))
 
 
 # --- limits ------------------------------------------------------------------------------------------------
+
 
 def _grid(denominators: np.ndarray, opts: FunnelOptions, points: int = FUNNEL_GRID_POINTS) -> np.ndarray:
     """The reference's lookup grid (start..ceiling(max), plus the data's own denominators), sorted, unique."""
@@ -289,12 +322,12 @@ def _limits(ns: np.ndarray, opts: FunnelOptions, target: float, tau2: float, adj
             hi = m * np.exp(z * np.sqrt((1 / ns) + t2))
         elif opts.data_type == "SR":
             s = 1 / (2 * np.sqrt(ns))
-            lo = m * (1 - (z * np.sqrt(s ** 2 + t2)))
-            hi = m * (1 + (z * np.sqrt(s ** 2 + t2)))
+            lo = m * (1 - (z * np.sqrt(s**2 + t2)))
+            hi = m * (1 + (z * np.sqrt(s**2 + t2)))
         elif opts.data_type == "RC":
             s = 1 / (2 * np.sqrt(ns))
-            lo = m * np.exp(np.log(target) - (z * np.sqrt(s ** 2 + t2)))
-            hi = m * np.exp(np.log(target) + (z * np.sqrt(s ** 2 + t2)))
+            lo = m * np.exp(np.log(target) - (z * np.sqrt(s**2 + t2)))
+            hi = m * np.exp(np.log(target) + (z * np.sqrt(s**2 + t2)))
         else:
             lo, hi = _pr_limits(ns, target, z, t2, m)
         out[f"lcl{suffix}"], out[f"ucl{suffix}"] = lo, hi
@@ -306,8 +339,8 @@ def _pr_limits(ns: np.ndarray, target: float, z: float, t2: float, m: float) -> 
     neighbour test on the sorted grid replaces the limit by 0 (lower) or m (upper)."""
     s = 1 / (2 * np.sqrt(ns))
     centre = np.arcsin(np.sqrt(target))
-    lo = m * (np.sin(centre - z * np.sqrt((s ** 2) + t2)) ** 2)
-    hi = m * (np.sin(centre + z * np.sqrt((s ** 2) + t2)) ** 2)
+    lo = m * (np.sin(centre - z * np.sqrt((s**2) + t2)) ** 2)
+    hi = m * (np.sin(centre + z * np.sqrt((s**2) + t2)) ** 2)
     lo = np.where(lo < 0, 0.0, lo)
     hi = np.where(hi > m, m, hi)
     lo_fixed, hi_fixed = lo.copy(), hi.copy()
@@ -329,10 +362,21 @@ def _limits_at(denominators: np.ndarray, opts: FunnelOptions, target: float, tau
 
 # --- public API --------------------------------------------------------------------------------------------
 
-def funnel(data: pd.DataFrame, *, group: str = "group", numerator: str = "numerator",
-           denominator: str = "denominator", data_type: DataType = "SR", sr_method: SRMethod = "SHMI",
-           limit: float | int | str = 99.8, overdispersion: bool = True, trim_by: float = TRIM_BY,
-           multiplier: float = 1.0, shmi_rounding: bool = True) -> FunnelResult:
+
+def funnel(
+    data: pd.DataFrame,
+    *,
+    group: str = "group",
+    numerator: str = "numerator",
+    denominator: str = "denominator",
+    data_type: DataType = "SR",
+    sr_method: SRMethod = "SHMI",
+    limit: float | int | str = 99.8,
+    overdispersion: bool = True,
+    trim_by: float = TRIM_BY,
+    multiplier: float = 1.0,
+    shmi_rounding: bool = True,
+) -> FunnelResult:
     """Funnel plot data as FunnelPlotR 0.6.0 computes it (defaults as in `funnel_plot()`).
 
     `data` holds one row per provider (or per record: rows are summed by `group`). For SR the
@@ -349,17 +393,21 @@ def funnel(data: pd.DataFrame, *, group: str = "group", numerator: str = "numera
         den = _round_like_r(den, SHMI_ROUND_DP)
         if (den <= 0).any():
             i = int(np.flatnonzero(den <= 0)[0])
-            raise StatsError(f"field '{denominator}': group {agg['group'].iloc[i]!r} has an expected count that "
-                             f"rounds to 0 at {SHMI_ROUND_DP} d.p.")
+            raise StatsError(
+                f"field '{denominator}': group {agg['group'].iloc[i]!r} has an expected count that "
+                f"rounds to 0 at {SHMI_ROUND_DP} d.p."
+            )
     z, s, target = _zscores(num, den, opts)
     z_trim = _truncate(z, opts.trim_by) if opts.shmi else _winsorise(z, opts.trim_by)
     if opts.overdispersion and not np.isfinite(z_trim[~np.isnan(z_trim)]).all():
         # the reference carries on and draws infinite limits; refuse instead (only SHMI with 0 observed
         # in a group that trimming keeps, i.e. fewer than 1/trim_by groups, gets here)
         i = int(np.flatnonzero(~np.isfinite(z_trim) & ~np.isnan(z_trim))[0])
-        raise StatsError(f"field '{numerator}': group {agg['group'].iloc[i]!r} has 0 observed, so its SHMI "
-                         "log-scale z-score is infinite and trimming did not remove it; use sr_method='CQC', "
-                         "more groups, or overdispersion off")
+        raise StatsError(
+            f"field '{numerator}': group {agg['group'].iloc[i]!r} has 0 observed, so its SHMI "
+            "log-scale z-score is infinite and trimming did not remove it; use sr_method='CQC', "
+            "more groups, or overdispersion off"
+        )
     phi = _phi(z_trim)
     tau2 = _tau2(z_trim, phi, s)
     messages: list[str] = []
@@ -369,17 +417,29 @@ def funnel(data: pd.DataFrame, *, group: str = "group", numerator: str = "numera
     adjusted = opts.overdispersion and tau2 != 0
     if opts.overdispersion and not adjusted:
         messages.append("no overdispersion detected (tau2 = 0): using unadjusted limits")
-    columns: dict[str, Any] = {"group": agg["group"].to_numpy(), "numerator": num, "denominator": den,
-                               "value": ratio * opts.multiplier, "zscore": z, "zscore_trimmed": z_trim,
-                               **_limits_at(den, opts, target, tau2)}
+    columns: dict[str, Any] = {
+        "group": agg["group"].to_numpy(),
+        "numerator": num,
+        "denominator": den,
+        "value": ratio * opts.multiplier,
+        "zscore": z,
+        "zscore_trimmed": z_trim,
+        **_limits_at(den, opts, target, tau2),
+    }
     suffix = "95" if opts.limit == "95" else "998"
     prefix = "od_" if adjusted else ""
     lo, hi = columns[f"{prefix}lcl{suffix}"], columns[f"{prefix}ucl{suffix}"]
     columns["outlier"] = ~((columns["value"] <= hi) & (columns["value"] >= lo))
-    points = pd.DataFrame({c: columns[c] for c in FUNNEL_COLUMNS})   # built once, in the published order
-    return FunnelResult(points=points, phi=phi, tau2=tau2, target=target,
-                        limits_used="adjusted" if adjusted else "unadjusted", options=opts,
-                        messages=tuple(messages))
+    points = pd.DataFrame({c: columns[c] for c in FUNNEL_COLUMNS})  # built once, in the published order
+    return FunnelResult(
+        points=points,
+        phi=phi,
+        tau2=tau2,
+        target=target,
+        limits_used="adjusted" if adjusted else "unadjusted",
+        options=opts,
+        messages=tuple(messages),
+    )
 
 
 def funnel_curve(result: FunnelResult, n: int = 200) -> pd.DataFrame:

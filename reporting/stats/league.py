@@ -41,21 +41,27 @@ def metric_score(rank: pd.Series | np.ndarray, n: pd.Series | np.ndarray) -> np.
     return np.where(n == 1, LEAGUE_SCORE_BEST, score)
 
 
-def segment_for(score: pd.Series | np.ndarray,
-                thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS) -> pd.Series:
+def segment_for(score: pd.Series | np.ndarray, thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS) -> pd.Series:
     """Segment 1..len(thresholds)+1; a score equal to a threshold stays in the better segment."""
     values = np.asarray(score, dtype=float)
     seg = np.searchsorted(np.asarray(thresholds, dtype=float), values, side="left") + 1
     return pd.array(np.where(np.isnan(values), pd.NA, seg), dtype="Int64")
 
 
-def _validate(data: pd.DataFrame, metrics: Mapping[str, bool], org: str, peer_group: str | None,
-              thresholds: Sequence[float], min_metrics: int) -> None:
+def _validate(
+    data: pd.DataFrame,
+    metrics: Mapping[str, bool],
+    org: str,
+    peer_group: str | None,
+    thresholds: Sequence[float],
+    min_metrics: int,
+) -> None:
     if not metrics:
         raise StatsError("field 'metrics': give at least one metric column and its direction")
     if not 1 <= min_metrics <= len(metrics):
-        raise StatsError(f"field 'min_metrics': expected 1 to {len(metrics)} (the number of metrics), "
-                         f"got {min_metrics!r}")
+        raise StatsError(
+            f"field 'min_metrics': expected 1 to {len(metrics)} (the number of metrics), got {min_metrics!r}"
+        )
     needed = [org, *metrics] + ([peer_group] if peer_group else [])
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -79,16 +85,25 @@ def _validate(data: pd.DataFrame, metrics: Mapping[str, bool], org: str, peer_gr
             raise StatsError(f"row {i + 1}, field '{name}': expected a number or blank, got {raw.iloc[i]!r}")
 
 
-def league_table(data: pd.DataFrame, *, metrics: Mapping[str, bool], org: str = "org_code",
-                 peer_group: str | None = None,
-                 segment_thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS,
-                 min_metrics: int = 1) -> pd.DataFrame:
+def league_table(
+    data: pd.DataFrame,
+    *,
+    metrics: Mapping[str, bool],
+    org: str = "org_code",
+    peer_group: str | None = None,
+    segment_thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS,
+    min_metrics: int = 1,
+) -> pd.DataFrame:
     """One row per provider: each metric's value, rank (IMR) and score, then average score, AMR, quartile
     and segment, all within the provider's peer group. `data` is wide: one row per provider, one column
     per metric; `metrics` maps column -> higher_is_better. Sorted by peer group, then AMR."""
     _validate(data, metrics, org, peer_group, segment_thresholds, min_metrics)
-    out = pd.DataFrame({"org_code": data[org].astype(str).to_numpy(),
-                        "peer_group": data[peer_group].to_numpy() if peer_group else "all"})
+    out = pd.DataFrame(
+        {
+            "org_code": data[org].astype(str).to_numpy(),
+            "peer_group": data[peer_group].to_numpy() if peer_group else "all",
+        }
+    )
     score_cols: list[str] = []
     for name, higher_is_better in metrics.items():
         values = pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float)

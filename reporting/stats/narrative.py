@@ -99,8 +99,9 @@ def variation_phrase(row: Mapping[str, Any] | pd.Series, frequency: str = "month
     return f"{words} ({detail})"
 
 
-def assurance_phrase(row: Mapping[str, Any] | pd.Series, unit: str, decimals: int = 1,
-                     per: int | None = None) -> str | None:
+def assurance_phrase(
+    row: Mapping[str, Any] | pd.Series, unit: str, decimals: int = 1, per: int | None = None
+) -> str | None:
     """'the 78% target is not reliably met (inconsistent)', or None without a target or assurance."""
     assurance = _get(row, "assurance")
     target = _get(row, "target")
@@ -137,8 +138,10 @@ def sentence(
         when = f" for {_period(latest_x, frequency)}" if latest_x is not None else ""
         return f"{subject} {has} too few values{when} to chart."
     if latest_y is None:
-        opening = (f"{subject} had no value for {_period(latest_x, frequency)}; {had_it} "
-                   f"{_value(float(last_y), unit, decimals, per)} {_when(last_x, frequency)}")
+        opening = (
+            f"{subject} had no value for {_period(latest_x, frequency)}; {had_it} "
+            f"{_value(float(last_y), unit, decimals, per)} {_when(last_x, frequency)}"
+        )
     else:
         opening = f"{subject} {was} {_value(float(latest_y), unit, decimals, per)} {_when(latest_x, frequency)}"
     text = f"{opening}: {variation_phrase(summary_row, frequency)}"

@@ -21,14 +21,14 @@ from reporting.stats.constants import D2, MR_SCREEN_MULTIPLIER
 
 __all__ = ["SUSTAIN", "WINDOW", "Step", "find_steps"]
 
-SUSTAIN = 7   # points on one side: the MDC shift rule's run length
-WINDOW = 12   # points either side used for the before / after means
+SUSTAIN = 7  # points on one side: the MDC shift rule's run length
+WINDOW = 12  # points either side used for the before / after means
 
 
 @dataclass(frozen=True)
 class Step:
     period: pd.Timestamp
-    kind: str                 # "break" (abrupt) or "rebase" (sustained shift)
+    kind: str  # "break" (abrupt) or "rebase" (sustained shift)
     mean_before: float
     mean_after: float
     n_before: int
@@ -37,7 +37,7 @@ class Step:
     last_after: pd.Timestamp
     moving_range: float
     mr_limit: float
-    run_after: int            # points from `period` on the far side of the earlier mean
+    run_after: int  # points from `period` on the far side of the earlier mean
 
 
 def _screened_amr(y: np.ndarray) -> float:
@@ -67,8 +67,8 @@ def find_steps(periods: pd.Series, values: pd.Series, *, after: pd.Timestamp | N
     for k in range(SUSTAIN, n - SUSTAIN + 1):
         if after is not None and x[k] <= after:
             continue
-        before = y[max(0, k - WINDOW):k]
-        later = y[k:k + WINDOW]
+        before = y[max(0, k - WINDOW) : k]
+        later = y[k : k + WINDOW]
         m0, m1 = float(before.mean()), float(later.mean())
         side = np.sign(m1 - m0)
         run = 0
@@ -82,9 +82,21 @@ def find_steps(periods: pd.Series, values: pd.Series, *, after: pd.Timestamp | N
         abrupt = mr > limit
         if not abrupt and run < n - k:  # a gradual shift counts only while it is still running
             continue
-        found.append(Step(pd.Timestamp(x[k]), "break" if abrupt else "rebase", m0, m1, len(before), len(later),
-                          pd.Timestamp(x[max(0, k - WINDOW)]), pd.Timestamp(x[min(n, k + WINDOW) - 1]),
-                          float(mr), float(limit), run))
+        found.append(
+            Step(
+                pd.Timestamp(x[k]),
+                "break" if abrupt else "rebase",
+                m0,
+                m1,
+                len(before),
+                len(later),
+                pd.Timestamp(x[max(0, k - WINDOW)]),
+                pd.Timestamp(x[min(n, k + WINDOW) - 1]),
+                float(mr),
+                float(limit),
+                run,
+            )
+        )
     # keep the strongest candidate of each cluster (a step shows at k and, more weakly, at k +/- 1 ...)
     out: list[Step] = []
     for s in sorted(found, key=lambda s: (s.kind != "break", -abs(s.mean_after - s.mean_before))):

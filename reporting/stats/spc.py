@@ -96,8 +96,7 @@ class SPCOptions:
             raise StatsError(f"option 'chart': expected one of {', '.join(CHART_KINDS)}, got {self.chart!r}")
         if self.improvement not in IMPROVEMENT_DIRECTIONS:
             raise StatsError(
-                f"option 'improvement': expected one of {', '.join(IMPROVEMENT_DIRECTIONS)}, "
-                f"got {self.improvement!r}"
+                f"option 'improvement': expected one of {', '.join(IMPROVEMENT_DIRECTIONS)}, got {self.improvement!r}"
             )
         n = self.fix_after_n_points
         whole = isinstance(n, (int, np.integer)) and not isinstance(n, bool)
@@ -323,7 +322,7 @@ def _prepare(
             f"(also row {out['_row'].iloc[i - 1]}); each x may appear once per series"
         )
     n_series = int(sid.max()) + 1
-    first_rows = np.flatnonzero(series_first)   # one key per series, read column-wise (not per row)
+    first_rows = np.flatnonzero(series_first)  # one key per series, read column-wise (not per row)
     series_keys = list(zip(*(out[b].iloc[first_rows].tolist() for b in by))) if by else [()] * len(first_rows)
 
     n_rows = np.bincount(sid, minlength=n_series)
@@ -346,8 +345,11 @@ def _prepare(
         msg = f"fewer than {MIN_POINTS} points with a value; no limits computed"
         for s in empty:
             series_warn.setdefault(int(s), []).append(msg)
-        warn.append(f"{_series_name(by, series_keys[empty[0]])}: {msg}" if n_series == 1 or len(empty) == 1
-                    else f"{len(empty)} of {n_series} series have {msg}")
+        warn.append(
+            f"{_series_name(by, series_keys[empty[0]])}: {msg}"
+            if n_series == 1 or len(empty) == 1
+            else f"{len(empty)} of {n_series} series have {msg}"
+        )
 
     # rebase groups: a rebase date, or a change of phase, starts a new group at that point
     hit = np.zeros(n, bool)
@@ -477,15 +479,45 @@ def spc(
     if isinstance(by, str):
         by = (by,)
     rows = np.arange(1, len(data) + 1, dtype=np.int64) if isinstance(data, pd.DataFrame) else np.zeros(0, np.int64)
-    return _spc(data, options, x=x, y=y, numerator=numerator, denominator=denominator, target=target,
-                phase=phase, by=tuple(by), rows=rows)
+    return _spc(
+        data,
+        options,
+        x=x,
+        y=y,
+        numerator=numerator,
+        denominator=denominator,
+        target=target,
+        phase=phase,
+        by=tuple(by),
+        rows=rows,
+    )
 
 
-def _spc(data: pd.DataFrame, options: SPCOptions, *, x: str, y: str, numerator: str | None,
-         denominator: str | None, target: str | None, phase: str | None, by: tuple[str, ...],
-         rows: IntArray) -> SPCResult:
-    p = _prepare(data, options, x=x, y=y, numerator=numerator, denominator=denominator, target=target,
-                 phase=phase, by=by, rows=rows)
+def _spc(
+    data: pd.DataFrame,
+    options: SPCOptions,
+    *,
+    x: str,
+    y: str,
+    numerator: str | None,
+    denominator: str | None,
+    target: str | None,
+    phase: str | None,
+    by: tuple[str, ...],
+    rows: IntArray,
+) -> SPCResult:
+    p = _prepare(
+        data,
+        options,
+        x=x,
+        y=y,
+        numerator=numerator,
+        denominator=denominator,
+        target=target,
+        phase=phase,
+        by=by,
+        rows=rows,
+    )
     n = len(p.y)
     vidx = np.flatnonzero(p.valid)
     g_v = p.gid[vidx]
@@ -497,8 +529,9 @@ def _spc(data: pd.DataFrame, options: SPCOptions, *, x: str, y: str, numerator: 
     used_v = pos_v < fix if fix is not None else np.ones(len(vidx), bool)
 
     num_all = p.frame["numerator"].to_numpy(dtype=float) if "numerator" in p.frame else np.full(n, np.nan)
-    lines = rules.chart_lines(options.chart, p.y, num_all, p.den, p.gid, p.n_groups, vidx, first_v, used_v,
-                              options.screen_outliers)
+    lines = rules.chart_lines(
+        options.chart, p.y, num_all, p.den, p.gid, p.n_groups, vidx, first_v, used_v, options.screen_outliers
+    )
 
     # rules on the points with a value, group by group
     y_v = p.y[vidx]
@@ -533,18 +566,39 @@ def _spc(data: pd.DataFrame, options: SPCOptions, *, x: str, y: str, numerator: 
     # and the summaries from these arrays rather than read back from it (pandas 3 holds text as Arrow)
     kept = [c for c in p.frame.columns if c not in ("_phase", "target", "_row")]
     columns: dict[str, Any] = {c: p.frame[c] for c in kept}
-    columns.update({
-        "rebase_group": p.rebase_group, "used_for_limits": spread(used_v, False, bool), "mean": lines.mean,
-        "lpl": lines.lpl, "upl": lines.upl, "lower_2sigma": lines.lower2, "upper_2sigma": lines.upper2,
-        "lower_1sigma": lines.lower1, "upper_1sigma": lines.upper1, "outside_limits": spread(out_v, False, bool),
-        "relative_to_mean": spread(rtm_v, 0, np.int64), "close_to_limits": spread(close_v, False, bool),
-        "special_cause_type": special_type, "special_cause_flag": spread(codes_v != rules.CODE_COMMON, False, bool),
-        "point_type": point_type, "short_group_warning": short,
-        "target": p.frame["target"].to_numpy(dtype=float), "row": p.frame["_row"].to_numpy()})
+    columns.update(
+        {
+            "rebase_group": p.rebase_group,
+            "used_for_limits": spread(used_v, False, bool),
+            "mean": lines.mean,
+            "lpl": lines.lpl,
+            "upl": lines.upl,
+            "lower_2sigma": lines.lower2,
+            "upper_2sigma": lines.upper2,
+            "lower_1sigma": lines.lower1,
+            "upper_1sigma": lines.upper1,
+            "outside_limits": spread(out_v, False, bool),
+            "relative_to_mean": spread(rtm_v, 0, np.int64),
+            "close_to_limits": spread(close_v, False, bool),
+            "special_cause_type": special_type,
+            "special_cause_flag": spread(codes_v != rules.CODE_COMMON, False, bool),
+            "point_type": point_type,
+            "short_group_warning": short,
+            "target": p.frame["target"].to_numpy(dtype=float),
+            "row": p.frame["_row"].to_numpy(),
+        }
+    )
     pts = pd.DataFrame(columns, index=p.frame.index)
-    arrays = {"x": p.frame["x"].to_numpy(), "point_type": point_type, "special_cause_type": special_type,
-              "mean": lines.mean, "lpl": lines.lpl, "upl": lines.upl, "target": columns["target"],
-              "short_group_warning": short}
+    arrays = {
+        "x": p.frame["x"].to_numpy(),
+        "point_type": point_type,
+        "special_cause_type": special_type,
+        "mean": lines.mean,
+        "lpl": lines.lpl,
+        "upl": lines.upl,
+        "target": columns["target"],
+        "short_group_warning": short,
+    }
 
     warn = list(p.warnings)
     if short[p.valid].any():
@@ -554,8 +608,9 @@ def _spc(data: pd.DataFrame, options: SPCOptions, *, x: str, y: str, numerator: 
     return SPCResult(points=pts, summary=summary, options=options, warnings=tuple(warn), groups=groups)
 
 
-def _groups_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], vidx: IntArray,
-                  used_v: BoolArray, arrays: Mapping[str, Any]) -> pd.DataFrame:
+def _groups_frame(
+    pts: pd.DataFrame, p: _Prepared, by: Sequence[str], vidx: IntArray, used_v: BoolArray, arrays: Mapping[str, Any]
+) -> pd.DataFrame:
     """One row per series x rebase group, as in the reference's summary(): limits of the group's first point."""
     G = p.n_groups
     g_v = p.gid[vidx]
@@ -569,21 +624,37 @@ def _groups_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], vidx: IntA
         return np.bincount(g_v, weights=mask, minlength=G).astype(np.int64)
 
     columns: dict[str, Any] = {b: pts[b].to_numpy()[rowsel] for b in by}
-    columns.update({
-        "rebase_group": p.rebase_group[rowsel], "first_x": arrays["x"][np.searchsorted(p.gid, np.arange(G))],
-        "n": np.bincount(g_v, minlength=G),
-        "n_used_for_limits": np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64),
-        **{col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan) for col in ("mean", "lpl", "upl")},
-        "special_cause_improvement": count(ptv == "special_cause_improvement"),
-        "special_cause_concern": count(ptv == "special_cause_concern"),
-        "special_cause_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
-    })
+    columns.update(
+        {
+            "rebase_group": p.rebase_group[rowsel],
+            "first_x": arrays["x"][np.searchsorted(p.gid, np.arange(G))],
+            "n": np.bincount(g_v, minlength=G),
+            "n_used_for_limits": np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64),
+            **{
+                col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan)
+                for col in ("mean", "lpl", "upl")
+            },
+            "special_cause_improvement": count(ptv == "special_cause_improvement"),
+            "special_cause_concern": count(ptv == "special_cause_concern"),
+            "special_cause_neutral": count(
+                (ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")
+            ),
+        }
+    )
     return pd.DataFrame(columns, index=pd.RangeIndex(G))
 
 
-def _summary_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], options: SPCOptions, vidx: IntArray,
-                   rtm_v: IntArray, trend_v: BoolArray, first_v: BoolArray,
-                   arrays: Mapping[str, Any]) -> pd.DataFrame:
+def _summary_frame(
+    pts: pd.DataFrame,
+    p: _Prepared,
+    by: Sequence[str],
+    options: SPCOptions,
+    vidx: IntArray,
+    rtm_v: IntArray,
+    trend_v: BoolArray,
+    first_v: BoolArray,
+    arrays: Mapping[str, Any],
+) -> pd.DataFrame:
     """One row per series: the latest point, its icon and assurance, counts, and the run behind its flag."""
     S = p.n_series
     sid_v = p.sid[vidx]
@@ -620,42 +691,51 @@ def _summary_frame(pts: pd.DataFrame, p: _Prepared, by: Sequence[str], options: 
     sg = np.asarray(arrays["short_group_warning"], dtype=bool)
     short_series[p.sid[vidx][sg[vidx]]] = True
     columns: dict[str, Any] = {b: [k[i] for k in p.series_keys] for i, b in enumerate(by)}
-    columns.update({
-        "chart": options.chart,
-        "improvement": options.improvement,
-        "n": np.bincount(sid_v, minlength=S),
-        "n_groups": np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64),
-        "latest_x": xcol[last_row],
-        "latest_y": p.y[last_row],
-        "last_valid_x": xcol[last_valid],
-        "last_valid_y": p.y[last_valid],
-        "last_point_type": ptype[last_valid],
-        "last_special_cause_type": stype[last_valid],
-        "variation_icon": [variation_icon(t, options.improvement) for t in ptype[last_valid]],
-        "mean": mean[last_valid],
-        "lpl": lpl[last_valid],
-        "upl": upl[last_valid],
-        "target": tgt[last_valid],
-        "assurance": [
-            assurance_type(None if np.isnan(t) else float(t), lo, hi, options.improvement)
-            for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
-        ],
-        "n_improvement": count(ptv == "special_cause_improvement"),
-        "n_concern": count(ptv == "special_cause_concern"),
-        "n_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
-        "run_length": run_len,
-        "run_start_x": xcol[run_start],
-        "trend_length": trend_len,
-        "trend_start_x": xcol[trend_start],
-        "warnings": [
-            tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
-            for s in range(S)
-        ],
-    })
+    columns.update(
+        {
+            "chart": options.chart,
+            "improvement": options.improvement,
+            "n": np.bincount(sid_v, minlength=S),
+            "n_groups": np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64),
+            "latest_x": xcol[last_row],
+            "latest_y": p.y[last_row],
+            "last_valid_x": xcol[last_valid],
+            "last_valid_y": p.y[last_valid],
+            "last_point_type": ptype[last_valid],
+            "last_special_cause_type": stype[last_valid],
+            "variation_icon": [variation_icon(t, options.improvement) for t in ptype[last_valid]],
+            "mean": mean[last_valid],
+            "lpl": lpl[last_valid],
+            "upl": upl[last_valid],
+            "target": tgt[last_valid],
+            "assurance": [
+                assurance_type(None if np.isnan(t) else float(t), lo, hi, options.improvement)
+                for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
+            ],
+            "n_improvement": count(ptv == "special_cause_improvement"),
+            "n_concern": count(ptv == "special_cause_concern"),
+            "n_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
+            "run_length": run_len,
+            "run_start_x": xcol[run_start],
+            "trend_length": trend_len,
+            "trend_start_x": xcol[trend_start],
+            "warnings": [
+                tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
+                for s in range(S)
+            ],
+        }
+    )
     out = pd.DataFrame(columns, index=pd.RangeIndex(S))
     if not has.all():
-        none_cols = ["last_valid_x", "last_point_type", "last_special_cause_type", "variation_icon", "assurance",
-                     "run_start_x", "trend_start_x"]
+        none_cols = [
+            "last_valid_x",
+            "last_point_type",
+            "last_special_cause_type",
+            "variation_icon",
+            "assurance",
+            "run_start_x",
+            "trend_start_x",
+        ]
         nan_cols = ["last_valid_y", "mean", "lpl", "upl", "target"]
         out[none_cols] = out[none_cols].astype(object)
         out.loc[~has, none_cols] = None
@@ -688,8 +768,13 @@ def spc_metrics(frame: pd.DataFrame, options_by_metric: Mapping[str, SPCOptions]
             raise StatsError(f"row {rows_all[idx[0]]}, field 'metric_id': no SPC options for metric {metric_id!r}")
         opts = options_by_metric[metric_id]
         sub = df.iloc[idx]
-        kw: dict[str, Any] = {"x": "period", "y": "value", "by": ("metric_id", "org_code"), "numerator": None,
-                              "denominator": None}
+        kw: dict[str, Any] = {
+            "x": "period",
+            "y": "value",
+            "by": ("metric_id", "org_code"),
+            "numerator": None,
+            "denominator": None,
+        }
         if opts.chart in RATIO_CHARTS:
             for col in ("numerator", "denominator"):
                 if col not in sub.columns:

@@ -64,8 +64,20 @@ LEAGUE_SCORE_WORST: float = 4.0
 LEAGUE_SEGMENT_THRESHOLDS: tuple[float, float, float] = (1.5, 2.5, 3.5)
 
 CATERPILLAR_COLUMNS: tuple[str, ...] = (
-    "org_code", "peer_group", "numerator", "denominator", "value", "lower", "upper", "rank", "n_ranked",
-    "quartile", "national_median", "peer_median", "benchmark", "benchmark_gap",
+    "org_code",
+    "peer_group",
+    "numerator",
+    "denominator",
+    "value",
+    "lower",
+    "upper",
+    "rank",
+    "n_ranked",
+    "quartile",
+    "national_median",
+    "peer_median",
+    "benchmark",
+    "benchmark_gap",
 )
 
 
@@ -86,13 +98,16 @@ def z_for_confidence(confidence: float) -> float:
     """Two-sided normal quantile; computed (not rounded) because caterpillar intervals follow no reference."""
     if not 0 < confidence < 1:
         raise StatsError(f"field 'confidence': expected a number between 0 and 1, got {confidence!r}")
-    from scipy.special import ndtri   # what scipy.stats.norm.ppf calls, without importing scipy.stats
+    from scipy.special import ndtri  # what scipy.stats.norm.ppf calls, without importing scipy.stats
 
     return float(ndtri(1 - (1 - confidence) / 2))
 
 
-def wilson_interval(numerator: np.ndarray | Sequence[float] | float, denominator: np.ndarray | Sequence[float] | float,
-                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    numerator: np.ndarray | Sequence[float] | float,
+    denominator: np.ndarray | Sequence[float] | float,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a proportion: stays inside [0, 1] and behaves at 0 and n, unlike Wald."""
     x = np.asarray(numerator, dtype=float)
     n = np.asarray(denominator, dtype=float)
@@ -110,15 +125,17 @@ def wilson_interval(numerator: np.ndarray | Sequence[float] | float, denominator
     return lower, upper
 
 
-def poisson_exact_interval(count: np.ndarray | Sequence[float] | float,
-                           exposure: np.ndarray | Sequence[float] | float = 1.0,
-                           confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def poisson_exact_interval(
+    count: np.ndarray | Sequence[float] | float,
+    exposure: np.ndarray | Sequence[float] | float = 1.0,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood, chi-square) interval for a Poisson count, divided by exposure to give a rate."""
     o = np.asarray(count, dtype=float)
     e = np.asarray(exposure, dtype=float)
     if not 0 < confidence < 1:
         raise StatsError(f"field 'confidence': expected a number between 0 and 1, got {confidence!r}")
-    from scipy.special import gammaincinv   # chi2.ppf(p, df) is 2 * gammaincinv(df / 2, p) in scipy.stats
+    from scipy.special import gammaincinv  # chi2.ppf(p, df) is 2 * gammaincinv(df / 2, p) in scipy.stats
 
     alpha = 1 - confidence
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -128,6 +145,7 @@ def poisson_exact_interval(count: np.ndarray | Sequence[float] | float,
 
 
 # --- caterpillar -----------------------------------------------------------------------------------------
+
 
 def _check_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in data.columns]
@@ -162,11 +180,19 @@ def _quartile_from_rank(rank: pd.Series, n: pd.Series) -> pd.Series:
     return q.clip(1, 4).astype("Int64")
 
 
-def caterpillar(data: pd.DataFrame, *, org: str = "org_code", numerator: str = "numerator",
-                denominator: str = "denominator", kind: Literal["proportion", "rate"] = "proportion",
-                peer_group: str | None = None, benchmark: float | str | None = None,
-                higher_is_better: bool = True, confidence: float = 0.95,
-                multiplier: float = 1.0) -> pd.DataFrame:
+def caterpillar(
+    data: pd.DataFrame,
+    *,
+    org: str = "org_code",
+    numerator: str = "numerator",
+    denominator: str = "denominator",
+    kind: Literal["proportion", "rate"] = "proportion",
+    peer_group: str | None = None,
+    benchmark: float | str | None = None,
+    higher_is_better: bool = True,
+    confidence: float = 0.95,
+    multiplier: float = 1.0,
+) -> pd.DataFrame:
     """Per-provider value, interval, rank, medians and benchmark, ready for a Model Health System caterpillar.
 
     Rows are summed by `org` first (one point per provider). Intervals: Wilson score for proportions,
@@ -186,23 +212,27 @@ def caterpillar(data: pd.DataFrame, *, org: str = "org_code", numerator: str = "
     den = _numeric_column(data, denominator, positive=True)
     if kind == "proportion" and (num > den).any():
         i = int(np.flatnonzero(num > den)[0])
-        raise StatsError(f"row {i + 1}, field '{numerator}': numerator {num[i]:g} exceeds denominator {den[i]:g}"
-                         " for a proportion")
-    frame = pd.DataFrame({
-        "org_code": data[org].astype(str).to_numpy(),
-        "peer_group": data[peer_group].to_numpy() if peer_group else "all",
-        "numerator": num,
-        "denominator": den,
-    })
+        raise StatsError(
+            f"row {i + 1}, field '{numerator}': numerator {num[i]:g} exceeds denominator {den[i]:g} for a proportion"
+        )
+    frame = pd.DataFrame(
+        {
+            "org_code": data[org].astype(str).to_numpy(),
+            "peer_group": data[peer_group].to_numpy() if peer_group else "all",
+            "numerator": num,
+            "denominator": den,
+        }
+    )
     first_peer = frame.groupby("org_code")["peer_group"].transform("first")
     clash = (frame["peer_group"] != first_peer).to_numpy()
     if clash.any():
         i = int(np.flatnonzero(clash)[0])
-        raise StatsError(f"row {i + 1}, field '{peer_group}': provider {frame['org_code'].iloc[i]!r} is in more "
-                         "than one peer group")
-    frame = (frame.groupby(["org_code"], sort=True, as_index=False)
-             .agg(peer_group=("peer_group", "first"), numerator=("numerator", "sum"),
-                  denominator=("denominator", "sum")))
+        raise StatsError(
+            f"row {i + 1}, field '{peer_group}': provider {frame['org_code'].iloc[i]!r} is in more than one peer group"
+        )
+    frame = frame.groupby(["org_code"], sort=True, as_index=False).agg(
+        peer_group=("peer_group", "first"), numerator=("numerator", "sum"), denominator=("denominator", "sum")
+    )
     if kind == "proportion":
         lower, upper = wilson_interval(frame["numerator"], frame["denominator"], confidence)
     else:
@@ -219,8 +249,11 @@ def caterpillar(data: pd.DataFrame, *, org: str = "org_code", numerator: str = "
     frame["benchmark"] = _benchmark(frame, benchmark, higher_is_better)
     sign = 1.0 if higher_is_better else -1.0
     frame["benchmark_gap"] = sign * (frame["value"] - frame["benchmark"])
-    return frame.loc[:, list(CATERPILLAR_COLUMNS)].sort_values(["peer_group", "rank", "org_code"],
-                                                                 kind="stable").reset_index(drop=True)
+    return (
+        frame.loc[:, list(CATERPILLAR_COLUMNS)]
+        .sort_values(["peer_group", "rank", "org_code"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _benchmark(frame: pd.DataFrame, benchmark: float | str | None, higher_is_better: bool) -> pd.Series:

@@ -95,14 +95,22 @@ sections:
       - appendix: {}
 """
 
-BOARDS = {"NHSA": ("NHS Ayrshire", True), "NHSB": ("NHS Borders", True), "NHSF": ("NHS Fife", True),
-          "NHSL": ("NHS Lothian", True), "NHSS": ("NHS Shetland", False)}
+BOARDS = {
+    "NHSA": ("NHS Ayrshire", True),
+    "NHSB": ("NHS Borders", True),
+    "NHSF": ("NHS Fife", True),
+    "NHSL": ("NHS Lothian", True),
+    "NHSS": ("NHS Shetland", False),
+}
 
 
 def _sites_csv() -> str:
     lines = ["month,board,site,attendances,within_4h"]
-    months = [f"{m}-{y}" for y in (2023, 2024) for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-                                                          "Sep", "Oct", "Nov", "Dec")]
+    months = [
+        f"{m}-{y}"
+        for y in (2023, 2024)
+        for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    ]
     for i, month in enumerate(months):
         for j, code in enumerate(BOARDS):
             for site in (1, 2):  # two sites per board and month: duplicate (board, month) keys to sum
@@ -125,8 +133,14 @@ def _recoloured(source: Path, target: Path) -> None:
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=root, timeout=600,
-                          env={**os.environ, "COLUMNS": "200", "REPORTING_HOME": ""})
+    return subprocess.run(
+        [EXE, *args],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200", "REPORTING_HOME": ""},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +150,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "templates" / "packs").mkdir(parents=True)
     (root / "templates" / "office").mkdir()
     (root / "data" / "scotland_sites.csv").write_text(_sites_csv())
-    (root / "data" / "boards.csv").write_text("code,name,is_mainland\n" + "".join(
-        f"{code},{name},{'true' if main else 'false'}\n" for code, (name, main) in BOARDS.items()))
+    (root / "data" / "boards.csv").write_text(
+        "code,name,is_mainland\n"
+        + "".join(f"{code},{name},{'true' if main else 'false'}\n" for code, (name, main) in BOARDS.items())
+    )
     (root / "templates" / "metrics.yaml").write_text(CATALOGUE)
     (root / "templates" / "packs" / "scotland.yaml").write_text(PACK)
     _recoloured(REPO / "templates" / "office" / "board.pptx", root / "templates" / "office" / "purple.pptx")

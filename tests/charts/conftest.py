@@ -11,7 +11,6 @@ import pytest
 from reporting.charts import Renderer
 
 
-
 @pytest.fixture(scope="session")
 def renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
     with Renderer(cache=tmp_path_factory.mktemp("chart-cache")) as r:

@@ -20,10 +20,17 @@ def case_result(name: str) -> tuple[pd.DataFrame, dict[str, object]]:
     if options.get("x_type", "date") == "date":
         frame["x"] = pd.to_datetime(frame["x"])
     rebase = tuple(pd.Timestamp(d).date() for d in options.get("rebase") or [])
-    result = spc(frame, SPCOptions(chart=options["chart_type"] if options["chart_type"] != "i" else "xmr",
-                                   improvement=options["improvement_direction"], target=options.get("target"),
-                                   rebase=rebase, fix_after_n_points=options.get("fix_after_n_points"),
-                                   screen_outliers=options.get("screen_outliers", True)),
-                 numerator="numerator" if "numerator" in frame else None,
-                 denominator="denominator" if "denominator" in frame else None)
+    result = spc(
+        frame,
+        SPCOptions(
+            chart=options["chart_type"] if options["chart_type"] != "i" else "xmr",
+            improvement=options["improvement_direction"],
+            target=options.get("target"),
+            rebase=rebase,
+            fix_after_n_points=options.get("fix_after_n_points"),
+            screen_outliers=options.get("screen_outliers", True),
+        ),
+        numerator="numerator" if "numerator" in frame else None,
+        denominator="denominator" if "denominator" in frame else None,
+    )
     return result.points, result.summary.iloc[0].to_dict()

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 from spc_cases import case_result
 
-from reporting.charts import Theme, caterpillar_chart, funnel_chart, icon_chart, league_chart, sparkline_chart, spc_chart
+from reporting.charts import (
+    Theme,
+    caterpillar_chart,
+    funnel_chart,
+    icon_chart,
+    league_chart,
+    sparkline_chart,
+    spc_chart,
+)
 from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.figure import to_figure
 from reporting.charts.theme import POINT_SYMBOLS, Palette
@@ -23,7 +31,7 @@ def test_spc_points_carry_colour_and_shape_of_their_point_type() -> None:
     for point_type, colour, symbol in zip(points["point_type"], data.point_colours, data.point_symbols, strict=True):
         assert colour == palette.point(point_type)
         assert symbol == POINT_SYMBOLS[point_type]
-    assert {l for l, _, _ in spec.legend_markers} >= {"Special cause: improvement", "Special cause: concern"}
+    assert {label for label, _, _ in spec.legend_markers} >= {"Special cause: improvement", "Special cause: concern"}
     assert [b.code for b in spec.badges] == [summary["variation_icon"], summary["assurance"]]
     assert spec.badges[0].letter == "H↑" and spec.badges[1].letter == "?"
 
@@ -75,20 +83,36 @@ def test_percent_axis_and_custom_theme_reach_the_figure() -> None:
 
 
 def test_funnel_caterpillar_league_from_real_data(calendar_2024: pd.DataFrame) -> None:
-    result = funnel(calendar_2024, group="org_code", numerator="attendances_within_4hours",
-                    denominator="total_attendances", data_type="PR")
+    result = funnel(
+        calendar_2024,
+        group="org_code",
+        numerator="attendances_within_4hours",
+        denominator="total_attendances",
+        data_type="PR",
+    )
     names = dict(zip(calendar_2024["org_code"], calendar_2024["org_name"], strict=True))
-    spec = funnel_chart(result.points.assign(target=result.target), funnel_curve(result), title="4-hour, 2024",
-                        adjusted=result.limits_used == "adjusted", highlight="RXW", labels=names)
+    spec = funnel_chart(
+        result.points.assign(target=result.target),
+        funnel_curve(result),
+        title="4-hour, 2024",
+        adjusted=result.limits_used == "adjusted",
+        highlight="RXW",
+        labels=names,
+    )
     assert {s.role for s in spec.series} >= {"target", "limit95", "limit998", "points", "highlight"}
     assert "141 providers" in spec.alt_text and "Shrewsbury" in spec.alt_text
-    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
-                      denominator="total_attendances", benchmark=0.78)
+    cat = caterpillar(
+        calendar_2024,
+        org="org_code",
+        numerator="attendances_within_4hours",
+        denominator="total_attendances",
+        benchmark=0.78,
+    )
     spec = caterpillar_chart(cat, title="4-hour, 2024", highlight="RXW", labels=names)
     assert spec.series[0].low is not None and spec.notes and "rank 141 of 141" in spec.alt_text
     spec = league_chart(cat, value="value", title="4-hour, 2024", highlight="RJ1", labels=names)
     labels = spec.series[0].x
-    assert len(labels) == 11 and labels[0].startswith("1. ") and any(l.endswith("◀") for l in labels)
+    assert len(labels) == 11 and labels[0].startswith("1. ") and any(label.endswith("◀") for label in labels)
 
 
 def test_icons_cover_every_code() -> None:
@@ -117,13 +141,28 @@ def test_spc_charts_from_the_bundled_real_data() -> None:
     catalogue = load_catalogue(root / "templates" / "metrics.yaml")
     data = load(catalogue, root)
     frame = data.metrics[data.metrics["org_code"] == "RJ1"]
-    result = spc_metrics(frame, {m.id: SPCOptions(chart="p" if m.chart == "auto" else m.chart,  # type: ignore[arg-type]
-                                                  improvement=m.improvement) for m in catalogue.metrics})
+    result = spc_metrics(
+        frame,
+        {
+            m.id: SPCOptions(
+                chart="p" if m.chart == "auto" else m.chart,  # type: ignore[arg-type]
+                improvement=m.improvement,
+            )
+            for m in catalogue.metrics
+        },
+    )
     for metric in catalogue.metrics:
         points = result.points[result.points["metric_id"] == metric.id]
         summary = result.summary[result.summary["metric_id"] == metric.id].iloc[0].to_dict()
-        spec = spc_chart(points, summary, title=metric.title, unit=metric.unit, decimals=metric.decimals,
-                         frequency=metric.frequency, org="Guy's and St Thomas'")
+        spec = spc_chart(
+            points,
+            summary,
+            title=metric.title,
+            unit=metric.unit,
+            decimals=metric.decimals,
+            frequency=metric.frequency,
+            org="Guy's and St Thomas'",
+        )
         assert spec.message is None and len(spec.series[0].y) == len(points)
         assert spec.alt_text.startswith(f"SPC chart of {metric.title}, Guy's and St Thomas'")
         assert spec.badges and spec.badges[0].code == summary["variation_icon"]

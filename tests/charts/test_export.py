@@ -14,7 +14,7 @@ from spc_cases import case_result
 from reporting.charts import ChartExportError, Renderer, icon_chart, sparkline_chart, spc_chart
 from reporting.stats.spc import SPCOptions, spc
 
-AWKWARD = "Bwrdd Iechyd Prifysgol Caerdydd a’r Fro & <Cymru> \"quoted\" / Bòrd SSN nan Eilean Siar"
+AWKWARD = 'Bwrdd Iechyd Prifysgol Caerdydd a’r Fro & <Cymru> "quoted" / Bòrd SSN nan Eilean Siar'
 
 
 def _series(y: np.ndarray, start: str = "2020-01-01") -> tuple[pd.DataFrame, dict[str, object]]:
@@ -46,7 +46,7 @@ def test_batch_renders_every_kind_with_size_and_ink(renderer: Renderer) -> None:
     before, drawn = renderer.rendered, renderer.drawn
     images = renderer.render(specs)
     assert renderer.rendered - before == len(specs) - 2  # all in one batch, one browser
-    assert renderer.drawn - drawn == 2   # the sparkline and the 'No data' chart, without the browser (charts/raster.py)
+    assert renderer.drawn - drawn == 2  # the sparkline and the 'No data' chart, without the browser (charts/raster.py)
     for spec, image in zip(specs, images, strict=True):
         width, height = spec.size
         with Image.open(image.path) as im:

@@ -18,18 +18,21 @@ from reporting.charts import Theme, caterpillar_chart, icon_chart, league_chart,
 from reporting.charts._xlsx_xml import apply_alt_text, read_alt_text
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, value_axis_range
 from reporting.charts.native_xlsx import add_excel_chart
+from reporting.charts.theme import DEFAULT_THEME
 from reporting.stats.variation import caterpillar
 
-WELSH = "Betsi Cadwaladr & <Gwynedd> \"Ysbyty\" – Bòrd"
+WELSH = 'Betsi Cadwaladr & <Gwynedd> "Ysbyty" – Bòrd'
 
 
-def _specs(calendar_2024: pd.DataFrame, theme: Theme = Theme()) -> list:
+def _specs(calendar_2024: pd.DataFrame, theme: Theme = DEFAULT_THEME) -> list:
     points, summary = case_result("28_sample_kpi309_rebase_target")
     spc = spc_chart(points, summary, title=f"KPI 309 {WELSH}", unit="count", decimals=0, org=WELSH, theme=theme)
-    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
-                      denominator="total_attendances")
-    league = league_chart(cat, value="value", title="4-hour league", highlight="RJ1",
-                          labels={"RJ1": "=HYPERLINK(\"x\")"}, theme=theme)
+    cat = caterpillar(
+        calendar_2024, org="org_code", numerator="attendances_within_4hours", denominator="total_attendances"
+    )
+    league = league_chart(
+        cat, value="value", title="4-hour league", highlight="RJ1", labels={"RJ1": '=HYPERLINK("x")'}, theme=theme
+    )
     return [spc, league, sparkline_chart(points, title="spark", theme=theme)]
 
 
@@ -41,7 +44,9 @@ def _deck(specs: list, path: Path) -> None:
     deck.save(path)
 
 
-def test_pptx_native_charts_reopen_with_series_colours_and_alt_text(tmp_path: Path, calendar_2024: pd.DataFrame) -> None:
+def test_pptx_native_charts_reopen_with_series_colours_and_alt_text(
+    tmp_path: Path, calendar_2024: pd.DataFrame
+) -> None:
     specs = _specs(calendar_2024)
     _deck(specs, tmp_path / "deck.pptx")
     deck = Presentation(tmp_path / "deck.pptx")
@@ -73,9 +78,11 @@ def test_unsupported_kinds_say_so() -> None:
 
 
 def test_caterpillar_intervals_are_error_bars_and_the_selected_provider_is_named(
-        tmp_path: Path, calendar_2024: pd.DataFrame) -> None:
-    cat = caterpillar(calendar_2024, org="org_code", numerator="attendances_within_4hours",
-                      denominator="total_attendances")
+    tmp_path: Path, calendar_2024: pd.DataFrame
+) -> None:
+    cat = caterpillar(
+        calendar_2024, org="org_code", numerator="attendances_within_4hours", denominator="total_attendances"
+    )
     chosen = str(cat["org_code"].iloc[3])
     spec = caterpillar_chart(cat, title="4-hour variation", highlight=chosen, labels={chosen: WELSH})
     providers = spec.series[0]
@@ -154,8 +161,12 @@ def test_custom_palette_reaches_every_output(tmp_path: Path, calendar_2024: pd.D
 def test_value_axis_follows_the_data_not_zero(tmp_path: Path) -> None:
     """A 4-hour performance series between 70% and 80% gets an axis around it (Office and LibreOffice would
     start at 0% and flatten it); bars still start at zero and end just past the longest."""
-    rows = pd.DataFrame({"x": pd.date_range("2022-01-01", periods=30, freq="MS"),
-                         "y": [0.72 + 0.002 * i + (0.01 if i % 3 else -0.01) for i in range(30)]})
+    rows = pd.DataFrame(
+        {
+            "x": pd.date_range("2022-01-01", periods=30, freq="MS"),
+            "y": [0.72 + 0.002 * i + (0.01 if i % 3 else -0.01) for i in range(30)],
+        }
+    )
     from reporting.stats.spc import SPCOptions, spc
 
     result = spc(rows, SPCOptions())
@@ -172,8 +183,12 @@ def test_value_axis_follows_the_data_not_zero(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "axis.xlsx") as zf:
         chart_xml = zf.read("xl/charts/chart1.xml").decode()
     assert f'<min val="{lo}"' in chart_xml and f'<max val="{hi}"' in chart_xml
-    bars = league_chart(pd.DataFrame({"org_code": list("ABCD"), "value": [0.61, 0.7, 0.74, 0.93]}), value="value",
-                        title="league", unit="percent")
+    bars = league_chart(
+        pd.DataFrame({"org_code": list("ABCD"), "value": [0.61, 0.7, 0.74, 0.93]}),
+        value="value",
+        title="league",
+        unit="percent",
+    )
     assert value_axis_range(bars)[1] == 1.0  # a share never needs an axis past 100%
 
 
@@ -183,11 +198,17 @@ def test_funnel_points_that_look_like_their_series_carry_no_point_override(calen
     from reporting.charts import funnel_chart
     from reporting.stats.funnel import funnel, funnel_curve
 
-    frame = calendar_2024.rename(columns={"org_code": "group", "attendances_within_4hours": "numerator",
-                                          "total_attendances": "denominator"})
+    frame = calendar_2024.rename(
+        columns={"org_code": "group", "attendances_within_4hours": "numerator", "total_attendances": "denominator"}
+    )
     result = funnel(frame, data_type="PR")
-    spec = funnel_chart(result.points.assign(target=result.target), funnel_curve(result), title="A&E 4-hour",
-                        adjusted=result.limits_used == "adjusted", highlight="RJ1")
+    spec = funnel_chart(
+        result.points.assign(target=result.target),
+        funnel_curve(result),
+        title="A&E 4-hour",
+        adjusted=result.limits_used == "adjusted",
+        highlight="RJ1",
+    )
     deck = Presentation()
     slide = deck.slides.add_slide(deck.slide_layouts[6])
     xml = add_native_chart(slide.shapes, spec, 0, 0, Inches(9), Inches(6)).chart.part.blob.decode()
@@ -195,6 +216,9 @@ def test_funnel_points_that_look_like_their_series_carry_no_point_override(calen
     s = spec.series[providers]
     series_xml = re.findall(r"<c:ser>.*?</c:ser>", xml, re.S)[providers]
     overridden = {int(i) for i in re.findall(r'<c:dPt><c:idx val="(\d+)"/>', series_xml)}
-    different = {i for i, (c, m) in enumerate(zip(s.point_colours, s.point_symbols, strict=True))
-                 if (c, m) != (s.colour, s.point_symbols[0])}
+    different = {
+        i
+        for i, (c, m) in enumerate(zip(s.point_colours, s.point_symbols, strict=True))
+        if (c, m) != (s.colour, s.point_symbols[0])
+    }
     assert different and overridden == different

@@ -56,12 +56,31 @@ def test_writes_points_and_summary(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_options_reach_the_engine(app: typer.Typer, tmp_path: Path) -> None:
     src = write(tmp_path, XMR_CSV)
-    res = run(app, str(src), "--improvement", "decrease", "--rebase", "2024-07-01", "--fix-after", "12",
-              "--no-screen-outliers", "--out", str(tmp_path / "o.csv"), "--summary", str(tmp_path / "s.json"))
+    res = run(
+        app,
+        str(src),
+        "--improvement",
+        "decrease",
+        "--rebase",
+        "2024-07-01",
+        "--fix-after",
+        "12",
+        "--no-screen-outliers",
+        "--out",
+        str(tmp_path / "o.csv"),
+        "--summary",
+        str(tmp_path / "s.json"),
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "s.json").read_text())
-    assert summary["options"] == {"chart": "xmr", "improvement": "decrease", "target": None,
-                                  "rebase": ["2024-07-01"], "fix_after_n_points": 12, "screen_outliers": False}
+    assert summary["options"] == {
+        "chart": "xmr",
+        "improvement": "decrease",
+        "target": None,
+        "rebase": ["2024-07-01"],
+        "fix_after_n_points": 12,
+        "screen_outliers": False,
+    }
     assert [g["first_x"] for g in summary["groups"]] == ["2024-01-01", "2024-07-01"]
 
 
@@ -88,14 +107,21 @@ def test_ratio_chart_with_integer_x_and_phases(app: typer.Typer, tmp_path: Path)
         (XMR_CSV, ["--fix-after", "5"], "option 'fix_after_n_points': expected a whole number >= 12, got 5"),
         (XMR_CSV, ["--chart", "xbar"], "option 'chart': expected one of xmr, p, pp, u, up, c, run, got 'xbar'"),
         (XMR_CSV, ["--rebase", "July"], "option '--rebase': expected a date YYYY-MM-DD, got 'July'"),
-        ("x,numerator,denominator\n1,5,0\n2,3,10\n", ["--chart", "p"],
-         "in.csv: row 1, field 'denominator': expected a denominator > 0, got 0"),
-        ("x,numerator,denominator\n1,12,10\n2,3,10\n", ["--chart", "p"],
-         "in.csv: row 1, field 'denominator': denominator 10 is below numerator 12"),
+        (
+            "x,numerator,denominator\n1,5,0\n2,3,10\n",
+            ["--chart", "p"],
+            "in.csv: row 1, field 'denominator': expected a denominator > 0, got 0",
+        ),
+        (
+            "x,numerator,denominator\n1,12,10\n2,3,10\n",
+            ["--chart", "p"],
+            "in.csv: row 1, field 'denominator': denominator 10 is below numerator 12",
+        ),
     ],
 )
-def test_errors_are_one_line_exit_2_and_write_nothing(app: typer.Typer, tmp_path: Path, csv: str,
-                                                      args: list[str], message: str) -> None:
+def test_errors_are_one_line_exit_2_and_write_nothing(
+    app: typer.Typer, tmp_path: Path, csv: str, args: list[str], message: str
+) -> None:
     src = write(tmp_path, csv)
     out, summ = tmp_path / "o.csv", tmp_path / "s.json"
     res = run(app, str(src), *args, "--out", str(out), "--summary", str(summ))
@@ -126,4 +152,3 @@ def test_rebase_date_not_in_data_is_a_warning_on_stderr(app: typer.Typer, tmp_pa
     res = run(app, str(src), "--rebase", "2030-01-01", "--out", str(tmp_path / "o.csv"))
     assert res.exit_code == 0
     assert "warning: rebase date 2030-01-01 is not an x of the data and was ignored" in res.stderr
-

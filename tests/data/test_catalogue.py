@@ -6,11 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from project_fixtures import BASIC_CATALOGUE, MakeProject
 
 from reporting.data.catalogue import Metric, TargetTable, load_catalogue
 from reporting.errors import ConfigError
-
-from project_fixtures import BASIC_CATALOGUE, MakeProject
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,8 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 def test_shipped_catalogue_defines_the_demo_metrics() -> None:
     catalogue = load_catalogue(REPO / "templates" / "metrics.yaml")
     ids = {m.id for m in catalogue.metrics}
-    assert {"ae_4hr", "ae_attendances", "trolley_wait_4hr", "discharges_before_5pm", "discharges_total",
-            "emergency_admissions"} <= ids
+    assert {
+        "ae_4hr",
+        "ae_attendances",
+        "trolley_wait_4hr",
+        "discharges_before_5pm",
+        "discharges_total",
+        "emergency_admissions",
+    } <= ids
     ae = catalogue.metric("ae_4hr")
     assert (ae.chart, ae.unit, ae.direction, ae.improvement) == ("auto", "percent", "higher_is_better", "increase")
     assert ae.target_for("RJ1", dt.date(2023, 3, 1)) is None
@@ -49,8 +54,10 @@ def test_yaml_syntax_error_names_file_and_line(make_project: MakeProject) -> Non
 
 
 def test_unknown_key_is_an_error_with_a_suggestion(make_project: MakeProject) -> None:
-    err = _error(make_project, BASIC_CATALOGUE.replace("    numerator: attendances - breaches",
-                                                       "    numerater: attendances - breaches"))
+    err = _error(
+        make_project,
+        BASIC_CATALOGUE.replace("    numerator: attendances - breaches", "    numerater: attendances - breaches"),
+    )
     assert err.line == 12
     assert err.field == "metrics[0].numerater"
     assert "unknown key 'numerater' (did you mean 'numerator'?)" in str(err)
@@ -77,8 +84,13 @@ def test_bad_enum_lists_the_choices(make_project: MakeProject) -> None:
 
 
 def test_duplicate_yaml_key_is_an_error(make_project: MakeProject) -> None:
-    err = _error(make_project, BASIC_CATALOGUE.replace("    frequency: monthly\n  - id: ae_attendances",
-                                                       "    frequency: monthly\n    unit: count\n  - id: ae_attendances"))
+    err = _error(
+        make_project,
+        BASIC_CATALOGUE.replace(
+            "    frequency: monthly\n  - id: ae_attendances",
+            "    frequency: monthly\n    unit: count\n  - id: ae_attendances",
+        ),
+    )
     assert "key 'unit' appears twice (first at line 8)" in str(err)
 
 
@@ -93,13 +105,16 @@ def test_duplicate_metric_id(make_project: MakeProject) -> None:
 
 
 def test_database_url_never_in_yaml(make_project: MakeProject) -> None:
-    text = BASIC_CATALOGUE.replace("  ae:\n    kind: csv\n    path: data/ae.csv",
-                                   "  ae:\n    kind: sql\n    url_env: postgresql://user:secret@db/warehouse\n"
-                                   "    query: select 1")
+    text = BASIC_CATALOGUE.replace(
+        "  ae:\n    kind: csv\n    path: data/ae.csv",
+        "  ae:\n    kind: sql\n    url_env: postgresql://user:secret@db/warehouse\n    query: select 1",
+    )
     err = _error(make_project, text)
     assert "environment variable" in str(err) and err.field == "sources.ae.url_env"
-    text = BASIC_CATALOGUE.replace("  ae:\n    kind: csv\n    path: data/ae.csv",
-                                   "  ae:\n    kind: sql\n    url: sqlite:///x.db\n    query: select 1")
+    text = BASIC_CATALOGUE.replace(
+        "  ae:\n    kind: csv\n    path: data/ae.csv",
+        "  ae:\n    kind: sql\n    url: sqlite:///x.db\n    query: select 1",
+    )
     assert "unknown key 'url'" in str(_error(make_project, text))
 
 
@@ -110,11 +125,30 @@ def test_unsafe_expression_is_rejected(make_project: MakeProject) -> None:
 
 def test_rate_needs_per_and_target_table() -> None:
     with pytest.raises(ValueError, match="needs 'per'"):
-        Metric(id="x", title="x", unit="rate", direction="neutral", chart="u", source="s", numerator="a",
-               denominator="b", frequency="monthly")
-    metric = Metric(id="x", title="x", unit="rate", per=1000, direction="lower_is_better", chart="u", source="s",
-                    numerator="a", denominator="b", frequency="monthly",
-                    target=TargetTable(default=2.0, by_org={"RAA": 1.5}, by_period={dt.date(2025, 4, 1): 1.8}))
+        Metric(
+            id="x",
+            title="x",
+            unit="rate",
+            direction="neutral",
+            chart="u",
+            source="s",
+            numerator="a",
+            denominator="b",
+            frequency="monthly",
+        )
+    metric = Metric(
+        id="x",
+        title="x",
+        unit="rate",
+        per=1000,
+        direction="lower_is_better",
+        chart="u",
+        source="s",
+        numerator="a",
+        denominator="b",
+        frequency="monthly",
+        target=TargetTable(default=2.0, by_org={"RAA": 1.5}, by_period={dt.date(2025, 4, 1): 1.8}),
+    )
     assert metric.scale == 1000.0
     assert metric.target_for("RAA", dt.date(2025, 5, 1)) == 1.5
     assert metric.target_for("RBB", dt.date(2025, 5, 1)) == 1.8

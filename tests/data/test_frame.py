@@ -66,9 +66,13 @@ def test_negative_count(make_project: MakeProject) -> None:
 
 
 def test_numerator_above_denominator_for_a_percentage(make_project: MakeProject) -> None:
-    err = _data_error(make_project, BASIC_CSV.replace("2024-03-01,RAA,110,11", "2024-03-01,RAA,110,-20")
-                      .replace("breaches", "within").replace(",-20", ",200"),
-                      BASIC_CATALOGUE.replace("attendances - breaches", "within"))
+    err = _data_error(
+        make_project,
+        BASIC_CSV.replace("2024-03-01,RAA,110,11", "2024-03-01,RAA,110,-20")
+        .replace("breaches", "within")
+        .replace(",-20", ",200"),
+        BASIC_CATALOGUE.replace("attendances - breaches", "within"),
+    )
     assert err.row == 4 and "exceeds denominator" in str(err)
 
 
@@ -97,8 +101,11 @@ def test_unreadable_and_blank_dates(make_project: MakeProject) -> None:
 
 
 def test_other_date_formats_and_explicit_format(make_project: MakeProject) -> None:
-    csv = BASIC_CSV.replace("2024-01-01", "01/01/2024").replace("2024-02-01", "01/02/2024") \
+    csv = (
+        BASIC_CSV.replace("2024-01-01", "01/01/2024")
+        .replace("2024-02-01", "01/02/2024")
         .replace("2024-03-01", "01/03/2024")
+    )
     dataset = _load(make_project(files={"data/ae.csv": csv}))
     assert sorted(dataset.metrics["period"].dt.month.unique()) == [1, 2, 3]  # day first, as in the UK
     catalogue = BASIC_CATALOGUE.replace("    path: data/ae.csv", "    path: data/ae.csv\n    date_format: '%m/%d/%Y'")
@@ -113,11 +120,14 @@ def test_blank_lines_keep_line_numbers_right(make_project: MakeProject) -> None:
 
 
 def test_where_filter_and_skip_missing(make_project: MakeProject) -> None:
-    csv = "period,org_code,type,attendances,breaches\n" \
-          "2024-01-01,RAA,1,100,10\n2024-01-01,RAA,other,40,0\n2024-02-01,RAA,1,100,\n"
-    catalogue = BASIC_CATALOGUE.replace("    frequency: monthly\n  - id: ae_attendances",
-                                        "    frequency: monthly\n    where: {type: 1}\n    skip_missing: true\n"
-                                        "  - id: ae_attendances")
+    csv = (
+        "period,org_code,type,attendances,breaches\n"
+        "2024-01-01,RAA,1,100,10\n2024-01-01,RAA,other,40,0\n2024-02-01,RAA,1,100,\n"
+    )
+    catalogue = BASIC_CATALOGUE.replace(
+        "    frequency: monthly\n  - id: ae_attendances",
+        "    frequency: monthly\n    where: {type: 1}\n    skip_missing: true\n  - id: ae_attendances",
+    )
     catalogue = catalogue.replace("    value: attendances", "    value: attendances\n    where: {type: other}")
     dataset = _load(make_project(catalogue, {"data/ae.csv": csv}))
     ae = dataset.metrics[dataset.metrics.metric_id == "ae_4hr"]
@@ -141,9 +151,17 @@ def test_weekly_periods_start_on_monday(make_project: MakeProject) -> None:
 
 
 def test_validate_metric_frame_rejects_bad_shapes() -> None:
-    frame = pd.DataFrame({"metric_id": ["m", "m"], "org_code": ["A", "A"], "period": ["2024-01-01"] * 2,
-                          "value": [1.0, 2.0], "numerator": [np.nan] * 2, "denominator": [np.nan] * 2,
-                          "flag": ["", ""]})
+    frame = pd.DataFrame(
+        {
+            "metric_id": ["m", "m"],
+            "org_code": ["A", "A"],
+            "period": ["2024-01-01"] * 2,
+            "value": [1.0, 2.0],
+            "numerator": [np.nan] * 2,
+            "denominator": [np.nan] * 2,
+            "flag": ["", ""],
+        }
+    )
     with pytest.raises(DataError, match=r"duplicate \(metric, org, period\): \(m, A, 2024-01-01\)"):
         validate_metric_frame(frame)
     with pytest.raises(DataError, match="columns flag are missing"):
@@ -164,8 +182,11 @@ def test_demo_data_loads_with_expected_counts() -> None:
     assert loads["discharges_total"].rows == 21071 and loads["discharges_total"].orgs == 121
     assert loads["discharges_before_5pm"].rows == 7256 and loads["discharges_before_5pm"].skipped == 13815
     # NHS England, July 2025, NHS trusts only, all types, trusts without breach data left out: 75.2%
-    ae = dataset.metrics[(dataset.metrics.metric_id == "ae_4hr") & (dataset.metrics.period == "2025-07-01")
-                         & (dataset.metrics.flag == "")]
+    ae = dataset.metrics[
+        (dataset.metrics.metric_id == "ae_4hr")
+        & (dataset.metrics.period == "2025-07-01")
+        & (dataset.metrics.flag == "")
+    ]
     assert ae["numerator"].sum() / ae["denominator"].sum() == pytest.approx(0.752, abs=0.0005)
     assert len(dataset.orgs) == 214
     assert set(dataset.orgs["peer_group"]) == {"acute", "non_acute"}

@@ -4,7 +4,7 @@ units checked against the metric's unit, and messages that name the option that 
 from __future__ import annotations
 
 import pytest
-from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, MakeProject
+from project_fixtures import BASIC_CATALOGUE, MakeProject
 
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import load
@@ -73,12 +73,15 @@ def test_aggregate_mean_and_first(make_project: MakeProject, how: str, expected:
 
 
 def test_where_comparisons_and_date_ranges(make_project: MakeProject) -> None:
-    catalogue = SITES_CATALOGUE.replace("    aggregate: sum\n", """\
+    catalogue = SITES_CATALOGUE.replace(
+        "    aggregate: sum\n",
+        """\
     aggregate: sum
     where:
       attendances: {at_least: 50}
       month: {from: 2022-05-01, to: 2022-05-31}
-""")
+""",
+    )
     dataset = _load(make_project, catalogue, {"data/sites.csv": SITES_CSV})
     assert sorted(dataset.metrics["period"].dt.strftime("%Y-%m")) == ["2022-05", "2022-05"]
     nhsa = dataset.metrics.set_index("org_code").loc["NHSA"]
@@ -93,25 +96,36 @@ def test_bad_date_names_date_format_option(make_project: MakeProject) -> None:
 def test_error_line_is_the_source_line_when_where_filters_rows(make_project: MakeProject) -> None:
     """Seen: a bad date on line 1006 reported at line 180, because positions were taken in the filtered rows."""
     csv = "period,org_code,kind,attendances,breaches\n" + "".join(
-        f"2024-0{1 + i % 3}-01,R{i:02d},{'x' if i % 2 else 'y'},10,1\n" for i in range(20))
+        f"2024-0{1 + i % 3}-01,R{i:02d},{'x' if i % 2 else 'y'},10,1\n" for i in range(20)
+    )
     lines = csv.splitlines()
     lines[15] = lines[15].replace("2024-", "24-")  # line 16 of the file, a 'x' row (i = 14 is even -> 'y')
     csv = "\n".join(lines) + "\n"
-    catalogue = BASIC_CATALOGUE.replace("    frequency: monthly\n  - id: ae_attendances",
-                                        "    frequency: monthly\n    where: {kind: y}\n  - id: ae_attendances")
+    catalogue = BASIC_CATALOGUE.replace(
+        "    frequency: monthly\n  - id: ae_attendances",
+        "    frequency: monthly\n    where: {kind: y}\n  - id: ae_attendances",
+    )
     catalogue = catalogue.replace("numerator: attendances - breaches", "numerator: attendances - breaches")
     with pytest.raises(DataError) as info:
         _load(make_project, catalogue, {"data/ae.csv": csv})
     assert "ae.csv:16" in str(info.value), str(info.value)
 
 
-@pytest.mark.parametrize(("target", "message"), [
-    ("92", "write 0.92"), ('"92%"', "write 0.92"), ("1.5", "write 0.015"), ("-0.1", "expected a fraction from 0 to 1"),
-    ("{default: 95}", "write 0.95"), ("{by_org: {RAA: 90}}", "write 0.9"),
-])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("92", "write 0.92"),
+        ('"92%"', "write 0.92"),
+        ("1.5", "write 0.015"),
+        ("-0.1", "expected a fraction from 0 to 1"),
+        ("{default: 95}", "write 0.95"),
+        ("{by_org: {RAA: 90}}", "write 0.9"),
+    ],
+)
 def test_percent_targets_must_be_fractions(make_project: MakeProject, target: str, message: str) -> None:
-    catalogue = BASIC_CATALOGUE.replace("    denominator: attendances\n", f"    denominator: attendances\n"
-                                        f"    target: {target}\n")
+    catalogue = BASIC_CATALOGUE.replace(
+        "    denominator: attendances\n", f"    denominator: attendances\n    target: {target}\n"
+    )
     project = make_project(catalogue)
     with pytest.raises(ConfigError, match=message) as info:
         load_catalogue(project.catalogue_file)
@@ -125,17 +139,23 @@ def test_count_target_cannot_be_negative(make_project: MakeProject) -> None:
 
 
 def test_fraction_target_is_accepted(make_project: MakeProject) -> None:
-    catalogue = BASIC_CATALOGUE.replace("    denominator: attendances\n", "    denominator: attendances\n"
-                                        "    target: 0.92\n")
+    catalogue = BASIC_CATALOGUE.replace(
+        "    denominator: attendances\n", "    denominator: attendances\n    target: 0.92\n"
+    )
     assert load_catalogue(make_project(catalogue).catalogue_file).metric("ae_4hr").target == 0.92
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("a: 1\nb:\n\t- x\n", "metrics.yaml:3:1: YAML syntax error: a tab character at line 3 column 1: use spaces for "
-     "indentation"),
-    ("a: 1\n b: 2\n", "a ':' where no new key can start"),
-    ("a: 'open\n", "a quote or bracket is never closed"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "a: 1\nb:\n\t- x\n",
+            "metrics.yaml:3:1: YAML syntax error: a tab character at line 3 column 1: use spaces for indentation",
+        ),
+        ("a: 1\n b: 2\n", "a ':' where no new key can start"),
+        ("a: 'open\n", "a quote or bracket is never closed"),
+    ],
+)
 def test_yaml_syntax_errors_in_plain_words(make_project: MakeProject, text: str, message: str) -> None:
     project = make_project(text)
     with pytest.raises(ConfigError, match=None) as info:

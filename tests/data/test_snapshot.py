@@ -71,15 +71,24 @@ def test_no_snapshot_yet(make_project: MakeProject) -> None:
 
 
 def test_hash_ignores_row_order() -> None:
-    frame = pd.DataFrame({"metric_id": ["m", "m"], "org_code": ["B", "A"], "period": ["2024-01-01"] * 2,
-                          "value": [1.0, 2.0], "numerator": [float("nan")] * 2, "denominator": [float("nan")] * 2,
-                          "flag": ["", ""]})
+    frame = pd.DataFrame(
+        {
+            "metric_id": ["m", "m"],
+            "org_code": ["B", "A"],
+            "period": ["2024-01-01"] * 2,
+            "value": [1.0, 2.0],
+            "numerator": [float("nan")] * 2,
+            "denominator": [float("nan")] * 2,
+            "flag": ["", ""],
+        }
+    )
     orgs = pd.DataFrame({"org_code": ["A", "B"], "org_name": ["a", "b"]})
     assert content_hash(frame, orgs) == content_hash(frame.iloc[::-1], orgs.iloc[::-1])
 
 
-def test_hash_is_trusted_from_the_manifest_only_while_the_files_check_out(make_project: MakeProject,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hash_is_trusted_from_the_manifest_only_while_the_files_check_out(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     from reporting.data import snapshot as snapshot_module
@@ -93,7 +102,7 @@ def test_hash_is_trusted_from_the_manifest_only_while_the_files_check_out(make_p
     real = snapshot_module.content_hash
     monkeypatch.setattr(snapshot_module, "content_hash", lambda m, o: hashed.append(1) or real(m, o))
     again = read_snapshot(project.snapshots, snap.hash)
-    assert hashed == [] and again.hash == snap.hash   # size and checksum match: no re-hash of every row
+    assert hashed == [] and again.hash == snap.hash  # size and checksum match: no re-hash of every row
     pd.testing.assert_frame_equal(again.metrics, snap.metrics)
     # a snapshot written before the manifest recorded its files is hashed in full, as before
     meta = json.loads(meta_path.read_text())

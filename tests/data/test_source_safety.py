@@ -33,8 +33,9 @@ def _load(project: object) -> Any:
     return load(load_catalogue(project.catalogue_file), project.root)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("path", ["/proc/self/environ", "/dev/zero", "/sys/kernel/mm/transparent_hugepage/enabled",
-                                  "/proc/self/cmdline"])
+@pytest.mark.parametrize(
+    "path", ["/proc/self/environ", "/dev/zero", "/sys/kernel/mm/transparent_hugepage/enabled", "/proc/self/cmdline"]
+)
 def test_system_files_are_refused(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     monkeypatch.setenv("REPORTING_SMTP_PASSWORD", CANARY)
     with pytest.raises(SourceError) as info:
@@ -50,8 +51,9 @@ def test_absolute_path_outside_the_project_is_refused(make_project: MakeProject,
         _load(_with_path(make_project, str(outside)))
 
 
-def test_data_dirs_allow_a_named_directory(make_project: MakeProject, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_dirs_allow_a_named_directory(
+    make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "ae.csv").write_text("period,org_code,attendances,breaches\n2024-01-01,RAA,100,10\n")
@@ -100,8 +102,9 @@ def test_file_over_the_size_limit(make_project: MakeProject, monkeypatch: pytest
 
 
 def test_excel_errors_do_not_quote_the_file(make_project: MakeProject) -> None:
-    project = make_project(BASIC_CATALOGUE.replace("kind: csv\n    path: data/ae.csv",
-                                                   "kind: excel\n    path: data/ae.xlsx"), {})
+    project = make_project(
+        BASIC_CATALOGUE.replace("kind: csv\n    path: data/ae.csv", "kind: excel\n    path: data/ae.xlsx"), {}
+    )
     (project.root / "data").mkdir()
     (project.root / "data" / "ae.xlsx").write_bytes(f"PK\x03\x04 {CANARY} not really a workbook".encode())
     with pytest.raises(SourceError) as info:
@@ -109,10 +112,19 @@ def test_excel_errors_do_not_quote_the_file(make_project: MakeProject) -> None:
     assert CANARY not in str(info.value) and "cannot read as an Excel workbook" in str(info.value)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1/ae.csv?api_key=abc123", "https://x.example/ae.csv?token=t0k3n",
-                                 "https://x.example/ae.csv?sig=abc&x=1", "https://x.example/a?client_secret=s"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/ae.csv?api_key=abc123",
+        "https://x.example/ae.csv?token=t0k3n",
+        "https://x.example/ae.csv?sig=abc&x=1",
+        "https://x.example/a?client_secret=s",
+    ],
+)
 def test_credentials_in_yaml_urls_are_refused(make_project: MakeProject, url: str) -> None:
-    text = BASIC_CATALOGUE.replace("  ae:\n    kind: csv\n    path: data/ae.csv", f"  ae:\n    kind: http\n    url: {url}")
+    text = BASIC_CATALOGUE.replace(
+        "  ae:\n    kind: csv\n    path: data/ae.csv", f"  ae:\n    kind: http\n    url: {url}"
+    )
     with pytest.raises(ConfigError, match="looks like a credential.*url_env"):
         load_catalogue(make_project(text).catalogue_file)
 
@@ -144,13 +156,16 @@ def endless() -> Iterator[str]:
     server.server_close()
 
 
-def test_http_body_is_streamed_with_a_cap(make_project: MakeProject, endless: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_body_is_streamed_with_a_cap(
+    make_project: MakeProject, endless: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import resource
 
     monkeypatch.setenv("REPORTING_LIMIT_SOURCE_BYTES", "2000000")
-    text = BASIC_CATALOGUE.replace("  ae:\n    kind: csv\n    path: data/ae.csv",
-                                   f"  ae:\n    kind: http\n    url: {endless}\n    retries: 3\n    timeout: 30")
+    text = BASIC_CATALOGUE.replace(
+        "  ae:\n    kind: csv\n    path: data/ae.csv",
+        f"  ae:\n    kind: http\n    url: {endless}\n    retries: 3\n    timeout: 30",
+    )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(SourceError) as info:
         load(load_catalogue(make_project(text).catalogue_file), make_project(text).root)

@@ -46,8 +46,9 @@ def test_excel_source(make_project: MakeProject, tmp_path: Path) -> None:
     for period, org, att, breaches in ROWS:
         sheet.append([pd.Timestamp(period).to_pydatetime(), org, att, breaches])
     sheet.append([pd.Timestamp("2024-03-01").to_pydatetime(), "RBB", "n/k", 1])
-    project = make_project(_catalogue("  ae:\n    kind: excel\n    path: data/ae.xlsx\n    sheet: A&E\n"
-                                      "    header_row: 2\n"), {})
+    project = make_project(
+        _catalogue("  ae:\n    kind: excel\n    path: data/ae.xlsx\n    sheet: A&E\n    header_row: 2\n"), {}
+    )
     (project.root / "data").mkdir()
     book.save(project.root / "data" / "ae.xlsx")
     with pytest.raises(DataError) as info:
@@ -74,8 +75,10 @@ def _sqlite(path: Path) -> None:
         conn.executemany("insert into ae values (?, ?, ?, ?)", ROWS)
 
 
-SQL_SOURCE = ("  ae:\n    kind: sql\n    url_env: TEST_WAREHOUSE_URL\n    period: month\n    org_code: trust\n"
-              "    query: select month, trust, attendances, breaches from ae\n")
+SQL_SOURCE = (
+    "  ae:\n    kind: sql\n    url_env: TEST_WAREHOUSE_URL\n    period: month\n    org_code: trust\n"
+    "    query: select month, trust, attendances, breaches from ae\n"
+)
 
 
 def test_sqlite_source(make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,8 +97,9 @@ def test_duckdb_source(make_project: MakeProject, tmp_path: Path, monkeypatch: p
     _check(_load(make_project, _catalogue(SQL_SOURCE)))
 
 
-def test_sql_error_is_named_without_the_password(make_project: MakeProject, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sql_error_is_named_without_the_password(
+    make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _sqlite(tmp_path / "w.db")
     monkeypatch.setenv("TEST_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.db'}")
     with pytest.raises(SourceError) as info:
@@ -109,7 +113,8 @@ def test_sql_error_is_named_without_the_password(make_project: MakeProject, tmp_
 
 @pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
 def test_a_mistyped_database_file_is_an_error_not_a_new_empty_database(
-        scheme: str, make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scheme: str, make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_WAREHOUSE_URL", f"{scheme}:///{tmp_path / 'warehuose.db'}")
     with pytest.raises(SourceError, match=r"database file .*warehuose.db does not exist") as info:
         _load(make_project, _catalogue(SQL_SOURCE))
@@ -155,7 +160,9 @@ def server() -> Iterator[_Server]:
 
 
 def _http(url: str, extra: str = "") -> str:
-    return _catalogue(f"  ae:\n    kind: http\n    url: {url}\n    retries: 3\n    backoff: 0.01\n    timeout: 2\n{extra}")
+    return _catalogue(
+        f"  ae:\n    kind: http\n    url: {url}\n    retries: 3\n    backoff: 0.01\n    timeout: 2\n{extra}"
+    )
 
 
 def test_http_csv_with_retries(make_project: MakeProject, server: _Server) -> None:

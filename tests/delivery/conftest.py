@@ -32,10 +32,31 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     result = subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        capture_output=True, text=True, timeout=30, check=False)
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     if result.returncode != 0:
         pytest.skip(f"openssl could not make a test certificate: {result.stderr.strip()[:200]}")
     return cert, key
@@ -69,12 +90,20 @@ def png_circle(size: int, rgb: tuple[int, int, int]) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows)))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
-_COLOURS = {"improvement": (0x28, 0x9D, 0xE0), "concern": (0xFA, 0xB4, 0x28), "neutral": (0x36, 0x14, 0x75),
-            "common_cause": (0x7B, 0x7D, 0x7D)}
+_COLOURS = {
+    "improvement": (0x28, 0x9D, 0xE0),
+    "concern": (0xFA, 0xB4, 0x28),
+    "neutral": (0x36, 0x14, 0x75),
+    "common_cause": (0x7B, 0x7D, 0x7D),
+}
 
 
 @pytest.fixture(scope="session")

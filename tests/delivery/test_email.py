@@ -29,12 +29,33 @@ SENDER = "Performance Reports <reports@trust.nhs.uk>"
 AMY = "amy.jones@trust.nhs.uk"
 BOB = "bob.evans@trust.nhs.uk"
 
-A_AND_E = HeadlineItem("A&E 4-hour performance", "71.3%", "October 2025", "concern_low", "consistent_fail",
-                       "Performance has been below the mean for 8 months in a row.", exception=False)
-RTT = HeadlineItem("RTT 18 weeks", "58.9%", "September 2025", "common_cause", "inconsistent",
-                   "Common cause variation; the 92% target will be met only inconsistently.", exception=False)
-CANCER = HeadlineItem("Cancer 62-day", "74.0%", "September 2025", "improvement_high", None,
-                      "Special cause improvement since May 2025.", exception=True)
+A_AND_E = HeadlineItem(
+    "A&E 4-hour performance",
+    "71.3%",
+    "October 2025",
+    "concern_low",
+    "consistent_fail",
+    "Performance has been below the mean for 8 months in a row.",
+    exception=False,
+)
+RTT = HeadlineItem(
+    "RTT 18 weeks",
+    "58.9%",
+    "September 2025",
+    "common_cause",
+    "inconsistent",
+    "Common cause variation; the 92% target will be met only inconsistently.",
+    exception=False,
+)
+CANCER = HeadlineItem(
+    "Cancer 62-day",
+    "74.0%",
+    "September 2025",
+    "improvement_high",
+    None,
+    "Special cause improvement since May 2025.",
+    exception=True,
+)
 DEATHS = HeadlineItem("SHMI", "1.02", "2024/25", None, None, "", exception=True)
 
 
@@ -50,20 +71,26 @@ def plain(server: SmtpTestServer, user: str | None = None, password: str | None 
 @pytest.fixture
 def pack_files(tmp_path: Path) -> tuple[Path, Path]:
     deck, pdf = tmp_path / "weekly-executive_2025-W44.pptx", tmp_path / "weekly-executive_2025-W44.pdf"
-    deck.write_bytes(bytes(range(256)) * 1200 + b"PK end")          # ~300 KB, every byte value
+    deck.write_bytes(bytes(range(256)) * 1200 + b"PK end")  # ~300 KB, every byte value
     pdf.write_bytes(b"%PDF-1.7\n" + "Ysbyty Gwynedd £ ŵ\n".encode() * 500 + b"%%EOF\n")
     return deck, pdf
 
 
 def content(files: tuple[Path, ...] = (), icons: dict[str, Path] | None = None, **kw: object) -> EmailContent:
     base: dict[str, object] = {
-        "subject": "Weekly executive pack: week of 27 October 2025", "title": "Weekly executive pack",
+        "subject": "Weekly executive pack: week of 27 October 2025",
+        "title": "Weekly executive pack",
         "intro": "Two measures need attention this week.\n\nThe full pack is attached.",
-        "items": (A_AND_E, CANCER, RTT, DEATHS), "attachments": files,
-        "links": (("Pack on the intranet", "https://intranet.trust.nhs.uk/packs/weekly/2025-W44"),
-               ("Shared drive", r"\\fileserver\performance\packs\2025-W44")),
-        "icon_images": icons or {}, "footer": "OFFICIAL\nSource: snapshot 1a2b3c4d\nContains public sector information "
-                                         "licensed under the Open Government Licence v3.0."}
+        "items": (A_AND_E, CANCER, RTT, DEATHS),
+        "attachments": files,
+        "links": (
+            ("Pack on the intranet", "https://intranet.trust.nhs.uk/packs/weekly/2025-W44"),
+            ("Shared drive", r"\\fileserver\performance\packs\2025-W44"),
+        ),
+        "icon_images": icons or {},
+        "footer": "OFFICIAL\nSource: snapshot 1a2b3c4d\nContains public sector information "
+        "licensed under the Open Government Licence v3.0.",
+    }
     base.update(kw)
     return EmailContent(**base)  # type: ignore[arg-type]
 
@@ -76,8 +103,10 @@ def parts(msg: EmailMessage) -> tuple[str, str]:
 
 # ------------------------------------------------------------------------------------------ a real conversation
 
+
 def test_message_is_received_with_both_parts_inline_icons_and_attachments(
-        smtp_server: SmtpTestServer, pack_files: tuple[Path, Path], icon_images: dict[str, Path]) -> None:
+    smtp_server: SmtpTestServer, pack_files: tuple[Path, Path], icon_images: dict[str, Path]
+) -> None:
     send(plain(smtp_server), compose(content(pack_files, icon_images), SENDER, AMY))
 
     [got] = smtp_server.messages
@@ -103,8 +132,12 @@ def test_message_is_received_with_both_parts_inline_icons_and_attachments(
     assert len(imgs) == len(cids) == 5 and all(re.search(r'\balt="[^"]+"', i) for i in imgs)
 
     # never colour alone: each icon's letter and label are in both parts
-    for letter, label in [("L↓", "Special cause concern (low)"), ("F", "Target consistently missed"),
-                          ("H↑", "Special cause improvement (high)"), ("~", "Common cause variation")]:
+    for letter, label in [
+        ("L↓", "Special cause concern (low)"),
+        ("F", "Target consistently missed"),
+        ("H↑", "Special cause improvement (high)"),
+        ("~", "Common cause variation"),
+    ]:
         assert f"[{letter}] {label}" in text
         assert f"<strong>{letter}</strong> {label}" in html
 
@@ -118,7 +151,7 @@ def test_message_is_received_with_both_parts_inline_icons_and_attachments(
     # links always listed; a URL is a tap target, a path is shown as text
     assert 'href="https://intranet.trust.nhs.uk/packs/weekly/2025-W44"' in html
     assert r"\\fileserver\performance\packs\2025-W44" in html and r"\\fileserver" in text
-    assert "href=\"\\\\" not in html
+    assert 'href="\\\\' not in html
     assert "OFFICIAL" in text and "Open Government Licence" in html
 
     # attachments byte-identical
@@ -127,7 +160,8 @@ def test_message_is_received_with_both_parts_inline_icons_and_attachments(
     for f in pack_files:
         assert sha(attached[f.name].get_content()) == sha(f.read_bytes())
     assert attached[pack_files[0].name].get_content_type() == (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    )
     assert "too large" not in text and "too large" not in html
 
 
@@ -146,10 +180,10 @@ def test_item_without_an_image_still_shows_letter_and_label() -> None:
 
 
 def test_attachments_over_the_limit_are_replaced_by_where_they_are(
-        smtp_server: SmtpTestServer, pack_files: tuple[Path, Path]) -> None:
+    smtp_server: SmtpTestServer, pack_files: tuple[Path, Path]
+) -> None:
     link = "https://intranet.trust.nhs.uk/packs/weekly/2025-W44/"
-    send(plain(smtp_server), compose(content(pack_files), SENDER, AMY, attach_limit_bytes=100_000,
-                                     published_link=link))
+    send(plain(smtp_server), compose(content(pack_files), SENDER, AMY, attach_limit_bytes=100_000, published_link=link))
     msg = smtp_server.messages[0].message()
     assert list(msg.iter_attachments()) == []
     text, html = parts(msg)
@@ -160,7 +194,8 @@ def test_attachments_over_the_limit_are_replaced_by_where_they_are(
 
 
 def test_over_the_limit_without_a_published_link_points_at_the_links_or_the_paths(
-        pack_files: tuple[Path, Path]) -> None:
+    pack_files: tuple[Path, Path],
+) -> None:
     text, html = parts(compose(content(pack_files), SENDER, AMY, attach_limit_bytes=10))
     assert "Open them from the links below." in text and "Open them from the links below." in html
     text, html = parts(compose(content(pack_files, links=()), SENDER, AMY, attach_limit_bytes=10))
@@ -169,12 +204,25 @@ def test_over_the_limit_without_a_published_link_points_at_the_links_or_the_path
 
 def test_awkward_text_is_escaped_in_html_and_intact_in_text(smtp_server: SmtpTestServer) -> None:
     welsh = "Ysbyty Gwynedd, Bwrdd Iechyd Prifysgol Betsi Cadwaladr: Llanfairpwllgwyngyll, Tŷ Ŵyn"
-    item = HeadlineItem("<script>alert('x')</script> & \"quotes\"", "£1,234 & <b>", welsh, "neutral_high",
-                        None, f"Cleifion yn {welsh} <img src=x onerror=alert(1)>", exception=True)
-    c = content((), None, title="A&E <script>", subject="Pecyn wythnosol: Tŷ Ŵyn\nBcc: evil@example.com",
-                intro="Bore da & <i>croeso</i>", items=(item,),
-                links=(("<Evil>", "javascript:alert(1)"), ("Ŵyn & co", "https://example.nhs.uk/?a=1&b=<2>")),
-                footer="OFFICIAL-SENSITIVE <marking>")
+    item = HeadlineItem(
+        "<script>alert('x')</script> & \"quotes\"",
+        "£1,234 & <b>",
+        welsh,
+        "neutral_high",
+        None,
+        f"Cleifion yn {welsh} <img src=x onerror=alert(1)>",
+        exception=True,
+    )
+    c = content(
+        (),
+        None,
+        title="A&E <script>",
+        subject="Pecyn wythnosol: Tŷ Ŵyn\nBcc: evil@example.com",
+        intro="Bore da & <i>croeso</i>",
+        items=(item,),
+        links=(("<Evil>", "javascript:alert(1)"), ("Ŵyn & co", "https://example.nhs.uk/?a=1&b=<2>")),
+        footer="OFFICIAL-SENSITIVE <marking>",
+    )
     send(plain(smtp_server), compose(c, SENDER, AMY))
     msg = smtp_server.messages[0].message()
     assert msg["Subject"] == "Pecyn wythnosol: Tŷ Ŵyn Bcc: evil@example.com"  # one line, no header injection
@@ -193,6 +241,7 @@ def test_awkward_text_is_escaped_in_html_and_intact_in_text(smtp_server: SmtpTes
 
 
 # ----------------------------------------------------------------------------------------- failures, classified
+
 
 def test_5xx_for_one_recipient_is_permanent_and_the_others_still_get_theirs(smtp_server: SmtpTestServer) -> None:
     smtp_server.reject(BOB, 550, "5.1.1 No such mailbox")
@@ -295,22 +344,35 @@ def test_missing_attachment_file_is_a_delivery_error(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------------------------- settings and AUTH
 
+
 def test_settings_from_config_with_environment_overrides() -> None:
-    plain_settings = SmtpSettings.from_config("smtp.trust.nhs.uk", 587, "starttls", "reports@trust.nhs.uk",
-                                              environ={})
+    plain_settings = SmtpSettings.from_config("smtp.trust.nhs.uk", 587, "starttls", "reports@trust.nhs.uk", environ={})
     assert (plain_settings.host, plain_settings.port, plain_settings.user, plain_settings.password) == (
-        "smtp.trust.nhs.uk", 587, None, None)
-    env = {"REPORTING_SMTP_HOST": "relay.nhs.net", "REPORTING_SMTP_PORT": "2525",
-           "REPORTING_SMTP_USER": "svc-reports", "REPORTING_SMTP_PASSWORD": "pa55-w0rd!"}
-    s = SmtpSettings.from_config("smtp.trust.nhs.uk", 587, "ssl", "reports@trust.nhs.uk", user="someone",
-                                 environ=env)
-    assert (s.host, s.port, s.security, s.user, s.password) == ("relay.nhs.net", 2525, "ssl", "svc-reports",
-                                                                "pa55-w0rd!")
+        "smtp.trust.nhs.uk",
+        587,
+        None,
+        None,
+    )
+    env = {
+        "REPORTING_SMTP_HOST": "relay.nhs.net",
+        "REPORTING_SMTP_PORT": "2525",
+        "REPORTING_SMTP_USER": "svc-reports",
+        "REPORTING_SMTP_PASSWORD": "pa55-w0rd!",
+    }
+    s = SmtpSettings.from_config("smtp.trust.nhs.uk", 587, "ssl", "reports@trust.nhs.uk", user="someone", environ=env)
+    assert (s.host, s.port, s.security, s.user, s.password) == (
+        "relay.nhs.net",
+        2525,
+        "ssl",
+        "svc-reports",
+        "pa55-w0rd!",
+    )
     assert "pa55-w0rd!" not in repr(s)
     # the password is only read from the environment: a config user alone is an error naming the variable
     with pytest.raises(ConfigError, match="REPORTING_SMTP_PASSWORD") as caught:
-        SmtpSettings.from_config("h", 25, "none", "reports@trust.nhs.uk", user="svc", environ={},
-                                 file="schedules.yaml", line=3)
+        SmtpSettings.from_config(
+            "h", 25, "none", "reports@trust.nhs.uk", user="svc", environ={}, file="schedules.yaml", line=3
+        )
     assert str(caught.value).startswith("schedules.yaml:3")
     with pytest.raises(ConfigError, match="REPORTING_SMTP_PASSWORD"):
         SmtpSettings.from_config("h", 25, "none", "reports@trust.nhs.uk", environ={"REPORTING_SMTP_USER": "svc"})
@@ -352,8 +414,10 @@ def test_no_login_when_the_server_requires_it_is_permanent(auth_server: SmtpTest
 
 # --------------------------------------------------------------------------------------------------------- TLS
 
-def test_starttls_with_a_verified_certificate(server_tls_context: ssl.SSLContext,
-                                              client_tls_context: ssl.SSLContext) -> None:
+
+def test_starttls_with_a_verified_certificate(
+    server_tls_context: ssl.SSLContext, client_tls_context: ssl.SSLContext
+) -> None:
     with SmtpTestServer(tls_context=server_tls_context, users={"svc": "pw"}) as server:
         settings = SmtpSettings(server.host, server.port, "starttls", "reports@trust.nhs.uk", "svc", "pw")
         send(settings, compose(content(), SENDER, AMY), ssl_context=client_tls_context)

@@ -18,8 +18,15 @@ from reporting.project import Project
 
 def _assemble(project: Project, name: str, **kw: object):  # type: ignore[no-untyped-def]
     template, doc, digest = load_template(project.root, name)
-    return assemble(load_catalogue(project.catalogue_file), template, doc, digest, latest_snapshot(project.snapshots),
-                    built_at="2026-01-01T00:00:00+00:00", **kw)  # type: ignore[arg-type]
+    return assemble(
+        load_catalogue(project.catalogue_file),
+        template,
+        doc,
+        digest,
+        latest_snapshot(project.snapshots),
+        built_at="2026-01-01T00:00:00+00:00",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_monthly_pack_for_the_default_trust(demo_project: Project) -> None:
@@ -37,8 +44,12 @@ def test_monthly_pack_for_the_default_trust(demo_project: Project) -> None:
     kinds = [c.spec.kind for c in charts]
     # Discharges before 5pm (last published May 2023) is said to be not current instead of charted
     assert kinds.count("spc") == 6 and {"funnel", "caterpillar", "league"} <= set(kinds)
-    assert any(p == "Discharges before 5pm: chart not shown, no current data (latest: week of 22 May 2023)."
-               for b in pack.blocks() if isinstance(b, Text) for p in b.paragraphs)
+    assert any(
+        p == "Discharges before 5pm: chart not shown, no current data (latest: week of 22 May 2023)."
+        for b in pack.blocks()
+        if isinstance(b, Text)
+        for p in b.paragraphs
+    )
     assert all(c.spec.alt_text for c in charts) and all(c.caption for c in charts)
     assert pack.provenance.snapshot_hash == latest_snapshot(demo_project.snapshots).hash
     # the same inputs give the same pack
@@ -82,17 +93,21 @@ def _custom(demo_project: Project, tmp_path: Path, text: str) -> Project:
     shutil.copytree(demo_project.root, root)
     (root / "templates" / "packs" / "t.yaml").write_text(
         "pack: t\ntitle: T\ncadence: monthly\nformats: [pptx]\nsections:\n  - title: S\n    blocks:\n"
-        f"      - text: \"{text}\"\n")
+        f'      - text: "{text}"\n'
+    )
     return Project(root)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "refused by the template sandbox"),
-    ("{{ narrative( }}", "template syntax error"),
-    ("{{ no_such_name }}", "unknown name 'no_such_name' in the text"),
-    ("{{ narrative('nope') }}", "narrative('nope'): unknown metric 'nope'"),
-    ("{{ metric }}", "outside for_each there is no 'metric'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "refused by the template sandbox"),
+        ("{{ narrative( }}", "template syntax error"),
+        ("{{ no_such_name }}", "unknown name 'no_such_name' in the text"),
+        ("{{ narrative('nope') }}", "narrative('nope'): unknown metric 'nope'"),
+        ("{{ metric }}", "outside for_each there is no 'metric'"),
+    ],
+)
 def test_jinja_errors_name_the_template_line(demo_project: Project, tmp_path: Path, text: str, message: str) -> None:
     project = _custom(demo_project, tmp_path, text)
     with pytest.raises(ConfigError) as info:

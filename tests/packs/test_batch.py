@@ -25,12 +25,20 @@ BUILT_AT = "2026-01-01T00:00:00+00:00"
 
 def _prepare(project: Project, orgs: list[str | None], snapshot: Snapshot | None = None, **kw: Any) -> Batch:
     template, doc, digest = load_template(project.root, "monthly-performance")
-    return prepare(load_catalogue(project.catalogue_file), template, doc, digest,
-                   snapshot or latest_snapshot(project.snapshots), orgs=orgs, **kw)
+    return prepare(
+        load_catalogue(project.catalogue_file),
+        template,
+        doc,
+        digest,
+        snapshot or latest_snapshot(project.snapshots),
+        orgs=orgs,
+        **kw,
+    )
 
 
-def test_one_spc_call_for_all_organisations_and_the_same_packs_as_alone(demo_project: Project,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_spc_call_for_all_organisations_and_the_same_packs_as_alone(
+    demo_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[int] = []
     real = batch_module.spc_metrics
 
@@ -89,8 +97,11 @@ def test_many_organisations_share_one_period(demo_project: Project) -> None:
     naming the run's period, not a pack for an older month than everyone else's."""
     batch = _prepare(demo_project, ["RJ1", "RAP", "RXW"])
     assert {org: p.strftime("%Y-%m") for org, p in batch.periods.items()} == {"RJ1": "2025-07", "RXW": "2025-07"}
-    with pytest.raises(DataError, match=r"RAP: no data for July 2025, the period of this run \(its latest is "
-                                        r"December 2024\)"):
+    with pytest.raises(
+        DataError,
+        match=r"RAP: no data for July 2025, the period of this run \(its latest is "
+        r"December 2024\)",
+    ):
         batch.pack("RAP")
     alone = _prepare(demo_project, ["RAP"])  # on its own, its latest period
     assert alone.pack("RAP").period_label == "December 2024"

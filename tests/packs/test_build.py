@@ -38,8 +38,18 @@ def test_monthly_build_publishes_files_and_manifest(project: Project, renderer: 
     assert result.directory == project.outputs.resolve() / "monthly-performance" / "2025-07-01"
     names = sorted(p.name for p in result.directory.iterdir())
     stem = "monthly-performance-2025-07-01"
-    assert names == sorted([f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx", f"{stem}.data.json", "manifest.json",
-                            "datapackage.json", f"{stem}-metrics.csv", f"{stem}-dictionary.csv"])
+    assert names == sorted(
+        [
+            f"{stem}.pptx",
+            f"{stem}.docx",
+            f"{stem}.xlsx",
+            f"{stem}.data.json",
+            "manifest.json",
+            "datapackage.json",
+            f"{stem}-metrics.csv",
+            f"{stem}-dictionary.csv",
+        ]
+    )
     manifest = json.loads((result.directory / "manifest.json").read_text())
     assert manifest["snapshot_hash"] and manifest["template_hash"] and manifest["parameters"]["org"] == "RJ1"
     assert {f["name"] for f in manifest["files"]} == {f"{stem}.pptx", f"{stem}.docx", f"{stem}.xlsx"}
@@ -69,7 +79,7 @@ def test_bad_builds_leave_outputs_untouched(project: Project, renderer: Renderer
     with pytest.raises(ConfigError, match="unknown format"):
         build(project, "weekly-executive", formats=["ppt"], renderer=renderer)
     bad = project.root / "templates" / "packs" / "weekly-executive.yaml"
-    bad.write_text(bad.read_text().replace("- cover: {}", "- cover: {}\n      - text: \"{{ nope }}\""))
+    bad.write_text(bad.read_text().replace("- cover: {}", '- cover: {}\n      - text: "{{ nope }}"'))
     with pytest.raises(ConfigError, match="weekly-executive.yaml:2[0-9]"):
         build(project, "weekly-executive", renderer=renderer)
     assert _tree(project.outputs) == before
@@ -85,34 +95,43 @@ def test_commentary_round_trip(project: Project, renderer: Renderer) -> None:
     row[header.index("Actions")].value = "- keep it open through winter"
     book.save(path)
     (result,) = build(project, "monthly-performance", formats=["xlsx"], renderer=renderer)
-    text = " ".join(str(c.value) for ws in load_workbook(result.files[0]).worksheets for r in ws.iter_rows()
-                    for c in r if c.value)
+    text = " ".join(
+        str(c.value) for ws in load_workbook(result.files[0]).worksheets for r in ws.iter_rows() for c in r if c.value
+    )
     assert "Improving since the new frailty unit opened." in text and "- keep it open through winter" in text
 
 
 def test_analyst_adds_a_metric_with_yaml_only(project: Project, renderer: Renderer) -> None:
     (project.root / "data").mkdir()
     (project.root / "data" / "cancer.csv").write_text(
-        "month,trust,seen_within_28_days,referrals\n" +
-        "".join(f"2024-{m:02d}-01,RJ1,{700 + m * 5},{1000 + m}\n" for m in range(1, 13)) +
-        "".join(f"2025-{m:02d}-01,RJ1,{760 + m * 3},{1010 + m}\n" for m in range(1, 8)))
+        "month,trust,seen_within_28_days,referrals\n"
+        + "".join(f"2024-{m:02d}-01,RJ1,{700 + m * 5},{1000 + m}\n" for m in range(1, 13))
+        + "".join(f"2025-{m:02d}-01,RJ1,{760 + m * 3},{1010 + m}\n" for m in range(1, 8))
+    )
     catalogue = project.catalogue_file
-    catalogue.write_text(catalogue.read_text().replace("  trusts:", "  cancer:\n    kind: csv\n    path: data/cancer.csv\n"
-                                                       "    period: month\n    org_code: trust\n  trusts:") +
-                         "\n  - id: cancer_fds\n    title: Faster diagnosis standard\n    unit: percent\n"
-                         "    direction: higher_is_better\n    chart: p\n    target: 0.77\n    source: cancer\n"
-                         "    numerator: seen_within_28_days\n    denominator: referrals\n    frequency: monthly\n"
-                         "    tags: [cancer]\n")
+    catalogue.write_text(
+        catalogue.read_text().replace(
+            "  trusts:",
+            "  cancer:\n    kind: csv\n    path: data/cancer.csv\n    period: month\n    org_code: trust\n  trusts:",
+        )
+        + "\n  - id: cancer_fds\n    title: Faster diagnosis standard\n    unit: percent\n"
+        "    direction: higher_is_better\n    chart: p\n    target: 0.77\n    source: cancer\n"
+        "    numerator: seen_within_28_days\n    denominator: referrals\n    frequency: monthly\n"
+        "    tags: [cancer]\n"
+    )
     pack = project.root / "templates" / "packs" / "cancer.yaml"
-    pack.write_text("pack: cancer\ntitle: Cancer\ncadence: monthly\nformats: [xlsx]\nsections:\n  - title: Cancer\n"
-                    "    blocks:\n      - summary_table: {tag: cancer}\n      - spc: {metric: cancer_fds}\n")
+    pack.write_text(
+        "pack: cancer\ntitle: Cancer\ncadence: monthly\nformats: [xlsx]\nsections:\n  - title: Cancer\n"
+        "    blocks:\n      - summary_table: {tag: cancer}\n      - spc: {metric: cancer_fds}\n"
+    )
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
 
     pull(load_catalogue(catalogue), project.root, project.snapshots)
     (result,) = build(project, "cancer", orgs=["RJ1"], renderer=renderer)
-    text = " ".join(str(c.value) for ws in load_workbook(result.files[0]).worksheets for r in ws.iter_rows()
-                    for c in r if c.value)
+    text = " ".join(
+        str(c.value) for ws in load_workbook(result.files[0]).worksheets for r in ws.iter_rows() for c in r if c.value
+    )
     assert "Faster diagnosis standard" in text and "July 2025" in text
 
 
@@ -126,9 +145,15 @@ def test_board_pack_all_formats_are_accessible_and_readable(project: Project, re
     (result,) = build(project, "board", renderer=renderer)
     by_ext = {p.suffix: p for p in result.files}
     assert set(by_ext) == {".docx", ".pptx", ".pdf", ".html"}  # public: the HTML edition by default
-    pages = int(next(line.split()[-1] for line in subprocess.run(
-        ["pdfinfo", str(by_ext[".pdf"])], capture_output=True, text=True, check=True).stdout.splitlines()
-        if line.startswith("Pages:")))
+    pages = int(
+        next(
+            line.split()[-1]
+            for line in subprocess.run(
+                ["pdfinfo", str(by_ext[".pdf"])], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            if line.startswith("Pages:")
+        )
+    )
     assert 8 <= pages <= 60
     text = subprocess.run(["pdftotext", str(by_ext[".pdf"]), "-"], capture_output=True, text=True, check=True).stdout
     assert "Executive summary" in text and "Page 1 of" in text and "A&E 4-hour performance was 78.1%" in text

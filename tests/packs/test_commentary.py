@@ -15,8 +15,14 @@ from reporting.packs.commentary import read_commentary, write_commentary_workboo
 
 PERIOD = dt.date(2025, 7, 1)
 ROWS = [
-    ("ae_4hr", "A&E 4-hour performance", "July 2025", "78.1%", "Special cause improvement (high); target met "
-     "inconsistently", "A&E 4-hour performance was 78.1% in July 2025."),
+    (
+        "ae_4hr",
+        "A&E 4-hour performance",
+        "July 2025",
+        "78.1%",
+        "Special cause improvement (high); target met inconsistently",
+        "A&E 4-hour performance was 78.1% in July 2025.",
+    ),
     ("ae_12hr", "12-hour waits", "July 2025", "1,204", "Common cause variation", "=cmd|' /C calc'!A0 stays text"),
     ("rtt_18wk", "RTT 18 weeks", "July 2025", "59.8%", "Special cause concern (low)", "RTT fell."),
 ]
@@ -25,8 +31,9 @@ KNOWN = {r[0] for r in ROWS}
 
 @pytest.fixture
 def blank(tmp_path: Path) -> Path:
-    return write_commentary_workbook(ROWS, tmp_path / "commentary.xlsx", pack_id="board", period=PERIOD,
-                                     title="Board paper")
+    return write_commentary_workbook(
+        ROWS, tmp_path / "commentary.xlsx", pack_id="board", period=PERIOD, title="Board paper"
+    )
 
 
 def _fill(path: Path, edits: dict[tuple[int, str], object]) -> Path:
@@ -42,12 +49,21 @@ def _fill(path: Path, edits: dict[tuple[int, str], object]) -> Path:
 
 
 def test_write_fill_read(blank: Path) -> None:
-    _fill(blank, {(0, "Commentary"): "Improving since April.", (0, "Actions"): "Keep the frailty unit open.",
-                  (0, "Author"): "Chief Operating Officer", (2, "Commentary"): "- recovery plan agreed",
-                  (2, "Author"): "  Director of Operations  "})
+    _fill(
+        blank,
+        {
+            (0, "Commentary"): "Improving since April.",
+            (0, "Actions"): "Keep the frailty unit open.",
+            (0, "Author"): "Chief Operating Officer",
+            (2, "Commentary"): "- recovery plan agreed",
+            (2, "Author"): "  Director of Operations  ",
+        },
+    )
     got = read_commentary(blank, pack_id="board", period=PERIOD, known_metrics=KNOWN)
-    assert got == {"ae_4hr": ("Improving since April.", "Keep the frailty unit open.", "Chief Operating Officer"),
-                   "rtt_18wk": ("- recovery plan agreed", "", "Director of Operations")}   # ae_12hr left empty
+    assert got == {
+        "ae_4hr": ("Improving since April.", "Keep the frailty unit open.", "Chief Operating Officer"),
+        "rtt_18wk": ("- recovery plan agreed", "", "Director of Operations"),
+    }  # ae_12hr left empty
     assert read_commentary(blank, pack_id="board", period="2025-07-01", known_metrics=KNOWN) == got
 
 
@@ -57,8 +73,17 @@ def test_only_the_three_columns_are_unlocked(blank: Path) -> None:
     assert ws.protection.sheet and wb.security.lockStructure
     header = next(r for r in ws.iter_rows() if r[0].value == "Metric ID")
     names = [c.value for c in header]
-    assert names == ["Metric ID", "Metric", "Period", "Latest", "SPC summary", "Narrative", "Commentary", "Actions",
-                     "Author"]
+    assert names == [
+        "Metric ID",
+        "Metric",
+        "Period",
+        "Latest",
+        "SPC summary",
+        "Narrative",
+        "Commentary",
+        "Actions",
+        "Author",
+    ]
     for row in ws.iter_rows(min_row=header[0].row + 1):
         unlocked = {names[c.column - 1] for c in row if not c.protection.locked}
         assert unlocked == {"Commentary", "Actions", "Author"}
@@ -66,22 +91,29 @@ def test_only_the_three_columns_are_unlocked(blank: Path) -> None:
     assert all(c.protection.locked for c in header)
     assert wb["_meta"].sheet_state == "hidden" and wb["_meta"].protection.sheet
     limits = {str(dv.sqref)[0]: (dv.type, dv.operator, dv.formula1) for dv in ws.data_validations.dataValidation}
-    assert limits == {"G": ("textLength", "lessThanOrEqual", "2000"), "H": ("textLength", "lessThanOrEqual", "1000"),
-                      "I": ("textLength", "lessThanOrEqual", "100")}
+    assert limits == {
+        "G": ("textLength", "lessThanOrEqual", "2000"),
+        "H": ("textLength", "lessThanOrEqual", "1000"),
+        "I": ("textLength", "lessThanOrEqual", "100"),
+    }
 
 
 def test_text_from_data_is_never_a_formula(blank: Path) -> None:
-    cell = next(c for r in load_workbook(blank)["Commentary"].iter_rows() for c in r
-                if c.value == "=cmd|' /C calc'!A0 stays text")
+    cell = next(
+        c
+        for r in load_workbook(blank)["Commentary"].iter_rows()
+        for c in r
+        if c.value == "=cmd|' /C calc'!A0 stays text"
+    )
     assert cell.data_type == "s"
     with zipfile.ZipFile(blank) as zf:
         assert not any("<f>" in zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/"))
 
 
-@pytest.mark.parametrize(("pack_id", "period", "field"), [("weekly", PERIOD, "pack_id"),
-                                                          ("board", dt.date(2025, 6, 1), "period")])
-def test_workbook_for_another_pack_or_period_is_refused(blank: Path, pack_id: str, period: dt.date,
-                                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("pack_id", "period", "field"), [("weekly", PERIOD, "pack_id"), ("board", dt.date(2025, 6, 1), "period")]
+)
+def test_workbook_for_another_pack_or_period_is_refused(blank: Path, pack_id: str, period: dt.date, field: str) -> None:
     with pytest.raises(DataError) as err:
         read_commentary(blank, pack_id=pack_id, period=period, known_metrics=KNOWN)
     assert err.value.source == blank and err.value.field == field

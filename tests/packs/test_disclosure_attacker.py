@@ -49,7 +49,9 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Project:
         writer.writeheader()
         writer.writerows(rows)
     cat = (root / "templates" / "metrics.yaml").read_text()
-    cat = cat.replace("    kind: demo\n    file: ae_trust_monthly_2021_2025.csv\n", "    kind: csv\n    path: data/ae.csv\n")
+    cat = cat.replace(
+        "    kind: demo\n    file: ae_trust_monthly_2021_2025.csv\n", "    kind: csv\n    path: data/ae.csv\n"
+    )
     (root / "templates" / "metrics.yaml").write_text(cat)
     project = Project(root)
     pull(load_catalogue(project.catalogue_file), root, project.snapshots)
@@ -79,11 +81,14 @@ class Attacker:
         self.rhs: list[float] = []
         self.forms: dict[str, tuple[dict[str, float] | None, dict[str, float] | None]] = {}
         for m in catalogue.metrics:  # type: ignore[attr-defined]
-            cols = sorted(set().union(*(parse_expression(t).columns for t in (m.value, m.numerator, m.denominator)
-                                        if t)))
+            cols = sorted(
+                set().union(*(parse_expression(t).columns for t in (m.value, m.numerator, m.denominator) if t))
+            )
             if m.is_ratio:
-                self.forms[m.title] = (_coefficients(parse_expression(m.numerator), cols),
-                                       _coefficients(parse_expression(m.denominator), cols))
+                self.forms[m.title] = (
+                    _coefficients(parse_expression(m.numerator), cols),
+                    _coefficients(parse_expression(m.denominator), cols),
+                )
             else:
                 self.forms[m.title] = (_coefficients(parse_expression(m.value), cols), None)
         self.scale = {m.title: m.scale for m in catalogue.metrics}  # type: ignore[attr-defined]
@@ -129,8 +134,9 @@ class Attacker:
                     for i, y in enumerate(s.y):
                         label = labels[i] if i < len(labels) else ""
                         x = s.x[i]
-                        mine = (label.startswith(self.name) or str(x).endswith(self.name)
-                                or (s.role == "highlight" and own))
+                        mine = (
+                            label.startswith(self.name) or str(x).endswith(self.name) or (s.role == "highlight" and own)
+                        )
                         if not mine or y is None or title not in self.forms:
                             continue
                         self.value(title, window, float(y))
@@ -178,8 +184,12 @@ def test_no_suppressed_count_can_be_solved_for(small: Project, pack_id: str) -> 
     attacker.read(mine, True, window)
     attacker.read(peer, False, window)
     if not attacker.rows:  # e.g. a weekly pack whose organisation has no exception: no chart of these metrics
-        shown = [b for b in mine.blocks() if isinstance(b, ChartBlock | DataTable)
-                 and (b.spec.title if isinstance(b, ChartBlock) else b.title).split(":")[0] in attacker.forms]
+        shown = [
+            b
+            for b in mine.blocks()
+            if isinstance(b, ChartBlock | DataTable)
+            and (b.spec.title if isinstance(b, ChartBlock) else b.title).split(":")[0] in attacker.forms
+        ]
         assert not shown, "the attacker read nothing from charts or tables that show the linked metrics"
     solved = [(p, n) for p, n in sorted(SMALL) if attacker.determined("attendances_over_4hours", p)]
     assert solved == [], f"{pack_id}: hidden counts recoverable from what is published: {solved}"
@@ -194,7 +204,10 @@ def test_links_are_derived_from_shared_columns_and_complement_of(small: Project,
     assert links["trolley_wait_4hr"] == {"trolley_wait_4hr", "emergency_admissions"}
     assert "discharges_total" in links["discharges_before_5pm"] and "ae_4hr" not in links["discharges_total"]
     text = small.catalogue_file.read_text().replace(
-        "  - id: emergency_admissions\n", "  - id: emergency_admissions\n    disclosure: {complement_of: [ae_attendances]}\n", 1)
+        "  - id: emergency_admissions\n",
+        "  - id: emergency_admissions\n    disclosure: {complement_of: [ae_attendances]}\n",
+        1,
+    )
     (tmp_path / "m.yaml").write_text(text)
     joined = linked_metrics(load_catalogue(tmp_path / "m.yaml"))
     assert "emergency_admissions" in joined["ae_over_4hr"]
@@ -214,8 +227,15 @@ def test_suppressed_cells_carry_the_marker_and_footnote(small: Project) -> None:
     """Issue 18: suppressed cells showed as "–", with no "*" and no footnote (a numpy bool is not `True`)."""
     catalogue = load_catalogue(small.catalogue_file)
     template, doc, digest = load_template(small.root, "board")
-    pack = assemble(catalogue, template, doc, digest, latest_snapshot(small.snapshots), org=ORG,
-                    built_at="2026-01-01T00:00:00+00:00")
+    pack = assemble(
+        catalogue,
+        template,
+        doc,
+        digest,
+        latest_snapshot(small.snapshots),
+        org=ORG,
+        built_at="2026-01-01T00:00:00+00:00",
+    )
     marked = []
     for block in pack.blocks():
         if isinstance(block, DataTable) and block.title.startswith("A&E") and block.title.endswith(": data"):

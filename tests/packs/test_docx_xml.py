@@ -41,8 +41,13 @@ def _parts(paragraph) -> list[tuple[str, str]]:
 
 
 def _field(instruction: str, cached: str) -> list[tuple[str, str]]:
-    return [("fldChar", "begin"), ("instrText", f" {instruction} "), ("fldChar", "separate"), ("t", cached),
-            ("fldChar", "end")]
+    return [
+        ("fldChar", "begin"),
+        ("instrText", f" {instruction} "),
+        ("fldChar", "separate"),
+        ("t", cached),
+        ("fldChar", "end"),
+    ]
 
 
 def _reopen(document: Document) -> Document:
@@ -59,6 +64,7 @@ def _png(tmp_path: Path) -> Path:
 
 
 # --- fields, TOC, captions ----------------------------------------------------------------------
+
 
 def test_add_field_writes_a_complex_field_with_its_cached_result() -> None:
     document = docx.Document()
@@ -112,18 +118,27 @@ def test_add_toc_fills_an_existing_paragraph_with_its_title_before_it() -> None:
 
 def test_captions_number_each_kind_separately_in_their_cached_results() -> None:
     document = docx.Document()
-    captions = [X.add_caption(document, "Figure", "Four-hour performance"),
-                X.add_caption(document, "Table", "League table"),
-                X.add_caption(document, "Figure", "Twelve-hour waits")]
-    assert [c.text for c in captions] == ["Figure 1: Four-hour performance", "Table 1: League table",
-                                          "Figure 2: Twelve-hour waits"]
-    assert _parts(captions[2]) == [("t", "Figure "), *_field("SEQ Figure \\* ARABIC", "2"),
-                                   ("t", ": Twelve-hour waits")]
+    captions = [
+        X.add_caption(document, "Figure", "Four-hour performance"),
+        X.add_caption(document, "Table", "League table"),
+        X.add_caption(document, "Figure", "Twelve-hour waits"),
+    ]
+    assert [c.text for c in captions] == [
+        "Figure 1: Four-hour performance",
+        "Table 1: League table",
+        "Figure 2: Twelve-hour waits",
+    ]
+    assert _parts(captions[2]) == [
+        ("t", "Figure "),
+        *_field("SEQ Figure \\* ARABIC", "2"),
+        ("t", ": Twelve-hour waits"),
+    ]
     assert {c.style.name for c in captions} == {"Caption"}
     assert [c.paragraph_format.keep_with_next for c in captions] == [None, True, None]
 
 
 # --- tables -------------------------------------------------------------------------------------
+
 
 def test_row_flags_are_bare_elements_set_once() -> None:
     table = docx.Document().add_table(rows=2, cols=2)
@@ -152,6 +167,7 @@ def test_cell_shading_fills_the_cell_and_keeps_tcpr_order() -> None:
 
 # --- sections, header, footer -------------------------------------------------------------------
 
+
 def test_landscape_then_portrait_sections_swap_page_size() -> None:
     document = docx.Document()
     assert X.add_landscape_section(document).orientation == WD_ORIENT.LANDSCAPE
@@ -169,11 +185,17 @@ def test_header_carries_the_classification_and_footer_page_x_of_y() -> None:
     document = docx.Document()
     section = document.sections[0]
     X.set_header_footer(section, "OFFICIAL-SENSITIVE", "Board paper, March 2025")
-    header, = section.header.paragraphs
+    (header,) = section.header.paragraphs
     assert header.text == "OFFICIAL-SENSITIVE" and header.runs[0].bold
-    footer, = section.footer.paragraphs
-    assert _parts(footer) == [("t", "Board paper, March 2025"), ("tab", ""), ("t", "Page "),
-                              *_field("PAGE", "1"), ("t", " of "), *_field("NUMPAGES", "1")]
+    (footer,) = section.footer.paragraphs
+    assert _parts(footer) == [
+        ("t", "Board paper, March 2025"),
+        ("tab", ""),
+        ("t", "Page "),
+        *_field("PAGE", "1"),
+        ("t", " of "),
+        *_field("NUMPAGES", "1"),
+    ]
     tabs = [(t.get(qn("w:val")), int(t.get(qn("w:pos")))) for t in footer._p.iter(f"{W}tab") if t.get(qn("w:val"))]
     text_width = (section.page_width - section.left_margin - section.right_margin) // 635  # EMU -> twips
     assert ("right", text_width) in tabs and ("center", 4680) not in tabs  # the Footer style's centre stop is cleared
@@ -188,13 +210,14 @@ def test_footer_without_page_numbers_has_no_fields() -> None:
 
 # --- pictures and properties --------------------------------------------------------------------
 
+
 def test_picture_alt_text_lands_on_docpr(tmp_path: Path) -> None:
     document = docx.Document()
     picture = document.add_picture(str(_png(tmp_path)), width=Inches(1))
-    X.set_picture_alt_text(picture, "SPC chart", "A&E four-hour: <95%> \"common cause\"")
+    X.set_picture_alt_text(picture, "SPC chart", 'A&E four-hour: <95%> "common cause"')
     doc_pr = _reopen(document).inline_shapes[0]._inline.docPr
     assert doc_pr.get("title") == "SPC chart"
-    assert doc_pr.get("descr") == "A&E four-hour: <95%> \"common cause\""
+    assert doc_pr.get("descr") == 'A&E four-hour: <95%> "common cause"'
 
 
 def test_core_properties_are_fixed_and_language_reaches_the_styles() -> None:
@@ -203,7 +226,11 @@ def test_core_properties_are_fixed_and_language_reaches_the_styles() -> None:
     reopened = _reopen(document)
     props = reopened.core_properties
     assert (props.title, props.author, props.subject, props.language) == (
-        "Integrated Performance Report", "Board secretary", "March 2025", "en-GB")
+        "Integrated Performance Report",
+        "Board secretary",
+        "March 2025",
+        "en-GB",
+    )
     assert props.created == props.modified == X.FIXED_TIME
     lang = reopened.styles.element.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
     assert lang.get(qn("w:val")) == "en-GB"
@@ -212,6 +239,7 @@ def test_core_properties_are_fixed_and_language_reaches_the_styles() -> None:
 
 
 # --- the whole set together, re-opened and read by LibreOffice ---------------------------------
+
 
 def _board_paper(path: Path, landscape: bool) -> Path:
     """Two portrait pages (TOC, headings, captions, header/footer), plus a landscape page if asked."""
@@ -242,21 +270,38 @@ def papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Both documents and their PDFs, converted in one LibreOffice start to keep the suite quick."""
     folder = tmp_path_factory.mktemp("docx_xml")
     docs = [_board_paper(folder / "portrait.docx", False), _board_paper(folder / "landscape.docx", True)]
-    result = subprocess.run([soffice(), f"-env:UserInstallation=file://{folder}/profile", "--headless",
-                             "--convert-to", "pdf", "--outdir", str(folder), *map(str, docs)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation=file://{folder}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, docs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return {"folder": folder, **{d.stem: d for d in docs}, **{d.stem + ".pdf": d.with_suffix(".pdf") for d in docs}}
 
 
 def _page_text(pdf: Path, page: int) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def _page_sizes(pdf: Path) -> list[tuple[float, float]]:
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "99", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
 
 
@@ -265,8 +310,11 @@ def test_python_docx_reopens_the_paper_with_every_tweak(papers: dict[str, Path])
     assert [s.orientation for s in document.sections] == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE]
     assert document.tables[0].rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
-    assert captions == ["Figure 1: A&E four-hour performance", "Table 1: League table",
-                        "Figure 2: Referral to treatment"]
+    assert captions == [
+        "Figure 1: A&E four-hour performance",
+        "Table 1: League table",
+        "Figure 2: Referral to treatment",
+    ]
     assert document.sections[1].footer.paragraphs[0].text == "Board paper March 2025\tPage 1 of 1"  # cached values
 
 
@@ -320,8 +368,10 @@ End Sub
 
 def _basic_module(code: str) -> str:
     """A Basic module file (.xba) for the profile's Standard library, which LibreOffice trusts."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<script:module xmlns:script="http://openoffice.org/2000/script"'
-            f' script:name="Module1" script:language="StarBasic">{escape(code, {chr(34): "&quot;"})}</script:module>\n')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<script:module xmlns:script="http://openoffice.org/2000/script"'
+        f' script:name="Module1" script:language="StarBasic">{escape(code, {chr(34): "&quot;"})}</script:module>\n'
+    )
 
 
 def test_updating_indexes_in_libreoffice_fills_the_toc_with_page_numbers(papers: dict[str, Path]) -> None:
@@ -332,8 +382,13 @@ def test_updating_indexes_in_libreoffice_fills_the_toc_with_page_numbers(papers:
     module.write_text(_basic_module(_BASIC))
     out = folder / "toc-updated.pdf"
     macro = f'macro:///Standard.Module1.ExportPdf("{papers["portrait"]}","{out}")'
-    subprocess.run([soffice(), f"-env:UserInstallation=file://{folder}/profile", "--headless", macro],
-                   capture_output=True, text=True, timeout=120, check=True)
+    subprocess.run(
+        [soffice(), f"-env:UserInstallation=file://{folder}/profile", "--headless", macro],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     first = _page_text(out, 1)
     assert X.TOC_PLACEHOLDER not in first
     assert re.search(r"Urgent and emergency care\.+\s*1\b", first)

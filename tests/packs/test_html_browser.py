@@ -58,19 +58,22 @@ def editions(demo_project: Project, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.mark.parametrize("pack", SHIPPED)
-def test_shipped_pack_html_has_zero_axe_violations(pack: str, editions: dict[str, Path], browser, artefacts: Path) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_pack_html_has_zero_axe_violations(
+    pack: str, editions: dict[str, Path], browser, artefacts: Path
+) -> None:  # type: ignore[no-untyped-def]
     axe = axe_module.Axe()
     for name, width, height, scale in VIEWS:
         context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
         page = context.new_page()
         requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
+        page.on("request", lambda r, seen=requests: seen.append(r.url))
         page.goto(editions[pack].as_uri())
         page.wait_for_load_state("load")
         assert [u for u in requests if not u.startswith("file:")] == [], "the page fetched something from outside"
         result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
-        violations = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["html"][:160])
-                      for v in result.response["violations"]]
+        violations = [
+            (v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["html"][:160]) for v in result.response["violations"]
+        ]
         assert violations == [], f"{pack} at {name}: {violations}"
         assert result.response["passes"], "axe ran no check at all"
         # reflow (WCAG 1.4.10): the page itself never scrolls sideways; wide tables scroll in their own region
@@ -103,10 +106,16 @@ def test_skip_link_focus_and_print_stylesheet(editions: dict[str, Path], browser
 def test_board_edition_headings_follow_the_sections(editions: dict[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     page.goto(editions["board"].as_uri())
-    outline = page.evaluate("[...document.querySelectorAll('main h1, main h2')].map(h => h.tagName + ' ' + h.textContent)")
+    outline = page.evaluate(
+        "[...document.querySelectorAll('main h1, main h2')].map(h => h.tagName + ' ' + h.textContent)"
+    )
     assert outline[0].startswith("H1 Integrated Performance Report")
     assert [h for h in outline if h.startswith("H2")] == [
-        "H2 Executive summary", "H2 Urgent and emergency care", "H2 Patient flow and discharge", "H2 Appendix"]
+        "H2 Executive summary",
+        "H2 Urgent and emergency care",
+        "H2 Patient flow and discharge",
+        "H2 Appendix",
+    ]
     # 9 charts: the stale metric (Discharges before 5pm) gets a "no current data" note, not a chart
     assert page.locator("main figure").count() == 9
     assert page.locator("main figure details table").count() == 9
@@ -133,8 +142,10 @@ def test_a_theme_failing_contrast_stops_the_build_naming_the_key(demo_project: P
 def test_the_axe_run_does_catch_violations(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A negative control, so 'zero violations' above means something: a low-contrast, unlabelled page fails."""
     page_file = tmp_path / "bad.html"
-    page_file.write_text('<!DOCTYPE html><html><head><title>x</title></head><body><main><h1>x</h1>'
-                         '<p style="color:#BBBBBB;background:#FFFFFF">faint</p><img src="data:,"></main></body></html>')
+    page_file.write_text(
+        "<!DOCTYPE html><html><head><title>x</title></head><body><main><h1>x</h1>"
+        '<p style="color:#BBBBBB;background:#FFFFFF">faint</p><img src="data:,"></main></body></html>'
+    )
     page = browser.new_page()
     page.goto(page_file.as_uri())
     result = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})

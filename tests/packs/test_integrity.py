@@ -94,10 +94,16 @@ def full_outputs(demo_project: Project, tmp_path: Path) -> Iterator[Path]:
 
 def test_full_disk_is_one_line_and_publishes_nothing(full_outputs: Path) -> None:
     exe = str(Path(sys.executable).with_name("reporting"))
-    result = subprocess.run([exe, "--project", str(full_outputs), "build", "monthly-performance", "--format", "xlsx"],
-                            capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "400"})
+    result = subprocess.run(
+        [exe, "--project", str(full_outputs), "build", "monthly-performance", "--format", "xlsx"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "400"},
+    )
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "no space left on" in lines[0] and str(full_outputs / "outputs") in lines[0], \
+    assert len(lines) == 1 and "no space left on" in lines[0] and str(full_outputs / "outputs") in lines[0], (
         result.stderr
+    )
     assert not [p for p in (full_outputs / "outputs").rglob("*") if p.is_file()]  # nothing half-published

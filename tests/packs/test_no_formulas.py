@@ -25,8 +25,13 @@ from reporting.data.load import pull
 from reporting.packs.build import build, write_commentary_for_pack
 from reporting.project import Project
 
-PAYLOADS = ['=HYPERLINK("http://evil.example/x","Click")', "=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-            "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0"]
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example/x","Click")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+]
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 PACKS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "templates" / "packs").glob("*.yaml"))
 
@@ -36,8 +41,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(Path(__file__).resolve().parents[2] / "templates", root / "templates")
     (root / "data").mkdir()
-    rows = list(csv.DictReader(io.StringIO((resources.files("reporting") / "demo_data" / "trusts_2022.csv")
-                                           .read_text(encoding="utf-8"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO((resources.files("reporting") / "demo_data" / "trusts_2022.csv").read_text(encoding="utf-8"))
+        )
+    )
     for i, row in enumerate(rows):
         row["org_name"] = PAYLOADS[i % len(PAYLOADS)] + " " + row["org_name"][:12]
     with open(root / "data" / "trusts.csv", "w", newline="", encoding="utf-8") as f:
@@ -45,7 +53,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Project:
         writer.writeheader()
         writer.writerows(rows)
     catalogue = (root / "templates" / "metrics.yaml").read_text()
-    catalogue = catalogue.replace("    kind: demo\n    file: trusts_2022.csv\n", "    kind: csv\n    path: data/trusts.csv\n")
+    catalogue = catalogue.replace(
+        "    kind: demo\n    file: trusts_2022.csv\n", "    kind: csv\n    path: data/trusts.csv\n"
+    )
     catalogue = catalogue.replace("title: A&E 4-hour performance", "title: \"=cmd|' /C calc'!A0 A&E 4hr\"")
     (root / "templates" / "metrics.yaml").write_text(catalogue)
     project = Project(root)
@@ -93,8 +103,11 @@ def _scan(name: str, blob: bytes) -> tuple[list[str], list[str]]:
 def test_no_formula_in_any_workbook(hostile: Project, pack: str, tmp_path: Path) -> None:
     project = Project(tmp_path / "p")
     shutil.copytree(hostile.root, project.root)
-    formats = [f for f in ("pptx", "docx", "xlsx") if f in (project.root / "templates" / "packs" / f"{pack}.yaml")
-               .read_text().split("formats:")[1].splitlines()[0]]
+    formats = [
+        f
+        for f in ("pptx", "docx", "xlsx")
+        if f in (project.root / "templates" / "packs" / f"{pack}.yaml").read_text().split("formats:")[1].splitlines()[0]
+    ]
     with Renderer(cache=tmp_path / "cache") as renderer:
         (result,) = build(project, pack, formats=formats, renderer=renderer)
     files = list(result.files)

@@ -39,7 +39,7 @@ from reporting.project import Project
 from reporting.schedule.runner import _content
 
 THRESHOLD = 5000
-MIN_DISTINCT = 100   # smaller counts are suppressed too, but "78" is also every 78% target: not searchable
+MIN_DISTINCT = 100  # smaller counts are suppressed too, but "78" is also every 78% target: not searchable
 ORG = "RJ1"
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(p.stem for p in template_files(REPO))
@@ -51,9 +51,15 @@ def small(demo_project: Project, tmp_path_factory: pytest.TempPathFactory) -> Pr
     root = tmp_path_factory.mktemp("small-counts") / "p"
     shutil.copytree(demo_project.root, root)
     catalogue = root / "templates" / "metrics.yaml"
-    text = catalogue.read_text().replace("disclosure: {suppress_below: 5}", f"disclosure: {{suppress_below: {THRESHOLD}}}")
+    text = catalogue.read_text().replace(
+        "disclosure: {suppress_below: 5}", f"disclosure: {{suppress_below: {THRESHOLD}}}"
+    )
     # metrics without a rule get the default (5): give them the raised one too
-    text = re.sub(r"(\n    frequency: (?:monthly|weekly)\n)(?!    disclosure)", rf"\1    disclosure: {{suppress_below: {THRESHOLD}}}\n", text)
+    text = re.sub(
+        r"(\n    frequency: (?:monthly|weekly)\n)(?!    disclosure)",
+        rf"\1    disclosure: {{suppress_below: {THRESHOLD}}}\n",
+        text,
+    )
     catalogue.write_text(text)
     return Project(root)
 
@@ -67,8 +73,12 @@ def _forbidden(project: Project) -> dict[int, str]:
     for column in ("value", "numerator", "denominator"):
         for metric, period, number in zip(frame["metric_id"], frame["period"], frame[column], strict=True):
             if pd.notna(number) and MIN_DISTINCT <= float(number) < THRESHOLD and float(number).is_integer():
-                if column != "value" or metric in {"ae_attendances", "ae_over_4hr", "emergency_admissions",
-                                                   "discharges_total"}:
+                if column != "value" or metric in {
+                    "ae_attendances",
+                    "ae_over_4hr",
+                    "emergency_admissions",
+                    "discharges_total",
+                }:
                     out.setdefault(int(number), f"{metric} {column} {str(period)[:10]}")
     return out
 
@@ -110,8 +120,9 @@ def _office(path: Path, data: bytes | None = None) -> list[tuple[str, str]]:
 
 def _html(path: Path) -> list[tuple[str, str]]:
     doc = lxml_html.fromstring(path.read_bytes())
-    return [(path.name, t) for t in doc.itertext() if t.strip()] + \
-        [(path.name, e.get(a)) for e in doc.iter() for a in _ATTRIBUTES if isinstance(e.tag, str) and e.get(a)]
+    return [(path.name, t) for t in doc.itertext() if t.strip()] + [
+        (path.name, e.get(a)) for e in doc.iter() for a in _ATTRIBUTES if isinstance(e.tag, str) and e.get(a)
+    ]
 
 
 def _texts(path: Path) -> list[tuple[str, str]]:
@@ -139,13 +150,16 @@ def published(small: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[
             for path in sorted(result.directory.iterdir()):
                 texts += _texts(path)
             job = SimpleNamespace(id=f"{pack}-job", subject="{{ pack_title }} {{ period_label }}", body="")
-            message = compose(_content(job, result, small, renderer), "reports@example.org", "ceo@example.org",
-                              attach_limit_bytes=0)
+            message = compose(
+                _content(job, result, small, renderer), "reports@example.org", "ceo@example.org", attach_limit_bytes=0
+            )
             for part in message.walk():
                 if part.get_content_type() in {"text/plain", "text/html"}:
                     body = part.get_content()
                     if part.get_content_type() == "text/html":
-                        texts += [(f"email {pack} (html)", t) for t in lxml_html.fromstring(body).itertext() if t.strip()]
+                        texts += [
+                            (f"email {pack} (html)", t) for t in lxml_html.fromstring(body).itertext() if t.strip()
+                        ]
                     else:
                         texts += [(f"email {pack} (text)", line) for line in body.splitlines() if line.strip()]
             out[pack] = texts
@@ -161,7 +175,9 @@ def _leaks(texts: list[tuple[str, str]], forbidden: dict[int, str]) -> list[str]
         text = re.sub(r"pytest-of-[^/\s]+/pytest-\d+", "pytest-tmp", text)
         for match in pattern.finditer(text):
             value = int(match.group(1).replace(",", ""))
-            found.append(f"{where}: {match.group(1)} ({forbidden[value]}) in {text[max(0, match.start() - 60):match.end() + 40]!r}")
+            found.append(
+                f"{where}: {match.group(1)} ({forbidden[value]}) in {text[max(0, match.start() - 60) : match.end() + 40]!r}"
+            )
     return found
 
 
@@ -171,12 +187,16 @@ def test_the_fixture_has_small_counts_and_the_walker_finds_a_planted_one(small: 
     value, where = next(iter(forbidden.items()))
     planted = [("planted.xlsx:xl/worksheets/sheet1.xml", f"<v>{value}</v>"), ("email", f"were {value:,} in July")]
     assert len(_leaks(planted, forbidden)) == 2
-    assert _leaks([("x", f"{value}.5 and {value}1 and 1{value} and {value}% and A{value} and ab{value}cd")], forbidden) == []
+    assert (
+        _leaks([("x", f"{value}.5 and {value}1 and 1{value} and {value}% and A{value} and ab{value}cd")], forbidden)
+        == []
+    )
 
 
 @pytest.mark.parametrize("pack", SHIPPED)
-def test_no_count_under_the_threshold_in_any_published_artefact(pack: str, small: Project,
-                                                                published: dict[str, list[tuple[str, str]]]) -> None:
+def test_no_count_under_the_threshold_in_any_published_artefact(
+    pack: str, small: Project, published: dict[str, list[tuple[str, str]]]
+) -> None:
     texts = published[pack]
     sources = {where.split(":")[0].split("!")[0] for where, _ in texts}
     assert any(s.endswith(".html") for s in sources) and any(s.endswith(".pptx") for s in sources)
@@ -189,19 +209,25 @@ def _complements(project: Project) -> list[tuple[int, int, str]]:
     """(numerator, denominator, what) of the organisation's ratio metrics whose difference is a small count
     (A&E: attendances within 4 hours and all attendances give the breaches, which are suppressed)."""
     frame = latest_snapshot(project.snapshots).metrics
-    frame = frame[(frame["org_code"] == ORG) & (pd.to_datetime(frame["period"]) >= pd.Timestamp("2023-04-01"))
-                  & frame["numerator"].notna() & frame["denominator"].notna()]
+    frame = frame[
+        (frame["org_code"] == ORG)
+        & (pd.to_datetime(frame["period"]) >= pd.Timestamp("2023-04-01"))
+        & frame["numerator"].notna()
+        & frame["denominator"].notna()
+    ]
     out = []
-    for metric, period, n, d in zip(frame["metric_id"], frame["period"], frame["numerator"], frame["denominator"],
-                                    strict=True):
+    for metric, period, n, d in zip(
+        frame["metric_id"], frame["period"], frame["numerator"], frame["denominator"], strict=True
+    ):
         if 0 < d - n < THRESHOLD and n >= THRESHOLD:
             out.append((int(n), int(d), f"{metric} {str(period)[:10]}: {int(d)} - {int(n)} = {int(d - n)}"))
     return out
 
 
 @pytest.mark.parametrize("pack", SHIPPED)
-def test_no_suppressed_count_can_be_recovered_from_a_published_pair(pack: str, small: Project,
-                                                                    published: dict[str, list[tuple[str, str]]]) -> None:
+def test_no_suppressed_count_can_be_recovered_from_a_published_pair(
+    pack: str, small: Project, published: dict[str, list[tuple[str, str]]]
+) -> None:
     by_artefact: dict[str, str] = {}
     for where, text in published[pack]:
         key = where.split(":")[0].split("!")[0]

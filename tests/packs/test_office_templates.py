@@ -40,13 +40,30 @@ LAYOUTS = {  # layout name -> {placeholder idx: type}; the contract documented i
     "Two Content": {0: T, 1: OBJ, 2: OBJ, **FOOTERS},
     "Blank": dict(FOOTERS),
 }
-STYLES = ["Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption", "Table Grid",
-          "NHS Table", "List Bullet", "TOC Heading", "toc 1", "toc 2", "toc 3", "Header", "Footer"]
+STYLES = [
+    "Normal",
+    "Title",
+    "Subtitle",
+    "Heading 1",
+    "Heading 2",
+    "Heading 3",
+    "Caption",
+    "Table Grid",
+    "NHS Table",
+    "List Bullet",
+    "TOC Heading",
+    "toc 1",
+    "toc 2",
+    "toc 3",
+    "Header",
+    "Footer",
+]
 
 
 def build(out: Path) -> tuple[Path, Path]:
-    result = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return out / "board.pptx", out / "paper.docx"
 
@@ -100,8 +117,9 @@ def test_paper_has_styles_outline_levels_and_a4(which: str, built: tuple[Path, P
     assert doc.core_properties.language == "en-GB"
 
 
-def test_libreoffice_converts_a_deck_and_a_paper_built_on_the_templates(built: tuple[Path, Path],
-                                                                         tmp_path: Path) -> None:
+def test_libreoffice_converts_a_deck_and_a_paper_built_on_the_templates(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
     pptx_path, docx_path = built
     prs = open_presentation(pptx_path)
     title = prs.slides.add_slide(layout(prs, "Title Slide", template_path=pptx_path))
@@ -126,9 +144,22 @@ def test_libreoffice_converts_a_deck_and_a_paper_built_on_the_templates(built: t
     paper = tmp_path / "paper.docx"
     doc.save(paper)
 
-    result = subprocess.run([soffice(), f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
-                             "--convert-to", "pdf", "--outdir", str(tmp_path), str(deck), str(paper)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(deck),
+            str(paper),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, (result.stdout, result.stderr)
     assert pdf_pages(tmp_path / "deck.pdf") == 2
     assert pdf_pages(tmp_path / "paper.pdf") == 1
@@ -141,8 +172,10 @@ def test_missing_layout_names_file_layout_and_what_is_there(built: tuple[Path, P
     prs.save(custom)
     with pytest.raises(ConfigError) as caught:
         layout(open_presentation(custom), "Section Header", template_path="templates/office/board.pptx")
-    assert str(caught.value) == ("templates/office/board.pptx: no slide layout 'Section Header'; layouts are: "
-                                 "'Title Slide', 'Title and Content', 'Title Only', 'Two Content', 'Blank'")
+    assert str(caught.value) == (
+        "templates/office/board.pptx: no slide layout 'Section Header'; layouts are: "
+        "'Title Slide', 'Title and Content', 'Title Only', 'Two Content', 'Blank'"
+    )
     with pytest.raises(ConfigError, match=r"no slide layout 'title slide' \(did you mean 'Title Slide'"):
         layout(prs, "title slide", template_path=custom)
 
@@ -172,12 +205,12 @@ def test_missing_or_corrupt_template_files(built: tuple[Path, Path], tmp_path: P
     with pytest.raises(ConfigError, match=r"corrupt\.pptx: cannot open Word template"):
         open_document(corrupt)
     with pytest.raises(ConfigError, match=r"paper\.docx: cannot open PowerPoint template"):
-        open_presentation(built[1])          # a Word file where a deck was expected
+        open_presentation(built[1])  # a Word file where a deck was expected
 
 
 def test_default_paths_prefer_the_project_then_the_repository(tmp_path: Path) -> None:
     assert default_pptx() == DEFAULT_PPTX == REPO / "templates" / "office" / "board.pptx"
-    assert default_docx(tmp_path) == DEFAULT_DOCX                       # project without its own templates
+    assert default_docx(tmp_path) == DEFAULT_DOCX  # project without its own templates
     own = tmp_path / "templates" / "office"
     own.mkdir(parents=True)
     (own / "board.pptx").write_bytes(DEFAULT_PPTX.read_bytes())

@@ -48,7 +48,10 @@ def test_board_data_package_is_valid_and_says_what_the_pack_says(project: Projec
     stem = "board-2025-07-01-RJ1"
     listed = result.manifest["open_data"]
     assert listed["descriptor"] == "datapackage.json" and [f["name"] for f in listed["files"]] == [
-        "datapackage.json", f"{stem}-metrics.csv", f"{stem}-dictionary.csv"]
+        "datapackage.json",
+        f"{stem}-metrics.csv",
+        f"{stem}-dictionary.csv",
+    ]
     assert [p.name for p in result.open_data] == [f["name"] for f in listed["files"]]
     assert all(f["sha256"] and f["bytes"] > 0 for f in listed["files"])
     assert not {f["name"] for f in result.manifest["files"]} & {f["name"] for f in listed["files"]}
@@ -73,7 +76,9 @@ def test_board_data_package_is_valid_and_says_what_the_pack_says(project: Projec
     assert four_hour["target"] == "0.78"
     dictionary = _read(folder / f"{stem}-dictionary.csv")
     assert {d["metric_id"] for d in dictionary} == {r.metric_id for r in summary.rows}
-    assert all("Open Government Licence" in d["licence"] and d["definition"] and d["suppress_below"] for d in dictionary)
+    assert all(
+        "Open Government Licence" in d["licence"] and d["definition"] and d["suppress_below"] for d in dictionary
+    )
 
 
 def test_suppressed_values_are_empty_exactly_where_the_pack_shows_a_star(project: Project) -> None:
@@ -96,8 +101,12 @@ def test_suppressed_values_are_empty_exactly_where_the_pack_shows_a_star(project
         if not any(r["metric_id"] == row.metric_id for r in table):
             assert row.latest.text == "no current data"  # stale: no points shown, no open data
             continue
-        latest = next(r for r in table if r["metric_id"] == row.metric_id and r["period"] == max(
-            x["period"] for x in table if x["metric_id"] == row.metric_id))
+        latest = next(
+            r
+            for r in table
+            if r["metric_id"] == row.metric_id
+            and r["period"] == max(x["period"] for x in table if x["metric_id"] == row.metric_id)
+        )
         assert latest["suppressed"] == row.latest.suppressed
 
 
@@ -112,8 +121,9 @@ def test_open_data_false_writes_no_package(project: Project, renderer: Renderer)
 def test_a_metric_without_a_disclosure_rule_is_refused_naming_it(project: Project, tmp_path: Path) -> None:
     batch = prepare_build(project, "board", orgs=["RJ1"])
     pack = batch.pack("RJ1")
-    metrics = [m.model_copy(update={"disclosure": None}) if m.id == "trolley_wait_4hr" else m
-               for m in batch.catalogue.metrics]
+    metrics = [
+        m.model_copy(update={"disclosure": None}) if m.id == "trolley_wait_4hr" else m for m in batch.catalogue.metrics
+    ]
     broken = dataclasses.replace(batch, catalogue=batch.catalogue.model_copy(update={"metrics": metrics}))
     out = tmp_path / "out"
     out.mkdir()

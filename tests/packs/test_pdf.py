@@ -25,13 +25,15 @@ pytestmark = pytest.mark.skipif(not pdf.libreoffice_available(), reason="LibreOf
 
 def _text(path: Path, page: int | None = None) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _sizes(path: Path) -> list[tuple[float, float]]:
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(path)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
 
 
@@ -72,8 +74,13 @@ def test_contents_are_refreshed_with_the_right_page_numbers(paper: Path) -> None
     assert "right-click" not in contents  # the cached placeholder was replaced
     entries = re.findall(r"^\s*(\S.*?)\s*\.{3,}\s*(\d+)\s*$", contents, re.MULTILINE)
     titles = [title for title, _ in entries]
-    assert titles == ["Urgent and emergency care", "League position", "Commentary: A&E 4-hour performance",
-                      "Data", "Planned care"]
+    assert titles == [
+        "Urgent and emergency care",
+        "League position",
+        "Commentary: A&E 4-hour performance",
+        "Data",
+        "Planned care",
+    ]
     for title, page in entries:  # each heading is on the page the contents say
         assert re.search(rf"^\s*{re.escape(title)}\s*$", _text(paper, int(page)), re.MULTILINE), (title, page)
 
@@ -171,14 +178,14 @@ def test_a_warm_libreoffice_serves_every_conversion_and_restarts_when_killed(tmp
     assert office is not None and office.alive() and office.starts == 1
     pid = office.office.pid
     second = pdf.to_pdf(_docx(paper), tmp_path / "b", profile_dir=profile)
-    assert office.starts == 1 and office.office.pid == pid            # the same LibreOffice, no new start
-    assert _text(first) == _text(second) == _text(paper)              # TOC and fields refreshed as the macro does
+    assert office.starts == 1 and office.office.pid == pid  # the same LibreOffice, no new start
+    assert _text(first) == _text(second) == _text(paper)  # TOC and fields refreshed as the macro does
     assert "right-click" not in _text(second, 2)
-    os.killpg(pid, signal.SIGKILL)                                    # LibreOffice dies between conversions
+    os.killpg(pid, signal.SIGKILL)  # LibreOffice dies between conversions
     office.office.wait()
     third = pdf.to_pdf(_docx(paper), tmp_path / "c", profile_dir=profile)
     assert office.starts == 2 and office.office.pid != pid and _text(third) == _text(paper)
-    os.killpg(office.bridge.pid, signal.SIGKILL)                      # and the bridge
+    os.killpg(office.bridge.pid, signal.SIGKILL)  # and the bridge
     office.bridge.wait()
     assert pdf_pages(pdf.to_pdf(_docx(paper), tmp_path / "d", profile_dir=profile)) == pdf_pages(paper)
     assert office.starts == 3
@@ -195,16 +202,17 @@ def test_a_warm_libreoffice_reports_bad_files_and_time_outs_then_carries_on(tmp_
         pdf.to_pdf(broken, tmp_path / "out", profile_dir=profile)
     assert not list((tmp_path / "out").glob("*.pdf"))
     office = _warm_office.office_for("soffice", profile, [])
-    assert office is not None and office.alive()     # a bad file does not cost the warm LibreOffice
+    assert office is not None and office.alive()  # a bad file does not cost the warm LibreOffice
     with pytest.raises(pdf.PdfError, match=r"did not finish the PDF within 0\.2 s"):
         pdf.to_pdf(_docx(paper), tmp_path / "out", profile_dir=profile, timeout_s=0.2)
-    assert not office.alive() and not list((tmp_path / "out").glob("*.pdf"))   # both processes killed
+    assert not office.alive() and not list((tmp_path / "out").glob("*.pdf"))  # both processes killed
     assert pdf_pages(pdf.to_pdf(_docx(paper), tmp_path / "out", profile_dir=profile)) == pdf_pages(paper)
     pdf.release_profile(profile)
 
 
-def test_without_uno_every_conversion_starts_libreoffice(tmp_path: Path, paper: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_uno_every_conversion_starts_libreoffice(
+    tmp_path: Path, paper: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REPORTING_UNO_PYTHON", str(tmp_path / "no-python"))
     _warm_office.uno_python.cache_clear()
     try:

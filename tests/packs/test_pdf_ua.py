@@ -35,12 +35,13 @@ def board(demo_project: Project, tmp_path_factory: pytest.TempPathFactory, rende
     shutil.copytree(demo_project.root, root)
     project = Project(root)
     (paper,) = build(project, "board", formats=["docx", "pdf"], renderer=renderer)
-    (slides,) = build(project, "board", formats=["pptx", "pdf"], renderer=renderer,
-                      out=project.outputs / "slides")
-    return {"paper": next(f for f in paper.files if f.suffix == ".pdf"),
-            "slides": next(f for f in slides.files if f.suffix == ".pdf"),
-            "deck": next(f for f in slides.files if f.suffix == ".pptx"),
-            "manifest": paper.directory / "manifest.json"}
+    (slides,) = build(project, "board", formats=["pptx", "pdf"], renderer=renderer, out=project.outputs / "slides")
+    return {
+        "paper": next(f for f in paper.files if f.suffix == ".pdf"),
+        "slides": next(f for f in slides.files if f.suffix == ".pdf"),
+        "deck": next(f for f in slides.files if f.suffix == ".pptx"),
+        "manifest": paper.directory / "manifest.json",
+    }
 
 
 def test_board_paper_and_slides_pass_every_check(board: dict[str, Path]) -> None:
@@ -82,7 +83,7 @@ def _elements(pdf: pikepdf.Pdf, role: str) -> list[pikepdf.Dictionary]:
     found = []
 
     def walk(node: object) -> None:
-        for kid in (list(node) if isinstance(node, pikepdf.Array) else [node]):
+        for kid in list(node) if isinstance(node, pikepdf.Array) else [node]:
             if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
                 if str(kid.S) == role:
                     found.append(kid)
@@ -141,10 +142,17 @@ def test_each_check_fails_naming_itself_and_the_page(board: dict[str, Path], tmp
         del kids[len(kids) - 1]
         kids.insert(0, last)
 
-    cases = [(no_lang, "language", None), (no_display_title, "title", None), (no_title, "title", None),
-             (file_name_alt, "figure alt text", figure_page), (empty_alt, "figure alt text", figure_page),
-             (skipped_heading, "heading order", h2_page), (no_header_cells, "table header cells", table_page),
-             (untagged, "tagged", None), (out_of_order, "reading order", None)]
+    cases = [
+        (no_lang, "language", None),
+        (no_display_title, "title", None),
+        (no_title, "title", None),
+        (file_name_alt, "figure alt text", figure_page),
+        (empty_alt, "figure alt text", figure_page),
+        (skipped_heading, "heading order", h2_page),
+        (no_header_cells, "table header cells", table_page),
+        (untagged, "tagged", None),
+        (out_of_order, "reading order", None),
+    ]
     for change, check, page in cases:
         failures = check_pdf(_broken(paper, tmp_path / f"{change.__name__}.pdf", change))
         assert failures, change.__name__
@@ -160,7 +168,7 @@ def test_each_check_fails_naming_itself_and_the_page(board: dict[str, Path], tmp
 def _under(node: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
     out = []
     kids = node.get("/K", pikepdf.Array())
-    for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids]):
+    for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
         if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
             out.append(kid)
             out += _under(kid)
@@ -196,8 +204,9 @@ def broken_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf_render, "to_pdf", to_pdf)
 
 
-def test_a_failing_pdf_is_not_published(demo_project: Project, tmp_path: Path, renderer: Renderer,
-                                        broken_pdfs: None) -> None:
+def test_a_failing_pdf_is_not_published(
+    demo_project: Project, tmp_path: Path, renderer: Renderer, broken_pdfs: None
+) -> None:
     root = tmp_path / "p"
     shutil.copytree(demo_project.root, root)
     project = Project(root)
@@ -208,8 +217,9 @@ def test_a_failing_pdf_is_not_published(demo_project: Project, tmp_path: Path, r
     assert published == []
 
 
-def test_accessibility_warn_publishes_with_failures_in_the_manifest(demo_project: Project, tmp_path: Path,
-                                                                    renderer: Renderer, broken_pdfs: None) -> None:
+def test_accessibility_warn_publishes_with_failures_in_the_manifest(
+    demo_project: Project, tmp_path: Path, renderer: Renderer, broken_pdfs: None
+) -> None:
     root = tmp_path / "p"
     shutil.copytree(demo_project.root, root)
     path = root / "templates" / "packs" / "board.yaml"

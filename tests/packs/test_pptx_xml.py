@@ -54,26 +54,35 @@ def _c_nv_pr(shape):
 
 # --- alt text and decorative marks --------------------------------------------------------------
 
+
 def test_alt_text_reaches_every_kind_of_shape(tmp_path: Path) -> None:
     slide = _blank_slide()
     shapes = slide.shapes
     group = shapes.add_group_shape()
     group.shapes.add_shape(MSO_SHAPE.OVAL, 0, 0, Inches(1), Inches(1))
-    kinds = {"picture": shapes.add_picture(str(_png(tmp_path)), 0, 0),
-             "chart": _chart(shapes),
-             "table": shapes.add_table(2, 2, 0, 0, Inches(3), Inches(1)),
-             "group": group,
-             "autoshape": shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1))}
+    kinds = {
+        "picture": shapes.add_picture(str(_png(tmp_path)), 0, 0),
+        "chart": _chart(shapes),
+        "table": shapes.add_table(2, 2, 0, 0, Inches(3), Inches(1)),
+        "group": group,
+        "autoshape": shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(1), Inches(1)),
+    }
     for kind, shape in kinds.items():
-        X.set_alt_text(shape, f"{kind} title", f"{kind}: <values> & \"quotes\"")
+        X.set_alt_text(shape, f"{kind} title", f'{kind}: <values> & "quotes"')
     nv_tags = {kind: shape._element[0].tag.split("}")[1] for kind, shape in kinds.items()}
-    assert nv_tags == {"picture": "nvPicPr", "chart": "nvGraphicFramePr", "table": "nvGraphicFramePr",
-                       "group": "nvGrpSpPr", "autoshape": "nvSpPr"}
-    reopened = {shape.shape_id: shape for shape in _reopen(slide.part.package.presentation_part.presentation)
-                .slides[0].shapes}
+    assert nv_tags == {
+        "picture": "nvPicPr",
+        "chart": "nvGraphicFramePr",
+        "table": "nvGraphicFramePr",
+        "group": "nvGrpSpPr",
+        "autoshape": "nvSpPr",
+    }
+    reopened = {
+        shape.shape_id: shape for shape in _reopen(slide.part.package.presentation_part.presentation).slides[0].shapes
+    }
     for kind, shape in kinds.items():
         c_nv_pr = _c_nv_pr(reopened[shape.shape_id])
-        assert (c_nv_pr.get("title"), c_nv_pr.get("descr")) == (f"{kind} title", f"{kind}: <values> & \"quotes\"")
+        assert (c_nv_pr.get("title"), c_nv_pr.get("descr")) == (f"{kind} title", f'{kind}: <values> & "quotes"')
 
 
 def test_mark_decorative_writes_the_office_extension_once_and_drops_the_description() -> None:
@@ -83,15 +92,16 @@ def test_mark_decorative_writes_the_office_extension_once_and_drops_the_descript
     X.mark_decorative(shape)
     c_nv_pr = _c_nv_pr(shape)
     assert c_nv_pr.get("descr") is None and c_nv_pr.get("title") == "rule"
-    ext_lst, = c_nv_pr
+    (ext_lst,) = c_nv_pr
     assert ext_lst.tag == qn("a:extLst")
-    ext, = ext_lst
+    (ext,) = ext_lst
     assert (ext.tag, ext.get("uri")) == (qn("a:ext"), X.DECORATIVE_URI)
-    decorative, = ext
+    (decorative,) = ext
     assert (decorative.tag, dict(decorative.attrib)) == (ADEC, {"val": "1"})
 
 
 # --- text: slide numbers, language, notes --------------------------------------------------------
+
 
 def test_slide_number_field_caches_the_real_number_before_the_paragraph_end() -> None:
     deck = Presentation()
@@ -146,6 +156,7 @@ def test_table_header_row_sets_first_row_flag() -> None:
 
 # --- the deck re-opened and read by LibreOffice -------------------------------------------------
 
+
 def _deck(path: Path) -> Path:
     """Two slides with every tweak; slide order is then swapped so cached slide numbers go stale."""
     deck = Presentation()
@@ -173,9 +184,21 @@ def _deck(path: Path) -> Path:
 def deck_pdf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("pptx_xml")
     path = _deck(folder / "deck.pptx")
-    result = subprocess.run([soffice(), f"-env:UserInstallation=file://{folder}/profile", "--headless",
-                             "--convert-to", "pdf", "--outdir", str(folder), str(path)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation=file://{folder}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return path, path.with_suffix(".pdf")
 
@@ -195,8 +218,12 @@ def test_python_pptx_reopens_the_deck_with_every_tweak(deck_pdf: tuple[Path, Pat
 
 def test_libreoffice_evaluates_slide_numbers_rather_than_showing_the_cache(deck_pdf: tuple[Path, Path]) -> None:
     pdf = deck_pdf[1]
-    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True,
-                            text=True, check=True).stdout for n in (1, 2)]
+    pages = [
+        subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        for n in (1, 2)
+    ]
     assert "Planned care" in pages[0] and "OFFICIAL | Slide 1" in pages[0]
     assert "Urgent care" in pages[1] and "OFFICIAL | Slide 2" in pages[1]
     assert "Source: demo data" not in pages[0]  # notes are not printed on slides

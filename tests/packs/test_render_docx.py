@@ -79,8 +79,8 @@ def test_headings_use_real_styles_at_their_levels(document) -> None:
     assert ("Heading 1", "Urgent and emergency care") in headings
     assert ("Heading 2", "League position") in headings
     assert ("Heading 3", "Commentary: A&E 4-hour performance") in headings
-    assert ("Heading 1", "Planned care") in headings          # a section title, the section has no heading
-    assert ("Heading 1", "Urgent care") not in headings       # the section opens with its own level-1 heading
+    assert ("Heading 1", "Planned care") in headings  # a section title, the section has no heading
+    assert ("Heading 1", "Urgent care") not in headings  # the section opens with its own level-1 heading
     assert ("Heading 1", "Cover") not in headings
 
 
@@ -98,14 +98,16 @@ def test_figure_captions_are_numbered_in_order_under_each_picture(document) -> N
     figures = [p.text for p in captions if p.text.startswith("Figure")]
     tables = [p.text for p in captions if p.text.startswith("Table")]
     assert figures == ["Figure 1: A&E 4-hour performance, RJ1", "Figure 2: League, 2024"]
-    assert tables == ["Table 1: Performance summary – Latest month against target, with MDC icons",
-                      "Table 2: A&E by trust – Attendances and 4-hour performance"]
+    assert tables == [
+        "Table 1: Performance summary – Latest month against target, with MDC icons",
+        "Table 2: A&E by trust – Attendances and 4-hour performance",
+    ]
     for caption in captions:
         assert any(i.startswith("SEQ ") for i in _instructions(caption._p))
     for caption in (p for p in captions if p.text.startswith("Figure")):  # the picture is just above
         previous = caption._p.getprevious()
         assert previous is not None and previous.find(f".//{W}drawing") is not None
-    for caption in (p for p in captions if p.text.startswith("Table")):   # the table just below
+    for caption in (p for p in captions if p.text.startswith("Table")):  # the table just below
         assert caption._p.getnext().tag == f"{W}tbl"
 
 
@@ -116,7 +118,7 @@ def test_every_picture_has_alt_text_and_charts_fill_the_text_width(document, pac
         doc_pr = shape._inline.docPr
         assert doc_pr.get("descr", "").strip() and doc_pr.get("title", "").strip()
     spc = next(b for b in pack.blocks() if isinstance(b, ChartBlock))
-    first = shapes[1]._inline.docPr   # the sparkline (in the summary table) comes first
+    first = shapes[1]._inline.docPr  # the sparkline (in the summary table) comes first
     assert (first.get("title"), first.get("descr")) == (spc.spec.title, spc.spec.alt_text)
     section = document.sections[0]
     assert shapes[1].width == section.page_width - section.left_margin - section.right_margin
@@ -124,8 +126,15 @@ def test_every_picture_has_alt_text_and_charts_fill_the_text_width(document, pac
 
 def test_summary_table_shows_icons_as_letters_and_labels(document) -> None:
     table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["Metric", "Period", "Latest", "Target", "Variation",
-                                                     "Assurance", "Trend"]
+    assert [c.text for c in table.rows[0].cells] == [
+        "Metric",
+        "Period",
+        "Latest",
+        "Target",
+        "Variation",
+        "Assurance",
+        "Trend",
+    ]
     improving, suppressed = table.rows[1].cells, table.rows[2].cells
     assert improving[4].text == "● H↑ Special cause improvement (high)"
     assert improving[5].text == "● ? Target met inconsistently"
@@ -152,8 +161,8 @@ def test_wide_table_gets_a_landscape_section_then_portrait_again(document) -> No
     wide = document.sections[1]
     assert wide.page_width == document.sections[0].page_height
     data = document.tables[1]
-    assert data.rows[3].cells[2].text == "*"                      # suppressed cell
-    assert data.rows[1].cells[3].text == "70.0%  R"               # RAG carries a letter, not colour alone
+    assert data.rows[3].cells[2].text == "*"  # suppressed cell
+    assert data.rows[1].cells[3].text == "70.0%  R"  # RAG carries a letter, not colour alone
     # The heading that introduces the wide table moved to the landscape page with it: the section break
     # (a w:sectPr in a paragraph) comes before "Data", not between the heading and the table.
     body = list(document.element.body)
@@ -165,15 +174,18 @@ def test_wide_table_gets_a_landscape_section_then_portrait_again(document) -> No
 def test_awkward_text_survives_verbatim(document) -> None:
     texts = [p.text for p in document.paragraphs]
     assert AWKWARD in texts and WELSH in texts and FORMULA in texts
-    assert "Bell and verticaltab" in texts            # control characters XML cannot hold are dropped
+    assert "Bell and verticaltab" in texts  # control characters XML cannot hold are dropped
     assert f"Trolley waits {AWKWARD}" in _body_text(document)
     assert document.core_properties.title == f"Sample pack {AWKWARD}"
 
 
 def test_core_properties_and_language(document) -> None:
     props = document.core_properties
-    assert (props.author, props.subject, props.language) == ("Director of Performance", "Guy's and St Thomas' – July 2025",
-                                                             "en-GB")
+    assert (props.author, props.subject, props.language) == (
+        "Director of Performance",
+        "Guy's and St Thomas' – July 2025",
+        "en-GB",
+    )
     assert props.category == "OFFICIAL" and "0123456789abcdef" in props.comments
     lang = document.styles.element.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
     assert lang.get(qn("w:val")) == "en-GB"
@@ -188,12 +200,16 @@ def test_same_pack_gives_identical_bytes(pack: Pack, path: Path, tmp_path: Path)
 
 
 def test_page_breaks_never_leave_blank_pages(tmp_path: Path, pack: Pack) -> None:
-    doubled = dataclasses.replace(pack, sections=(
-        Section("", (PageBreak(), Text(("first",)), PageBreak(), PageBreak(), Text(("second",)), PageBreak())),))
+    doubled = dataclasses.replace(
+        pack,
+        sections=(
+            Section("", (PageBreak(), Text(("first",)), PageBreak(), PageBreak(), Text(("second",)), PageBreak())),
+        ),
+    )
     document = docx.Document(str(render(doubled, tmp_path / "breaks.docx")))
     breaks = [p.text for p in document.paragraphs if p.paragraph_format.page_break_before]
-    assert breaks == ["second"]   # a break before any content, a doubled one and a trailing one are dropped
-    assert document.paragraphs[-1].text == pack.footnotes[0]     # the pack's notes close the last page
+    assert breaks == ["second"]  # a break before any content, a doubled one and a trailing one are dropped
+    assert document.paragraphs[-1].text == pack.footnotes[0]  # the pack's notes close the last page
 
 
 def test_a_document_that_opens_with_a_wide_table_turns_its_first_section(tmp_path: Path, pack: Pack) -> None:
@@ -206,8 +222,9 @@ def test_a_document_that_opens_with_a_wide_table_turns_its_first_section(tmp_pat
 
 def test_chart_without_its_image_is_an_error_not_a_gap(tmp_path: Path, pack: Pack) -> None:
     chart = next(b for b in pack.blocks() if isinstance(b, ChartBlock))
-    bare = dataclasses.replace(pack, sections=(Section("Charts", (dataclasses.replace(chart, image=None,
-                                                                                      native=False),)),))
+    bare = dataclasses.replace(
+        pack, sections=(Section("Charts", (dataclasses.replace(chart, image=None, native=False),)),)
+    )
     with pytest.raises(ReportingError, match="A&E 4-hour performance.*no rendered image"):
         render(bare, tmp_path / "bare.docx")
     assert not (tmp_path / "bare.docx").exists()

@@ -67,7 +67,14 @@ def test_tables_have_captions_and_scoped_headers(doc) -> None:  # type: ignore[n
         assert table.xpath("./thead/tr/th[@scope='col']")
     summary = tables[0]
     assert [th.text_content() for th in summary.xpath("./thead//th")] == [
-        "Metric", "Period", "Latest", "Target", "Variation", "Assurance", "Trend"]
+        "Metric",
+        "Period",
+        "Latest",
+        "Target",
+        "Variation",
+        "Assurance",
+        "Trend",
+    ]
     row = summary.xpath("./tbody/tr")[0]
     # MDC icons: the letter is decoration for screen readers, the label carries the meaning
     assert "Special cause improvement (high)" in row.text_content()
@@ -135,14 +142,18 @@ def test_contrast_ratio_matches_wcag_reference_values() -> None:
     assert html.theme_contrast_failures(DEFAULT_THEME) == []
 
 
-@pytest.mark.parametrize(("overrides", "key", "background"), [
-    ({"palette": {"text": "#AAAAAA"}}, "palette.text", "palette.background"),
-    ({"palette": {"highlight": "#7FB2E5"}}, "palette.highlight", "palette.background"),
-    ({"palette": {"band": "#555555"}}, "palette.text", "palette.band"),
-    ({"palette": {"text": "not a colour"}}, "palette.text", "palette.background"),
-])
-def test_a_theme_failing_contrast_is_refused_naming_key_and_ratio(built: tuple[Pack, Path], tmp_path: Path,
-                                                                   overrides: dict, key: str, background: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "key", "background"),
+    [
+        ({"palette": {"text": "#AAAAAA"}}, "palette.text", "palette.background"),
+        ({"palette": {"highlight": "#7FB2E5"}}, "palette.highlight", "palette.background"),
+        ({"palette": {"band": "#555555"}}, "palette.text", "palette.band"),
+        ({"palette": {"text": "not a colour"}}, "palette.text", "palette.background"),
+    ],
+)
+def test_a_theme_failing_contrast_is_refused_naming_key_and_ratio(
+    built: tuple[Pack, Path], tmp_path: Path, overrides: dict, key: str, background: str
+) -> None:
     import dataclasses
 
     pack = dataclasses.replace(built[0], theme=DEFAULT_THEME.with_overrides(overrides))

@@ -27,7 +27,7 @@ SUMMARY_HEADER = ["Metric", "Period", "Latest", "Target", "Variation", "Assuranc
 
 @pytest.fixture(scope="session")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
-    return sample_pack(tmp_path_factory.mktemp("chart-cache"))   # charts rendered once for the session
+    return sample_pack(tmp_path_factory.mktemp("chart-cache"))  # charts rendered once for the session
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +71,7 @@ def _descr(shape) -> str:
 
 # --- structure -----------------------------------------------------------------------------------
 
+
 def test_every_block_type_has_a_function() -> None:
     handled = set(R._block.registry) - {object}
     assert handled == set(typing.get_args(Block))
@@ -78,11 +79,19 @@ def test_every_block_type_has_a_function() -> None:
 
 def test_slides_in_order_with_layouts_by_name(deck) -> None:
     titles, layouts = _titles(deck), [s.slide_layout.name for s in deck.slides]
-    head = ["Sample pack", "Contents", "Urgent care", "Urgent and emergency care",
-            "Urgent and emergency care (continued)", "League position", "League position (continued)",
-            "Appendix: data", "Data"]
-    assert titles[:len(head)] == head
-    assert set(titles[len(head):]) == {"Data (continued)"}
+    head = [
+        "Sample pack",
+        "Contents",
+        "Urgent care",
+        "Urgent and emergency care",
+        "Urgent and emergency care (continued)",
+        "League position",
+        "League position (continued)",
+        "Appendix: data",
+        "Data",
+    ]
+    assert titles[: len(head)] == head
+    assert set(titles[len(head) :]) == {"Data (continued)"}
     assert layouts[:3] == ["Title Slide", "Title and Content", "Section Header"]
     assert layouts[7] == "Section Header"
     assert {layouts[i] for i in (3, 4, 5, 6)} | set(layouts[8:]) == {"Title Only"}
@@ -92,8 +101,9 @@ def test_slides_in_order_with_layouts_by_name(deck) -> None:
 
 def test_title_slide_carries_the_cover(deck) -> None:
     text = _texts(deck.slides[0])
-    assert ["Sample pack", "July 2025", "For: Board · Owner: Director", "22 November 2026", "OFFICIAL"] == \
-        [t for t in text if t and not t.startswith("OFFICIAL |") and not t.isdigit()]
+    assert ["Sample pack", "July 2025", "For: Board · Owner: Director", "22 November 2026", "OFFICIAL"] == [
+        t for t in text if t and not t.startswith("OFFICIAL |") and not t.isdigit()
+    ]
 
 
 def test_footer_and_slide_number_on_every_slide(deck, pack: Pack) -> None:
@@ -121,6 +131,7 @@ def test_text_is_en_gb(deck) -> None:
 
 # --- accessibility ---------------------------------------------------------------------------------
 
+
 def test_every_picture_chart_and_table_has_alt_text(deck) -> None:
     seen = 0
     for slide in deck.slides:
@@ -128,7 +139,7 @@ def test_every_picture_chart_and_table_has_alt_text(deck) -> None:
             seen += 1
             c_nv_pr = element.xpath("./*[1]/p:cNvPr")[0]
             assert c_nv_pr.get("descr", "").strip(), c_nv_pr.get("name")
-    assert seen >= 8   # 2 charts, sparkline, summary table, 4+ data table parts
+    assert seen >= 8  # 2 charts, sparkline, summary table, 4+ data table parts
 
 
 def test_native_chart_for_the_spc_block(deck, pack: Pack) -> None:
@@ -146,7 +157,7 @@ def test_image_when_native_is_off(pack: Pack, tmp_path: Path) -> None:
     pictures = [s for s in deck.slides[-1].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert len(pictures) == 1 and _descr(pictures[0]) == spc.spec.alt_text
     box = pictures[0]
-    assert abs(box.width / box.height - 16 / 9) < 0.01                    # aspect kept, scaled to fit
+    assert abs(box.width / box.height - 16 / 9) < 0.01  # aspect kept, scaled to fit
     assert not any(s.has_chart for s in deck.slides[-1].shapes)
 
 
@@ -158,8 +169,9 @@ def test_chart_without_native_form_or_image_is_an_error(pack: Pack, tmp_path: Pa
 
 # --- tables ----------------------------------------------------------------------------------------
 
+
 def test_summary_table_icons_carry_letters_and_words(deck) -> None:
-    (number, slide, shape), = _tables(deck, SUMMARY_HEADER)
+    ((number, slide, shape),) = _tables(deck, SUMMARY_HEADER)
     rows = [[c.text for c in r.cells] for r in list(shape.table.rows)[1:]]
     assert rows[0][1:6] == ["July 2025", "78.1%", "78.0%", "H↑ Improvement", "? Target met inconsistently"]
     assert rows[1][2] == "*" and rows[1][4] == "H↑ Concern"
@@ -175,7 +187,7 @@ def test_summary_table_icons_carry_letters_and_words(deck) -> None:
 def test_long_table_splits_with_the_header_repeated(deck, pack: Pack) -> None:
     parts = list(_tables(deck, DATA_HEADER))
     assert len(parts) >= 2
-    assert [n for n, _, _ in parts] == list(range(parts[0][0], parts[0][0] + len(parts)))   # consecutive slides
+    assert [n for n, _, _ in parts] == list(range(parts[0][0], parts[0][0] + len(parts)))  # consecutive slides
     names = [r.cells[0].text for _, _, shape in parts for r in list(shape.table.rows)[1:]]
     assert names == [f"Trust {i}" for i in range(40)]
     for i, (_, slide, shape) in enumerate(parts):
@@ -196,10 +208,16 @@ def test_short_table_stays_on_one_slide(pack: Pack, tmp_path: Path) -> None:
 
 # --- text ------------------------------------------------------------------------------------------
 
+
 def test_awkward_text_survives_verbatim(deck, pack: Pack) -> None:
     everything = "\n".join(t for slide in deck.slides for t in _texts(slide))
-    for text in (AWKWARD, f"Trolley waits {AWKWARD}", "=cmd|' /C calc'!A0 is not a formula.", pack.footer,
-                 "Opening paragraph."):
+    for text in (
+        AWKWARD,
+        f"Trolley waits {AWKWARD}",
+        "=cmd|' /C calc'!A0 is not a formula.",
+        pack.footer,
+        "Opening paragraph.",
+    ):
         assert text in everything
 
 
@@ -213,7 +231,7 @@ def test_speaker_notes_carry_sources_and_snapshot(deck, pack: Pack) -> None:
 
 
 def test_long_text_shrinks_within_limits(pack: Pack, tmp_path: Path) -> None:
-    text = Text(tuple(["word " * 100] * 5))                            # about 3 slides' worth at 18 pt
+    text = Text(tuple(["word " * 100] * 5))  # about 3 slides' worth at 18 pt
     deck = Presentation(str(R.render(_with_section(pack, text), tmp_path / "s.pptx")))
     box = next(s for s in deck.slides[-1].shapes if not s.is_placeholder)
     sizes = {r.font.size for p in box.text_frame.paragraphs for r in p.runs}
@@ -237,6 +255,7 @@ def test_title_that_cannot_fit_fails_the_build(pack: Pack, tmp_path: Path) -> No
 
 
 # --- templates -------------------------------------------------------------------------------------
+
 
 def test_template_without_section_header_is_a_config_error(pack: Pack, tmp_path: Path) -> None:
     prs = Presentation(str(DEFAULT_PPTX))
@@ -273,6 +292,7 @@ def test_core_properties(deck, pack: Pack) -> None:
 
 # --- LibreOffice -----------------------------------------------------------------------------------
 
+
 def test_libreoffice_converts_every_slide(deck_path: Path, deck, tmp_path: Path) -> None:
     pdf = to_pdf(deck_path, tmp_path / "pdf")
     assert pdf_pages(pdf) == len(deck.slides)
@@ -293,9 +313,20 @@ def test_fitting_rule_never_undercounts_arial(bold: bool) -> None:
         pytest.skip("Liberation Sans not installed (fonts-liberation2 comes with LibreOffice)")
     font = ImageFont.truetype(str(font_file), 2048)
     import string
-    samples = [string.ascii_letters, string.digits, string.punctuation, "WWWWWWWW", "GUY'S AND ST THOMAS' NHS FT",
-               AWKWARD, "Ysbyty Gwynedd – Bwrdd Iechyd Prifysgol Betsi Cadwaladr", "ŵŷâêîôû ŴŶÂÊÎÔÛ", "£1,234.5 – 78.1%",
-               "=cmd|' /C calc'!A0", *string.printable.strip()]
+
+    samples = [
+        string.ascii_letters,
+        string.digits,
+        string.punctuation,
+        "WWWWWWWW",
+        "GUY'S AND ST THOMAS' NHS FT",
+        AWKWARD,
+        "Ysbyty Gwynedd – Bwrdd Iechyd Prifysgol Betsi Cadwaladr",
+        "ŵŷâêîôû ŴŶÂÊÎÔÛ",
+        "£1,234.5 – 78.1%",
+        "=cmd|' /C calc'!A0",
+        *string.printable.strip(),
+    ]
     for text in samples:
         assert font.getlength(text) / 2048 <= F._em(text, bold) + 1e-9, text
 
@@ -304,4 +335,4 @@ def test_lines_wrap_word_by_word() -> None:
     assert F._lines("", 10) == 1
     assert F._lines("aaaa aaaa", F._em("aaaa aaaa", False)) == 1
     assert F._lines("aaaa aaaa", F._em("aaaa aaaa", False) - 0.01) == 2
-    assert F._lines("a" * 30, F._em("a" * 10, False)) == 3          # a word longer than a line is broken
+    assert F._lines("a" * 30, F._em("a" * 10, False)) == 3  # a word longer than a line is broken

@@ -17,8 +17,19 @@ from reporting.charts._xlsx_xml import read_alt_text
 from reporting.packs.render import xlsx
 from reporting.packs.render.xlsx import render, sheet_title
 from reporting.packs.tree import (
-    Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak, Section,
-    SummaryTable, Text,
+    Cell,
+    ChartBlock,
+    Column,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    Pack,
+    PageBreak,
+    Section,
+    SummaryTable,
+    Text,
 )
 
 DANGEROUS = ("=ORG0", "+44 20 7188 7188", "-5 on last month", "@risk")
@@ -28,13 +39,22 @@ def _extra_sections(pack: Pack) -> Pack:
     """The sample pack plus: a picture-only chart, awkward and clashing sheet names, a sheet_name table and
     text cells starting with each of = + - @."""
     league = next(b for b in pack.blocks() if isinstance(b, ChartBlock) and b.spec.kind == "league")
-    risky = DataTable("Risky text", (Column("Note"), Column("Value", "count", "#,##0")),
-                      tuple((Cell(t, t), Cell(i, str(i), "count")) for i, t in enumerate(DANGEROUS)),
-                      sheet_name="Data: risky/text?")
+    risky = DataTable(
+        "Risky text",
+        (Column("Note"), Column("Value", "count", "#,##0")),
+        tuple((Cell(t, t), Cell(i, str(i), "count")) for i, t in enumerate(DANGEROUS)),
+        sheet_name="Data: risky/text?",
+    )
     extra = (
-        Section("Urgent/care: [detail]*? with a very long section title indeed",
-                (Heading("Picture chart", 2), dataclasses.replace(league, native=False, caption="As a picture"),
-                 PageBreak(), Text(("After the break.",), "note"))),
+        Section(
+            "Urgent/care: [detail]*? with a very long section title indeed",
+            (
+                Heading("Picture chart", 2),
+                dataclasses.replace(league, native=False, caption="As a picture"),
+                PageBreak(),
+                Text(("After the break.",), "note"),
+            ),
+        ),
         Section("URGENT CARE", (Text(("Same name, other case.",)), risky)),
     )
     return dataclasses.replace(pack, sections=pack.sections + extra)
@@ -66,9 +86,17 @@ def _find(ws, value: object):
 
 # --- sheets -------------------------------------------------------------------------------------------------------
 
+
 def test_sheet_order_and_names(book) -> None:
-    assert book.sheetnames == ["Contents", "Urgent care", "Appendix data", "Urgent care detail with a very",
-                               "URGENT CARE (2)", "Data risky text", "Chart data"]
+    assert book.sheetnames == [
+        "Contents",
+        "Urgent care",
+        "Appendix data",
+        "Urgent care detail with a very",
+        "URGENT CARE (2)",
+        "Data risky text",
+        "Chart data",
+    ]
     assert book["Chart data"].sheet_state == "hidden"
     assert all(book[n].sheet_state == "visible" for n in book.sheetnames[:-1])
     assert book.active.title == "Contents"
@@ -83,6 +111,7 @@ def test_sheet_title_rules() -> None:
 
 
 # --- Contents -----------------------------------------------------------------------------------------------------
+
 
 def test_contents_provenance_and_links(book, pack: Pack) -> None:
     ws = book["Contents"]
@@ -102,19 +131,25 @@ def test_contents_provenance_and_links(book, pack: Pack) -> None:
 
 # --- tables ---------------------------------------------------------------------------------------------------------
 
+
 def test_data_table_is_an_excel_table_with_formats_and_frozen_header(book) -> None:
     ws = book["Appendix data"]
     (table,) = ws.tables.values()
     header = _find(ws, "Organisation")
     ref = f"A{header.row}:E{header.row + 40}"
     assert table.ref == ref and table.autoFilter.ref == ref and table.tableStyleInfo.name
-    assert [c.value for c in ws[header.row]][:5] == ["Organisation", "Period", "Attendances", "Within 4 hours",
-                                                      "Within 4 hours status"]
+    assert [c.value for c in ws[header.row]][:5] == [
+        "Organisation",
+        "Period",
+        "Attendances",
+        "Within 4 hours",
+        "Within 4 hours status",
+    ]
     first = header.row + 1
     assert ws[f"B{first}"].value == dt.datetime(2025, 7, 1) and ws[f"B{first}"].number_format == "yyyy-mm-dd"
     assert ws[f"C{first}"].value == 1000 and ws[f"C{first}"].number_format == "#,##0"
     assert ws[f"D{first}"].value == pytest.approx(0.7) and ws[f"D{first}"].number_format == "0.0%"
-    assert ws[f"E{first}"].value == "Red" and ws[f"E{first + 1}"].value == "Green"   # RAG is never colour alone
+    assert ws[f"E{first}"].value == "Red" and ws[f"E{first + 1}"].value == "Green"  # RAG is never colour alone
     assert ws.freeze_panes == f"A{first}"
     assert ws.column_dimensions["A"].width == 14 and ws.print_title_rows == f"${header.row}:${header.row}"
 
@@ -128,7 +163,7 @@ def test_summary_table_icons_and_display_names(book) -> None:
     assert ws[f"C{row}"].value == pytest.approx(0.781) and ws[f"C{row}"].number_format == "0.0%"
     assert ws[f"E{row}"].value == "H↑ Special cause improvement (high)"
     assert ws[f"F{row}"].value == "? Target met inconsistently"
-    assert ws.freeze_panes is None   # charts follow the table: a frozen header would follow them down
+    assert ws.freeze_panes is None  # charts follow the table: a frozen header would follow them down
     names = [t.displayName for s in book for t in s.tables.values()]
     assert len(names) == len(set(n.lower() for n in names)) == 3
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in names)
@@ -138,7 +173,7 @@ def test_conditional_formatting_for_rag_and_icons(book) -> None:
     data = book["Appendix data"].conditional_formatting
     rag = {r.formula[0] for cf in data for r in cf.rules}
     assert {f'$E{_find(book["Appendix data"], "Organisation").row + 1}="{x}"' for x in ("Red", "Amber", "Green")} <= rag
-    assert all(str(cf.sqref).startswith("D") for cf in data)   # value and status columns together
+    assert all(str(cf.sqref).startswith("D") for cf in data)  # value and status columns together
     summary = book["Urgent care"].conditional_formatting
     formulas = " ".join(r.formula[0] for cf in summary for r in cf.rules)
     assert "Special cause improvement (high)" in formulas and "Target consistently missed" in formulas
@@ -169,12 +204,13 @@ def test_text_starting_with_formula_characters_stays_text(book, book_path: Path)
 
 # --- headings, text, commentary, page breaks --------------------------------------------------------------------
 
+
 def test_headings_use_real_styles_and_blocks_are_all_there(book) -> None:
     ws = book["Urgent care"]
     assert _find(ws, "Urgent and emergency care").style == "Headline 1"
     assert _find(ws, "League position").style == "Headline 2"
     assert _find(book["Urgent care detail with a very"], "Picture chart").style == "Headline 2"
-    assert _find(ws, "Betsi Cadwaladr & <Gwynedd> \"Ysbyty\" – Bòrd").alignment.wrap_text
+    assert _find(ws, 'Betsi Cadwaladr & <Gwynedd> "Ysbyty" – Bòrd').alignment.wrap_text
     assert _find(ws, "Improving since April.") and _find(ws, "Keep the frailty unit open.")
     assert _find(ws, "Commentary: A&E 4-hour performance").style == "Headline 3"
     assert [b.id for b in book["Urgent care detail with a very"].row_breaks.brk]
@@ -188,6 +224,7 @@ def test_every_block_type_has_a_rule() -> None:
 
 
 # --- charts -------------------------------------------------------------------------------------------------------
+
 
 def test_native_charts_with_data_on_the_hidden_sheet_and_alt_text(book_path: Path, book, pack: Pack) -> None:
     charts = _xml(book_path, "xl/charts/chart")
@@ -204,22 +241,23 @@ def test_pictures_carry_alt_text(book_path: Path, pack: Pack) -> None:
     drawings = _xml(book_path, "xl/drawings/drawing")
     pics = [m for x in drawings.values() for m in re.findall(r"<(?:xdr:)?pic>.*?</(?:xdr:)?pic>", x, re.S)]
     league = next(b.spec for b in pack.blocks() if isinstance(b, ChartBlock) and b.spec.kind == "league")
-    assert len(pics) == 2                                    # the sparkline and the picture-only league chart
+    assert len(pics) == 2  # the sparkline and the picture-only league chart
     assert any(f'descr="{league.alt_text}"' in p.replace("&amp;", "&") for p in pics)
     assert all(re.search(r'descr="[^"]{10,}"', p) for p in pics)
 
 
-def test_a_chart_with_no_native_form_and_no_image_warns_and_keeps_its_description(tmp_path: Path,
-                                                                                    pack: Pack) -> None:
+def test_a_chart_with_no_native_form_and_no_image_warns_and_keeps_its_description(tmp_path: Path, pack: Pack) -> None:
     league = next(b for b in pack.blocks() if isinstance(b, ChartBlock) and b.spec.kind == "league")
-    small = dataclasses.replace(pack, sections=(Section("Only", (dataclasses.replace(league, native=False,
-                                                                                      image=None),)),))
+    small = dataclasses.replace(
+        pack, sections=(Section("Only", (dataclasses.replace(league, native=False, image=None),)),)
+    )
     with pytest.warns(RuntimeWarning, match="no image"):
         path = render(small, tmp_path / "small.xlsx")
     assert _find(load_workbook(path)["Only"], league.spec.alt_text)
 
 
 # --- the file as a whole ------------------------------------------------------------------------------------------
+
 
 def test_properties_and_same_pack_same_bytes(book, book_path: Path, pack: Pack, tmp_path: Path) -> None:
     assert book.properties.title == pack.title and book.properties.creator == pack.owner
@@ -228,10 +266,12 @@ def test_properties_and_same_pack_same_bytes(book, book_path: Path, pack: Pack, 
     assert not [p for p in book_path.parent.iterdir() if p.name != book_path.name]
 
 
-def test_build_time_is_only_in_the_timestamps_content_hashes_leave_out(book_path: Path, pack: Pack,
-                                                                         tmp_path: Path) -> None:
-    later = dataclasses.replace(pack, provenance=dataclasses.replace(pack.provenance,
-                                                                     built_at="2027-01-31T09:30:00+00:00"))
+def test_build_time_is_only_in_the_timestamps_content_hashes_leave_out(
+    book_path: Path, pack: Pack, tmp_path: Path
+) -> None:
+    later = dataclasses.replace(
+        pack, provenance=dataclasses.replace(pack.provenance, built_at="2027-01-31T09:30:00+00:00")
+    )
     first, second = _xml(book_path, ""), _xml(render(later, tmp_path / "later.xlsx"), "")
     assert first.keys() == second.keys()
     assert [n for n in first if first[n] != second[n]] == ["docProps/core.xml"]

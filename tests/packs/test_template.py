@@ -84,18 +84,24 @@ def test_funnel_needs_a_ratio_metric(tmp_path: Path) -> None:
 
 
 def test_empty_loop_selection_is_an_error(tmp_path: Path) -> None:
-    err = _error(tmp_path, GOOD.replace("- spc: {metric: ae_4hr}",
-                                        "- for_each: {tag: no_such_tag, blocks: [{text: x}]}"))
+    err = _error(
+        tmp_path, GOOD.replace("- spc: {metric: ae_4hr}", "- for_each: {tag: no_such_tag, blocks: [{text: x}]}")
+    )
     assert "no metric has the tag 'no_such_tag'" in str(err)
 
 
 def test_extends_overrides_by_section_id_and_refuses_cycles(tmp_path: Path) -> None:
-    child = "pack: t\nextends: base\ntitle: Child\nsections:\n  - id: one\n    title: Replaced\n    blocks: [{cover: {}}]\n"
+    child = (
+        "pack: t\nextends: base\ntitle: Child\nsections:\n  - id: one\n    title: Replaced\n    blocks: [{cover: {}}]\n"
+    )
     root = _project(tmp_path, child, extra={"base": GOOD.replace("pack: t", "pack: base")})
     template, _, _ = load_template(root, "t")
     assert template.title == "Child" and template.sections[0].title == "Replaced" and template.formats == ["pptx"]
-    cycle = _project(tmp_path / "c", child.replace("extends: base", "extends: base"),
-                     extra={"base": GOOD.replace("pack: t", "pack: base").replace("title: T", "extends: t\ntitle: T")})
+    cycle = _project(
+        tmp_path / "c",
+        child.replace("extends: base", "extends: base"),
+        extra={"base": GOOD.replace("pack: t", "pack: base").replace("title: T", "extends: t\ntitle: T")},
+    )
     with pytest.raises(ConfigError, match="goes round in a circle"):
         load_template(cycle, "t")
 

@@ -16,8 +16,9 @@ EXE = str(Path(sys.executable).with_name("reporting"))
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"}
+    )
 
 
 def _copy(demo_project: Project, tmp_path: Path) -> Path:
@@ -47,9 +48,11 @@ def test_review_json_suggests_the_break_with_evidence(demo_project: Project, tmp
 def test_bad_register_is_one_line_exit_2_and_outputs_untouched(demo_project: Project, tmp_path: Path) -> None:
     root = _copy(demo_project, tmp_path)
     register = root / "templates" / "annotations.yaml"
-    register.write_text("annotations:\n  - metric: emergency_admissions\n    org: RJ1\n    period: 2023-10\n"
-                        "    kind: rebase\n    reason: x\n  - metric: ae_4hr\n    org: RJ9\n    period: 2023-10\n"
-                        "    kind: note\n    reason: typo in the code\n")
+    register.write_text(
+        "annotations:\n  - metric: emergency_admissions\n    org: RJ1\n    period: 2023-10\n"
+        "    kind: rebase\n    reason: x\n  - metric: ae_4hr\n    org: RJ9\n    period: 2023-10\n"
+        "    kind: note\n    reason: typo in the code\n"
+    )
     (root / "outputs").mkdir()
     (root / "outputs" / "keep.txt").write_text("earlier pack")
     for command in (["validate"], ["build", "monthly-performance", "--org", "RJ1"]):
@@ -60,7 +63,9 @@ def test_bad_register_is_one_line_exit_2_and_outputs_untouched(demo_project: Pro
         assert len(errors) == 1, result.stderr  # validate adds its count line ("1 error(s), 0 warning(s)")
     register.write_text(register.read_text().replace("reason: x\n", "reason: a real reason\n"))
     result = run("--project", str(root), "validate")
-    assert result.returncode == 2 and f"{register}:8:5" in result.stderr and "unknown organisation 'RJ9'" in result.stderr
+    assert (
+        result.returncode == 2 and f"{register}:8:5" in result.stderr and "unknown organisation 'RJ9'" in result.stderr
+    )
     assert _tree(root / "outputs") == ["keep.txt"]
 
 
@@ -69,8 +74,10 @@ def test_validate_checks_the_register_and_warns_about_stale_data(demo_project: P
     result = run("--project", str(root), "validate")
     assert result.returncode == 0, result.stderr
     assert "annotations.yaml: 2 entries" in result.stdout
-    assert "warning: weekly-executive (RJ1): Discharges before 5pm: no current data (latest: week of 22 May 2023)" \
+    assert (
+        "warning: weekly-executive (RJ1): Discharges before 5pm: no current data (latest: week of 22 May 2023)"
         in result.stderr
+    )
 
 
 def test_shipped_annotations_schema_is_current() -> None:

@@ -32,11 +32,18 @@ def smtp() -> Iterator[SmtpTestServer]:
 
 
 @pytest.fixture
-def scheduled(pulled: Path, tmp_path: Path, smtp: SmtpTestServer,
-              monkeypatch: pytest.MonkeyPatch) -> Callable[..., Project]:
+def scheduled(
+    pulled: Path, tmp_path: Path, smtp: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Project]:
     """A copy of the pulled project whose schedules.yaml sends to the test server; `jobs` replaces the jobs."""
-    for name in ("REPORTING_SMTP_HOST", "REPORTING_SMTP_PORT", "REPORTING_SMTP_USER", "REPORTING_SMTP_PASSWORD",
-                 "REPORTING_HISTORY_URL", "REPORTING_JOBSTORE_URL"):
+    for name in (
+        "REPORTING_SMTP_HOST",
+        "REPORTING_SMTP_PORT",
+        "REPORTING_SMTP_USER",
+        "REPORTING_SMTP_PASSWORD",
+        "REPORTING_HISTORY_URL",
+        "REPORTING_JOBSTORE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def make(jobs: str | None = None) -> Project:

@@ -33,13 +33,13 @@ FAILURES = {
     "proc_environ": "  trusts:\n    kind: csv\n    path: /proc/self/environ\n    period: null\n",
     "symlink_to_environ": "  trusts:\n    kind: csv\n    path: data/env.csv\n    period: null\n",
     "sql_url_with_password": "  trusts:\n    kind: sql\n    url_env: REPORTING_WAREHOUSE_URL\n"
-                             "    query: select * from trusts\n    period: null\n",
+    "    query: select * from trusts\n    period: null\n",
     "http_url_with_api_key": "  trusts:\n    kind: http\n    url_env: REPORTING_FEED_URL\n    retries: 1\n"
-                             "    timeout: 2\n    period: null\n",
+    "    timeout: 2\n    period: null\n",
     "http_url_with_userinfo": "  trusts:\n    kind: http\n    url_env: REPORTING_FEED2_URL\n    retries: 1\n"
-                              "    timeout: 2\n    period: null\n",
-    "smtp_recipient_refused": None,   # the build works; a recipient is refused; the owner is told
-    "smtp_wrong_password": None,      # nobody can be reached, the owner neither
+    "    timeout: 2\n    period: null\n",
+    "smtp_recipient_refused": None,  # the build works; a recipient is refused; the owner is told
+    "smtp_wrong_password": None,  # nobody can be reached, the owner neither
 }
 
 
@@ -54,7 +54,7 @@ def _scan(project: Project, texts: list[str]) -> list[str]:
     for text in texts:
         for canary in CANARIES:
             if canary in text:
-                found.append(f"{canary} in output: ...{text[max(0, text.index(canary) - 80):][:160]}...")
+                found.append(f"{canary} in output: ...{text[max(0, text.index(canary) - 80) :][:160]}...")
     for path in project.root.rglob("*"):
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()
@@ -63,8 +63,9 @@ def _scan(project: Project, texts: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("mode", list(FAILURES))
-def test_no_canary_leaves(scheduled: Callable[..., Project], smtp: SmtpTestServer,
-                          monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+def test_no_canary_leaves(
+    scheduled: Callable[..., Project], smtp: SmtpTestServer, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     project = scheduled(WEEKLY)
     catalogue = project.catalogue_file.read_text()
     if FAILURES[mode]:
@@ -76,15 +77,19 @@ def test_no_canary_leaves(scheduled: Callable[..., Project], smtp: SmtpTestServe
     if mode == "smtp_recipient_refused":
         smtp.reject("coo@example.nhs.uk", 550, f"5.1.1 no such user (auth {SMTP_CANARY}?)")
     # a short secret variable first: /proc/self/environ is one "column" and errors quote 40 characters of it
-    env = {"MY_TOKEN": TOKEN_CANARY, **os.environ, "REPORTING_HOME": str(project.root), "REPORTING_SMTP_USER": "robot",
-           "REPORTING_SMTP_PASSWORD": SMTP_CANARY if mode != "smtp_wrong_password" else SMTP_CANARY + "x",
-           "REPORTING_WAREHOUSE_URL": f"postgresql://report:{DB_CANARY}@127.0.0.1:1/warehouse",
-           "REPORTING_FEED_URL": f"http://127.0.0.1:1/trusts.csv?api_key={HTTP_CANARY}",
-           "REPORTING_FEED2_URL": f"http://feed:{HTTP_CANARY}@127.0.0.1:1/trusts.csv",
-           "MY_SERVICE_TOKEN": TOKEN_CANARY}
+    env = {
+        "MY_TOKEN": TOKEN_CANARY,
+        **os.environ,
+        "REPORTING_HOME": str(project.root),
+        "REPORTING_SMTP_USER": "robot",
+        "REPORTING_SMTP_PASSWORD": SMTP_CANARY if mode != "smtp_wrong_password" else SMTP_CANARY + "x",
+        "REPORTING_WAREHOUSE_URL": f"postgresql://report:{DB_CANARY}@127.0.0.1:1/warehouse",
+        "REPORTING_FEED_URL": f"http://127.0.0.1:1/trusts.csv?api_key={HTTP_CANARY}",
+        "REPORTING_FEED2_URL": f"http://feed:{HTTP_CANARY}@127.0.0.1:1/trusts.csv",
+        "MY_SERVICE_TOKEN": TOKEN_CANARY,
+    }
     exe = str(Path(sys.executable).with_name("reporting"))
-    result = subprocess.run([exe, "run-once", "weekly-executive"], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([exe, "run-once", "weekly-executive"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0, result.stdout + result.stderr  # every mode here is a failure
     texts = [result.stdout, result.stderr, *(m.data.decode("utf-8", "replace") for m in smtp.messages)]
     assert _scan(project, texts) == []
@@ -98,8 +103,10 @@ def test_redact_masks_named_and_shaped_secrets(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("REPORTING_SMTP_PASSWORD", SMTP_CANARY)
     monkeypatch.setenv("SOME_API_KEY", TOKEN_CANARY)
     monkeypatch.setenv("FEATURE_KEY", "true")  # short: only guessed secret, not masked
-    text = (f"login {SMTP_CANARY} failed; key {TOKEN_CANARY}; url https://u:pw12345@h/x?api_key=abc123&x=1 "
-            f"and postgresql://scott:tiger@db/x; true stays")
+    text = (
+        f"login {SMTP_CANARY} failed; key {TOKEN_CANARY}; url https://u:pw12345@h/x?api_key=abc123&x=1 "
+        f"and postgresql://scott:tiger@db/x; true stays"
+    )
     out = redact(text)
     assert SMTP_CANARY not in out and TOKEN_CANARY not in out and "pw12345" not in out and "tiger" not in out
     assert "abc123" not in out and f"api_key={MASK}&x=1" in out and "true stays" in out

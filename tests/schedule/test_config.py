@@ -120,34 +120,85 @@ def test_json_schema_names_the_keys() -> None:
         ("every: monday 07:30", "every: mondy 07:30", "every:", "did you mean 'monday'"),
         ("every: monday 07:30", "every: monday 7.30", "every:", "24-hour HH:MM"),
         ("every: monday 07:30", "every: monthly 31 08:00", "every:", "does not exist in every month"),
-        ("every: monday 07:30", 'every: monday 07:30\n    cron: "30 7 * * mon"', "  - id: weekly",
-         "both 'every' and 'cron'"),
+        (
+            "every: monday 07:30",
+            'every: monday 07:30\n    cron: "30 7 * * mon"',
+            "  - id: weekly",
+            "both 'every' and 'cron'",
+        ),
         ("    every: monday 07:30\n", "", "  - id: weekly", "no schedule"),
-        ("pack: weekly-executive", "pack: weekly-executiv", "pack:", "unknown pack 'weekly-executiv' (did you mean 'weekly-executive'?)"),
-        ("every: monday 07:30", "every: monday 07:30\n    timezone: Europe/Londn", "timezone:",
-         "unknown time zone 'Europe/Londn' (did you mean 'Europe/London'?)"),
+        (
+            "pack: weekly-executive",
+            "pack: weekly-executiv",
+            "pack:",
+            "unknown pack 'weekly-executiv' (did you mean 'weekly-executive'?)",
+        ),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    timezone: Europe/Londn",
+            "timezone:",
+            "unknown time zone 'Europe/Londn' (did you mean 'Europe/London'?)",
+        ),
         ("owner: owner@example.nhs.uk", "owner: owner.example.nhs.uk", "owner:", "is not an email address"),
-        ("lists: [executives]", "lists: [executive]", "lists: [executive]",
-         "unknown distribution list 'executive' (did you mean 'executives'?)"),
-        ("lists: [executives]", "addresses: [ok@example.nhs.uk, 'bad@@example.nhs.uk']", "addresses:",
-         "'bad@@example.nhs.uk' is not an email address"),
-        ("every: monday 07:30", "every: monday 07:30\n    misfire_grace_time: 1", "misfire_grace_time:",
-         "must be at least 60 seconds"),
+        (
+            "lists: [executives]",
+            "lists: [executive]",
+            "lists: [executive]",
+            "unknown distribution list 'executive' (did you mean 'executives'?)",
+        ),
+        (
+            "lists: [executives]",
+            "addresses: [ok@example.nhs.uk, 'bad@@example.nhs.uk']",
+            "addresses:",
+            "'bad@@example.nhs.uk' is not an email address",
+        ),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    misfire_grace_time: 1",
+            "misfire_grace_time:",
+            "must be at least 60 seconds",
+        ),
         ("every: monday 07:30", "every: monday 07:30\n    formats: [docx]", "formats:", "not made as docx"),
         ("every: monday 07:30", "every: monday 07:30\n    formats: [html]", "formats:", "not made as html"),
         ("every: monday 07:30", "every: monday 07:30\n    subject: '{{ pack_title }'", "subject:", "does not parse"),
-        ("every: monday 07:30", "every: monday 07:30\n    subject: '{{ pack_titel }}'", "subject:",
-         "did you mean 'pack_title'"),
-        ("every: monday 07:30", "every: monday 07:30\n    parameters: {period: last-month}", "parameters:",
-         "period must be 'latest', YYYY-MM"),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    subject: '{{ pack_titel }}'",
+            "subject:",
+            "did you mean 'pack_title'",
+        ),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    parameters: {period: last-month}",
+            "parameters:",
+            "period must be 'latest', YYYY-MM",
+        ),
         ("every: monday 07:30", "every: monday 07:30\n    sendif: always", "sendif:", "did you mean 'send_if'"),
-        ("lists: [executives]", "file: recipients/nope.csv", "file:", "recipients file 'recipients/nope.csv' not found"),
+        (
+            "lists: [executives]",
+            "file: recipients/nope.csv",
+            "file:",
+            "recipients file 'recipients/nope.csv' not found",
+        ),
         ("lists: [executives]", "lists: []", "recipients:", "has no recipients"),
-        ("every: monday 07:30", "every: monday 07:30\n    executor: threads", "executor:", "unknown executor 'threads'"),
-        ("every: monday 07:30", "every: monday 07:30\n    executor: dask=scheduler", "executor:",
-         "expected dask=tcp://host:port"),
-        ("every: monday 07:30", "every: monday 07:30\n    executor: dask\n    workers: 0", "workers:",
-         "greater than or equal to 1"),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    executor: threads",
+            "executor:",
+            "unknown executor 'threads'",
+        ),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    executor: dask=scheduler",
+            "executor:",
+            "expected dask=tcp://host:port",
+        ),
+        (
+            "every: monday 07:30",
+            "every: monday 07:30\n    executor: dask\n    workers: 0",
+            "workers:",
+            "greater than or equal to 1",
+        ),
     ],
 )
 def test_bad_job_is_an_error_at_its_line(project: Path, old: str, new: str, needle: str, message: str) -> None:
@@ -199,7 +250,8 @@ def test_recipients_file_with_a_bad_email_names_the_csv_line(project: Path) -> N
 
 def test_recipients_file_org_outside_the_jobs_orgs(project: Path) -> None:
     text = HEAD + JOB.replace("lists: [executives]", "file: recipients/r.csv").replace(
-        "every: monday 07:30", "every: monday 07:30\n    orgs: [RJ1]")
+        "every: monday 07:30", "every: monday 07:30\n    orgs: [RJ1]"
+    )
     err = error(project, text)
     assert err.line == 3 and "organisation 'RXW' is not one of job 'weekly' orgs (RJ1)" in str(err)
 
@@ -280,8 +332,12 @@ def fire_times(trigger: CronTrigger, start: dt.datetime, n: int) -> list[dt.date
 
 
 def job(**kwargs: object) -> Job:
-    base: dict[str, object] = {"id": "j", "pack": "p", "recipients": {"addresses": ["a@example.nhs.uk"]},
-                               "owner": "o@example.nhs.uk"}
+    base: dict[str, object] = {
+        "id": "j",
+        "pack": "p",
+        "recipients": {"addresses": ["a@example.nhs.uk"]},
+        "owner": "o@example.nhs.uk",
+    }
     return Job.model_validate({**base, **kwargs})
 
 
@@ -289,8 +345,8 @@ def test_monday_0730_stays_0730_london_across_both_clock_changes() -> None:
     trigger = job(every="monday 07:30").trigger()
     spring = fire_times(trigger, dt.datetime(2025, 3, 20, tzinfo=LONDON), 3)
     assert [t.astimezone(UTC) for t in spring] == [
-        dt.datetime(2025, 3, 24, 7, 30, tzinfo=UTC),   # GMT
-        dt.datetime(2025, 3, 31, 6, 30, tzinfo=UTC),   # BST (clocks went forward on Sunday 30 March)
+        dt.datetime(2025, 3, 24, 7, 30, tzinfo=UTC),  # GMT
+        dt.datetime(2025, 3, 31, 6, 30, tzinfo=UTC),  # BST (clocks went forward on Sunday 30 March)
         dt.datetime(2025, 4, 7, 6, 30, tzinfo=UTC),
     ]
     autumn = fire_times(trigger, dt.datetime(2025, 10, 15, tzinfo=LONDON), 3)
@@ -317,7 +373,7 @@ def test_spring_forward_nonexistent_time_runs_once_an_hour_later() -> None:
     runs = fire_times(job(every="day 01:30").trigger(), dt.datetime(2025, 3, 29, 12, tzinfo=LONDON), 3)
     assert [t.astimezone(UTC) for t in runs] == [
         dt.datetime(2025, 3, 29, 1, 30, tzinfo=UTC) + dt.timedelta(days=1),  # 30 March 01:30 UTC
-        dt.datetime(2025, 3, 31, 0, 30, tzinfo=UTC),                          # 01:30 BST
+        dt.datetime(2025, 3, 31, 0, 30, tzinfo=UTC),  # 01:30 BST
         dt.datetime(2025, 4, 1, 0, 30, tzinfo=UTC),
     ]
     assert runs[0].astimezone(UTC).astimezone(LONDON).strftime("%H:%M %Z") == "02:30 BST"
@@ -362,8 +418,19 @@ def test_every_shorthand(text: str, fields: dict[str, str]) -> None:
     assert parse_every(text) == fields
 
 
-@pytest.mark.parametrize("text", ["", "monday", "monday 24:00", "monday 07:60", "fortnightly 07:30",
-                                  "monthly 0 08:00", "monthly 1st 08:00", "monday tuesday 07:30"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "monday",
+        "monday 24:00",
+        "monday 07:60",
+        "fortnightly 07:30",
+        "monthly 0 08:00",
+        "monthly 1st 08:00",
+        "monday tuesday 07:30",
+    ],
+)
 def test_every_shorthand_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="every|cannot read|day of the month"):
         parse_every(text)
@@ -375,17 +442,18 @@ def test_recipients_resolve_in_order_without_duplicates(project: Path) -> None:
         "email,org_code,name\n"
         "a@example.nhs.uk,RJ1,A\n"
         "b@example.nhs.uk,RXW,B\n"
-        "A@example.nhs.uk,RJ1,A again\n"      # same person, same trust (case differs): dropped
-        "a@example.nhs.uk,RXW,A for RXW\n"    # same person, second trust: kept
-        "ceo@example.nhs.uk,RJ1,CEO\n"        # also on the list (no organisation): a different pair, kept
+        "A@example.nhs.uk,RJ1,A again\n"  # same person, same trust (case differs): dropped
+        "a@example.nhs.uk,RXW,A for RXW\n"  # same person, second trust: kept
+        "ceo@example.nhs.uk,RJ1,CEO\n"  # also on the list (no organisation): a different pair, kept
     )
     text = HEAD + JOB.replace(
         "lists: [executives]",
-        "addresses: [x@example.nhs.uk, coo@example.nhs.uk]\n      lists: [executives]\n      file: recipients/r.csv")
+        "addresses: [x@example.nhs.uk, coo@example.nhs.uk]\n      lists: [executives]\n      file: recipients/r.csv",
+    )
     schedules = load(project, text, known_orgs=KNOWN_ORGS)
     assert schedules.recipients_for("weekly", project) == [
         ("x@example.nhs.uk", None),
-        ("coo@example.nhs.uk", None),            # listed directly and through `executives`: once
+        ("coo@example.nhs.uk", None),  # listed directly and through `executives`: once
         ("ceo@example.nhs.uk", None),
         ("a@example.nhs.uk", "RJ1"),
         ("b@example.nhs.uk", "RXW"),
@@ -416,6 +484,7 @@ def test_public_names_are_sorted_and_exist() -> None:
 def test_a_public_pack_can_be_scheduled_as_html(project: Path) -> None:
     """The Board pack is public (its HTML edition is built by default), so a job may ask for html alone."""
     text = HEAD + JOB.replace("pack: weekly-executive", "pack: board").replace(
-        "every: monday 07:30", "every: monday 07:30\n    formats: [html, pdf]")
+        "every: monday 07:30", "every: monday 07:30\n    formats: [html, pdf]"
+    )
     (job,) = load(project, text, known_orgs=KNOWN_ORGS).jobs
     assert job.formats == ["html", "pdf"]

@@ -37,8 +37,11 @@ def test_jobs_are_stored_with_ids_grace_and_survive_restart(scheduled: Callable[
     project = scheduled()
     scheduler = make_scheduler(project.root)
     scheduler.start(paused=True)
-    assert sync_jobs(scheduler, load_project_schedules(project), project.root) == \
-        ["board", "monthly-performance", "weekly-executive"]
+    assert sync_jobs(scheduler, load_project_schedules(project), project.root) == [
+        "board",
+        "monthly-performance",
+        "weekly-executive",
+    ]
     job = scheduler.get_job("weekly-executive")
     assert job.misfire_grace_time == 3600 and job.coalesce and job.max_instances == 1
     first = job.next_run_time
@@ -63,12 +66,13 @@ def test_missed_run_is_caught_up_once_after_downtime(scheduled: Callable[..., Pr
     store = SQLAlchemyJobStore(url=jobstore_url(project.root))
     store.start(BackgroundScheduler(), "default")
     job = store.lookup_job("weekly-executive")
-    job.next_run_time = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
+    job.next_run_time = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
     store.update_job(job)
     store.shutdown()
     stop = threading.Event()
-    thread = threading.Thread(target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.2,
-                                                                           "say": lambda _: None})
+    thread = threading.Thread(
+        target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.2, "say": lambda _: None}
+    )
     thread.start()
     try:
         deadline = time.monotonic() + 120
@@ -83,11 +87,11 @@ def test_missed_run_is_caught_up_once_after_downtime(scheduled: Callable[..., Pr
     assert [(r["trigger"], r["status"]) for r in runs] == [("schedule", "success")]
     assert sorted(r.rcpt_tos[0] for r in smtp.messages) == ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
     job = _store_jobs(project)["weekly-executive"]
-    assert job.next_run_time > dt.datetime.now(dt.timezone.utc)  # type: ignore[attr-defined]
+    assert job.next_run_time > dt.datetime.now(dt.UTC)  # type: ignore[attr-defined]
 
 
 def test_a_bad_schedules_file_is_refused(scheduled: Callable[..., Project]) -> None:
-    project = scheduled(WEEKLY.replace("every: monday 07:30", "cron: \"61 7 * * mon\""))
+    project = scheduled(WEEKLY.replace("every: monday 07:30", 'cron: "61 7 * * mon"'))
     with pytest.raises(ConfigError, match="schedules.yaml"):
         run_daemon(project, stop=threading.Event(), say=lambda _: None)
     assert not (project.root / ".reporting" / "jobs.sqlite").exists() or not _store_jobs(project)
@@ -98,8 +102,13 @@ def test_killed_run_resumes_without_duplicate_email(scheduled: Callable[..., Pro
     exe = str(Path(sys.executable).with_name("reporting"))
     env = {**os.environ, "REPORTING_HOME": str(project.root)}
     # first run: killed while it builds (before any email)
-    proc = subprocess.Popen([exe, "run-once", "weekly-executive"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [exe, "run-once", "weekly-executive"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(project.outputs.rglob(".building-*")) and proc.poll() is None:
         time.sleep(0.05)
@@ -108,8 +117,9 @@ def test_killed_run_resumes_without_duplicate_email(scheduled: Callable[..., Pro
     sent_before = len(smtp.messages)
     # second run: completes; third run: nothing more to send
     for _ in range(2):
-        result = subprocess.run([exe, "run-once", "weekly-executive"], env=env, capture_output=True, text=True,
-                                timeout=180)
+        result = subprocess.run(
+            [exe, "run-once", "weekly-executive"], env=env, capture_output=True, text=True, timeout=180
+        )
         assert result.returncode == 0, result.stderr
     assert not list(project.outputs.rglob(".building-*"))  # the killed build's staging directory is gone
     addresses = sorted(r.rcpt_tos[0] for r in smtp.messages)
@@ -120,8 +130,9 @@ def test_editing_schedules_yaml_reloads_and_a_bad_edit_keeps_the_jobs(scheduled:
     project = scheduled(WEEKLY)
     said: list[str] = []
     stop = threading.Event()
-    thread = threading.Thread(target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.1,
-                                                                           "say": said.append})
+    thread = threading.Thread(
+        target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.1, "say": said.append}
+    )
     thread.start()
     try:
         time.sleep(1.0)

@@ -42,8 +42,9 @@ def _copies(smtp: SmtpTestServer, address: str) -> list[str]:
     return [str(m.message()["Message-ID"]).strip() for m in smtp.for_recipient(address)]
 
 
-def test_slow_server_gets_one_copy_and_a_rerun_sends_none(scheduled: Callable[..., Project],
-                                                          smtp: SmtpTestServer) -> None:
+def test_slow_server_gets_one_copy_and_a_rerun_sends_none(
+    scheduled: Callable[..., Project], smtp: SmtpTestServer
+) -> None:
     project = scheduled(WEEKLY.replace("attempts: 2", "attempts: 3"))
     _short_timeout(project)
     smtp.slow(4.0)  # stores each message at once, answers "250" after the client gave up
@@ -81,8 +82,13 @@ def test_run_once_killed_after_the_server_accepted(scheduled: Callable[..., Proj
     project = scheduled(WEEKLY)
     env = {**os.environ, "REPORTING_HOME": str(project.root)}
     smtp.slow(60.0)  # the server has the first message; the process is killed while it waits for "250"
-    proc = subprocess.Popen([EXE, "run-once", "weekly-executive"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [EXE, "run-once", "weekly-executive"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         smtp.wait_for(1, timeout=240)
     finally:
@@ -112,18 +118,20 @@ def _due_now(project: Project) -> None:
     store = SQLAlchemyJobStore(url=jobstore_url(project.root))
     store.start(BackgroundScheduler(), "default")
     job = store.lookup_job("weekly-executive")
-    job.next_run_time = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
+    job.next_run_time = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
     store.update_job(job)
     store.shutdown()
 
 
-def test_daemon_killed_mid_build_reruns_on_restart_and_tells_the_owner(scheduled: Callable[..., Project],
-                                                                        smtp: SmtpTestServer) -> None:
+def test_daemon_killed_mid_build_reruns_on_restart_and_tells_the_owner(
+    scheduled: Callable[..., Project], smtp: SmtpTestServer
+) -> None:
     project = scheduled(WEEKLY)
     _due_now(project)
     env = {**os.environ, "REPORTING_HOME": str(project.root)}
-    daemon = subprocess.Popen([EXE, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    daemon = subprocess.Popen(
+        [EXE, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and not list(project.outputs.rglob(".building-*")):
@@ -133,12 +141,14 @@ def test_daemon_killed_mid_build_reruns_on_restart_and_tells_the_owner(scheduled
         os.killpg(daemon.pid, signal.SIGKILL)
         daemon.wait(30)
     assert not smtp.messages
-    daemon = subprocess.Popen([EXE, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    daemon = subprocess.Popen(
+        [EXE, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and not any(
-                r["trigger"] == "recovery" and r["finished"] for r in History.open(project.root).runs()):
+            r["trigger"] == "recovery" and r["finished"] for r in History.open(project.root).runs()
+        ):
             time.sleep(0.5)
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
@@ -150,16 +160,18 @@ def test_daemon_killed_mid_build_reruns_on_restart_and_tells_the_owner(scheduled
     assert "interrupted" in str(notice.message()["Subject"])
 
 
-def test_two_daemons_sharing_a_job_store_refuse(scheduled: Callable[..., Project], tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_daemons_sharing_a_job_store_refuse(
+    scheduled: Callable[..., Project], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = scheduled(WEEKLY)
     other = Project(tmp_path / "copy")
     shutil.copytree(project.root, other.root)  # another machine's checkout: its own file lock
     monkeypatch.setenv("REPORTING_JOBSTORE_URL", f"sqlite:///{tmp_path / 'shared-jobs.sqlite'}")
     stop = threading.Event()
     said: list[str] = []
-    thread = threading.Thread(target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.2,
-                                                                           "say": said.append})
+    thread = threading.Thread(
+        target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.2, "say": said.append}
+    )
     thread.start()
     try:
         deadline = time.monotonic() + 30
@@ -177,15 +189,18 @@ def test_two_daemons_sharing_a_job_store_refuse(scheduled: Callable[..., Project
 
 
 def test_missing_libreoffice_fails_the_board_pack_and_keeps_the_published_pdf(
-        scheduled: Callable[..., Project], smtp: SmtpTestServer, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    scheduled: Callable[..., Project], smtp: SmtpTestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reporting.packs.build import build
     from reporting.packs.render import pdf
 
     if not pdf.libreoffice_available():
         pytest.skip("needs LibreOffice for the first, published build")
-    board = WEEKLY.replace("id: weekly-executive", "id: board").replace("pack: weekly-executive", "pack: board") \
+    board = (
+        WEEKLY.replace("id: weekly-executive", "id: board")
+        .replace("pack: weekly-executive", "pack: board")
         .replace("formats: [xlsx]", "formats: [docx, pdf]")
+    )
     project = scheduled(board)
     (published,) = build(project, "board", formats=["docx", "pdf"])
     (pdf_file,) = [f for f in published.files if f.suffix == ".pdf"]

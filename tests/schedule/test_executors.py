@@ -16,13 +16,21 @@ ORGS = ["RJ1", "RXW", "R0A"]
 BUILT_AT = "2026-01-01T00:00:00+00:00"
 
 
-def test_dask_builds_the_same_packs_as_serial_and_bad_orgs_fail_alone(scheduled: Callable[..., Project],
-                                                                       tmp_path: Path) -> None:
+def test_dask_builds_the_same_packs_as_serial_and_bad_orgs_fail_alone(
+    scheduled: Callable[..., Project], tmp_path: Path
+) -> None:
     project = scheduled()
     serial = build_many(project.root, "weekly-executive", ORGS, executor="local", formats=["xlsx"], built_at=BUILT_AT)
     done: list[str] = []
-    parallel = build_many(project.root, "weekly-executive", [*ORGS, "RXX"], executor="dask", formats=["xlsx"],
-                          built_at=BUILT_AT, on_done=lambda o: done.append(o.org))
+    parallel = build_many(
+        project.root,
+        "weekly-executive",
+        [*ORGS, "RXX"],
+        executor="dask",
+        formats=["xlsx"],
+        built_at=BUILT_AT,
+        on_done=lambda o: done.append(o.org),
+    )
     assert [o.org for o in parallel] == [*ORGS, "RXX"] and sorted(done) == sorted([*ORGS, "RXX"])
     assert all(o.ok for o in parallel[:3]) and not parallel[3].ok and "RXX" in (parallel[3].error or "")
     assert [o.content_hashes for o in parallel[:3]] == [o.content_hashes for o in serial]
@@ -41,8 +49,9 @@ def test_a_task_whose_worker_dies_is_retried(scheduled: Callable[..., Project], 
             os._exit(1)  # the worker process dies mid-task
         return build_org(*args)  # type: ignore[arg-type]
 
-    outcomes = build_many(project.root, "weekly-executive", ["RJ1", "RXW"], executor="dask", formats=["xlsx"],
-                          task=dies_once)
+    outcomes = build_many(
+        project.root, "weekly-executive", ["RJ1", "RXW"], executor="dask", formats=["xlsx"], task=dies_once
+    )
     assert marker.exists() and all(o.ok for o in outcomes)
     assert not list(project.outputs.rglob(".building-*"))
 
@@ -55,10 +64,12 @@ def test_executor_names() -> None:
 
 def test_process_pool_matches_serial(scheduled: Callable[..., Project]) -> None:
     project = scheduled()
-    serial = build_many(project.root, "weekly-executive", ORGS[:2], executor="local", formats=["xlsx"],
-                        built_at=BUILT_AT)
-    pooled = build_many(project.root, "weekly-executive", ORGS[:2], executor="processes", formats=["xlsx"],
-                        built_at=BUILT_AT)
+    serial = build_many(
+        project.root, "weekly-executive", ORGS[:2], executor="local", formats=["xlsx"], built_at=BUILT_AT
+    )
+    pooled = build_many(
+        project.root, "weekly-executive", ORGS[:2], executor="processes", formats=["xlsx"], built_at=BUILT_AT
+    )
     assert [o.content_hashes for o in pooled] == [o.content_hashes for o in serial] and all(o.ok for o in pooled)
 
 
@@ -75,7 +86,8 @@ def dies_once_in_pool(*args: object) -> OrgOutcome:
 
 def test_a_pool_worker_that_dies_has_its_tasks_run_again(scheduled: Callable[..., Project]) -> None:
     project = scheduled()
-    outcomes = build_many(project.root, "weekly-executive", ["RJ1", "RXW"], executor="processes", formats=["xlsx"],
-                          task=dies_once_in_pool)
+    outcomes = build_many(
+        project.root, "weekly-executive", ["RJ1", "RXW"], executor="processes", formats=["xlsx"], task=dies_once_in_pool
+    )
     assert (project.root / "died-once").exists() and all(o.ok for o in outcomes), outcomes
     assert not list(project.outputs.rglob(".building-*"))

@@ -36,7 +36,10 @@ BURST = """\
     subject: "{{ pack_title }} – {{ org_name }}"
     owner: owner@example.nhs.uk
 """
-NO_SLEEP: Callable[[float], None] = lambda _: None
+
+
+def NO_SLEEP(_: float) -> None:
+    """Retries without waiting."""
 
 
 def test_delivers_the_pack_exactly_once(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
@@ -67,8 +70,10 @@ def test_smtp_down_then_up_is_delivered_once(scheduled: Callable[..., Project], 
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert sorted(report.sent) == ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
     run_once(project, "weekly-executive", sleep=NO_SLEEP)
-    assert sorted(r.rcpt_tos[0] for r in smtp.messages if r.rcpt_tos[0] != "owner@example.nhs.uk") == \
-        ["ceo@example.nhs.uk", "coo@example.nhs.uk"]
+    assert sorted(r.rcpt_tos[0] for r in smtp.messages if r.rcpt_tos[0] != "owner@example.nhs.uk") == [
+        "ceo@example.nhs.uk",
+        "coo@example.nhs.uk",
+    ]
     statuses = {(d["recipient"], d["status"], d["attempts"]) for d in History.open(project.root).deliveries()}
     assert ("ceo@example.nhs.uk", "sent", 3) in statuses  # 2 failed attempts, then 1 that worked
 
@@ -80,8 +85,9 @@ def test_temporary_failure_is_retried_within_the_run(scheduled: Callable[..., Pr
     assert report.status == "success" and "coo@example.nhs.uk" in report.sent
 
 
-def test_permanent_failure_for_one_recipient_others_delivered(scheduled: Callable[..., Project],
-                                                               smtp: SmtpTestServer) -> None:
+def test_permanent_failure_for_one_recipient_others_delivered(
+    scheduled: Callable[..., Project], smtp: SmtpTestServer
+) -> None:
     project = scheduled(WEEKLY)
     smtp.reject("coo@example.nhs.uk", 550)
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
@@ -93,13 +99,16 @@ def test_permanent_failure_for_one_recipient_others_delivered(scheduled: Callabl
     assert failed[0]["status"] == "failed_permanent" and failed[0]["attempts"] == 1
 
 
-def test_bursting_sends_each_recipient_only_their_trust(scheduled: Callable[..., Project],
-                                                        smtp: SmtpTestServer) -> None:
+def test_bursting_sends_each_recipient_only_their_trust(
+    scheduled: Callable[..., Project], smtp: SmtpTestServer
+) -> None:
     project = scheduled(BURST)
     report = run_once(project, "monthly-performance", sleep=NO_SLEEP)
     assert report.status == "success" and len(report.sent) == 4
-    for address, mine, other in (("performance.rj1@example.nhs.uk", "Guy's And St Thomas'", "Shrewsbury"),
-                                 ("coo.rxw@example.nhs.uk", "Shrewsbury", "Guy's And St Thomas'")):
+    for address, mine, other in (
+        ("performance.rj1@example.nhs.uk", "Guy's And St Thomas'", "Shrewsbury"),
+        ("coo.rxw@example.nhs.uk", "Shrewsbury", "Guy's And St Thomas'"),
+    ):
         (received,) = smtp.for_recipient(address)
         message = received.message()
         assert mine in message["Subject"] and other not in message["Subject"]
@@ -109,11 +118,12 @@ def test_bursting_sends_each_recipient_only_their_trust(scheduled: Callable[...,
         assert mine in contents and other not in contents
 
 
-def test_failed_build_sends_nothing_and_tells_the_owner(scheduled: Callable[..., Project],
-                                                        smtp: SmtpTestServer) -> None:
+def test_failed_build_sends_nothing_and_tells_the_owner(
+    scheduled: Callable[..., Project], smtp: SmtpTestServer
+) -> None:
     project = scheduled(WEEKLY)
     template = project.root / "templates" / "packs" / "weekly-executive.yaml"
-    template.write_text(template.read_text().replace("- cover: {}", "- cover: {}\n      - text: \"{{ oops }}\""))
+    template.write_text(template.read_text().replace("- cover: {}", '- cover: {}\n      - text: "{{ oops }}"'))
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert report.status == "failed" and "unknown name 'oops' in the text" in (report.error or "")
     assert [r.rcpt_tos for r in smtp.messages] == [("owner@example.nhs.uk",)]
@@ -139,8 +149,9 @@ def test_send_if_data_changed_and_exceptions_exist(scheduled: Callable[..., Proj
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert report.status == "skipped" and len(smtp.messages) == 2
     assert History.open(project.root).runs()[0]["error"] == "no exceptions this period"
-    project = scheduled(WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:")
-                        .replace("org: RJ1", "org: RXW"))  # Shrewsbury and Telford: A&E 4-hour is one
+    project = scheduled(
+        WEEKLY.replace("    owner:", "    send_if: exceptions_exist\n    owner:").replace("org: RJ1", "org: RXW")
+    )  # Shrewsbury and Telford: A&E 4-hour is one
     report = run_once(project, "weekly-executive", sleep=NO_SLEEP)
     assert report.status == "success" and len(smtp.messages) == 4
     (received, *_) = smtp.for_recipient("ceo@example.nhs.uk")[-1:]
@@ -163,12 +174,12 @@ DASK_BURST = """\
 """
 
 
-def test_dask_burst_one_trust_without_data_fails_alone(scheduled: Callable[..., Project],
-                                                       smtp: SmtpTestServer) -> None:
+def test_dask_burst_one_trust_without_data_fails_alone(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
     project = scheduled(DASK_BURST)
     # North Middlesex (RAP) stopped reporting in December 2024, so it has no pack for July 2025
     (project.root / "recipients" / "burst.csv").write_text(
-        "email,org_code\nceo.rj1@example.nhs.uk,RJ1\nceo.rap@example.nhs.uk,RAP\nceo.rxw@example.nhs.uk,RXW\n")
+        "email,org_code\nceo.rj1@example.nhs.uk,RJ1\nceo.rap@example.nhs.uk,RAP\nceo.rxw@example.nhs.uk,RXW\n"
+    )
     report = run_once(project, "monthly-burst", sleep=NO_SLEEP)
     assert report.status == "partial", report
     assert sorted(report.sent) == ["ceo.rj1@example.nhs.uk", "ceo.rxw@example.nhs.uk"], report

@@ -18,9 +18,19 @@ def counts(table: dict[str, list[float]], metric: str = "m") -> pd.DataFrame:
     """MetricFrame for a count metric: one row per org x period, value = the count."""
     width = len(next(iter(table.values())))
     periods = PERIODS if width == 3 else pd.date_range("2024-01-01", periods=width, freq="MS")
-    rows = [{"metric_id": metric, "org_code": org, "period": p, "value": float(v), "numerator": np.nan,
-             "denominator": np.nan, "flag": None}
-            for org, values in table.items() for p, v in zip(periods, values, strict=True)]
+    rows = [
+        {
+            "metric_id": metric,
+            "org_code": org,
+            "period": p,
+            "value": float(v),
+            "numerator": np.nan,
+            "denominator": np.nan,
+            "flag": None,
+        }
+        for org, values in table.items()
+        for p, v in zip(periods, values, strict=True)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -55,9 +65,11 @@ def test_secondary_hand_checked_rectangle() -> None:
     #   B      12  40  50     col Jan -> B 12, col Feb -> B 40 (B now has two)
     #   C      15  60  70
     out = apply_disclosure(counts({"A": [3, 20, 30], "B": [12, 40, 50], "C": [15, 60, 70]}))
-    assert grid(out, "suppression_reason") == [["primary", "secondary", pd.NA],
-                                               ["secondary", "secondary", pd.NA],
-                                               [pd.NA, pd.NA, pd.NA]]
+    assert grid(out, "suppression_reason") == [
+        ["primary", "secondary", pd.NA],
+        ["secondary", "secondary", pd.NA],
+        [pd.NA, pd.NA, pd.NA],
+    ]
 
 
 def test_zero_counts_and_threshold_edge() -> None:
@@ -66,11 +78,17 @@ def test_zero_counts_and_threshold_edge() -> None:
 
 
 def test_rates_are_suppressed_when_numerator_or_denominator_is_small() -> None:
-    frame = pd.DataFrame({
-        "metric_id": "rate", "org_code": ["A", "B", "C"], "period": PERIODS[0],
-        "value": [30.0, 75.0, 40.0], "numerator": [3.0, 3000.0, 40.0], "denominator": [10.0, 4000.0, 100.0],
-        "flag": None,
-    })
+    frame = pd.DataFrame(
+        {
+            "metric_id": "rate",
+            "org_code": ["A", "B", "C"],
+            "period": PERIODS[0],
+            "value": [30.0, 75.0, 40.0],
+            "numerator": [3.0, 3000.0, 40.0],
+            "denominator": [10.0, 4000.0, 100.0],
+            "flag": None,
+        }
+    )
     frame.loc[1, ["numerator", "denominator"]] = [3.0, 4.0]
     out = apply_disclosure(frame, DisclosureRule(secondary=False))
     assert out["suppression_reason"].tolist()[:2] == ["derived", "derived"]
@@ -79,11 +97,17 @@ def test_rates_are_suppressed_when_numerator_or_denominator_is_small() -> None:
 
 
 def test_rounding_to_nearest_five_keeps_rate_units() -> None:
-    frame = pd.DataFrame({
-        "metric_id": ["c", "c", "r"], "org_code": ["A", "B", "A"], "period": PERIODS[0],
-        "value": [12.0, 13.0, 50.0], "numerator": [np.nan, np.nan, 52.0], "denominator": [np.nan, np.nan, 104.0],
-        "flag": None,
-    })
+    frame = pd.DataFrame(
+        {
+            "metric_id": ["c", "c", "r"],
+            "org_code": ["A", "B", "A"],
+            "period": PERIODS[0],
+            "value": [12.0, 13.0, 50.0],
+            "numerator": [np.nan, np.nan, 52.0],
+            "denominator": [np.nan, np.nan, 104.0],
+            "flag": None,
+        }
+    )
     out = apply_disclosure(frame, DisclosureRule(round_to=5, secondary=False))
     assert out["value"].tolist()[:2] == [10.0, 15.0]
     assert out.loc[2, "numerator"] == 50 and out.loc[2, "denominator"] == 105
@@ -91,8 +115,9 @@ def test_rounding_to_nearest_five_keeps_rate_units() -> None:
 
 
 def test_count_metrics_limits_primary_checks_and_missing_values_are_not_cells() -> None:
-    frame = pd.concat([counts({"A": [3, 20, 30]}, "count"), counts({"A": [1.5, 2.0, 2.5]}, "mean_los")],
-                      ignore_index=True)
+    frame = pd.concat(
+        [counts({"A": [3, 20, 30]}, "count"), counts({"A": [1.5, 2.0, 2.5]}, "mean_los")], ignore_index=True
+    )
     out = apply_disclosure(frame, DisclosureRule(secondary=False), count_metrics={"count"})
     assert out["suppressed"].tolist() == [True, False, False, False, False, False]
     gap = counts({"A": [3, 20, 30], "B": [12, 40, 50]})
@@ -102,8 +127,10 @@ def test_count_metrics_limits_primary_checks_and_missing_values_are_not_cells() 
 
 
 def test_each_metric_is_its_own_table() -> None:
-    frame = pd.concat([counts({"A": [3, 20, 30], "B": [12, 40, 50]}, "m1"),
-                       counts({"A": [30, 20, 30], "B": [12, 40, 50]}, "m2")], ignore_index=True)
+    frame = pd.concat(
+        [counts({"A": [3, 20, 30], "B": [12, 40, 50]}, "m1"), counts({"A": [30, 20, 30], "B": [12, 40, 50]}, "m2")],
+        ignore_index=True,
+    )
     out = apply_disclosure(frame)
     assert not out.loc[out["metric_id"] == "m2", "suppressed"].any()
 
@@ -159,8 +186,9 @@ def test_no_hidden_cell_can_be_recovered_from_totals_random_tables() -> None:
 def test_line_rule_alone_can_leave_a_bridge_which_is_then_closed() -> None:
     """Every line below holds 0 or >= 2 small cells, yet cell B-Mar (a bridge joining two 2x2 blocks) is
     pinned down by the totals; the audit finds it and extends the pattern."""
-    frame = counts({"A": [1, 2, 90, 80], "B": [3, 4, 2, 70], "C": [60, 50, 1, 2], "D": [40, 30, 3, 4],
-                    "E": [20, 25, 35, 45]})
+    frame = counts(
+        {"A": [1, 2, 90, 80], "B": [3, 4, 2, 70], "C": [60, 50, 1, 2], "D": [40, 30, 3, 4], "E": [20, 25, 35, 45]}
+    )
     primary = (frame["value"] < 5).to_numpy()
     exposed = _determined_by_totals(frame, primary)
     assert [(frame["org_code"].iloc[k], frame["period"].iloc[k].month) for k in exposed] == [("B", 3)]

@@ -16,8 +16,21 @@ from reporting.stats.funnel import funnel
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "conformance" / "spc"
 CASES = sorted(p for p in CASES_DIR.glob("f0*") if p.is_dir())
-NUMERIC = ["numerator", "denominator", "value", "zscore", "zscore_trimmed", "lcl95", "ucl95", "lcl998", "ucl998",
-           "od_lcl95", "od_ucl95", "od_lcl998", "od_ucl998"]
+NUMERIC = [
+    "numerator",
+    "denominator",
+    "value",
+    "zscore",
+    "zscore_trimmed",
+    "lcl95",
+    "ucl95",
+    "lcl998",
+    "ucl998",
+    "od_lcl95",
+    "od_ucl95",
+    "od_lcl998",
+    "od_ucl998",
+]
 
 
 def _close(got: pd.Series, exp: pd.Series) -> np.ndarray:
@@ -51,9 +64,16 @@ def test_cases_present() -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_api_matches_reference(case: Path) -> None:
     opts = json.loads((case / "options.json").read_text())
-    result = funnel(pd.read_csv(case / "input.csv"), data_type=opts["data_type"], sr_method=opts["sr_method"],
-                    limit=opts["limit"], overdispersion=opts["draw_adjusted"], trim_by=opts["trim_by"],
-                    multiplier=opts["multiplier"], shmi_rounding=opts["SHMI_rounding"])
+    result = funnel(
+        pd.read_csv(case / "input.csv"),
+        data_type=opts["data_type"],
+        sr_method=opts["sr_method"],
+        limit=opts["limit"],
+        overdispersion=opts["draw_adjusted"],
+        trim_by=opts["trim_by"],
+        multiplier=opts["multiplier"],
+        shmi_rounding=opts["SHMI_rounding"],
+    )
     _check(result.points, result.summary(), case)
 
 
@@ -64,9 +84,24 @@ def test_cli_matches_reference(case: Path, tmp_path: Path) -> None:
     app.command("noop")(lambda: None)  # keep `funnel` a sub-command, as in the real app
     opts = json.loads((case / "options.json").read_text())
     out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
-    args = ["funnel", str(case / "input.csv"), "--type", opts["data_type"], "--method", opts["sr_method"],
-            "--limit", str(opts["limit"]), "--trim-by", str(opts["trim_by"]), "--multiplier", str(opts["multiplier"]),
-            "--out", str(out), "--summary", str(summary)]
+    args = [
+        "funnel",
+        str(case / "input.csv"),
+        "--type",
+        opts["data_type"],
+        "--method",
+        opts["sr_method"],
+        "--limit",
+        str(opts["limit"]),
+        "--trim-by",
+        str(opts["trim_by"]),
+        "--multiplier",
+        str(opts["multiplier"]),
+        "--out",
+        str(out),
+        "--summary",
+        str(summary),
+    ]
     args.append("--overdispersion" if opts["draw_adjusted"] else "--no-overdispersion")
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -80,7 +115,18 @@ def test_cli_options_file(case: Path, tmp_path: Path) -> None:
     register(app)
     app.command("noop")(lambda: None)
     out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
-    result = CliRunner().invoke(app, ["funnel", str(case / "input.csv"), "--options", str(case / "options.json"),
-                                      "--out", str(out), "--summary", str(summary)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "funnel",
+            str(case / "input.csv"),
+            "--options",
+            str(case / "options.json"),
+            "--out",
+            str(out),
+            "--summary",
+            str(summary),
+        ],
+    )
     assert result.exit_code == 0, result.output
     _check(pd.read_csv(out, dtype={"group": str}), json.loads(summary.read_text()), case)

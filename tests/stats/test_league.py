@@ -11,11 +11,13 @@ from reporting.stats.league import league_table, metric_score, segment_for
 
 
 def _table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "org_code": ["A", "B", "C", "D", "E"],
-        "waits": [90.0, 80.0, 80.0, 70.0, 60.0],     # higher is better; B and C tie
-        "falls": [1.0, 2.0, 3.0, 4.0, np.nan],       # lower is better; E missing
-    })
+    return pd.DataFrame(
+        {
+            "org_code": ["A", "B", "C", "D", "E"],
+            "waits": [90.0, 80.0, 80.0, 70.0, 60.0],  # higher is better; B and C tie
+            "falls": [1.0, 2.0, 3.0, 4.0, np.nan],  # lower is better; E missing
+        }
+    )
 
 
 def test_metric_score_is_linear_from_one_to_four() -> None:
@@ -70,8 +72,7 @@ def test_provider_with_no_values_is_kept_without_score() -> None:
 
 def test_min_metrics_leaves_sparse_providers_unranked() -> None:
     # S has only the second metric, and the best value of it: with one metric required it would top the table
-    data = pd.DataFrame({"org_code": ["A", "B", "C", "S"], "m1": [0.9, 0.8, 0.7, np.nan],
-                         "m2": [0.2, 0.3, 0.1, 0.0]})
+    data = pd.DataFrame({"org_code": ["A", "B", "C", "S"], "m1": [0.9, 0.8, 0.7, np.nan], "m2": [0.2, 0.3, 0.1, 0.0]})
     loose = league_table(data, metrics={"m1": True, "m2": False}).set_index("org_code")
     assert loose.loc["S", "amr"] == 1
     strict = league_table(data, metrics={"m1": True, "m2": False}, min_metrics=2).set_index("org_code")
@@ -80,16 +81,22 @@ def test_min_metrics_leaves_sparse_providers_unranked() -> None:
     assert strict["amr"].dropna().astype(int).tolist() == [1, 2, 3] and strict.loc["A", "amr"] == 1
 
 
-@pytest.mark.parametrize(("data", "kwargs", "message"), [
-    (_table(), {"metrics": {"waits": True}, "min_metrics": 2}, "field 'min_metrics': expected 1 to 1"),
-    (_table(), {"metrics": {}}, "field 'metrics'"),
-    (_table(), {"metrics": {"nope": True}}, "field 'nope': column not found"),
-    (_table(), {"metrics": {"waits": "up"}}, "field 'metrics.waits'"),
-    (_table(), {"metrics": {"waits": True}, "segment_thresholds": (2.5, 1.5)}, "segment_thresholds"),
-    (pd.concat([_table(), _table().head(1)]), {"metrics": {"waits": True}}, "row 6, field 'org_code'"),
-    (_table().astype({"waits": object}).assign(waits=["1", "x", "2", "3", "4"]), {"metrics": {"waits": True}},
-     "row 2, field 'waits': expected a number"),
-])
+@pytest.mark.parametrize(
+    ("data", "kwargs", "message"),
+    [
+        (_table(), {"metrics": {"waits": True}, "min_metrics": 2}, "field 'min_metrics': expected 1 to 1"),
+        (_table(), {"metrics": {}}, "field 'metrics'"),
+        (_table(), {"metrics": {"nope": True}}, "field 'nope': column not found"),
+        (_table(), {"metrics": {"waits": "up"}}, "field 'metrics.waits'"),
+        (_table(), {"metrics": {"waits": True}, "segment_thresholds": (2.5, 1.5)}, "segment_thresholds"),
+        (pd.concat([_table(), _table().head(1)]), {"metrics": {"waits": True}}, "row 6, field 'org_code'"),
+        (
+            _table().astype({"waits": object}).assign(waits=["1", "x", "2", "3", "4"]),
+            {"metrics": {"waits": True}},
+            "row 2, field 'waits': expected a number",
+        ),
+    ],
+)
 def test_bad_input(data: pd.DataFrame, kwargs: dict, message: str) -> None:
     with pytest.raises(StatsError, match=message):
         league_table(data, **kwargs)

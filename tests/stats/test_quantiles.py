@@ -22,8 +22,10 @@ def test_poisson_exact_interval_is_exactly_scipy_stats() -> None:
         lower, upper = poisson_exact_interval(counts, exposure, confidence)
         alpha = 1 - confidence
         with np.errstate(divide="ignore", invalid="ignore"):
-            want_lower = np.where(counts > 0, stats.chi2.ppf(alpha / 2, 2 * np.where(counts > 0, counts, 1.0)) / 2,
-                                  0.0) / exposure
+            want_lower = (
+                np.where(counts > 0, stats.chi2.ppf(alpha / 2, 2 * np.where(counts > 0, counts, 1.0)) / 2, 0.0)
+                / exposure
+            )
             want_upper = stats.chi2.ppf(1 - alpha / 2, 2 * (counts + 1)) / 2 / exposure
         np.testing.assert_array_equal(lower, want_lower)
         np.testing.assert_array_equal(upper, want_upper)

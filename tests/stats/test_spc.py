@@ -92,8 +92,13 @@ def test_precedence_outside_then_trend_then_two_in_three_then_shift() -> None:
         shift=np.array([True, True, True, True, True]),
         rtm=np.array([1, 1, 1, -1, 1]),
     )
-    assert codes.tolist() == [rules.CODE_ABOVE_UCL, rules.CODE_TREND_DOWN, rules.CODE_ABOVE_2IN3,
-                              rules.CODE_BELOW_SHIFT, rules.CODE_ABOVE_SHIFT]
+    assert codes.tolist() == [
+        rules.CODE_ABOVE_UCL,
+        rules.CODE_TREND_DOWN,
+        rules.CODE_ABOVE_2IN3,
+        rules.CODE_BELOW_SHIFT,
+        rules.CODE_ABOVE_SHIFT,
+    ]
 
 
 def test_point_type_follows_improvement_direction() -> None:
@@ -225,8 +230,9 @@ def test_missing_latest_value_is_reported_in_summary() -> None:
 
 
 def test_series_with_only_gaps_is_kept_with_a_warning() -> None:
-    df = pd.concat([frame([1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1]).assign(org="A"),
-                    frame([np.nan, np.nan, 4.0]).assign(org="B")])
+    df = pd.concat(
+        [frame([1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1]).assign(org="A"), frame([np.nan, np.nan, 4.0]).assign(org="B")]
+    )
     res = spc(df, by=["org"])
     b = res.summary.set_index("org").loc["B"]
     assert b["variation_icon"] is None and np.isnan(b["mean"])
@@ -285,8 +291,13 @@ def test_laney_limits_match_a_transcription_of_powerbi(chart: str) -> None:
 
 
 def test_p_limits_are_clipped_to_zero_and_one() -> None:
-    df = pd.DataFrame({"x": range(1, 15), "num": [1, 0, 2, 1, 0, 1, 1, 2, 0, 1, 1, 0, 1, 2],
-                       "den": [3, 2, 4, 3, 2, 3, 3, 4, 2, 3, 3, 2, 3, 4]})
+    df = pd.DataFrame(
+        {
+            "x": range(1, 15),
+            "num": [1, 0, 2, 1, 0, 1, 1, 2, 0, 1, 1, 0, 1, 2],
+            "den": [3, 2, 4, 3, 2, 3, 3, 4, 2, 3, 3, 2, 3, 4],
+        }
+    )
     pts = spc(df, SPCOptions(chart="p"), numerator="num", denominator="den").points
     assert (pts["lpl"] >= 0).all() and (pts["upl"] <= 1).all()
     assert (pts["lpl"] == 0).any() and (pts["upl"] == 1).any()
@@ -403,14 +414,36 @@ def test_spc_metrics_runs_each_metric_with_its_options() -> None:
     rows = []
     for org in ("A", "B"):
         for i, p in enumerate(periods):
-            rows.append({"metric_id": "ae4h", "org_code": org, "period": p, "value": np.nan if i == 3 else 0.7,
-                         "numerator": 70 + i, "denominator": 100, "flag": None})
-            rows.append({"metric_id": "beds", "org_code": org, "period": p, "value": 300 + (i % 3),
-                         "numerator": np.nan, "denominator": np.nan, "flag": None})
+            rows.append(
+                {
+                    "metric_id": "ae4h",
+                    "org_code": org,
+                    "period": p,
+                    "value": np.nan if i == 3 else 0.7,
+                    "numerator": 70 + i,
+                    "denominator": 100,
+                    "flag": None,
+                }
+            )
+            rows.append(
+                {
+                    "metric_id": "beds",
+                    "org_code": org,
+                    "period": p,
+                    "value": 300 + (i % 3),
+                    "numerator": np.nan,
+                    "denominator": np.nan,
+                    "flag": None,
+                }
+            )
     mf = pd.DataFrame(rows)
     res = spc_metrics(mf, {"ae4h": SPCOptions(chart="p", target=0.78), "beds": SPCOptions(improvement="neutral")})
-    assert res.summary[["metric_id", "org_code"]].values.tolist() == [["ae4h", "A"], ["ae4h", "B"],
-                                                                        ["beds", "A"], ["beds", "B"]]
+    assert res.summary[["metric_id", "org_code"]].values.tolist() == [
+        ["ae4h", "A"],
+        ["ae4h", "B"],
+        ["beds", "A"],
+        ["beds", "B"],
+    ]
     ae = res.points[res.points["metric_id"] == "ae4h"]
     assert ae["point_type"].isna().sum() == 2  # the two gaps
     assert res.summary["chart"].tolist() == ["p", "p", "xmr", "xmr"]
@@ -427,8 +460,9 @@ def test_real_data_all_trusts_in_one_call() -> None:
     ae["den"] = den.where(den > 0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = spc(ae, SPCOptions(chart="p", target=0.78), x="period", numerator="num", denominator="den",
-                  by=["org_code"])
+        res = spc(
+            ae, SPCOptions(chart="p", target=0.78), x="period", numerator="num", denominator="den", by=["org_code"]
+        )
     assert len(res.summary) == ae["org_code"].nunique()
     assert len(res.points) == len(ae)
     charted = res.summary[res.summary["n"] >= 2]
@@ -441,8 +475,7 @@ def test_real_data_all_trusts_in_one_call() -> None:
 def test_thousand_series_are_vectorised() -> None:
     rng = np.random.default_rng(0)
     s, n = 1000, 60
-    df = pd.DataFrame({"sid": np.repeat(np.arange(s), n), "x": np.tile(np.arange(n), s),
-                       "y": rng.normal(size=s * n)})
+    df = pd.DataFrame({"sid": np.repeat(np.arange(s), n), "x": np.tile(np.arange(n), s), "y": rng.normal(size=s * n)})
     start = time.perf_counter()
     res = spc(df, by=["sid"])
     assert time.perf_counter() - start < 3.0

@@ -98,8 +98,15 @@ def _compare_summary(summary: dict[str, Any], groups: list[dict[str, Any]], warn
     assert warnings == exp["warnings"]
     assert len(groups) == len(exp["groups"])
     for g, e in zip(groups, exp["groups"]):
-        for key in ("rebase_group", "first_x", "n", "n_used_for_limits", "special_cause_improvement",
-                    "special_cause_concern", "special_cause_neutral"):
+        for key in (
+            "rebase_group",
+            "first_x",
+            "n",
+            "n_used_for_limits",
+            "special_cause_improvement",
+            "special_cause_concern",
+            "special_cause_neutral",
+        ):
             assert g[key] == e[key], (case.name, key)
         for key in ("mean", "lpl", "upl"):  # the summary file keeps 15 significant digits
             assert math.isclose(g[key], e[key], rel_tol=1e-12, abs_tol=1e-12), (case.name, key)
@@ -130,9 +137,15 @@ def test_conformance_api(case: Path) -> None:
         g["first_x"] = pd.Timestamp(g["first_x"]).strftime("%Y-%m-%d")
         groups.append(g)
     _compare_summary(
-        {"last_point_type": row["last_point_type"], "variation_icon": row["variation_icon"],
-         "assurance": row["assurance"]},
-        groups, list(result.warnings), case)
+        {
+            "last_point_type": row["last_point_type"],
+            "variation_icon": row["variation_icon"],
+            "assurance": row["assurance"],
+        },
+        groups,
+        list(result.warnings),
+        case,
+    )
 
 
 def _cli_app() -> typer.Typer:
@@ -150,8 +163,18 @@ def _cli_app() -> typer.Typer:
 def test_conformance_cli(case: Path, tmp_path: Path) -> None:
     o = json.loads((case / "options.json").read_text())
     options = _options(case)
-    args = ["spc", str(case / "input.csv"), "--chart", options.chart, "--improvement", options.improvement,
-            "--out", str(tmp_path / "out.csv"), "--summary", str(tmp_path / "summary.json")]
+    args = [
+        "spc",
+        str(case / "input.csv"),
+        "--chart",
+        options.chart,
+        "--improvement",
+        options.improvement,
+        "--out",
+        str(tmp_path / "out.csv"),
+        "--summary",
+        str(tmp_path / "summary.json"),
+    ]
     if options.target is not None:
         args += ["--target", str(options.target)]
     for d in o["rebase"]:

@@ -50,8 +50,7 @@ def clear_of_lines(ys: list[float], **options: object) -> bool:
 
 @FAST
 @given(ys=values, c=st.integers(-1000, 1000), direction=directions, chart=charts, screen=st.booleans())
-def test_adding_a_constant_keeps_point_types(ys: list[float], c: int, direction: str, chart: str,
-                                             screen: bool) -> None:
+def test_adding_a_constant_keeps_point_types(ys: list[float], c: int, direction: str, chart: str, screen: bool) -> None:
     opts = {"improvement": direction, "chart": chart, "screen_outliers": screen}
     assume(clear_of_lines(ys, **opts) and clear_of_lines([v + c for v in ys], **opts))
     assert types([v + c for v in ys], **opts) == types(ys, **opts)
@@ -59,10 +58,12 @@ def test_adding_a_constant_keeps_point_types(ys: list[float], c: int, direction:
 
 @FAST
 @given(ys=values, k=st.sampled_from([0.25, 0.5, 2.0, 4.0, 1024.0]), direction=directions, chart=charts)
-def test_scaling_by_a_power_of_two_keeps_point_types_exactly(ys: list[float], k: float, direction: str,
-                                                             chart: str) -> None:
-    assert types([v * k for v in ys], improvement=direction, chart=chart) == types(ys, improvement=direction,
-                                                                                 chart=chart)
+def test_scaling_by_a_power_of_two_keeps_point_types_exactly(
+    ys: list[float], k: float, direction: str, chart: str
+) -> None:
+    assert types([v * k for v in ys], improvement=direction, chart=chart) == types(
+        ys, improvement=direction, chart=chart
+    )
 
 
 @FAST
@@ -88,10 +89,14 @@ def test_mirror_symmetry(ys: list[float], direction: str, chart: str) -> None:
 
 
 @FAST
-@given(value=st.floats(-1e6, 1e6, allow_nan=False), n=st.integers(2, 40), direction=directions,
-       chart=st.sampled_from(["xmr", "run", "c"]), screen=st.booleans())
-def test_constant_series_has_no_special_cause(value: float, n: int, direction: str, chart: str,
-                                              screen: bool) -> None:
+@given(
+    value=st.floats(-1e6, 1e6, allow_nan=False),
+    n=st.integers(2, 40),
+    direction=directions,
+    chart=st.sampled_from(["xmr", "run", "c"]),
+    screen=st.booleans(),
+)
+def test_constant_series_has_no_special_cause(value: float, n: int, direction: str, chart: str, screen: bool) -> None:
     if chart == "c":
         value = abs(value)
     options = SPCOptions(chart=chart, improvement=direction, screen_outliers=screen)  # type: ignore[arg-type]
@@ -101,10 +106,12 @@ def test_constant_series_has_no_special_cause(value: float, n: int, direction: s
 
 
 @FAST
-@given(series=st.lists(values, min_size=1, max_size=5), direction=directions, chart=charts,
-       fix=st.sampled_from([None, 12]))
-def test_many_series_at_once_equal_one_at_a_time(series: list[list[float]], direction: str, chart: str,
-                                                 fix: int | None) -> None:
+@given(
+    series=st.lists(values, min_size=1, max_size=5), direction=directions, chart=charts, fix=st.sampled_from([None, 12])
+)
+def test_many_series_at_once_equal_one_at_a_time(
+    series: list[list[float]], direction: str, chart: str, fix: int | None
+) -> None:
     options = SPCOptions(chart=chart, improvement=direction, fix_after_n_points=fix)  # type: ignore[arg-type]
     together = spc(pd.concat([frame(ys).assign(org=i) for i, ys in enumerate(series)]), options, by=["org"])
     for i, ys in enumerate(series):

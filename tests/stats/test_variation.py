@@ -28,12 +28,17 @@ from reporting.stats.variation import (
 ROOT = Path(__file__).resolve().parents[2]
 AE_2024 = ROOT / "tests" / "data_fixtures" / "ae_trust_calendar_2024.csv"
 TRUSTS = ROOT / "reporting" / "demo_data" / "trusts_2022.csv"
-F01 = pd.DataFrame({"group": list("abcdefghij"),
-                    "numerator": [27, 23, 35, 26, 38, 22, 46, 26, 27, 35],
-                    "denominator": [170, 122, 178, 184, 161, 105, 190, 121, 137, 197]})
+F01 = pd.DataFrame(
+    {
+        "group": list("abcdefghij"),
+        "numerator": [27, 23, 35, 26, 38, 22, 46, 26, 27, 35],
+        "denominator": [170, 122, 178, 184, 161, 105, 190, 121, 137, 197],
+    }
+)
 
 
 # --- constants -------------------------------------------------------------------------------------------
+
 
 def test_rounded_z_values_match_normal_quantiles() -> None:
     assert round(float(st.norm.ppf(0.975)), 6) == Z_95
@@ -60,12 +65,16 @@ def test_limit_key_rejects_others(bad: object) -> None:
 
 # --- Wilson and exact Poisson ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("x", "n", "lo", "hi"), [
-    (81, 263, 0.2553, 0.3662),   # Newcombe (1998) Stat Med 17:857, example (method 3)
-    (15, 148, 0.0624, 0.1605),   # Newcombe (1998)
-    (0, 10, 0.0, 0.2775),        # Newcombe (1998)
-    (1, 29, 0.0061, 0.1718),     # Newcombe (1998)
-])
+
+@pytest.mark.parametrize(
+    ("x", "n", "lo", "hi"),
+    [
+        (81, 263, 0.2553, 0.3662),  # Newcombe (1998) Stat Med 17:857, example (method 3)
+        (15, 148, 0.0624, 0.1605),  # Newcombe (1998)
+        (0, 10, 0.0, 0.2775),  # Newcombe (1998)
+        (1, 29, 0.0061, 0.1718),  # Newcombe (1998)
+    ],
+)
 def test_wilson_published_values(x: int, n: int, lo: float, hi: float) -> None:
     got_lo, got_hi = wilson_interval(x, n, 0.95)
     assert round(float(got_lo), 4) == lo and round(float(got_hi), 4) == hi
@@ -101,7 +110,7 @@ def test_exact_poisson_closed_forms_and_definition() -> None:
     for o in (1, 4, 17):
         lo, hi = poisson_exact_interval(o, 1.0, 0.95)
         assert 1 - _poisson_cdf(o - 1, float(lo)) == pytest.approx(0.025, abs=1e-10)  # P(X >= o | lower)
-        assert _poisson_cdf(o, float(hi)) == pytest.approx(0.025, abs=1e-10)          # P(X <= o | upper)
+        assert _poisson_cdf(o, float(hi)) == pytest.approx(0.025, abs=1e-10)  # P(X <= o | upper)
 
 
 @pytest.mark.parametrize(("o", "lo", "hi"), [(10, 4.795, 18.390), (5, 1.623, 11.668), (2, 0.242, 7.225)])
@@ -117,6 +126,7 @@ def test_exact_poisson_rate_divides_by_exposure() -> None:
 
 
 # --- funnel: behaviour and errors ------------------------------------------------------------------------
+
 
 def test_duplicate_groups_are_summed_like_the_reference() -> None:
     split = pd.concat([F01, pd.DataFrame({"group": ["a"], "numerator": [0], "denominator": [0.0]})])
@@ -150,8 +160,13 @@ def test_overdispersion_off_reports_zero_phi_tau2_like_the_reference() -> None:
 
 
 def test_sr_cqc_and_rc_run_and_are_centred() -> None:
-    sr = pd.DataFrame({"group": list("abcdef"), "numerator": [10, 25, 40, 12, 60, 33],
-                       "denominator": [12.0, 20.0, 41.0, 15.0, 50.0, 30.0]})
+    sr = pd.DataFrame(
+        {
+            "group": list("abcdef"),
+            "numerator": [10, 25, 40, 12, 60, 33],
+            "denominator": [12.0, 20.0, 41.0, 15.0, 50.0, 30.0],
+        }
+    )
     cqc = funnel(sr, data_type="SR", sr_method="CQC", limit=95)
     assert cqc.target == 1 and cqc.options.sr_method == "CQC"
     # unadjusted SR limits are exact Poisson whichever method is chosen
@@ -176,8 +191,13 @@ def test_exact_poisson_sr_limits_match_funnelplotr_own_test() -> None:
 
 
 def test_shmi_zero_observed_is_refused_only_when_it_would_break_phi() -> None:
-    data = pd.DataFrame({"group": list("abcdefghijkl"), "numerator": [0, 5, 7, 9, 10, 12, 8, 11, 6, 9, 10, 13],
-                         "denominator": [5.0, 6, 7, 8, 9, 10, 11, 12, 8, 9, 10, 11]})
+    data = pd.DataFrame(
+        {
+            "group": list("abcdefghijkl"),
+            "numerator": [0, 5, 7, 9, 10, 12, 8, 11, 6, 9, 10, 13],
+            "denominator": [5.0, 6, 7, 8, 9, 10, 11, 12, 8, 9, 10, 11],
+        }
+    )
     result = funnel(data, data_type="SR")  # 12 groups: the -inf z-score is truncated away, as in the reference
     assert np.isneginf(result.points["zscore"].iloc[0]) and np.isfinite(result.phi) and result.outliers == ["a"]
     with pytest.raises(StatsError, match=r"field 'numerator': group 'a' has 0 observed"):
@@ -206,21 +226,37 @@ def test_shmi_rounding_applies_to_expected_counts() -> None:
     assert funnel(data, data_type="SR", shmi_rounding=False).points["denominator"].tolist() == [10.004, 19.996, 30.0]
 
 
-@pytest.mark.parametrize(("frame", "kwargs", "message"), [
-    (F01.assign(numerator=F01["numerator"].astype(object).where(F01.index != 2, "x")), {},
-     r"row 3, field 'numerator': expected a number, got 'x'"),
-    (F01.assign(denominator=F01["denominator"].where(F01.index != 4, 0)), {},
-     r"row 5, field 'denominator': must be > 0"),
-    (F01.assign(numerator=F01["numerator"].where(F01.index != 1, 500)), {},
-     r"row 2, field 'numerator': must not exceed"),
-    (F01.assign(numerator=F01["numerator"].where(F01.index != 0, -1)), {}, r"row 1, field 'numerator': must be >= 0"),
-    (F01.head(1), {}, r"at least 2 groups, got 1"),
-    (F01.assign(group="same"), {}, r"at least 2 groups, got 1"),
-    (F01.drop(columns="denominator"), {}, r"field 'denominator': column not found"),
-    (F01, {"data_type": "XX"}, r"field 'data_type'"),
-    (F01, {"sr_method": "ABC"}, r"field 'sr_method'"),
-    (F01, {"limit": 90}, r"field 'limit'"),
-])
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (
+            F01.assign(numerator=F01["numerator"].astype(object).where(F01.index != 2, "x")),
+            {},
+            r"row 3, field 'numerator': expected a number, got 'x'",
+        ),
+        (
+            F01.assign(denominator=F01["denominator"].where(F01.index != 4, 0)),
+            {},
+            r"row 5, field 'denominator': must be > 0",
+        ),
+        (
+            F01.assign(numerator=F01["numerator"].where(F01.index != 1, 500)),
+            {},
+            r"row 2, field 'numerator': must not exceed",
+        ),
+        (
+            F01.assign(numerator=F01["numerator"].where(F01.index != 0, -1)),
+            {},
+            r"row 1, field 'numerator': must be >= 0",
+        ),
+        (F01.head(1), {}, r"at least 2 groups, got 1"),
+        (F01.assign(group="same"), {}, r"at least 2 groups, got 1"),
+        (F01.drop(columns="denominator"), {}, r"field 'denominator': column not found"),
+        (F01, {"data_type": "XX"}, r"field 'data_type'"),
+        (F01, {"sr_method": "ABC"}, r"field 'sr_method'"),
+        (F01, {"limit": 90}, r"field 'limit'"),
+    ],
+)
 def test_bad_input_names_row_and_field(frame: pd.DataFrame, kwargs: dict, message: str) -> None:
     options = {"data_type": "PR", **kwargs}
     with pytest.raises(StatsError, match=message):
@@ -229,11 +265,18 @@ def test_bad_input_names_row_and_field(frame: pd.DataFrame, kwargs: dict, messag
 
 # --- caterpillar -----------------------------------------------------------------------------------------
 
+
 def test_caterpillar_small_hand_checked() -> None:
-    data = pd.DataFrame({"org_code": ["A", "B", "C", "D", "A"], "num": [40, 30, 20, 10, 10],
-                         "den": [100, 100, 100, 100, 100], "pg": ["x", "x", "y", "y", "x"]})
+    data = pd.DataFrame(
+        {
+            "org_code": ["A", "B", "C", "D", "A"],
+            "num": [40, 30, 20, 10, 10],
+            "den": [100, 100, 100, 100, 100],
+            "pg": ["x", "x", "y", "y", "x"],
+        }
+    )
     out = caterpillar(data, numerator="num", denominator="den", peer_group="pg", benchmark=0.2).set_index("org_code")
-    assert out.loc["A", "value"] == pytest.approx(0.25)   # rows summed: 50/200
+    assert out.loc["A", "value"] == pytest.approx(0.25)  # rows summed: 50/200
     assert out["rank"].to_dict() == {"B": 1, "A": 2, "C": 1, "D": 2}
     assert out.loc["A", "national_median"] == pytest.approx(np.median([0.25, 0.3, 0.2, 0.1]))
     assert out.loc["C", "peer_median"] == pytest.approx(0.15)
@@ -246,20 +289,32 @@ def test_caterpillar_small_hand_checked() -> None:
 
 def test_caterpillar_rate_uses_exact_poisson_and_top_quartile_benchmark() -> None:
     data = pd.DataFrame({"org_code": list("ABCDE"), "events": [0, 3, 10, 20, 40], "days": [1000.0] * 5})
-    out = caterpillar(data, numerator="events", denominator="days", kind="rate", higher_is_better=False,
-                      benchmark="top_quartile", multiplier=1000).set_index("org_code")
+    out = caterpillar(
+        data,
+        numerator="events",
+        denominator="days",
+        kind="rate",
+        higher_is_better=False,
+        benchmark="top_quartile",
+        multiplier=1000,
+    ).set_index("org_code")
     assert out.loc["A", "lower"] == 0 and out.loc["A", "upper"] == pytest.approx(-math.log(0.025), rel=1e-9)
     assert out.loc["A", "benchmark"] == pytest.approx(np.quantile([0, 3, 10, 20, 40], 0.25))
     with pytest.raises(StatsError, match="kind"):
         caterpillar(data, numerator="events", denominator="days", kind="odds")  # type: ignore[arg-type]
     with pytest.raises(StatsError, match=r"row 3, field 'pg': provider 'A' is in more than one peer group"):
-        caterpillar(data.assign(org_code=["A", "B", "A", "D", "E"], pg=list("xyzyx")), numerator="events",
-                    denominator="days", peer_group="pg")
+        caterpillar(
+            data.assign(org_code=["A", "B", "A", "D", "E"], pg=list("xyzyx")),
+            numerator="events",
+            denominator="days",
+            peer_group="pg",
+        )
     with pytest.raises(StatsError, match=r"row 2, field 'events': numerator 3 exceeds"):
         caterpillar(data.assign(days=[1000.0, 2, 3, 4, 5]), numerator="events", denominator="days")
 
 
 # --- real data: 141 trusts, calendar 2024 ----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ae_2024() -> pd.DataFrame:
@@ -269,11 +324,19 @@ def ae_2024() -> pd.DataFrame:
 
 
 def test_real_data_funnel(ae_2024: pd.DataFrame) -> None:
-    result = funnel(ae_2024, group="org_code", numerator="attendances_within_4hours",
-                    denominator="total_attendances", data_type="PR", limit=99.8, multiplier=100)
+    result = funnel(
+        ae_2024,
+        group="org_code",
+        numerator="attendances_within_4hours",
+        denominator="total_attendances",
+        data_type="PR",
+        limit=99.8,
+        multiplier=100,
+    )
     assert len(result.points) == 141
-    assert result.target == pytest.approx(ae_2024["attendances_within_4hours"].sum()
-                                          / ae_2024["total_attendances"].sum())
+    assert result.target == pytest.approx(
+        ae_2024["attendances_within_4hours"].sum() / ae_2024["total_attendances"].sum()
+    )
     assert 0.6 < result.target < 0.8
     assert result.phi > 100 and result.tau2 > 0 and result.limits_used == "adjusted"  # huge between-trust spread
     # community trusts with only minor injury units sit far above the acute trusts
@@ -285,16 +348,24 @@ def test_real_data_funnel(ae_2024: pd.DataFrame) -> None:
 
 def test_real_data_caterpillar_and_league(ae_2024: pd.DataFrame) -> None:
     assert ae_2024["reports_ga_beds_2022_2025"].notna().all()
-    cat = caterpillar(ae_2024, numerator="attendances_within_4hours", denominator="total_attendances",
-                      peer_group="reports_ga_beds_2022_2025", benchmark="top_quartile", multiplier=100)
+    cat = caterpillar(
+        ae_2024,
+        numerator="attendances_within_4hours",
+        denominator="total_attendances",
+        peer_group="reports_ga_beds_2022_2025",
+        benchmark="top_quartile",
+        multiplier=100,
+    )
     acute = cat[cat["peer_group"] == True]  # noqa: E712
     assert len(cat) == 141 and len(acute) == 125
     assert (cat["lower"] <= cat["value"]).all() and (cat["value"] <= cat["upper"]).all()
     assert acute.iloc[0]["value"] > acute.iloc[-1]["value"] and acute.iloc[-1]["org_code"] == "RXW"
     assert 60 < acute["peer_median"].iloc[0] < 80
-    wide = ae_2024.assign(pct=ae_2024["attendances_within_4hours"] / ae_2024["total_attendances"],
-                          trolley=ae_2024["emergency_admissions_over_4hours"]
-                          / ae_2024["total_emergency_admissions"].where(ae_2024["total_emergency_admissions"] > 0))
+    wide = ae_2024.assign(
+        pct=ae_2024["attendances_within_4hours"] / ae_2024["total_attendances"],
+        trolley=ae_2024["emergency_admissions_over_4hours"]
+        / ae_2024["total_emergency_admissions"].where(ae_2024["total_emergency_admissions"] > 0),
+    )
     table = league_table(wide, metrics={"pct": True, "trolley": False}, peer_group="reports_ga_beds_2022_2025")
     assert len(table) == 141
     assert table["average_score"].between(1, 4).all()

@@ -31,11 +31,13 @@ class Brand:
 
 def brand_of(theme: Theme) -> Brand:
     p = theme.palette
-    return Brand(*(c.lstrip("#").upper() for c in (p.brand, p.brand_dark, p.text, p.muted_text, p.table_band,
-                                                   p.background)), theme.document_font)
+    return Brand(
+        *(c.lstrip("#").upper() for c in (p.brand, p.brand_dark, p.text, p.muted_text, p.table_band, p.background)),
+        theme.document_font,
+    )
 
 
-_CURRENT: ContextVar[Brand] = ContextVar("reporting_brand", default=brand_of(DEFAULT_THEME))
+_CURRENT: ContextVar[Brand] = ContextVar("reporting_brand", default=brand_of(DEFAULT_THEME))  # noqa: B039 (Brand is frozen)
 
 
 def current() -> Brand:

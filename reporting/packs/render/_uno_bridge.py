@@ -55,11 +55,15 @@ def _convert(desktop: object, request: dict[str, object]) -> None:
                 for i in range(indexes.getCount()):
                     indexes.getByIndex(i).update()
                 doc.getTextFields().refresh()
-        options = uno.Any("[]com.sun.star.beans.PropertyValue",
-                          (_prop("UseTaggedPDF", True), _prop("ExportBookmarks", True)))
+        options = uno.Any(
+            "[]com.sun.star.beans.PropertyValue", (_prop("UseTaggedPDF", True), _prop("ExportBookmarks", True))
+        )
         store = (_prop("FilterName", request["filter"]), _prop("FilterData", options))
-        uno.invoke(doc, "storeToURL", (uno.systemPathToFileUrl(str(request["out"])), uno.Any(
-            "[]com.sun.star.beans.PropertyValue", store)))
+        uno.invoke(
+            doc,
+            "storeToURL",
+            (uno.systemPathToFileUrl(str(request["out"])), uno.Any("[]com.sun.star.beans.PropertyValue", store)),
+        )
     finally:
         doc.close(True)
 
@@ -76,9 +80,9 @@ def main() -> None:
             answer = {"error": f"{type(exc).__name__}: {exc}"}
             if type(exc).__name__ in {"DisposedException", "RuntimeException"} and "Binary URP" in str(exc):
                 print(json.dumps(answer), flush=True)
-                return   # the office is gone: exit, so the caller starts a new one
+                return  # the office is gone: exit, so the caller starts a new one
         print(json.dumps(answer), flush=True)
-    try:   # stdin closed: the caller has gone (even if it was killed), so the office goes too
+    try:  # stdin closed: the caller has gone (even if it was killed), so the office goes too
         desktop.terminate()  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - it may be gone already
         pass

@@ -44,13 +44,18 @@ class OfficeGone(Exception):
 def uno_python() -> str | None:
     """A Python that can `import uno` ($REPORTING_UNO_PYTHON, this one, or the system's), or None."""
     configured = os.environ.get("REPORTING_UNO_PYTHON")
-    candidates = [configured] if configured else [sys.executable, "/usr/bin/python3",
-                                                  "/usr/lib/libreoffice/program/python"]
+    candidates = (
+        [configured] if configured else [sys.executable, "/usr/bin/python3", "/usr/lib/libreoffice/program/python"]
+    )
     for python in candidates:
         if python and Path(python).is_file():
             try:
-                probe = subprocess.run([python, "-c", "import uno"], capture_output=True, timeout=30,
-                                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+                probe = subprocess.run(
+                    [python, "-c", "import uno"],
+                    capture_output=True,
+                    timeout=30,
+                    env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+                )
             except (OSError, subprocess.TimeoutExpired):
                 continue
             if probe.returncode == 0:
@@ -75,13 +80,17 @@ class WarmOffice:
         self.executable, self.profile, self.python, self.common = executable, Path(profile), python, common
         self.office: subprocess.Popen[bytes] | None = None
         self.bridge: subprocess.Popen[str] | None = None
-        self.starts = 0          # how many LibreOffices this object has started (tests, benchmarks)
+        self.starts = 0  # how many LibreOffices this object has started (tests, benchmarks)
         self._log: IO[bytes] | None = None
 
     # -- life ---------------------------------------------------------------------------------------------
     def alive(self) -> bool:
-        return (self.office is not None and self.office.poll() is None
-                and self.bridge is not None and self.bridge.poll() is None)
+        return (
+            self.office is not None
+            and self.office.poll() is None
+            and self.bridge is not None
+            and self.bridge.poll() is None
+        )
 
     def start(self) -> None:
         self.stop()
@@ -90,11 +99,22 @@ class WarmOffice:
         self._log = tempfile.TemporaryFile()
         self.office = subprocess.Popen(
             [self.executable, *self.common, f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            start_new_session=True,
+        )
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        self.bridge = subprocess.Popen([self.python, str(BRIDGE), pipe, str(START_TIMEOUT_S)], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
-                                       start_new_session=True, env=env)
+        self.bridge = subprocess.Popen(
+            [self.python, str(BRIDGE), pipe, str(START_TIMEOUT_S)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+            env=env,
+        )
         self.starts += 1
         try:
             ready = self._read(START_TIMEOUT_S)
@@ -162,7 +182,7 @@ class WarmOffice:
                 if attempt == 2:
                     raise OfficeGone("LibreOffice died twice during one conversion") from None
                 continue
-            if "error" in answer and not self.alive():   # it died under this document: try once more afresh
+            if "error" in answer and not self.alive():  # it died under this document: try once more afresh
                 self.stop()
                 if attempt == 2:
                     return str(answer["error"])

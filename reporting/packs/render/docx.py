@@ -46,8 +46,21 @@ from reporting.errors import ReportingError
 from reporting.packs import _docx_xml as X
 from reporting.packs.office_templates import DEFAULT_DOCX, REQUIRED_STYLES, open_document, require_styles
 from reporting.packs.tree import (
-    Block, Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak, Section,
-    SummaryRow, SummaryTable, Text,
+    Block,
+    Cell,
+    ChartBlock,
+    Column,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    Pack,
+    PageBreak,
+    Section,
+    SummaryRow,
+    SummaryTable,
+    Text,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +76,7 @@ TABLE_STYLE = "NHS Table"
 FALLBACK_SUPPRESSED_NOTE = "* Suppressed by disclosure control: too few events to publish safely."
 RAG_NOTE = "R, A and G mark red, amber and green ratings."
 NOTE_SIZE_PT = 9
-MAX_CHART_HEIGHT = 0.55   # of the text height: two charts and their captions fit one portrait page
+MAX_CHART_HEIGHT = 0.55  # of the text height: two charts and their captions fit one portrait page
 COMMENTARY_KEEP_TOGETHER = 12  # paragraphs; longer commentary may break across pages
 BULLET = re.compile(r"^(?:•|-)\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -79,11 +92,11 @@ class _Context:
     pack: Pack
     template: Path
     landscape: bool = False
-    pending_break: bool = False   # start the next paragraph on a new page
-    page_empty: bool = True       # nothing on the current page yet (a break now would leave a blank page)
+    pending_break: bool = False  # start the next paragraph on a new page
+    page_empty: bool = True  # nothing on the current page yet (a break now would leave a blank page)
     own_header: tuple[Any, ...] = ()  # the template's own header/footer paragraphs, kept in every section
     own_footer: tuple[Any, ...] = ()
-    charts: Any = None            # charts.native_docx.WordCharts, made on the first native chart
+    charts: Any = None  # charts.native_docx.WordCharts, made on the first native chart
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
@@ -137,7 +150,7 @@ class _Context:
 
         if landscape == self.landscape:
             return
-        if len(self.document.element.body) == 1:   # only the final w:sectPr: nothing written yet
+        if len(self.document.element.body) == 1:  # only the final w:sectPr: nothing written yet
             section = self.document.sections[-1]
             section.page_width, section.page_height = section.page_height, section.page_width
             section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
@@ -152,8 +165,13 @@ class _Context:
         self.pending_break, self.page_empty = False, True
 
     def header_footer(self, section: DocxSection) -> None:
-        X.set_header_footer(section, _clean(self.pack.classification), _clean(self.pack.footer),
-                            keep_header=self.own_header, keep_footer=self.own_footer)
+        X.set_header_footer(
+            section,
+            _clean(self.pack.classification),
+            _clean(self.pack.footer),
+            keep_header=self.own_header,
+            keep_footer=self.own_footer,
+        )
 
 
 def render(pack: Pack, path: Path) -> Path:
@@ -163,11 +181,19 @@ def render(pack: Pack, path: Path) -> Path:
     require_styles(document, REQUIRED_STYLES, template_path=template)
     _empty_body(document)
     first = document.sections[0]
-    ctx = _Context(document, pack, template,
-                   landscape=bool(first.page_width and first.page_height and first.page_width > first.page_height))
+    ctx = _Context(
+        document,
+        pack,
+        template,
+        landscape=bool(first.page_width and first.page_height and first.page_width > first.page_height),
+    )
     ctx.own_header, ctx.own_footer = X.own_paragraphs(first.header), X.own_paragraphs(first.footer)
-    X.set_core_properties(document, _clean(pack.title), _clean(pack.owner or pack.audience or "reporting"),
-                          _clean(pack.subtitle or pack.period_label))
+    X.set_core_properties(
+        document,
+        _clean(pack.title),
+        _clean(pack.owner or pack.audience or "reporting"),
+        _clean(pack.subtitle or pack.period_label),
+    )
     _extra_properties(document, pack)
     ctx.header_footer(first)
     covered = False
@@ -176,7 +202,7 @@ def render(pack: Pack, path: Path) -> Path:
             ctx.orient(landscape)
         _block(block, ctx)
         covered = covered or isinstance(block, Cover)
-    if not covered and pack.footnotes:   # no cover to carry them: they close the last page
+    if not covered and pack.footnotes:  # no cover to carry them: they close the last page
         ctx.pending_break = False
         for note in pack.footnotes:
             ctx.note(note)
@@ -184,6 +210,7 @@ def render(pack: Pack, path: Path) -> Path:
 
 
 # --- the plan: sections flattened into blocks, with landscape runs marked ------------------------------
+
 
 def _plan(sections: Sequence[Section]) -> list[tuple[Block, bool]]:
     """(block, on landscape pages?) in order, each Section's title as a Heading 1 unless the section opens
@@ -195,8 +222,9 @@ def _plan(sections: Sequence[Section]) -> list[tuple[Block, bool]]:
     flat: list[Block] = []
     for section in sections:
         blocks = list(section.blocks)
-        opens_itself = bool(blocks) and (isinstance(blocks[0], (Cover, Contents))
-                                         or (isinstance(blocks[0], Heading) and blocks[0].level == 1))
+        opens_itself = bool(blocks) and (
+            isinstance(blocks[0], (Cover, Contents)) or (isinstance(blocks[0], Heading) and blocks[0].level == 1)
+        )
         if section.appendix and flat:
             flat.append(PageBreak())
         if section.title and not opens_itself:
@@ -214,10 +242,12 @@ def _plan(sections: Sequence[Section]) -> list[tuple[Block, bool]]:
 
 # --- blocks --------------------------------------------------------------------------------------------
 
+
 @singledispatch
 def _block(block: object, ctx: _Context) -> None:
-    raise ReportingError(f"the Word renderer has no rule for a {type(block).__name__} block; "
-                         "add one to reporting/packs/render/docx.py")
+    raise ReportingError(
+        f"the Word renderer has no rule for a {type(block).__name__} block; add one to reporting/packs/render/docx.py"
+    )
 
 
 @_block.register
@@ -225,13 +255,17 @@ def _cover(block: Cover, ctx: _Context) -> None:
     from docx.shared import Cm, Pt
 
     pack = ctx.pack
-    ctx.page_break()   # a cover is a page of its own, even when a template puts it after other blocks
+    ctx.page_break()  # a cover is a page of its own, even when a template puts it after other blocks
     title = ctx.paragraph(block.title or pack.title, "Title")
     title.paragraph_format.space_before = Cm(4)
     ctx.paragraph(block.subtitle or pack.subtitle, "Subtitle")
-    details = (("Date", block.date_label), ("For", block.audience or pack.audience),
-               ("Report owner", block.owner or pack.owner), ("Version", pack.version),
-               ("Classification", block.classification or pack.classification))
+    details = (
+        ("Date", block.date_label),
+        ("For", block.audience or pack.audience),
+        ("Report owner", block.owner or pack.owner),
+        ("Version", pack.version),
+        ("Classification", block.classification or pack.classification),
+    )
     for label, value in details:
         if value:
             paragraph = ctx.paragraph()
@@ -241,8 +275,10 @@ def _cover(block: Cover, ctx: _Context) -> None:
     provenance = pack.provenance
     spacer = ctx.paragraph()
     spacer.paragraph_format.space_before = Cm(3)
-    ctx.note(f"Built from data snapshot {provenance.snapshot_hash[:12]} with template {provenance.template_path} "
-             f"({provenance.template_hash[:12]}), reporting {provenance.package_version}.")
+    ctx.note(
+        f"Built from data snapshot {provenance.snapshot_hash[:12]} with template {provenance.template_path} "
+        f"({provenance.template_hash[:12]}), reporting {provenance.package_version}."
+    )
     for note in pack.footnotes:
         ctx.note(note)
     ctx.page_break()
@@ -269,7 +305,7 @@ def _text(block: Text, ctx: _Context) -> None:
     for text in block.paragraphs:
         bullet = BULLET.match(text)
         if bullet:
-            paragraph = ctx.paragraph(text[bullet.end():], "List Bullet")
+            paragraph = ctx.paragraph(text[bullet.end() :], "List Bullet")
         else:
             paragraph = ctx.paragraph(text)
         for run in paragraph.runs:
@@ -322,14 +358,16 @@ def _chart(block: ChartBlock, ctx: _Context) -> None:
     spec = block.spec
     native = block.native and supports_native(spec)
     if not native and block.image is None:
-        raise ReportingError(f"chart '{spec.title}' has no rendered image: the Word renderer needs "
-                             "Pack.with_images(...) after the batched chart render")
+        raise ReportingError(
+            f"chart '{spec.title}' has no rendered image: the Word renderer needs "
+            "Pack.with_images(...) after the batched chart render"
+        )
     paragraph = ctx.paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.keep_with_next = True
     limit = int(ctx.text_height * MAX_CHART_HEIGHT)
     title, description = _clean(spec.title), _clean(spec.alt_text or spec.title)
-    if native:   # an editable chart, the same model as PowerPoint's (charts/native_docx.py)
+    if native:  # an editable chart, the same model as PowerPoint's (charts/native_docx.py)
         from reporting.charts.native_docx import WordCharts
 
         if ctx.charts is None:
@@ -356,8 +394,9 @@ def _chart(block: ChartBlock, ctx: _Context) -> None:
 def _data_table(block: DataTable, ctx: _Context) -> None:
     _table_caption(ctx, block.title, block.caption)
     right = {i for i, column in enumerate(block.columns) if column.kind in _RIGHT_ALIGNED}
-    table = _TableWriter.start(ctx, tuple(c.name for c in block.columns),
-                               tuple(_width(c) for c in block.columns), right_aligned=right)
+    table = _TableWriter.start(
+        ctx, tuple(c.name for c in block.columns), tuple(_width(c) for c in block.columns), right_aligned=right
+    )
     suppressed = rag = False
     width = len(block.columns)
     for values in block.rows:
@@ -391,12 +430,12 @@ def _commentary(block: Commentary, ctx: _Context) -> None:
         written[-1].add_run("Actions").bold = True
         for text in _paragraphs(block.actions):
             bullet = BULLET.match(text)
-            written.append(ctx.paragraph(text[bullet.end():] if bullet else text, "List Bullet"))
+            written.append(ctx.paragraph(text[bullet.end() :] if bullet else text, "List Bullet"))
     if block.author:
         written.append(ctx.paragraph())
         written[-1].paragraph_format.left_indent = Cm(0.5)
         written[-1].add_run(f"— {_clean(block.author)}").italic = True
-    if len(written) <= COMMENTARY_KEEP_TOGETHER:   # short commentary stays on one page with its heading
+    if len(written) <= COMMENTARY_KEEP_TOGETHER:  # short commentary stays on one page with its heading
         for paragraph in written[:-1]:
             paragraph.paragraph_format.keep_with_next = True
 
@@ -407,6 +446,7 @@ def _page_break(block: PageBreak, ctx: _Context) -> None:
 
 
 # --- tables ----------------------------------------------------------------------------------------------
+
 
 def _table_caption(ctx: _Context, title: str, caption: str) -> None:
     if caption and title and not caption.startswith(title):
@@ -430,8 +470,9 @@ class _TableWriter:
     right_aligned: set[int]
 
     @classmethod
-    def start(cls, ctx: _Context, headers: Sequence[str], weights: Sequence[float], *,
-              right_aligned: set[int]) -> _TableWriter:
+    def start(
+        cls, ctx: _Context, headers: Sequence[str], weights: Sequence[float], *, right_aligned: set[int]
+    ) -> _TableWriter:
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
         table.style = ctx.document.styles[TABLE_STYLE]
@@ -497,8 +538,10 @@ def _sparkline_cell(cell: _Cell, row: SummaryRow, ctx: _Context) -> None:
         cell.paragraphs[0].add_run("–")
         return
     if row.sparkline_image is None:
-        raise ReportingError(f"sparkline for '{row.title}' has no rendered image: the Word renderer needs "
-                             "Pack.with_images(...) after the batched chart render")
+        raise ReportingError(
+            f"sparkline for '{row.title}' has no rendered image: the Word renderer needs "
+            "Pack.with_images(...) after the batched chart render"
+        )
     width = min(cell.width or Cm(2.4), Cm(2.4)) - Cm(0.3)
     picture = cell.paragraphs[0].add_run().add_picture(str(row.sparkline_image), width=width)
     X.set_picture_alt_text(picture, _clean(row.sparkline.title), _clean(row.sparkline.alt_text or row.title))
@@ -521,6 +564,7 @@ def _footnotes(ctx: _Context, footnotes: Sequence[str], suppressed: bool, rag: b
 
 
 # --- small helpers ---------------------------------------------------------------------------------------
+
 
 def _clean(text: object) -> str:
     """Text as given, minus the control characters XML cannot hold (tabs and newlines are kept)."""
@@ -556,8 +600,10 @@ def _extra_properties(document: Document, pack: Pack) -> None:
     props.category = _clean(pack.classification)
     props.keywords = _clean(f"{pack.id}; {pack.period.isoformat()}" + (f"; {pack.org_code}" if pack.org_code else ""))
     props.version = _clean(pack.version)
-    props.comments = _clean(f"Data snapshot {pack.provenance.snapshot_hash}; template {pack.provenance.template_path} "
-                            f"({pack.provenance.template_hash}); reporting {pack.provenance.package_version}")
+    props.comments = _clean(
+        f"Data snapshot {pack.provenance.snapshot_hash}; template {pack.provenance.template_path} "
+        f"({pack.provenance.template_hash}); reporting {pack.provenance.package_version}"
+    )
 
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -585,14 +631,16 @@ def _save(document: Document, path: Path) -> Path:
     buffer = io.BytesIO()
     document.save(buffer)
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             blob = source.read(info.filename)
-            if info.filename.endswith(".xlsx"):   # a native chart's workbook: its own clock and zip dates
+            if info.filename.endswith(".xlsx"):  # a native chart's workbook: its own clock and zip dates
                 blob = _stable_workbook(blob)
             target.writestr(entry, blob)
     path.parent.mkdir(parents=True, exist_ok=True)

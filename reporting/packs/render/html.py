@@ -43,11 +43,28 @@ from reporting.charts.spec import ChartSpec, Series
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
 from reporting.packs.tree import (
-    Cell, ChartBlock, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak, SummaryTable, Text,
+    Cell,
+    ChartBlock,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    Pack,
+    PageBreak,
+    SummaryTable,
+    Text,
 )
 
-__all__ = ["TEXT_CONTRAST", "chart_data", "contrast_message", "contrast_ratio", "page", "render",
-           "theme_contrast_failures"]
+__all__ = [
+    "TEXT_CONTRAST",
+    "chart_data",
+    "contrast_message",
+    "contrast_ratio",
+    "page",
+    "render",
+    "theme_contrast_failures",
+]
 
 TEXT_CONTRAST = 4.5  # WCAG 2.2 AA, 1.4.3, normal-size text
 #: (text colour, background colour) pairs of palette keys the page writes text with
@@ -62,13 +79,14 @@ _TEMPLATES = Path(__file__).with_name("templates")
 
 # --- contrast ------------------------------------------------------------------------------------------
 
+
 def _luminance(colour: str) -> float:
     text = colour.strip().lstrip("#")
     if len(text) == 3:
         text = "".join(c * 2 for c in text)
     if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
         raise ValueError(f"{colour!r} is not a #RRGGBB colour")
-    channels = [int(text[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(text[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -95,11 +113,14 @@ def theme_contrast_failures(theme: Theme) -> list[tuple[str, str, float]]:
 
 
 def contrast_message(key: str, background: str, ratio: float) -> str:
-    return (f"theme colour {key} has contrast {ratio:.2f}:1 on {background}; the HTML edition needs at least "
-            f"{TEXT_CONTRAST}:1 (WCAG 2.2 AA, text)")
+    return (
+        f"theme colour {key} has contrast {ratio:.2f}:1 on {background}; the HTML edition needs at least "
+        f"{TEXT_CONTRAST}:1 (WCAG 2.2 AA, text)"
+    )
 
 
 # --- view data -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Context:
@@ -107,7 +128,7 @@ class _Context:
     svgs: Mapping[str, Path]
     figures: int = 0
     tables: int = 0
-    level: int = 2          # the last heading level written
+    level: int = 2  # the last heading level written
     section_title: str = ""
     suppressed: bool = False
     ids: set[str] = field(default_factory=set)
@@ -122,8 +143,10 @@ class _Context:
     def svg(self, spec: ChartSpec, prefix: str, *, label: str, described_by: str | None) -> Markup:
         path = self.svgs.get(spec.content_hash())
         if path is None:
-            raise ReportingError(f"chart '{spec.title}' has no SVG: the HTML renderer needs the pack's charts "
-                                 "rendered as SVG (Renderer.render(specs, 'svg')) first")
+            raise ReportingError(
+                f"chart '{spec.title}' has no SVG: the HTML renderer needs the pack's charts "
+                "rendered as SVG (Renderer.render(specs, 'svg')) first"
+            )
         return _inline_svg(Path(path).read_text(encoding="utf-8"), prefix, label, described_by)
 
 
@@ -132,12 +155,13 @@ def _inline_svg(svg: str, prefix: str, label: str, described_by: str | None) -> 
     random per export, so the page would differ on every rebuild and two charts could share one), sized by
     CSS from its viewBox, and exposed as ONE image with a name (its children are presentational)."""
     svg = re.sub(r"^\s*<\?xml[^>]*>\s*", "", svg)
-    svg = re.sub(r"\b(trace)[0-9a-f]{6}\b", r"\1", svg)   # plotly's random trace uid, a class only
+    svg = re.sub(r"\b(trace)[0-9a-f]{6}\b", r"\1", svg)  # plotly's random trace uid, a class only
     ids = list(dict.fromkeys(re.findall(r'\sid="([^"]+)"', svg)))
     mapping = {old: f"{prefix}-{i}" for i, old in enumerate(ids)}
     if mapping:
-        pattern = re.compile(r'(\sid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-                             + r')(?=["\)])')
+        pattern = re.compile(
+            r'(\sid="|#)(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r')(?=["\)])'
+        )
         svg = pattern.sub(lambda m: m.group(1) + mapping[m.group(2)], svg)
     match = re.search(r"<svg\b[^>]*>", svg)
     if match is None:
@@ -149,11 +173,11 @@ def _inline_svg(svg: str, prefix: str, label: str, described_by: str | None) -> 
     if described_by:
         extra += f' aria-describedby="{described_by}"'
     opening = opening[:-1].rstrip("/") + extra + ">"
-    return Markup(svg[:match.start()] + opening + svg[match.end():])
+    return Markup(svg[: match.start()] + opening + svg[match.end() :])
 
 
 def _attr(text: str) -> str:
-    return (_clean(text).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;"))
+    return _clean(text).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _clean(text: object) -> str:
@@ -173,18 +197,26 @@ def _icon(code: str | None, icons: Mapping[str, tuple[str, str, str]], theme: Th
     if not code:
         return None
     letter, colour_name, label = icons.get(code, ("?", "common_cause", code.replace("_", " ")))
-    return {"letter": letter, "label": label,
-            "colour": getattr(theme.palette, colour_name, theme.palette.common_cause)}
+    return {"letter": letter, "label": label, "colour": getattr(theme.palette, colour_name, theme.palette.common_cause)}
 
 
 def _cell(value: Cell, ctx: _Context) -> dict[str, Any]:
     if value.kind == "icon" and value.icon:
-        return {"icon": _icon(value.icon, {**VARIATION, **ASSURANCE}, ctx.pack.theme), "text": "",
-                "numeric": False, "suppressed": False, "rag": None}
+        return {
+            "icon": _icon(value.icon, {**VARIATION, **ASSURANCE}, ctx.pack.theme),
+            "text": "",
+            "numeric": False,
+            "suppressed": False,
+            "rag": None,
+        }
     ctx.suppressed |= value.suppressed
-    return {"icon": None, "text": "*" if value.suppressed else _clean(value.text), "suppressed": value.suppressed,
-            "numeric": value.kind in {"number", "percent", "count"},
-            "rag": _RAG.get(value.rag) if value.rag and not value.suppressed else None}
+    return {
+        "icon": None,
+        "text": "*" if value.suppressed else _clean(value.text),
+        "suppressed": value.suppressed,
+        "numeric": value.kind in {"number", "percent", "count"},
+        "rag": _RAG.get(value.rag) if value.rag and not value.suppressed else None,
+    }
 
 
 def _notes(footnotes: Sequence[str], suppressed: bool, rag: bool) -> list[str]:
@@ -198,28 +230,37 @@ def _notes(footnotes: Sequence[str], suppressed: bool, rag: bool) -> list[str]:
 
 @singledispatch
 def _block(block: object, ctx: _Context) -> list[dict[str, Any]]:
-    raise ReportingError(f"the HTML renderer has no rule for a {type(block).__name__} block; "
-                         "add one to reporting/packs/render/html.py")
+    raise ReportingError(
+        f"the HTML renderer has no rule for a {type(block).__name__} block; add one to reporting/packs/render/html.py"
+    )
 
 
 @_block.register
 def _cover(block: Cover, ctx: _Context) -> list[dict[str, Any]]:
     pack = ctx.pack
-    details = [(label, _clean(value)) for label, value in (
-        ("Date", block.date_label), ("For", block.audience or pack.audience), ("Report owner", block.owner or pack.owner),
-        ("Version", pack.version), ("Classification", block.classification or pack.classification)) if value]
+    details = [
+        (label, _clean(value))
+        for label, value in (
+            ("Date", block.date_label),
+            ("For", block.audience or pack.audience),
+            ("Report owner", block.owner or pack.owner),
+            ("Version", pack.version),
+            ("Classification", block.classification or pack.classification),
+        )
+        if value
+    ]
     return [{"kind": "cover", "subtitle": _clean(block.subtitle or pack.subtitle), "details": details}]
 
 
 @_block.register
 def _contents(block: Contents, ctx: _Context) -> list[dict[str, Any]]:
-    return []   # the page's navigation landmark is the contents
+    return []  # the page's navigation landmark is the contents
 
 
 @_block.register
 def _heading(block: Heading, ctx: _Context) -> list[dict[str, Any]]:
     if block.level == 1 and _clean(block.text).strip() == ctx.section_title.strip():
-        return []   # the section's own h2 already says it
+        return []  # the section's own h2 already says it
     level = ctx.heading(block.level + 1)
     return [{"kind": "heading", "level": level, "text": _clean(block.text), "id": _slug(ctx, block.text, "h")}]
 
@@ -232,9 +273,9 @@ def _text(block: Text, ctx: _Context) -> list[dict[str, Any]]:
         bullet = BULLET.match(text)
         if bullet:
             if items and items[-1]["kind"] == "list":
-                items[-1]["items"].append(text[bullet.end():])
+                items[-1]["items"].append(text[bullet.end() :])
             else:
-                items.append({"kind": "list", "items": [text[bullet.end():]]})
+                items.append({"kind": "list", "items": [text[bullet.end() :]]})
         elif text.strip():
             items.append({"kind": "paragraph", "style": block.style, "text": text})
     return items
@@ -250,16 +291,33 @@ def _summary_table(block: SummaryTable, ctx: _Context) -> list[dict[str, Any]]:
     for i, row in enumerate(block.rows):
         sparkline = None
         if row.sparkline is not None:
-            sparkline = ctx.svg(row.sparkline, f"t{number}r{i}", label=_clean(row.sparkline.alt_text or row.title),
-                                described_by=None)
-        rows.append({"title": _clean(row.title), "narrative": _clean(row.narrative), "period": _clean(row.period_label),
-                     "latest": _cell(row.latest, ctx), "target": _cell(row.target, ctx),
-                     "variation": _icon(row.variation_icon, VARIATION, theme),
-                     "assurance": _icon(row.assurance, ASSURANCE, theme), "sparkline": sparkline})
+            sparkline = ctx.svg(
+                row.sparkline, f"t{number}r{i}", label=_clean(row.sparkline.alt_text or row.title), described_by=None
+            )
+        rows.append(
+            {
+                "title": _clean(row.title),
+                "narrative": _clean(row.narrative),
+                "period": _clean(row.period_label),
+                "latest": _cell(row.latest, ctx),
+                "target": _cell(row.target, ctx),
+                "variation": _icon(row.variation_icon, VARIATION, theme),
+                "assurance": _icon(row.assurance, ASSURANCE, theme),
+                "sparkline": sparkline,
+            }
+        )
     notes = _notes(block.footnotes, ctx.suppressed, rag=False)
     ctx.suppressed |= before
-    return [{"kind": "summary", "id": f"table-{number}", "number": number, "caption": _caption(block.title, block.caption),
-             "rows": rows, "notes": notes}]
+    return [
+        {
+            "kind": "summary",
+            "id": f"table-{number}",
+            "number": number,
+            "caption": _caption(block.title, block.caption),
+            "rows": rows,
+            "notes": notes,
+        }
+    ]
 
 
 def _caption(title: str, caption: str) -> str:
@@ -273,13 +331,27 @@ def _chart(block: ChartBlock, ctx: _Context) -> list[dict[str, Any]]:
     ctx.figures += 1
     number, spec = ctx.figures, block.spec
     ident = f"figure-{number}"
-    svg = None if spec.message and not spec.series else ctx.svg(spec, f"f{number}", label=_clean(spec.title),
-                                                                described_by=f"{ident}-alt")
+    svg = (
+        None
+        if spec.message and not spec.series
+        else ctx.svg(spec, f"f{number}", label=_clean(spec.title), described_by=f"{ident}-alt")
+    )
     header, rows = chart_data(spec)
-    return [{"kind": "figure", "id": ident, "number": number, "svg": svg, "caption": _clean(block.caption or spec.title),
-             "alt": _clean(spec.alt_text or spec.title), "message": _clean(spec.message or ""),
-             "badges": [{"letter": b.letter, "label": _clean(b.label), "colour": b.colour} for b in spec.badges],
-             "header": header, "rows": rows, "notes": _clean(block.notes)}]
+    return [
+        {
+            "kind": "figure",
+            "id": ident,
+            "number": number,
+            "svg": svg,
+            "caption": _clean(block.caption or spec.title),
+            "alt": _clean(spec.alt_text or spec.title),
+            "message": _clean(spec.message or ""),
+            "badges": [{"letter": b.letter, "label": _clean(b.label), "colour": b.colour} for b in spec.badges],
+            "header": header,
+            "rows": rows,
+            "notes": _clean(block.notes),
+        }
+    ]
 
 
 @_block.register
@@ -297,18 +369,36 @@ def _data_table(block: DataTable, ctx: _Context) -> list[dict[str, Any]]:
     rag = any(c["rag"] for r in rows for c in r)
     notes = _notes(block.footnotes, ctx.suppressed, rag)
     ctx.suppressed |= before
-    return [{"kind": "table", "id": f"table-{number}", "number": number, "caption": _caption(block.title, block.caption),
-             "columns": [{"name": _clean(c.name), "numeric": c.kind in {"number", "percent", "count"}}
-                         for c in block.columns], "rows": rows, "notes": notes}]
+    return [
+        {
+            "kind": "table",
+            "id": f"table-{number}",
+            "number": number,
+            "caption": _caption(block.title, block.caption),
+            "columns": [
+                {"name": _clean(c.name), "numeric": c.kind in {"number", "percent", "count"}} for c in block.columns
+            ],
+            "rows": rows,
+            "notes": notes,
+        }
+    ]
 
 
 @_block.register
 def _commentary(block: Commentary, ctx: _Context) -> list[dict[str, Any]]:
     level = ctx.heading(ctx.level + 1 if ctx.level < 3 else 3)
     actions = [BULLET.sub("", p) for p in _paragraphs(block.actions)] if block.actions else []
-    return [{"kind": "commentary", "level": level, "id": _slug(ctx, block.title, "commentary"),
-             "title": _clean(block.title), "paragraphs": _paragraphs(block.commentary), "actions": actions,
-             "author": _clean(block.author)}]
+    return [
+        {
+            "kind": "commentary",
+            "level": level,
+            "id": _slug(ctx, block.title, "commentary"),
+            "title": _clean(block.title),
+            "paragraphs": _paragraphs(block.commentary),
+            "actions": actions,
+            "author": _clean(block.author),
+        }
+    ]
 
 
 @_block.register
@@ -368,16 +458,20 @@ def chart_data(spec: ChartSpec) -> tuple[list[str], list[list[str]]]:
     if labelled:
         header.append(_column_name(Series("Provider", "data", (), ()), taken))
         columns.append([_clean(label).rsplit(": ", 1)[0] for label in primary.labels or ()])
-    x_name = spec.x_title or {"date": "Period", "category": "Provider" if spec.horizontal or spec.kind in
-                              {"caterpillar", "league"} else "Category"}.get(spec.x_kind, "x")
+    x_name = spec.x_title or {
+        "date": "Period",
+        "category": "Provider" if spec.horizontal or spec.kind in {"caterpillar", "league"} else "Category",
+    }.get(spec.x_kind, "x")
     header.append(_column_name(Series(x_name, "data", (), ()), taken))
     columns.append([_fmt_x(x, spec) for x in primary.x])
     value_name = spec.y_title or ("Value" if primary.role in {"points", "bar", "interval"} else primary.name)
     header.append(_column_name(Series(value_name, "data", (), ()), taken))
     columns.append([_fmt_y(y, spec) for y in primary.y])
     if primary.low is not None and primary.high is not None:
-        header += [_column_name(Series("Lower 95% interval", "data", (), ()), taken),
-                   _column_name(Series("Upper 95% interval", "data", (), ()), taken)]
+        header += [
+            _column_name(Series("Lower 95% interval", "data", (), ()), taken),
+            _column_name(Series("Upper 95% interval", "data", (), ()), taken),
+        ]
         columns += [[_fmt_y(v, spec) for v in primary.low], [_fmt_y(v, spec) for v in primary.high]]
     for series in shown:
         if series is primary or tuple(series.x) != tuple(primary.x) or series.role == "points":
@@ -390,9 +484,15 @@ def chart_data(spec: ChartSpec) -> tuple[list[str], list[list[str]]]:
 
 # --- the page ------------------------------------------------------------------------------------------
 
+
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["j2", "html"]),
-                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(str(_TEMPLATES)),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
@@ -407,29 +507,54 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
         ctx.level, ctx.section_title = 2, _clean(section.title)
         items: list[dict[str, Any]] = []
         for block in section.blocks:
-            if isinstance(block, Cover):   # the cover's details go under the h1, before any section
+            if isinstance(block, Cover):  # the cover's details go under the h1, before any section
                 cover_item = cover_item or _block(block, ctx)[0]
             else:
                 items += _block(block, ctx)
         if not items and not section.title:
             continue
-        sections.append({"title": _clean(section.title) or "Section", "id": _slug(ctx, section.title or "section", "s"),
-                         "appendix": section.appendix, "items": items})
+        sections.append(
+            {
+                "title": _clean(section.title) or "Section",
+                "id": _slug(ctx, section.title or "section", "s"),
+                "appendix": section.appendix,
+                "items": items,
+            }
+        )
     cover = next((b for b in pack.blocks() if isinstance(b, Cover)), None)
     title = _clean(cover.title if cover and cover.title else pack.title)
     who = _clean(pack.org_name or "")
     provenance = pack.provenance
     palette = pack.theme.palette
-    return _environment().get_template("pack.html.j2").render(
-        lang="en-GB", title=title, org=who, period=_clean(pack.period_label),
-        page_title=" – ".join(p for p in (title, who, _clean(pack.period_label)) if p),
-        classification=_clean(pack.classification), sections=sections, footnotes=[_clean(n) for n in pack.footnotes],
-        provenance=(f"Built from data snapshot {provenance.snapshot_hash[:12]} with template "
-                    f"{Path(provenance.template_path).name} ({provenance.template_hash[:12]}), reporting "
-                    f"{provenance.package_version}."),
-        colours={"text": palette.text, "background": palette.background, "accent": palette.highlight,
-                 "band": palette.band, "rule": palette.common_cause},
-        font=pack.theme.font_family, subtitle=_clean(pack.subtitle), cover=cover_item)
+    return (
+        _environment()
+        .get_template("pack.html.j2")
+        .render(
+            lang="en-GB",
+            title=title,
+            org=who,
+            period=_clean(pack.period_label),
+            page_title=" – ".join(p for p in (title, who, _clean(pack.period_label)) if p),
+            classification=_clean(pack.classification),
+            sections=sections,
+            footnotes=[_clean(n) for n in pack.footnotes],
+            provenance=(
+                f"Built from data snapshot {provenance.snapshot_hash[:12]} with template "
+                f"{Path(provenance.template_path).name} ({provenance.template_hash[:12]}), reporting "
+                f"{provenance.package_version}."
+            ),
+            colours={
+                "text": palette.text,
+                "background": palette.background,
+                "accent": palette.highlight,
+                "band": palette.band,
+                "rule": palette.common_cause,
+            },
+            font=pack.theme.font_family,
+            subtitle=_clean(pack.subtitle),
+            cover=cover_item,
+        )
+    )
 
 
 def render(pack: Pack, path: Path, svgs: Mapping[str, Path]) -> Path:
@@ -439,4 +564,3 @@ def render(pack: Pack, path: Path, svgs: Mapping[str, Path]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-

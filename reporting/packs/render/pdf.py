@@ -42,14 +42,27 @@ from xml.sax.saxutils import escape
 from reporting.errors import ReportingError
 from reporting.packs.render import _warm_office
 
-__all__ = ["INSTALL_HINT", "PdfError", "PdfUnavailable", "TIMEOUT_S", "libreoffice_available", "release_profile",
-           "to_pdf"]
+__all__ = [
+    "INSTALL_HINT",
+    "PdfError",
+    "PdfUnavailable",
+    "TIMEOUT_S",
+    "libreoffice_available",
+    "release_profile",
+    "to_pdf",
+]
 
 TIMEOUT_S = 180.0
 INSTALL_HINT = "apt-get install -y libreoffice-writer libreoffice-impress libreoffice-calc"
 WRITER = {".docx", ".doc", ".odt", ".rtf"}
-PLAIN = {".pptx": "impress_pdf_Export", ".ppt": "impress_pdf_Export", ".odp": "impress_pdf_Export",
-         ".xlsx": "calc_pdf_Export", ".xls": "calc_pdf_Export", ".ods": "calc_pdf_Export"}
+PLAIN = {
+    ".pptx": "impress_pdf_Export",
+    ".ppt": "impress_pdf_Export",
+    ".odp": "impress_pdf_Export",
+    ".xlsx": "calc_pdf_Export",
+    ".xls": "calc_pdf_Export",
+    ".ods": "calc_pdf_Export",
+}
 _TAGGED = '{"UseTaggedPDF":{"type":"boolean","value":"true"},"ExportBookmarks":{"type":"boolean","value":"true"}}'
 
 
@@ -122,12 +135,16 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
     source = Path(source)
     executable = _soffice()
     if executable is None:
-        raise PdfUnavailable("cannot make a PDF: LibreOffice is not installed (no 'soffice' or 'libreoffice' on "
-                             f"PATH); install it with `{INSTALL_HINT}`, or leave pdf out of the pack's formats")
+        raise PdfUnavailable(
+            "cannot make a PDF: LibreOffice is not installed (no 'soffice' or 'libreoffice' on "
+            f"PATH); install it with `{INSTALL_HINT}`, or leave pdf out of the pack's formats"
+        )
     suffix = source.suffix.lower()
     if suffix not in WRITER and suffix not in PLAIN:
-        raise PdfError(f"{source}: cannot convert a '{suffix}' file to PDF; expected one of "
-                       f"{', '.join(sorted(WRITER | PLAIN.keys()))}")
+        raise PdfError(
+            f"{source}: cannot convert a '{suffix}' file to PDF; expected one of "
+            f"{', '.join(sorted(WRITER | PLAIN.keys()))}"
+        )
     if not source.is_file():
         raise PdfError(f"{source}: no such file to convert to PDF")
     out_dir = Path(out_dir)
@@ -157,11 +174,24 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
                 said = "; ".join(filter(None, (errors.read_text(errors="replace").strip(), _tail(result.stderr))))
                 raise PdfError(f"{source}: LibreOffice could not convert it to PDF: {said}")
         else:
-            result = _run([executable, *_common(profile), "--convert-to", f"pdf:{PLAIN[suffix]}:{_TAGGED}",
-                           "--outdir", str(produced.parent), str(staged)], source, timeout_s)
+            result = _run(
+                [
+                    executable,
+                    *_common(profile),
+                    "--convert-to",
+                    f"pdf:{PLAIN[suffix]}:{_TAGGED}",
+                    "--outdir",
+                    str(produced.parent),
+                    str(staged),
+                ],
+                source,
+                timeout_s,
+            )
         if warm is None and (result.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0):
-            raise PdfError(f"{source}: LibreOffice wrote no PDF (exit code {result.returncode}): "
-                           f"{_tail(result.stderr) or _tail(result.stdout) or 'no message'}")
+            raise PdfError(
+                f"{source}: LibreOffice wrote no PDF (exit code {result.returncode}): "
+                f"{_tail(result.stderr) or _tail(result.stdout) or 'no message'}"
+            )
         target = out_dir / f"{source.stem}.pdf"
         handle, partial = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".partial")
         os.close(handle)
@@ -174,12 +204,18 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
     return target
 
 
-def _convert_warm(warm: _warm_office.WarmOffice, source: Path, staged: Path, produced: Path, suffix: str,
-                  timeout_s: float) -> None:
+def _convert_warm(
+    warm: _warm_office.WarmOffice, source: Path, staged: Path, produced: Path, suffix: str, timeout_s: float
+) -> None:
     """Through this worker's listening LibreOffice (the same TOC refresh and tagged PDF as the macro)."""
     try:
-        said = warm.convert(staged, produced, "writer_pdf_Export" if suffix in WRITER else PLAIN[suffix],
-                            writer=suffix in WRITER, timeout_s=timeout_s)
+        said = warm.convert(
+            staged,
+            produced,
+            "writer_pdf_Export" if suffix in WRITER else PLAIN[suffix],
+            writer=suffix in WRITER,
+            timeout_s=timeout_s,
+        )
     except TimeoutError:
         raise PdfError(f"{source}: LibreOffice did not finish the PDF within {timeout_s:g} s") from None
     except _warm_office.OfficeGone as exc:
@@ -196,14 +232,22 @@ def release_profile(profile: Path) -> None:
 
 
 def _common(profile: Path) -> list[str]:
-    return [f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--invisible", "--nologo",
-            "--norestore", "--nodefault", "--nolockcheck"]
+    return [
+        f"-env:UserInstallation={profile.resolve().as_uri()}",
+        "--headless",
+        "--invisible",
+        "--nologo",
+        "--norestore",
+        "--nodefault",
+        "--nolockcheck",
+    ]
 
 
 def _run(command: list[str], source: Path, timeout_s: float) -> subprocess.CompletedProcess[str]:
     """Run LibreOffice in its own process group, killing the whole group if it outlives `timeout_s`."""
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -215,8 +259,7 @@ def _run(command: list[str], source: Path, timeout_s: float) -> subprocess.Compl
 
 def _tail(text: str, limit: int = 2000) -> str:
     """LibreOffice's own words, minus its harmless Java warning, on one line."""
-    lines = [line.strip() for line in (text or "").splitlines()
-             if line.strip() and "javaldx" not in line]
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip() and "javaldx" not in line]
     return " | ".join(lines)[-limit:]
 
 
@@ -225,23 +268,29 @@ def _install_macro(profile: Path) -> None:
     basic = profile / "user" / "basic"
     standard = basic / "Standard"
     standard.mkdir(parents=True, exist_ok=True)
-    for kind, root, dtd in (("script", "library:libraries", "libraries.dtd"),
-                            ("dialog", "library:libraries", "libraries.dtd")):
+    for kind, root, dtd in (
+        ("script", "library:libraries", "libraries.dtd"),
+        ("dialog", "library:libraries", "libraries.dtd"),
+    ):
         (basic / f"{kind}.xlc").write_text(
             _DOCTYPE.format(root=root, dtd=dtd)
             + f'<library:libraries {_LIBRARY_NS} xmlns:xlink="http://www.w3.org/1999/xlink">\n'
-              ' <library:library library:name="Standard" library:link="false"/>\n</library:libraries>\n')
+            ' <library:library library:name="Standard" library:link="false"/>\n</library:libraries>\n'
+        )
     elements = f' <library:element library:name="{_MODULE}"/>\n'
     (standard / "script.xlb").write_text(
         _DOCTYPE.format(root="library:library", dtd="library.dtd")
         + f'<library:library {_LIBRARY_NS} library:name="Standard" library:readonly="false" '
-          f'library:passwordprotected="false">\n{elements}</library:library>\n')
+        f'library:passwordprotected="false">\n{elements}</library:library>\n'
+    )
     (standard / "dialog.xlb").write_text(
         _DOCTYPE.format(root="library:library", dtd="library.dtd")
         + f'<library:library {_LIBRARY_NS} library:name="Standard" library:readonly="false" '
-          'library:passwordprotected="false"/>\n')
+        'library:passwordprotected="false"/>\n'
+    )
     for name, code in ((_MODULE, _MACRO),):
         (standard / f"{name}.xba").write_text(
             _DOCTYPE.format(root="script:module", dtd="module.dtd")
             + f'<script:module xmlns:script="http://openoffice.org/2000/script" script:name="{name}" '
-              f'script:language="StarBasic">{escape(code, {chr(34): "&quot;"})}</script:module>\n')
+            f'script:language="StarBasic">{escape(code, {chr(34): "&quot;"})}</script:module>\n'
+        )

@@ -56,11 +56,32 @@ from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, lay
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.render._text_fit import (
-    LINE_HEIGHT_EM, PARA_GAP_EM, _fit, _height, _line_em, _Para, _para, _paras, _Run,
+    LINE_HEIGHT_EM,
+    PARA_GAP_EM,
+    _fit,
+    _height,
+    _line_em,
+    _Para,
+    _para,
+    _paras,
+    _Run,
 )
 from reporting.packs.tree import (
-    SUPPRESSED_NOTE, Block, Cell, ChartBlock, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak,
-    Section, SummaryRow, SummaryTable, Text,
+    SUPPRESSED_NOTE,
+    Block,
+    Cell,
+    ChartBlock,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    Pack,
+    PageBreak,
+    Section,
+    SummaryRow,
+    SummaryTable,
+    Text,
 )
 
 __all__ = ["TextOverflowError", "render"]
@@ -70,12 +91,12 @@ TEXT_PT = {"body": 18, "lead": 22, "note": 14}
 MIN_TEXT_PT = 12
 MIN_TITLE_PT = 18
 MIN_FOOTER_PT = 8
-SUMMARY_PT = 14           # summary table body (header 12)
-TABLE_PT = 12             # data tables, captions, footnotes
+SUMMARY_PT = 14  # summary table body (header 12)
+TABLE_PT = 12  # data tables, captions, footnotes
 CAPTION_PT = 12
 MIN_CHART_H = Inches(3.0)
 SPARK_H, SPARK_PAD = Inches(0.42), Inches(0.05)
-GAP = Inches(0.15)        # between blocks on a slide
+GAP = Inches(0.15)  # between blocks on a slide
 TEXT_INSET = Inches(0.05)
 CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 
@@ -83,10 +104,21 @@ CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 # status colours, not identity.
 RAG_FILL = {"red": "F6D0CD", "amber": "FFE9B8", "green": "CCE5D8", "grey": "E8EDEE"}
 RAG_LETTER = {"red": "R", "amber": "A", "green": "G", "grey": "–"}
-VARIATION_WORDS = {"improvement": "Improvement", "concern": "Concern", "neutral": "Neutral",
-                   "common_cause": "Common cause"}
-SUMMARY_COLUMNS = (("Metric", 0.31), ("Period", 0.10), ("Latest", 0.08), ("Target", 0.08), ("Variation", 0.14),
-                   ("Assurance", 0.17), ("Trend", 0.12))
+VARIATION_WORDS = {
+    "improvement": "Improvement",
+    "concern": "Concern",
+    "neutral": "Neutral",
+    "common_cause": "Common cause",
+}
+SUMMARY_COLUMNS = (
+    ("Metric", 0.31),
+    ("Period", 0.10),
+    ("Latest", 0.08),
+    ("Target", 0.08),
+    ("Variation", 0.14),
+    ("Assurance", 0.17),
+    ("Trend", 0.12),
+)
 
 
 class TextOverflowError(ReportingError):
@@ -101,6 +133,7 @@ class TextOverflowError(ReportingError):
 # writing text, colours
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _rgb(hex_: str) -> RGBColor:
     return RGBColor.from_string(hex_.lstrip("#").upper())
 
@@ -109,15 +142,16 @@ def _luminance(hex_: str) -> float:
     def channel(c: int) -> float:
         v = c / 255
         return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
     h = hex_.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
 def _readable(colour: str, background: str, minimum: float = 4.5) -> str:
     """`colour` darkened in 5% steps until it has `minimum` contrast with `background` (WCAG AA text)."""
     h = colour.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     bg = _luminance(background)
     for step in range(21):
         k = 1 - step * 0.05
@@ -163,6 +197,7 @@ def _fixed_frame(frame: Any, inset_x: int = 0, inset_y: int = TEXT_INSET) -> Non
 # the deck being built
 # ---------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Box:
     left: int
@@ -184,14 +219,14 @@ class _Deck:
     template: Path
     body: _Box
     notes: dict[int, list[str]] = field(default_factory=dict)
-    slide: Any = None              # current content slide, None when the next block starts a new one
-    cursor: int = 0                # y where the next block goes
-    filled: bool = False           # the current slide already holds a block
-    topic: str = ""                # title of the current run of content slides
+    slide: Any = None  # current content slide, None when the next block starts a new one
+    cursor: int = 0  # y where the next block goes
+    filled: bool = False  # the current slide already holds a block
+    topic: str = ""  # title of the current run of content slides
     topic_from_heading: bool = False
     topic_slides: int = 0
-    where: str = ""                # "section 2 'Urgent care', block 3 (Text)" for error messages
-    topic_where: str = ""          # the block that set the topic (a title that does not fit names it)
+    where: str = ""  # "section 2 'Urgent care', block 3 (Text)" for error messages
+    topic_where: str = ""  # the block that set the topic (a title that does not fit names it)
     section_slides: list[tuple[str, Any]] = field(default_factory=list)
     agendas: list[tuple[Any, Contents]] = field(default_factory=list)
 
@@ -241,16 +276,18 @@ def _title(deck: _Deck, slide: Any, text: str, base: float, where: str | None = 
     where = where or deck.where
     shape = slide.shapes.title
     if shape is None:
-        raise ConfigError(f"layout '{slide.slide_layout.name}' has no title placeholder (idx 0)",
-                          file=deck.template)
+        raise ConfigError(f"layout '{slide.slide_layout.name}' has no title placeholder (idx 0)", file=deck.template)
     frame = shape.text_frame
     paras = [_para(text)]
-    width, height = shape.width - frame.margin_left - frame.margin_right, shape.height - frame.margin_top \
-        - frame.margin_bottom
+    width, height = (
+        shape.width - frame.margin_left - frame.margin_right,
+        shape.height - frame.margin_top - frame.margin_bottom,
+    )
     size = _fit(paras, width, height, base, MIN_TITLE_PT)
     if size is None:
-        raise TextOverflowError(where, f"title '{text}' does not fit its placeholder even at {MIN_TITLE_PT} pt; "
-                                       "shorten the heading")
+        raise TextOverflowError(
+            where, f"title '{text}' does not fit its placeholder even at {MIN_TITLE_PT} pt; shorten the heading"
+        )
     frame.word_wrap = True
     frame.auto_size = MSO_AUTO_SIZE.NONE
     _write(frame, paras, size if size < base else None)
@@ -276,12 +313,15 @@ def _flow_text(deck: _Deck, paras: Sequence[_Para], base: float, minimum: float 
     size = _fit(paras, width, deck.remaining - inset, base, minimum)
     if size is None:
         chars = sum(len(p.text) for p in paras)
-        per_line = _line_em(width, minimum) / 0.5   # Arial text averages about 0.5 em a character
+        per_line = _line_em(width, minimum) / 0.5  # Arial text averages about 0.5 em a character
         lines_needed = round(_height(paras, minimum, width) / Pt(LINE_HEIGHT_EM * minimum))
         lines_room = int((deck.remaining - inset) / Pt(LINE_HEIGHT_EM * minimum))
-        raise TextOverflowError(deck.where, f"{chars:,} characters of text need about {lines_needed} lines of "
-                                            f"about {per_line:.0f} characters at {minimum:g} pt, but one slide holds "
-                                            f"{lines_room}; shorten it or split it into several blocks")
+        raise TextOverflowError(
+            deck.where,
+            f"{chars:,} characters of text need about {lines_needed} lines of "
+            f"about {per_line:.0f} characters at {minimum:g} pt, but one slide holds "
+            f"{lines_room}; shorten it or split it into several blocks",
+        )
     _text_box(deck, paras, size, _height(paras, size, width) + inset)
 
 
@@ -289,16 +329,18 @@ def _flow_text(deck: _Deck, paras: Sequence[_Para], base: float, minimum: float 
 # tables
 # ---------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Cell:
     paras: tuple[_Para, ...]
     fill: str | None = None
     min_height: int = 0
-    overlay: Callable[[Any, _Box], None] | None = None   # draws a picture/chart over the cell (sparklines)
+    overlay: Callable[[Any, _Box], None] | None = None  # draws a picture/chart over the cell (sparklines)
 
 
-def _cell(text: str, *, align: Any = None, bold: bool = False, colour: str | None = None,
-          fill: str | None = None) -> _Cell:
+def _cell(
+    text: str, *, align: Any = None, bold: bool = False, colour: str | None = None, fill: str | None = None
+) -> _Cell:
     return _Cell((_Para((_Run(text, bold=bold, colour=colour),), align=align),), fill)
 
 
@@ -307,8 +349,17 @@ def _row_height(cells: Sequence[_Cell], widths: Sequence[int], size: float) -> i
     return max([*inner, *(c.min_height for c in cells)])
 
 
-def _draw_table(deck: _Deck, rows: Sequence[Sequence[_Cell]], widths: Sequence[int], heights: Sequence[int],
-                size: float, title: str, description: str, *, merge_row: int | None = None) -> None:
+def _draw_table(
+    deck: _Deck,
+    rows: Sequence[Sequence[_Cell]],
+    widths: Sequence[int],
+    heights: Sequence[int],
+    size: float,
+    title: str,
+    description: str,
+    *,
+    merge_row: int | None = None,
+) -> None:
     top = deck.cursor
     frame = deck.slide.shapes.add_table(len(rows), len(widths), deck.body.left, top, sum(widths), sum(heights))
     table = frame.table
@@ -324,14 +375,20 @@ def _draw_table(deck: _Deck, rows: Sequence[Sequence[_Cell]], widths: Sequence[i
     for i, row in enumerate(rows):
         x = deck.body.left
         for j, spec in enumerate(row):
-            X.fill_table_cell(tcs[i][j], spec.paras, size if i else TABLE_PT,
-                              spec.fill or (_b().primary if i == 0 else (_b().band if i % 2 == 0 else _b().white)),
-                              (CELL_INSET_X, CELL_INSET_Y), PARA_GAP_EM, LANGUAGE)
+            X.fill_table_cell(
+                tcs[i][j],
+                spec.paras,
+                size if i else TABLE_PT,
+                spec.fill or (_b().primary if i == 0 else (_b().band if i % 2 == 0 else _b().white)),
+                (CELL_INSET_X, CELL_INSET_Y),
+                PARA_GAP_EM,
+                LANGUAGE,
+            )
             if spec.overlay is not None:
                 overlays.append((spec.overlay, _Box(x, y, widths[j], heights[i])))
             x += widths[j]
         y += heights[i]
-    if merge_row is not None:   # one message across the whole row ("No rows")
+    if merge_row is not None:  # one message across the whole row ("No rows")
         table.cell(merge_row, 0).merge(table.cell(merge_row, len(widths) - 1))
     X.set_alt_text(frame, title, description)
     for draw, box in overlays:
@@ -339,10 +396,19 @@ def _draw_table(deck: _Deck, rows: Sequence[Sequence[_Cell]], widths: Sequence[i
     deck.advance(sum(heights))
 
 
-def _flow_table(deck: _Deck, title: str, caption: str, header: Sequence[_Cell], body: Sequence[Sequence[_Cell]],
-                widths: Sequence[int], size: float, footnotes: Sequence[str], describe: Callable[[int, int], str]
-                ) -> None:
+def _flow_table(
+    deck: _Deck,
+    title: str,
+    caption: str,
+    header: Sequence[_Cell],
+    body: Sequence[Sequence[_Cell]],
+    widths: Sequence[int],
+    size: float,
+    footnotes: Sequence[str],
+    describe: Callable[[int, int], str],
+) -> None:
     """Header + rows, split between rows across continued slides with the header repeated on each part."""
+
     def caption_paras(part: int) -> list[_Para]:
         runs = [_Run(title + (" (continued)" if part else ""), bold=True, colour=_b().primary_dark)]
         if caption and not part:
@@ -368,13 +434,21 @@ def _flow_table(deck: _Deck, title: str, caption: str, header: Sequence[_Cell], 
             used += heights[end]
             end += 1
         if end == start:
-            raise TextOverflowError(deck.where, f"row {start + 1} of table '{title}' is taller than a slide; "
-                                                "shorten the text in that row")
+            raise TextOverflowError(
+                deck.where, f"row {start + 1} of table '{title}' is taller than a slide; shorten the text in that row"
+            )
         _text_box(deck, cap, CAPTION_PT, cap_h)
         label = title + (" (continued)" if part else "")
-        _draw_table(deck, [header, *body[start:end]], widths, [head_h, *heights[start:end]], size, label,
-                    describe(start, end) + (" It has no rows for this period." if empty else ""),
-                    merge_row=1 if empty else None)
+        _draw_table(
+            deck,
+            [header, *body[start:end]],
+            widths,
+            [head_h, *heights[start:end]],
+            size,
+            label,
+            describe(start, end) + (" It has no rows for this period." if empty else ""),
+            merge_row=1 if empty else None,
+        )
         if notes:
             _text_box(deck, notes, TABLE_PT, foot_h - GAP)
         start, part = end, part + 1
@@ -408,6 +482,7 @@ _RIGHT = {"number", "percent", "count"}
 # one function per block type
 # ---------------------------------------------------------------------------------------------------------
 
+
 @functools.singledispatch
 def _block(block: Block, deck: _Deck) -> None:
     raise ReportingError(f"{deck.where}: the PowerPoint renderer has no rule for {type(block).__name__} blocks")
@@ -418,11 +493,17 @@ def _cover(block: Cover, deck: _Deck) -> None:
     deck.end_slide()
     slide = deck.add_slide("Title Slide")
     _title(deck, slide, block.title, 40)
-    who = " · ".join(p for p in (f"For: {block.audience}" if block.audience else "",
-                                 f"Owner: {block.owner}" if block.owner else "") if p)
+    who = " · ".join(
+        p
+        for p in (f"For: {block.audience}" if block.audience else "", f"Owner: {block.owner}" if block.owner else "")
+        if p
+    )
     lines = [_para(block.subtitle, colour=_b().primary)] if block.subtitle else []
-    lines += [_Para((_Run(t, bold=bold, colour=_b().muted),), factor=0.8, level=1)
-              for t, bold in ((who, False), (block.date_label, False), (block.classification, True)) if t]
+    lines += [
+        _Para((_Run(t, bold=bold, colour=_b().muted),), factor=0.8, level=1)
+        for t, bold in ((who, False), (block.date_label, False), (block.classification, True))
+        if t
+    ]
     sub = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
     if sub is None:
         raise ConfigError("layout 'Title Slide' has no subtitle placeholder (idx 1)", file=deck.template)
@@ -433,8 +514,9 @@ def _cover(block: Cover, deck: _Deck) -> None:
     _fixed_frame(frame)
     size = _fit(lines, sub.width, sub.height - 2 * TEXT_INSET, 20, MIN_TEXT_PT)
     if size is None:
-        raise TextOverflowError(deck.where, "cover subtitle, audience, owner, date and classification do not fit "
-                                            "the subtitle placeholder")
+        raise TextOverflowError(
+            deck.where, "cover subtitle, audience, owner, date and classification do not fit the subtitle placeholder"
+        )
     _write(frame, lines, size)
 
 
@@ -443,7 +525,7 @@ def _contents(block: Contents, deck: _Deck) -> None:
     deck.end_slide()
     slide = deck.add_slide("Title and Content")
     _title(deck, slide, block.title, 28)
-    deck.agendas.append((slide, block))   # filled in once every section header has its slide number
+    deck.agendas.append((slide, block))  # filled in once every section header has its slide number
 
 
 @_block.register(Heading)
@@ -501,8 +583,9 @@ def _picture(slide: Any, image: Path, box: _Box) -> Any:
         w_px, h_px = im.size
     width = min(box.width, int(box.height * w_px / h_px))
     height = int(width * h_px / w_px)
-    picture = slide.shapes.add_picture(str(image), box.left + (box.width - width) // 2,
-                                       box.top + (box.height - height) // 2, width, height)
+    picture = slide.shapes.add_picture(
+        str(image), box.left + (box.width - width) // 2, box.top + (box.height - height) // 2, width, height
+    )
     picture._element.nvPicPr.cNvPr.set("descr", "")  # python-pptx puts the file name here; callers set the alt text
     return picture
 
@@ -515,9 +598,11 @@ def _chart_shape(deck: _Deck, block: ChartBlock, box: _Box) -> Any:
         except NativeChartUnsupported:
             pass
     if block.image is None or not Path(block.image).is_file():
-        raise ReportingError(f"{deck.where}: chart '{spec.title}' has no rendered image"
-                             + ("" if block.native else " and native=false")
-                             + "; render the pack's charts (Pack.with_images) before the PowerPoint renderer")
+        raise ReportingError(
+            f"{deck.where}: chart '{spec.title}' has no rendered image"
+            + ("" if block.native else " and native=false")
+            + "; render the pack's charts (Pack.with_images) before the PowerPoint renderer"
+        )
     return _picture(deck.slide, Path(block.image), box)
 
 
@@ -533,11 +618,12 @@ def _chart(block: ChartBlock, deck: _Deck) -> None:
     if cap:
         _text_box(deck, cap, CAPTION_PT, cap_h)
     deck.note(block.notes)
-    deck.cursor, deck.filled = deck.body.bottom, True   # a chart takes the rest of its slide
+    deck.cursor, deck.filled = deck.body.bottom, True  # a chart takes the rest of its slide
 
 
-def _icon(code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, *,
-          short: bool) -> tuple[_Para, ...]:
+def _icon(
+    code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, *, short: bool
+) -> tuple[_Para, ...]:
     if code is None:
         return (_Para((_Run("–", colour=_b().muted),)),)
     if code not in table:
@@ -552,8 +638,9 @@ def _sparkline(row: SummaryRow) -> Callable[[Any, _Box], None] | None:
     image, spec = row.sparkline_image, row.sparkline
 
     def draw(slide: Any, box: _Box) -> None:
-        inner = _Box(box.left + CELL_INSET_X, box.top + SPARK_PAD, box.width - 2 * CELL_INSET_X,
-                     box.height - 2 * SPARK_PAD)
+        inner = _Box(
+            box.left + CELL_INSET_X, box.top + SPARK_PAD, box.width - 2 * CELL_INSET_X, box.height - 2 * SPARK_PAD
+        )
         if image is not None and Path(image).is_file():
             shape = _picture(slide, Path(image), inner)
         else:
@@ -578,16 +665,27 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
     rows = []
     for i, r in enumerate(block.rows):
         fill = _b().band if (i + 1) % 2 == 0 else _b().white
-        metric = (_para(r.title, bold=True), *([_Para((_Run(r.narrative, colour=_b().muted),), factor=TABLE_PT / SUMMARY_PT)]
-                                               if r.narrative else []))
+        metric = (
+            _para(r.title, bold=True),
+            *([_Para((_Run(r.narrative, colour=_b().muted),), factor=TABLE_PT / SUMMARY_PT)] if r.narrative else []),
+        )
         trend = _sparkline(r)
-        rows.append([
-            _Cell(metric, fill), _Cell((_para(r.period_label),), fill), _Cell((_value(r.latest),), fill),
-            _Cell((_value(r.target),), fill), _Cell(_icon(r.variation_icon, VARIATION, deck, fill, short=True), fill),
-            _Cell(_icon(r.assurance, ASSURANCE, deck, fill, short=False), fill),
-            _Cell(() if trend else (_Para((_Run("–", colour=_b().muted),), align=centre),), fill,
-                  SPARK_H + 2 * SPARK_PAD if trend else 0, trend),
-        ])
+        rows.append(
+            [
+                _Cell(metric, fill),
+                _Cell((_para(r.period_label),), fill),
+                _Cell((_value(r.latest),), fill),
+                _Cell((_value(r.target),), fill),
+                _Cell(_icon(r.variation_icon, VARIATION, deck, fill, short=True), fill),
+                _Cell(_icon(r.assurance, ASSURANCE, deck, fill, short=False), fill),
+                _Cell(
+                    () if trend else (_Para((_Run("–", colour=_b().muted),), align=centre),),
+                    fill,
+                    SPARK_H + 2 * SPARK_PAD if trend else 0,
+                    trend,
+                ),
+            ]
+        )
     suppressed = any(r.latest.suppressed or r.target.suppressed for r in block.rows)
     widths = _widths(deck.body.width, [w for _, w in SUMMARY_COLUMNS])
 
@@ -603,8 +701,17 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
         span = f", metrics {start + 1} to {end} of {len(block.rows)}" if end - start < len(block.rows) else ""
         return f"Summary table '{block.title}'{span}. " + " ".join(parts)
 
-    _flow_table(deck, block.title, block.caption, header, rows, widths, SUMMARY_PT,
-                _suppression_note(deck.pack, block.footnotes, suppressed), describe)
+    _flow_table(
+        deck,
+        block.title,
+        block.caption,
+        header,
+        rows,
+        widths,
+        SUMMARY_PT,
+        _suppression_note(deck.pack, block.footnotes, suppressed),
+        describe,
+    )
 
 
 @_block.register(DataTable)
@@ -629,10 +736,14 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
     names = ", ".join(c.name for c in block.columns)
 
     def describe(start: int, end: int) -> str:
-        span = f"rows {start + 1} to {end} of {len(block.rows)}" if end - start < len(block.rows) \
+        span = (
+            f"rows {start + 1} to {end} of {len(block.rows)}"
+            if end - start < len(block.rows)
             else f"{len(block.rows)} rows"
-        return (f"Table '{block.title}'" + (f" ({block.caption})" if block.caption else "")
-                + f": {span}; columns {names}.")
+        )
+        return (
+            f"Table '{block.title}'" + (f" ({block.caption})" if block.caption else "") + f": {span}; columns {names}."
+        )
 
     _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe)
 
@@ -640,6 +751,7 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # slides that frame the content
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _section_header(section: Section, deck: _Deck) -> None:
     slide = deck.add_slide("Section Header")
@@ -652,7 +764,7 @@ def _section_header(section: Section, deck: _Deck) -> None:
     if body is not None and size is not None:
         _fixed_frame(body.text_frame)
         _write(body.text_frame, paras, size)
-    elif body is not None:   # nothing to say (or too many headings to list): no empty prompt left behind
+    elif body is not None:  # nothing to say (or too many headings to list): no empty prompt left behind
         body._element.getparent().remove(body._element)
     deck.section_slides.append((section.title, slide))
 
@@ -663,8 +775,10 @@ def _fill_agendas(deck: _Deck) -> None:
         body = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
         if body is None:
             raise ConfigError("layout 'Title and Content' has no content placeholder (idx 1)", file=deck.template)
-        paras = [_Para((_Run(title), _Run(f"   slide {numbers[s.slide_id]}", colour=_b().muted)))
-                 for title, s in deck.section_slides] or [_para("This pack has no sections.")]
+        paras = [
+            _Para((_Run(title), _Run(f"   slide {numbers[s.slide_id]}", colour=_b().muted)))
+            for title, s in deck.section_slides
+        ] or [_para("This pack has no sections.")]
         frame = body.text_frame
         _fixed_frame(frame)
         size = _fit(paras, body.width - Inches(0.35), body.height - 2 * TEXT_INSET, 20, MIN_TEXT_PT)
@@ -677,11 +791,13 @@ def _clone_placeholder(slide: Any, kind: Any, deck: _Deck) -> Any:
     """Copy the layout's (else the master's) footer/slide-number placeholder onto the slide."""
     source = next((p for p in slide.slide_layout.placeholders if p.placeholder_format.type == kind), None)
     if source is None:
-        source = next((p for p in slide.slide_layout.slide_master.placeholders
-                       if p.placeholder_format.type == kind), None)
+        source = next(
+            (p for p in slide.slide_layout.slide_master.placeholders if p.placeholder_format.type == kind), None
+        )
     if source is None:
-        raise ConfigError(f"layout '{slide.slide_layout.name}' and its master have no {kind.name} placeholder",
-                          file=deck.template)
+        raise ConfigError(
+            f"layout '{slide.slide_layout.name}' and its master have no {kind.name} placeholder", file=deck.template
+        )
     element = copy.deepcopy(source._element)
     element.xpath("./p:nvSpPr/p:cNvPr")[0].set("id", str(slide.shapes._next_shape_id))
     slide.shapes._spTree.append(element)
@@ -693,8 +809,13 @@ def _finish_slide(slide: Any, deck: _Deck) -> None:
     footer = _clone_placeholder(slide, PP_PLACEHOLDER.FOOTER, deck)
     paras = [_para(pack.footer)]
     frame = footer.text_frame
-    size = _fit(paras, footer.width - frame.margin_left - frame.margin_right,
-                footer.height - frame.margin_top - frame.margin_bottom, 10, MIN_FOOTER_PT)
+    size = _fit(
+        paras,
+        footer.width - frame.margin_left - frame.margin_right,
+        footer.height - frame.margin_top - frame.margin_bottom,
+        10,
+        MIN_FOOTER_PT,
+    )
     if size is None:
         raise TextOverflowError("pack footer", f"'{pack.footer}' does not fit the footer placeholder")
     frame.word_wrap = True
@@ -708,8 +829,10 @@ def _finish_slide(slide: Any, deck: _Deck) -> None:
     prov = pack.provenance
     lines = [*deck.notes.get(slide.slide_id, [])]
     lines.append("Data sources: " + ("; ".join(prov.sources) if prov.sources else "none recorded"))
-    lines.append(f"Data snapshot {prov.snapshot_hash}; template {prov.template_path} ({prov.template_hash}); "
-                 f"reporting {prov.package_version}.")
+    lines.append(
+        f"Data snapshot {prov.snapshot_hash}; template {prov.template_path} ({prov.template_hash}); "
+        f"reporting {prov.package_version}."
+    )
     lines += list(pack.footnotes)
     X.set_speaker_notes(slide, "\n".join(lines), LANGUAGE)
 
@@ -761,6 +884,7 @@ def _properties(prs: Any, pack: Pack) -> str:
 # the renderer
 # ---------------------------------------------------------------------------------------------------------
 
+
 def render(pack: Pack, path: Path) -> Path:
     """Write `pack` as a PowerPoint deck at `path`, in the colours of the pack's theme (see _render)."""
     with _using_brand(pack.theme):
@@ -776,14 +900,20 @@ def _render(pack: Pack, path: Path) -> Path:
     template = Path(pack.office.get("pptx", DEFAULT_PPTX))
     prs = open_presentation(template)
     for name in REQUIRED_LAYOUTS:
-        layout(prs, name, template_path=template)          # every layout checked before any slide is made
+        layout(prs, name, template_path=template)  # every layout checked before any slide is made
     id_list = prs.slides._sldIdLst
-    for sld_id in list(id_list):                            # the template's own example slides
+    for sld_id in list(id_list):  # the template's own example slides
         rid = sld_id.rId
         id_list.remove(sld_id)
         prs.part.drop_rel(rid)
-    body_ph = next((p for p in layout(prs, "Title and Content", template_path=template).placeholders
-                    if p.placeholder_format.idx == 1), None)
+    body_ph = next(
+        (
+            p
+            for p in layout(prs, "Title and Content", template_path=template).placeholders
+            if p.placeholder_format.idx == 1
+        ),
+        None,
+    )
     if body_ph is None:
         raise ConfigError("layout 'Title and Content' has no content placeholder (idx 1)", file=template)
     deck = _Deck(prs, pack, template, _Box(body_ph.left, body_ph.top, body_ph.width, body_ph.height))
@@ -797,7 +927,7 @@ def _render(pack: Pack, path: Path) -> Path:
             deck.where = f"section {s_index} '{section.title}', block {b_index} ({type(block).__name__})"
             _block(block, deck)
             if isinstance(block, Heading) and block.level <= 2 and b_index == len(section.blocks):
-                deck.fresh_slide()                          # a heading with nothing under it still shows
+                deck.fresh_slide()  # a heading with nothing under it still shows
     _fill_agendas(deck)
     for slide in prs.slides:
         _finish_slide(slide, deck)

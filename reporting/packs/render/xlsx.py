@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import io
+import math
 import os
 import re
 import tempfile
@@ -46,12 +46,12 @@ from lxml import etree
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
+from openpyxl.drawing.fill import Blip
+from openpyxl.drawing.geometry import PresetGeometry2D
 from openpyxl.drawing.image import Image as XLImage
 from openpyxl.drawing.picture import PictureFrame
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
-from openpyxl.drawing.fill import Blip
-from openpyxl.drawing.geometry import PresetGeometry2D
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -69,7 +69,18 @@ from reporting.charts.theme import POINT_TYPE_LABELS, Palette
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.tree import (
-    Block, Cell, ChartBlock, Column, Commentary, Contents, Cover, DataTable, Heading, Pack, PageBreak, SummaryTable,
+    Block,
+    Cell,
+    ChartBlock,
+    Column,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    Pack,
+    PageBreak,
+    SummaryTable,
     Text,
 )
 
@@ -80,29 +91,45 @@ CHART_DATA = "Chart data"
 # Colours and the font come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands);
 # RAG fills are status colours, not identity.
 TABLE_STYLE = "TableStyleMedium2"
-FIRST_ROW = 3                 # row 1: back to contents; row 2: blank
-MIN_TEXT_COLUMNS = 8          # text and captions are merged over at least this many columns
-CHART_WIDTH_PX = 800          # charts and pictures on section sheets
+FIRST_ROW = 3  # row 1: back to contents; row 2: blank
+MIN_TEXT_COLUMNS = 8  # text and captions are merged over at least this many columns
+CHART_WIDTH_PX = 800  # charts and pictures on section sheets
 SPARK_WIDTH_PX = 120
-ROW_PX = 20                   # default row height (15 pt)
-PAGE_WIDTH_PX = 1020          # printable A4 landscape at 96 dpi, half-inch margins
-PAGE_HEIGHT_PX = 620          # ... less the header and footer
+ROW_PX = 20  # default row height (15 pt)
+PAGE_WIDTH_PX = 1020  # printable A4 landscape at 96 dpi, half-inch margins
+PAGE_HEIGHT_PX = 620  # ... less the header and footer
 MAX_CELL_TEXT = 32767
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "grey": "Grey"}
-RAG_FILLS = {"Red": ("F6C9C4", "8A1538"), "Amber": ("FCE3B4", "6B4500"), "Green": ("CDE8CD", "00461B"),
-             "Grey": ("E3E5E6", "231F20")}
+RAG_FILLS = {
+    "Red": ("F6C9C4", "8A1538"),
+    "Amber": ("FCE3B4", "6B4500"),
+    "Green": ("CDE8CD", "00461B"),
+    "Grey": ("E3E5E6", "231F20"),
+}
 NUMBER_FORMATS = {"percent": "0.0%", "count": "#,##0", "number": "#,##0.0", "date": "d mmm yyyy"}
 
 
 # --- small helpers --------------------------------------------------------------------------------------------
 
+
 def _clean(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
 
 
-def _put(ws: Any, row: int, col: int, value: Any, *, style: str | None = None, font: Font | None = None,
-         fmt: str | None = None, wrap: bool = False, align: str | None = None, top: bool = False) -> Any:
+def _put(
+    ws: Any,
+    row: int,
+    col: int,
+    value: Any,
+    *,
+    style: str | None = None,
+    font: Font | None = None,
+    fmt: str | None = None,
+    wrap: bool = False,
+    align: str | None = None,
+    top: bool = False,
+) -> Any:
     """Write one cell; text is always stored as text (never a formula), whatever it starts with."""
     cell = ws.cell(row=row, column=col)
     if value == "":
@@ -124,12 +151,12 @@ def _put(ws: Any, row: int, col: int, value: Any, *, style: str | None = None, f
 def _tint(colour: str, amount: float = 0.7) -> str:
     """colour mixed with white: a light fill that keeps black text readable."""
     c = colour.lstrip("#")
-    rgb = [int(c[i:i + 2], 16) for i in (0, 2, 4)]
+    rgb = [int(c[i : i + 2], 16) for i in (0, 2, 4)]
     return "".join(f"{round(v + (255 - v) * amount):02X}" for v in rgb)
 
 
 def _lines(text: str, width_chars: float) -> int:
-    per_line = max(int(width_chars * 1.1), 10)   # Arial 10 fits a little more than one char per width unit
+    per_line = max(int(width_chars * 1.1), 10)  # Arial 10 fits a little more than one char per width unit
     return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
@@ -170,14 +197,14 @@ def _label_colours(palette: Palette) -> dict[str, list[str]]:
 def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
     """An Excel-safe sheet name: no []:*?/\\, no edge apostrophes, <= 31 chars, unique ignoring case."""
     base = re.sub(r"\s+", " ", _BAD_SHEET_CHARS.sub(" ", name)).strip().strip("'").strip() or "Sheet"
-    if base.lower() == "history":   # reserved by Excel
+    if base.lower() == "history":  # reserved by Excel
         base = "History sheet"
     base = base[:31].rstrip()
     used = {t.lower() for t in taken}
     candidate, n = base, 2
     while candidate.lower() in used:
         suffix = f" ({n})"
-        candidate = base[:31 - len(suffix)].rstrip() + suffix
+        candidate = base[: 31 - len(suffix)].rstrip() + suffix
         n += 1
     return candidate
 
@@ -212,26 +239,26 @@ def _unique_headers(names: Sequence[str]) -> list[str]:
 
 # --- render state ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Sheet:
     ws: Any
-    label: str                      # what the contents list says about it
-    widths: list[float]             # column widths (characters)
+    label: str  # what the contents list says about it
+    widths: list[float]  # column widths (characters)
     blocks: list[Block] = field(default_factory=list)
     row: int = FIRST_ROW
-    charts: list[tuple[str, str]] = field(default_factory=list)   # native charts' (title, descr), in order
+    charts: list[tuple[str, str]] = field(default_factory=list)  # native charts' (title, descr), in order
     pictures: int = 0
     print_titles: str | None = None
-    page_start: int = 1             # first row of the current printed page (after the last manual break)
-    heading_at: int | None = None   # row of the latest heading, kept on the page of what follows it
+    page_start: int = 1  # first row of the current printed page (after the last manual break)
+    heading_at: int | None = None  # row of the latest heading, kept on the page of what follows it
 
     @property
     def text_columns(self) -> int:
         return max(MIN_TEXT_COLUMNS, len(self.widths))
 
     def span_width(self, first: int = 1) -> float:
-        return sum(self.widths[i - 1] if i <= len(self.widths) else 14.0
-                   for i in range(first, self.text_columns + 1))
+        return sum(self.widths[i - 1] if i <= len(self.widths) else 14.0 for i in range(first, self.text_columns + 1))
 
 
 @dataclass
@@ -250,6 +277,7 @@ class _Ctx:
 
 # --- planning: which block goes on which sheet -------------------------------------------------------------------
 
+
 def _table_widths(block: Block) -> list[float]:
     if isinstance(block, SummaryTable):
         return [w for _, w, _ in _summary_columns(block)]
@@ -267,7 +295,7 @@ def _plan(pack: Pack, wb: Any) -> tuple[_Sheet, list[_Sheet], list[Block]]:
     contents = _Sheet(wb.active, CONTENTS, [24.0, 90.0])
     contents.ws.title = CONTENTS
     sheets: list[_Sheet] = []
-    by_key: dict[tuple[object, ...], _Sheet] = {}   # one sheet per section, and per DataTable.sheet_name
+    by_key: dict[tuple[object, ...], _Sheet] = {}  # one sheet per section, and per DataTable.sheet_name
     front: list[Block] = []
 
     def sheet_for(key: tuple[object, ...], name: str, label: str) -> _Sheet:
@@ -283,10 +311,12 @@ def _plan(pack: Pack, wb: Any) -> tuple[_Sheet, list[_Sheet], list[Block]]:
                 front.append(block)
                 continue
             if isinstance(block, PageBreak) and ("section", n) not in by_key:
-                continue    # a page break before anything is on the section's sheet means nothing in Excel
-            target = (sheet_for(("sheet", block.sheet_name.lower()), block.sheet_name, block.title)
-                      if isinstance(block, DataTable) and block.sheet_name
-                      else sheet_for(("section", n), section.title, section.title))
+                continue  # a page break before anything is on the section's sheet means nothing in Excel
+            target = (
+                sheet_for(("sheet", block.sheet_name.lower()), block.sheet_name, block.title)
+                if isinstance(block, DataTable) and block.sheet_name
+                else sheet_for(("section", n), section.title, section.title)
+            )
             target.blocks.append(block)
     for sheet in sheets:
         for block in sheet.blocks:
@@ -301,6 +331,7 @@ def _plan(pack: Pack, wb: Any) -> tuple[_Sheet, list[_Sheet], list[Block]]:
 
 
 # --- page setup -------------------------------------------------------------------------------------------------
+
 
 def _page_setup(ws: Any, pack: Pack, *, landscape: bool = True) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -320,12 +351,19 @@ def _page_setup(ws: Any, pack: Pack, *, landscape: bool = True) -> None:
 
 
 def _back_link(sheet: _Sheet) -> None:
-    cell = _put(sheet.ws, 1, 1, "← Contents", style="Hyperlink", font=Font(name=_b().font, size=9, underline="single",
-                                                                              color=_b().primary))
+    cell = _put(
+        sheet.ws,
+        1,
+        1,
+        "← Contents",
+        style="Hyperlink",
+        font=Font(name=_b().font, size=9, underline="single", color=_b().primary),
+    )
     cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{_quoted(CONTENTS)}!A1", display="← Contents")
 
 
 # --- the blocks -------------------------------------------------------------------------------------------------
+
 
 @functools.singledispatch
 def _block(block: object, ctx: _Ctx) -> None:
@@ -337,9 +375,14 @@ def _cover(block: Cover, ctx: _Ctx) -> None:
     """On the Contents sheet, under the pack title: what the cover says that the pack details do not."""
     sheet, pack = ctx.contents, ctx.pack
     said = {pack.title, pack.subtitle, pack.period_label, pack.audience, pack.owner, pack.classification}
-    for label, value in (("Cover title", block.title), ("Cover subtitle", block.subtitle), ("Date", block.date_label),
-                         ("Prepared for", block.audience), ("Presented by", block.owner),
-                         ("Classification", block.classification)):
+    for label, value in (
+        ("Cover title", block.title),
+        ("Cover subtitle", block.subtitle),
+        ("Date", block.date_label),
+        ("Prepared for", block.audience),
+        ("Presented by", block.owner),
+        ("Classification", block.classification),
+    ):
         if value and (label == "Date" or value not in said):
             _key_value(sheet, label, value)
     sheet.row += 1
@@ -356,16 +399,28 @@ def _contents(block: Contents, ctx: _Ctx) -> None:
     _heading_row(sheet, block.title, 2)
     for other in ctx.sheets:
         name = other.ws.title
-        cell = _put(ws, sheet.row, 1, name, style="Hyperlink", font=Font(name=_b().font, size=10, underline="single",
-                                                                         color=_b().primary))
+        cell = _put(
+            ws,
+            sheet.row,
+            1,
+            name,
+            style="Hyperlink",
+            font=Font(name=_b().font, size=10, underline="single", color=_b().primary),
+        )
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{_quoted(name)}!A1", display=name)
         _put(ws, sheet.row, 2, other.label if other.label != name else "")
         sheet.row += 1
     if ctx.data_ws is not None or _any_native(ctx):
         sheet.row += 1
-        _put(ws, sheet.row, 1, f"The numbers behind each chart are on the hidden sheet '{CHART_DATA}' "
-             "(right-click a sheet tab, then Unhide).", style="Explanatory Text",
-             font=Font(name=_b().font, size=9, italic=True, color=_b().muted))
+        _put(
+            ws,
+            sheet.row,
+            1,
+            f"The numbers behind each chart are on the hidden sheet '{CHART_DATA}' "
+            "(right-click a sheet tab, then Unhide).",
+            style="Explanatory Text",
+            font=Font(name=_b().font, size=9, italic=True, color=_b().muted),
+        )
         sheet.row += 1
     sheet.row += 1
 
@@ -378,8 +433,10 @@ def _heading(block: Heading, ctx: _Ctx) -> None:
 @_block.register
 def _text(block: Text, ctx: _Ctx) -> None:
     sheet = ctx.sheet
-    font = {"lead": Font(name=_b().font, size=11, bold=True),
-            "note": Font(name=_b().font, size=9, italic=True, color=_b().muted)}.get(block.style, Font(name=_b().font, size=10))
+    font = {
+        "lead": Font(name=_b().font, size=11, bold=True),
+        "note": Font(name=_b().font, size=9, italic=True, color=_b().muted),
+    }.get(block.style, Font(name=_b().font, size=10))
     for paragraph in block.paragraphs:
         _merged_text(sheet, paragraph, font)
     sheet.row += 1
@@ -390,14 +447,23 @@ def _summary_table(block: SummaryTable, ctx: _Ctx) -> None:
     columns = _summary_columns(block)
     rows = []
     for r in block.rows:
-        rows.append([
-            Cell(r.title, r.title), Cell(r.period_label, r.period_label), r.latest, r.target,
-            Cell(_icon_text(r.variation_icon) or "–", _icon_text(r.variation_icon) or "–", "icon",
-                 icon=r.variation_icon),
-            Cell(_icon_text(r.assurance) or "–", _icon_text(r.assurance) or "–", "icon", icon=r.assurance),
-            Cell("" if (r.sparkline_image or r.sparkline) else "–", ""),
-            Cell(r.narrative, r.narrative),
-        ])
+        rows.append(
+            [
+                Cell(r.title, r.title),
+                Cell(r.period_label, r.period_label),
+                r.latest,
+                r.target,
+                Cell(
+                    _icon_text(r.variation_icon) or "–",
+                    _icon_text(r.variation_icon) or "–",
+                    "icon",
+                    icon=r.variation_icon,
+                ),
+                Cell(_icon_text(r.assurance) or "–", _icon_text(r.assurance) or "–", "icon", icon=r.assurance),
+                Cell("" if (r.sparkline_image or r.sparkline) else "–", ""),
+                Cell(r.narrative, r.narrative),
+            ]
+        )
     specs = [Column(name, kind, "General", width) for name, width, kind in columns]
     first_data = _table(ctx, block.title, block.caption, specs, rows, block.footnotes, wrap_columns={0, 7})
     sheet = ctx.sheet
@@ -408,8 +474,12 @@ def _summary_table(block: SummaryTable, ctx: _Ctx) -> None:
             h = _picture(sheet, Path(r.sparkline_image), row, 7, SPARK_WIDTH_PX, f"Trend: {r.title}", alt, offset=3)
             sheet.ws.row_dimensions[row].height = max(sheet.ws.row_dimensions[row].height or 15, (h + 8) * 0.75)
         elif r.sparkline is not None:
-            warnings.warn(f"summary row '{r.metric_id}': no sparkline image; the Excel trend cell is empty "
-                          "(render the pack's charts first)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"summary row '{r.metric_id}': no sparkline image; the Excel trend cell is empty "
+                "(render the pack's charts first)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 @_block.register
@@ -423,11 +493,23 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     if block.native and supports_native(spec):
         data_ws = _chart_data_sheet(ctx)
         _put(data_ws, ctx.data_row, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
-        _put(data_ws, ctx.data_row, 2, f"(chart on sheet '{sheet.ws.title}', cell A{top})",
-             font=Font(name=_b().font, size=9, italic=True, color=_b().muted))
-        chart = add_excel_chart(data_ws, spec, f"A{top}", data_row=ctx.data_row + 1, data_col=1,
-                                width_cm=CHART_WIDTH_PX / 96 * 2.54, height_cm=height_px / 96 * 2.54)
-        data_ws._charts.remove(chart)          # the data stays on "Chart data"; the chart goes on the section
+        _put(
+            data_ws,
+            ctx.data_row,
+            2,
+            f"(chart on sheet '{sheet.ws.title}', cell A{top})",
+            font=Font(name=_b().font, size=9, italic=True, color=_b().muted),
+        )
+        chart = add_excel_chart(
+            data_ws,
+            spec,
+            f"A{top}",
+            data_row=ctx.data_row + 1,
+            data_col=1,
+            width_cm=CHART_WIDTH_PX / 96 * 2.54,
+            height_cm=height_px / 96 * 2.54,
+        )
+        data_ws._charts.remove(chart)  # the data stays on "Chart data"; the chart goes on the section
         sheet.ws.add_chart(chart, f"A{top}")
         sheet.charts.append(chart.reporting_alt_text)
         n_rows = max(len(s.x) for s in spec.series) if spec.series else 0
@@ -436,8 +518,11 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
         height_px = _picture(sheet, Path(block.image), top, 1, CHART_WIDTH_PX, spec.title, spec.alt_text)
     else:
         reason = spec.message or "no image was rendered for it and it has no native Excel form"
-        warnings.warn(f"chart '{spec.title}': {reason}; the Excel sheet shows its description instead",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"chart '{spec.title}': {reason}; the Excel sheet shows its description instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         _put(sheet.ws, top, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
         sheet.row += 1
         _merged_text(sheet, spec.message or spec.alt_text, Font(name=_b().font, size=10))
@@ -458,8 +543,14 @@ def _data_table(block: DataTable, ctx: _Ctx) -> None:
 @_block.register
 def _commentary(block: Commentary, ctx: _Ctx) -> None:
     sheet = ctx.sheet
-    _put(sheet.ws, sheet.row, 1, f"Commentary: {block.title}", style="Headline 3",
-         font=Font(name=_b().font, size=11, bold=True, color=_b().primary))
+    _put(
+        sheet.ws,
+        sheet.row,
+        1,
+        f"Commentary: {block.title}",
+        style="Headline 3",
+        font=Font(name=_b().font, size=11, bold=True, color=_b().primary),
+    )
     sheet.row += 1
     for label, value in (("Commentary", block.commentary), ("Actions", block.actions), ("Author", block.author)):
         if value:
@@ -487,8 +578,9 @@ def _keep_together(sheet: _Sheet, height_px: float) -> None:
     Pages are fitted to width, so a page holds more sheet rows the wider the sheet is; this is an estimate
     (A4 landscape, half-inch margins, room for header and footer), erring towards an early break.
     """
-    content_px = sum(sheet.widths[i - 1] if i <= len(sheet.widths) else 14.0
-                     for i in range(1, sheet.text_columns + 1)) * 7 + 10
+    content_px = (
+        sum(sheet.widths[i - 1] if i <= len(sheet.widths) else 14.0 for i in range(1, sheet.text_columns + 1)) * 7 + 10
+    )
     page_px = PAGE_HEIGHT_PX / min(1.0, PAGE_WIDTH_PX / content_px)
     used = sum((sheet.ws.row_dimensions[r].height or 15) * 4 / 3 for r in range(sheet.page_start, sheet.row))
     if used > 0 and used + height_px > page_px:
@@ -499,11 +591,18 @@ def _keep_together(sheet: _Sheet, height_px: float) -> None:
 
 # --- shared writers ---------------------------------------------------------------------------------------------
 
+
 def _heading_row(sheet: _Sheet, text: str, level: int) -> None:
     level = min(max(level, 1), 3)
     size = {1: 15, 2: 13, 3: 11}[level]
-    _put(sheet.ws, sheet.row, 1, text, style=f"Headline {level}",
-         font=Font(name=_b().font, size=size, bold=True, color=_b().primary if level < 3 else _b().text))
+    _put(
+        sheet.ws,
+        sheet.row,
+        1,
+        text,
+        style=f"Headline {level}",
+        font=Font(name=_b().font, size=size, bold=True, color=_b().primary if level < 3 else _b().text),
+    )
     sheet.ws.row_dimensions[sheet.row].height = size * 1.6
     sheet.heading_at = sheet.row
     sheet.row += 2 if level == 1 else 1
@@ -526,8 +625,9 @@ def _key_value(sheet: _Sheet, label: str, value: str, *, mono: bool = False) -> 
     sheet.row += 1
 
 
-def _picture(sheet: _Sheet, path: Path, row: int, col: int, width_px: int, title: str, descr: str,
-             offset: int = 0) -> int:
+def _picture(
+    sheet: _Sheet, path: Path, row: int, col: int, width_px: int, title: str, descr: str, offset: int = 0
+) -> int:
     """Insert a PNG at (row, col), `width_px` wide, with alt text set on its own frame; returns its height."""
     img = XLImage(str(path))
     height_px = round(width_px * img.height / img.width)
@@ -539,9 +639,10 @@ def _picture(sheet: _Sheet, path: Path, row: int, col: int, width_px: int, title
     pic.blipFill.blip = Blip()
     pic.spPr.prstGeom = PresetGeometry2D(prst="rect")
     pic.spPr.ln = None
-    anchor = OneCellAnchor(_from=AnchorMarker(col=col - 1, colOff=pixels_to_EMU(offset), row=row - 1,
-                                              rowOff=pixels_to_EMU(offset)),
-                           ext=XDRPositiveSize2D(pixels_to_EMU(width_px), pixels_to_EMU(height_px)))
+    anchor = OneCellAnchor(
+        _from=AnchorMarker(col=col - 1, colOff=pixels_to_EMU(offset), row=row - 1, rowOff=pixels_to_EMU(offset)),
+        ext=XDRPositiveSize2D(pixels_to_EMU(width_px), pixels_to_EMU(height_px)),
+    )
     anchor.pic = pic
     img.anchor = anchor
     sheet.ws.add_image(img)
@@ -552,16 +653,20 @@ def _chart_data_sheet(ctx: _Ctx) -> Any:
     if ctx.data_ws is None:
         ctx.data_ws = ctx.wb.create_sheet(CHART_DATA)
         ctx.data_ws.sheet_state = "hidden"
-        _put(ctx.data_ws, 1, 1, "The data behind each native chart in this workbook. Edit a value here and the "
-             "chart follows.", font=Font(name=_b().font, size=9, italic=True, color=_b().muted))
+        _put(
+            ctx.data_ws,
+            1,
+            1,
+            "The data behind each native chart in this workbook. Edit a value here and the chart follows.",
+            font=Font(name=_b().font, size=9, italic=True, color=_b().muted),
+        )
         ctx.data_ws.column_dimensions["A"].width = 24
         ctx.data_row = 3
     return ctx.data_ws
 
 
 def _any_native(ctx: _Ctx) -> bool:
-    return any(isinstance(b, ChartBlock) and b.native and supports_native(b.spec) for s in ctx.sheets
-               for b in s.blocks)
+    return any(isinstance(b, ChartBlock) and b.native and supports_native(b.spec) for s in ctx.sheets for b in s.blocks)
 
 
 def _status_width(name: str) -> float:
@@ -573,13 +678,28 @@ def _has_rag(block: DataTable, i: int) -> bool:
 
 
 def _summary_columns(block: SummaryTable) -> list[tuple[str, float, str]]:
-    return [("Metric", 30.0, "text"), ("Period", 11.0, "text"), ("Latest", 10.0, "number"),
-            ("Target", 10.0, "number"), ("Variation", 30.0, "icon"), ("Assurance", 26.0, "icon"),
-            ("Trend", 18.0, "text"), ("Narrative", 50.0, "text")]
+    return [
+        ("Metric", 30.0, "text"),
+        ("Period", 11.0, "text"),
+        ("Latest", 10.0, "number"),
+        ("Target", 10.0, "number"),
+        ("Variation", 30.0, "icon"),
+        ("Assurance", 26.0, "icon"),
+        ("Trend", 18.0, "text"),
+        ("Narrative", 50.0, "text"),
+    ]
 
 
-def _table(ctx: _Ctx, title: str, caption: str, columns: list[Column], rows: list[list[Cell]],
-           footnotes: Sequence[str], *, wrap_columns: set[int] | None = None) -> int:
+def _table(
+    ctx: _Ctx,
+    title: str,
+    caption: str,
+    columns: list[Column],
+    rows: list[list[Cell]],
+    footnotes: Sequence[str],
+    *,
+    wrap_columns: set[int] | None = None,
+) -> int:
     """An Excel table with title, caption and footnotes; returns the first data row."""
     sheet = ctx.sheet
     ws = sheet.ws
@@ -590,21 +710,23 @@ def _table(ctx: _Ctx, title: str, caption: str, columns: list[Column], rows: lis
     if caption:
         _merged_text(sheet, caption, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     # expand columns: a "<name> status" text column after any column carrying RAG
-    layout: list[tuple[int, bool]] = []     # (source column index, is the status column)
+    layout: list[tuple[int, bool]] = []  # (source column index, is the status column)
     for i, _ in enumerate(columns):
         layout.append((i, False))
         if any(len(r) > i and r[i].rag for r in rows):
             layout.append((i, True))
     headers = _unique_headers([f"{columns[i].name} status" if status else columns[i].name for i, status in layout])
     header_row = sheet.row
-    for c, name in enumerate(headers, start=1):   # explicit header look: LibreOffice ignores Excel table styles
+    for c, name in enumerate(headers, start=1):  # explicit header look: LibreOffice ignores Excel table styles
         cell = _put(ws, header_row, c, name, font=Font(name=_b().font, size=10, bold=True, color=_b().white), wrap=True)
         cell.fill = PatternFill(fill_type="solid", start_color=_b().primary, end_color=_b().primary)
     header_lines = max(_lines(name, sheet.widths[c - 1]) for c, name in enumerate(headers, start=1))
     ws.row_dimensions[header_row].height = max(15.0, header_lines * 13.5)
     first = header_row + 1
-    suppressed_note = next((f for f in footnotes if f.lstrip().startswith("*")),
-                           "Suppressed by disclosure control: the value would identify a small number of events.")
+    suppressed_note = next(
+        (f for f in footnotes if f.lstrip().startswith("*")),
+        "Suppressed by disclosure control: the value would identify a small number of events.",
+    )
     any_suppressed = False
     for r, row in enumerate(rows):
         excel_row = first + r
@@ -619,21 +741,26 @@ def _table(ctx: _Ctx, title: str, caption: str, columns: list[Column], rows: lis
                 xl.comment = Comment(suppressed_note, "reporting", width=260, height=70)
                 xl.alignment = Alignment(horizontal="right", vertical="top")
     last_row = first + max(len(rows), 1) - 1
-    if not rows:   # an Excel table needs at least one data row
+    if not rows:  # an Excel table needs at least one data row
         _put(ws, first, 1, "No data for this period")
     last_col = len(headers)
     ref = f"A{header_row}:{get_column_letter(last_col)}{last_row}"
     table = Table(displayName=_table_name(title or "table", ctx.table_names), ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False,
-                                          showFirstColumn=False, showLastColumn=False)
+    table.tableStyleInfo = TableStyleInfo(
+        name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False, showFirstColumn=False, showLastColumn=False
+    )
     ws.add_table(table)
     _conditional_formats(ctx, ws, layout, columns, rows, first, last_row)
     # row heights for wrapped text
     for r, row in enumerate(rows):
-        longest = max((_lines(row[i].text if row[i].value is None else str(row[i].value), sheet.widths[c - 1])
-                       for c, (i, status) in enumerate(layout, start=1)
-                       if not status and (i in wrap_columns or columns[i].kind in {"text", "icon"})
-                       and i < len(row)), default=1)
+        longest = max(
+            (
+                _lines(row[i].text if row[i].value is None else str(row[i].value), sheet.widths[c - 1])
+                for c, (i, status) in enumerate(layout, start=1)
+                if not status and (i in wrap_columns or columns[i].kind in {"text", "icon"}) and i < len(row)
+            ),
+            default=1,
+        )
         if longest > 1:
             ws.row_dimensions[first + r].height = longest * 13.5
     sheet.print_titles = sheet.print_titles or f"{header_row}:{header_row}"
@@ -667,25 +794,40 @@ def _table_cell(ws: Any, row: int, col: int, cell: Cell, column: Column, *, wrap
             return _put(ws, row, col, cell.value, fmt=_cell_format(cell, column.number_format), top=True)
         return _put(ws, row, col, cell.text or "–", align="right", top=True)
     value = cell.value if cell.value is not None else cell.text
-    return _put(ws, row, col, value, wrap=wrap, top=True,
-                fmt=None if isinstance(value, str) else _cell_format(cell, column.number_format))
+    return _put(
+        ws,
+        row,
+        col,
+        value,
+        wrap=wrap,
+        top=True,
+        fmt=None if isinstance(value, str) else _cell_format(cell, column.number_format),
+    )
 
 
-def _conditional_formats(ctx: _Ctx, ws: Any, layout: list[tuple[int, bool]], columns: list[Column],
-                         rows: list[list[Cell]], first: int, last: int) -> None:
+def _conditional_formats(
+    ctx: _Ctx,
+    ws: Any,
+    layout: list[tuple[int, bool]],
+    columns: list[Column],
+    rows: list[list[Cell]],
+    first: int,
+    last: int,
+) -> None:
     if not rows:
         return
     known = {label for labels in ctx.label_colours.values() for label in labels}
     for c, (i, status) in enumerate(layout, start=1):
         letter = get_column_letter(c)
         rng = f"{letter}{first}:{letter}{last}"
-        if status:     # colour the value and its status text from the status text
+        if status:  # colour the value and its status text from the status text
             value_letter = get_column_letter(c - 1)
             for label, (fill, font) in RAG_FILLS.items():
-                rule = FormulaRule(formula=[f'${letter}{first}="{label}"'],
-                                   fill=PatternFill(fill_type="solid", start_color=fill, end_color=fill,
-                                                    bgColor=fill),
-                                   font=Font(color=font))
+                rule = FormulaRule(
+                    formula=[f'${letter}{first}="{label}"'],
+                    fill=PatternFill(fill_type="solid", start_color=fill, end_color=fill, bgColor=fill),
+                    font=Font(color=font),
+                )
                 ws.conditional_formatting.add(f"{value_letter}{first}:{letter}{last}", rule)
             continue
         texts = [_icon_text(r[i].icon) or r[i].text for r in rows if i < len(r)]
@@ -694,12 +836,17 @@ def _conditional_formats(ctx: _Ctx, ws: Any, layout: list[tuple[int, bool]], col
         for colour, labels in ctx.label_colours.items():
             tests = ",".join(f'ISNUMBER(FIND("{label}",{letter}{first}))' for label in sorted(set(labels)))
             fill = _tint(colour)
-            ws.conditional_formatting.add(rng, FormulaRule(
-                formula=[f"OR({tests})"], fill=PatternFill(fill_type="solid", start_color=fill, end_color=fill,
-                                                           bgColor=fill)))
+            ws.conditional_formatting.add(
+                rng,
+                FormulaRule(
+                    formula=[f"OR({tests})"],
+                    fill=PatternFill(fill_type="solid", start_color=fill, end_color=fill, bgColor=fill),
+                ),
+            )
 
 
 # --- the Contents sheet and the workbook --------------------------------------------------------------------------
+
 
 def _contents_header(ctx: _Ctx, front: list[Block]) -> None:
     pack, sheet = ctx.pack, ctx.contents
@@ -716,8 +863,14 @@ def _contents_header(ctx: _Ctx, front: list[Block]) -> None:
             _block(block, ctx)
     _heading_row(sheet, "Pack details", 2)
     org = " ".join(p for p in (pack.org_name or "", f"({pack.org_code})" if pack.org_code else "") if p)
-    for label, value in (("Period", pack.period_label), ("Organisation", org), ("Classification", pack.classification),
-                         ("Audience", pack.audience), ("Owner", pack.owner), ("Version", pack.version)):
+    for label, value in (
+        ("Period", pack.period_label),
+        ("Organisation", org),
+        ("Classification", pack.classification),
+        ("Audience", pack.audience),
+        ("Owner", pack.owner),
+        ("Version", pack.version),
+    ):
         if value:
             _key_value(sheet, label, value)
     sheet.row += 1
@@ -767,8 +920,9 @@ def _render(pack: Pack, path: Path) -> Path:
     wb.properties.lastModifiedBy = pack.owner or "reporting"
     wb.properties.category = pack.classification or None
     wb.properties.keywords = f"{pack.id}; {pack.period.isoformat()}"
-    wb.properties.description = (f"{pack.footer}. Snapshot {pack.provenance.snapshot_hash}, "
-                                 f"template {pack.provenance.template_hash}.")
+    wb.properties.description = (
+        f"{pack.footer}. Snapshot {pack.provenance.snapshot_hash}, template {pack.provenance.template_hash}."
+    )
     wb.properties.version = pack.version or None
     wb.properties.language = "en-GB"
     wb.active = 0
@@ -801,8 +955,7 @@ def _finish_sheets(ctx: _Ctx) -> None:
     for sheet in ctx.sheets:
         ws = sheet.ws
         for i in range(1, sheet.text_columns + 1):
-            ws.column_dimensions[get_column_letter(i)].width = (sheet.widths[i - 1] if i <= len(sheet.widths)
-                                                                else 14.0)
+            ws.column_dimensions[get_column_letter(i)].width = sheet.widths[i - 1] if i <= len(sheet.widths) else 14.0
         tables = [b for b in sheet.blocks if isinstance(b, (DataTable, SummaryTable))]
         substantive = [b for b in sheet.blocks if not isinstance(b, (Heading, PageBreak))]
         if len(tables) == 1 and substantive and substantive[-1] is tables[0] and ws.tables:
@@ -825,7 +978,7 @@ def _utc(stamp: str) -> str | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is not None:
-        when = when.astimezone(dt.timezone.utc)
+        when = when.astimezone(dt.UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
