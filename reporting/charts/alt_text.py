@@ -9,25 +9,9 @@ from typing import Any
 import pandas as pd
 
 from reporting.formatting import format_period, format_value
+from reporting.mdc import ASSURANCE, VARIATION
 
-__all__ = ["ASSURANCE", "VARIATION", "spc_alt_text"]
-
-#: variation icon code -> (letter, palette colour name, label)
-VARIATION: dict[str, tuple[str, str, str]] = {
-    "common_cause": ("~", "common_cause", "Common cause variation"),
-    "improvement_high": ("H↑", "improvement", "Special cause improvement (high)"),
-    "improvement_low": ("L↓", "improvement", "Special cause improvement (low)"),
-    "concern_high": ("H↑", "concern", "Special cause concern (high)"),
-    "concern_low": ("L↓", "concern", "Special cause concern (low)"),
-    "neutral_high": ("H↑", "neutral", "Special cause variation (high)"),
-    "neutral_low": ("L↓", "neutral", "Special cause variation (low)"),
-}
-#: assurance code -> (letter, palette colour name, label)
-ASSURANCE: dict[str, tuple[str, str, str]] = {
-    "consistent_pass": ("P", "improvement", "Target consistently met"),
-    "consistent_fail": ("F", "concern", "Target consistently missed"),
-    "inconsistent": ("?", "common_cause", "Target met inconsistently"),
-}
+__all__ = ["spc_alt_text"]
 
 
 def _missing(value: Any) -> bool:

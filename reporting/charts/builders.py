@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reporting.charts.alt_text import ASSURANCE, VARIATION, spc_alt_text
+from reporting.charts.alt_text import spc_alt_text
 from reporting.charts.spec import Badge, ChartSpec, Series
-from reporting.charts.theme import DEFAULT_THEME, POINT_SYMBOLS, POINT_TYPE_LABELS, Theme
+from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.formatting import format_value
+from reporting.mdc import ASSURANCE, POINT_SYMBOLS, POINT_TYPE_LABELS, VARIATION
 
 __all__ = ["caterpillar_chart", "funnel_chart", "icon_chart", "league_chart", "sparkline_chart", "spc_chart"]
 

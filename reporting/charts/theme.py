@@ -11,15 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["POINT_TYPE_LABELS", "Palette", "Theme", "DEFAULT_THEME"]
-
-POINT_TYPE_LABELS = {
-    "common_cause": "Common cause",
-    "special_cause_improvement": "Special cause: improvement",
-    "special_cause_concern": "Special cause: concern",
-    "special_cause_neutral_high": "Special cause: neutral (high)",
-    "special_cause_neutral_low": "Special cause: neutral (low)",
-}
+__all__ = ["Palette", "Theme", "DEFAULT_THEME"]
 
 
 @dataclass(frozen=True)
@@ -54,16 +46,6 @@ class Palette:
         if point_type.startswith("special_cause_neutral"):
             return self.neutral
         return self.common_cause
-
-
-#: Marker shapes per point type, so meaning survives greyscale printing and colour-vision deficiency.
-POINT_SYMBOLS = {
-    "common_cause": "circle",
-    "special_cause_improvement": "square",
-    "special_cause_concern": "diamond",
-    "special_cause_neutral_high": "triangle-up",
-    "special_cause_neutral_low": "triangle-down",
-}
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ from typing import Literal
 
 from jinja2 import Environment, StrictUndefined
 
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.theme import Palette
 from reporting.errors import DeliveryError
+from reporting.mdc import ASSURANCE, VARIATION
 
 __all__ = [
     "EmailContent",
@@ -93,7 +93,7 @@ class HeadlineItem:
     title: str
     value_text: str
     period_label: str
-    variation_icon: str | None  # MDC code, a key of reporting.charts.alt_text.VARIATION
+    variation_icon: str | None  # MDC code, a key of reporting.mdc.VARIATION
     assurance: str | None  # consistent_pass | consistent_fail | inconsistent | None
     narrative: str
     exception: bool

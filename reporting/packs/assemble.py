@@ -25,13 +25,13 @@ from reporting.charts import (
     sparkline_chart,
     spc_chart,
 )
-from reporting.charts.alt_text import VARIATION
 from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.data.annotations import EMPTY, Registered
 from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
+from reporting.mdc import VARIATION
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import (

@@ -582,7 +582,7 @@ def write_commentary_for_pack(
     project: Project, pack_id: str, *, period: str | None = None, org: str | None = None
 ) -> Path:
     """The workbook service leads fill in for one pack and period: one row per metric of the pack."""
-    from reporting.charts.alt_text import ASSURANCE, VARIATION
+    from reporting.mdc import ASSURANCE, VARIATION
     from reporting.packs.commentary import write_commentary_workbook
     from reporting.packs.tree import SummaryTable
 

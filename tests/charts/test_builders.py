@@ -16,9 +16,9 @@ from reporting.charts import (
     sparkline_chart,
     spc_chart,
 )
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.figure import to_figure
-from reporting.charts.theme import POINT_SYMBOLS, Palette
+from reporting.charts.theme import Palette
+from reporting.mdc import ASSURANCE, POINT_SYMBOLS, VARIATION
 from reporting.stats.funnel import funnel, funnel_curve
 from reporting.stats.variation import caterpillar
 

@@ -13,7 +13,8 @@ from PIL import Image
 
 from reporting.charts import Renderer, raster, sparkline_chart
 from reporting.charts.figure import to_figure
-from reporting.charts.theme import DEFAULT_THEME, POINT_SYMBOLS
+from reporting.charts.theme import DEFAULT_THEME
+from reporting.mdc import POINT_SYMBOLS
 
 TYPES = list(POINT_SYMBOLS)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer
 
-from reporting.charts.alt_text import ASSURANCE, VARIATION
+from reporting.mdc import ASSURANCE, VARIATION
 
 
 @pytest.fixture

@@ -41,8 +41,8 @@ from functools import singledispatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.errors import ReportingError
+from reporting.mdc import ASSURANCE, VARIATION
 from reporting.packs import _docx_xml as X
 from reporting.packs.office_templates import DEFAULT_DOCX, REQUIRED_STYLES, open_document, require_styles
 from reporting.packs.tree import (

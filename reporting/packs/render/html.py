@@ -38,10 +38,10 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.spec import ChartSpec, Series
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
+from reporting.mdc import ASSURANCE, VARIATION
 from reporting.packs.tree import (
     Cell,
     ChartBlock,

@@ -48,9 +48,9 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.errors import ConfigError, ReportingError
+from reporting.mdc import ASSURANCE, VARIATION
 from reporting.packs import _pptx_xml as X
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import current as _b

@@ -62,10 +62,10 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from reporting.cells import text_cell
 from reporting.charts._xlsx_xml import apply_alt_text
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.charts.native_pptx import supports_native
 from reporting.charts.native_xlsx import add_excel_chart
-from reporting.charts.theme import POINT_TYPE_LABELS, Palette
+from reporting.charts.theme import Palette
+from reporting.mdc import ASSURANCE, POINT_TYPE_LABELS, VARIATION
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.tree import (
