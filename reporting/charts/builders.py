@@ -6,7 +6,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,7 @@ def spc_chart(
     alt = spc_alt_text(title, org, frame, summary, unit=unit, decimals=decimals, frequency=frequency)
     if said:
         alt += f" {said}."
-    y_format = "percent" if unit == "percent" else "number"
+    y_format: Literal["percent", "number"] = "percent" if unit == "percent" else "number"
     if message is not None:
         return ChartSpec(
             "spc",
@@ -134,7 +134,7 @@ def spc_chart(
         series.append(
             Series("Target", "target", x, _floats(frame["target"]), "lines", palette.target, "dot", theme.line_width)
         )
-    x_kind = "date" if pd.api.types.is_datetime64_any_dtype(frame["x"]) else "number"
+    x_kind: Literal["date", "number"] = "date" if pd.api.types.is_datetime64_any_dtype(frame["x"]) else "number"
     notes = []
     for when, _kind, label in entries:
         at = frame.index[frame["x"] == pd.Timestamp(when)]
@@ -417,7 +417,7 @@ def caterpillar_chart(
         f"Variation chart of {title} across {len(data)} providers, lowest to highest, with 95% intervals; "
         f"national median {format_value(float(data['national_median'].iloc[0]), unit, decimals)}.{who}"
     )
-    notes = ()
+    notes: tuple[tuple[str, float, str], ...] = ()
     if highlight and chosen.any():
         i = int(np.flatnonzero(chosen)[0])
         notes = ((x[i], float(data["value"].iloc[i]), names.get(highlight, highlight)),)

@@ -61,9 +61,9 @@ class _Model(BaseModel):
 class Disclosure(_Model):
     """Statistical disclosure rule, declared here and applied by the analysis before values leave it."""
 
-    suppress_below: int = Field(5, ge=0, description="counts below this are suppressed (0 = no suppression)")
-    round_to: int | None = Field(None, ge=1, description="round counts to the nearest N")
-    secondary: bool = Field(True, description="also suppress cells that would let a suppressed one be recovered")
+    suppress_below: int = Field(default=5, ge=0, description="counts below this are suppressed (0 = no suppression)")
+    round_to: int | None = Field(default=None, ge=1, description="round counts to the nearest N")
+    secondary: bool = Field(default=True, description="also suppress cells that would let a suppressed one be recovered")
     complement_of: list[str] = Field(
         default_factory=list,
         description="metrics from which this one can be worked "

@@ -50,7 +50,7 @@ def demo_path(file: str) -> Path:
 
 def read_source(name: str, source: Source, project: Path) -> RawTable:
     reader = _READERS[type(source)]
-    return reader(name, source, project)  # type: ignore[operator]
+    return reader(name, source, project)
 
 
 def _read_csv_text(
@@ -223,7 +223,7 @@ def _cell_text(value: object) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
     if hasattr(value, "isoformat"):
-        text = value.isoformat()  # date or datetime
+        text: str = value.isoformat()  # date or datetime
         return text[:10] if text.endswith("T00:00:00") else text
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -302,8 +302,9 @@ def _prepare(
     out["_row"] = rows
 
     # series ids and sort order
+    sid0: IntArray
     if by:
-        sid0 = out.groupby(list(by), sort=True, dropna=False).ngroup().to_numpy(dtype=np.int64)
+        sid0 = np.asarray(out.groupby(list(by), sort=True, dropna=False).ngroup(), dtype=np.int64)
     else:
         sid0 = np.zeros(len(out), np.int64)
     order = np.lexsort((xkey, sid0))
@@ -323,7 +324,9 @@ def _prepare(
         )
     n_series = int(sid.max()) + 1
     first_rows = np.flatnonzero(series_first)  # one key per series, read column-wise (not per row)
-    series_keys = list(zip(*(out[b].iloc[first_rows].tolist() for b in by))) if by else [()] * len(first_rows)
+    series_keys: list[tuple[object, ...]] = (
+        list(zip(*(out[b].iloc[first_rows].tolist() for b in by))) if by else [()] * len(first_rows)
+    )
 
     n_rows = np.bincount(sid, minlength=n_series)
     short = np.flatnonzero(n_rows < MIN_POINTS)
@@ -762,9 +765,12 @@ def spc_metrics(frame: pd.DataFrame, options_by_metric: Mapping[str, SPCOptions]
             raise StatsError(f"field '{col}': column not found in the metric frame")
     df = frame.reset_index(drop=True)
     rows_all = np.arange(1, len(df) + 1, dtype=np.int64)
-    points, summaries, groups, warn = [], [], [], []
+    points: list[pd.DataFrame] = []
+    summaries: list[pd.DataFrame] = []
+    groups: list[pd.DataFrame] = []
+    warn: list[str] = []
     for metric_id, idx in df.groupby("metric_id", sort=True).indices.items():
-        if metric_id not in options_by_metric:
+        if not isinstance(metric_id, str) or metric_id not in options_by_metric:
             raise StatsError(f"row {rows_all[idx[0]]}, field 'metric_id': no SPC options for metric {metric_id!r}")
         opts = options_by_metric[metric_id]
         sub = df.iloc[idx]
