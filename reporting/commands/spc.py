@@ -56,7 +56,8 @@ def _parse_rebase(values: list[str] | None, integer_x: bool) -> tuple[date | int
 
 def run_spc(frame: Any, options: Any) -> Any:
     """Run the engine on a CLI input frame (columns x, y, optional numerator, denominator, group, target)."""
-    from reporting.stats.spc import RATIO_CHARTS, spc
+    from reporting.stats.constants import RATIO_CHARTS
+    from reporting.stats.spc import spc
 
     kw: dict[str, Any] = {}
     if options.chart in RATIO_CHARTS:
