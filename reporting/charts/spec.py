@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reporting.charts.theme import DEFAULT_THEME, Theme
 
-__all__ = ["Badge", "ChartSpec", "Series"]
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["Badge", "ChartSpec", "Series", "floats"]
 
 Role = Literal[
     "data",
@@ -96,3 +102,12 @@ class ChartSpec:
         """Stable hash of everything that affects the picture: the static-image cache key."""
         payload = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def floats(values: Sequence[Any] | pd.Series | np.ndarray) -> tuple[float | None, ...]:
+    """Engine values as a Series' plain floats: a missing value (None, NaN, NA, NaT) is None, a gap."""
+    import pandas as pd  # only when a builder runs: the spec itself stays plain data
+
+    return tuple(
+        None if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else float(v) for v in values
+    )
