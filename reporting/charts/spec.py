@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from reporting.charts.theme import DEFAULT_THEME, Theme
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 __all__ = ["Badge", "ChartSpec", "Series", "floats"]
@@ -104,7 +102,7 @@ class ChartSpec:
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def floats(values: Sequence[Any] | pd.Series | np.ndarray) -> tuple[float | None, ...]:
+def floats(values: pd.Series) -> tuple[float | None, ...]:
     """Engine values as a Series' plain floats: a missing value (None, NaN, NA, NaT) is None, a gap."""
     import pandas as pd  # only when a builder runs: the spec itself stays plain data
 
