@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from reporting.charts.alt_text import ASSURANCE, VARIATION, spc_alt_text
-from reporting.charts.spec import Badge, ChartSpec, Series, floats
+from reporting.charts.spec import Badge, ChartSpec, Dash, Role, Series, floats
 from reporting.charts.theme import DEFAULT_THEME, POINT_SYMBOLS, POINT_TYPE_LABELS, Theme
 from reporting.formatting import format_value
 
@@ -41,7 +41,14 @@ def _badges(summary: Mapping[str, Any], theme: Theme) -> tuple[Badge, ...]:
 
 
 def _by_group(
-    frame: pd.DataFrame, column: str, x: tuple[object, ...], name: str, role: str, colour: str, dash: str, width: float
+    frame: pd.DataFrame,
+    column: str,
+    x: tuple[object, ...],
+    name: str,
+    role: Role,
+    colour: str,
+    dash: Dash,
+    width: float,
 ) -> list[Series]:
     """One series per rebase group, None elsewhere: limits break at a rebase in every renderer."""
     out = []
@@ -51,7 +58,7 @@ def _by_group(
         if all(v is None for v in y):
             continue
         label = name if i == 0 else f"{name} (from {x[int(np.flatnonzero(mask)[0])]})"
-        out.append(Series(label, role, x, y, "lines", colour, dash, width, show_in_legend=i == 0))  # type: ignore[arg-type]
+        out.append(Series(label, role, x, y, "lines", colour, dash, width, show_in_legend=i == 0))
     return out
 
 

@@ -18,7 +18,7 @@ from reporting.charts.theme import DEFAULT_THEME, Theme
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Badge", "ChartSpec", "Series", "floats"]
+__all__ = ["Badge", "ChartSpec", "Dash", "Role", "Series", "floats"]
 
 Role = Literal[
     "data",
@@ -39,6 +39,7 @@ Role = Literal[
     "interval",
 ]
 Mode = Literal["lines", "markers", "lines+markers", "bars", "intervals"]
+Dash = Literal["solid", "dash", "dot"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Series:
     y: tuple[float | None, ...]
     mode: Mode = "lines"
     colour: str = "#000000"
-    dash: Literal["solid", "dash", "dot"] = "solid"
+    dash: Dash = "solid"
     width: float = 2.0
     point_colours: tuple[str, ...] | None = None
     point_symbols: tuple[str, ...] | None = None
