@@ -1,14 +1,21 @@
-# Two commands for people: `make demo` and `make test`. Both set up what they need first, and are fast when
-# everything is already in place (scripts/setup.sh keeps a stamp of what it installed).
+# Two commands for people: `make demo` and `make test` (plus `make lint`: ruff and mypy, as CI runs them). All
+# set up what they need first, and are fast when everything is already in place (scripts/setup.sh keeps a stamp
+# of what it installed).
 PYTHON ?= python3
 VENV   ?= .venv
 
-.PHONY: demo test setup setup-test clean
+.PHONY: demo test lint setup setup-test clean
 demo: setup
 	$(VENV)/bin/reporting demo
 
 test: setup-test
 	$(VENV)/bin/python -m pytest -q
+
+# mypy's configuration (strict on stats, charts and packs) and ruff's are in pyproject.toml.
+lint: setup-test
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
+	$(VENV)/bin/mypy
 
 setup:
 	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh

@@ -19,9 +19,9 @@ from reporting.charts import (
     sparkline_chart,
     spc_chart,
 )
-from reporting.charts.alt_text import ASSURANCE, VARIATION
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import load
+from reporting.mdc import ASSURANCE, VARIATION
 from reporting.stats.funnel import funnel, funnel_curve
 from reporting.stats.spc import SPCOptions, spc_metrics
 from reporting.stats.variation import caterpillar

@@ -8,7 +8,7 @@ because YAML silently keeps the last one and an analyst's second `target:` would
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def _plain(problem: str, at: Line | None) -> str:
 
 
 def _build(
-    loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: Path, budget: list[int]
+    loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict[PathKey, Line], file: Path, budget: list[int]
 ) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
@@ -179,7 +179,7 @@ def raise_validation_error(exc: ValidationError, doc: Located, vocabulary: Itera
     raise ConfigError(message + context, file=doc.file, line=doc.line_of(path), field=_dotted(path)) from None
 
 
-def _message(err: dict[str, Any], path: list[Any], vocabulary: Iterable[str]) -> str:
+def _message(err: Mapping[str, Any], path: list[Any], vocabulary: Iterable[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import date
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# What pandas reads as one point in time (a Timestamp is a date); numpy and pandas are imported late here.
+PeriodLike: TypeAlias = "date | np.datetime64 | str"
 
 __all__ = ["format_period", "format_value"]
 
@@ -24,7 +32,7 @@ def format_value(value: float | None, unit: str, decimals: int = 1, per: int | N
     return f"{value:,.{decimals}f}"
 
 
-def format_period(period: object, frequency: str) -> str:
+def format_period(period: PeriodLike, frequency: str) -> str:
     """'September 2025', 'week of 4 April 2022', '1 April 2022', 'Q2 2024/25'."""
     import pandas as pd
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from reporting.errors import ConfigError, ReportingError
 
@@ -33,13 +34,15 @@ _configured: Limits = Limits()
 def configure(**values: float | int | None) -> Limits:
     """Set the project's limits (schedules.yaml `limits:`); unknown names are a programming error."""
     global _configured
-    _configured = replace(Limits(), **{k: v for k, v in values.items() if v is not None})
+    # replace() checks the names at run time; a dict of mixed field types cannot say which value is which type.
+    given: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
+    _configured = replace(Limits(), **given)
     return current()
 
 
 def current() -> Limits:
     """The limits in force: the configured ones with any REPORTING_LIMIT_* variable on top."""
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}  # each value converted to its field's type below
     for f in fields(Limits):
         raw = os.environ.get(ENV_PREFIX + f.name.upper())
         if raw:

@@ -98,9 +98,9 @@ def install_log_redaction(level: int = logging.INFO) -> None:
     stderr handler when there is none). Handler filters see records from every logger, APScheduler's too."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stderr)
         root.setLevel(min(root.level or level, level))
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):

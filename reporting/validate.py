@@ -103,7 +103,8 @@ def validate(project: Project, *, remote: bool = False) -> Report:
 # ------------------------------------------------------------------------------------------------ catalogue
 def _catalogue(ctx: Context) -> None:
     from reporting._yaml import load_yaml
-    from reporting.data.catalogue import Catalogue, Metric, OrgReference, Source, _vocabulary, reference_errors
+    from reporting.data.catalogue import Catalogue, Metric, OrgReference, _vocabulary, reference_errors
+    from reporting.data.source_config import Source
     from reporting.errors import ConfigError
     from reporting.validation_errors import config_errors
 
@@ -159,7 +160,8 @@ def _partial_catalogue(data: dict[str, Any], catalogue: Any, metric: Any, orgs: 
 # ------------------------------------------------------------------------------------------------ data
 def _data(ctx: Context) -> None:
     """Read every local source once and build every metric from it; each metric's first bad row is reported."""
-    from reporting.data.frame import build_metric, build_orgs
+    from reporting.data.frame import build_metric
+    from reporting.data.orgs import build_orgs
     from reporting.data.sources import read_source
 
     catalogue = ctx.catalogue

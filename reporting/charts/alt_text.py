@@ -48,9 +48,9 @@ def spc_alt_text(
     mean = summary.get("mean")
     if not _missing(mean):
         parts.append(
-            f"Mean {format_value(float(mean), unit, decimals)}, process limits "
-            f"{format_value(float(summary.get('lpl')), unit, decimals)} to "
-            f"{format_value(float(summary.get('upl')), unit, decimals)}."
+            f"Mean {format_value(float(summary['mean']), unit, decimals)}, process limits "
+            f"{format_value(float(summary['lpl']), unit, decimals)} to "
+            f"{format_value(float(summary['upl']), unit, decimals)}."
         )
     icon = summary.get("variation_icon")
     if icon in VARIATION:
@@ -61,11 +61,14 @@ def spc_alt_text(
         parts.append(sentence + ".")
     target, assurance = summary.get("target"), summary.get("assurance")
     if not _missing(target):
-        shown = format_value(float(target), unit, decimals)
+        shown = format_value(float(summary["target"]), unit, decimals)
         parts.append(
             f"Target {shown}: {ASSURANCE[assurance][2].lower()}." if assurance in ASSURANCE else f"Target {shown}."
         )
     n_imp, n_con = summary.get("n_improvement"), summary.get("n_concern")
     if not _missing(n_imp) and not _missing(n_con) and (n_imp or n_con):
-        parts.append(f"{int(n_imp)} special cause improvement and {int(n_con)} concern points in all.")
+        parts.append(
+            f"{int(summary['n_improvement'])} special cause improvement and "
+            f"{int(summary['n_concern'])} concern points in all."
+        )
     return " ".join(parts)

@@ -177,7 +177,8 @@ class Renderer:
     def render(self, specs: Sequence[ChartSpec], fmt: Format = "png") -> list[Image]:
         """Images for `specs`, in order; misses are drawn in one batched call to the open browser."""
         seals = _Seals(self.cache)
-        jobs, images = [], []
+        jobs: list[dict[str, Any]] = []  # kaleido's job dicts (fig, path, opts)
+        images: list[Image] = []
         for spec in specs:
             width, height = spec.size
             path = self.cache / f"{_cache_key(spec)}.{fmt}"

@@ -96,11 +96,11 @@ def _draw_message(spec: ChartSpec, path: Path) -> None:
     canvas = ImageDraw.Draw(image)
     if spec.kind not in {"sparkline", "icon"}:
         top = 14 * k
-        for text, size, bold in ((spec.title, theme.title_size, True), (spec.subtitle, theme.font_size, False)):
+        for text, text_size, bold in ((spec.title, theme.title_size, True), (spec.subtitle, theme.font_size, False)):
             if text:
-                font = _font(size * k, bold)
+                font = _font(text_size * k, bold)
                 canvas.text((0.01 * image.width + 6 * k, top), text, fill=theme.palette.text, font=font)
-                top += size * k * 1.5
+                top += text_size * k * 1.5
     size = theme.title_size * k if spec.kind not in {"sparkline", "icon"} else max(8.0, height * k * 0.4)
     font = _font(size)
     while size > 6 and canvas.textlength(spec.message or "", font=font) > image.width * 0.94:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from reporting.charts.theme import DEFAULT_THEME, Theme
 
-__all__ = ["Badge", "ChartSpec", "Series"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Badge", "ChartSpec", "Dash", "Role", "Series", "floats"]
 
 Role = Literal[
     "data",
@@ -35,6 +39,7 @@ Role = Literal[
     "interval",
 ]
 Mode = Literal["lines", "markers", "lines+markers", "bars", "intervals"]
+Dash = Literal["solid", "dash", "dot"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Series:
     y: tuple[float | None, ...]
     mode: Mode = "lines"
     colour: str = "#000000"
-    dash: Literal["solid", "dash", "dot"] = "solid"
+    dash: Dash = "solid"
     width: float = 2.0
     point_colours: tuple[str, ...] | None = None
     point_symbols: tuple[str, ...] | None = None
@@ -96,3 +101,12 @@ class ChartSpec:
         """Stable hash of everything that affects the picture: the static-image cache key."""
         payload = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def floats(values: pd.Series) -> tuple[float | None, ...]:
+    """Engine values as a Series' plain floats: a missing value (None, NaN, NA, NaT) is None, a gap."""
+    import pandas as pd  # only when a builder runs: the spec itself stays plain data
+
+    return tuple(
+        None if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else float(v) for v in values
+    )

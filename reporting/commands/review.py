@@ -110,7 +110,12 @@ def review(project: Any, pack: str, *, org: str | None = None, period: str | Non
         parts = []
         for m, s in found:
             metric = catalogue.metric(m)
-            fmt = lambda v, metric=metric: format_value(v, metric.unit, metric.decimals, metric.per)  # noqa: E731
+
+            def fmt(
+                v: float, unit: str = metric.unit, decimals: int = metric.decimals, per: int | None = metric.per
+            ) -> str:
+                return format_value(v, unit, decimals, per)
+
             evidence["series"][m] = {
                 "kind": s.kind,
                 "mean_before": s.mean_before,

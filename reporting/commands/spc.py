@@ -13,7 +13,7 @@ import re
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -56,7 +56,8 @@ def _parse_rebase(values: list[str] | None, integer_x: bool) -> tuple[date | int
 
 def run_spc(frame: Any, options: Any) -> Any:
     """Run the engine on a CLI input frame (columns x, y, optional numerator, denominator, group, target)."""
-    from reporting.stats.spc import RATIO_CHARTS, spc
+    from reporting.stats.constants import RATIO_CHARTS
+    from reporting.stats.spc import spc
 
     kw: dict[str, Any] = {}
     if options.chart in RATIO_CHARTS:
@@ -133,7 +134,8 @@ def _points_csv(result: Any) -> str:
         pts["x"] = xs.dt.strftime(fmt)
     from reporting.cells import csv_frame
 
-    return csv_frame(pts).to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    text: str = csv_frame(pts).to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    return text
 
 
 def register(app: typer.Typer) -> None:
@@ -168,15 +170,15 @@ def register(app: typer.Typer) -> None:
         summary: Annotated[Path | None, typer.Option("--summary", help="JSON verdict to write.")] = None,
     ) -> None:
         """Statistical process control chart (Making Data Count rules) from a CSV."""
-        from reporting.stats.spc import SPCOptions
+        from reporting.stats.spc import ChartKind, Improvement, SPCOptions
 
         try:
             frame = _read_input(input_csv)
             integer_x = "x" in frame.columns and str(frame["x"].dtype) == "Int64"
             options = SPCOptions(
-                chart=chart,
-                improvement=improvement,
-                target=target,  # type: ignore[arg-type]
+                chart=cast("ChartKind", chart),  # SPCOptions checks both and raises a one-line StatsError
+                improvement=cast("Improvement", improvement),
+                target=target,
                 rebase=_parse_rebase(rebase, integer_x),
                 fix_after_n_points=fix_after,
                 screen_outliers=not no_screen_outliers,

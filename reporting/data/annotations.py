@@ -223,7 +223,7 @@ def check_annotations(registered: Registered, catalogue: Catalogue, metrics: pd.
         if not a.rebases:
             continue
         for org, periods in series:
-            cuts = sorted({b.period for b in registered.for_series(a.metric_id, org) if b.rebases})
+            cuts = sorted({b.period for b in registered.for_series(a.metric_id, str(org)) if b.rebases})
             i = cuts.index(a.period)
             lo = cuts[i - 1] if i > 0 else pd.Timestamp.min
             hi = cuts[i + 1] if i + 1 < len(cuts) else pd.Timestamp.max

@@ -13,27 +13,30 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
 from reporting.data.periods import Baseline
+from reporting.data.source_config import (
+    CsvSource,
+    DemoSource,
+    ExcelSource,
+    FrozenModel,
+    HttpSource,
+    Source,
+    SqlSource,
+)
 from reporting.errors import ConfigError
 
 __all__ = [
     "Catalogue",
-    "CsvSource",
-    "DemoSource",
     "Baseline",
     "Disclosure",
-    "ExcelSource",
-    "HttpSource",
     "Metric",
     "OrgReference",
-    "SqlSource",
-    "Source",
     "TargetTable",
     "WhereTest",
     "definition_hashes",
@@ -50,20 +53,17 @@ Frequency = Literal["daily", "weekly", "monthly", "quarterly"]
 RATIO_CHARTS: frozenset[str] = frozenset({"p", "pp", "u", "up", "auto"})
 #: How the SPC engine names the improvement direction for each catalogue direction.
 IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Disclosure(_Model):
+class Disclosure(FrozenModel):
     """Statistical disclosure rule, declared here and applied by the analysis before values leave it."""
 
-    suppress_below: int = Field(5, ge=0, description="counts below this are suppressed (0 = no suppression)")
-    round_to: int | None = Field(None, ge=1, description="round counts to the nearest N")
-    secondary: bool = Field(True, description="also suppress cells that would let a suppressed one be recovered")
+    suppress_below: int = Field(default=5, ge=0, description="counts below this are suppressed (0 = no suppression)")
+    round_to: int | None = Field(default=None, ge=1, description="round counts to the nearest N")
+    secondary: bool = Field(
+        default=True, description="also suppress cells that would let a suppressed one be recovered"
+    )
     complement_of: list[str] = Field(
         default_factory=list,
         description="metrics from which this one can be worked "
@@ -71,7 +71,7 @@ class Disclosure(_Model):
     )
 
 
-class TargetTable(_Model):
+class TargetTable(FrozenModel):
     """A target that varies by organisation and/or period; `by_period` values apply from their date onward."""
 
     default: float | None = None
@@ -81,107 +81,7 @@ class TargetTable(_Model):
     )
 
 
-class _SourceBase(_Model):
-    org_code: str = Field("org_code", description="column holding the organisation code")
-    period: str | None = Field("period", description="column holding the date of the period")
-    date_format: str | None = Field(None, description="strftime format of the period column; inferred if absent")
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format(cls, value: str | None) -> str | None:
-        if value is not None:
-            import pandas as pd
-
-            try:
-                pd.to_datetime(pd.Series(["2024-01-01"]), format=value, errors="coerce")
-            except ValueError as exc:
-                raise ValueError(f"not a date format ({exc}); use strftime codes such as %Y-%m-%d") from None
-        return value
-
-
-def _encoding(value: str) -> str:
-    import codecs
-
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise ValueError(f"unknown text encoding {value!r}; e.g. utf-8, cp1252") from None
-    return value
-
-
-class CsvSource(_SourceBase):
-    kind: Literal["csv"]
-    path: str
-    delimiter: str = Field(",", min_length=1, max_length=1)
-    encoding: str = "utf-8"
-
-    _check_encoding = field_validator("encoding")(_encoding)
-
-
-class ExcelSource(_SourceBase):
-    kind: Literal["excel"]
-    path: str
-    sheet: str | int = 0
-    header_row: int = Field(1, ge=1, description="spreadsheet row number holding the column names")
-
-
-class SqlSource(_SourceBase):
-    kind: Literal["sql"]
-    url_env: str = Field(description="environment variable that holds the SQLAlchemy URL (never the URL itself)")
-    query: str
-
-    @field_validator("url_env")
-    @classmethod
-    def _env_name(cls, value: str) -> str:
-        if "://" in value:
-            raise ValueError(
-                "put the database URL in an environment variable and name that variable here "
-                "(e.g. url_env: REPORTING_WAREHOUSE_URL); URLs carry passwords and never go in YAML"
-            )
-        if not _ENV_NAME.match(value):
-            raise ValueError(f"expected an environment variable name such as REPORTING_WAREHOUSE_URL, got {value!r}")
-        return value
-
-
-class HttpSource(_SourceBase):
-    kind: Literal["http"]
-    url: str | None = None
-    url_env: str | None = Field(None, description="environment variable holding the URL, when it carries a token")
-    format: Literal["csv", "json"] = "csv"
-    records_path: str | None = Field(None, description="dotted path to the list of records in a JSON reply")
-    timeout: float = Field(30.0, gt=0, description="seconds for the whole transfer of one attempt")
-    encoding: str = "utf-8"
-    retries: int = Field(3, ge=1, description="attempts in all, with exponential backoff between them")
-    backoff: float = Field(1.0, ge=0)
-
-    @model_validator(mode="after")
-    def _one_url(self) -> HttpSource:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("give exactly one of 'url' or 'url_env'")
-        if self.url is not None and not re.match(r"^https?://", self.url):
-            raise ValueError(f"url must start with http:// or https://, got {self.url!r}")
-        if self.url is not None:
-            from reporting.redact import credential_in_url
-
-            why = credential_in_url(self.url)
-            if why:
-                raise ValueError(
-                    f"this url {why}; put the URL in an environment variable and name that variable "
-                    f"in 'url_env' (URLs with credentials never go in YAML)"
-                )
-        _encoding(self.encoding)
-        return self
-
-
-class DemoSource(_SourceBase):
-    kind: Literal["demo"]
-    file: str
-
-
-Source = Annotated[CsvSource | ExcelSource | SqlSource | HttpSource | DemoSource, Field(discriminator="kind")]
-
-
-class OrgReference(_Model):
+class OrgReference(FrozenModel):
     """Organisation reference data (code -> name, region, system, peer group) read from one of the sources."""
 
     source: str
@@ -196,7 +96,7 @@ class OrgReference(_Model):
     default_peer_group: str = "other"
 
 
-class WhereTest(_Model):
+class WhereTest(FrozenModel):
     """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
     numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
 
@@ -301,7 +201,7 @@ _METRIC_SCHEMA_RULES: dict[str, Any] = {
 }
 
 
-class Metric(_Model):
+class Metric(FrozenModel):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_METRIC_SCHEMA_RULES)
 
     id: str = Field(json_schema_extra={"pattern": _ID.pattern})
@@ -431,7 +331,7 @@ class Metric(_Model):
         return target.default
 
 
-class Catalogue(_Model):
+class Catalogue(FrozenModel):
     sources: dict[str, Source]
     orgs: OrgReference | None = None
     metrics: list[Metric]
@@ -535,25 +435,6 @@ def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
             )
         )
     return problems
-
-
-def resolve_path(project: Path, relative: str) -> Path:
-    """Source paths are relative to the project and may not climb out of it (`../../etc/passwd`, a symlink
-    out); an absolute path is checked by reporting.data.sources.source_file (inside the project, or a
-    directory listed in REPORTING_DATA_DIRS, so reading elsewhere is always a visible choice)."""
-    path = Path(relative)
-    if path.is_absolute():
-        return path
-    resolved = (project / path).resolve()
-    if not resolved.is_relative_to(project.resolve()):
-        from reporting.errors import SourceError
-
-        raise SourceError(
-            f"path {relative!r} leads outside the project directory; sources read only files inside "
-            f"the project (or a directory listed in REPORTING_DATA_DIRS)",
-            field="path",
-        )
-    return resolved
 
 
 def definition_hashes(catalogue: Catalogue) -> dict[str, str]:

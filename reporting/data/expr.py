@@ -18,7 +18,9 @@ import pandas as pd
 __all__ = ["Expression", "parse_expression"]
 
 _BACKTICK = re.compile(r"`([^`]+)`")
-_OPS: dict[type[ast.operator], Callable[[object, object], object]] = {
+# What an expression evaluates to: a column, or a number when it names no column.
+_Value = pd.Series | float
+_OPS: dict[type[ast.operator], Callable[[_Value, _Value], _Value]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -48,15 +50,15 @@ class Expression:
             result = pd.Series(float(result), index=index)
         return result.astype("float64")
 
-    def _eval(self, node: ast.expr, columns: Mapping[str, pd.Series]) -> object:
+    def _eval(self, node: ast.expr, columns: Mapping[str, pd.Series]) -> _Value:
         if isinstance(node, ast.BinOp):
             return _OPS[type(node.op)](self._eval(node.left, columns), self._eval(node.right, columns))
         if isinstance(node, ast.UnaryOp):
             value = self._eval(node.operand, columns)
-            return -value if isinstance(node.op, ast.USub) else value  # type: ignore[operator]
+            return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.Name):
             return columns[self._names.get(node.id, node.id)]
-        assert isinstance(node, ast.Constant)
+        assert isinstance(node, ast.Constant) and isinstance(node.value, int | float)  # parse_expression checked
         return float(node.value)
 
 

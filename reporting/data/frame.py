@@ -9,15 +9,15 @@ left out on purpose (`skip_missing`) are counted in the load report.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from reporting.data.catalogue import Metric, OrgReference, Source
+from reporting.data.catalogue import Metric
 from reporting.data.expr import parse_expression
+from reporting.data.source_config import Source
 from reporting.data.sources import RawTable
 from reporting.errors import DataError
 
@@ -26,13 +26,11 @@ __all__ = [
     "METRIC_FRAME_COLUMNS",
     "MetricLoad",
     "build_metric",
-    "build_orgs",
     "empty_metric_frame",
     "validate_metric_frame",
 ]
 
 METRIC_FRAME_COLUMNS = ("metric_id", "org_code", "period", "value", "numerator", "denominator", "flag")
-ORG_COLUMNS = ("org_code", "org_name", "region", "system", "peer_group")
 FLAGS = ("", "missing", "zero_denominator")
 
 #: Date formats tried, in order, when a source does not say; the first that reads the first date wins,
@@ -88,20 +86,6 @@ def empty_metric_frame() -> pd.DataFrame:
             "denominator": pd.Series(dtype="float64"),
             "flag": pd.Series(dtype="string"),
         }
-    )
-
-
-def _missing_column(table: RawTable, column: str, needed_by: str) -> DataError:
-    close = difflib.get_close_matches(column, list(table.frame.columns), n=1)
-    names = [str(c)[:40] for c in table.frame.columns[:10]]
-    more = f" and {len(table.frame.columns) - 10} more" if len(table.frame.columns) > 10 else ""
-    hint = f" (did you mean '{close[0]}'?)" if close else f"; columns are: {', '.join(names)}{more}"
-    return DataError(
-        f"column '{column}' not found{hint}; {needed_by} needs it",
-        source=table.origin,
-        row=1 if table.row_label != "record" else None,
-        field=column,
-        row_label=table.row_label,
     )
 
 
@@ -221,7 +205,7 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
             needed += [c for c in parse_expression(getattr(metric, field)).columns]
     for column in needed:
         if column not in table.frame.columns:
-            raise _missing_column(table, column, f"metric '{metric.id}'")
+            raise table.missing_column(column, f"metric '{metric.id}'")
     frame = table.frame
     if metric.where:
         keep = np.ones(len(frame), dtype=bool)
@@ -435,57 +419,6 @@ def _check_duplicates(out: pd.DataFrame, rows: np.ndarray, table: RawTable, metr
         row=int(rows[same[-1]]),
         field="period",
         row_label=table.row_label,
-    )
-
-
-def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
-    """Organisation reference data: one row per org_code with name, region, system and peer group."""
-    columns = [ref.org_code, ref.name, *(c for c in (ref.region, ref.system) if c), *ref.peer_groups.values()]
-    for column in columns:
-        if column not in table.frame.columns:
-            raise _missing_column(table, column, "the organisation reference ('orgs')")
-    frame = table.frame
-    codes = frame[ref.org_code].astype("string").str.strip()
-    blank = (codes.isna() | (codes == "")).to_numpy()
-    if blank.any():
-        pos = int(np.flatnonzero(blank)[0])
-        raise DataError(
-            "organisation code is blank",
-            source=table.origin,
-            row=table.where(pos),
-            field=ref.org_code,
-            row_label=table.row_label,
-        )
-    dup = codes.duplicated(keep="first").to_numpy()
-    if dup.any():
-        pos = int(np.flatnonzero(dup)[0])
-        raise DataError(
-            f"organisation {codes.iloc[pos]} appears twice; expected one row per organisation",
-            source=table.origin,
-            row=table.where(pos),
-            field=ref.org_code,
-            row_label=table.row_label,
-        )
-    peer = pd.Series(ref.default_peer_group, index=frame.index, dtype="object")
-    for group, column in reversed(list(ref.peer_groups.items())):  # first listed wins
-        truthy = frame[column].astype("string").str.strip().str.lower().isin(["true", "1", "yes", "y"])
-        peer = peer.mask(truthy, group)
-    return (
-        pd.DataFrame(
-            {
-                "org_code": codes.astype("string"),
-                "org_name": frame[ref.name].astype("string"),
-                "region": frame[ref.region].astype("string")
-                if ref.region
-                else pd.Series(pd.NA, index=frame.index, dtype="string"),
-                "system": frame[ref.system].astype("string")
-                if ref.system
-                else pd.Series(pd.NA, index=frame.index, dtype="string"),
-                "peer_group": peer.astype("string"),
-            }
-        )
-        .sort_values("org_code")
-        .reset_index(drop=True)
     )
 
 

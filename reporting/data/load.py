@@ -12,7 +12,8 @@ import pandas as pd
 
 from reporting import __version__
 from reporting.data.catalogue import Catalogue, definition_hashes
-from reporting.data.frame import ORG_COLUMNS, MetricLoad, build_metric, build_orgs, empty_metric_frame
+from reporting.data.frame import MetricLoad, build_metric, empty_metric_frame
+from reporting.data.orgs import ORG_COLUMNS, build_orgs
 from reporting.data.snapshot import Snapshot, write_snapshot
 from reporting.data.sources import RawTable, read_source
 

@@ -8,6 +8,7 @@ Library errors are translated into SourceError here, at the boundary, with the o
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import os
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reporting.data.catalogue import CsvSource, DemoSource, ExcelSource, HttpSource, Source, SqlSource, resolve_path
-from reporting.errors import SourceError
+from reporting.data.source_config import CsvSource, DemoSource, ExcelSource, HttpSource, Source, SqlSource, resolve_path
+from reporting.errors import DataError, SourceError
 
 __all__ = ["DEMO_FILES", "RawTable", "demo_path", "read_source"]
 
@@ -41,6 +42,20 @@ class RawTable:
     def where(self, position: int) -> int:
         return int(self.rows.iloc[position])
 
+    def missing_column(self, column: str, needed_by: str) -> DataError:
+        """The error for a column this table lacks, with the closest name or the columns it has."""
+        close = difflib.get_close_matches(column, list(self.frame.columns), n=1)
+        names = [str(c)[:40] for c in self.frame.columns[:10]]
+        more = f" and {len(self.frame.columns) - 10} more" if len(self.frame.columns) > 10 else ""
+        hint = f" (did you mean '{close[0]}'?)" if close else f"; columns are: {', '.join(names)}{more}"
+        return DataError(
+            f"column '{column}' not found{hint}; {needed_by} needs it",
+            source=self.origin,
+            row=1 if self.row_label != "record" else None,
+            field=column,
+            row_label=self.row_label,
+        )
+
 
 def demo_path(file: str) -> Path:
     if file not in DEMO_FILES:
@@ -50,7 +65,7 @@ def demo_path(file: str) -> Path:
 
 def read_source(name: str, source: Source, project: Path) -> RawTable:
     reader = _READERS[type(source)]
-    return reader(name, source, project)  # type: ignore[operator]
+    return reader(name, source, project)
 
 
 def _read_csv_text(
@@ -223,7 +238,7 @@ def _cell_text(value: object) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
     if hasattr(value, "isoformat"):
-        text = value.isoformat()  # date or datetime
+        text: str = value.isoformat()  # date or datetime
         return text[:10] if text.endswith("T00:00:00") else text
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

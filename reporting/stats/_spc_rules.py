@@ -117,7 +117,8 @@ def shift_flags(rtm: IntArray, first: BoolArray, run_length: int = SHIFT_RUN_LEN
     the run and belongs to none.
     """
     rid, lengths = run_ids(rtm, first)
-    return (rtm != 0) & (lengths[rid] >= run_length)
+    flags: BoolArray = (rtm != 0) & (lengths[rid] >= run_length)
+    return flags
 
 
 def _steps(y: FloatArray, first: BoolArray) -> IntArray:
@@ -138,7 +139,7 @@ def trend_flags(y: FloatArray, first: BoolArray, run_length: int = TREND_RUN_LEN
     s = _steps(y, first)
     rid, lengths = run_ids(s, first)
     step_in_trend = (s != 0) & (lengths[rid] >= run_length - 1)
-    part = step_in_trend.copy()
+    part: BoolArray = step_in_trend.copy()
     part[:-1] |= step_in_trend[1:]  # the point a trend starts from; step_in_trend is False at group starts
     return part
 

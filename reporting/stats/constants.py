@@ -28,6 +28,7 @@ __all__ = [
     "MIN_POINTS",
     "MR_SCREEN_MULTIPLIER",
     "POINT_TYPES",
+    "RATIO_CHARTS",
     "RATIO_SIGMA_MULTIPLIER",
     "SHIFT_RUN_LENGTH",
     "SHORT_GROUP_THRESHOLD",
@@ -78,6 +79,8 @@ SHORT_GROUP_WARNING: Final[str] = (
 
 # --- Vocabularies ------------------------------------------------------------------------------------
 CHART_KINDS: Final[tuple[str, ...]] = ("xmr", "p", "pp", "u", "up", "c", "run")
+#: Charts whose y is numerator / denominator and whose limits depend on each point's denominator.
+RATIO_CHARTS: Final[tuple[str, ...]] = ("p", "pp", "u", "up")
 IMPROVEMENT_DIRECTIONS: Final[tuple[str, ...]] = ("increase", "decrease", "neutral")
 
 LABEL_COMMON_CAUSE: Final[str] = "Common Cause"

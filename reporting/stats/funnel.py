@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, get_args
 
 import numpy as np
 import pandas as pd
@@ -44,8 +44,8 @@ __all__ = ["FUNNEL_COLUMNS", "FunnelOptions", "FunnelResult", "funnel", "funnel_
 DataType = Literal["PR", "SR", "RC"]
 SRMethod = Literal["SHMI", "CQC"]
 
-DATA_TYPES: tuple[str, ...] = ("PR", "SR", "RC")
-SR_METHODS: tuple[str, ...] = ("SHMI", "CQC")
+DATA_TYPES: tuple[DataType, ...] = get_args(DataType)
+SR_METHODS: tuple[SRMethod, ...] = get_args(SRMethod)
 LIMIT_COLUMNS: tuple[str, ...] = ("lcl95", "ucl95", "lcl998", "ucl998")
 OD_LIMIT_COLUMNS: tuple[str, ...] = tuple(f"od_{c}" for c in LIMIT_COLUMNS)
 FUNNEL_COLUMNS: tuple[str, ...] = (
@@ -134,6 +134,14 @@ class FunnelResult:
 # --- options and input ------------------------------------------------------------------------------------
 
 
+def _is_data_type(value: str) -> TypeGuard[DataType]:
+    return value in DATA_TYPES
+
+
+def _is_sr_method(value: str) -> TypeGuard[SRMethod]:
+    return value in SR_METHODS
+
+
 def _options(
     data_type: str,
     sr_method: str,
@@ -144,10 +152,10 @@ def _options(
     shmi_rounding: bool,
 ) -> FunnelOptions:
     dt = str(data_type).upper()
-    if dt not in DATA_TYPES:
+    if not _is_data_type(dt):
         raise StatsError(f"field 'data_type': expected one of {', '.join(DATA_TYPES)}, got {data_type!r}")
     method = str(sr_method).upper()
-    if method not in SR_METHODS:
+    if not _is_sr_method(method):
         raise StatsError(f"field 'sr_method': expected one of {', '.join(SR_METHODS)}, got {sr_method!r}")
     if not 0 <= float(trim_by) < 0.5:
         raise StatsError(f"field 'trim_by': expected a proportion in [0, 0.5), got {trim_by!r}")
@@ -158,7 +166,7 @@ def _options(
         method,
         limit_key(limit),
         bool(overdispersion),
-        float(trim_by),  # type: ignore[arg-type]
+        float(trim_by),
         float(multiplier),
         bool(shmi_rounding),
     )

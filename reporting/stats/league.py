@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from reporting.errors import StatsError
 from reporting.stats.variation import LEAGUE_SCORE_BEST, LEAGUE_SCORE_WORST, LEAGUE_SEGMENT_THRESHOLDS
@@ -41,11 +43,11 @@ def metric_score(rank: pd.Series | np.ndarray, n: pd.Series | np.ndarray) -> np.
     return np.where(n == 1, LEAGUE_SCORE_BEST, score)
 
 
-def segment_for(score: pd.Series | np.ndarray, thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS) -> pd.Series:
+def segment_for(score: npt.ArrayLike, thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS) -> ExtensionArray:
     """Segment 1..len(thresholds)+1; a score equal to a threshold stays in the better segment."""
     values = np.asarray(score, dtype=float)
     seg = np.searchsorted(np.asarray(thresholds, dtype=float), values, side="left") + 1
-    return pd.array(np.where(np.isnan(values), pd.NA, seg), dtype="Int64")
+    return pd.array(np.where(np.isnan(values), np.nan, seg), dtype="Int64")  # NaN becomes <NA>
 
 
 def _validate(
@@ -120,7 +122,8 @@ def league_table(
     by_peer = out.groupby("peer_group", sort=False)["average_score"]
     out["amr"] = by_peer.rank(ascending=True, method="min").astype("Int64")
     n_ranked = by_peer.transform("count").astype(float)
-    quartile = 1 + np.floor(4 * (out["amr"].astype(float) - 1) / n_ranked)
-    out["quartile"] = pd.array(np.where(quartile.isna(), pd.NA, quartile.clip(1, 4)), dtype="Int64")
+    amr = out["amr"].to_numpy(dtype=float, na_value=np.nan)
+    quartile = 1 + np.floor(4 * (amr - 1) / n_ranked.to_numpy())
+    out["quartile"] = pd.array(np.clip(quartile, 1, 4), dtype="Int64")  # NaN (no rank) becomes <NA>
     out["segment"] = segment_for(out["average_score"], segment_thresholds)
     return out.sort_values(["peer_group", "amr", "org_code"], kind="stable", na_position="last").reset_index(drop=True)

@@ -100,7 +100,7 @@ def find_steps(periods: pd.Series, values: pd.Series, *, after: pd.Timestamp | N
     # keep the strongest candidate of each cluster (a step shows at k and, more weakly, at k +/- 1 ...)
     out: list[Step] = []
     for s in sorted(found, key=lambda s: (s.kind != "break", -abs(s.mean_after - s.mean_before))):
-        at = int(np.searchsorted(x, s.period))
-        if all(abs(at - int(np.searchsorted(x, o.period))) >= SUSTAIN for o in out):
+        at = int(x.searchsorted(s.period))
+        if all(abs(at - int(x.searchsorted(o.period))) >= SUSTAIN for o in out):
             out.append(s)
     return sorted(out, key=lambda s: s.period)

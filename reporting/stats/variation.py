@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reporting.errors import StatsError
@@ -104,8 +105,8 @@ def z_for_confidence(confidence: float) -> float:
 
 
 def wilson_interval(
-    numerator: np.ndarray | Sequence[float] | float,
-    denominator: np.ndarray | Sequence[float] | float,
+    numerator: npt.ArrayLike,
+    denominator: npt.ArrayLike,
     confidence: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a proportion: stays inside [0, 1] and behaves at 0 and n, unlike Wald."""
@@ -126,8 +127,8 @@ def wilson_interval(
 
 
 def poisson_exact_interval(
-    count: np.ndarray | Sequence[float] | float,
-    exposure: np.ndarray | Sequence[float] | float = 1.0,
+    count: npt.ArrayLike,
+    exposure: npt.ArrayLike = 1.0,
     confidence: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood, chi-square) interval for a Poisson count, divided by exposure to give a rate."""
@@ -176,7 +177,7 @@ def _numeric_column(data: pd.DataFrame, column: str, *, positive: bool = False) 
 
 def _quartile_from_rank(rank: pd.Series, n: pd.Series) -> pd.Series:
     """Quartile 1 = best quarter: 1 + floor(4·(rank − 1)/n), so ranks 1..n/4 are quartile 1."""
-    q = 1 + np.floor(4 * (rank - 1) / n)
+    q = pd.Series(1 + np.floor((4 * (rank - 1) / n).to_numpy(dtype=float)), index=rank.index)
     return q.clip(1, 4).astype("Int64")
 
 

@@ -83,7 +83,7 @@ def test_no_data_placeholders_are_drawn_without_a_browser_and_match_its_layout(
     renderer: Renderer, tmp_path: Path
 ) -> None:
     from reporting.charts import spc_chart
-    from reporting.charts.builders import NO_DATA
+    from reporting.charts.spc_charts import NO_DATA
 
     empty_spark = sparkline_chart(_points([np.nan, np.nan]), title="nothing")
     empty_spc = spc_chart(

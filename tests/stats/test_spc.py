@@ -19,14 +19,9 @@ from reporting.stats.constants import (
     SHORT_GROUP_WARNING,
     XMR_LIMIT_MULTIPLIER,
 )
-from reporting.stats.spc import (
-    SPCOptions,
-    SPCWarning,
-    assurance_type,
-    spc,
-    spc_metrics,
-    variation_icon,
-)
+from reporting.stats.spc import SPCOptions, spc, spc_metrics
+from reporting.stats.spc_input import SPCWarning
+from reporting.stats.spc_summary import assurance_type, variation_icon
 
 DEMO = Path(__file__).resolve().parents[2] / "reporting" / "demo_data" / "ae_trust_monthly_2021_2025.csv"
 

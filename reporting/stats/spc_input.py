@@ -1,0 +1,312 @@
+"""The SPC engine's input side: check every column and option against the data, then sort the rows into the
+flat working arrays (series ids, rebase groups, values with gaps) that the engine and the rules run on.
+
+Every error names the 1-based data row (header excluded) and the field, so an analyst can find it in the CSV.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from reporting.errors import StatsError
+from reporting.stats._spc_rules import PROPORTION_CHARTS, BoolArray, FloatArray, IntArray
+from reporting.stats.constants import MIN_POINTS, RATIO_CHARTS
+
+__all__ = ["Prepared", "PrepareOptions", "SPCWarning", "prepare"]
+
+
+class SPCWarning(UserWarning):
+    """Input the reference silently ignores (e.g. a rebase date not in the data)."""
+
+
+class PrepareOptions(Protocol):
+    """What prepare() reads of the options (reporting.stats.spc.SPCOptions, which sits above this module)."""
+
+    @property
+    def chart(self) -> str: ...
+
+    @property
+    def target(self) -> float | None: ...
+
+    @property
+    def rebase(self) -> tuple[date | int, ...]: ...
+
+
+def _fmt(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _numeric(values: pd.Series, field_name: str, rows: IntArray) -> FloatArray:
+    """Coerce to float; missing stays NaN (a gap), anything else non-numeric is an error naming the row."""
+    raw = values
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        bad = np.flatnonzero(raw.notna().to_numpy())
+        if len(bad):
+            i = bad[0]
+            raise StatsError(f"row {rows[i]}, field '{field_name}': expected a number, got {_fmt(raw.iloc[i])}")
+    out = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    present = raw.notna().to_numpy()
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+        blank = raw.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        present = present & ~blank
+    bad = np.flatnonzero(present & ~np.isfinite(out))
+    if len(bad):
+        i = bad[0]
+        raise StatsError(f"row {rows[i]}, field '{field_name}': expected a number, got {_fmt(raw.iloc[i])}")
+    return out
+
+
+def _x_values(values: pd.Series, field_name: str, rows: IntArray) -> tuple[pd.Series, IntArray | FloatArray, bool]:
+    """Return (x as stored, sortable numbers, is_date). x is a date/datetime or a number (an index)."""
+    missing = values.isna().to_numpy()
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise StatsError(f"row {rows[i]}, field '{field_name}': expected a date or a number, got nothing")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        xs = values.reset_index(drop=True)
+        return xs, xs.to_numpy(dtype="datetime64[ns]").view(np.int64), True
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        xs = values.reset_index(drop=True)
+        return xs, xs.to_numpy(dtype=float), False
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad):
+        i = int(bad[0])
+        raise StatsError(
+            f"row {rows[i]}, field '{field_name}': expected an ISO date (YYYY-MM-DD) or a number, "
+            f"got {_fmt(values.iloc[i])}"
+        )
+    xs = parsed.reset_index(drop=True).astype("datetime64[ns]")
+    return xs, xs.to_numpy(dtype="datetime64[ns]").view(np.int64), True
+
+
+def _rebase_keys(rebase: Sequence[date | int], is_date: bool) -> list[int | float | None]:
+    """Rebase points as sortable x keys; None where one cannot match this kind of x (date vs index)."""
+    keys: list[int | float | None] = []
+    for d in rebase:
+        if is_date and isinstance(d, (date, datetime, pd.Timestamp, np.datetime64, str)):
+            keys.append(int(pd.Timestamp(d).to_datetime64().astype("datetime64[ns]").view(np.int64)))
+        elif not is_date and isinstance(d, (int, float, np.number)) and not isinstance(d, bool):
+            keys.append(float(d))
+        else:
+            keys.append(None)
+    return keys
+
+
+def _series_name(by: Sequence[str], key: Sequence[object]) -> str:
+    if not by:
+        return "the series"
+    return "series " + ", ".join(f"{b}={_fmt(k)}" for b, k in zip(by, key))
+
+
+@dataclass
+class Prepared:
+    """Sorted working arrays for every row of every series."""
+
+    frame: pd.DataFrame  # by-columns, x, y, [numerator, denominator], [phase], target, _row (sorted)
+    sid: IntArray  # series id per row
+    gid: IntArray  # series x rebase-group id per row
+    rebase_group: IntArray
+    y: FloatArray
+    den: FloatArray
+    valid: BoolArray
+    is_date: bool
+    n_series: int
+    n_groups: int
+    series_keys: list[tuple[object, ...]]
+    warnings: list[str]
+    series_warnings: dict[int, list[str]]
+
+
+def prepare(
+    data: pd.DataFrame,
+    options: PrepareOptions,
+    *,
+    x: str,
+    y: str,
+    numerator: str | None,
+    denominator: str | None,
+    target: str | None,
+    phase: str | None,
+    by: Sequence[str],
+    rows: IntArray,
+) -> Prepared:
+    """Check and sort the input; all errors name the 1-based data row (header excluded) and the field."""
+    if not isinstance(data, pd.DataFrame):
+        raise StatsError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+    chart = options.chart
+    if chart in RATIO_CHARTS and (numerator is None or denominator is None):
+        raise StatsError(f"option 'chart': chart {chart!r} needs numerator and denominator columns")
+    needed = [*by, x]
+    needed += [c for c in (numerator, denominator, target, phase) if c is not None]
+    if chart not in RATIO_CHARTS and not (chart in ("c", "xmr") and numerator is not None and y not in data):
+        needed.append(y)
+    for col in needed:
+        if col not in data.columns:
+            raise StatsError(f"field '{col}': column not found (columns are {', '.join(map(str, data.columns))})")
+    if len(data) == 0:
+        raise StatsError(f"field '{y}': no rows; SPC needs at least {MIN_POINTS} points")
+
+    df = data.reset_index(drop=True)
+    xs, xkey, is_date = _x_values(df[x], x, rows)
+    num = _numeric(df[numerator], numerator, rows) if numerator is not None else None
+    den = _numeric(df[denominator], denominator, rows) if denominator is not None else None
+    if chart in RATIO_CHARTS:
+        assert num is not None and den is not None
+        _check_ratio(chart, num, den, rows, numerator or "numerator", denominator or "denominator")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yv = num / den
+    elif num is not None and den is not None and chart == "xmr":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yv = num / den
+        zero = np.flatnonzero(np.isfinite(num) & (den == 0))
+        if len(zero):
+            i = zero[0]
+            raise StatsError(f"row {rows[i]}, field '{denominator}': expected a non-zero denominator, got 0")
+    elif y in df.columns:
+        yv = _numeric(df[y], y, rows)
+    else:
+        assert num is not None
+        yv = num
+    if chart == "c":
+        neg = np.flatnonzero(yv < 0)
+        if len(neg):
+            i = neg[0]
+            raise StatsError(f"row {rows[i]}, field '{y}': expected a count >= 0 for a c chart, got {yv[i]:g}")
+
+    out = pd.DataFrame({b: df[b] for b in by})
+    out["x"] = xs
+    out["y"] = yv
+    if num is not None:
+        out["numerator"] = num
+    if den is not None:
+        out["denominator"] = den
+    if target is not None:
+        out["target"] = _numeric(df[target], target, rows)
+    else:
+        out["target"] = float(options.target) if options.target is not None else np.nan
+    if phase is not None:
+        out["_phase"] = df[phase].to_numpy()
+    out["_row"] = rows
+
+    # series ids and sort order
+    sid0: IntArray
+    if by:
+        sid0 = np.asarray(out.groupby(list(by), sort=True, dropna=False).ngroup(), dtype=np.int64)
+    else:
+        sid0 = np.zeros(len(out), np.int64)
+    order = np.lexsort((xkey, sid0))
+    out = out.iloc[order].reset_index(drop=True)
+    sid = sid0[order]
+    xk = xkey[order]
+    n = len(out)
+    series_first = np.ones(n, bool)
+    series_first[1:] = sid[1:] != sid[:-1]
+    dup = np.flatnonzero(~series_first & (xk == np.roll(xk, 1)))
+    if len(dup):
+        i = dup[0]
+        name = _series_name(by, [out[b].iloc[i] for b in by])
+        raise StatsError(
+            f"row {out['_row'].iloc[i]}, field '{x}': duplicate x {out['x'].iloc[i]} in {name} "
+            f"(also row {out['_row'].iloc[i - 1]}); each x may appear once per series"
+        )
+    n_series = int(sid.max()) + 1
+    first_rows = np.flatnonzero(series_first)  # one key per series, read column-wise (not per row)
+    series_keys: list[tuple[object, ...]] = (
+        list(zip(*(out[b].iloc[first_rows].tolist() for b in by))) if by else [()] * len(first_rows)
+    )
+
+    n_rows = np.bincount(sid, minlength=n_series)
+    short = np.flatnonzero(n_rows < MIN_POINTS)
+    if len(short):
+        s = short[0]
+        first_row = out["_row"].iloc[np.flatnonzero(sid == s)[0]]
+        raise StatsError(
+            f"row {first_row}, field '{x}': {_series_name(by, series_keys[s])} has {int(n_rows[s])} row; "
+            f"SPC needs at least {MIN_POINTS} points"
+        )
+    # A series whose rows are (nearly) all gaps is kept but not charted: gaps must never crash a batch.
+    warn: list[str] = []
+    series_warn: dict[int, list[str]] = {}
+    valid = np.isfinite(out["y"].to_numpy(dtype=float))
+    counts = np.bincount(sid, weights=valid, minlength=n_series)
+    empty = np.flatnonzero(counts < MIN_POINTS)
+    if len(empty):
+        valid &= ~np.isin(sid, empty)
+        msg = f"fewer than {MIN_POINTS} points with a value; no limits computed"
+        for s in empty:
+            series_warn.setdefault(int(s), []).append(msg)
+        warn.append(
+            f"{_series_name(by, series_keys[empty[0]])}: {msg}"
+            if n_series == 1 or len(empty) == 1
+            else f"{len(empty)} of {n_series} series have {msg}"
+        )
+
+    # rebase groups: a rebase date, or a change of phase, starts a new group at that point
+    hit = np.zeros(n, bool)
+    keys = _rebase_keys(options.rebase, is_date)
+    if len(options.rebase):
+        for d, k in zip(options.rebase, keys):
+            match = (xk == k) if k is not None else np.zeros(n, bool)
+            hit |= match
+            missing = np.setdiff1d(np.arange(n_series), sid[match])
+            if len(missing):
+                msg = f"rebase date {d} is not an x of the data and was ignored"
+                for s in missing:
+                    series_warn.setdefault(int(s), []).append(msg)
+                suffix = "" if n_series == 1 else f" ({len(missing)} of {n_series} series)"
+                warn.append(msg + suffix)
+                warnings.warn(msg + suffix, SPCWarning, stacklevel=4)
+    if phase is not None:
+        ph = out["_phase"]
+        change = ~(ph.eq(ph.shift()) | (ph.isna() & ph.shift().isna())).to_numpy(dtype=bool)
+        hit |= change & ~series_first
+    hit_int = hit.astype(np.int64)
+    cum = np.cumsum(hit_int)
+    series_start_cum = np.maximum.accumulate(np.where(series_first, cum - hit_int, 0))
+    rebase_group = cum - series_start_cum
+    gid = np.cumsum(series_first | hit) - 1
+    return Prepared(
+        frame=out,
+        sid=sid,
+        gid=gid.astype(np.int64),
+        rebase_group=rebase_group.astype(np.int64),
+        y=out["y"].to_numpy(dtype=float),
+        den=out["denominator"].to_numpy(dtype=float) if "denominator" in out else np.full(n, np.nan),
+        valid=valid,
+        is_date=is_date,
+        n_series=n_series,
+        n_groups=int(gid.max()) + 1,
+        series_keys=series_keys,
+        warnings=warn,
+        series_warnings=series_warn,
+    )
+
+
+def _check_ratio(chart: str, num: FloatArray, den: FloatArray, rows: IntArray, nf: str, dfield: str) -> None:
+    """Denominators must be positive, numerators non-negative, and proportions at most 1."""
+    with np.errstate(invalid="ignore"):
+        both = np.isfinite(num) & np.isfinite(den)  # a missing part makes the row a gap, not an error
+        bad_den = np.flatnonzero(both & (den <= 0))
+        if len(bad_den):
+            i = bad_den[0]
+            raise StatsError(f"row {rows[i]}, field '{dfield}': expected a denominator > 0, got {den[i]:g}")
+        bad_num = np.flatnonzero(num < 0)
+        if len(bad_num):
+            i = bad_num[0]
+            raise StatsError(f"row {rows[i]}, field '{nf}': expected a numerator >= 0, got {num[i]:g}")
+        if chart in PROPORTION_CHARTS:
+            over = np.flatnonzero(den < num)
+            if len(over):
+                i = over[0]
+                raise StatsError(
+                    f"row {rows[i]}, field '{dfield}': denominator {den[i]:g} is below numerator {num[i]:g}; "
+                    f"a {chart} chart needs numerator <= denominator"
+                )

@@ -1,0 +1,187 @@
+"""What each SPC chart ends with: its MDC variation icon and target assurance, one summary row per series
+(the latest point, counts, the run behind its flag) and one row per series x rebase group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reporting.errors import StatsError
+from reporting.stats import _spc_rules as rules
+from reporting.stats._spc_rules import BoolArray, IntArray
+from reporting.stats.constants import SHORT_GROUP_WARNING
+from reporting.stats.spc_input import Prepared
+
+__all__ = ["assurance_type", "groups_frame", "summary_frame", "variation_icon"]
+
+
+def variation_icon(point_type: str | None, improvement: str) -> str | None:
+    """The MDC variation icon for a series, read from the point type of its last point."""
+    if point_type is None or (isinstance(point_type, float) and np.isnan(point_type)):
+        return None
+    if point_type == "common_cause":
+        return "common_cause"
+    if point_type == "special_cause_neutral_high":
+        return "neutral_high"
+    if point_type == "special_cause_neutral_low":
+        return "neutral_low"
+    high = improvement == "increase"
+    if point_type == "special_cause_improvement":
+        return "improvement_high" if high else "improvement_low"
+    if point_type == "special_cause_concern":
+        return "concern_low" if high else "concern_high"
+    raise StatsError(f"field 'point_type': unknown point type {point_type!r}")
+
+
+def assurance_type(target: float | None, lpl: float, upl: float, improvement: str) -> str | None:
+    """Whether the process limits say the target will be met; None without target, limits or direction."""
+    if target is None or improvement == "neutral":
+        return None
+    if not (np.isfinite(target) and np.isfinite(lpl) and np.isfinite(upl)):
+        return None
+    increasing = improvement == "increase"
+    if target > upl:
+        return "consistent_fail" if increasing else "consistent_pass"
+    if target < lpl:
+        return "consistent_pass" if increasing else "consistent_fail"
+    return "inconsistent"
+
+
+def groups_frame(
+    pts: pd.DataFrame, p: Prepared, by: Sequence[str], vidx: IntArray, used_v: BoolArray, arrays: Mapping[str, Any]
+) -> pd.DataFrame:
+    """One row per series x rebase group, as in the reference's summary(): limits of the group's first point."""
+    G = p.n_groups
+    g_v = p.gid[vidx]
+    gfirst = np.full(G, -1, np.int64)
+    gfirst[g_v[::-1]] = vidx[::-1]  # first valid row of each group
+    has = gfirst >= 0
+    rowsel = np.where(has, gfirst, np.searchsorted(p.gid, np.arange(G)))
+    ptv = arrays["point_type"][vidx]
+
+    def count(mask: BoolArray) -> IntArray:
+        return np.bincount(g_v, weights=mask, minlength=G).astype(np.int64)
+
+    columns: dict[str, Any] = {b: pts[b].to_numpy()[rowsel] for b in by}
+    columns.update(
+        {
+            "rebase_group": p.rebase_group[rowsel],
+            "first_x": arrays["x"][np.searchsorted(p.gid, np.arange(G))],
+            "n": np.bincount(g_v, minlength=G),
+            "n_used_for_limits": np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64),
+            **{
+                col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan)
+                for col in ("mean", "lpl", "upl")
+            },
+            "special_cause_improvement": count(ptv == "special_cause_improvement"),
+            "special_cause_concern": count(ptv == "special_cause_concern"),
+            "special_cause_neutral": count(
+                (ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")
+            ),
+        }
+    )
+    return pd.DataFrame(columns, index=pd.RangeIndex(G))
+
+
+def summary_frame(
+    pts: pd.DataFrame,
+    p: Prepared,
+    by: Sequence[str],
+    chart: str,
+    improvement: str,
+    vidx: IntArray,
+    rtm_v: IntArray,
+    trend_v: BoolArray,
+    first_v: BoolArray,
+    arrays: Mapping[str, Any],
+) -> pd.DataFrame:
+    """One row per series: the latest point, its icon and assurance, counts, and the run behind its flag."""
+    S = p.n_series
+    sid_v = p.sid[vidx]
+    has = np.bincount(sid_v, minlength=S) > 0  # series with no charted point get None / NaN below
+    last_row = np.searchsorted(p.sid, np.arange(S), side="right") - 1
+    # a sentinel point at the end stands in for the last point of a series that has none
+    nv = len(vidx)
+    last_v_pos = np.where(has, np.searchsorted(sid_v, np.arange(S), side="right") - 1, nv)
+    vidx_s = np.r_[vidx, 0]
+    rtm_s, trend_s, first_s = np.r_[rtm_v, 0], np.r_[trend_v, False], np.r_[first_v, True]
+    last_valid = vidx_s[last_v_pos]
+
+    # length of the same-side run and of the trend that end at the last valid point
+    rid, lengths = rules.run_ids(rtm_s, first_s)
+    run_len = np.where(rtm_s[last_v_pos] != 0, lengths[rid[last_v_pos]], 0)
+    run_start = vidx_s[last_v_pos - np.maximum(run_len - 1, 0)]
+    y_s = np.r_[p.y[vidx], 0.0]
+    steps = np.zeros(nv + 1, np.int64)
+    steps[1:] = np.sign(y_s[1:] - y_s[:-1])
+    steps[first_s] = 0
+    srid, slen = rules.run_ids(steps, first_s)
+    trend_len = np.where(trend_s[last_v_pos] & (steps[last_v_pos] != 0), slen[srid[last_v_pos]] + 1, 0)
+    trend_start = vidx_s[last_v_pos - np.maximum(trend_len - 1, 0)]
+
+    xcol = arrays["x"]
+    ptype, stype = arrays["point_type"], arrays["special_cause_type"]
+    mean, lpl, upl, tgt = (np.asarray(arrays[c], dtype=float) for c in ("mean", "lpl", "upl", "target"))
+    ptv = ptype[vidx]
+
+    def count(mask: BoolArray) -> IntArray:
+        return np.bincount(sid_v, weights=mask, minlength=S).astype(np.int64)
+
+    short_series = np.zeros(S, bool)
+    sg = np.asarray(arrays["short_group_warning"], dtype=bool)
+    short_series[p.sid[vidx][sg[vidx]]] = True
+    columns: dict[str, Any] = {b: [k[i] for k in p.series_keys] for i, b in enumerate(by)}
+    columns.update(
+        {
+            "chart": chart,
+            "improvement": improvement,
+            "n": np.bincount(sid_v, minlength=S),
+            "n_groups": np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64),
+            "latest_x": xcol[last_row],
+            "latest_y": p.y[last_row],
+            "last_valid_x": xcol[last_valid],
+            "last_valid_y": p.y[last_valid],
+            "last_point_type": ptype[last_valid],
+            "last_special_cause_type": stype[last_valid],
+            "variation_icon": [variation_icon(t, improvement) for t in ptype[last_valid]],
+            "mean": mean[last_valid],
+            "lpl": lpl[last_valid],
+            "upl": upl[last_valid],
+            "target": tgt[last_valid],
+            "assurance": [
+                assurance_type(None if np.isnan(t) else float(t), lo, hi, improvement)
+                for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
+            ],
+            "n_improvement": count(ptv == "special_cause_improvement"),
+            "n_concern": count(ptv == "special_cause_concern"),
+            "n_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
+            "run_length": run_len,
+            "run_start_x": xcol[run_start],
+            "trend_length": trend_len,
+            "trend_start_x": xcol[trend_start],
+            "warnings": [
+                tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
+                for s in range(S)
+            ],
+        }
+    )
+    out = pd.DataFrame(columns, index=pd.RangeIndex(S))
+    if not has.all():
+        none_cols = [
+            "last_valid_x",
+            "last_point_type",
+            "last_special_cause_type",
+            "variation_icon",
+            "assurance",
+            "run_start_x",
+            "trend_start_x",
+        ]
+        nan_cols = ["last_valid_y", "mean", "lpl", "upl", "target"]
+        out[none_cols] = out[none_cols].astype(object)
+        out.loc[~has, none_cols] = None
+        out.loc[~has, nan_cols] = np.nan
+    return out
