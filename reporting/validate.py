@@ -324,7 +324,7 @@ def _drop(data: Any, loc: list[Any], kind: str) -> bool:
 
 def _unused(ctx: Context) -> None:
     """Warn about catalogue metrics no pack shows: usually a metric added but not yet selected anywhere."""
-    from reporting.packs.assemble import pack_metrics
+    from reporting.packs.assembly import pack_metrics
 
     if ctx.catalogue is None or not ctx.templates:
         return

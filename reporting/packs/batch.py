@@ -5,7 +5,7 @@ the engine once per pack. `prepare` resolves each organisation's period (one sha
 several), applies disclosure, and runs SPC for every (metric, organisation) series in ONE vectorised call;
 cross-organisation results (funnels, caterpillars, league tables) are computed once and kept in the batch's
 memo. The `Batch` is picklable, so parallel workers receive it once and only put each organisation's pack
-together (`Batch.pack`, with the block handlers of packs.assemble) and write it.
+together (`Batch.pack`: its assembly context, walked by packs.assemble through the block rules) and write it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reporting import __version__
 from reporting._yaml import Located
 from reporting.charts.theme import DEFAULT_THEME
 from reporting.data.annotations import EMPTY, Registered, check_annotations, load_annotations
@@ -29,21 +28,15 @@ from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError, ReportingError, StatsError
 from reporting.formatting import format_period
 from reporting.packs import template as t
-from reporting.packs.assemble import (
-    _OFFSETS,
-    Assembly,
-    _blocks,
-    _metric_ids_used,
-    _selected,
-    resolve_period,
-)
+from reporting.packs.assemble import assemble_pack
+from reporting.packs.assembly import OFFSETS, Assembly, metric_ids_used, resolve_period, selected
 from reporting.packs.checks import check_template
-from reporting.packs.tree import SUPPRESSED_NOTE, Block, Pack, Provenance, Section
+from reporting.packs.tree import Pack
 from reporting.packs.views import View, build_views, template_views
 from reporting.stats.disclosure import disclose
 from reporting.stats.spc import SPCOptions, spc_metrics
 
-__all__ = ["Batch", "prepare"]
+__all__ = ["Batch", "assemble", "prepare"]
 
 ALL = "\0all"  # the disclosure table key of a pack that covers every organisation
 
@@ -105,7 +98,7 @@ class Batch:
     points: dict[str | None, pd.DataFrame]
     summaries: dict[str | None, dict[str, dict[str, Any]]]
     errors: dict[str | None, ReportingError]
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     #: how the build chose its snapshot (packs.build.current_snapshot); a stale one is named in every pack
     snapshot_choice: dict[str, Any] = field(default_factory=dict)
     #: every view of every metric: {org: {(metric_id, view key): summary row + SeriesInfo fields}}
@@ -146,7 +139,7 @@ class Batch:
             org,
             org_name,
             self.periods[org],
-            self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1),
+            self.periods[org] + OFFSETS[template.cadence] - pd.Timedelta(days=1),
             self.peer_group,
             theme,
             frame=self.frames[org],
@@ -158,58 +151,7 @@ class Batch:
             annotations=self.annotations,
         )
         asm.commentary = commentary(asm.period.date(), org) if commentary else {}
-        sections = []
-        for i, section in enumerate(template.sections):
-            blocks: list[Block] = []
-            for j, block in enumerate(section.blocks):
-                blocks += _blocks(asm, block, ("sections", i, "blocks", j))
-            sections.append(
-                Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks), section.appendix)
-            )
-        footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
-        if self.snapshot_choice.get("stale_metrics"):
-            footnotes.insert(0, str(snapshot_note(self.snapshot_choice)))
-        footnotes[:0] = asm.annotation_notes()
-        if asm.suppressed_any:
-            footnotes.insert(
-                0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below for m in catalogue.metrics))
-            )
-        sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
-        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
-        # the template as the project names it: a server's absolute path never goes into a published pack
-        template_file = Path(self.doc.file).resolve().relative_to(root).as_posix()
-        provenance = Provenance(
-            snapshot.hash,
-            template_file,
-            self.template_hash,
-            built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            __version__,
-            sources,
-            {"org": org or "", "period": asm.period.date().isoformat(), "peer_group": self.peer_group or ""},
-        )
-        office = {
-            fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()
-        }
-        return Pack(
-            template.pack,
-            asm.render(template.title, ("title",)),
-            asm.render(template.subtitle, ("subtitle",)),
-            asm.period.date(),
-            asm.period_label,
-            template.classification,
-            template.audience,
-            template.owner,
-            template.version,
-            tuple(template.formats),
-            tuple(sections),
-            provenance,
-            office,
-            org,
-            org_name,
-            theme,
-            tuple(footnotes),
-            template.section_slides,
-        )
+        return assemble_pack(asm, snapshot_choice=self.snapshot_choice, built_at=built_at)
 
     def warm(self) -> None:
         """Compute the shared cross-organisation results now (by assembling one pack), so that parallel
@@ -218,14 +160,22 @@ class Batch:
             self.pack(next(iter(self.periods)))
 
 
-def snapshot_note(choice: dict[str, Any]) -> str | None:
-    """The sentence a pack carries when it was built from data older than its catalogue definitions."""
-    if not choice.get("stale_metrics"):
-        return None
-    return (
-        f"Built from snapshot {choice['hash']} ({choice['chosen']}), pulled before the catalogue last changed "
-        f"{', '.join(choice['stale_metrics'])}: those figures may not match the definitions shown."
-    )
+def assemble(
+    catalogue: Catalogue,
+    template: t.PackTemplate,
+    doc: Located,
+    template_hash: str,
+    snapshot: Snapshot,
+    *,
+    org: str | None,
+    period: str | None = None,
+    peer_group: str | None = None,
+    commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
+    built_at: str | None = None,
+) -> Pack:
+    """One pack on its own: a Batch of one organisation."""
+    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=[org], period=period, peer_group=peer_group)
+    return batch.pack(org, commentary=commentary, built_at=built_at)
 
 
 def prepare(
@@ -265,8 +215,8 @@ def prepare(
     probe = Assembly(
         catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0), peer_group
     )
-    used = _metric_ids_used(probe) or [m.id for m in catalogue.metrics]
-    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics], lambda o: _selected(probe, o))
+    used = metric_ids_used(probe) or [m.id for m in catalogue.metrics]
+    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics], lambda o: selected(probe, o))
     cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
     by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
     real = [org for org in by_org if org is not None]
@@ -298,7 +248,7 @@ def prepare(
     parts = []
     for org, start in periods.items():
         mine = by_org[org]
-        end = start + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
+        end = start + OFFSETS[template.cadence] - pd.Timedelta(days=1)
         # a pack without an organisation covers all of them, as one table; otherwise each organisation's rows
         # are its own table for disclosure (one organisation's secondary suppression never depends on another's)
         parts.append(mine[mine["period"] <= end].assign(_pack=org if org is not None else ALL))
@@ -311,7 +261,7 @@ def prepare(
         frame["target"] = _targets(catalogue, frame)
         for key, rows in frame.drop(columns=["target"]).groupby("_pack", sort=False):
             frames[None if key == ALL else str(key)] = rows.drop(columns=["_pack"]).reset_index(drop=True)
-        end = max(periods.values()) + _OFFSETS[template.cadence] - pd.Timedelta(days=1) if periods else None
+        end = max(periods.values()) + OFFSETS[template.cadence] - pd.Timedelta(days=1) if periods else None
         if end is not None:
             _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, end, views)
     return Batch(
