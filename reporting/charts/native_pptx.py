@@ -1,3 +1,5 @@
+# python-pptx ships no type hints, so every call into its chart data classes is an untyped call:
+# mypy: disable-error-code="no-untyped-call"
 """ChartSpec -> native, editable PowerPoint chart (python-pptx).
 
 Analysts can open the chart's data in PowerPoint and edit it. Special-cause points are coloured per point:
@@ -80,7 +82,8 @@ def supports_native(spec: ChartSpec) -> bool:
 
 
 def _rgb(colour: str) -> RGBColor:
-    return RGBColor.from_string(colour.lstrip("#").upper())
+    rgb: RGBColor = RGBColor.from_string(colour.lstrip("#").upper())
+    return rgb
 
 
 def category_labels(spec: ChartSpec) -> list[str]:

@@ -53,7 +53,9 @@ def assemble_pack(asm: Assembly, *, snapshot_choice: SnapshotChoice, built_at: s
         sources,
         {"org": asm.org or "", "period": asm.period.date().isoformat(), "peer_group": asm.peer_group or ""},
     )
-    office = {fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()}
+    office: dict[str, Path] = {
+        fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()
+    }
     return Pack(
         template.pack,
         asm.render(template.title, ("title",)),

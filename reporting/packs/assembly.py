@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 
 import pandas as pd
 from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from reporting._yaml import Located
 from reporting.charts.alt_text import VARIATION
@@ -38,6 +39,7 @@ __all__ = [
     "STALE_TEXT",
     "Assembly",
     "Extra",
+    "Row",
     "Where",
     "cell",
     "metric_ids_used",

@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -54,10 +54,13 @@ def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:
             out.loc[idx] = np.nan if metric.target is None else float(metric.target)
         else:
             rows = frame.loc[idx]
-            out.loc[idx] = [
-                np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None else v
-                for o, p in zip(rows["org_code"], rows["period"], strict=True)
-            ]
+            out.loc[idx] = np.array(
+                [
+                    np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None else v
+                    for o, p in zip(rows["org_code"], rows["period"], strict=True)
+                ],
+                dtype=float,
+            )
     return pd.to_numeric(out, errors="coerce")
 
 
@@ -218,12 +221,16 @@ def prepare(
     used = metric_ids_used(probe) or [m.id for m in catalogue.metrics]
     metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics], lambda o: selected(probe, o))
     cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
-    by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
-    real = [org for org in by_org if org is not None]
+    found: dict[str | None, pd.DataFrame | None] = {
+        org: (metrics if org is None else None) for org in wanted if org not in errors
+    }
+    real = [org for org in found if org is not None]
     if real:
         chosen = metrics[metrics["org_code"].isin(real)]
-        for org, rows in chosen.groupby("org_code", sort=False, observed=True):
-            by_org[str(org)] = rows
+        for code, rows in chosen.groupby("org_code", sort=False, observed=True):
+            found[str(code)] = rows
+    # every organisation asked for that is in the snapshot has rows (the others are errors above)
+    by_org = {org: rows for org, rows in found.items() if rows is not None}
     periods: dict[str | None, pd.Timestamp] = {}
     for org, mine in by_org.items():
         try:
@@ -261,9 +268,9 @@ def prepare(
         frame["target"] = _targets(catalogue, frame)
         for key, rows in frame.drop(columns=["target"]).groupby("_pack", sort=False):
             frames[None if key == ALL else str(key)] = rows.drop(columns=["_pack"]).reset_index(drop=True)
-        end = max(periods.values()) + OFFSETS[template.cadence] - pd.Timedelta(days=1) if periods else None
-        if end is not None:
-            _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, end, views)
+        if periods:
+            last_end = max(periods.values()) + OFFSETS[template.cadence] - pd.Timedelta(days=1)
+            _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, last_end, views)
     return Batch(
         catalogue,
         template,
@@ -307,7 +314,7 @@ def _engine(
     everyone = (rows["_pack"] == ALL) if len(rows) else pd.Series(False, index=rows.index)
     if None in periods:
         calls.append(([None], rows[everyone]))
-    orgs_real = [org for org in periods if org is not None]
+    orgs_real: list[str | None] = [org for org in periods if org is not None]
     if orgs_real:
         calls.append((orgs_real, rows[~everyone]))
     for orgs, part in calls:
@@ -341,7 +348,7 @@ def _engine(
                     if k in rows_by:  # a pack of every organisation: the first series of each metric
                         continue
                     info = infos.get((pack, k[0], str(r["org_code"]), k[1]))
-                    rows_by[k] = {**r, **(info.as_row() if info else {})}
+                    rows_by[k] = {**cast("dict[str, Any]", r), **(info.as_row() if info else {})}
                 for (p, metric_id, series_org, view), info in infos.items():
                     k = (metric_id, view)
                     if p == pack and k not in rows_by and (org is None or series_org == org):

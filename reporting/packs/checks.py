@@ -99,13 +99,13 @@ def template_problems(
         if peers:
             yield from _check_group(peers, groups, at, (*path, kind, "peers"))
         benchmark = getattr(options, "benchmark", None)
-        metric_id = getattr(options, "metric", None)
-        if isinstance(benchmark, float | int) and metric_id in real:
-            unit = catalogue.metric(metric_id).unit
+        compared = getattr(options, "metric", None)
+        if isinstance(benchmark, float | int) and isinstance(compared, str) and compared in real:
+            unit = catalogue.metric(compared).unit
             if unit == "percent" and not 0 <= benchmark <= 1:
                 hint = f"write {benchmark / 100:g}" if 1 < benchmark <= 100 else "give a fraction from 0 to 1"
                 yield at(
-                    f"benchmark {benchmark:g} is not a fraction: '{metric_id}' is a percent metric, so {hint}",
+                    f"benchmark {benchmark:g} is not a fraction: '{compared}' is a percent metric, so {hint}",
                     (*path, kind, "benchmark"),
                 )
     for path, text, in_loop in _texts(template):

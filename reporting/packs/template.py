@@ -11,7 +11,7 @@ import difflib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
@@ -63,7 +63,7 @@ class MetricsSelection(_Model):
 class SummaryTableOptions(MetricsSelection):
     title: str = "Performance summary"
     sparkline: bool = True
-    narrative: bool = Field(True, description="the narrative sentence under each metric's name")
+    narrative: bool = Field(default=True, description="the narrative sentence under each metric's name")
     when: When = "always"
 
 
@@ -127,7 +127,7 @@ class AppendixOptions(MetricsSelection):
 
     definitions: bool = True
     data: bool = True
-    periods: int = Field(13, ge=1, le=500)
+    periods: int = Field(default=13, ge=1, le=500)
 
 
 class ForEachOptions(MetricsSelection):
@@ -239,21 +239,25 @@ BLOCK_NAMES = tuple(_BLOCKS)
 
 def _block_kind(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value))
+        key: str = next(iter(value))  # a YAML key (a string, unless the analyst wrote otherwise)
+        return key
     if isinstance(value, BaseModel):
         return next(iter(type(value).model_fields))
     return None
 
 
-Block = Annotated[
-    Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # type: ignore[misc]  # noqa: UP007 (a Union built at run time)
-    Discriminator(
-        _block_kind,
-        custom_error_type="unknown_block",
-        custom_error_message="unknown block",
-        custom_error_context={"blocks": ", ".join(_BLOCKS)},
-    ),
-]
+if TYPE_CHECKING:  # the checker sees what a validated block is; pydantic sees the tagged union
+    Block: TypeAlias = BlockModel
+else:
+    Block = Annotated[
+        Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # noqa: UP007 (a Union built at run time)
+        Discriminator(
+            _block_kind,
+            custom_error_type="unknown_block",
+            custom_error_message="unknown block",
+            custom_error_context={"blocks": ", ".join(_BLOCKS)},
+        ),
+    ]
 ForEachOptions.model_rebuild()
 
 
@@ -458,10 +462,10 @@ def template_errors(exc: ValidationError, doc: Located) -> list[ConfigError]:
     from reporting.validation_errors import config_errors
 
     out: list[ConfigError] = []
-    rest = []
+    rest: list[dict[str, Any]] = []
     for err in exc.errors():
         if err["type"] != "unknown_block":
-            rest.append(err)
+            rest.append(dict(err))
             continue
         value = err.get("input")
         key = _block_kind(value) if isinstance(value, dict) else None

@@ -3,6 +3,8 @@ charts, over the peers' pooled numerators and denominators (packs.blocks.peers).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from reporting.charts import caterpillar_chart, funnel_chart
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, metric_of
@@ -20,7 +22,7 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
     pooled, group, span = pool.frame, pool.group, pool.span
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
-    kind = "PR" if metric.unit == "percent" else "RC"
+    kind: Literal["PR", "RC"] = "PR" if metric.unit == "percent" else "RC"
     result = asm.once(
         ("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
         lambda: funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale),

@@ -35,7 +35,8 @@ def _window(asm: Assembly, metric: Metric, periods: int) -> pd.DataFrame:
         return rows
     last = rows["period"].max()
     first = last - OFFSETS[metric.frequency] * (periods - 1)
-    return rows[rows["period"] >= first]
+    window: pd.DataFrame = rows[rows["period"] >= first]
+    return window
 
 
 def _peers(asm: Assembly, peers: str | None) -> tuple[pd.DataFrame, str]:

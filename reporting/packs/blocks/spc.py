@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import pandas as pd
 
 from reporting.charts import spc_chart
 from reporting.data.catalogue import Metric
 from reporting.formatting import format_period
 from reporting.packs import template as t
-from reporting.packs.assembly import Assembly, Extra, Where, metric_of, passes, series_points
+from reporting.packs.assembly import Assembly, Extra, Row, Where, metric_of, passes, series_points
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, ChartBlock, Text
 from reporting.packs.views import View
@@ -61,7 +60,7 @@ _CHART_NAMES = {
 }
 
 
-def _marks(metric: Metric, row: Mapping[str, Any]) -> tuple[str, tuple[tuple[Any, str, str], ...]]:
+def _marks(metric: Metric, row: Row) -> tuple[str, tuple[tuple[pd.Timestamp, str, str], ...]]:
     """(what the chart's subtitle adds, (period, kind, label) of each register entry in the window)."""
     freq = metric.frequency
     said = []

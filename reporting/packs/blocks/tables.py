@@ -9,7 +9,7 @@ from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, cell, metric_of, passes, selected, series_points
 from reporting.packs.blocks.registry import rule
-from reporting.packs.tree import SUPPRESSED_NOTE, Block, Cell, Column, DataTable, Heading
+from reporting.packs.tree import SUPPRESSED_NOTE, Block, Cell, Column, ColumnKind, DataTable, Heading
 
 
 def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
@@ -17,7 +17,7 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
     if asm.stale(metric.id):
         points = points.iloc[0:0]
     frame = asm.frame[asm.frame["metric_id"] == metric.id].set_index("period")
-    kind = "percent" if metric.unit == "percent" else "number"
+    kind: ColumnKind = "percent" if metric.unit == "percent" else "number"
     fmt = "0.0%" if metric.unit == "percent" else "#,##0" if metric.decimals == 0 else "#,##0.0"
     columns = (
         Column("Period", "date", "yyyy-mm-dd", 12),
