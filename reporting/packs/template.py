@@ -157,7 +157,7 @@ class BlockModel(_Model):
         return next(iter(cls.model_fields))
 
     @property
-    def options(self) -> Any:
+    def options(self) -> object:
         """The block's options (a model, a string for `text:`, or None for a bare `page_break:`)."""
         return getattr(self, self.kind())
 

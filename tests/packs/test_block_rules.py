@@ -28,7 +28,7 @@ def _note(asm: object, o: object, where: object, extra: object) -> list[Block]:
 
 
 def test_check_fails_for_a_block_model_without_a_rule() -> None:
-    class GaugeOptions(t._Model):
+    class GaugeOptions(BaseModel):
         metric: str
 
     class GaugeBlock(t.BlockModel):
