@@ -331,9 +331,9 @@ def _unused(ctx: Context) -> None:
     shown: set[str] = set()
     for template, _ in ctx.templates.values():
         shown.update(pack_metrics(ctx.catalogue, template))
-        from reporting.packs.checks import _metric_refs
+        from reporting.packs.checks import metric_refs
 
-        shown.update(metric_id for _, metric_id in _metric_refs(template))
+        shown.update(metric_id for _, metric_id, _ in metric_refs(template))
     for metric in ctx.catalogue.metrics:
         if metric.id not in shown:
             ctx.report.warn(

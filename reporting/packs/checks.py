@@ -14,10 +14,10 @@ from reporting.errors import ConfigError
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment
 
-__all__ = ["TEXT_FUNCTIONS", "TEXT_NAMES", "check_template", "template_problems"]
+__all__ = ["TEXT_FUNCTIONS", "TEXT_NAMES", "check_template", "metric_refs", "template_problems"]
 
 
-def _metric_refs(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, t.BlockModel | None]]:
+def metric_refs(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, t.BlockModel | None]]:
     """(YAML path, metric id, the block if it is the block's own `metric:`) of every literal metric reference."""
     for i, section in enumerate(template.sections):
         yield from _refs_in(section.blocks, ("sections", i, "blocks"))
@@ -75,7 +75,7 @@ def template_problems(
             yield at(unknown(metric_id), ("metrics", k) if isinstance(selection, list) else ("metrics", "metrics", k))
     if isinstance(selection, t.MetricsSelection) and selection.tag and selection.tag not in tags:
         yield at(f"no metric has the tag '{selection.tag}'; tags are: {', '.join(sorted(tags))}", ("metrics", "tag"))
-    for path, metric_id, block in _metric_refs(template):
+    for path, metric_id, block in metric_refs(template):
         if metric_id not in ids:
             yield at(unknown(metric_id), path)
             continue
