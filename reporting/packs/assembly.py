@@ -29,7 +29,7 @@ from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment, render_text
-from reporting.packs.tree import Cell
+from reporting.packs.tree import Cell, ColumnKind
 from reporting.packs.views import View
 from reporting.stats.narrative import sentence
 
@@ -347,8 +347,8 @@ def cell(asm: Assembly, metric: Metric, value: float | None, suppressed: bool = 
         asm.suppressed_any = True
         return Cell(None, "*", "percent" if metric.unit == "percent" else "number", suppressed=True)
     v = None if value is None or pd.isna(value) else float(value)
-    kind = "percent" if metric.unit == "percent" else "count" if metric.unit == "count" else "number"
-    return Cell(v, format_value(v, metric.unit, metric.decimals, metric.per), kind)  # type: ignore[arg-type]
+    kind: ColumnKind = "percent" if metric.unit == "percent" else "count" if metric.unit == "count" else "number"
+    return Cell(v, format_value(v, metric.unit, metric.decimals, metric.per), kind)
 
 
 def metric_ids_used(asm: Assembly) -> list[str]:
