@@ -24,7 +24,7 @@ from reporting.project import Project
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.packs.template import load_template
-from reporting.packs.assemble import assemble
+from reporting.packs.batch import assemble
 from reporting.charts import Renderer
 from reporting.packs.render import docx, pptx, xlsx, pdf
 times = {"imports": time.perf_counter() - t0}

@@ -326,16 +326,16 @@ def _drop(data: Any, loc: list[Any], kind: str) -> bool:
 
 def _unused(ctx: Context) -> None:
     """Warn about catalogue metrics no pack shows: usually a metric added but not yet selected anywhere."""
-    from reporting.packs.assemble import pack_metrics
+    from reporting.packs.assembly import pack_metrics
 
     if ctx.catalogue is None or not ctx.templates:
         return
     shown: set[str] = set()
     for template, _ in ctx.templates.values():
         shown.update(pack_metrics(ctx.catalogue, template))
-        from reporting.packs.checks import _metric_refs
+        from reporting.packs.checks import metric_refs
 
-        shown.update(metric_id for _, metric_id in _metric_refs(template))
+        shown.update(metric_id for _, metric_id, _ in metric_refs(template))
     for metric in ctx.catalogue.metrics:
         if metric.id not in shown:
             ctx.report.warn(

@@ -1,3 +1,5 @@
+# python-pptx ships no type hints, so every call into its chart data classes is an untyped call:
+# mypy: disable-error-code="no-untyped-call"
 """ChartSpec -> native, editable PowerPoint chart (python-pptx).
 
 Analysts can open the chart's data in PowerPoint and edit it. Special-cause points are coloured per point:
@@ -8,7 +10,7 @@ caller uses the static image instead; nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,11 +22,11 @@ from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
 from reporting.cells import XLSXWRITER_OPTIONS
+from reporting.charts.native_kinds import NATIVE, Shape
 from reporting.charts.spec import ChartSpec, Series
 
-__all__ = ["NATIVE_KINDS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
+__all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
 
-NATIVE_KINDS = frozenset({"spc", "funnel", "league", "sparkline", "caterpillar"})
 _MARKERS = {
     "circle": XL_MARKER_STYLE.CIRCLE,
     "square": XL_MARKER_STYLE.SQUARE,
@@ -76,11 +78,12 @@ class NativeChartUnsupported(ValueError):
 
 
 def supports_native(spec: ChartSpec) -> bool:
-    return spec.kind in NATIVE_KINDS and not spec.message
+    return spec.kind in NATIVE and not spec.message
 
 
 def _rgb(colour: str) -> RGBColor:
-    return RGBColor.from_string(colour.lstrip("#").upper())
+    rgb: RGBColor = RGBColor.from_string(colour.lstrip("#").upper())
+    return rgb
 
 
 def category_labels(spec: ChartSpec) -> list[str]:
@@ -197,19 +200,14 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
         raise NativeChartUnsupported(
             f"{spec.kind} chart '{spec.title}' has no native form" + (" (no data)" if spec.message else "")
         )
-    if spec.kind == "funnel":
-        frame = _funnel(shapes, spec, left, top, width, height)
-    elif spec.kind == "caterpillar":
-        frame = _lines(shapes, spec, left, top, width, height)
+    kind = NATIVE[spec.kind]
+    frame = BUILDERS[kind.shape](shapes, spec, left, top, width, height)
+    if kind.intervals:
         _intervals(frame.chart, spec)
-    elif spec.kind == "league":
-        frame = _league(shapes, spec, left, top, width, height)
-    else:
-        frame = _lines(shapes, spec, left, top, width, height)
     chart = frame.chart
     chart.font.size = Pt(10)
     chart.font.name = spec.theme.document_font
-    if spec.kind != "sparkline":
+    if not kind.compact:
         chart.has_title = True
         chart.chart_title.text_frame.text = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")
         chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
@@ -233,7 +231,7 @@ def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height
     chart = frame.chart
     for plot_series, s in zip(chart.plots[0].series, [*spec.series, *keys], strict=True):
         _style_line(plot_series, s, spec.theme.line_width)
-    small = spec.kind == "sparkline"
+    small = NATIVE[spec.kind].compact
     chart.has_legend = not small
     if not small:
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
@@ -389,3 +387,11 @@ def _league(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, heigh
     chart.value_axis.tick_labels.number_format = number_format(spec)
     chart.value_axis.tick_labels.number_format_is_linked = False
     return frame
+
+
+#: the PowerPoint builder of each native shape (charts.native_kinds.NATIVE says each kind's shape)
+BUILDERS: dict[Shape, Callable[[Any, ChartSpec, int, int, int, int], Any]] = {
+    "lines": _lines,
+    "scatter": _funnel,
+    "bars": _league,
+}

@@ -7,6 +7,7 @@ records it and `reporting.charts._xlsx_xml.apply_alt_text` puts it into the save
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
@@ -19,6 +20,7 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
 
 from reporting.cells import text_cell
+from reporting.charts.native_kinds import NATIVE, Shape
 from reporting.charts.native_pptx import (
     NativeChartUnsupported,
     category_labels,
@@ -28,7 +30,7 @@ from reporting.charts.native_pptx import (
 )
 from reporting.charts.spec import ChartSpec, Series
 
-__all__ = ["add_excel_chart"]
+__all__ = ["BUILDERS", "add_excel_chart"]
 
 _SYMBOLS = {
     "circle": "circle",
@@ -115,73 +117,17 @@ def add_excel_chart(
     if not supports_native(spec):
         raise NativeChartUnsupported(f"{spec.kind} chart '{spec.title}' has no native form")
     fmt = number_format(spec)
-    if spec.kind == "funnel":
-        chart: Any = ScatterChart()
-        chart.style = 13
-        col = data_col
-        for s in spec.series:
-            _write_text(ws, data_row, col, f"{s.name} (x)")
-            _write_text(ws, data_row, col + 1, s.name)
-            for r, (x, y) in enumerate(zip(s.x, s.y, strict=True), start=1):
-                ws.cell(row=data_row + r, column=col, value=x)
-                ws.cell(row=data_row + r, column=col + 1, value=y).number_format = fmt
-            xs = Reference(ws, min_col=col, min_row=data_row + 1, max_row=data_row + len(s.x))
-            ys = Reference(ws, min_col=col + 1, min_row=data_row, max_row=data_row + len(s.x))
-            xl = XlSeries(ys, xs, title_from_data=True)
-            _style(xl, s)
-            chart.series.append(xl)
-            col += 2
-    else:
-        labels = category_labels(spec)
-        _write_text(ws, data_row, data_col, "Period" if spec.x_kind == "date" else "Category")
-        for r, label in enumerate(labels, start=1):
-            _write_text(ws, data_row + r, data_col, label)
-        for c, s in enumerate(spec.series, start=1):
-            _write_text(ws, data_row, data_col + c, s.name)
-            for r, y in enumerate(s.y, start=1):
-                ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
-        chart = BarChart() if spec.kind == "league" else LineChart()
-        if spec.kind == "league":
-            chart.type = "bar"
-            chart.y_axis.scaling.orientation = "minMax"
-            chart.x_axis.scaling.orientation = "maxMin"  # best at the top, as in the image
-        refs = Reference(
-            ws,
-            min_col=data_col + 1,
-            max_col=data_col + len(spec.series),
-            min_row=data_row,
-            max_row=data_row + len(labels),
-        )
-        chart.add_data(refs, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=data_col, min_row=data_row + 1, max_row=data_row + len(labels)))
-        extra = data_col + len(spec.series) + 1
-        for xl, s in zip(chart.series, spec.series, strict=True):
-            if s.low is not None and s.high is not None:  # a caterpillar's 95% intervals: custom error bars
-                xl.errBars = _error_bars(ws, s, data_row, extra, fmt)
-                extra += 2
-                named = [s.x.index(x) for x, _, _ in spec.notes if x in s.x]
-                if named:  # the selected organisation: its name and value beside its star, not colour alone
-                    off = {"showLegendKey": False, "showSerName": False, "showPercent": False}
-                    xl.dLbls = DataLabelList(
-                        dLbl=[DataLabel(idx=named[0], showCatName=True, showVal=True, dLblPos="r", numFmt=fmt, **off)],
-                        showCatName=False,
-                        showVal=False,
-                        **off,
-                    )
-            if spec.kind == "league":
-                xl.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
-                for i, colour in enumerate(s.point_colours or ()):
-                    xl.dPt.append(DataPoint(idx=i, spPr=GraphicalProperties(solidFill=_hex(colour))))
-            else:
-                _style(xl, s)
+    kind = NATIVE[spec.kind]
+    bars = kind.shape == "bars"
+    chart = BUILDERS[kind.shape](ws, spec, data_row, data_col, fmt)
     chart.title = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")
     chart.y_axis.number_format = fmt
     bounds = value_axis_range(spec)
-    if bounds is not None and (spec.kind != "league" or bounds[0] >= 0):
+    if bounds is not None and (not bars or bounds[0] >= 0):
         # Excel and LibreOffice would start at zero and flatten the series; bars still start at zero
-        chart.y_axis.scaling.min = 0 if spec.kind == "league" else bounds[0]
+        chart.y_axis.scaling.min = 0 if bars else bounds[0]
         chart.y_axis.scaling.max, chart.y_axis.majorUnit = bounds[1], bounds[2]
-    if spec.kind == "league":
+    if bars:
         chart.dataLabels = DataLabelList(
             showVal=True,
             showCatName=False,
@@ -192,13 +138,13 @@ def add_excel_chart(
             numFmt=fmt,
             dLblPos="outEnd",
         )
-    if spec.kind == "sparkline":
+    if kind.compact:
         chart.y_axis.majorGridlines = None
     # too many providers to name on a caterpillar's axis (as in the picture; openpyxl cannot write
     # tickLblPos "none", so the category axis is left out)
-    chart.x_axis.delete = spec.kind == "caterpillar" and len(spec.series[0].x) > 40
+    chart.x_axis.delete = kind.intervals and len(spec.series[0].x) > 40
     chart.y_axis.delete = False
-    if spec.kind in {"league", "sparkline"}:
+    if bars or kind.compact:
         chart.legend = None
     else:
         chart.legend.position = "b"
@@ -206,3 +152,80 @@ def add_excel_chart(
     chart.reporting_alt_text = (spec.title, spec.alt_text)
     ws.add_chart(chart, anchor)
     return chart
+
+
+def _scatter(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -> Any:
+    """An XY scatter (a funnel plot): each series' x and y in two columns."""
+    chart = ScatterChart()
+    chart.style = 13
+    col = data_col
+    for s in spec.series:
+        _write_text(ws, data_row, col, f"{s.name} (x)")
+        _write_text(ws, data_row, col + 1, s.name)
+        for r, (x, y) in enumerate(zip(s.x, s.y, strict=True), start=1):
+            ws.cell(row=data_row + r, column=col, value=x)
+            ws.cell(row=data_row + r, column=col + 1, value=y).number_format = fmt
+        xs = Reference(ws, min_col=col, min_row=data_row + 1, max_row=data_row + len(s.x))
+        ys = Reference(ws, min_col=col + 1, min_row=data_row, max_row=data_row + len(s.x))
+        xl = XlSeries(ys, xs, title_from_data=True)
+        _style(xl, s)
+        chart.series.append(xl)
+        col += 2
+    return chart
+
+
+def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -> Any:
+    """Lines or bars over categories (periods, providers): one column of labels, one per series."""
+    bars = NATIVE[spec.kind].shape == "bars"
+    labels = category_labels(spec)
+    _write_text(ws, data_row, data_col, "Period" if spec.x_kind == "date" else "Category")
+    for r, label in enumerate(labels, start=1):
+        _write_text(ws, data_row + r, data_col, label)
+    for c, s in enumerate(spec.series, start=1):
+        _write_text(ws, data_row, data_col + c, s.name)
+        for r, y in enumerate(s.y, start=1):
+            ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
+    chart: Any = BarChart() if bars else LineChart()
+    if bars:
+        chart.type = "bar"
+        chart.y_axis.scaling.orientation = "minMax"
+        chart.x_axis.scaling.orientation = "maxMin"  # best at the top, as in the image
+    refs = Reference(
+        ws,
+        min_col=data_col + 1,
+        max_col=data_col + len(spec.series),
+        min_row=data_row,
+        max_row=data_row + len(labels),
+    )
+    chart.add_data(refs, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=data_col, min_row=data_row + 1, max_row=data_row + len(labels)))
+    extra = data_col + len(spec.series) + 1
+    for xl, s in zip(chart.series, spec.series, strict=True):
+        if s.low is not None and s.high is not None:  # a caterpillar's 95% intervals: custom error bars
+            xl.errBars = _error_bars(ws, s, data_row, extra, fmt)
+            extra += 2
+            named = [s.x.index(x) for x, _, _ in spec.notes if x in s.x]
+            if named:  # the selected organisation: its name and value beside its star, not colour alone
+                off = {"showLegendKey": False, "showSerName": False, "showPercent": False}
+                xl.dLbls = DataLabelList(
+                    dLbl=[DataLabel(idx=named[0], showCatName=True, showVal=True, dLblPos="r", numFmt=fmt, **off)],
+                    showCatName=False,
+                    showVal=False,
+                    **off,
+                )
+        if bars:
+            xl.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
+            for i, colour in enumerate(s.point_colours or ()):
+                xl.dPt.append(DataPoint(idx=i, spPr=GraphicalProperties(solidFill=_hex(colour))))
+        else:
+            _style(xl, s)
+    return chart
+
+
+#: the Excel builder of each native shape (charts.native_kinds.NATIVE says each kind's shape): (sheet, spec,
+#: data row, data column, number format) -> the openpyxl chart, its data written to the sheet
+BUILDERS: dict[Shape, Callable[[Any, ChartSpec, int, int, str], Any]] = {
+    "lines": _category,
+    "scatter": _scatter,
+    "bars": _category,
+}

@@ -5,7 +5,7 @@ the engine once per pack. `prepare` resolves each organisation's period (one sha
 several), applies disclosure, and runs SPC for every (metric, organisation) series in ONE vectorised call;
 cross-organisation results (funnels, caterpillars, league tables) are computed once and kept in the batch's
 memo. The `Batch` is picklable, so parallel workers receive it once and only put each organisation's pack
-together (`Batch.pack`, with the block handlers of packs.assemble) and write it.
+together (`Batch.pack`: its assembly context, walked by packs.assemble through the block rules) and write it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from reporting import __version__
 from reporting._yaml import Located
 from reporting.charts.theme import DEFAULT_THEME
 from reporting.data.annotations import EMPTY, Registered, check_annotations, load_annotations
@@ -29,21 +28,15 @@ from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError, ReportingError, StatsError
 from reporting.formatting import format_period
 from reporting.packs import template as t
-from reporting.packs.assemble import (
-    _OFFSETS,
-    Assembly,
-    _blocks,
-    _metric_ids_used,
-    _selected,
-    resolve_period,
-)
+from reporting.packs.assemble import assemble_pack
+from reporting.packs.assembly import OFFSETS, Assembly, metric_ids_used, resolve_period, selected
 from reporting.packs.checks import check_template
-from reporting.packs.tree import SUPPRESSED_NOTE, Block, Pack, Provenance, Section
+from reporting.packs.tree import Pack
 from reporting.packs.views import View, build_views, template_views
 from reporting.stats.disclosure import disclose
 from reporting.stats.spc import SPCOptions, spc_metrics
 
-__all__ = ["Batch", "prepare"]
+__all__ = ["Batch", "assemble", "prepare"]
 
 ALL = "\0all"  # the disclosure table key of a pack that covers every organisation
 
@@ -61,10 +54,13 @@ def _targets(catalogue: Catalogue, frame: pd.DataFrame) -> pd.Series:
             out.loc[idx] = np.nan if metric.target is None else float(metric.target)
         else:
             rows = frame.loc[idx]
-            out.loc[idx] = [
-                np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None else v
-                for o, p in zip(rows["org_code"], rows["period"], strict=True)
-            ]
+            out.loc[idx] = np.array(
+                [
+                    np.nan if (v := metric.target_for(None if pd.isna(o) else str(o), p.date())) is None else v
+                    for o, p in zip(rows["org_code"], rows["period"], strict=True)
+                ],
+                dtype=float,
+            )
     return pd.to_numeric(out, errors="coerce")
 
 
@@ -105,7 +101,7 @@ class Batch:
     points: dict[str | None, pd.DataFrame]
     summaries: dict[str | None, dict[str, dict[str, Any]]]
     errors: dict[str | None, ReportingError]
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
     #: how the build chose its snapshot (packs.build.current_snapshot); a stale one is named in every pack
     snapshot_choice: dict[str, Any] = field(default_factory=dict)
     #: every view of every metric: {org: {(metric_id, view key): summary row + SeriesInfo fields}}
@@ -146,7 +142,7 @@ class Batch:
             org,
             org_name,
             self.periods[org],
-            self.periods[org] + _OFFSETS[template.cadence] - pd.Timedelta(days=1),
+            self.periods[org] + OFFSETS[template.cadence] - pd.Timedelta(days=1),
             self.peer_group,
             theme,
             frame=self.frames[org],
@@ -158,58 +154,7 @@ class Batch:
             annotations=self.annotations,
         )
         asm.commentary = commentary(asm.period.date(), org) if commentary else {}
-        sections = []
-        for i, section in enumerate(template.sections):
-            blocks: list[Block] = []
-            for j, block in enumerate(section.blocks):
-                blocks += _blocks(asm, block, ("sections", i, "blocks", j))
-            sections.append(
-                Section(asm.render(section.title, ("sections", i, "title")), tuple(blocks), section.appendix)
-            )
-        footnotes = ["Contains public sector information licensed under the Open Government Licence v3.0."]
-        if self.snapshot_choice.get("stale_metrics"):
-            footnotes.insert(0, str(snapshot_note(self.snapshot_choice)))
-        footnotes[:0] = asm.annotation_notes()
-        if asm.suppressed_any:
-            footnotes.insert(
-                0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below for m in catalogue.metrics))
-            )
-        sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
-        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
-        # the template as the project names it: a server's absolute path never goes into a published pack
-        template_file = Path(self.doc.file).resolve().relative_to(root).as_posix()
-        provenance = Provenance(
-            snapshot.hash,
-            template_file,
-            self.template_hash,
-            built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            __version__,
-            sources,
-            {"org": org or "", "period": asm.period.date().isoformat(), "peer_group": self.peer_group or ""},
-        )
-        office = {
-            fmt: (Path(path) if Path(path).is_absolute() else root / path) for fmt, path in template.office.items()
-        }
-        return Pack(
-            template.pack,
-            asm.render(template.title, ("title",)),
-            asm.render(template.subtitle, ("subtitle",)),
-            asm.period.date(),
-            asm.period_label,
-            template.classification,
-            template.audience,
-            template.owner,
-            template.version,
-            tuple(template.formats),
-            tuple(sections),
-            provenance,
-            office,
-            org,
-            org_name,
-            theme,
-            tuple(footnotes),
-            template.section_slides,
-        )
+        return assemble_pack(asm, snapshot_choice=self.snapshot_choice, built_at=built_at)
 
     def warm(self) -> None:
         """Compute the shared cross-organisation results now (by assembling one pack), so that parallel
@@ -218,14 +163,22 @@ class Batch:
             self.pack(next(iter(self.periods)))
 
 
-def snapshot_note(choice: dict[str, Any]) -> str | None:
-    """The sentence a pack carries when it was built from data older than its catalogue definitions."""
-    if not choice.get("stale_metrics"):
-        return None
-    return (
-        f"Built from snapshot {choice['hash']} ({choice['chosen']}), pulled before the catalogue last changed "
-        f"{', '.join(choice['stale_metrics'])}: those figures may not match the definitions shown."
-    )
+def assemble(
+    catalogue: Catalogue,
+    template: t.PackTemplate,
+    doc: Located,
+    template_hash: str,
+    snapshot: Snapshot,
+    *,
+    org: str | None,
+    period: str | None = None,
+    peer_group: str | None = None,
+    commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
+    built_at: str | None = None,
+) -> Pack:
+    """One pack on its own: a Batch of one organisation."""
+    batch = prepare(catalogue, template, doc, template_hash, snapshot, orgs=[org], period=period, peer_group=peer_group)
+    return batch.pack(org, commentary=commentary, built_at=built_at)
 
 
 def prepare(
@@ -265,15 +218,19 @@ def prepare(
     probe = Assembly(
         catalogue, template, doc, template_hash, snapshot, None, None, pd.Timestamp(0), pd.Timestamp(0), peer_group
     )
-    used = _metric_ids_used(probe) or [m.id for m in catalogue.metrics]
-    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics], lambda o: _selected(probe, o))
+    used = metric_ids_used(probe) or [m.id for m in catalogue.metrics]
+    metric_views = template_views(template, catalogue, [m.id for m in catalogue.metrics], lambda o: selected(probe, o))
     cadence_metrics = [m.id for m in catalogue.metrics if m.id in used and m.frequency == template.cadence]
-    by_org = {org: (metrics if org is None else None) for org in wanted if org not in errors}
-    real = [org for org in by_org if org is not None]
+    found: dict[str | None, pd.DataFrame | None] = {
+        org: (metrics if org is None else None) for org in wanted if org not in errors
+    }
+    real = [org for org in found if org is not None]
     if real:
         chosen = metrics[metrics["org_code"].isin(real)]
-        for org, rows in chosen.groupby("org_code", sort=False, observed=True):
-            by_org[str(org)] = rows
+        for code, rows in chosen.groupby("org_code", sort=False, observed=True):
+            found[str(code)] = rows
+    # every organisation asked for that is in the snapshot has rows (the others are errors above)
+    by_org = {org: rows for org, rows in found.items() if rows is not None}
     periods: dict[str | None, pd.Timestamp] = {}
     for org, mine in by_org.items():
         try:
@@ -298,7 +255,7 @@ def prepare(
     parts = []
     for org, start in periods.items():
         mine = by_org[org]
-        end = start + _OFFSETS[template.cadence] - pd.Timedelta(days=1)
+        end = start + OFFSETS[template.cadence] - pd.Timedelta(days=1)
         # a pack without an organisation covers all of them, as one table; otherwise each organisation's rows
         # are its own table for disclosure (one organisation's secondary suppression never depends on another's)
         parts.append(mine[mine["period"] <= end].assign(_pack=org if org is not None else ALL))
@@ -311,9 +268,9 @@ def prepare(
         frame["target"] = _targets(catalogue, frame)
         for key, rows in frame.drop(columns=["target"]).groupby("_pack", sort=False):
             frames[None if key == ALL else str(key)] = rows.drop(columns=["_pack"]).reset_index(drop=True)
-        end = max(periods.values()) + _OFFSETS[template.cadence] - pd.Timedelta(days=1) if periods else None
-        if end is not None:
-            _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, end, views)
+        if periods:
+            last_end = max(periods.values()) + OFFSETS[template.cadence] - pd.Timedelta(days=1)
+            _engine(catalogue, frame, periods, points, summaries, errors, metric_views, annotations, last_end, views)
     return Batch(
         catalogue,
         template,
@@ -357,7 +314,7 @@ def _engine(
     everyone = (rows["_pack"] == ALL) if len(rows) else pd.Series(False, index=rows.index)
     if None in periods:
         calls.append(([None], rows[everyone]))
-    orgs_real = [org for org in periods if org is not None]
+    orgs_real: list[str | None] = [org for org in periods if org is not None]
     if orgs_real:
         calls.append((orgs_real, rows[~everyone]))
     for orgs, part in calls:
@@ -391,7 +348,7 @@ def _engine(
                     if k in rows_by:  # a pack of every organisation: the first series of each metric
                         continue
                     info = infos.get((pack, k[0], str(r["org_code"]), k[1]))
-                    rows_by[k] = {**r, **(info.as_row() if info else {})}
+                    rows_by[k] = {**cast("dict[str, Any]", r), **(info.as_row() if info else {})}
                 for (p, metric_id, series_org, view), info in infos.items():
                     k = (metric_id, view)
                     if p == pack and k not in rows_by and (org is None or series_org == org):

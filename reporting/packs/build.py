@@ -28,8 +28,8 @@ from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
 from reporting.limits import no_space
-from reporting.packs.assemble import assemble
-from reporting.packs.batch import Batch, prepare, snapshot_note
+from reporting.packs.assemble import snapshot_note
+from reporting.packs.batch import Batch, assemble, prepare
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
@@ -267,7 +267,7 @@ def prepare_build(
     offline: bool = False,
     progress: Progress | None = None,
 ) -> Batch:
-    """Load the data and run the engine once for every organisation of the build (see packs.assemble.Batch)."""
+    """Load the data and run the engine once for every organisation of the build (see packs.batch.Batch)."""
     catalogue = load_catalogue(project.require_catalogue())
     template, doc, template_hash = load_template(project.root, pack_id)
     if snapshot is None:

@@ -14,28 +14,29 @@ from reporting.errors import ConfigError
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment
 
-__all__ = ["TEXT_FUNCTIONS", "TEXT_NAMES", "check_template", "template_problems"]
+__all__ = ["TEXT_FUNCTIONS", "TEXT_NAMES", "check_template", "metric_refs", "template_problems"]
 
 
-def _metric_refs(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """(YAML path, metric id) of every literal metric reference in the template."""
+def metric_refs(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, t.BlockModel | None]]:
+    """(YAML path, metric id, the block if it is the block's own `metric:`) of every literal metric reference."""
     for i, section in enumerate(template.sections):
         yield from _refs_in(section.blocks, ("sections", i, "blocks"))
 
 
-def _refs_in(blocks: list[Any], base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _refs_in(
+    blocks: list[t.BlockModel], base: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], str, t.BlockModel | None]]:
     for j, block in enumerate(blocks):
-        kind = next(iter(type(block).model_fields))
-        options = getattr(block, kind)
+        kind = block.kind()
+        options = block.options
         path = (*base, j, kind)
         for name in ("metric",):
             value = getattr(options, name, None)
             if isinstance(value, str) and "{{" not in value:
-                yield (*path, name), value
+                yield (*path, name), value, block
         for k, value in enumerate(getattr(options, "metrics", None) or []):
-            yield (*path, "metrics", k), value
-        if isinstance(block, t.ForEachBlock):
-            yield from _refs_in(options.blocks, (*path, "blocks"))
+            yield (*path, "metrics", k), value, None
+        yield from _refs_in(block.children(), (*path, "blocks"))
 
 
 def check_template(template: t.PackTemplate, doc: Located, catalogue: Catalogue) -> None:
@@ -74,13 +75,13 @@ def template_problems(
             yield at(unknown(metric_id), ("metrics", k) if isinstance(selection, list) else ("metrics", "metrics", k))
     if isinstance(selection, t.MetricsSelection) and selection.tag and selection.tag not in tags:
         yield at(f"no metric has the tag '{selection.tag}'; tags are: {', '.join(sorted(tags))}", ("metrics", "tag"))
-    for path, metric_id in _metric_refs(template):
+    for path, metric_id, block in metric_refs(template):
         if metric_id not in ids:
             yield at(unknown(metric_id), path)
             continue
-        if path[-2] in {"funnel", "variation"} and metric_id in real and not catalogue.metric(metric_id).is_ratio:
+        if block is not None and block.needs_ratio and metric_id in real and not catalogue.metric(metric_id).is_ratio:
             yield at(
-                f"a {path[-2]} compares providers' rates, so it needs a metric with a numerator and "
+                f"a {block.kind()} compares providers' rates, so it needs a metric with a numerator and "
                 f"denominator; '{metric_id}' has neither",
                 path,
             )
@@ -89,8 +90,8 @@ def template_problems(
     if peer_param is not None and peer_param.default:
         yield from _check_group(peer_param.default, groups, at, ("parameters", "peer_group", "default"))
     for path, block in _all_blocks(template):
-        kind = next(iter(type(block).model_fields))
-        options = getattr(block, kind)
+        kind = block.kind()
+        options = block.options
         tag = getattr(options, "tag", None)
         if tag and tag not in tags:
             yield at(f"no metric has the tag '{tag}'; tags are: {', '.join(sorted(tags))}", (*path, kind, "tag"))
@@ -98,13 +99,13 @@ def template_problems(
         if peers:
             yield from _check_group(peers, groups, at, (*path, kind, "peers"))
         benchmark = getattr(options, "benchmark", None)
-        metric_id = getattr(options, "metric", None)
-        if isinstance(benchmark, float | int) and metric_id in real:
-            unit = catalogue.metric(metric_id).unit
+        compared = getattr(options, "metric", None)
+        if isinstance(benchmark, float | int) and isinstance(compared, str) and compared in real:
+            unit = catalogue.metric(compared).unit
             if unit == "percent" and not 0 <= benchmark <= 1:
                 hint = f"write {benchmark / 100:g}" if 1 < benchmark <= 100 else "give a fraction from 0 to 1"
                 yield at(
-                    f"benchmark {benchmark:g} is not a fraction: '{metric_id}' is a percent metric, so {hint}",
+                    f"benchmark {benchmark:g} is not a fraction: '{compared}' is a percent metric, so {hint}",
                     (*path, kind, "benchmark"),
                 )
     for path, text, in_loop in _texts(template):
@@ -135,12 +136,11 @@ def _check_group(
         yield at(f"unknown peer group '{group}'{hint}; groups are: {', '.join(sorted(groups))}", path)
 
 
-def _all_blocks(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    def walk(blocks: list[Any], base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+def _all_blocks(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], t.BlockModel]]:
+    def walk(blocks: list[t.BlockModel], base: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], t.BlockModel]]:
         for j, block in enumerate(blocks):
             yield (*base, j), block
-            if isinstance(block, t.ForEachBlock):
-                yield from walk(block.for_each.blocks, (*base, j, "for_each", "blocks"))
+            yield from walk(block.children(), (*base, j, block.kind(), "blocks"))
 
     for i, section in enumerate(template.sections):
         yield from walk(section.blocks, ("sections", i, "blocks"))
@@ -154,8 +154,8 @@ def _texts(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, boo
         yield ("sections", i, "title"), section.title, False
     for path, block in _all_blocks(template):
         in_loop = "for_each" in path
-        kind = next(iter(type(block).model_fields))
-        options = getattr(block, kind)
+        kind = block.kind()
+        options = block.options
         if isinstance(options, str):
             yield (*path, kind), options, in_loop
             continue

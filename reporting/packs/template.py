@@ -11,7 +11,7 @@ import difflib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
@@ -20,7 +20,9 @@ from reporting.data.periods import Baseline
 from reporting.errors import ConfigError
 
 __all__ = [
+    "BLOCK_MODELS",
     "BLOCK_NAMES",
+    "BlockModel",
     "PackTemplate",
     "ThemeOptions",
     "load_template",
@@ -61,7 +63,7 @@ class MetricsSelection(_Model):
 class SummaryTableOptions(MetricsSelection):
     title: str = "Performance summary"
     sparkline: bool = True
-    narrative: bool = Field(True, description="the narrative sentence under each metric's name")
+    narrative: bool = Field(default=True, description="the narrative sentence under each metric's name")
     when: When = "always"
 
 
@@ -125,7 +127,7 @@ class AppendixOptions(MetricsSelection):
 
     definitions: bool = True
     data: bool = True
-    periods: int = Field(13, ge=1, le=500)
+    periods: int = Field(default=13, ge=1, le=500)
 
 
 class ForEachOptions(MetricsSelection):
@@ -133,47 +135,80 @@ class ForEachOptions(MetricsSelection):
     blocks: list[Block]
 
 
-class CoverBlock(_Model):
+class BlockModel(_Model):
+    """A block of a pack: a one-key mapping whose key names the block and whose value holds its options.
+
+    Every subclass is a block (the YAML union and BLOCK_NAMES are built from them, in definition order), and
+    packs.blocks must give each exactly one rule. What the catalogue checks of a block's options
+    (packs.checks) is said here as class attributes, not by block name in the checks."""
+
+    #: the block compares providers' rates: its `metric` needs a numerator and a denominator
+    needs_ratio: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if len(cls.model_fields) != 1:
+            raise TypeError(f"{cls.__name__}: a block model has exactly one field, the block's name")
+
+    @classmethod
+    def kind(cls) -> str:
+        """The block's name, its one YAML key."""
+        return next(iter(cls.model_fields))
+
+    @property
+    def options(self) -> object:
+        """The block's options (a model, a string for `text:`, or None for a bare `page_break:`)."""
+        return getattr(self, self.kind())
+
+    def children(self) -> list[BlockModel]:
+        """Blocks nested inside this one (for_each's), so walks over a template need no block names."""
+        return []
+
+
+class CoverBlock(BlockModel):
     cover: CoverOptions = Field(default_factory=CoverOptions)
 
 
-class ContentsBlock(_Model):
+class ContentsBlock(BlockModel):
     contents: ContentsOptions = Field(default_factory=ContentsOptions)
 
 
-class HeadingBlock(_Model):
+class HeadingBlock(BlockModel):
     heading: HeadingOptions | str
 
 
-class TextBlock(_Model):
+class TextBlock(BlockModel):
     text: str
 
 
-class SummaryTableBlock(_Model):
+class SummaryTableBlock(BlockModel):
     summary_table: SummaryTableOptions = Field(default_factory=SummaryTableOptions)
 
 
-class SpcBlock(_Model):
+class SpcBlock(BlockModel):
     spc: SpcOptions
 
 
-class FunnelBlock(_Model):
+class FunnelBlock(BlockModel):
+    needs_ratio = True
     funnel: CrossSectionOptions
 
 
-class VariationBlock(_Model):
+class VariationBlock(BlockModel):
+    needs_ratio = True
     variation: VariationOptions
 
 
-class LeagueTableBlock(_Model):
+class LeagueTableBlock(BlockModel):
     league_table: LeagueTableOptions
 
 
-class DataTableBlock(_Model):
+class DataTableBlock(BlockModel):
     data_table: DataTableOptions
 
 
-class CommentaryBlock(_Model):
+class CommentaryBlock(BlockModel):
     commentary: CommentaryOptions = Field(default_factory=CommentaryOptions)
 
 
@@ -181,54 +216,48 @@ class PageBreakOptions(_Model):
     """A page break takes no options (`page_break: {}`); anything given is a mistake worth reporting."""
 
 
-class PageBreakBlock(_Model):
+class PageBreakBlock(BlockModel):
     page_break: PageBreakOptions | None = None
 
 
-class AppendixBlock(_Model):
+class AppendixBlock(BlockModel):
     appendix: AppendixOptions = Field(default_factory=AppendixOptions)
 
 
-class ForEachBlock(_Model):
+class ForEachBlock(BlockModel):
     for_each: ForEachOptions
 
+    def children(self) -> list[BlockModel]:
+        return list(self.for_each.blocks)
 
-_BLOCKS: dict[str, type[_Model]] = {
-    "cover": CoverBlock,
-    "contents": ContentsBlock,
-    "heading": HeadingBlock,
-    "text": TextBlock,
-    "summary_table": SummaryTableBlock,
-    "spc": SpcBlock,
-    "funnel": FunnelBlock,
-    "variation": VariationBlock,
-    "league_table": LeagueTableBlock,
-    "data_table": DataTableBlock,
-    "commentary": CommentaryBlock,
-    "page_break": PageBreakBlock,
-    "appendix": AppendixBlock,
-    "for_each": ForEachBlock,
-}
+
+#: every block model, in definition order (the order "blocks are: ..." messages list them)
+BLOCK_MODELS: tuple[type[BlockModel], ...] = tuple(BlockModel.__subclasses__())
+_BLOCKS: dict[str, type[BlockModel]] = {model.kind(): model for model in BLOCK_MODELS}
 BLOCK_NAMES = tuple(_BLOCKS)
 
 
 def _block_kind(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value))
+        key: str = next(iter(value))  # a YAML key (a string, unless the analyst wrote otherwise)
+        return key
     if isinstance(value, BaseModel):
         return next(iter(type(value).model_fields))
     return None
 
 
-Block = Annotated[
-    Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # type: ignore[misc]  # noqa: UP007 (a Union built at run time)
-    Discriminator(
-        _block_kind,
-        custom_error_type="unknown_block",
-        custom_error_message="unknown block",
-        custom_error_context={"blocks": ", ".join(_BLOCKS)},
-    ),
-]
+if TYPE_CHECKING:  # the checker sees what a validated block is; pydantic sees the tagged union
+    Block: TypeAlias = BlockModel
+else:
+    Block = Annotated[
+        Union[tuple(Annotated[model, Tag(name)] for name, model in _BLOCKS.items())],  # noqa: UP007 (a Union built at run time)
+        Discriminator(
+            _block_kind,
+            custom_error_type="unknown_block",
+            custom_error_message="unknown block",
+            custom_error_context={"blocks": ", ".join(_BLOCKS)},
+        ),
+    ]
 ForEachOptions.model_rebuild()
 
 
@@ -320,29 +349,30 @@ class PackTemplate(_Model):
 
 
 def _vocabulary() -> set[str]:
-    words: set[str] = set(BLOCK_NAMES)
-    for model in [
-        PackTemplate,
-        SectionTemplate,
-        Parameter,
-        CoverOptions,
-        ContentsOptions,
-        HeadingOptions,
-        SummaryTableOptions,
-        SpcOptions,
-        CrossSectionOptions,
-        VariationOptions,
-        LeagueTableOptions,
-        DataTableOptions,
-        CommentaryOptions,
-        AppendixOptions,
-        ForEachOptions,
-        ThemeOptions,
-        Baseline,
-        ThemeOptions.model_fields["palette"].annotation.__args__[0],
-    ]:
-        words.update(model.model_fields)
-    return words | {"from"}
+    """Every key a pack file may use (for "did you mean"): the field names of every model reachable from
+    PackTemplate, and the aliases that are words (`from`), derived so a new option is never typed twice."""
+    words: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+
+    def visit(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return
+            seen.add(annotation)
+            for name, info in annotation.model_fields.items():
+                words.add(name)
+                if info.alias and info.alias.isidentifier():
+                    words.add(info.alias)
+                visit(info.annotation)
+                for extra in info.metadata:
+                    visit(extra)
+        for arg in getattr(annotation, "__args__", ()) or ():
+            visit(arg)
+        if getattr(annotation, "__metadata__", None) is not None:
+            visit(getattr(annotation, "__origin__", None))
+
+    visit(PackTemplate)
+    return words
 
 
 def template_files(project: Path) -> list[Path]:
@@ -432,10 +462,10 @@ def template_errors(exc: ValidationError, doc: Located) -> list[ConfigError]:
     from reporting.validation_errors import config_errors
 
     out: list[ConfigError] = []
-    rest = []
+    rest: list[dict[str, Any]] = []
     for err in exc.errors():
         if err["type"] != "unknown_block":
-            rest.append(err)
+            rest.append(dict(err))
             continue
         value = err.get("input")
         key = _block_kind(value) if isinstance(value, dict) else None
@@ -464,12 +494,11 @@ def _walk(data: Any, path: list[Any]) -> list[Any]:
     return out
 
 
-def iter_blocks(blocks: list[Any]) -> Iterator[Any]:
-    """Every block, including those inside for_each (for checks such as 'is every metric id known?')."""
+def iter_blocks(blocks: list[BlockModel]) -> Iterator[BlockModel]:
+    """Every block, including those nested inside others (for checks such as 'is every metric id known?')."""
     for block in blocks:
         yield block
-        if isinstance(block, ForEachBlock):
-            yield from iter_blocks(block.for_each.blocks)
+        yield from iter_blocks(block.children())
 
 
 def schema() -> dict[str, Any]:

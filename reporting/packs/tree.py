@@ -23,6 +23,7 @@ __all__ = [
     "Cell",
     "ChartBlock",
     "Column",
+    "ColumnKind",
     "Commentary",
     "Contents",
     "Cover",
@@ -38,6 +39,8 @@ __all__ = [
     "SUPPRESSED_NOTE",
 ]
 
+#: what a cell or column holds, so each renderer formats and aligns it the same way
+ColumnKind = Literal["text", "number", "percent", "count", "date", "icon"]
 SUPPRESSED_NOTE = "* Suppressed: fewer than {threshold} events, or a value that would let one be worked out."
 
 
@@ -80,7 +83,7 @@ class Cell:
 
     value: str | float | int | None
     text: str
-    kind: Literal["text", "number", "percent", "count", "date", "icon"] = "text"
+    kind: ColumnKind = "text"
     suppressed: bool = False
     icon: str | None = None  # MDC icon code (variation/assurance) shown with a letter, never colour alone
     rag: Literal["red", "amber", "green", "grey"] | None = None
@@ -89,7 +92,7 @@ class Cell:
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: Literal["text", "number", "percent", "count", "date", "icon"] = "text"
+    kind: ColumnKind = "text"
     number_format: str = "General"  # Excel format, e.g. 0.0%, #,##0
     width: float = 14.0  # characters, for Excel and relative widths elsewhere
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from reporting.formatting import format_period
 from reporting.packs import template as t
 from reporting.stats.constants import MIN_FIX_AFTER_N_POINTS
 from reporting.stats.dispersion import OVERDISPERSED, auto_chart, sigma_z
-from reporting.stats.spc import SPCOptions
+from reporting.stats.spc import ChartKind, SPCOptions
 
 __all__ = ["TRIAL_POINTS", "SeriesInfo", "View", "build_views", "template_views"]
 
@@ -230,7 +230,7 @@ def _view(
         start = pd.Timestamp((latest.to_period(_ALIAS[freq]) - (view.periods - 1)).start_time)
     grid = _grid(start, latest, freq)
     inside = rows[(rows["period"] >= grid[0]) & (rows["period"] <= latest)].set_index("period")
-    missing = tuple(pd.Timestamp(p) for p in grid.difference(inside.index))
+    missing = tuple(pd.Timestamp(p) for p in grid.difference(cast(pd.DatetimeIndex, inside.index)))
     part = inside.reindex(grid)
     part.index.name = "period"
     part = part.reset_index()
@@ -273,7 +273,8 @@ def _view(
                 field="baseline",
             )
     limit = _limit_points(valid, rebases, fix)
-    chart, sz, over = metric.chart, float("nan"), False
+    chart: str = metric.chart  # "auto" is resolved below: a ratio metric's p/u or Laney p'/u'
+    sz, over = float("nan"), False
     if metric.is_ratio:
         sel = part[part["period"].isin(limit)]
         proportion = metric.unit == "percent"
@@ -283,7 +284,7 @@ def _view(
             sz = sigma_z(sel["numerator"], sel["denominator"], proportion=proportion)
         over = bool(np.isfinite(sz) and sz > OVERDISPERSED)
     opts = SPCOptions(
-        chart=chart,
+        chart=cast(ChartKind, chart),
         improvement=metric.improvement,  # type: ignore[arg-type]
         rebase=tuple(p.date() for p in rebases),
         fix_after_n_points=fix,

@@ -1,7 +1,7 @@
 """Building one pack per organisation, in parallel: `local` (serial), `processes` (a local pool) or `dask`
 (a `distributed.Client`: a LocalCluster, or an existing cluster at `dask=tcp://host:8786`).
 
-The caller loads the snapshot and runs the engine ONCE for all the organisations (`packs.assemble.Batch`:
+The caller loads the snapshot and runs the engine ONCE for all the organisations (`packs.batch.Batch`:
 one vectorised SPC call, shared funnels and league tables); the batch reaches each worker once (pool
 initialiser, or scattered to every Dask worker), and a task only assembles and writes one organisation's
 pack. Each worker process keeps ONE Chromium/kaleido session (started when a chart first needs it, stopped

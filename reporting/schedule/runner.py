@@ -107,7 +107,7 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
         render_text(env, job.body or "", context)
         or f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
     )
-    from reporting.packs.assemble import STALE_PREFIX, STALE_TEXT
+    from reporting.packs.assembly import STALE_PREFIX, STALE_TEXT
 
     stale = [
         f"{r.title} (latest: {r.period_label})"

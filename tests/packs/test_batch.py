@@ -13,8 +13,7 @@ from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import DataError
 from reporting.packs import batch as batch_module
-from reporting.packs.assemble import assemble
-from reporting.packs.batch import Batch, prepare
+from reporting.packs.batch import Batch, assemble, prepare
 from reporting.packs.template import load_template
 from reporting.packs.tree import ChartBlock, Text
 from reporting.project import Project

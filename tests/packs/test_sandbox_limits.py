@@ -17,7 +17,7 @@ import pytest
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError
-from reporting.packs.assemble import assemble
+from reporting.packs.batch import assemble
 from reporting.packs.template import load_template
 from reporting.packs.tree import Text
 from reporting.project import Project

@@ -15,7 +15,8 @@ import pytest
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError, DataError
-from reporting.packs.assemble import _shared_latest, assemble
+from reporting.packs.assembly import _shared_latest
+from reporting.packs.batch import assemble
 from reporting.packs.build import prepare_build
 from reporting.packs.template import load_template
 from reporting.packs.tree import ChartBlock, DataTable, Pack, SummaryTable, Text

@@ -1,0 +1,37 @@
+"""Which ChartSpec kinds have a native (editable) Office chart, and how each is drawn: ONE table that the
+PowerPoint (charts.native_pptx) and Excel (charts.native_xlsx) writers both dispatch on.
+
+A kind's `shape` picks each writer's builder (`BUILDERS` in both modules); the flags say what differs within a
+shape. A new chart kind is one row here (or one name in PICTURE_ONLY), and a builder per writer only for a
+new shape; tests/charts/test_native_kinds.py checks that the writers and this table agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["NATIVE", "PICTURE_ONLY", "NativeKind", "Shape"]
+
+#: the native chart types the writers build: category lines, an XY scatter, horizontal bars
+Shape = Literal["lines", "scatter", "bars"]
+
+
+@dataclass(frozen=True)
+class NativeKind:
+    shape: Shape
+    #: each point has a 95% interval (custom error bars), and the axis names providers (hidden past 40)
+    intervals: bool = False
+    #: a small multiple (sparkline): no title, legend, axes or gridlines
+    compact: bool = False
+
+
+NATIVE: dict[str, NativeKind] = {
+    "spc": NativeKind("lines"),
+    "funnel": NativeKind("scatter"),
+    "league": NativeKind("bars"),
+    "sparkline": NativeKind("lines", compact=True),
+    "caterpillar": NativeKind("lines", intervals=True),
+}
+#: kinds with no faithful native form: always a picture (an icon is a drawn glyph, not a chart)
+PICTURE_ONLY = frozenset({"icon"})
