@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from project_fixtures import copy_project
 
 from reporting.charts import Renderer, project_cache, sparkline_chart, spc_chart
 from reporting.errors import ConfigError
@@ -20,9 +21,7 @@ from reporting.project import Project
 
 @pytest.fixture
 def project(demo_project: Project, tmp_path: Path) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root)
-    return Project(root)
+    return copy_project(demo_project, tmp_path)
 
 
 def test_out_may_not_be_outputs_or_hold_other_packs(project: Project) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
-from sample_pack import sample_pack
 
 from reporting.charts import Renderer
 from reporting.packs.build import build
@@ -72,8 +71,8 @@ def _charts(path: Path) -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
-    return sample_pack(tmp_path_factory.mktemp("chart-cache"))
+def pack(charted_sample: Pack) -> Pack:
+    return charted_sample
 
 
 def test_charts_are_native_chart_parts_with_workbook_and_alt_text(pack: Pack, tmp_path: Path) -> None:

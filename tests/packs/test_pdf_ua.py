@@ -23,12 +23,6 @@ pytestmark = pytest.mark.skipif(not pdf_render.libreoffice_available(), reason="
 
 
 @pytest.fixture(scope="module")
-def renderer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with Renderer(cache=tmp_path_factory.mktemp("cache")) as r:
-        yield r
-
-
-@pytest.fixture(scope="module")
 def board(demo_project: Project, tmp_path_factory: pytest.TempPathFactory, renderer: Renderer) -> dict[str, Path]:
     """The Board paper as PDF (from Word) and as slides (PowerPoint -> PDF), built as a user would."""
     root = tmp_path_factory.mktemp("pdfua") / "p"

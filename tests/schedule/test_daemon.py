@@ -135,7 +135,11 @@ def test_editing_schedules_yaml_reloads_and_a_bad_edit_keeps_the_jobs(scheduled:
     )
     thread.start()
     try:
-        time.sleep(1.0)
+        # the daemon has read the file's mtime once it says it is running: edit only after that
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("scheduler running" in s for s in said):
+            time.sleep(0.05)
+        assert any("scheduler running" in s for s in said), said
         path = project.root / "schedules.yaml"
         path.write_text(path.read_text().replace("every: monday 07:30", "every: tuesday 08:15"))
         os.utime(path, (time.time() + 5, time.time() + 5))
