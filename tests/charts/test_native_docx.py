@@ -120,6 +120,7 @@ def test_native_false_keeps_a_picture(pack: Pack, tmp_path: Path) -> None:
         render(bare, tmp_path / "bare.docx")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_board_paper_starts_no_browser_and_libreoffice_draws_editable_charts(
     demo_project: Project, tmp_path: Path

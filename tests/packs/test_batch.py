@@ -105,6 +105,7 @@ def test_many_organisations_share_one_period(demo_project: Project) -> None:
     assert alone.pack("RAP").period_label == "December 2024"
 
 
+@pytest.mark.slow
 def test_all_orgs_means_those_with_data_for_the_period(demo_project: Project) -> None:
     from reporting.packs.build import orgs_with_data
 

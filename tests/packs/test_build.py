@@ -15,6 +15,8 @@ from reporting.errors import ConfigError, DataError
 from reporting.packs.build import build, write_commentary_for_pack
 from reporting.project import Project
 
+pytestmark = pytest.mark.slow  # whole-pack builds
+
 
 @pytest.fixture
 def project(demo_project: Project, tmp_path: Path) -> Project:

@@ -24,6 +24,7 @@ def project(demo_project: Project, tmp_path: Path) -> Project:
     return copy_project(demo_project, tmp_path)
 
 
+@pytest.mark.slow
 def test_out_may_not_be_outputs_or_hold_other_packs(project: Project) -> None:
     (weekly,) = build(project, "weekly-executive", formats=["xlsx"])
     before = sorted(p for p in project.outputs.rglob("*"))
@@ -91,6 +92,7 @@ def full_outputs(demo_project: Project, tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(outputs)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_is_one_line_and_publishes_nothing(full_outputs: Path) -> None:
     exe = str(Path(sys.executable).with_name("reporting"))
     result = subprocess.run(

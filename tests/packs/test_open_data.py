@@ -32,6 +32,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_board_data_package_is_valid_and_says_what_the_pack_says(project: Project, renderer: Renderer) -> None:
     (result,) = build(project, "board", orgs=["RJ1"], formats=["html"], renderer=renderer)
     folder = result.directory

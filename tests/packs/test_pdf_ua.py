@@ -19,7 +19,10 @@ from reporting.packs.pdf_ua import CHECKS, PdfAccessibilityError, check_pdf
 from reporting.packs.render import pdf as pdf_render
 from reporting.project import Project
 
-pytestmark = pytest.mark.skipif(not pdf_render.libreoffice_available(), reason="LibreOffice is not installed")
+pytestmark = [
+    pytest.mark.slow,  # Board builds through LibreOffice
+    pytest.mark.skipif(not pdf_render.libreoffice_available(), reason="LibreOffice is not installed"),
+]
 
 
 @pytest.fixture(scope="module")

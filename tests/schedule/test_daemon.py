@@ -52,6 +52,7 @@ def test_jobs_are_stored_with_ids_grace_and_survive_restart(scheduled: Callable[
     assert stored["weekly-executive"].next_run_time == first  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_missed_run_is_caught_up_once_after_downtime(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -97,6 +98,7 @@ def test_a_bad_schedules_file_is_refused(scheduled: Callable[..., Project]) -> N
     assert not (project.root / ".reporting" / "jobs.sqlite").exists() or not _store_jobs(project)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_duplicate_email(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
     project = scheduled(WEEKLY)
     exe = str(Path(sys.executable).with_name("reporting"))

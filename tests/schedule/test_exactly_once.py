@@ -29,6 +29,8 @@ from reporting.schedule.daemon import SchedulerLocked, jobstore_url, make_schedu
 from reporting.schedule.history import History
 from reporting.schedule.runner import load_project_schedules, run_once
 
+pytestmark = pytest.mark.slow  # real run-once subprocesses and daemons building packs
+
 CEO, COO, OWNER = "ceo@example.nhs.uk", "coo@example.nhs.uk", "owner@example.nhs.uk"
 EXE = str(Path(sys.executable).with_name("reporting"))
 

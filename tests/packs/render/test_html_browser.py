@@ -18,6 +18,8 @@ from reporting.packs.build import build
 from reporting.packs.template import template_files
 from reporting.project import Project
 
+pytestmark = pytest.mark.slow  # every shipped pack built and checked in Chromium
+
 playwright = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 

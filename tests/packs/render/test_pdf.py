@@ -168,6 +168,7 @@ def _docx(paper: Path) -> Path:
 needs_uno = pytest.mark.skipif(_warm_office.uno_python() is None, reason="no Python here has LibreOffice's uno")
 
 
+@pytest.mark.slow
 @needs_uno
 def test_a_warm_libreoffice_serves_every_conversion_and_restarts_when_killed(tmp_path: Path, paper: Path) -> None:
     import os
@@ -194,6 +195,7 @@ def test_a_warm_libreoffice_serves_every_conversion_and_restarts_when_killed(tmp
     assert not office.alive()
 
 
+@pytest.mark.slow
 @needs_uno
 def test_a_warm_libreoffice_reports_bad_files_and_time_outs_then_carries_on(tmp_path: Path, paper: Path) -> None:
     profile = tmp_path / "worker-profile"
