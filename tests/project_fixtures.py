@@ -4,7 +4,7 @@ project the shared fixtures in conftest.py pull."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,12 @@ metrics:
 """
 
 
-def copy_project(project: Project, where: Path, ignore: Callable[..., object] | None = None) -> Project:
+def copy_project(
+    project: Project, where: Path, ignore: Callable[[str, list[str]], Iterable[str]] | None = None
+) -> Project:
     """A private copy of `project` at `where`/p, for a test that writes (the shared demo project is read-only)."""
     root = where / "p"
-    shutil.copytree(project.root, root, ignore=ignore)  # type: ignore[arg-type]
+    shutil.copytree(project.root, root, ignore=ignore)
     return Project(root)
 
 
