@@ -1,13 +1,25 @@
-"""Shared fixtures: small real projects on disk (catalogue + data files), built per test."""
+"""Shared fixtures. The expensive ones live here, built once per session and shared read-only: the demo
+project (shipped catalogue and pack templates, bundled data pulled), the scheduled copy of it, assembled demo
+packs, the charted sample pack and one chart Renderer. A test that writes copies the project first
+(`project_fixtures.copy_project`); packs are frozen dataclasses, so sharing them cannot leak an edit.
+
+Small per-test projects on disk (`make_project`) are cheap and stay per test."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, MakeProject
+from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, BUILT_AT, REPO, MakeProject, assemble_pack
+from sample_pack import sample_pack
 
+from reporting.charts import Renderer
+from reporting.data.catalogue import load_catalogue
+from reporting.data.load import pull
+from reporting.packs.tree import Pack
 from reporting.project import Project
 
 
@@ -26,3 +38,54 @@ def make_project(tmp_path: Path) -> MakeProject:
         return Project(root)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The shipped catalogue and pack templates with the bundled data pulled, once per session. Read-only."""
+    root = tmp_path_factory.mktemp("demo-project")
+    shutil.copytree(REPO / "templates", root / "templates")
+    project = Project(root)
+    pull(load_catalogue(project.catalogue_file), root, project.snapshots)
+    return project
+
+
+@pytest.fixture(scope="session")
+def pulled(demo_project: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project plus the shipped recipients, for the scheduler tests (a copy: the pull is not redone)."""
+    root = tmp_path_factory.mktemp("scheduled")
+    for name in ("templates", "snapshots"):  # all that the pull made: not what a test may have added
+        shutil.copytree(demo_project.root / name, root / name)
+    shutil.copytree(REPO / "recipients", root / "recipients")
+    return root
+
+
+@pytest.fixture(scope="session")
+def assembled(demo_project: Project) -> Callable[..., Pack]:
+    """`assembled(template, org=..., **kw)`: the demo pack assembled once per session for each set of
+    arguments (built_at fixed). A test that checks assembly itself (determinism, errors) calls
+    `assemble_pack` instead."""
+    packs: dict[tuple[str, tuple[tuple[str, object], ...]], Pack] = {}
+
+    def get(name: str, **kw: object) -> Pack:
+        kw.setdefault("built_at", BUILT_AT)
+        key = (name, tuple(sorted(kw.items())))
+        if key not in packs:
+            packs[key] = assemble_pack(demo_project, name, **kw)
+        return packs[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
+    """One Chromium (started on the first chart that needs one) and one chart cache for the session. Tests
+    that count what a renderer draws or starts make their own."""
+    with Renderer(cache=tmp_path_factory.mktemp("chart-cache")) as r:
+        yield r
+
+
+@pytest.fixture(scope="session")
+def charted_sample(tmp_path_factory: pytest.TempPathFactory) -> Pack:
+    """The sample pack (sample_pack.py) with its charts rendered, once for the session."""
+    return sample_pack(tmp_path_factory.mktemp("sample-charts"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import subprocess
+import tempfile
+from functools import cache
 from pathlib import Path
 
 
@@ -15,10 +18,20 @@ def soffice() -> str:
     return found
 
 
+@cache
+def _profile() -> Path:
+    """One LibreOffice profile for the test process, removed at exit: a fresh profile per call cost seconds of
+    first-start set-up on every conversion. Conversions run one at a time, so they never share it at once."""
+    folder = Path(tempfile.mkdtemp(prefix="reporting-tests-lo-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def to_pdf(path: Path, outdir: Path) -> Path:
-    """Convert with LibreOffice; fails the test if LibreOffice cannot read the file."""
+    """Convert with LibreOffice (a cold start, not the product's warm office); fails the test if LibreOffice
+    cannot read the file."""
     outdir.mkdir(parents=True, exist_ok=True)
-    profile = outdir / ".lo-profile"
+    profile = _profile()
     result = subprocess.run(
         [
             soffice(),

@@ -123,6 +123,7 @@ def test_bad_pull_keeps_last_good_snapshot(make_project: MakeProject) -> None:
     assert shown.returncode == 0 and "RAA" in shown.stdout and "90.0%" in shown.stdout
 
 
+@pytest.mark.slow
 def test_unknown_metric_and_missing_project(tmp_path: Path, demo_project: Path) -> None:
     result = run("--project", str(tmp_path), "validate")
     assert result.returncode == 2 and "no metric catalogue" in result.stderr
@@ -142,6 +143,7 @@ def test_schema_is_json_schema() -> None:
     assert "metrics" in schema["properties"] and "Metric" in schema["$defs"]
 
 
+@pytest.mark.slow
 def test_build_and_commentary_commands(demo_project: Path) -> None:
     shutil.copytree(REPO / "templates" / "packs", demo_project / "templates" / "packs")
     result = run("--project", str(demo_project), "validate")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 from project_fixtures import BASIC_CATALOGUE, MakeProject
 
 EXE = str(Path(sys.executable).with_name("reporting"))
@@ -59,6 +60,7 @@ def _workbook_text(root: Path) -> str:
     return "\n".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value)
 
 
+@pytest.mark.slow
 def test_broken_source_after_edit_fails_the_build_with_the_pulls_error(make_project: MakeProject) -> None:
     root = _project(make_project)
     assert run(root, "build", "mini").returncode == 0
@@ -71,6 +73,7 @@ def test_broken_source_after_edit_fails_the_build_with_the_pulls_error(make_proj
     assert "column 'breach' not found (did you mean 'breaches'?)" in result.stderr
 
 
+@pytest.mark.slow
 def test_changed_numerator_pulls_again_and_the_pack_shows_the_new_figure(make_project: MakeProject) -> None:
     root = _project(make_project)
     assert run(root, "build", "mini", "--period", "2024-03").returncode == 0
@@ -86,6 +89,7 @@ def test_changed_numerator_pulls_again_and_the_pack_shows_the_new_figure(make_pr
     assert "\n0.1\n11\n110\n" in _workbook_text(root)  # RAA March: 11 of 110 (0.9, 99 of 110 before the edit)
 
 
+@pytest.mark.slow
 def test_offline_and_snapshot_build_from_old_data_and_say_so(make_project: MakeProject) -> None:
     root = _project(make_project)
     assert run(root, "build", "mini").returncode == 0
@@ -104,6 +108,7 @@ def test_offline_and_snapshot_build_from_old_data_and_say_so(make_project: MakeP
     assert (root / "snapshots" / "LATEST").read_text().strip() == old  # nothing was pulled
 
 
+@pytest.mark.slow
 def test_new_catalogue_metric_does_not_leak_into_a_pack_that_did_not_select_it(make_project: MakeProject) -> None:
     root = _project(make_project)
     catalogue = root / "templates" / "metrics.yaml"
@@ -144,6 +149,7 @@ def test_appendix_takes_its_own_metrics(make_project: MakeProject) -> None:
     assert "A&E attendances" in titles and "A&E 4-hour performance" not in titles
 
 
+@pytest.mark.slow
 def test_org_codes_are_case_insensitive_with_did_you_mean(make_project: MakeProject) -> None:
     root = _project(make_project)
     result = run(root, "build", "mini", "--org", "raa")

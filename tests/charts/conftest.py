@@ -1,20 +1,11 @@
-"""One Chromium for the whole chart test session, with a cache directory of its own."""
+"""The chart tests' data; their Renderer is the session's (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from reporting.charts import Renderer
-
-
-@pytest.fixture(scope="session")
-def renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
-    with Renderer(cache=tmp_path_factory.mktemp("chart-cache")) as r:
-        yield r
 
 
 @pytest.fixture(scope="session")

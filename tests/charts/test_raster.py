@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.io as pio
+import pytest
 from PIL import Image
 
 from reporting.charts import Renderer, raster, sparkline_chart
@@ -79,6 +80,7 @@ def test_a_gap_breaks_the_line(tmp_path: Path) -> None:
     assert columns[: len(columns) // 3].any() and not middle.any()
 
 
+@pytest.mark.slow
 def test_no_data_placeholders_are_drawn_without_a_browser_and_match_its_layout(
     renderer: Renderer, tmp_path: Path
 ) -> None:

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from project_fixtures import assemble_pack, text_pack_project
 
-from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError, DataError
-from reporting.packs.batch import assemble
-from reporting.packs.template import load_template
-from reporting.packs.tree import ChartBlock, DataTable, SummaryTable, Text
+from reporting.packs.tree import ChartBlock, DataTable, Pack, SummaryTable, Text
 from reporting.project import Project
 
 
-def _assemble(project: Project, name: str, **kw: object):  # type: ignore[no-untyped-def]
-    template, doc, digest = load_template(project.root, name)
-    return assemble(
-        load_catalogue(project.catalogue_file),
-        template,
-        doc,
-        digest,
-        latest_snapshot(project.snapshots),
-        built_at="2026-01-01T00:00:00+00:00",
-        **kw,
-    )  # type: ignore[arg-type]
-
-
-def test_monthly_pack_for_the_default_trust(demo_project: Project) -> None:
-    pack = _assemble(demo_project, "monthly-performance", org=None)
+def test_monthly_pack_for_the_default_trust(demo_project: Project, assembled: Callable[..., Pack]) -> None:
+    pack = assembled("monthly-performance", org=None)
     assert (pack.org_code, pack.period.isoformat(), pack.period_label) == ("RJ1", "2025-07-01", "July 2025")
     assert pack.subtitle == "Guy's And St Thomas' NHS Foundation Trust – July 2025"
     summary = next(b for b in pack.blocks() if isinstance(b, SummaryTable))
@@ -53,26 +38,26 @@ def test_monthly_pack_for_the_default_trust(demo_project: Project) -> None:
     assert all(c.spec.alt_text for c in charts) and all(c.caption for c in charts)
     assert pack.provenance.snapshot_hash == latest_snapshot(demo_project.snapshots).hash
     # the same inputs give the same pack
-    assert _assemble(demo_project, "monthly-performance", org=None) == pack
+    assert assemble_pack(demo_project, "monthly-performance", org=None) == pack
 
 
-def test_other_trust_and_period(demo_project: Project) -> None:
-    pack = _assemble(demo_project, "monthly-performance", org="RXW", period="2024-03")
+def test_other_trust_and_period(demo_project: Project, assembled: Callable[..., Pack]) -> None:
+    pack = assembled("monthly-performance", org="RXW", period="2024-03")
     assert pack.period_label == "March 2024" and pack.org_name.startswith("The Shrewsbury")
     with pytest.raises(DataError, match="no data for period 2030-01"):
-        _assemble(demo_project, "monthly-performance", org="RXW", period="2030-01")
+        assemble_pack(demo_project, "monthly-performance", org="RXW", period="2030-01")
     with pytest.raises(DataError, match="no data for organisation 'RXX'"):
-        _assemble(demo_project, "monthly-performance", org="RXX")
+        assemble_pack(demo_project, "monthly-performance", org="RXX")
 
 
-def test_metric_without_data_says_no_data(demo_project: Project) -> None:
-    pack = _assemble(demo_project, "monthly-performance", org="RBV")  # a specialist trust with no A&E
+def test_metric_without_data_says_no_data(assembled: Callable[..., Pack]) -> None:
+    pack = assembled("monthly-performance", org="RBV")  # a specialist trust with no A&E
     ae = next(b for b in pack.blocks() if isinstance(b, ChartBlock) and b.spec.title == "A&E 4-hour performance")
     assert ae.spec.message == "No data for this period"
 
 
-def test_weekly_pack_shows_exceptions_only(demo_project: Project) -> None:
-    pack = _assemble(demo_project, "weekly-executive", org="RJ1")
+def test_weekly_pack_shows_exceptions_only(assembled: Callable[..., Pack]) -> None:
+    pack = assembled("weekly-executive", org="RJ1")
     assert pack.period_label == "week of 25 August 2025"
     exceptions = pack.sections[1].blocks
     spcs = [b for b in exceptions if isinstance(b, ChartBlock)]
@@ -81,21 +66,11 @@ def test_weekly_pack_shows_exceptions_only(demo_project: Project) -> None:
     assert {c.spec.title for c in spcs} >= {r.title for r in summary.rows if r.metric_id in flagged}
 
 
-def test_board_appendix_has_definitions_and_data(demo_project: Project) -> None:
-    pack = _assemble(demo_project, "board", org="RJ1")
+def test_board_appendix_has_definitions_and_data(assembled: Callable[..., Pack]) -> None:
+    pack = assembled("board", org="RJ1")
     tables = [b for b in pack.sections[-1].blocks if isinstance(b, DataTable)]
     assert tables[0].title == "Metric definitions" and len(tables[0].rows) == 7
     assert all(len(t.rows) <= 13 for t in tables[1:])
-
-
-def _custom(demo_project: Project, tmp_path: Path, text: str) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root)
-    (root / "templates" / "packs" / "t.yaml").write_text(
-        "pack: t\ntitle: T\ncadence: monthly\nformats: [pptx]\nsections:\n  - title: S\n    blocks:\n"
-        f'      - text: "{text}"\n'
-    )
-    return Project(root)
 
 
 @pytest.mark.parametrize(
@@ -109,25 +84,27 @@ def _custom(demo_project: Project, tmp_path: Path, text: str) -> Project:
     ],
 )
 def test_jinja_errors_name_the_template_line(demo_project: Project, tmp_path: Path, text: str, message: str) -> None:
-    project = _custom(demo_project, tmp_path, text)
+    project = text_pack_project(demo_project, tmp_path, text)
     with pytest.raises(ConfigError) as info:
-        _assemble(project, "t", org="RJ1")
+        assemble_pack(project, "t", org="RJ1")
     assert message in str(info.value)
     assert str(info.value).startswith(str(project.root / "templates" / "packs" / "t.yaml") + ":8")
 
 
 def test_text_renders_functions(demo_project: Project, tmp_path: Path) -> None:
-    project = _custom(demo_project, tmp_path, "{{ org_name }}: {{ value('ae_4hr') }} against {{ target('ae_4hr') }}")
-    pack = _assemble(project, "t", org="RJ1")
+    project = text_pack_project(
+        demo_project, tmp_path, "{{ org_name }}: {{ value('ae_4hr') }} against {{ target('ae_4hr') }}"
+    )
+    pack = assemble_pack(project, "t", org="RJ1")
     text = pack.sections[0].blocks[0]
     assert isinstance(text, Text)
     assert text.paragraphs == ("Guy's And St Thomas' NHS Foundation Trust: 78.1% against 78.0%",)
 
 
-def test_league_table_does_not_rank_trusts_without_every_metric(demo_project: Project) -> None:
+def test_league_table_does_not_rank_trusts_without_every_metric(assembled: Callable[..., Pack]) -> None:
     """Specialist trusts without an A&E department have trolley-wait data only; ranked on that one metric
     they would top the table of general hospitals."""
-    pack = _assemble(demo_project, "monthly-performance", org="RXW")
+    pack = assembled("monthly-performance", org="RXW")
     league = next(b for b in pack.blocks() if isinstance(b, DataTable) and b.title.startswith("League table"))
     top = league.rows[0]
     assert top[0].text == "1" and top[2].text != "–"  # the top trust has A&E data

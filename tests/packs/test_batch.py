@@ -4,6 +4,7 @@ organisation, the same packs as building each organisation alone, and bad data f
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,9 +14,9 @@ from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import DataError
 from reporting.packs import batch as batch_module
-from reporting.packs.batch import Batch, assemble, prepare
+from reporting.packs.batch import Batch, prepare
 from reporting.packs.template import load_template
-from reporting.packs.tree import ChartBlock, Text
+from reporting.packs.tree import ChartBlock, Pack, Text
 from reporting.project import Project
 
 ORGS = ["RJ1", "RXW", "RTH", "R0A", "RGT"]
@@ -36,7 +37,7 @@ def _prepare(project: Project, orgs: list[str | None], snapshot: Snapshot | None
 
 
 def test_one_spc_call_for_all_organisations_and_the_same_packs_as_alone(
-    demo_project: Project, monkeypatch: pytest.MonkeyPatch
+    demo_project: Project, assembled: Callable[..., Pack], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
     real = batch_module.spc_metrics
@@ -51,11 +52,9 @@ def test_one_spc_call_for_all_organisations_and_the_same_packs_as_alone(
     batch.warm()
     shared = len(batch.memo)
     assert shared >= 3  # funnel, caterpillar and league results are kept for every organisation's pack
-    template, doc, digest = load_template(demo_project.root, "monthly-performance")
-    catalogue, snapshot = load_catalogue(demo_project.catalogue_file), latest_snapshot(demo_project.snapshots)
     for org in ORGS:
         together = batch.pack(org, built_at=BUILT_AT)
-        alone = assemble(catalogue, template, doc, digest, snapshot, org=org, built_at=BUILT_AT)
+        alone = assembled("monthly-performance", org=org, built_at=BUILT_AT)
         assert together == alone, org
     assert len(batch.memo) == shared  # later packs reuse, never recompute
     # what parallel workers receive
@@ -106,6 +105,7 @@ def test_many_organisations_share_one_period(demo_project: Project) -> None:
     assert alone.pack("RAP").period_label == "December 2024"
 
 
+@pytest.mark.slow
 def test_all_orgs_means_those_with_data_for_the_period(demo_project: Project) -> None:
     from reporting.packs.build import orgs_with_data
 

@@ -4,29 +4,23 @@ leaves outputs/ untouched, and an analyst can add a metric with YAML only."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from project_fixtures import copy_project
 
 from reporting.charts import Renderer
 from reporting.errors import ConfigError, DataError
 from reporting.packs.build import build, write_commentary_for_pack
 from reporting.project import Project
 
-
-@pytest.fixture(scope="module")
-def renderer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with Renderer(cache=tmp_path_factory.mktemp("cache")) as r:
-        yield r
+pytestmark = pytest.mark.slow  # whole-pack builds
 
 
 @pytest.fixture
 def project(demo_project: Project, tmp_path: Path) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root)
-    return Project(root)
+    return copy_project(demo_project, tmp_path)
 
 
 def _tree(path: Path) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from project_fixtures import copy_project
 
 from reporting.charts import Renderer, project_cache, sparkline_chart, spc_chart
 from reporting.errors import ConfigError
@@ -20,11 +21,10 @@ from reporting.project import Project
 
 @pytest.fixture
 def project(demo_project: Project, tmp_path: Path) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root)
-    return Project(root)
+    return copy_project(demo_project, tmp_path)
 
 
+@pytest.mark.slow
 def test_out_may_not_be_outputs_or_hold_other_packs(project: Project) -> None:
     (weekly,) = build(project, "weekly-executive", formats=["xlsx"])
     before = sorted(p for p in project.outputs.rglob("*"))
@@ -92,6 +92,7 @@ def full_outputs(demo_project: Project, tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(outputs)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_is_one_line_and_publishes_nothing(full_outputs: Path) -> None:
     exe = str(Path(sys.executable).with_name("reporting"))
     result = subprocess.run(

@@ -25,6 +25,8 @@ from reporting.data.load import pull
 from reporting.packs.build import build, write_commentary_for_pack
 from reporting.project import Project
 
+pytestmark = pytest.mark.slow  # builds every shipped pack
+
 PAYLOADS = [
     '=HYPERLINK("http://evil.example/x","Click")',
     "=cmd|' /C calc'!A0",

@@ -38,6 +38,8 @@ from reporting.packs.template import template_files
 from reporting.project import Project
 from reporting.schedule.runner import _content
 
+pytestmark = pytest.mark.slow  # builds every shipped pack in every format
+
 THRESHOLD = 5000
 MIN_DISTINCT = 100  # smaller counts are suppressed too, but "78" is also every 78% target: not searchable
 ORG = "RJ1"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from project_fixtures import copy_project
 
 from reporting.charts import Renderer
 from reporting.errors import ConfigError
@@ -22,17 +22,9 @@ from reporting.project import Project
 frictionless = pytest.importorskip("frictionless")
 
 
-@pytest.fixture(scope="module")
-def renderer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with Renderer(cache=tmp_path_factory.mktemp("cache")) as r:
-        yield r
-
-
 @pytest.fixture
 def project(demo_project: Project, tmp_path: Path) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root)
-    return Project(root)
+    return copy_project(demo_project, tmp_path)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -40,6 +32,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_board_data_package_is_valid_and_says_what_the_pack_says(project: Project, renderer: Renderer) -> None:
     (result,) = build(project, "board", orgs=["RJ1"], formats=["html"], renderer=renderer)
     folder = result.directory

@@ -19,13 +19,10 @@ from reporting.packs.pdf_ua import CHECKS, PdfAccessibilityError, check_pdf
 from reporting.packs.render import pdf as pdf_render
 from reporting.project import Project
 
-pytestmark = pytest.mark.skipif(not pdf_render.libreoffice_available(), reason="LibreOffice is not installed")
-
-
-@pytest.fixture(scope="module")
-def renderer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with Renderer(cache=tmp_path_factory.mktemp("cache")) as r:
-        yield r
+pytestmark = [
+    pytest.mark.slow,  # Board builds through LibreOffice
+    pytest.mark.skipif(not pdf_render.libreoffice_available(), reason="LibreOffice is not installed"),
+]
 
 
 @pytest.fixture(scope="module")

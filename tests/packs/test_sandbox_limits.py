@@ -6,44 +6,21 @@ test_assemble.py."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from project_fixtures import assemble_pack, text_pack_project
 
-from reporting.data.catalogue import load_catalogue
-from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError
-from reporting.packs.batch import assemble
-from reporting.packs.template import load_template
-from reporting.packs.tree import Text
+from reporting.packs.tree import Pack, Text
 from reporting.project import Project
 
 
-def _custom(demo_project: Project, tmp_path: Path, text: str) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root)
-    (root / "templates" / "packs" / "t.yaml").write_text(
-        "pack: t\ntitle: T\ncadence: monthly\nformats: [pptx]\nsections:\n  - title: S\n    blocks:\n"
-        f'      - text: "{text}"\n'
-    )
-    return Project(root)
-
-
-def _assemble(project: Project):  # type: ignore[no-untyped-def]
-    template, doc, digest = load_template(project.root, "t")
-    return assemble(
-        load_catalogue(project.catalogue_file),
-        template,
-        doc,
-        digest,
-        latest_snapshot(project.snapshots),
-        built_at="2026-01-01T00:00:00+00:00",
-        org="RJ1",
-    )
+def _assemble(project: Project) -> Pack:
+    return assemble_pack(project, "t", org="RJ1")
 
 
 @pytest.mark.parametrize(
@@ -69,7 +46,7 @@ def _assemble(project: Project):  # type: ignore[no-untyped-def]
 def test_refused_in_one_line_naming_file_and_line(
     demo_project: Project, tmp_path: Path, text: str, message: str
 ) -> None:
-    project = _custom(demo_project, tmp_path, text)
+    project = text_pack_project(demo_project, tmp_path, text)
     started = time.monotonic()
     with pytest.raises(ConfigError) as info:
         _assemble(project)
@@ -85,7 +62,7 @@ def test_objects_never_render_as_their_internals(demo_project: Project, tmp_path
         "{{ narrative|string }}",
         "{{ narrative|pprint }}",
     ):
-        project = _custom(demo_project, tmp_path / str(abs(hash(text))), text)
+        project = text_pack_project(demo_project, tmp_path / str(abs(hash(text))), text)
         (block,) = _assemble(project).sections[0].blocks
         assert isinstance(block, Text)
         shown = " ".join(block.paragraphs)
@@ -95,7 +72,7 @@ def test_objects_never_render_as_their_internals(demo_project: Project, tmp_path
 
 def test_render_time_is_limited(demo_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPORTING_LIMIT_TEMPLATE_SECONDS", "1")
-    project = _custom(
+    project = text_pack_project(
         demo_project, tmp_path, "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
     )
     started = time.monotonic()
@@ -105,7 +82,7 @@ def test_render_time_is_limited(demo_project: Project, tmp_path: Path, monkeypat
 
 
 def test_include_is_one_line_exit_2_from_the_cli(demo_project: Project, tmp_path: Path) -> None:
-    project = _custom(demo_project, tmp_path, "{% include 'x.html' %}")
+    project = text_pack_project(demo_project, tmp_path, "{% include 'x.html' %}")
     exe = str(Path(sys.executable).with_name("reporting"))
     result = subprocess.run(
         [exe, "--project", str(project.root), "build", "t"],

@@ -5,18 +5,19 @@ On the bundled data for RJ1 (Guy's and St Thomas'), in the weekly, monthly and B
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from project_fixtures import assemble_pack, copy_project
 
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.packs.assembly import _shared_latest
-from reporting.packs.batch import assemble
 from reporting.packs.build import prepare_build
 from reporting.packs.template import load_template
 from reporting.packs.tree import ChartBlock, DataTable, Pack, SummaryTable, Text
@@ -24,17 +25,7 @@ from reporting.project import Project
 
 
 def _pack(project: Project, name: str, org: str = "RJ1", **kw: Any) -> Pack:
-    template, doc, digest = load_template(project.root, name)
-    return assemble(
-        load_catalogue(project.catalogue_file),
-        template,
-        doc,
-        digest,
-        latest_snapshot(project.snapshots),
-        org=org,
-        built_at="2026-01-01T00:00:00+00:00",
-        **kw,
-    )
+    return assemble_pack(project, name, org=org, **kw)
 
 
 def _chart(pack: Pack, title: str) -> ChartBlock:
@@ -52,14 +43,14 @@ def _texts(pack: Pack) -> list[str]:
 
 
 def _copy(demo_project: Project, tmp_path: Path) -> Project:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root, ignore=shutil.ignore_patterns("outputs"))
-    return Project(root)
+    return copy_project(demo_project, tmp_path, ignore=shutil.ignore_patterns("outputs"))
 
 
 # ------------------------------------------------------------------------------------------- 1. limits on the chart
-def test_discharges_centre_line_is_the_mean_of_the_points_on_the_chart(demo_project: Project) -> None:
-    pack = _pack(demo_project, "weekly-executive")
+def test_discharges_centre_line_is_the_mean_of_the_points_on_the_chart(
+    demo_project: Project, assembled: Callable[..., Pack]
+) -> None:
+    pack = assembled("weekly-executive", org="RJ1")
     chart = _chart(pack, "Discharges per week (last 52 weeks)")
     data = [y for s in chart.spec.series if s.role == "data" for y in s.y if y is not None]
     means = {round(y, 6) for _, y in _series(chart, "mean")}
@@ -84,8 +75,8 @@ def test_every_view_is_computed_from_its_own_points(demo_project: Project) -> No
     assert batch.metric_views["discharges_total"][0].periods == 52  # its own chart is its home view
 
 
-def test_alt_text_and_narrative_count_only_points_shown(demo_project: Project) -> None:
-    pack = _pack(demo_project, "monthly-performance")
+def test_alt_text_and_narrative_count_only_points_shown(demo_project: Project, assembled: Callable[..., Pack]) -> None:
+    pack = assembled("monthly-performance", org="RJ1")
     for block in (b for b in pack.blocks() if isinstance(b, ChartBlock) and b.spec.kind == "spc"):
         alt = block.spec.alt_text
         shown = sum(1 for s in block.spec.series if s.role == "data" for y in s.y if y is not None)
@@ -161,9 +152,11 @@ def test_bad_baselines_name_the_line(demo_project: Project, tmp_path: Path, base
 
 
 # ------------------------------------------------------------------------------------------------- 2. staleness
-def test_discharges_before_5pm_is_not_current_and_not_an_exception(demo_project: Project) -> None:
+def test_discharges_before_5pm_is_not_current_and_not_an_exception(
+    demo_project: Project, assembled: Callable[..., Pack]
+) -> None:
     for name in ("weekly-executive", "monthly-performance", "board"):
-        pack = _pack(demo_project, name)
+        pack = assembled(name, org="RJ1")
         summary = next(b for b in pack.blocks() if isinstance(b, SummaryTable))
         row = next(r for r in summary.rows if r.metric_id == "discharges_before_5pm")
         assert (row.latest.text, row.period_label) == ("no current data", "week of 22 May 2023")
@@ -175,12 +168,12 @@ def test_discharges_before_5pm_is_not_current_and_not_an_exception(demo_project:
         ]
         # no chart of old points anywhere, and no exception
         assert not any(isinstance(b, ChartBlock) and b.spec.title == "Discharges before 5pm" for b in pack.blocks())
-    weekly = _pack(demo_project, "weekly-executive")
+    weekly = assembled("weekly-executive", org="RJ1")
     assert pack.period_label == "July 2025" and weekly.period_label == "week of 25 August 2025"
     assert not any(
         "Discharges before 5pm" in b.spec.title for b in weekly.sections[1].blocks if isinstance(b, ChartBlock)
     )
-    board = _pack(demo_project, "board")
+    board = assembled("board", org="RJ1")
     assert "Discharges before 5pm: no current data (latest: week of 22 May 2023)." in _texts(board)
 
 
@@ -218,8 +211,10 @@ def test_max_lag_keeps_an_older_metric_current(demo_project: Project, tmp_path: 
 
 
 # ------------------------------------------------------------------------------------------ 3. breaks and rebases
-def test_the_october_2023_break_rebases_admissions_and_trolley_waits(demo_project: Project) -> None:
-    pack = _pack(demo_project, "monthly-performance")
+def test_the_october_2023_break_rebases_admissions_and_trolley_waits(
+    demo_project: Project, assembled: Callable[..., Pack]
+) -> None:
+    pack = assembled("monthly-performance", org="RJ1")
     for title in ("Emergency admissions", "Trolley waits over 4 hours (share of emergency admissions)"):
         chart = _chart(pack, title)
         assert "Break October 2023: change in how emergency admissions are recorded" in chart.spec.subtitle
@@ -350,8 +345,10 @@ def test_a_note_is_drawn_and_listed(demo_project: Project, tmp_path: Path) -> No
 
 
 # ----------------------------------------------------------------------------------------------- 4. gaps are gaps
-def test_missing_months_are_gaps_on_the_axis_and_no_data_in_tables(demo_project: Project) -> None:
-    pack = _pack(demo_project, "board")
+def test_missing_months_are_gaps_on_the_axis_and_no_data_in_tables(
+    demo_project: Project, assembled: Callable[..., Pack]
+) -> None:
+    pack = assembled("board", org="RJ1")
     chart = _chart(pack, "A&E 4-hour performance")
     data = chart.spec.series[0]
     for month in ("2025-02-01", "2025-03-01"):

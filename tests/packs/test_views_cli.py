@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from project_fixtures import copy_project
+
 from reporting.project import Project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,9 +24,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _copy(demo_project: Project, tmp_path: Path) -> Path:
-    root = tmp_path / "p"
-    shutil.copytree(demo_project.root, root, ignore=shutil.ignore_patterns("outputs"))
-    return root
+    return copy_project(demo_project, tmp_path, ignore=shutil.ignore_patterns("outputs")).root
 
 
 def _tree(path: Path) -> list[str]:

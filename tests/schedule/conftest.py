@@ -1,4 +1,4 @@
-"""A scheduled project: shipped catalogue, packs and recipients, bundled data pulled, and a real SMTP server."""
+"""A scheduled project (a copy of the session's `pulled` project, tests/conftest.py) and a real SMTP server."""
 
 from __future__ import annotations
 
@@ -9,20 +9,9 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer
 
-from reporting.data.catalogue import load_catalogue
-from reporting.data.load import pull
 from reporting.project import Project
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def pulled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("scheduled")
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copytree(REPO / "recipients", root / "recipients")
-    pull(load_catalogue(root / "templates" / "metrics.yaml"), root, root / "snapshots")
-    return root
 
 
 @pytest.fixture

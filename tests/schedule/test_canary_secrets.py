@@ -62,6 +62,7 @@ def _scan(project: Project, texts: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(FAILURES))
 def test_no_canary_leaves(
     scheduled: Callable[..., Project], smtp: SmtpTestServer, monkeypatch: pytest.MonkeyPatch, mode: str

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from schedule_fixtures import due_now
 from smtp_server import SmtpTestServer
 from test_runner import WEEKLY
 
 from reporting.errors import ConfigError
 from reporting.project import Project
-from reporting.schedule.daemon import SchedulerLocked, jobstore_url, make_scheduler, run_daemon, sync_jobs
+from reporting.schedule.daemon import SchedulerLocked, make_scheduler, run_daemon, sync_jobs
 from reporting.schedule.history import History
 from reporting.schedule.runner import load_project_schedules
 
@@ -52,23 +53,10 @@ def test_jobs_are_stored_with_ids_grace_and_survive_restart(scheduled: Callable[
     assert stored["weekly-executive"].next_run_time == first  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_missed_run_is_caught_up_once_after_downtime(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     project = scheduled(WEEKLY)
-    scheduler = make_scheduler(project.root)
-    scheduler.start(paused=True)
-    sync_jobs(scheduler, load_project_schedules(project), project.root)
-    scheduler.shutdown(wait=False)
-    # the machine was off at 07:30 on Monday: set the stored next run time ten minutes into the past,
-    # in the store itself (a live scheduler would process it)
-    store = SQLAlchemyJobStore(url=jobstore_url(project.root))
-    store.start(BackgroundScheduler(), "default")
-    job = store.lookup_job("weekly-executive")
-    job.next_run_time = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
-    store.update_job(job)
-    store.shutdown()
+    due_now(project)  # the machine was off at 07:30 on Monday
     stop = threading.Event()
     thread = threading.Thread(
         target=run_daemon, args=(project,), kwargs={"stop": stop, "poll": 0.2, "say": lambda _: None}
@@ -97,6 +85,7 @@ def test_a_bad_schedules_file_is_refused(scheduled: Callable[..., Project]) -> N
     assert not (project.root / ".reporting" / "jobs.sqlite").exists() or not _store_jobs(project)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_duplicate_email(scheduled: Callable[..., Project], smtp: SmtpTestServer) -> None:
     project = scheduled(WEEKLY)
     exe = str(Path(sys.executable).with_name("reporting"))
@@ -135,7 +124,11 @@ def test_editing_schedules_yaml_reloads_and_a_bad_edit_keeps_the_jobs(scheduled:
     )
     thread.start()
     try:
-        time.sleep(1.0)
+        # the daemon has read the file's mtime once it says it is running: edit only after that
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("scheduler running" in s for s in said):
+            time.sleep(0.05)
+        assert any("scheduler running" in s for s in said), said
         path = project.root / "schedules.yaml"
         path.write_text(path.read_text().replace("every: monday 07:30", "every: tuesday 08:15"))
         os.utime(path, (time.time() + 5, time.time() + 5))

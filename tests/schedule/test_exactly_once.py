@@ -9,7 +9,6 @@ without it.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import signal
@@ -21,13 +20,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from schedule_fixtures import due_now
 from smtp_server import SmtpTestServer
 from test_runner import NO_SLEEP, WEEKLY
 
 from reporting.project import Project
-from reporting.schedule.daemon import SchedulerLocked, jobstore_url, make_scheduler, run_daemon, sync_jobs
+from reporting.schedule.daemon import SchedulerLocked, run_daemon
 from reporting.schedule.history import History
-from reporting.schedule.runner import load_project_schedules, run_once
+from reporting.schedule.runner import run_once
+
+pytestmark = pytest.mark.slow  # real run-once subprocesses and daemons building packs
 
 CEO, COO, OWNER = "ceo@example.nhs.uk", "coo@example.nhs.uk", "owner@example.nhs.uk"
 EXE = str(Path(sys.executable).with_name("reporting"))
@@ -106,28 +108,11 @@ def test_run_once_killed_after_the_server_accepted(scheduled: Callable[..., Proj
     assert [r["status"] for r in runs] == ["partial", "interrupted"]  # newest first; none left running
 
 
-def _due_now(project: Project) -> None:
-    """Store the job with its next run ten minutes ago, as if the machine had been off at 07:30."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    scheduler = make_scheduler(project.root)
-    scheduler.start(paused=True)
-    sync_jobs(scheduler, load_project_schedules(project), project.root)
-    scheduler.shutdown(wait=False)
-    store = SQLAlchemyJobStore(url=jobstore_url(project.root))
-    store.start(BackgroundScheduler(), "default")
-    job = store.lookup_job("weekly-executive")
-    job.next_run_time = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
-    store.update_job(job)
-    store.shutdown()
-
-
 def test_daemon_killed_mid_build_reruns_on_restart_and_tells_the_owner(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
     project = scheduled(WEEKLY)
-    _due_now(project)
+    due_now(project)
     env = {**os.environ, "REPORTING_HOME": str(project.root)}
     daemon = subprocess.Popen(
         [EXE, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True

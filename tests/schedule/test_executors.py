@@ -16,6 +16,7 @@ ORGS = ["RJ1", "RXW", "R0A"]
 BUILT_AT = "2026-01-01T00:00:00+00:00"
 
 
+@pytest.mark.slow
 def test_dask_builds_the_same_packs_as_serial_and_bad_orgs_fail_alone(
     scheduled: Callable[..., Project], tmp_path: Path
 ) -> None:
@@ -37,6 +38,7 @@ def test_dask_builds_the_same_packs_as_serial_and_bad_orgs_fail_alone(
     assert {Path(o.directory).name for o in parallel[:3]} == set(ORGS)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_a_task_whose_worker_dies_is_retried(scheduled: Callable[..., Project], tmp_path: Path) -> None:
     project = scheduled()
     marker = tmp_path / "died-once"
@@ -62,6 +64,7 @@ def test_executor_names() -> None:
         parse_executor("threads")
 
 
+@pytest.mark.slow
 def test_process_pool_matches_serial(scheduled: Callable[..., Project]) -> None:
     project = scheduled()
     serial = build_many(
@@ -84,6 +87,7 @@ def dies_once_in_pool(*args: object) -> OrgOutcome:
     return build_org(*args)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_a_pool_worker_that_dies_has_its_tasks_run_again(scheduled: Callable[..., Project]) -> None:
     project = scheduled()
     outcomes = build_many(

@@ -6,12 +6,15 @@ import hashlib
 import io
 from collections.abc import Callable
 
+import pytest
 from openpyxl import load_workbook
 from smtp_server import SmtpTestServer
 
 from reporting.project import Project
 from reporting.schedule.history import History
 from reporting.schedule.runner import run_once
+
+pytestmark = pytest.mark.slow  # every test builds and sends a pack
 
 WEEKLY = """\
   - id: weekly-executive

@@ -13,12 +13,12 @@ import openpyxl
 import pytest
 from office import pdf_pages
 from pptx import Presentation
-from sample_pack import AWKWARD, sample_pack
+from sample_pack import AWKWARD
 
 from reporting.errors import ReportingError
 from reporting.packs.render import _warm_office, pdf
 from reporting.packs.render.docx import render
-from reporting.packs.tree import Section, Text
+from reporting.packs.tree import Pack, Section, Text
 
 pytestmark = pytest.mark.skipif(not pdf.libreoffice_available(), reason="LibreOffice is not installed")
 
@@ -48,10 +48,11 @@ def profile(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def paper(folder: Path, profile: Path) -> Path:
+def paper(folder: Path, profile: Path, charted_sample: Pack) -> Path:
     """The sample pack as Word, plus a portrait section after the wide table, converted to PDF."""
-    pack = sample_pack(folder / "charts")
-    pack = dataclasses.replace(pack, sections=pack.sections + (Section("Planned care", (Text(("Tŷ Gwyn",)),)),))
+    pack = dataclasses.replace(
+        charted_sample, sections=charted_sample.sections + (Section("Planned care", (Text(("Tŷ Gwyn",)),)),)
+    )
     source = render(pack, folder / "docx" / "board paper (draft), v1.docx")  # spaces, comma, brackets
     return pdf.to_pdf(source, folder / "out", profile_dir=profile)
 
@@ -167,6 +168,7 @@ def _docx(paper: Path) -> Path:
 needs_uno = pytest.mark.skipif(_warm_office.uno_python() is None, reason="no Python here has LibreOffice's uno")
 
 
+@pytest.mark.slow
 @needs_uno
 def test_a_warm_libreoffice_serves_every_conversion_and_restarts_when_killed(tmp_path: Path, paper: Path) -> None:
     import os
@@ -193,6 +195,7 @@ def test_a_warm_libreoffice_serves_every_conversion_and_restarts_when_killed(tmp
     assert not office.alive()
 
 
+@pytest.mark.slow
 @needs_uno
 def test_a_warm_libreoffice_reports_bad_files_and_time_outs_then_carries_on(tmp_path: Path, paper: Path) -> None:
     profile = tmp_path / "worker-profile"

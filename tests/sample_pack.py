@@ -29,7 +29,7 @@ from reporting.packs.tree import (
 from reporting.stats.spc import SPCOptions, spc
 from reporting.stats.variation import caterpillar
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 AWKWARD = 'Betsi Cadwaladr & <Gwynedd> "Ysbyty" – Bòrd'
 
 

@@ -26,8 +26,8 @@ SUMMARY_HEADER = ["Metric", "Period", "Latest", "Target", "Variation", "Assuranc
 
 
 @pytest.fixture(scope="session")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
-    return sample_pack(tmp_path_factory.mktemp("chart-cache"))  # charts rendered once for the session
+def pack(charted_sample: Pack) -> Pack:
+    return charted_sample
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from office import pdf_pages, to_pdf
 from openpyxl import load_workbook
-from sample_pack import sample_pack
 
 from reporting.charts._xlsx_xml import read_alt_text
 from reporting.packs.render import xlsx
@@ -61,8 +60,8 @@ def _extra_sections(pack: Pack) -> Pack:
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
-    return _extra_sections(sample_pack(tmp_path_factory.mktemp("chart-cache")))
+def pack(charted_sample: Pack) -> Pack:
+    return _extra_sections(charted_sample)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from lxml import etree
-from sample_pack import AWKWARD, sample_pack
+from sample_pack import AWKWARD
 
 from reporting.errors import ConfigError, ReportingError
 from reporting.packs.office_templates import DEFAULT_DOCX
@@ -26,10 +26,10 @@ FORMULA = "=SUM(A1:A3) & <b>not bold</b> \"quoted\" 'single'"
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
+def pack(charted_sample: Pack) -> Pack:
     """The sample pack with chart images, plus a section after the wide table (so the document returns to
     portrait), a section without its own heading, and awkward Welsh/formula-like text."""
-    base = sample_pack(tmp_path_factory.mktemp("chart-cache"))
+    base = charted_sample
     extra = (Section("Planned care", (Text((WELSH, FORMULA, "Bell\x07 and vertical\x0btab")),)),)
     return dataclasses.replace(base, sections=base.sections + extra)
 

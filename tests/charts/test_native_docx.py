@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
-from sample_pack import sample_pack
 
 from reporting.charts import Renderer
 from reporting.packs.build import build
@@ -72,8 +71,8 @@ def _charts(path: Path) -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
-    return sample_pack(tmp_path_factory.mktemp("chart-cache"))
+def pack(charted_sample: Pack) -> Pack:
+    return charted_sample
 
 
 def test_charts_are_native_chart_parts_with_workbook_and_alt_text(pack: Pack, tmp_path: Path) -> None:
@@ -121,6 +120,7 @@ def test_native_false_keeps_a_picture(pack: Pack, tmp_path: Path) -> None:
         render(bare, tmp_path / "bare.docx")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_board_paper_starts_no_browser_and_libreoffice_draws_editable_charts(
     demo_project: Project, tmp_path: Path

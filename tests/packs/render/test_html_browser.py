@@ -18,11 +18,13 @@ from reporting.packs.build import build
 from reporting.packs.template import template_files
 from reporting.project import Project
 
+pytestmark = pytest.mark.slow  # every shipped pack built and checked in Chromium
+
 playwright = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SHIPPED = sorted(p.stem for p in template_files(REPO))
 #: (name, viewport width, height, device scale): a phone, a desktop, and a 1280 px screen at 200% zoom
 VIEWS = (("phone-390", 390, 844, 1), ("desktop-1280", 1280, 900, 1), ("zoom-200", 640, 450, 2))
