@@ -56,7 +56,7 @@ def test_demo_pulls_and_summarises_real_data(demo_project: Path) -> None:
     assert f"Snapshot {snapshot}" in result.stdout
     show = run("data", "show", "ae_4hr", "--org", "RJ1", "--periods", "3", env={"REPORTING_HOME": str(demo_project)})
     assert show.returncode == 0, show.stderr
-    assert "Guy's And St Thomas'" in show.stdout and "2025-07-01" in show.stdout and "78.1%" in show.stdout
+    assert "Guy's and St Thomas'" in show.stdout and "2025-07-01" in show.stdout and "78.1%" in show.stdout
     latest = run("data", "show", "discharges_total", cwd=demo_project)
     assert latest.returncode == 0 and "2025-08-25" in latest.stdout
 

@@ -87,6 +87,16 @@ class OrgReference(FrozenModel):
     source: str
     org_code: str = "org_code"
     name: str = "org_name"
+    display_name: str | None = Field(
+        None,
+        description="column holding the name as the organisation writes it, used verbatim where not blank "
+        "(otherwise `name` is used, normalised: see normalise_names)",
+    )
+    normalise_names: bool = Field(
+        True,
+        description="write names as organisations do (\"Guy's and St Thomas' NHS Foundation Trust\", not "
+        "\"Guy's And St Thomas'\" or upper case): small words lower-case, acronyms upper-case",
+    )
     region: str | None = None
     system: str | None = Field(None, description="ICB / ICS column")
     peer_groups: dict[str, str] = Field(

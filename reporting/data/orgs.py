@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from reporting.data.catalogue import OrgReference
+from reporting.data.names import normalise_org_name
 from reporting.data.sources import RawTable
 from reporting.errors import DataError
 
@@ -15,9 +16,25 @@ __all__ = ["ORG_COLUMNS", "build_orgs"]
 ORG_COLUMNS = ("org_code", "org_name", "region", "system", "peer_group")
 
 
+def _org_names(ref: OrgReference, frame: pd.DataFrame) -> pd.Series:
+    """Names as the organisations write them: the override column where filled, else the normalised name."""
+    names = frame[ref.name].astype("string").str.strip()
+    if ref.normalise_names:
+        names = names.map(normalise_org_name, na_action="ignore").astype("string")
+    if ref.display_name:
+        given = frame[ref.display_name].astype("string").str.strip()
+        names = given.where(given.notna() & (given != ""), names)
+    return names
+
+
 def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
     """Organisation reference data: one row per org_code with name, region, system and peer group."""
-    columns = [ref.org_code, ref.name, *(c for c in (ref.region, ref.system) if c), *ref.peer_groups.values()]
+    columns = [
+        ref.org_code,
+        ref.name,
+        *(c for c in (ref.display_name, ref.region, ref.system) if c),
+        *ref.peer_groups.values(),
+    ]
     for column in columns:
         if column not in table.frame.columns:
             raise table.missing_column(column, "the organisation reference ('orgs')")
@@ -51,7 +68,7 @@ def build_orgs(ref: OrgReference, table: RawTable) -> pd.DataFrame:
         pd.DataFrame(
             {
                 "org_code": codes.astype("string"),
-                "org_name": frame[ref.name].astype("string"),
+                "org_name": _org_names(ref, frame),
                 "region": frame[ref.region].astype("string")
                 if ref.region
                 else pd.Series(pd.NA, index=frame.index, dtype="string"),

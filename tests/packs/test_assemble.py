@@ -17,7 +17,7 @@ from reporting.project import Project
 def test_monthly_pack_for_the_default_trust(demo_project: Project, assembled: Callable[..., Pack]) -> None:
     pack = assembled("monthly-performance", org=None)
     assert (pack.org_code, pack.period.isoformat(), pack.period_label) == ("RJ1", "2025-07-01", "July 2025")
-    assert pack.subtitle == "Guy's And St Thomas' NHS Foundation Trust – July 2025"
+    assert pack.subtitle == "Guy's and St Thomas' NHS Foundation Trust – July 2025"
     summary = next(b for b in pack.blocks() if isinstance(b, SummaryTable))
     assert len(summary.rows) == 7
     ae = next(r for r in summary.rows if r.metric_id == "ae_4hr")
@@ -98,7 +98,7 @@ def test_text_renders_functions(demo_project: Project, tmp_path: Path) -> None:
     pack = assemble_pack(project, "t", org="RJ1")
     text = pack.sections[0].blocks[0]
     assert isinstance(text, Text)
-    assert text.paragraphs == ("Guy's And St Thomas' NHS Foundation Trust: 78.1% against 78.0%",)
+    assert text.paragraphs == ("Guy's and St Thomas' NHS Foundation Trust: 78.1% against 78.0%",)
 
 
 def test_league_table_does_not_rank_trusts_without_every_metric(assembled: Callable[..., Pack]) -> None:
