@@ -15,6 +15,7 @@ __all__ = [
     "POINT_SYMBOLS",
     "POINT_TYPE_LABELS",
     "VARIATION",
+    "fails_target",
     "is_concern",
     "is_exception",
 ]
@@ -61,16 +62,23 @@ def is_concern(variation_icon: str | None) -> bool:
     return str(variation_icon or "").startswith("concern")
 
 
+def fails_target(assurance: str | None, *, misses_target: bool) -> bool:
+    """The target is not being met and the process will not reliably meet it: assurance "consistently
+    missed" or "met inconsistently", while the latest point misses the target (`misses_target`)."""
+    return assurance in {"consistent_fail", "inconsistent"} and misses_target
+
+
 def is_exception(
     variation_icon: str | None, assurance: str | None, *, misses_target: bool, stale: bool = False
 ) -> bool:
     """A measure needs the reader's attention: THE definition used by packs, email and `send_if`.
 
-    An exception is special cause concern, or a target the process will not reliably meet: assurance
-    "consistently missed", or "met inconsistently" while the latest point misses it (`misses_target`). A
-    stale measure (no current data) is never an exception: it is reported as stale instead.
+    An exception is special cause concern, or a missed target the process will not reliably meet (see
+    `fails_target`: assurance "consistently missed" or "met inconsistently" while the latest point misses
+    the target). A stale measure (no current data) is never an exception: it is reported as stale instead.
+    Computed once, where a pack's summary rows are made (`SummaryRow.exception`); the email and the
+    scheduler read that field and never derive it again.
     """
     if stale:
         return False
-    fails = assurance == "consistent_fail" or (assurance == "inconsistent" and misses_target)
-    return is_concern(variation_icon) or fails
+    return is_concern(variation_icon) or fails_target(assurance, misses_target=misses_target)

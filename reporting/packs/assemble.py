@@ -31,7 +31,7 @@ from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
-from reporting.mdc import VARIATION
+from reporting.mdc import VARIATION, fails_target, is_concern, is_exception
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import (
@@ -297,8 +297,8 @@ def _passes(asm: Assembly, metric_id: str, when: str) -> bool:
     if row.get("stale"):
         return False  # no current data: neither an exception nor an improvement
     icon, assurance = str(row.get("variation_icon") or ""), row.get("assurance")
-    concern = icon.startswith("concern")
-    fails = assurance in {"consistent_fail", "inconsistent"} and _misses_target(asm, metric_id, row)
+    concern = is_concern(icon)
+    fails = fails_target(assurance, misses_target=_misses_target(asm, metric_id, row))
     return {
         "special_cause": icon not in {"", "common_cause"},
         "concern": concern,
@@ -442,6 +442,9 @@ def _summary_table(
                 row.get("assurance"),
                 asm._narrative(metric.id, home) if o.narrative else "",
                 spark,
+                exception=is_exception(
+                    row.get("variation_icon"), row.get("assurance"), misses_target=_misses_target(asm, metric_id, row)
+                ),
             )
         )
     if not rows:

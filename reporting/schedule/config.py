@@ -308,7 +308,13 @@ class Job(_Model):
     recipients: Recipients
     subject: str = "{{ pack_title }} – {{ period_label }}"
     body: str | None = None
-    send_if: Literal["always", "data_changed", "exceptions_exist"] = "always"
+    send_if: Literal["always", "data_changed", "exceptions_exist"] = Field(
+        "always",
+        description="always; data_changed (only when the snapshot differs from the last successful run's); "
+        "exceptions_exist (only when a summary table has an exception: special cause concern, or a target "
+        "consistently missed or met inconsistently that the latest point misses; never a stale measure; "
+        "reporting.mdc.is_exception, docs/spc.md)",
+    )
     retries: Retries = Field(default_factory=Retries)
     misfire_grace_time: int = Field(
         3600, description="seconds a late run may still start (at least 60)", json_schema_extra={"minimum": 60}

@@ -19,12 +19,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ConfigError, ReportingError
 from reporting.project import Project
 from reporting.redact import redact
 from reporting.schedule.history import History
+
+if TYPE_CHECKING:
+    from reporting.packs.tree import Pack
 
 __all__ = ["RunReport", "load_project_schedules", "run_once"]
 
@@ -82,11 +85,10 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     items = []
     for block in pack.blocks():
         if isinstance(block, SummaryTable):
-            for r in block.rows:
-                exception = str(r.variation_icon or "").startswith("concern") or r.assurance == "consistent_fail"
+            for r in block.rows:  # `exception` is reporting.mdc.is_exception, decided where the row was made
                 items.append(
                     HeadlineItem(
-                        r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance, r.narrative, exception
+                        r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance, r.narrative, r.exception
                     )
                 )
             break
@@ -132,6 +134,13 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
         icon_images=icons,
         footer=footer,
     )
+
+
+def _has_exception(pack: Pack) -> bool:
+    """Some measure in the pack's summary tables is an exception (`SummaryRow.exception`, reporting.mdc)."""
+    from reporting.packs.tree import SummaryTable
+
+    return any(r.exception for b in pack.blocks() if isinstance(b, SummaryTable) for r in b.rows)
 
 
 def _send_with_retries(
@@ -252,12 +261,7 @@ def run_once(
         with Renderer(
             project_cache(project.root)
         ) as renderer:  # for the email's icons (from the chart cache after the first run)
-            if job.send_if == "exceptions_exist" and not any(
-                str(getattr(b, "variation_icon", "") or "").startswith("concern")
-                for r in results
-                for blk in r.tree.blocks()
-                for b in getattr(blk, "rows", ())
-            ):
+            if job.send_if == "exceptions_exist" and not any(_has_exception(r.tree) for r in results):
                 history.finish_run(
                     run_id,
                     "skipped",
