@@ -6,7 +6,7 @@
         automatically), each carrying .recipient and .code, the original exception chained.
 
 The settings come from schedules.yaml and the environment (the password only from the environment); the
-password never appears in a message, a repr or a log line. Composing the message is delivery.email's job.
+password never appears in a message, a repr or a log line. Composing the message is delivery.compose's job.
 """
 
 from __future__ import annotations
@@ -19,23 +19,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import Literal
 
-from reporting.delivery.email import (
-    ENV_HOST,
-    ENV_PASSWORD,
-    ENV_PORT,
-    ENV_USER,
-    SECURITY_MODES,
+from reporting.delivery.compose import (
     AmbiguousDeliveryError,
     EmailDeliveryError,
     PermanentDeliveryError,
-    Security,
     TemporaryDeliveryError,
     _is_address,
 )
 from reporting.errors import ConfigError
 
 __all__ = ["SmtpSettings", "send"]
+
+Security = Literal["starttls", "ssl", "none"]
+SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
+ENV_HOST, ENV_PORT, ENV_USER, ENV_PASSWORD = (
+    "REPORTING_SMTP_HOST",
+    "REPORTING_SMTP_PORT",
+    "REPORTING_SMTP_USER",
+    "REPORTING_SMTP_PASSWORD",
+)
 
 
 # ----------------------------------------------------------------------------------------------------- the settings

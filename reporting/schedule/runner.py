@@ -77,7 +77,7 @@ def load_project_schedules(project: Project) -> Any:
 def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     """The email for one built pack: headline items from its summary table, exceptions first."""
     from reporting.charts import icon_chart
-    from reporting.delivery.email import EmailContent, HeadlineItem
+    from reporting.delivery.compose import EmailContent, HeadlineItem
     from reporting.packs.sandbox import pack_environment, render_text
     from reporting.packs.tree import SummaryTable
 
@@ -151,7 +151,7 @@ def _send_with_retries(
     sleep: Callable[[float], None],
     on_commit: Callable[[], None] | None = None,
 ) -> tuple[str, int, str | None]:
-    from reporting.delivery.email import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+    from reporting.delivery.compose import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError
     from reporting.delivery.smtp import send
 
     error = None
@@ -214,7 +214,7 @@ def run_once(
     from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
-    from reporting.delivery.email import compose, delivery_message_id
+    from reporting.delivery.compose import compose, delivery_message_id
     from reporting.schedule.executors import build_many
 
     say = progress or (lambda _: None)
