@@ -57,7 +57,7 @@ class RunReport:
 
 def load_project_schedules(project: Project) -> Any:
     from reporting.data.catalogue import load_catalogue
-    from reporting.schedule.config import load_schedules
+    from reporting.schedule.load import load_schedules
 
     path = project.root / "schedules.yaml"
     if not path.exists():
