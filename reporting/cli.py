@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -198,11 +198,13 @@ def data_show(
         table.add_column(column, justify="right" if column in {"value", "numerator", "denominator"} else "left")
     for row in rows.itertuples(index=False):
         cells = [f"{row.period:%Y-%m-%d}"] if org else [row.org_code, _text(row.org_name), f"{row.period:%Y-%m-%d}"]
+        # the value, numerator and denominator columns are floats (NaN when missing): cast() only tells mypy
+        value, numerator, denominator = (cast(float, x) for x in (row.value, row.numerator, row.denominator))
         table.add_row(
             *cells,
-            format_value(row.value, definition.unit, definition.decimals, definition.per),
-            "" if row.numerator != row.numerator else f"{row.numerator:,.0f}",
-            "" if row.denominator != row.denominator else f"{row.denominator:,.0f}",
+            format_value(value, definition.unit, definition.decimals, definition.per),
+            "" if numerator != numerator else f"{numerator:,.0f}",
+            "" if denominator != denominator else f"{denominator:,.0f}",
             _text(row.flag),
         )
     out.print(table)
@@ -211,7 +213,7 @@ def data_show(
 def _text(value: object) -> str:
     import pandas as pd
 
-    return "" if value is None or pd.isna(value) else str(value)
+    return "" if value is None or pd.isna(cast(str | float, value)) else str(value)  # text columns: str or NaN
 
 
 @app.command()

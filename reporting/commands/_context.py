@@ -8,11 +8,18 @@ one way (cli -> commands), so they cannot live in cli.py.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from reporting.project import Project
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from reporting.data.catalogue import Catalogue
+    from reporting.data.load import Dataset
+    from reporting.data.snapshot import Snapshot
 
 __all__ = ["err", "out", "progress", "project", "pull", "state"]
 
@@ -37,7 +44,8 @@ def project() -> Project:
     return state.project
 
 
-def progress() -> Any:
+def progress() -> Progress:
+    """A spinner on stderr while something runs, shown only on a terminal."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -50,7 +58,7 @@ def progress() -> Any:
     )
 
 
-def pull() -> tuple[Any, Any, Any]:
+def pull() -> tuple[Catalogue, Dataset, Snapshot]:
     """Pull every source into a snapshot, with a progress bar: (catalogue, dataset, snapshot)."""
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull as pull_sources

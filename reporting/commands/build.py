@@ -5,12 +5,15 @@ write the commentary workbook. Heavy imports stay inside the commands, so ``repo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from reporting.commands._context import err, out, progress, project, pull
 from reporting.errors import ReportingError
+
+if TYPE_CHECKING:
+    from reporting.packs.build import BuildResult
 
 __all__ = ["build", "build_one", "commentary", "print_result", "register"]
 
@@ -160,7 +163,8 @@ def _known_orgs(orgs: list[str]) -> list[str]:
     return [code if code in codes else by_upper.get(code.strip().upper(), code) for code in orgs]
 
 
-def build_one(pack: str, **kwargs: Any) -> Any:
+def build_one(pack: str, **kwargs: Any) -> list[BuildResult]:
+    """`packs.build.build` with a progress bar; `kwargs` are its keyword arguments."""
     from reporting.packs.build import build as build_pack
 
     proj = project()
@@ -169,7 +173,7 @@ def build_one(pack: str, **kwargs: Any) -> Any:
         return build_pack(proj, pack, progress=lambda what: bar.update(task, description=what), **kwargs)
 
 
-def print_result(result: Any) -> None:
+def print_result(result: BuildResult) -> None:
     out.print(
         f"[bold]{result.pack}[/bold] {result.period}{' ' + result.org if result.org else ''} -> {result.directory}"
     )

@@ -376,7 +376,9 @@ def compose(
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     if images:
-        html_part = msg.get_payload()[1]
+        alternatives = msg.get_payload()  # multipart/alternative: [text/plain, text/html]
+        assert isinstance(alternatives, list) and isinstance(alternatives[1], EmailMessage)
+        html_part = alternatives[1]
         for cid, data, main, sub in images:
             html_part.add_related(data, maintype=main, subtype=sub, cid=f"<{cid}>", disposition="inline")
     if attach:

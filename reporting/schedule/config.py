@@ -155,8 +155,8 @@ class Parameters(_Model):
 
     @field_validator("period", mode="before")
     @classmethod
-    def _period(cls, value: Any) -> str:  # before: YAML reads an unquoted 2025-07-01 as a date
-        value = str(value)
+    def _period(cls, given: object) -> str:  # before: YAML reads an unquoted 2025-07-01 as a date
+        value = str(given)
         if not _PERIOD.match(value):
             raise ValueError(f"period must be 'latest', YYYY-MM or YYYY-MM-DD; got {value!r}")
         if value != "latest":
@@ -202,7 +202,7 @@ class Job(_Model):
     every: str | None = Field(None, description="'monday 07:30', 'mon|thu 07:30', 'day 07:30', 'monthly 10 08:00'")
     cron: str | None = Field(None, description="five-field crontab, e.g. '30 7 * * mon'")
     timezone: str = DEFAULT_TIMEZONE
-    parameters: Parameters = Field(default_factory=Parameters)
+    parameters: Parameters = Field(default_factory=lambda: Parameters.model_validate({}))
     orgs: list[str] = Field(default_factory=list, description="build once per organisation (bursting)")
     formats: list[Literal["pptx", "docx", "xlsx", "pdf", "html"]] | None = Field(
         None, description="default: the pack's"
@@ -224,7 +224,7 @@ class Job(_Model):
         "consistently missed or met inconsistently that the latest point misses; never a stale measure; "
         "reporting.mdc.is_exception, docs/spc.md)",
     )
-    retries: Retries = Field(default_factory=Retries)
+    retries: Retries = Field(default_factory=lambda: Retries.model_validate({}))
     misfire_grace_time: int = Field(
         3600, description="seconds a late run may still start (at least 60)", json_schema_extra={"minimum": 60}
     )
@@ -241,12 +241,11 @@ class Job(_Model):
     @field_validator("executor")
     @classmethod
     def _executor(cls, value: str) -> str:
-        from reporting.errors import ReportingError
         from reporting.schedule.executors import parse_executor
 
         try:
             parse_executor(value)
-        except ReportingError as exc:
+        except ConfigError as exc:
             raise ValueError(exc.reason) from None
         return value
 
@@ -356,8 +355,8 @@ class LimitsConfig(_Model):
 class Schedules(_Model):
     schema_: str | None = Field(None, alias="$schema")
     smtp: Smtp
-    publish: Publish = Field(default_factory=Publish)
-    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    publish: Publish = Field(default_factory=lambda: Publish.model_validate({}))
+    limits: LimitsConfig = Field(default_factory=lambda: LimitsConfig.model_validate({}))
     lists: dict[str, list[Address]] = Field(default_factory=dict, description="named distribution lists")
     jobs: list[Job] = Field(default_factory=list)
 

@@ -14,6 +14,7 @@ same Message-ID once someone has checked. Runs left `running` by a crash are mar
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ from reporting.schedule.history import History
 
 if TYPE_CHECKING:
     from reporting.packs.tree import Pack
+    from reporting.schedule.config import Schedules
 
 __all__ = ["RunReport", "load_project_schedules", "run_once"]
 
@@ -55,7 +57,7 @@ class RunReport:
         return self.status in {"success", "skipped"}
 
 
-def load_project_schedules(project: Project) -> Any:
+def load_project_schedules(project: Project) -> Schedules:
     from reporting.data.catalogue import load_catalogue
     from reporting.schedule.load import load_schedules
 
@@ -136,11 +138,11 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     )
 
 
-def _has_exception(pack: Pack) -> bool:
+def _has_exception(pack: Pack | None) -> bool:
     """Some measure in the pack's summary tables is an exception (`SummaryRow.exception`, reporting.mdc)."""
     from reporting.packs.tree import SummaryTable
 
-    return any(r.exception for b in pack.blocks() if isinstance(b, SummaryTable) for r in b.rows)
+    return pack is not None and any(r.exception for b in pack.blocks() if isinstance(b, SummaryTable) for r in b.rows)
 
 
 def _send_with_retries(
@@ -250,7 +252,9 @@ def run_once(
             peer_group=job.parameters.peer_group,
             on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} ({next(count)}/{len(orgs)})"),
         )
-        by_org = {org: o.result for org, o in zip(orgs, outcomes, strict=True) if o.ok}  # requested org -> pack
+        by_org = {  # requested org -> pack
+            org: o.result for org, o in zip(orgs, outcomes, strict=True) if o.ok and o.result is not None
+        }
         broken = {org: o.error or "failed" for org, o in zip(orgs, outcomes, strict=True) if not o.ok}
         if not by_org:  # nothing was built: nothing is sent
             raise BuildFailed("; ".join(f"{org or job.pack}: {error}" for org, error in broken.items()))
@@ -330,7 +334,7 @@ def run_once(
                     job.retries.attempts,
                     job.retries.backoff_seconds,
                     sleep,
-                    on_commit=lambda record=record: history.record_delivery(*record, "committed", 0, None, run_id),
+                    on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
                 )
                 history.record_delivery(
                     job.id, report.period, email_address, result.org, key, status, attempts, error, run_id
