@@ -11,9 +11,11 @@ from __future__ import annotations
 
 __all__ = [
     "ASSURANCE",
+    "ASSURANCE_PHRASES",
     "NOT_ASSESSED",
     "POINT_SYMBOLS",
     "POINT_TYPE_LABELS",
+    "POINT_TYPE_PHRASES",
     "VARIATION",
     "fails_target",
     "is_concern",
@@ -54,6 +56,20 @@ POINT_SYMBOLS: dict[str, str] = {
     "special_cause_concern": "diamond",
     "special_cause_neutral_high": "triangle-up",
     "special_cause_neutral_low": "triangle-down",
+}
+
+#: point type -> how a narrative sentence names it ("... shows special cause improvement (7 points ...)")
+POINT_TYPE_PHRASES: dict[str, str] = {
+    "special_cause_improvement": "special cause improvement",
+    "special_cause_concern": "special cause concern",
+    "special_cause_neutral_high": "special cause variation (unusually high)",
+    "special_cause_neutral_low": "special cause variation (unusually low)",
+}
+#: assurance code -> how a narrative sentence says it ("the 78% target is not reliably met (inconsistent)")
+ASSURANCE_PHRASES: dict[str, str] = {
+    "consistent_pass": "is consistently met (consistent pass)",
+    "consistent_fail": "is consistently missed (consistent fail)",
+    "inconsistent": "is not reliably met (inconsistent)",
 }
 
 
