@@ -297,14 +297,14 @@ def _passes(asm: Assembly, metric_id: str, when: str) -> bool:
     if row.get("stale"):
         return False  # no current data: neither an exception nor an improvement
     icon, assurance = str(row.get("variation_icon") or ""), row.get("assurance")
-    concern = is_concern(icon)
-    fails = fails_target(assurance, misses_target=_misses_target(asm, metric_id, row))
+    concern, misses = is_concern(icon), _misses_target(asm, metric_id, row)
+    fails = fails_target(assurance, misses_target=misses)
     return {
         "special_cause": icon not in {"", "common_cause"},
         "concern": concern,
         "improvement": icon.startswith("improvement"),
         "fails_target": fails,
-        "exception": concern or fails,
+        "exception": is_exception(icon, assurance, misses_target=misses),
     }[when]
 
 
