@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import importlib
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
+from reporting.commands._context import err, out, progress, project, pull, state
+from reporting.commands.build import build_one, print_result
 from reporting.errors import ReportingError
-from reporting.project import Project
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "CommandImportError", "app", "main", "register_commands"]
 
 
 def _flags_without_type() -> None:
@@ -45,25 +46,6 @@ app = typer.Typer(
 data_app = typer.Typer(help="Pull data from the catalogue's sources and look at it.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-out = Console(highlight=False)
-if not out.is_terminal:  # logs and CI: wide enough that tables keep one line per row
-    out = Console(highlight=False, width=160)
-err = Console(stderr=True, highlight=False)
-
-
-class _State:
-    project: Project | None = None
-    directory: Path | None = None
-
-
-state = _State()
-
-
-def project() -> Project:
-    if state.project is None:
-        state.project = Project.locate(state.directory)
-    return state.project
-
 
 @app.callback()
 def _root(
@@ -78,37 +60,6 @@ def _root(
     ] = None,
 ) -> None:
     state.directory, state.project = project_dir, None
-
-
-def _progress() -> Any:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-
-
-def _pull() -> tuple[Any, Any, Any]:
-    from reporting.data.catalogue import load_catalogue
-    from reporting.data.load import pull
-
-    proj = project()
-    catalogue = load_catalogue(proj.require_catalogue())
-    with _progress() as bar:
-        task = bar.add_task("loading", total=None)
-        dataset, snapshot = pull(
-            catalogue,
-            proj.root,
-            proj.snapshots,
-            catalogue_file=proj.catalogue_file,
-            progress=lambda what: bar.update(task, description=what),
-        )
-    return catalogue, dataset, snapshot
 
 
 def _load_table(catalogue: Any, dataset: Any) -> Any:
@@ -162,7 +113,7 @@ def demo(
     packs: Annotated[bool, typer.Option(help="Also build every pack in templates/packs/.")] = True,
 ) -> None:
     """Pull the bundled real NHS data, summarise each metric, and build the shipped packs."""
-    catalogue, dataset, snapshot = _pull()
+    catalogue, dataset, snapshot = pull()
     out.print(_load_table(catalogue, dataset))
     out.print(
         f"{len(dataset.metrics):,} rows, {len(catalogue.metrics)} metrics, {len(dataset.orgs)} organisations "
@@ -177,8 +128,8 @@ def demo(
             project_cache(project().root)
         ) as renderer:  # one browser for all the packs (started only if a chart needs it)
             for path in template_files(project().root):
-                for result in _build(path.stem, renderer=renderer):
-                    _print_result(result)
+                for result in build_one(path.stem, renderer=renderer):
+                    print_result(result)
     out.print(
         "[dim]Contains public sector information licensed under the Open Government Licence v3.0 "
         "(source: NHS England, NHS Digital ODS).[/dim]"
@@ -195,7 +146,7 @@ def validate(
     schedules) and report every error at once; exit 2 if there is any. Nothing is written."""
     from reporting.validate import validate as run_checks
 
-    with _progress() as bar:
+    with progress() as bar:
         bar.add_task("validating", total=None)
         report = run_checks(project(), remote=remote)
     for line in report.passed:
@@ -211,9 +162,9 @@ def validate(
 
 
 @data_app.command("pull")
-def data_pull() -> None:
+def datapull() -> None:
     """Run every source and write an immutable snapshot (nothing is written if any row is bad)."""
-    catalogue, dataset, snapshot = _pull()
+    catalogue, dataset, snapshot = pull()
     out.print(_load_table(catalogue, dataset))
     out.print(f"Snapshot [bold]{snapshot.hash}[/bold]: {len(dataset.metrics):,} rows")
 
@@ -247,11 +198,13 @@ def data_show(
         table.add_column(column, justify="right" if column in {"value", "numerator", "denominator"} else "left")
     for row in rows.itertuples(index=False):
         cells = [f"{row.period:%Y-%m-%d}"] if org else [row.org_code, _text(row.org_name), f"{row.period:%Y-%m-%d}"]
+        # the value, numerator and denominator columns are floats (NaN when missing): cast() only tells mypy
+        value, numerator, denominator = (cast(float, x) for x in (row.value, row.numerator, row.denominator))
         table.add_row(
             *cells,
-            format_value(row.value, definition.unit, definition.decimals, definition.per),
-            "" if row.numerator != row.numerator else f"{row.numerator:,.0f}",
-            "" if row.denominator != row.denominator else f"{row.denominator:,.0f}",
+            format_value(value, definition.unit, definition.decimals, definition.per),
+            "" if numerator != numerator else f"{numerator:,.0f}",
+            "" if denominator != denominator else f"{denominator:,.0f}",
             _text(row.flag),
         )
     out.print(table)
@@ -260,7 +213,7 @@ def data_show(
 def _text(value: object) -> str:
     import pandas as pd
 
-    return "" if value is None or pd.isna(value) else str(value)
+    return "" if value is None or pd.isna(cast(str | float, value)) else str(value)  # text columns: str or NaN
 
 
 @app.command()
@@ -288,325 +241,34 @@ def schema(
     print(render(name), end="")
 
 
-@app.command()
-def build(
-    pack: Annotated[str, typer.Argument(help="Pack template name (templates/packs/NAME.yaml).")],
-    period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the latest with data.")] = None,
-    org: Annotated[list[str] | None, typer.Option("--org", help="Organisation code (repeatable).")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="Comma-separated: pptx,docx,xlsx,pdf,html.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory under outputs/.")] = None,
-    all_orgs: Annotated[bool, typer.Option("--all-orgs", help="One pack for every organisation with data.")] = False,
-    orgs_from: Annotated[
-        Path | None, typer.Option("--orgs-from", help="File of organisation codes, one a line.")
-    ] = None,
-    executor: Annotated[str, typer.Option(help="local | processes | dask | dask=tcp://host:8786")] = "local",
-    workers: Annotated[int, typer.Option(help="Workers for processes / a local Dask cluster.")] = 2,
-    peer_group: Annotated[
-        str | None, typer.Option(help="Peer group for funnels and league tables (default: the template's).")
-    ] = None,
-    snapshot: Annotated[
-        str | None,
-        typer.Option(
-            "--snapshot",
-            help="Build from this snapshot hash, even if the catalogue has changed since (the pack says so).",
-        ),
-    ] = None,
-    offline: Annotated[
-        bool,
-        typer.Option(
-            "--offline",
-            help="Build from the latest snapshot without pulling, even "
-            "if the catalogue has changed since (the pack says so).",
-        ),
-    ] = False,
+#: modules of reporting.commands whose `register(app)` adds their commands, in the order `--help` lists them
+COMMAND_MODULES = ("build", "jobs", "spc", "funnel", "review")
+
+
+class CommandImportError(ImportError):
+    """A command module cannot be imported: a broken install, never a command quietly missing from the CLI."""
+
+
+def register_commands(
+    app: typer.Typer, names: Sequence[str] = COMMAND_MODULES, package: str = "reporting.commands"
 ) -> None:
-    """Build one pack from the latest snapshot; the data are pulled first if there is no snapshot or the
-    catalogue changed a metric since the last pull (a failing pull fails the build). With several
-    organisations, one pack each, in parallel with --executor."""
-    formats = fmt.split(",") if fmt else None
-    if snapshot and offline:
-        raise ReportingError("give --snapshot HASH or --offline, not both")
-    orgs = list(org or [])
-    if orgs_from is not None:
+    """Import each command module and let it add its commands; the bodies live there, out of this module."""
+    for name in names:
+        module = f"{package}.{name}"
         try:
-            orgs += [
-                line.split(",")[0].strip()
-                for line in orgs_from.read_text().splitlines()
-                if line.strip() and not line.startswith("#")
-            ]
-        except OSError as exc:
-            raise ReportingError(f"{orgs_from}: cannot read: {exc.strerror}") from exc
-    orgs = _known_orgs(orgs)
-    if all_orgs:
-        if not (project().snapshots / "LATEST").exists():
-            _pull()
-        from reporting.packs.build import orgs_with_data
-
-        usable, left_out = orgs_with_data(project(), pack, period=period, peer_group=peer_group)
-        err.print(
-            f"--all-orgs: {len(usable)} organisations have data for this pack's period; "
-            f"{len(left_out)} without are left out"
-        )
-        orgs += [org for org in usable if org not in orgs]
-    if len(orgs) <= 1 and executor == "local" and not all_orgs:
-        for result in _build(
-            pack,
-            period=period,
-            orgs=orgs or None,
-            formats=formats,
-            out=out_dir,
-            peer_group=peer_group,
-            snapshot_hash=snapshot,
-            offline=offline,
-        ):
-            _print_result(result)
-        return
-    chosen = None
-    if snapshot or offline:
-        from reporting.data.catalogue import load_catalogue
-        from reporting.packs.build import current_snapshot
-
-        chosen, _ = current_snapshot(
-            project(), load_catalogue(project().require_catalogue()), snapshot_hash=snapshot, offline=offline
-        )
-    _build_many(
-        pack,
-        list(dict.fromkeys(orgs)),
-        period=period,
-        formats=formats,
-        executor=executor,
-        workers=workers,
-        peer_group=peer_group,
-        snapshot=chosen,
-    )
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            missing = exc.name or str(exc)
+            why = "does not exist" if missing == module else f"needs the module '{missing}', which is not installed"
+            raise CommandImportError(
+                f"the command module {module} cannot be imported: it {why}; the installation is broken: "
+                "reinstall reporting with its dependencies",
+                name=missing,
+            ) from exc
+        loaded.register(app)
 
 
-def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
-    from reporting.packs.template import load_template
-    from reporting.schedule.executors import build_many, parse_executor
-
-    parse_executor(kwargs["executor"])
-    load_template(project().root, pack)  # template errors before any worker starts
-    if not (project().snapshots / "LATEST").exists():
-        _pull()
-    failures = 0
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task(f"{pack}: 0 failed", total=len(orgs))
-
-        def done(outcome: Any) -> None:
-            nonlocal failures
-            failures += not outcome.ok
-            bar.update(task, advance=1, description=f"{pack}: {failures} failed")
-
-        outcomes = build_many(project().root, pack, orgs, on_done=done, **kwargs)
-    table = Table(title=f"{pack}: {len(outcomes) - failures} built, {failures} failed", title_justify="left")
-    for column in ("org", "status", "seconds", "where / error"):
-        table.add_column(column)
-    for o in outcomes:
-        table.add_row(o.org, "ok" if o.ok else "[red]failed[/red]", f"{o.seconds:.1f}", o.directory or o.error or "")
-    out.print(table)
-    if failures:
-        raise typer.Exit(1)
-
-
-def _known_orgs(orgs: list[str]) -> list[str]:
-    """Organisation codes as the data spell them: `rj1` is RJ1. An unknown code is left as given, so that in a
-    build for many organisations it fails alone, with "did you mean" (packs.batch)."""
-    if not orgs:
-        return orgs
-    from reporting.data.snapshot import LATEST, latest_snapshot
-
-    proj = project()
-    if not (proj.snapshots / LATEST).exists():
-        return [o.upper() if o.islower() else o for o in orgs]
-    codes = set(latest_snapshot(proj.snapshots).metrics["org_code"].astype(str))
-    by_upper = {code.upper(): code for code in codes}
-    return [code if code in codes else by_upper.get(code.strip().upper(), code) for code in orgs]
-
-
-def _build(pack: str, **kwargs: Any) -> Any:
-    from reporting.packs.build import build as build_pack
-
-    proj = project()
-    with _progress() as bar:
-        task = bar.add_task("building", total=None)
-        return build_pack(proj, pack, progress=lambda what: bar.update(task, description=what), **kwargs)
-
-
-def _print_result(result: Any) -> None:
-    out.print(
-        f"[bold]{result.pack}[/bold] {result.period}{' ' + result.org if result.org else ''} -> {result.directory}"
-    )
-    for path in result.files:
-        out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB)")
-    for path in getattr(result, "open_data", ()):
-        out.print(f"  {path.name}  ({path.stat().st_size / 1024:,.0f} KB, open data)")
-    for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-@app.command()
-def commentary(
-    pack: Annotated[str, typer.Argument(help="Pack template name.")],
-    period: Annotated[str | None, typer.Option(help="YYYY-MM; default: the latest with data.")] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Organisation code.")] = None,
-) -> None:
-    """Write the commentary workbook service leads fill in; the next build merges it."""
-    from reporting.packs.build import write_commentary_for_pack
-
-    path = write_commentary_for_pack(project(), pack, period=period, org=org)
-    out.print(f"Commentary workbook: {path}")
-
-
-@app.command("run-once")
-def run_once_command(
-    job: Annotated[str, typer.Argument(help="Job id from schedules.yaml.")],
-    period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the job's period rule.")] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Write the emails as .eml files instead of sending.")
-    ] = False,
-    resend: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--resend",
-            help="Send again to this address although an earlier attempt may have been delivered "
-            "(its outcome is unknown); same Message-ID. Repeatable.",
-        ),
-    ] = None,
-) -> None:
-    """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
-    from reporting.schedule.runner import run_once
-
-    with _progress() as bar:
-        task = bar.add_task("running", total=None)
-        report = run_once(
-            project(),
-            job,
-            period=period,
-            dry_run=dry_run,
-            resend=tuple(resend or ()),
-            progress=lambda what: bar.update(task, description=what),
-        )
-    out.print(
-        f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
-        f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
-        f"failed {len(report.failed)}"
-    )
-    from rich.markup import escape
-
-    from reporting.redact import redact
-
-    for org, error in report.build_failed.items():
-        err.print(f"[red]pack not built:[/red] {org}: {escape(redact(error))}")
-    for recipient, error in report.failed.items():
-        err.print(f"[red]not reached:[/red] {recipient}: {escape(redact(error))}")
-    if report.error:
-        err.print(f"[red]error:[/red] {escape(redact(report.error))}")
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-@app.command("run")
-def run_command() -> None:
-    """The scheduler daemon: runs every job of schedules.yaml on time (one per project; SIGHUP reloads)."""
-    from reporting.schedule.daemon import run_daemon
-
-    run_daemon(project(), say=lambda text: out.print(text))
-
-
-@app.command()
-def jobs() -> None:
-    """List the jobs of schedules.yaml with their next run times."""
-    import datetime as dt
-
-    from rich.table import Table
-
-    from reporting.schedule.runner import load_project_schedules
-
-    schedules = load_project_schedules(project())
-    table = Table(title="Jobs", title_justify="left")
-    for column in ("job", "pack", "when", "timezone", "next run", "send if", "recipients", "built on"):
-        table.add_column(column)
-    now = dt.datetime.now(dt.UTC)
-    for job in schedules.jobs:
-        next_run = job.trigger().get_next_fire_time(None, now)
-        table.add_row(
-            job.id,
-            job.pack,
-            job.every or job.cron or "",
-            job.timezone,
-            f"{next_run:%a %d %b %Y %H:%M %Z}" if next_run else "–",
-            job.send_if,
-            str(len(job.recipients_for(project().root))),
-            job.executor + (f" ×{job.workers}" if job.executor in {"processes", "dask"} else ""),
-        )
-    out.print(table)
-
-
-@app.command()
-def history(
-    job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
-) -> None:
-    """Runs and deliveries from the run-history database."""
-    from rich.table import Table
-
-    from reporting.schedule.history import History
-
-    store = History.open(project().root)
-    runs = Table(title="Runs", title_justify="left")
-    for column in ("id", "job", "period", "trigger", "started", "finished", "status", "files", "error"):
-        runs.add_column(column)
-    for r in store.runs(job, limit):
-        files = json.loads(r["files"] or "[]")
-        runs.add_row(
-            str(r["id"]),
-            r["job_id"],
-            r["period"] or "",
-            r["trigger"] or "",
-            f"{r['started']:%Y-%m-%d %H:%M:%S}",
-            f"{r['finished']:%H:%M:%S}" if r["finished"] else "",
-            r["status"],
-            str(len(files)),
-            (r["error"] or "")[:80],
-        )
-    out.print(runs)
-    deliveries = Table(title="Deliveries", title_justify="left")
-    for column in ("job", "period", "recipient", "org", "status", "attempts", "when", "error"):
-        deliveries.add_column(column)
-    for d in store.deliveries(job, limit * 10):
-        deliveries.add_row(
-            d["job_id"],
-            d["period"],
-            d["recipient"],
-            d["org_code"] or "",
-            d["status"],
-            str(d["attempts"]),
-            f"{d['updated']:%Y-%m-%d %H:%M:%S}",
-            (d["error"] or "")[:60],
-        )
-    out.print(deliveries)
-
-
-def _register_analysis_commands() -> None:
-    """The analysts' spc and funnel commands live in reporting.commands (kept out of this module's size)."""
-    import importlib
-
-    for name in ("spc", "funnel", "review"):  # a command that cannot be imported is a broken install: fail loudly
-        importlib.import_module(f"reporting.commands.{name}").register(app)
-
-
-_register_analysis_commands()
+register_commands(app)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@
     │   └── SourceError            a source could not be read at all (file missing, HTTP down, SQL error)
     ├── StatsError                 analysis options or input cannot be computed (too few points, bad chart kind)
     ├── DeliveryError              publishing or email failed
-    │   └── EmailDeliveryError     (delivery.email) ├── TemporaryDeliveryError (retried) └── PermanentDeliveryError
+    │   └── EmailDeliveryError     (delivery.compose) ├── TemporaryDeliveryError (retried) └── PermanentDeliveryError
     ├── ChartExportError           (charts.export) Chromium missing, failing or too slow
     ├── TextOverflowError          (packs.render.pptx) text that does not fit its slide box, even at the minimum size
     ├── PdfError                   (packs.render.pdf) LibreOffice conversion failed └── PdfUnavailable

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 __all__ = [
     "ASSURANCE",
+    "ASSURANCE_PHRASES",
     "NOT_ASSESSED",
     "POINT_SYMBOLS",
     "POINT_TYPE_LABELS",
+    "POINT_TYPE_PHRASES",
     "VARIATION",
+    "fails_target",
     "is_concern",
     "is_exception",
 ]
@@ -55,10 +58,30 @@ POINT_SYMBOLS: dict[str, str] = {
     "special_cause_neutral_low": "triangle-down",
 }
 
+#: point type -> how a narrative sentence names it ("... shows special cause improvement (7 points ...)")
+POINT_TYPE_PHRASES: dict[str, str] = {
+    "special_cause_improvement": "special cause improvement",
+    "special_cause_concern": "special cause concern",
+    "special_cause_neutral_high": "special cause variation (unusually high)",
+    "special_cause_neutral_low": "special cause variation (unusually low)",
+}
+#: assurance code -> how a narrative sentence says it ("the 78% target is not reliably met (inconsistent)")
+ASSURANCE_PHRASES: dict[str, str] = {
+    "consistent_pass": "is consistently met (consistent pass)",
+    "consistent_fail": "is consistently missed (consistent fail)",
+    "inconsistent": "is not reliably met (inconsistent)",
+}
+
 
 def is_concern(variation_icon: str | None) -> bool:
     """Special cause variation in the direction that is worse."""
     return str(variation_icon or "").startswith("concern")
+
+
+def fails_target(assurance: str | None, *, misses_target: bool) -> bool:
+    """The target is not being met and the process will not reliably meet it: assurance "consistently
+    missed" or "met inconsistently", while the latest point misses the target (`misses_target`)."""
+    return assurance in {"consistent_fail", "inconsistent"} and misses_target
 
 
 def is_exception(
@@ -66,11 +89,12 @@ def is_exception(
 ) -> bool:
     """A measure needs the reader's attention: THE definition used by packs, email and `send_if`.
 
-    An exception is special cause concern, or a target the process will not reliably meet: assurance
-    "consistently missed", or "met inconsistently" while the latest point misses it (`misses_target`). A
-    stale measure (no current data) is never an exception: it is reported as stale instead.
+    An exception is special cause concern, or a missed target the process will not reliably meet (see
+    `fails_target`: assurance "consistently missed" or "met inconsistently" while the latest point misses
+    the target). A stale measure (no current data) is never an exception: it is reported as stale instead.
+    Computed once, where a pack's summary rows are made (`SummaryRow.exception`); the email and the
+    scheduler read that field and never derive it again.
     """
     if stale:
         return False
-    fails = assurance == "consistent_fail" or (assurance == "inconsistent" and misses_target)
-    return is_concern(variation_icon) or fails
+    return is_concern(variation_icon) or fails_target(assurance, misses_target=misses_target)

@@ -410,7 +410,8 @@ def _stale_data(ctx: Context) -> None:
 # ------------------------------------------------------------------------------------------------ schedules
 def _schedules(ctx: Context) -> None:
     from reporting._yaml import load_yaml
-    from reporting.schedule.config import Schedules, _vocabulary, load_schedules
+    from reporting.schedule.config import Schedules
+    from reporting.schedule.load import _vocabulary, load_schedules
     from reporting.validation_errors import config_errors
 
     path = ctx.project.root / "schedules.yaml"

@@ -166,7 +166,7 @@ def review_command(
     period: Annotated[str | None, typer.Option("--period", help="YYYY-MM or YYYY-MM-DD.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON.")] = False,
 ) -> None:
-    from reporting.cli import out, project
+    from reporting.commands._context import out, project
 
     try:
         findings = review(project(), pack, org=org, period=period)

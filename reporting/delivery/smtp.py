@@ -6,7 +6,7 @@
         automatically), each carrying .recipient and .code, the original exception chained.
 
 The settings come from schedules.yaml and the environment (the password only from the environment); the
-password never appears in a message, a repr or a log line. Composing the message is delivery.email's job.
+password never appears in a message, a repr or a log line. Composing the message is delivery.compose's job.
 """
 
 from __future__ import annotations
@@ -19,23 +19,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import TYPE_CHECKING, Literal, cast
 
-from reporting.delivery.email import (
-    ENV_HOST,
-    ENV_PASSWORD,
-    ENV_PORT,
-    ENV_USER,
-    SECURITY_MODES,
+from reporting.delivery.compose import (
     AmbiguousDeliveryError,
     EmailDeliveryError,
     PermanentDeliveryError,
-    Security,
     TemporaryDeliveryError,
     _is_address,
 )
 from reporting.errors import ConfigError
 
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
 __all__ = ["SmtpSettings", "send"]
+
+Security = Literal["starttls", "ssl", "none"]
+SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
+ENV_HOST, ENV_PORT, ENV_USER, ENV_PASSWORD = (
+    "REPORTING_SMTP_HOST",
+    "REPORTING_SMTP_PORT",
+    "REPORTING_SMTP_USER",
+    "REPORTING_SMTP_PASSWORD",
+)
 
 
 # ----------------------------------------------------------------------------------------------------- the settings
@@ -105,7 +112,7 @@ class SmtpSettings:
         return cls(
             host=str(host).strip(),
             port=port_number,
-            security=security,  # type: ignore[arg-type]
+            security=cast(Security, security),  # one of SECURITY_MODES, checked above
             sender=sender,
             user=user or None,
             password=password if user else None,
@@ -181,7 +188,7 @@ def _translate(exc: smtplib.SMTPException | OSError, settings: SmtpSettings, rec
     return TemporaryDeliveryError(say(f"could not reach the server: {exc}"), recipient=recipient, code=None)
 
 
-class _Committing:
+class _SMTP(smtplib.SMTP):
     """smtplib client that knows when the message is committed: the server accepts a message only on the
     final CRLF.CRLF of DATA, so a failure before it is a clean failure (the server discards the message) and
     a failure after it, without a reply, is ambiguous. `on_commit` runs just before that last write, so a
@@ -189,33 +196,30 @@ class _Committing:
 
     on_commit: Callable[[], None] | None = None
     committed = False
+    _in_data = False
 
-    def send(self, s: bytes | str) -> None:  # smtplib's own socket write, used for every command and DATA
-        final = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n") and getattr(self, "_in_data", False)
+    def send(self, s: ReadableBuffer | str) -> None:  # smtplib's own socket write, used for every command and DATA
+        final = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n") and self._in_data
         if final and self.on_commit is not None:
             try:
                 self.on_commit()
             except BaseException:
                 self.close()  # mid-DATA without the final ".": the server discards the message
                 raise
-        super().send(s)  # type: ignore[misc]
+        super().send(s)
         if final:
             self.committed = True
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         self._in_data = True
         try:
-            return super().data(msg)  # type: ignore[misc,no-any-return]
+            return super().data(msg)
         finally:
             self._in_data = False
 
 
-class _SMTP(_Committing, smtplib.SMTP):
-    pass
-
-
-class _SMTP_SSL(_Committing, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's name
-    pass
+class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's name
+    """The same over TLS from the first byte (SMTPS)."""
 
 
 def send(
@@ -243,13 +247,13 @@ def send(
     context = ssl_context
     if context is None and settings.security != "none":
         context = ssl.create_default_context()
-    client: smtplib.SMTP | None = None
+    client: _SMTP | None = None
     try:
         if settings.security == "ssl":
             client = _SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
             client = _SMTP(settings.host, settings.port, timeout=settings.timeout)
-        client.on_commit = on_commit  # type: ignore[attr-defined]
+        client.on_commit = on_commit
         client.ehlo()
         if settings.security == "starttls":
             client.starttls(context=context)

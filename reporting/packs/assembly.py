@@ -2,8 +2,8 @@
 
 The bottom of the packs flow (build -> batch -> assemble -> blocks -> this module): the organisation, period
 and engine results of one pack (`Assembly`), the pack's period (`resolve_period`), its metrics
-(`pack_metrics`, `selected`), `when:` conditions (`passes`, with the one definition of an exception,
-`_is_exception`), and the helpers rules share. Text is rendered by a *sandboxed* Jinja environment: analysts
+(`pack_metrics`, `selected`), `when:` conditions (`passes`, and `row_is_exception`, which asks the one
+definition of an exception, `mdc.is_exception`), and the helpers rules share. Text is rendered by a *sandboxed* Jinja environment: analysts
 edit templates, so `{{ ''.__class__ }}` and friends are refused, and an undefined name is an error.
 """
 
@@ -26,7 +26,7 @@ from reporting.data.catalogue import Catalogue, Metric
 from reporting.data.snapshot import Snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
-from reporting.mdc import VARIATION
+from reporting.mdc import VARIATION, fails_target, is_concern, is_exception
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import Cell, ColumnKind
@@ -305,21 +305,21 @@ def passes(asm: Assembly, metric_id: str, when: str) -> bool:
     icon = str(row.get("variation_icon") or "")
     return {
         "special_cause": icon not in {"", "common_cause"},
-        "concern": icon.startswith("concern"),
+        "concern": is_concern(icon),
         "improvement": icon.startswith("improvement"),
-        "fails_target": _fails_target(asm, metric_id, row),
-        "exception": _is_exception(asm, metric_id, row),
+        "fails_target": fails_target(row.get("assurance"), misses_target=_misses_target(asm, metric_id, row)),
+        "exception": row_is_exception(asm, metric_id, row),
     }[when]
 
 
-def _is_exception(asm: Assembly, metric_id: str, row: Row) -> bool:
-    """The pack's "exception" (`when: exception`): special cause of concern, or assurance that the target
-    is failed (or not assured) while the latest value misses it."""
-    return str(row.get("variation_icon") or "").startswith("concern") or _fails_target(asm, metric_id, row)
-
-
-def _fails_target(asm: Assembly, metric_id: str, row: Row) -> bool:
-    return row.get("assurance") in {"consistent_fail", "inconsistent"} and _misses_target(asm, metric_id, row)
+def row_is_exception(asm: Assembly, metric_id: str, row: Row) -> bool:
+    """`mdc.is_exception` for one summary row of this pack (`when: exception`, `SummaryRow.exception`)."""
+    return is_exception(
+        row.get("variation_icon"),
+        row.get("assurance"),
+        misses_target=_misses_target(asm, metric_id, row),
+        stale=bool(row.get("stale")),
+    )
 
 
 def _misses_target(asm: Assembly, metric_id: str, row: Row) -> bool:

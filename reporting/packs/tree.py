@@ -122,6 +122,7 @@ class SummaryRow:
     narrative: str
     sparkline: ChartSpec | None = None
     sparkline_image: Path | None = None
+    exception: bool = False  # reporting.mdc.is_exception, computed once here: the email and `send_if` read it
 
 
 @dataclass(frozen=True)

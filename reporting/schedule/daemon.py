@@ -141,7 +141,7 @@ def _leases(project: Path) -> list[Any]:
     holder = None
     try:
         for url in urls:
-            lease = Lease(url, project=str(project), **({"holder": holder} if holder else {}))
+            lease = Lease(url, project=str(project), holder=holder) if holder else Lease(url, project=str(project))
             holder = lease.holder
             lease.acquire()
             taken.append(lease)

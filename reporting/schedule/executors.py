@@ -247,18 +247,21 @@ def _dask(
 
     cluster = None
     if address is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(cluster if cluster is not None else address)
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed has no type hints
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    client = Client(cluster if cluster is not None else address)  # type: ignore[no-untyped-call]  # untyped
     try:
-        shared = client.scatter(batch, broadcast=True)  # the prepared data go to each worker once
+        # the prepared data go to each worker once
+        shared = client.scatter(batch, broadcast=True)  # type: ignore[no-untyped-call]  # distributed: untyped
         futures = [client.submit(task, *a, shared, key=f"build-{a[1]}-{a[2]}", retries=2, pure=False) for a in args]
-        for future in dask_completed(futures):
+        for future in dask_completed(futures):  # type: ignore[no-untyped-call]  # distributed: untyped
             try:
                 record(future.result())
             except Exception as exc:  # the task itself failed on every retry (e.g. its worker kept dying)
                 org = args[futures.index(future)][2]
                 record(OrgOutcome(org, None, (), {}, 0.0, f"{type(exc).__name__}: {exc}"))
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]  # distributed: untyped
         if cluster is not None:
             cluster.close()

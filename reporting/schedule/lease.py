@@ -14,6 +14,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
+from typing import TypedDict, cast
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, delete, insert, select, update
 from sqlalchemy.engine import Engine
@@ -21,9 +22,20 @@ from sqlalchemy.exc import IntegrityError
 
 from reporting.errors import ReportingError
 
-__all__ = ["Lease", "LeaseHeld"]
+__all__ = ["Lease", "LeaseHeld", "LeaseRow"]
 
 _metadata = MetaData()
+
+
+class LeaseRow(TypedDict):
+    """One row of the leases table: who holds the lease, for which project, until when."""
+
+    name: str
+    holder: str
+    project: str | None
+    expires: dt.datetime
+
+
 leases = Table(
     "reporting_leases",
     _metadata,
@@ -97,9 +109,9 @@ class Lease:
                 )
                 if taken.rowcount == 1:
                     return
-        row = self.current()
-        who = f"{row['holder']} for {row['project']}" if row else "another process"
-        until = f" until {_aware(row['expires']):%Y-%m-%d %H:%M:%S} UTC unless renewed" if row else ""
+        held = self.current()
+        who = f"{held['holder']} for {held['project']}" if held else "another process"
+        until = f" until {_aware(held['expires']):%Y-%m-%d %H:%M:%S} UTC unless renewed" if held else ""
         raise LeaseHeld(f"the {self.name} lease on this job store is held by {who}{until}")
 
     def renew(self) -> None:
@@ -120,7 +132,7 @@ class Lease:
         self.engine.dispose()
         self.engine = None
 
-    def current(self) -> dict[str, object] | None:
+    def current(self) -> LeaseRow | None:
         with self._engine().begin() as conn:
             row = conn.execute(select(leases).where(leases.c.name == self.name)).mappings().first()
-            return dict(row) if row else None
+            return cast(LeaseRow, dict(row)) if row else None

@@ -14,17 +14,22 @@ same Message-ID once someone has checked. Runs left `running` by a crash are mar
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ConfigError, ReportingError
 from reporting.project import Project
 from reporting.redact import redact
 from reporting.schedule.history import History
+
+if TYPE_CHECKING:
+    from reporting.packs.tree import Pack
+    from reporting.schedule.config import Schedules
 
 __all__ = ["RunReport", "load_project_schedules", "run_once"]
 
@@ -52,9 +57,9 @@ class RunReport:
         return self.status in {"success", "skipped"}
 
 
-def load_project_schedules(project: Project) -> Any:
+def load_project_schedules(project: Project) -> Schedules:
     from reporting.data.catalogue import load_catalogue
-    from reporting.schedule.config import load_schedules
+    from reporting.schedule.load import load_schedules
 
     path = project.root / "schedules.yaml"
     if not path.exists():
@@ -74,7 +79,7 @@ def load_project_schedules(project: Project) -> Any:
 def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     """The email for one built pack: headline items from its summary table, exceptions first."""
     from reporting.charts import icon_chart
-    from reporting.delivery.email import EmailContent, HeadlineItem
+    from reporting.delivery.compose import EmailContent, HeadlineItem
     from reporting.packs.sandbox import pack_environment, render_text
     from reporting.packs.tree import SummaryTable
 
@@ -82,11 +87,10 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     items = []
     for block in pack.blocks():
         if isinstance(block, SummaryTable):
-            for r in block.rows:
-                exception = str(r.variation_icon or "").startswith("concern") or r.assurance == "consistent_fail"
+            for r in block.rows:  # `exception` is reporting.mdc.is_exception, decided where the row was made
                 items.append(
                     HeadlineItem(
-                        r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance, r.narrative, exception
+                        r.title, r.latest.text, r.period_label, r.variation_icon, r.assurance, r.narrative, r.exception
                     )
                 )
             break
@@ -134,6 +138,13 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     )
 
 
+def _has_exception(pack: Pack | None) -> bool:
+    """Some measure in the pack's summary tables is an exception (`SummaryRow.exception`, reporting.mdc)."""
+    from reporting.packs.tree import SummaryTable
+
+    return pack is not None and any(r.exception for b in pack.blocks() if isinstance(b, SummaryTable) for r in b.rows)
+
+
 def _send_with_retries(
     settings: Any,
     message: Any,
@@ -142,7 +153,7 @@ def _send_with_retries(
     sleep: Callable[[float], None],
     on_commit: Callable[[], None] | None = None,
 ) -> tuple[str, int, str | None]:
-    from reporting.delivery.email import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+    from reporting.delivery.compose import AmbiguousDeliveryError, PermanentDeliveryError, TemporaryDeliveryError
     from reporting.delivery.smtp import send
 
     error = None
@@ -205,7 +216,7 @@ def run_once(
     from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
-    from reporting.delivery.email import compose, delivery_message_id
+    from reporting.delivery.compose import compose, delivery_message_id
     from reporting.schedule.executors import build_many
 
     say = progress or (lambda _: None)
@@ -241,7 +252,9 @@ def run_once(
             peer_group=job.parameters.peer_group,
             on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} ({next(count)}/{len(orgs)})"),
         )
-        by_org = {org: o.result for org, o in zip(orgs, outcomes, strict=True) if o.ok}  # requested org -> pack
+        by_org = {  # requested org -> pack
+            org: o.result for org, o in zip(orgs, outcomes, strict=True) if o.ok and o.result is not None
+        }
         broken = {org: o.error or "failed" for org, o in zip(orgs, outcomes, strict=True) if not o.ok}
         if not by_org:  # nothing was built: nothing is sent
             raise BuildFailed("; ".join(f"{org or job.pack}: {error}" for org, error in broken.items()))
@@ -252,12 +265,7 @@ def run_once(
         with Renderer(
             project_cache(project.root)
         ) as renderer:  # for the email's icons (from the chart cache after the first run)
-            if job.send_if == "exceptions_exist" and not any(
-                str(getattr(b, "variation_icon", "") or "").startswith("concern")
-                for r in results
-                for blk in r.tree.blocks()
-                for b in getattr(blk, "rows", ())
-            ):
+            if job.send_if == "exceptions_exist" and not any(_has_exception(r.tree) for r in results):
                 history.finish_run(
                     run_id,
                     "skipped",
@@ -326,7 +334,7 @@ def run_once(
                     job.retries.attempts,
                     job.retries.backoff_seconds,
                     sleep,
-                    on_commit=lambda record=record: history.record_delivery(*record, "committed", 0, None, run_id),
+                    on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
                 )
                 history.record_delivery(
                     job.id, report.period, email_address, result.org, key, status, attempts, error, run_id

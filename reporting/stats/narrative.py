@@ -14,21 +14,10 @@ from typing import Any
 import pandas as pd
 
 from reporting.formatting import format_period, format_value
+from reporting.mdc import ASSURANCE_PHRASES, POINT_TYPE_PHRASES
 from reporting.stats.constants import TWO_IN_THREE_MIN_CLOSE, TWO_IN_THREE_WINDOW
 
 __all__ = ["assurance_phrase", "sentence", "variation_phrase"]
-
-_TYPE_WORDS = {
-    "special_cause_improvement": "special cause improvement",
-    "special_cause_concern": "special cause concern",
-    "special_cause_neutral_high": "special cause variation (unusually high)",
-    "special_cause_neutral_low": "special cause variation (unusually low)",
-}
-_ASSURANCE_WORDS = {
-    "consistent_pass": "is consistently met (consistent pass)",
-    "consistent_fail": "is consistently missed (consistent fail)",
-    "inconsistent": "is not reliably met (inconsistent)",
-}
 
 
 def _missing(value: Any) -> bool:
@@ -76,7 +65,7 @@ def variation_phrase(row: Mapping[str, Any] | pd.Series, frequency: str = "month
         return "too few values to judge variation"
     if point_type == "common_cause":
         return "common cause variation"
-    words = _TYPE_WORDS[point_type]
+    words = POINT_TYPE_PHRASES[point_type]
     rule = str(_get(row, "last_special_cause_type") or "")
     centre = "median" if _get(row, "chart") == "run" else "mean"
     if rule == "Above UCL":
@@ -107,7 +96,7 @@ def assurance_phrase(
     target = _get(row, "target")
     if assurance is None or target is None:
         return None
-    return f"the {_value(float(target), unit, decimals, per)} target {_ASSURANCE_WORDS[assurance]}"
+    return f"the {_value(float(target), unit, decimals, per)} target {ASSURANCE_PHRASES[assurance]}"
 
 
 def sentence(

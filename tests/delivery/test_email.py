@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer
 
-from reporting.delivery.email import (
+from reporting.delivery.compose import (
     EmailContent,
     HeadlineItem,
     PermanentDeliveryError,

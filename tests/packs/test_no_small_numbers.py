@@ -31,7 +31,7 @@ from lxml import html as lxml_html
 
 from reporting.charts import Renderer
 from reporting.data.snapshot import latest_snapshot
-from reporting.delivery.email import compose
+from reporting.delivery.compose import compose
 from reporting.packs.build import build
 from reporting.packs.render import pdf as pdf_render
 from reporting.packs.template import template_files

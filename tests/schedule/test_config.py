@@ -14,7 +14,9 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from reporting.errors import ConfigError
-from reporting.schedule.config import Job, load_schedules, parse_every, schema
+from reporting.schedule.config import Job, schema
+from reporting.schedule.every import parse_every
+from reporting.schedule.load import load_schedules
 
 REPO = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")

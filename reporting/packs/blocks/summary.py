@@ -14,6 +14,7 @@ from reporting.packs.assembly import (
     Where,
     cell,
     passes,
+    row_is_exception,
     selected,
     series_points,
     stale_line,
@@ -76,6 +77,7 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: Where, extra:
                 row.get("assurance"),
                 asm._narrative(metric.id, home) if o.narrative else "",
                 spark,
+                exception=row_is_exception(asm, metric_id, row),
             )
         )
     if not rows:

@@ -1,4 +1,4 @@
-"""Email: compose a phone-readable headline email for one recipient (delivery.smtp sends it).
+"""Compose a phone-readable headline email for one recipient (delivery.smtp sends it).
 
     compose(content, sender, recipient) -> EmailMessage
         multipart/mixed                           (only when files are attached)
@@ -13,8 +13,9 @@
     delivery.smtp.send(settings, message) sends it (the SMTP conversation and its error boundary); the errors
     it raises are defined here, because composing can refuse a recipient too.
 
-Only the standard library (smtplib, email, ssl) and Jinja2's autoescaping environment are used. Everything that
-comes from data is escaped in the HTML part; the password never appears in a message, a repr or a log line.
+The HTML part is the Jinja template templates/email.html.j2, rendered in an autoescaping sandbox, so
+everything that comes from data is escaped; the text part is built here. Only the standard library (email)
+and Jinja2 are used; the password never appears in a message, a repr or a log line.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from reporting.charts.theme import Palette
 from reporting.errors import DeliveryError
@@ -45,16 +46,6 @@ __all__ = [
     "TemporaryDeliveryError",
     "compose",
 ]
-
-Security = Literal["starttls", "ssl", "none"]
-SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
-ENV_HOST, ENV_PORT, ENV_USER, ENV_PASSWORD = (
-    "REPORTING_SMTP_HOST",
-    "REPORTING_SMTP_PORT",
-    "REPORTING_SMTP_USER",
-    "REPORTING_SMTP_PASSWORD",
-)
-
 
 # ----------------------------------------------------------------------------------------------------------- errors
 
@@ -197,110 +188,17 @@ class _Link:
     is_url: bool
 
 
-_ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_ENV = SandboxedEnvironment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 _FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
 
-_HTML = _ENV.from_string("""\
-<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="x-apple-disable-message-reformatting">
-<meta name="color-scheme" content="light">
-<title>{{ title }}</title>
-</head>
-<body style="margin:0;padding:0;background:#F0F4F5;color:#212B32;font-family:{{ font }};">
-<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">{{ preheader }}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#F0F4F5;">
-<tr><td align="center" style="padding:12px 8px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;background:#FFFFFF;border-radius:6px;">
-<tr><td style="background:#005EB8;padding:18px 20px;border-radius:6px 6px 0 0;">
-<h1 style="margin:0;font-family:{{ font }};font-size:22px;line-height:1.3;color:#FFFFFF;font-weight:bold;">{{ title }}</h1>
-</td></tr>
-<tr><td style="padding:16px 20px 8px 20px;font-family:{{ font }};font-size:16px;line-height:1.5;color:#212B32;">
-{% for p in intro %}
-<p style="margin:0 0 12px 0;">{{ p }}</p>
-{% endfor %}
-{% for heading, group in groups %}
-<h2 style="margin:20px 0 10px 0;font-size:19px;line-height:1.3;color:#212B32;">{{ heading }}</h2>
-{% for entry in group %}
-{% set it = entry.item %}
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 12px 0;border:1px solid #D8DDE0;{% if it.exception %}border-left:6px solid {{ concern }};{% else %}border-left:6px solid #D8DDE0;{% endif %}">
-<tr><td style="padding:12px 14px;font-family:{{ font }};">
-{% if it.exception %}
-<p style="margin:0 0 4px 0;font-size:13px;font-weight:bold;letter-spacing:0.04em;text-transform:uppercase;color:#7A4B00;">&#9888; Exception</p>
-{% endif %}
-<h3 style="margin:0;font-size:17px;line-height:1.35;color:#212B32;">{{ it.title }}</h3>
-<p style="margin:4px 0 8px 0;font-size:24px;line-height:1.25;font-weight:bold;color:#212B32;">{{ it.value_text }}{% if it.period_label %} <span style="font-size:14px;font-weight:normal;color:#4C6272;white-space:nowrap;">{{ it.period_label }}</span>{% endif %}</p>
-{% if entry.icons %}
-<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 6px 0;">
-{% for icon in entry.icons %}
-<tr>
-<td width="36" valign="middle" style="padding:2px 8px 2px 0;">{% if icon.cid %}<img src="cid:{{ icon.cid }}" alt="{{ icon.kind }}:" width="28" height="28" style="display:block;width:28px;height:28px;border:0;">{% else %}<span style="display:inline-block;width:28px;height:28px;line-height:28px;text-align:center;border-radius:14px;background:{{ icon.colour }};color:#FFFFFF;font-size:12px;font-weight:bold;" aria-hidden="true">{{ icon.letter }}</span>{% endif %}</td>
-<td valign="middle" style="padding:2px 0;font-family:{{ font }};font-size:15px;line-height:1.35;color:#212B32;"><strong>{{ icon.letter }}</strong> {{ icon.label }}</td>
-</tr>
-{% endfor %}
-</table>
-{% endif %}
-{% if it.narrative %}
-<p style="margin:0;font-size:16px;line-height:1.5;color:#212B32;">{{ it.narrative }}</p>
-{% endif %}
-</td></tr>
-</table>
-{% endfor %}
-{% endfor %}
-{% if too_large %}
-<h2 style="margin:20px 0 10px 0;font-size:19px;line-height:1.3;color:#212B32;">Where the files are</h2>
-<div style="margin:0 0 12px 0;padding:12px 14px;background:#FFF9C4;border:1px solid #D8DDE0;">
-<p style="margin:0;">{{ too_large }}</p>
-{% for w in where %}
-{% if w.is_url %}
-<p style="margin:10px 0 0 0;"><a href="{{ w.target }}" style="display:block;padding:12px 14px;background:#005EB8;border-radius:4px;font-size:17px;line-height:1.3;font-weight:bold;color:#FFFFFF;text-decoration:underline;">{{ w.label }}</a></p>
-<p style="margin:6px 0 0 0;font-size:14px;word-break:break-all;color:#4C6272;">{{ w.target }}</p>
-{% else %}
-<p style="margin:8px 0 0 0;font-family:Consolas,Menlo,'Courier New',monospace;font-size:14px;word-break:break-all;">{{ w.target }}</p>
-{% endif %}
-{% endfor %}
-</div>
-{% endif %}
-{% if links %}
-<h2 style="margin:20px 0 10px 0;font-size:19px;line-height:1.3;color:#212B32;">Open the pack</h2>
-{% for link in links %}
-{% if link.is_url %}
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 10px 0;"><tr><td style="background:#005EB8;border-radius:4px;">
-<a href="{{ link.target }}" style="display:block;padding:14px 16px;font-family:{{ font }};font-size:17px;line-height:1.3;font-weight:bold;color:#FFFFFF;text-decoration:underline;">{{ link.label }}</a>
-</td></tr></table>
-{% else %}
-<div style="margin:0 0 10px 0;padding:12px 14px;border:1px solid #D8DDE0;border-radius:4px;">
-<div style="font-size:16px;font-weight:bold;">{{ link.label }}</div>
-<div style="margin-top:4px;font-family:Consolas,Menlo,'Courier New',monospace;font-size:14px;word-break:break-all;color:#212B32;">{{ link.target }}</div>
-</div>
-{% endif %}
-{% endfor %}
-{% endif %}
-{% if attached %}
-<h2 style="margin:20px 0 10px 0;font-size:19px;line-height:1.3;color:#212B32;">Attached</h2>
-<ul style="margin:0 0 12px 0;padding-left:20px;">
-{% for name, size in attached %}
-<li style="margin:0 0 4px 0;">{{ name }} <span style="color:#4C6272;">({{ size }})</span></li>
-{% endfor %}
-</ul>
-{% endif %}
-</td></tr>
-{% if footer %}
-<tr><td style="padding:12px 20px 18px 20px;border-top:1px solid #D8DDE0;font-family:{{ font }};font-size:13px;line-height:1.5;color:#4C6272;">
-{% for line in footer %}
-<p style="margin:0 0 6px 0;">{{ line }}</p>
-{% endfor %}
-</td></tr>
-{% endif %}
-</table>
-</td></tr></table>
-</body>
-</html>
-""")
+_HTML = _ENV.get_template("email.html.j2")
 
 
 def _icons(item: HeadlineItem, cids: Mapping[str, str]) -> tuple[_Icon, ...]:
@@ -478,7 +376,9 @@ def compose(
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     if images:
-        html_part = msg.get_payload()[1]
+        alternatives = msg.get_payload()  # multipart/alternative: [text/plain, text/html]
+        assert isinstance(alternatives, list) and isinstance(alternatives[1], EmailMessage)
+        html_part = alternatives[1]
         for cid, data, main, sub in images:
             html_part.add_related(data, maintype=main, subtype=sub, cid=f"<{cid}>", disposition="inline")
     if attach:

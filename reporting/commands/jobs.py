@@ -1,0 +1,148 @@
+"""The scheduler's commands: ``run-once`` (one job now), ``run`` (the daemon), ``jobs`` and ``history``.
+Heavy imports stay inside the commands, so ``reporting --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from reporting.commands._context import err, out, progress, project
+
+__all__ = ["history", "jobs", "register", "run_command", "run_once_command"]
+
+
+def run_once_command(
+    job: Annotated[str, typer.Argument(help="Job id from schedules.yaml.")],
+    period: Annotated[str | None, typer.Option(help="YYYY-MM or YYYY-MM-DD; default: the job's period rule.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write the emails as .eml files instead of sending.")
+    ] = False,
+    resend: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resend",
+            help="Send again to this address although an earlier attempt may have been delivered "
+            "(its outcome is unknown); same Message-ID. Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
+    from reporting.schedule.runner import run_once
+
+    with progress() as bar:
+        task = bar.add_task("running", total=None)
+        report = run_once(
+            project(),
+            job,
+            period=period,
+            dry_run=dry_run,
+            resend=tuple(resend or ()),
+            progress=lambda what: bar.update(task, description=what),
+        )
+    out.print(
+        f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
+        f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
+        f"failed {len(report.failed)}"
+    )
+    from rich.markup import escape
+
+    from reporting.redact import redact
+
+    for org, error in report.build_failed.items():
+        err.print(f"[red]pack not built:[/red] {org}: {escape(redact(error))}")
+    for recipient, error in report.failed.items():
+        err.print(f"[red]not reached:[/red] {recipient}: {escape(redact(error))}")
+    if report.error:
+        err.print(f"[red]error:[/red] {escape(redact(report.error))}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def run_command() -> None:
+    """The scheduler daemon: runs every job of schedules.yaml on time (one per project; SIGHUP reloads)."""
+    from reporting.schedule.daemon import run_daemon
+
+    run_daemon(project(), say=lambda text: out.print(text))
+
+
+def jobs() -> None:
+    """List the jobs of schedules.yaml with their next run times."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from reporting.schedule.runner import load_project_schedules
+
+    schedules = load_project_schedules(project())
+    table = Table(title="Jobs", title_justify="left")
+    for column in ("job", "pack", "when", "timezone", "next run", "send if", "recipients", "built on"):
+        table.add_column(column)
+    now = dt.datetime.now(dt.UTC)
+    for job in schedules.jobs:
+        next_run = job.trigger().get_next_fire_time(None, now)
+        table.add_row(
+            job.id,
+            job.pack,
+            job.every or job.cron or "",
+            job.timezone,
+            f"{next_run:%a %d %b %Y %H:%M %Z}" if next_run else "–",
+            job.send_if,
+            str(len(job.recipients_for(project().root))),
+            job.executor + (f" ×{job.workers}" if job.executor in {"processes", "dask"} else ""),
+        )
+    out.print(table)
+
+
+def history(
+    job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
+    """Runs and deliveries from the run-history database."""
+    from rich.table import Table
+
+    from reporting.schedule.history import History
+
+    store = History.open(project().root)
+    runs = Table(title="Runs", title_justify="left")
+    for column in ("id", "job", "period", "trigger", "started", "finished", "status", "files", "error"):
+        runs.add_column(column)
+    for r in store.runs(job, limit):
+        files = json.loads(r["files"] or "[]")
+        runs.add_row(
+            str(r["id"]),
+            r["job_id"],
+            r["period"] or "",
+            r["trigger"] or "",
+            f"{r['started']:%Y-%m-%d %H:%M:%S}",
+            f"{r['finished']:%H:%M:%S}" if r["finished"] else "",
+            r["status"],
+            str(len(files)),
+            (r["error"] or "")[:80],
+        )
+    out.print(runs)
+    deliveries = Table(title="Deliveries", title_justify="left")
+    for column in ("job", "period", "recipient", "org", "status", "attempts", "when", "error"):
+        deliveries.add_column(column)
+    for d in store.deliveries(job, limit * 10):
+        deliveries.add_row(
+            d["job_id"],
+            d["period"],
+            d["recipient"],
+            d["org_code"] or "",
+            d["status"],
+            str(d["attempts"]),
+            f"{d['updated']:%Y-%m-%d %H:%M:%S}",
+            (d["error"] or "")[:60],
+        )
+    out.print(deliveries)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run-once``, ``run``, ``jobs`` and ``history`` to ``app``."""
+    app.command("run-once")(run_once_command)
+    app.command("run")(run_command)
+    app.command()(jobs)
+    app.command()(history)
