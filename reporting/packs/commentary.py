@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from reporting.cells import text_cell
 from reporting.errors import DataError, SourceError
+from reporting.office_package import DocumentProperties, save
 
 __all__ = ["COLUMNS", "MAX_LENGTH", "read_commentary", "write_commentary_workbook"]
 
@@ -65,6 +66,14 @@ def _period_key(period: object) -> str:
     if isinstance(period, dt.date):
         return period.isoformat()
     return str(period).strip()
+
+
+def _created(period_key: str) -> dt.date:
+    """The workbook's Created date: the period it collects commentary for (the zip epoch if it is no date)."""
+    try:
+        return dt.date.fromisoformat(period_key)
+    except ValueError:
+        return dt.date(1980, 1, 1)
 
 
 def write_commentary_workbook(
@@ -159,12 +168,13 @@ def write_commentary_workbook(
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     wb.security = WorkbookProtection(lockStructure=True)
-    wb.properties.title = f"Commentary: {title or pack_id}, {period_key}"
-    wb.properties.creator = "reporting"
-    wb.properties.keywords = f"{pack_id}; {period_key}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    properties = DocumentProperties(
+        title=f"Commentary: {title or pack_id}, {period_key}",
+        created=_created(period_key),
+        author="reporting",
+        keywords=f"{pack_id}; {period_key}",
+    )
+    return save(wb, path, properties)
 
 
 def _cell_text(value: Any) -> str:

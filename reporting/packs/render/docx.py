@@ -30,11 +30,7 @@ _commentary, _page_break. A block this module cannot show raises rather than bei
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import singledispatch
@@ -43,8 +39,10 @@ from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ReportingError
 from reporting.mdc import ASSURANCE, VARIATION
+from reporting.office_package import save
 from reporting.packs import _docx_xml as X
 from reporting.packs.office_templates import DEFAULT_DOCX, REQUIRED_STYLES, open_document, require_styles
+from reporting.packs.render._properties import document_properties
 from reporting.packs.tree import (
     Block,
     Cell,
@@ -188,13 +186,7 @@ def render(pack: Pack, path: Path) -> Path:
         landscape=bool(first.page_width and first.page_height and first.page_width > first.page_height),
     )
     ctx.own_header, ctx.own_footer = X.own_paragraphs(first.header), X.own_paragraphs(first.footer)
-    X.set_core_properties(
-        document,
-        _clean(pack.title),
-        _clean(pack.owner or pack.audience or "reporting"),
-        _clean(pack.subtitle or pack.period_label),
-    )
-    _extra_properties(document, pack)
+    X.set_default_language(document, "en-GB")
     ctx.header_footer(first)
     covered = False
     for block, landscape in _plan(pack.sections):
@@ -206,7 +198,7 @@ def render(pack: Pack, path: Path) -> Path:
         ctx.pending_break = False
         for note in pack.footnotes:
             ctx.note(note)
-    return _save(document, Path(path))
+    return save(document, Path(path), document_properties(pack))
 
 
 # --- the plan: sections flattened into blocks, with landscape runs marked ------------------------------
@@ -593,63 +585,3 @@ def _shrink_section_break(document: Document) -> None:
     paragraph.style = document.styles["Normal"]
     paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(0)
     paragraph.paragraph_format.line_spacing = Pt(1)
-
-
-def _extra_properties(document: Document, pack: Pack) -> None:
-    props = document.core_properties
-    props.category = _clean(pack.classification)
-    props.keywords = _clean(f"{pack.id}; {pack.period.isoformat()}" + (f"; {pack.org_code}" if pack.org_code else ""))
-    props.version = _clean(pack.version)
-    props.comments = _clean(
-        f"Data snapshot {pack.provenance.snapshot_hash}; template {pack.provenance.template_path} "
-        f"({pack.provenance.template_hash}); reporting {pack.provenance.package_version}"
-    )
-
-
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-
-
-def _stable_workbook(data: bytes) -> bytes:
-    """An embedded chart workbook with the document's fixed time and zip entry dates (byte-stable output)."""
-    stamp = X.FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            blob = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                blob = _W3CDTF.sub(rb"\g<1>" + stamp + rb"\g<2>", blob)
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, blob)
-    return out.getvalue()
-
-
-def _save(document: Document, path: Path) -> Path:
-    """Save with fixed zip entry times (byte-stable output), atomically (temp file, then rename)."""
-    buffer = io.BytesIO()
-    document.save(buffer)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            blob = source.read(info.filename)
-            if info.filename.endswith(".xlsx"):  # a native chart's workbook: its own clock and zip dates
-                blob = _stable_workbook(blob)
-            target.writestr(entry, blob)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(out.getvalue())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path

@@ -41,6 +41,7 @@ from markupsafe import Markup
 from reporting.charts.spec import ChartSpec, Series
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
+from reporting.files import atomic_write
 from reporting.mdc import ASSURANCE, VARIATION
 from reporting.packs.tree import (
     Cell,
@@ -560,7 +561,4 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
 def render(pack: Pack, path: Path, svgs: Mapping[str, Path]) -> Path:
     """Write the HTML edition of `pack` at `path` (parents created) and return `path`."""
     text = page(pack, svgs)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return atomic_write(Path(path), text)

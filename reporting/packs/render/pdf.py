@@ -40,6 +40,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reporting.errors import ReportingError
+from reporting.files import atomic_path
 from reporting.packs.render import _warm_office
 
 __all__ = [
@@ -193,14 +194,8 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
                 f"{_tail(result.stderr) or _tail(result.stdout) or 'no message'}"
             )
         target = out_dir / f"{source.stem}.pdf"
-        handle, partial = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".partial")
-        os.close(handle)
-        try:
+        with atomic_path(target) as partial:
             shutil.copyfile(produced, partial)
-            os.replace(partial, target)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
     return target
 
 

@@ -33,11 +33,7 @@ given their measured height, so what was measured is what is drawn.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
-import io
-import re
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +47,12 @@ from pptx.util import Inches, Pt
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.errors import ConfigError, ReportingError
 from reporting.mdc import ASSURANCE, VARIATION
+from reporting.office_package import save
 from reporting.packs import _pptx_xml as X
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._properties import document_properties
 from reporting.packs.render._text_fit import (
     LINE_HEIGHT_EM,
     PARA_GAP_EM,
@@ -838,49 +836,6 @@ def _finish_slide(slide: Any, deck: _Deck) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# saving, deterministically
-# ---------------------------------------------------------------------------------------------------------
-
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-
-
-def _normalise_zip(data: bytes, stamp: str) -> bytes:
-    """Fixed entry times and permissions; embedded workbooks (chart data) normalised the same way."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            blob = src.read(info.filename)
-            if info.filename.endswith(".xlsx"):
-                blob = _normalise_zip(blob, stamp)
-            elif info.filename == "docProps/core.xml":
-                blob = _W3CDTF.sub(rb"\g<1>" + stamp.encode() + rb"\g<2>", blob)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            fixed.create_system = 0
-            dst.writestr(fixed, blob)
-    return out.getvalue()
-
-
-def _properties(prs: Any, pack: Pack) -> str:
-    stamp = dt.datetime(pack.period.year, pack.period.month, pack.period.day)
-    props = prs.core_properties
-    props.title = pack.title
-    props.subject = pack.subtitle
-    props.author = pack.owner or "reporting"
-    props.last_modified_by = f"reporting {pack.provenance.package_version}"
-    props.keywords = "; ".join(p for p in (pack.id, pack.period_label, pack.classification, pack.org_code or "") if p)
-    props.category = pack.classification
-    props.comments = f"Data snapshot {pack.provenance.snapshot_hash}"
-    props.language = LANGUAGE
-    props.revision = 1
-    props.created = props.modified = stamp
-    props.last_printed = stamp
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ---------------------------------------------------------------------------------------------------------
 # the renderer
 # ---------------------------------------------------------------------------------------------------------
 
@@ -931,13 +886,4 @@ def _render(pack: Pack, path: Path) -> Path:
     _fill_agendas(deck)
     for slide in prs.slides:
         _finish_slide(slide, deck)
-    stamp = _properties(prs, pack)
-    buffer = io.BytesIO()
-    prs.save(buffer)
-    data = _normalise_zip(buffer.getvalue(), stamp)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-    return path
+    return save(prs, Path(path), document_properties(pack, LANGUAGE))

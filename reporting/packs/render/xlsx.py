@@ -30,19 +30,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import math
-import os
 import re
-import tempfile
 import warnings
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
@@ -61,13 +56,15 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from reporting.cells import text_cell
-from reporting.charts._xlsx_xml import apply_alt_text
+from reporting.charts._xlsx_xml import with_alt_text
 from reporting.charts.native_pptx import supports_native
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.charts.theme import Palette
 from reporting.mdc import ASSURANCE, POINT_TYPE_LABELS, VARIATION
+from reporting.office_package import save
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._properties import document_properties
 from reporting.packs.tree import (
     Block,
     Cell,
@@ -879,7 +876,9 @@ def _contents_header(ctx: _Ctx, front: list[Block]) -> None:
     _key_value(sheet, "Snapshot hash", prov.snapshot_hash, mono=True)
     _key_value(sheet, "Template", prov.template_path)
     _key_value(sheet, "Template hash", prov.template_hash, mono=True)
-    _key_value(sheet, "Built at", "In the workbook properties (File > Info > Created) and the pack's manifest.json")
+    _key_value(
+        sheet, "Built at", "In the pack's manifest.json (File > Info > Created is the period it reports on)"
+    )
     _key_value(sheet, "Package version", prov.package_version)
     for i, source in enumerate(prov.sources):
         _key_value(sheet, "Sources" if i == 0 else "", source)
@@ -914,35 +913,9 @@ def _render(pack: Pack, path: Path) -> Path:
         for block in sheet.blocks:
             _block(block, ctx)
     _finish_sheets(ctx)
-    wb.properties.title = pack.title
-    wb.properties.subject = pack.subtitle or None
-    wb.properties.creator = pack.owner or "reporting"
-    wb.properties.lastModifiedBy = pack.owner or "reporting"
-    wb.properties.category = pack.classification or None
-    wb.properties.keywords = f"{pack.id}; {pack.period.isoformat()}"
-    wb.properties.description = (
-        f"{pack.footer}. Snapshot {pack.provenance.snapshot_hash}, template {pack.provenance.template_hash}."
-    )
-    wb.properties.version = pack.version or None
-    wb.properties.language = "en-GB"
     wb.active = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        buffer = io.BytesIO()  # openpyxl leaves its zip open when a write fails (a full disk): write it ourselves
-        wb.save(buffer)
-        tmp.write_bytes(buffer.getvalue())
-        alt = {s.ws.title: s.charts for s in sheets if s.charts}
-        if alt:
-            apply_alt_text(tmp, alt)
-        _normalise(tmp, _utc(pack.provenance.built_at))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    alt = {s.ws.title: s.charts for s in sheets if s.charts}
+    return save(wb, path, document_properties(pack), rewrite=(lambda data: with_alt_text(data, alt)) if alt else None)
 
 
 def _finish_sheets(ctx: _Ctx) -> None:
@@ -966,45 +939,3 @@ def _finish_sheets(ctx: _Ctx) -> None:
                 ws.print_title_rows = sheet.print_titles
         _page_setup(ws, ctx.pack)
         ws.sheet_view.zoomScale = 90
-
-
-_CORE_NS = {"dcterms": "http://purl.org/dc/terms/"}
-
-
-def _utc(stamp: str) -> str | None:
-    """An ISO time as the W3CDTF UTC form docProps/core.xml uses; None when it cannot be read."""
-    try:
-        when = dt.datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _normalise(path: Path, built_at: str | None) -> None:
-    """Created/Modified become the pack's build time (not the save time) and zip entries get a fixed time."""
-    with zipfile.ZipFile(path) as zf:
-        items = [(info, zf.read(info.filename)) for info in zf.infolist()]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".norm.tmp")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
-            for info, data in items:
-                if info.filename == "docProps/core.xml":
-                    tree = etree.fromstring(data)
-                    for tag in ("created", "modified"):
-                        for el in tree.findall(f"dcterms:{tag}", _CORE_NS):
-                            if built_at:
-                                el.text = built_at
-                            else:
-                                tree.remove(el)
-                    data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
-                fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-                fixed.compress_type = zipfile.ZIP_DEFLATED
-                fixed.external_attr = info.external_attr
-                out.writestr(fixed, data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
