@@ -65,8 +65,9 @@ class BuildResult:
     def content_hash(self) -> str:
         """The delivery log's key: what the pack was made from (data snapshot, template, parameters, files).
 
-        Not the files' bytes: LibreOffice's PDFs differ on every run, and a rebuild from the same inputs must
-        count as the same pack, or a rerun would send it again to people who already have it."""
+        Not the files' bytes: a rebuild from the same inputs must count as the same pack even where a file's
+        bytes could change without its inputs (another LibreOffice or library version), or a rerun would send
+        it again to people who already have it."""
         m = self.manifest
         key = json.dumps(
             [m["snapshot_hash"], m["template_hash"], m["parameters"], sorted(f["name"] for f in m["files"])]
@@ -114,12 +115,9 @@ def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path
 
 
 def content_hash(path: Path) -> str:
-    """Hash of what a file says: its sha256, as the Office writer (reporting.office_package) is deterministic.
+    """Hash of what a file says: its sha256, as every writer here is deterministic (a rebuild is the same bytes).
 
-    PDFs without their dates and IDs (LibreOffice stamps both on every conversion)."""
-    if path.suffix == ".pdf":
-        data = re.sub(rb"/(CreationDate|ModDate) *\([^)]*\)", b"", path.read_bytes())
-        return hashlib.sha256(re.sub(rb"/ID *\[[^\]]*\]", b"", data)).hexdigest()
+    Office files through reporting.office_package, PDFs through render.pdf.reproducible."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
