@@ -12,8 +12,11 @@ from __future__ import annotations
 __all__ = [
     "ASSURANCE",
     "NOT_ASSESSED",
+    "NOT_ASSESSED_CELL",
     "POINT_SYMBOLS",
     "POINT_TYPE_LABELS",
+    "RAG",
+    "RAG_NOTE",
     "VARIATION",
     "is_concern",
     "is_exception",
@@ -74,3 +77,20 @@ def is_exception(
         return False
     fails = assurance == "consistent_fail" or (assurance == "inconsistent" and misses_target)
     return is_concern(variation_icon) or fails
+
+
+# --- what the renderers show (added by the renderers' part of issue 17) -------------------------------------
+# One table for every format, so a rating or a missing icon reads and looks the same in the deck, the paper,
+# the workbook and the web page. RAG fills are status colours (like traffic lights), not the theme's identity.
+
+#: what an icon cell shows when a measure has no icon: the dash marks it at a glance, the words say why
+NOT_ASSESSED_CELL = f"– {NOT_ASSESSED}"
+#: RAG rating -> (letter, label, cell fill, status text colour on that fill), hex without '#'
+RAG: dict[str, tuple[str, str, str, str]] = {
+    "red": ("R", "Red", "F6D0CD", "8A1538"),
+    "amber": ("A", "Amber", "FFE9B8", "6B4500"),
+    "green": ("G", "Green", "CCE5D8", "00461B"),
+    "grey": ("–", "Grey", "E8EDEE", "231F20"),
+}
+#: the footnote under a table that carries RAG letters
+RAG_NOTE = "R, A and G mark red, amber and green ratings."

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from sample_pack import sample_pack
 
 from reporting.charts._xlsx_xml import read_alt_text
+from reporting.errors import ReportingError
 from reporting.packs.render import xlsx
 from reporting.packs.render.xlsx import render, sheet_title
 from reporting.packs.tree import (
@@ -219,7 +220,7 @@ def test_headings_use_real_styles_and_blocks_are_all_there(book) -> None:
 def test_every_block_type_has_a_rule() -> None:
     for kind in (Cover, Contents, Heading, Text, SummaryTable, ChartBlock, DataTable, Commentary, PageBreak):
         assert xlsx._block.dispatch(kind) is not xlsx._block.dispatch(object), kind
-    with pytest.raises(TypeError, match="no rule for a str block"):
+    with pytest.raises(ReportingError, match="no rule for a str block"):
         xlsx._block("not a block", None)
 
 

@@ -38,10 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ReportingError
-from reporting.mdc import ASSURANCE, VARIATION
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION
 from reporting.office_package import save
 from reporting.packs import _docx_xml as X
 from reporting.packs.office_templates import DEFAULT_DOCX, REQUIRED_STYLES, open_document, require_styles
+from reporting.packs.render._brand import NON_TEXT_CONTRAST, readable
+from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._properties import document_properties
 from reporting.packs.tree import (
     Block,
@@ -72,13 +74,11 @@ __all__ = ["REQUIRED_STYLES", "render"]
 
 TABLE_STYLE = "NHS Table"
 FALLBACK_SUPPRESSED_NOTE = "* Suppressed by disclosure control: too few events to publish safely."
-RAG_NOTE = "R, A and G mark red, amber and green ratings."
 NOTE_SIZE_PT = 9
 MAX_CHART_HEIGHT = 0.55  # of the text height: two charts and their captions fit one portrait page
 COMMENTARY_KEEP_TOGETHER = 12  # paragraphs; longer commentary may break across pages
 BULLET = re.compile(r"^(?:•|-)\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_RAG = {"red": ("R", "F6D0CD"), "amber": ("A", "FFEBC2"), "green": ("G", "CDEBD8"), "grey": ("–", "E8EDEE")}
 _RIGHT_ALIGNED = {"number", "percent", "count"}
 
 
@@ -237,9 +237,7 @@ def _plan(sections: Sequence[Section]) -> list[tuple[Block, bool]]:
 
 @singledispatch
 def _block(block: object, ctx: _Context) -> None:
-    raise ReportingError(
-        f"the Word renderer has no rule for a {type(block).__name__} block; add one to reporting/packs/render/docx.py"
-    )
+    raise no_rule("Word", block)
 
 
 @_block.register
@@ -402,7 +400,7 @@ def _data_table(block: DataTable, ctx: _Context) -> None:
                 suppressed |= _value_cell(cell, value)
             if value.rag and not value.suppressed:
                 rag = True
-                letter, fill = _RAG[value.rag]
+                letter, _, fill, _ = RAG[value.rag]
                 cell.paragraphs[0].add_run(f"  {letter}").bold = True
                 X.set_cell_shading(cell, fill)
     _footnotes(ctx, block.footnotes, suppressed, rag)
@@ -510,10 +508,11 @@ def _icon_cell(cell: _Cell, code: str | None, icons: dict[str, tuple[str, str, s
 
     paragraph = cell.paragraphs[0]
     if not code:
-        paragraph.add_run("– Not assessed")
+        paragraph.add_run(NOT_ASSESSED_CELL)
         return
     letter, colour_name, label = icons.get(code, ("?", "common_cause", code.replace("_", " ")))
-    colour = getattr(ctx.pack.theme.palette, colour_name, ctx.pack.theme.palette.common_cause).lstrip("#")
+    palette = ctx.pack.theme.palette
+    colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
     dot = paragraph.add_run("● ")
     dot.font.color.rgb = RGBColor.from_string(colour.upper())
     mark = paragraph.add_run(letter)

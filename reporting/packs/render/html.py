@@ -42,7 +42,9 @@ from reporting.charts.spec import ChartSpec, Series
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
 from reporting.files import atomic_write
-from reporting.mdc import ASSURANCE, VARIATION
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION
+from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
+from reporting.packs.render._dispatch import no_rule
 from reporting.packs.tree import (
     Cell,
     ChartBlock,
@@ -58,44 +60,22 @@ from reporting.packs.tree import (
 )
 
 __all__ = [
-    "TEXT_CONTRAST",
     "chart_data",
     "contrast_message",
-    "contrast_ratio",
     "page",
     "render",
     "theme_contrast_failures",
 ]
 
-TEXT_CONTRAST = 4.5  # WCAG 2.2 AA, 1.4.3, normal-size text
 #: (text colour, background colour) pairs of palette keys the page writes text with
 TEXT_PAIRS = (("text", "background"), ("highlight", "background"), ("text", "band"))
 BULLET = re.compile(r"^(?:•|-)\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_RAG = {"red": "R", "amber": "A", "green": "G", "grey": "–"}
-RAG_NOTE = "R, A and G mark red, amber and green ratings."
 FALLBACK_SUPPRESSED_NOTE = "* Suppressed by disclosure control: too few events to publish safely."
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
 # --- contrast ------------------------------------------------------------------------------------------
-
-
-def _luminance(colour: str) -> float:
-    text = colour.strip().lstrip("#")
-    if len(text) == 3:
-        text = "".join(c * 2 for c in text)
-    if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
-        raise ValueError(f"{colour!r} is not a #RRGGBB colour")
-    channels = [int(text[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(foreground: str, background: str) -> float:
-    """WCAG contrast ratio of two #RRGGBB colours (1 to 21)."""
-    a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
-    return (a + 0.05) / (b + 0.05)
 
 
 def theme_contrast_failures(theme: Theme) -> list[tuple[str, str, float]]:
@@ -198,7 +178,9 @@ def _icon(code: str | None, icons: Mapping[str, tuple[str, str, str]], theme: Th
     if not code:
         return None
     letter, colour_name, label = icons.get(code, ("?", "common_cause", code.replace("_", " ")))
-    return {"letter": letter, "label": label, "colour": getattr(theme.palette, colour_name, theme.palette.common_cause)}
+    palette = theme.palette
+    colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
+    return {"letter": letter, "label": label, "colour": f"#{colour}"}
 
 
 def _cell(value: Cell, ctx: _Context) -> dict[str, Any]:
@@ -216,7 +198,7 @@ def _cell(value: Cell, ctx: _Context) -> dict[str, Any]:
         "text": "*" if value.suppressed else _clean(value.text),
         "suppressed": value.suppressed,
         "numeric": value.kind in {"number", "percent", "count"},
-        "rag": _RAG.get(value.rag) if value.rag and not value.suppressed else None,
+        "rag": RAG[value.rag][0] if value.rag in RAG and not value.suppressed else None,
     }
 
 
@@ -231,9 +213,7 @@ def _notes(footnotes: Sequence[str], suppressed: bool, rag: bool) -> list[str]:
 
 @singledispatch
 def _block(block: object, ctx: _Context) -> list[dict[str, Any]]:
-    raise ReportingError(
-        f"the HTML renderer has no rule for a {type(block).__name__} block; add one to reporting/packs/render/html.py"
-    )
+    raise no_rule("HTML", block)
 
 
 @_block.register
@@ -532,6 +512,7 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
         .get_template("pack.html.j2")
         .render(
             lang="en-GB",
+            not_assessed=NOT_ASSESSED_CELL,
             title=title,
             org=who,
             period=_clean(pack.period_label),

@@ -46,12 +46,14 @@ from pptx.util import Inches, Pt
 
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.errors import ConfigError, ReportingError
-from reporting.mdc import ASSURANCE, VARIATION
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION
 from reporting.office_package import save
 from reporting.packs import _pptx_xml as X
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import current as _b
+from reporting.packs.render._brand import readable
 from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._properties import document_properties
 from reporting.packs.render._text_fit import (
     LINE_HEIGHT_EM,
@@ -99,9 +101,7 @@ TEXT_INSET = Inches(0.05)
 CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 
 # Colours come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands); RAG fills are
-# status colours, not identity.
-RAG_FILL = {"red": "F6D0CD", "amber": "FFE9B8", "green": "CCE5D8", "grey": "E8EDEE"}
-RAG_LETTER = {"red": "R", "amber": "A", "green": "G", "grey": "–"}
+# status colours, not identity, and live with the MDC vocabulary (reporting.mdc.RAG).
 VARIATION_WORDS = {
     "improvement": "Improvement",
     "concern": "Concern",
@@ -134,30 +134,6 @@ class TextOverflowError(ReportingError):
 
 def _rgb(hex_: str) -> RGBColor:
     return RGBColor.from_string(hex_.lstrip("#").upper())
-
-
-def _luminance(hex_: str) -> float:
-    def channel(c: int) -> float:
-        v = c / 255
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-    h = hex_.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def _readable(colour: str, background: str, minimum: float = 4.5) -> str:
-    """`colour` darkened in 5% steps until it has `minimum` contrast with `background` (WCAG AA text)."""
-    h = colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    bg = _luminance(background)
-    for step in range(21):
-        k = 1 - step * 0.05
-        candidate = f"{round(r * k):02X}{round(g * k):02X}{round(b * k):02X}"
-        lum = _luminance(candidate)
-        if (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05) >= minimum:
-            return candidate
-    return _b().text
 
 
 def _write(frame: Any, paras: Sequence[_Para], size: float | None) -> None:
@@ -483,7 +459,7 @@ _RIGHT = {"number", "percent", "count"}
 
 @functools.singledispatch
 def _block(block: Block, deck: _Deck) -> None:
-    raise ReportingError(f"{deck.where}: the PowerPoint renderer has no rule for {type(block).__name__} blocks")
+    raise no_rule("PowerPoint", block, deck.where)
 
 
 @_block.register(Cover)
@@ -623,12 +599,12 @@ def _icon(
     code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, *, short: bool
 ) -> tuple[_Para, ...]:
     if code is None:
-        return (_Para((_Run("–", colour=_b().muted),)),)
+        return (_Para((_Run(NOT_ASSESSED_CELL, colour=_b().muted),)),)
     if code not in table:
         return (_para(code),)
     letter, colour_name, label = table[code]
     words = VARIATION_WORDS.get(colour_name, label) if short else label
-    colour = _readable(getattr(deck.pack.theme.palette, colour_name), fill)
+    colour = readable(getattr(deck.pack.theme.palette, colour_name), fill)
     return (_Para((_Run(letter, bold=True, colour=colour), _Run(f" {words}"))),)
 
 
@@ -723,8 +699,8 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
         for cell, align in zip(row, aligns):
             runs = [_Run("*" if cell.suppressed else cell.text)]
             if cell.rag is not None and not cell.suppressed:
-                runs.append(_Run(f" {RAG_LETTER[cell.rag]}", bold=True))
-            cells.append(_Cell((_Para(tuple(runs), align=align),), RAG_FILL.get(cell.rag or "", band)))
+                runs.append(_Run(f" {RAG[cell.rag][0]}", bold=True))
+            cells.append(_Cell((_Para(tuple(runs), align=align),), RAG[cell.rag][2] if cell.rag in RAG else band))
         rows.append(cells)
     suppressed = any(c.suppressed for row in block.rows for c in row)
     notes = _suppression_note(deck.pack, block.footnotes, suppressed)

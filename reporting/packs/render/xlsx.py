@@ -60,10 +60,12 @@ from reporting.charts._xlsx_xml import with_alt_text
 from reporting.charts.native_pptx import supports_native
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.charts.theme import Palette
-from reporting.mdc import ASSURANCE, POINT_TYPE_LABELS, VARIATION
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, POINT_TYPE_LABELS, RAG, VARIATION
 from reporting.office_package import save
 from reporting.packs.render._brand import current as _b
+from reporting.packs.render._brand import readable
 from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._properties import document_properties
 from reporting.packs.tree import (
     Block,
@@ -97,13 +99,6 @@ PAGE_WIDTH_PX = 1020  # printable A4 landscape at 96 dpi, half-inch margins
 PAGE_HEIGHT_PX = 620  # ... less the header and footer
 MAX_CELL_TEXT = 32767
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "grey": "Grey"}
-RAG_FILLS = {
-    "Red": ("F6C9C4", "8A1538"),
-    "Amber": ("FCE3B4", "6B4500"),
-    "Green": ("CDE8CD", "00461B"),
-    "Grey": ("E3E5E6", "231F20"),
-}
 NUMBER_FORMATS = {"percent": "0.0%", "count": "#,##0", "number": "#,##0.0", "date": "d mmm yyyy"}
 
 
@@ -364,7 +359,7 @@ def _back_link(sheet: _Sheet) -> None:
 
 @functools.singledispatch
 def _block(block: object, ctx: _Ctx) -> None:
-    raise TypeError(f"the Excel renderer has no rule for a {type(block).__name__} block")
+    raise no_rule("Excel", block)
 
 
 @_block.register
@@ -451,12 +446,17 @@ def _summary_table(block: SummaryTable, ctx: _Ctx) -> None:
                 r.latest,
                 r.target,
                 Cell(
-                    _icon_text(r.variation_icon) or "–",
-                    _icon_text(r.variation_icon) or "–",
+                    _icon_text(r.variation_icon) or NOT_ASSESSED_CELL,
+                    _icon_text(r.variation_icon) or NOT_ASSESSED_CELL,
                     "icon",
                     icon=r.variation_icon,
                 ),
-                Cell(_icon_text(r.assurance) or "–", _icon_text(r.assurance) or "–", "icon", icon=r.assurance),
+                Cell(
+                    _icon_text(r.assurance) or NOT_ASSESSED_CELL,
+                    _icon_text(r.assurance) or NOT_ASSESSED_CELL,
+                    "icon",
+                    icon=r.assurance,
+                ),
                 Cell("" if (r.sparkline_image or r.sparkline) else "–", ""),
                 Cell(r.narrative, r.narrative),
             ]
@@ -730,7 +730,7 @@ def _table(
         for c, (i, status) in enumerate(layout, start=1):
             cell = row[i] if i < len(row) else Cell(None, "")
             if status:
-                _put(ws, excel_row, c, RAG_LABELS.get(cell.rag or "", ""), top=True)
+                _put(ws, excel_row, c, RAG[cell.rag][1] if cell.rag in RAG else "", top=True)
                 continue
             xl = _table_cell(ws, excel_row, c, cell, columns[i], wrap=i in wrap_columns or columns[i].kind == "text")
             if cell.suppressed:
@@ -819,7 +819,7 @@ def _conditional_formats(
         rng = f"{letter}{first}:{letter}{last}"
         if status:  # colour the value and its status text from the status text
             value_letter = get_column_letter(c - 1)
-            for label, (fill, font) in RAG_FILLS.items():
+            for _, label, fill, font in RAG.values():
                 rule = FormulaRule(
                     formula=[f'${letter}{first}="{label}"'],
                     fill=PatternFill(fill_type="solid", start_color=fill, end_color=fill, bgColor=fill),
@@ -838,6 +838,7 @@ def _conditional_formats(
                 FormulaRule(
                     formula=[f"OR({tests})"],
                     fill=PatternFill(fill_type="solid", start_color=fill, end_color=fill, bgColor=fill),
+                    font=Font(color=readable(colour, fill)),
                 ),
             )
 
@@ -876,9 +877,7 @@ def _contents_header(ctx: _Ctx, front: list[Block]) -> None:
     _key_value(sheet, "Snapshot hash", prov.snapshot_hash, mono=True)
     _key_value(sheet, "Template", prov.template_path)
     _key_value(sheet, "Template hash", prov.template_hash, mono=True)
-    _key_value(
-        sheet, "Built at", "In the pack's manifest.json (File > Info > Created is the period it reports on)"
-    )
+    _key_value(sheet, "Built at", "In the pack's manifest.json (File > Info > Created is the period it reports on)")
     _key_value(sheet, "Package version", prov.package_version)
     for i, source in enumerate(prov.sources):
         _key_value(sheet, "Sources" if i == 0 else "", source)
