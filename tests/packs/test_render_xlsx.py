@@ -16,7 +16,8 @@ from sample_pack import sample_pack
 from reporting.charts._xlsx_xml import read_alt_text
 from reporting.errors import ReportingError
 from reporting.packs.render import xlsx
-from reporting.packs.render.xlsx import render, sheet_title
+from reporting.packs.render.xlsx import render
+from reporting.packs.render.xlsx.cells import sheet_title
 from reporting.packs.tree import (
     Cell,
     ChartBlock,
