@@ -25,7 +25,6 @@ the Pack tree into plain view data for it, one function per block type as in the
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -38,13 +37,15 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from reporting.charts.spec import ChartSpec, Series
+from reporting.charts.spec import ChartSpec
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
 from reporting.files import atomic_write
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
 from reporting.packs.render._dispatch import no_rule
+from reporting.packs.render.chart_table import chart_data
+from reporting.packs.render.chart_table import clean as _clean
 from reporting.packs.tree import (
     Cell,
     ChartBlock,
@@ -60,7 +61,6 @@ from reporting.packs.tree import (
 )
 
 __all__ = [
-    "chart_data",
     "contrast_message",
     "page",
     "render",
@@ -70,7 +70,6 @@ __all__ = [
 #: (text colour, background colour) pairs of palette keys the page writes text with
 TEXT_PAIRS = (("text", "background"), ("highlight", "background"), ("text", "band"))
 BULLET = re.compile(r"^(?:•|-)\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FALLBACK_SUPPRESSED_NOTE = "* Suppressed by disclosure control: too few events to publish safely."
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -159,10 +158,6 @@ def _inline_svg(svg: str, prefix: str, label: str, described_by: str | None) -> 
 
 def _attr(text: str) -> str:
     return _clean(text).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clean(text: object) -> str:
-    return _CONTROL.sub("", "" if text is None else str(text))
 
 
 def _slug(ctx: _Context, text: str, kind: str) -> str:
@@ -389,78 +384,6 @@ def _page_break(block: PageBreak, ctx: _Context) -> list[dict[str, Any]]:
 
 def _paragraphs(text: str) -> list[str]:
     return [_clean(part.strip()) for part in re.split(r"\n\s*\n|\r\n\s*\r\n", text or "") if part.strip()]
-
-
-# --- "show the data": a chart's own numbers as a table ---------------------------------------------------
-
-_PRIMARY = ("data", "bar", "interval", "points")
-
-
-def _fmt_y(value: float | None, spec: ChartSpec) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if spec.y_format == "percent":
-        return f"{value * 100:,.{spec.y_decimals}f}%"
-    return f"{value:,.{spec.y_decimals}f}"
-
-
-def _fmt_x(value: object, spec: ChartSpec) -> str:
-    if spec.x_kind == "date":
-        try:
-            return dt.date.fromisoformat(str(value)[:10]).strftime(spec.x_date_format)
-        except ValueError:
-            return _clean(value)
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return _clean(value)
-
-
-def _column_name(series: Series, taken: set[str]) -> str:
-    name = {"Process limits": "Upper process limit"}.get(series.name, series.name)
-    while name in taken:
-        name += " (2)"
-    taken.add(name)
-    return _clean(name)
-
-
-def chart_data(spec: ChartSpec) -> tuple[list[str], list[list[str]]]:
-    """The numbers the chart shows: one row per point of its main series, with every other series drawn at
-    the same x (mean, limits, target, median) as further columns; labels (providers) first when the x axis
-    is a number (funnels). Nothing is recomputed: these are the spec's own values."""
-    shown = [s for s in spec.series if any(v is not None for v in s.y)]
-    primary = next((s for role in _PRIMARY for s in shown if s.role == role), shown[0] if shown else None)
-    if primary is None:
-        return [], []
-    taken: set[str] = set()
-    header, columns = [], []
-    labelled = bool(primary.labels) and spec.x_kind == "number"
-    if labelled:
-        header.append(_column_name(Series("Provider", "data", (), ()), taken))
-        columns.append([_clean(label).rsplit(": ", 1)[0] for label in primary.labels or ()])
-    x_name = spec.x_title or {
-        "date": "Period",
-        "category": "Provider" if spec.horizontal or spec.kind in {"caterpillar", "league"} else "Category",
-    }.get(spec.x_kind, "x")
-    header.append(_column_name(Series(x_name, "data", (), ()), taken))
-    columns.append([_fmt_x(x, spec) for x in primary.x])
-    value_name = spec.y_title or ("Value" if primary.role in {"points", "bar", "interval"} else primary.name)
-    header.append(_column_name(Series(value_name, "data", (), ()), taken))
-    columns.append([_fmt_y(y, spec) for y in primary.y])
-    if primary.low is not None and primary.high is not None:
-        header += [
-            _column_name(Series("Lower 95% interval", "data", (), ()), taken),
-            _column_name(Series("Upper 95% interval", "data", (), ()), taken),
-        ]
-        columns += [[_fmt_y(v, spec) for v in primary.low], [_fmt_y(v, spec) for v in primary.high]]
-    for series in shown:
-        if series is primary or tuple(series.x) != tuple(primary.x) or series.role == "points":
-            continue
-        header.append(_column_name(series, taken))
-        columns.append([_fmt_y(y, spec) for y in series.y])
-    rows = [list(r) for r in zip(*columns, strict=True)]
-    return header, rows
 
 
 # --- the page ------------------------------------------------------------------------------------------
