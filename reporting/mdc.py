@@ -13,9 +13,12 @@ __all__ = [
     "ASSURANCE",
     "ASSURANCE_PHRASES",
     "NOT_ASSESSED",
+    "NOT_ASSESSED_CELL",
     "POINT_SYMBOLS",
     "POINT_TYPE_LABELS",
     "POINT_TYPE_PHRASES",
+    "RAG",
+    "RAG_NOTE",
     "VARIATION",
     "fails_target",
     "is_concern",
@@ -98,3 +101,20 @@ def is_exception(
     if stale:
         return False
     return is_concern(variation_icon) or fails_target(assurance, misses_target=misses_target)
+
+
+# --- what the renderers show ---------------------------------------------------------------------------------
+# One table for every format, so a rating or a missing icon reads and looks the same in the deck, the paper,
+# the workbook and the web page. RAG fills are status colours (like traffic lights), not the theme's identity.
+
+#: what an icon cell shows when a measure has no icon: the dash marks it at a glance, the words say why
+NOT_ASSESSED_CELL = f"– {NOT_ASSESSED}"
+#: RAG rating -> (letter, label, cell fill, status text colour on that fill), hex without '#'
+RAG: dict[str, tuple[str, str, str, str]] = {
+    "red": ("R", "Red", "F6D0CD", "8A1538"),
+    "amber": ("A", "Amber", "FFE9B8", "6B4500"),
+    "green": ("G", "Green", "CCE5D8", "00461B"),
+    "grey": ("–", "Grey", "E8EDEE", "231F20"),
+}
+#: the footnote under a table that carries RAG letters
+RAG_NOTE = "R, A and G mark red, amber and green ratings."

@@ -2,8 +2,8 @@
 
 A refactor that should not change what packs say is checked by running this before and after and
 diffing the output: `python scripts/pack_hashes.py > before.txt` ... `diff before.txt after.txt`.
-The hash is `reporting.packs.build.content_hash` (Office parts without their timestamps; PDFs without
-their dates and IDs), so only a change in content shows.
+The hash is `reporting.packs.publish.content_hash`: the file's sha256, as the writers are deterministic
+(a rebuild from the same inputs is the same bytes, PDFs included), so only a change in content shows.
 """
 
 from __future__ import annotations

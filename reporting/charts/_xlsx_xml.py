@@ -6,16 +6,17 @@ workbook -> sheet -> drawing relationships and set `descr`/`title` on the n-th c
 
 from __future__ import annotations
 
-import os
+import io
 import posixpath
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lxml import etree
 
-__all__ = ["apply_alt_text", "read_alt_text"]
+from reporting.files import atomic_write
+
+__all__ = ["apply_alt_text", "read_alt_text", "with_alt_text"]
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -53,9 +54,12 @@ def _drawings(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def apply_alt_text(path: Path, alt: Mapping[str, Sequence[tuple[str, str]]]) -> None:
-    """alt: sheet name -> [(title, description) per chart, in the order the charts were added]."""
-    with zipfile.ZipFile(path) as zf:
+def with_alt_text(data: bytes, alt: Mapping[str, Sequence[tuple[str, str]]]) -> bytes:
+    """The .xlsx package in `data` with alt text on its charts.
+
+    alt: sheet name -> [(title, description) per chart, in the order the charts were added].
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         drawings = _drawings(zf)
         parts = {name: zf.read(name) for name in zf.namelist()}
         infos = {info.filename: info for info in zf.infolist()}
@@ -69,16 +73,16 @@ def apply_alt_text(path: Path, alt: Mapping[str, Sequence[tuple[str, str]]]) -> 
             c_nv_pr.set("title", title)
             c_nv_pr.set("descr", descr)
         parts[drawing] = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".xlsx.tmp")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
-            for name, data in parts.items():
-                out.writestr(infos[name], data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, blob in parts.items():
+            target.writestr(infos[name], blob)
+    return out.getvalue()
+
+
+def apply_alt_text(path: Path, alt: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+    """with_alt_text on a saved file, rewritten in place atomically (for workbooks written outside a pack)."""
+    atomic_write(path, with_alt_text(Path(path).read_bytes(), alt))
 
 
 def read_alt_text(path: Path) -> dict[str, list[tuple[str, str]]]:

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,7 @@ from typing import Any, Literal
 from reporting.charts import raster
 from reporting.charts.spec import ChartSpec
 from reporting.errors import ReportingError
+from reporting.files import atomic_path, atomic_write
 
 __all__ = ["ChartExportError", "Image", "Renderer", "find_chromium", "render_all"]
 
@@ -111,9 +113,7 @@ class _Seals:
 
     def seal(self, path: Path) -> None:
         seal = path.with_name(path.name + ".seal")
-        part = seal.with_name(f"{seal.name}.{os.getpid()}.part")
-        part.write_text(self._mac(path.read_bytes()))
-        os.replace(part, seal)
+        atomic_write(seal, self._mac(path.read_bytes()))
 
     def trusted(self, path: Path) -> bool:
         import hmac
@@ -177,45 +177,43 @@ class Renderer:
     def render(self, specs: Sequence[ChartSpec], fmt: Format = "png") -> list[Image]:
         """Images for `specs`, in order; misses are drawn in one batched call to the open browser."""
         seals = _Seals(self.cache)
-        jobs: list[dict[str, Any]] = []  # kaleido's job dicts (fig, path, opts)
+        jobs: list[dict[str, Any]] = []
         images: list[Image] = []
-        for spec in specs:
-            width, height = spec.size
-            path = self.cache / f"{_cache_key(spec)}.{fmt}"
-            images.append(Image(path, fmt, width, height, spec.alt_text, spec.title))
-            if path.exists() and seals.trusted(path):
-                continue
-            if fmt == "png" and raster.can_draw(spec):
-                part = path.with_name(f"{path.name}.{os.getpid()}.part")
-                raster.draw(spec, part)
-                os.replace(part, path)
-                seals.seal(path)
-                self.drawn += 1
-            elif all(j["path"] != str(path) + ".part" for j in jobs):  # the same chart twice: drawn once
-                from reporting.charts.figure import to_figure  # plotly only when a picture is drawn
+        with ExitStack() as stack:  # each picture is written beside its cache file, moved in when all are done
+            for spec in specs:
+                width, height = spec.size
+                path = self.cache / f"{_cache_key(spec)}.{fmt}"
+                images.append(Image(path, fmt, width, height, spec.alt_text, spec.title))
+                if path.exists() and seals.trusted(path):
+                    continue
+                if fmt == "png" and raster.can_draw(spec):
+                    with atomic_path(path) as part:
+                        raster.draw(spec, part)
+                    seals.seal(path)
+                    self.drawn += 1
+                elif all(j["final"] != path for j in jobs):  # the same chart twice: drawn once
+                    from reporting.charts.figure import to_figure  # plotly only when a picture is drawn
 
-                scale = spec.theme.scale if fmt == "png" else 1
-                jobs.append(
-                    {
-                        "fig": to_figure(spec),
-                        "path": str(path) + ".part",
-                        "opts": {"format": fmt, "width": width, "height": height, "scale": scale},
-                    }
-                )
-        if jobs:
-            if not self._open:
-                raise ChartExportError("Renderer used outside its `with` block")
-            # kaleido picks the format from the file suffix, so write to `<hash>.png.part.png` then rename
-            for job in jobs:
-                job["path"] = job["path"] + f".{fmt}"
-            errors = self._write(jobs)
-            if errors:
-                raise ChartExportError(f"{len(errors)} chart(s) failed to render: {errors[0]}")
-            for job in jobs:
-                final = Path(job["path"][: -len(f".part.{fmt}")])
-                os.replace(job["path"], final)
-                seals.seal(final)
-            self.rendered += len(jobs)
+                    scale = spec.theme.scale if fmt == "png" else 1
+                    # kaleido picks the format from the file suffix, so the temporary file ends with it
+                    part = stack.enter_context(atomic_path(path, suffix=f".part.{fmt}"))
+                    jobs.append(
+                        {
+                            "fig": to_figure(spec),
+                            "path": str(part),
+                            "final": path,
+                            "opts": {"format": fmt, "width": width, "height": height, "scale": scale},
+                        }
+                    )
+            if jobs:
+                if not self._open:
+                    raise ChartExportError("Renderer used outside its `with` block")
+                errors = self._write([{k: v for k, v in job.items() if k != "final"} for job in jobs])
+                if errors:
+                    raise ChartExportError(f"{len(errors)} chart(s) failed to render: {errors[0]}")
+        for job in jobs:
+            seals.seal(job["final"])
+        self.rendered += len(jobs)
         return images
 
 

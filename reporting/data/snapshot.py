@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 
 from reporting.data.frame import validate_metric_frame
 from reporting.errors import DataError
+from reporting.files import atomic_path
 
 __all__ = ["Snapshot", "content_hash", "latest_snapshot", "read_snapshot", "stale_definitions", "write_snapshot"]
 
@@ -48,14 +48,12 @@ def content_hash(metrics: pd.DataFrame, orgs: pd.DataFrame) -> str:
     return digest.hexdigest()[:HASH_LENGTH]
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """`write(temporary path)`, then the file moved into place (reporting.files); a full disk said plainly."""
     try:
-        write(Path(tmp))
-        os.replace(tmp, path)
+        with atomic_path(path) as temporary:
+            write(temporary)
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
         from reporting.limits import no_space
 
         full = no_space(exc, path.parent)

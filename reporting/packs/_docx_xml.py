@@ -39,6 +39,7 @@ __all__ = [
     "repeat_header_row",
     "set_cell_shading",
     "set_core_properties",
+    "set_default_language",
     "set_header_footer",
     "set_picture_alt_text",
     "set_update_fields_on_open",
@@ -339,7 +340,7 @@ def set_picture_alt_text(inline_shape: InlineShape, title: str, description: str
     doc_pr.set("descr", description)
 
 
-def _set_default_language(document: Document, language: str) -> None:
+def set_default_language(document: Document, language: str) -> None:
     """w:lang on the document-wide default run properties, so spelling and speech use `language`."""
     styles = document.styles.element
     defaults = styles.find(qn("w:docDefaults"))
@@ -382,4 +383,4 @@ def set_core_properties(
     props.created = created
     props.modified = created
     props.revision = 1
-    _set_default_language(document, language)
+    set_default_language(document, language)

@@ -12,11 +12,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -30,6 +28,7 @@ from reporting.errors import ConfigError
 from reporting.limits import no_space
 from reporting.packs.assemble import snapshot_note
 from reporting.packs.batch import Batch, assemble, prepare
+from reporting.packs.publish import entry, publish, remove_abandoned, safe_output_dir
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
@@ -39,14 +38,11 @@ __all__ = [
     "build",
     "build_from",
     "check_formats",
-    "content_hash",
     "orgs_with_data",
     "prepare_build",
-    "safe_output_dir",
 ]
 
 FORMATS = ("pptx", "docx", "xlsx", "pdf", "html")
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 Progress = Callable[[str], None]
 
 
@@ -66,70 +62,14 @@ class BuildResult:
     def content_hash(self) -> str:
         """The delivery log's key: what the pack was made from (data snapshot, template, parameters, files).
 
-        Not the files' bytes: LibreOffice's PDFs differ on every run, and a rebuild from the same inputs must
-        count as the same pack, or a rerun would send it again to people who already have it."""
+        Not the files' bytes: a rebuild from the same inputs must count as the same pack even where a file's
+        bytes could change without its inputs (another LibreOffice or library version), or a rerun would send
+        it again to people who already have it."""
         m = self.manifest
         key = json.dumps(
             [m["snapshot_hash"], m["template_hash"], m["parameters"], sorted(f["name"] for f in m["files"])]
         )
         return hashlib.sha256(key.encode()).hexdigest()
-
-
-def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path:
-    """outputs/<parts...> (or `out`), refusing anything that would land outside outputs/."""
-    for part in parts:
-        if not _SAFE.match(part):
-            raise ConfigError(
-                f"{part!r} cannot be part of an output path (letters, digits, . _ - only)", field="output"
-            )
-    base = outputs.resolve()
-    target = out if out is not None else base.joinpath(*parts)
-    target = (target if target.is_absolute() else Path.cwd() / target).resolve()
-    if not target.is_relative_to(base):
-        raise ConfigError(
-            f"output directory {target} is outside {base}; packs are only written under outputs/", field="--out"
-        )
-    if out is not None:  # publishing replaces the directory whole: never one that holds anything else
-        if target == base:
-            raise ConfigError(
-                f"--out {target} is outputs/ itself; publishing there would delete every other pack; "
-                f"give a directory for this pack (e.g. outputs/my-pack)",
-                field="--out",
-            )
-        if target.is_dir():
-            others = sorted(
-                str(p.parent.relative_to(target)) for p in target.rglob("manifest.json") if p.parent != target
-            )
-            if others or (not (target / "manifest.json").exists() and any(target.iterdir())):
-                what = (
-                    f"other packs ({', '.join(others[:3])}{' ...' if len(others) > 3 else ''})"
-                    if others
-                    else "files that are not a pack"
-                )
-                raise ConfigError(
-                    f"--out {target} holds {what}; publishing replaces the directory whole, so give "
-                    f"a new or empty directory, or one holding an earlier build of this pack",
-                    field="--out",
-                )
-    return target
-
-
-def content_hash(path: Path) -> str:
-    """Hash of what a file says, not when it was zipped: Office files' parts, without their timestamps."""
-    digest = hashlib.sha256()
-    if path.suffix in {".pptx", ".docx", ".xlsx"}:
-        with zipfile.ZipFile(path) as zf:
-            for name in sorted(zf.namelist()):
-                data = zf.read(name)
-                if name in {"docProps/core.xml", "docProps/app.xml"}:
-                    data = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>", b"", data)
-                digest.update(name.encode() + b"\0" + data + b"\0")
-    elif path.suffix == ".pdf":
-        data = re.sub(rb"/(CreationDate|ModDate) *\([^)]*\)", b"", path.read_bytes())
-        digest.update(re.sub(rb"/ID *\[[^\]]*\]", b"", data))
-    else:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -435,7 +375,7 @@ def build_from(
     final = safe_output_dir(project.outputs, *parts, out=out)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(final.parent)
+        remove_abandoned(final.parent)
         staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-{os.getpid()}-", dir=final.parent))
     except OSError as exc:
         raise no_space(exc, final.parent) from exc
@@ -476,7 +416,7 @@ def build_from(
             "versions": _versions(),
             "chart_images": len(specs),
             "warnings": warnings,
-            "files": [_entry(f) for f in files],
+            "files": [entry(f) for f in files],
             "data": {
                 "name": data_file.name,
                 "schema": "docs/pack-data.md",
@@ -488,14 +428,14 @@ def build_from(
             manifest["open_data"] = {
                 "format": "Frictionless Data Package",
                 "descriptor": open_data[0].name,
-                "files": [_entry(f) for f in open_data],
+                "files": [entry(f) for f in open_data],
             }
         if any(f.suffix == ".pdf" for f in files):
             from reporting.packs.pdf_ua import CHECKS
 
             manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": accessibility}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        _publish(staging, final)
+        publish(staging, final)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         full = no_space(exc, final.parent)
@@ -513,40 +453,6 @@ def build_from(
         pack,
         tuple(final / f.name for f in open_data),
     )
-
-
-def _entry(f: Path) -> dict[str, Any]:
-    return {
-        "name": f.name,
-        "bytes": f.stat().st_size,
-        "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
-        "content_sha256": content_hash(f),
-    }
-
-
-def _remove_abandoned(folder: Path) -> None:
-    """Staging directories left by a build that was killed (its process is gone) are removed, never published."""
-    for stale in folder.glob(".building-*"):
-        match = re.match(r"\.building-.+?-(\d+)-", stale.name)
-        if match is None:
-            continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(stale, ignore_errors=True)
-        except PermissionError:
-            pass
-
-
-def _publish(staging: Path, final: Path) -> None:
-    """Swap the finished directory into place; an earlier build of the same pack is replaced whole."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(staging, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 DEFAULT_COMMENTARY = "commentary/{pack}-{org}-{period}.xlsx"

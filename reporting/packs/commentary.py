@@ -27,7 +27,10 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from reporting.cells import text_cell
+from reporting.charts.theme import DEFAULT_THEME
 from reporting.errors import DataError, SourceError
+from reporting.office_package import DocumentProperties, save
+from reporting.packs.render._brand import brand_of
 
 __all__ = ["COLUMNS", "MAX_LENGTH", "read_commentary", "write_commentary_workbook"]
 
@@ -49,8 +52,8 @@ COLUMNS: tuple[tuple[str, float, bool], ...] = (
 #: longest text accepted in each editable column (data validation in Excel; checked again on reading)
 MAX_LENGTH = {"Commentary": 2000, "Actions": 1000, "Author": 100}
 HEADER_ROW = 4
-NHS_BLUE = "005EB8"
 EDITABLE_FILL = "FFF9E6"
+_BRAND = brand_of(DEFAULT_THEME)  # the workbook goes to service leads before any pack's theme is chosen
 
 Row = tuple[str, str, str, str, str, str]
 
@@ -65,6 +68,14 @@ def _period_key(period: object) -> str:
     if isinstance(period, dt.date):
         return period.isoformat()
     return str(period).strip()
+
+
+def _created(period_key: str) -> dt.date:
+    """The workbook's Created date: the period it collects commentary for (the zip epoch if it is no date)."""
+    try:
+        return dt.date.fromisoformat(period_key)
+    except ValueError:
+        return dt.date(1980, 1, 1)
 
 
 def write_commentary_workbook(
@@ -88,7 +99,7 @@ def write_commentary_workbook(
     period_key = _period_key(period)
     heading = ws.cell(row=1, column=1, value=f"Commentary: {title or pack_id}, {period_key}")
     heading.data_type = "s"
-    heading.font = Font(name="Arial", size=14, bold=True, color=NHS_BLUE)
+    heading.font = Font(name=_BRAND.font, size=14, bold=True, color=_BRAND.primary)
     _text_cell(
         ws,
         2,
@@ -96,12 +107,12 @@ def write_commentary_workbook(
         "Write in the shaded Commentary, Actions and Author cells only; everything else is "
         "locked. Leave a row empty if there is nothing to add. Save the file and send it back unchanged "
         "in name.",
-    ).font = Font(name="Arial", size=9, italic=True)
+    ).font = Font(name=_BRAND.font, size=9, italic=True)
     editable_cols = []
     for c, (name, width, editable) in enumerate(COLUMNS, start=1):
         cell = _text_cell(ws, HEADER_ROW, c, name)
-        cell.font = Font(name="Arial", size=10, bold=True, color="FFFFFF")
-        cell.fill = PatternFill(fill_type="solid", start_color=NHS_BLUE, end_color=NHS_BLUE)
+        cell.font = Font(name=_BRAND.font, size=10, bold=True, color=_BRAND.white)
+        cell.fill = PatternFill(fill_type="solid", start_color=_BRAND.primary, end_color=_BRAND.primary)
         cell.alignment = Alignment(vertical="top", wrap_text=True)
         ws.column_dimensions[get_column_letter(c)].width = width
         if editable:
@@ -110,14 +121,14 @@ def write_commentary_workbook(
     for r, row in enumerate(rows, start=first):
         for c, value in enumerate(row, start=1):
             cell = _text_cell(ws, r, c, "" if value is None else str(value))
-            cell.font = Font(name="Arial", size=10)
+            cell.font = Font(name=_BRAND.font, size=10)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
         for c, _ in editable_cols:
             cell = ws.cell(row=r, column=c)
             cell.protection = Protection(locked=False)
             cell.number_format = "@"  # typed text stays text: "- improving" is not a formula
             cell.fill = PatternFill(fill_type="solid", start_color=EDITABLE_FILL, end_color=EDITABLE_FILL)
-            cell.font = Font(name="Arial", size=10)
+            cell.font = Font(name=_BRAND.font, size=10)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
         ws.row_dimensions[r].height = 60
     last = max(first, first + len(rows) - 1)
@@ -159,12 +170,13 @@ def write_commentary_workbook(
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     wb.security = WorkbookProtection(lockStructure=True)
-    wb.properties.title = f"Commentary: {title or pack_id}, {period_key}"
-    wb.properties.creator = "reporting"
-    wb.properties.keywords = f"{pack_id}; {period_key}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    properties = DocumentProperties(
+        title=f"Commentary: {title or pack_id}, {period_key}",
+        created=_created(period_key),
+        author="reporting",
+        keywords=f"{pack_id}; {period_key}",
+    )
+    return save(wb, path, properties)
 
 
 def _cell_text(value: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from reporting.files import atomic_write
 from reporting.packs.batch import Batch
 from reporting.packs.tree import Pack
 
@@ -143,5 +144,4 @@ def pack_data(batch: Batch, pack: Pack) -> dict[str, Any]:
 
 
 def write_pack_data(batch: Batch, pack: Pack, path: Path) -> Path:
-    path.write_text(json.dumps(pack_data(batch, pack), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    return atomic_write(path, json.dumps(pack_data(batch, pack), indent=1, ensure_ascii=False) + "\n")

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from reporting.errors import ConfigError
+from reporting.files import atomic_write
 
 __all__ = ["FIELDS", "LICENCE", "rows", "write_data_package"]
 
@@ -325,5 +326,5 @@ def write_data_package(pack: Any, batch: Any, directory: Path, stem: str) -> lis
         ],
     }
     descriptor_path = directory / "datapackage.json"
-    descriptor_path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write(descriptor_path, json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n")
     return [descriptor_path, metrics_csv, dictionary_csv]

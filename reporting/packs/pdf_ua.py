@@ -313,5 +313,5 @@ def restore_figure_alt(path: Path, alts: list[str]) -> int:
             return 0
         for element, alt in zip(elements, alts, strict=True):
             element.node["/Alt"] = pikepdf.String(alt)
-        pdf.save(path)
+        pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
     return len(alts)

@@ -15,7 +15,8 @@ from project_fixtures import copy_project
 
 from reporting.charts import Renderer, project_cache, sparkline_chart, spc_chart
 from reporting.errors import ConfigError
-from reporting.packs.build import build, safe_output_dir
+from reporting.packs.build import build
+from reporting.packs.publish import safe_output_dir
 from reporting.project import Project
 
 

@@ -6,6 +6,7 @@ through every helper, and safe for builds in parallel threads (each thread has i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from reporting.charts.theme import DEFAULT_THEME, Theme
 
-__all__ = ["Brand", "brand_of", "current", "using"]
+__all__ = ["NON_TEXT_CONTRAST", "TEXT_CONTRAST", "Brand", "brand_of", "contrast_ratio", "current", "readable", "using"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,41 @@ def using(theme: Theme) -> Iterator[Brand]:
         yield _CURRENT.get()
     finally:
         _CURRENT.reset(token)
+
+
+def _luminance(colour: str) -> float:
+    text = colour.strip().lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
+        raise ValueError(f"{colour!r} is not a #RRGGBB colour")
+    channels = [int(text[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two #RRGGBB colours (1 to 21)."""
+    a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+TEXT_CONTRAST = 4.5  # WCAG 2.2 AA for text
+NON_TEXT_CONTRAST = 3.0  # WCAG 2.2 AA for a graphical mark
+
+
+def readable(colour: str, background: str, minimum: float = TEXT_CONTRAST) -> str:
+    """`colour` (hex, no '#') darkened in 5% steps until it has `minimum` contrast with `background`.
+
+    Every renderer colours its MDC icons through this: 4.5:1 for a coloured letter (WCAG AA text), 3:1 for a
+    coloured mark beside black text (WCAG non-text contrast). The theme's text colour if nothing reaches it.
+    """
+    h = colour.lstrip("#")
+    background = background.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    for step in range(21):
+        k = 1 - step * 0.05
+        candidate = f"{round(r * k):02X}{round(g * k):02X}{round(b * k):02X}"
+        if contrast_ratio(candidate, background) >= minimum:
+            return candidate
+    return current().text

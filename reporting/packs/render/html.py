@@ -25,7 +25,6 @@ the Pack tree into plain view data for it, one function per block type as in the
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -38,10 +37,15 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from reporting.charts.spec import ChartSpec, Series
+from reporting.charts.spec import ChartSpec
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
-from reporting.mdc import ASSURANCE, VARIATION
+from reporting.files import atomic_write
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION
+from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
+from reporting.packs.render._dispatch import no_rule
+from reporting.packs.render.chart_table import chart_data
+from reporting.packs.render.chart_table import clean as _clean
 from reporting.packs.tree import (
     Cell,
     ChartBlock,
@@ -57,44 +61,20 @@ from reporting.packs.tree import (
 )
 
 __all__ = [
-    "TEXT_CONTRAST",
-    "chart_data",
     "contrast_message",
-    "contrast_ratio",
     "page",
     "render",
     "theme_contrast_failures",
 ]
 
-TEXT_CONTRAST = 4.5  # WCAG 2.2 AA, 1.4.3, normal-size text
 #: (text colour, background colour) pairs of palette keys the page writes text with
 TEXT_PAIRS = (("text", "background"), ("highlight", "background"), ("text", "band"))
 BULLET = re.compile(r"^(?:•|-)\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_RAG = {"red": "R", "amber": "A", "green": "G", "grey": "–"}
-RAG_NOTE = "R, A and G mark red, amber and green ratings."
 FALLBACK_SUPPRESSED_NOTE = "* Suppressed by disclosure control: too few events to publish safely."
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
 # --- contrast ------------------------------------------------------------------------------------------
-
-
-def _luminance(colour: str) -> float:
-    text = colour.strip().lstrip("#")
-    if len(text) == 3:
-        text = "".join(c * 2 for c in text)
-    if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
-        raise ValueError(f"{colour!r} is not a #RRGGBB colour")
-    channels = [int(text[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(foreground: str, background: str) -> float:
-    """WCAG contrast ratio of two #RRGGBB colours (1 to 21)."""
-    a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
-    return (a + 0.05) / (b + 0.05)
 
 
 def theme_contrast_failures(theme: Theme) -> list[tuple[str, str, float]]:
@@ -180,10 +160,6 @@ def _attr(text: str) -> str:
     return _clean(text).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _clean(text: object) -> str:
-    return _CONTROL.sub("", "" if text is None else str(text))
-
-
 def _slug(ctx: _Context, text: str, kind: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or kind
     slug, n = f"{kind}-{base}", 2
@@ -197,7 +173,9 @@ def _icon(code: str | None, icons: Mapping[str, tuple[str, str, str]], theme: Th
     if not code:
         return None
     letter, colour_name, label = icons.get(code, ("?", "common_cause", code.replace("_", " ")))
-    return {"letter": letter, "label": label, "colour": getattr(theme.palette, colour_name, theme.palette.common_cause)}
+    palette = theme.palette
+    colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
+    return {"letter": letter, "label": label, "colour": f"#{colour}"}
 
 
 def _cell(value: Cell, ctx: _Context) -> dict[str, Any]:
@@ -215,7 +193,7 @@ def _cell(value: Cell, ctx: _Context) -> dict[str, Any]:
         "text": "*" if value.suppressed else _clean(value.text),
         "suppressed": value.suppressed,
         "numeric": value.kind in {"number", "percent", "count"},
-        "rag": _RAG.get(value.rag) if value.rag and not value.suppressed else None,
+        "rag": RAG[value.rag][0] if value.rag in RAG and not value.suppressed else None,
     }
 
 
@@ -230,9 +208,7 @@ def _notes(footnotes: Sequence[str], suppressed: bool, rag: bool) -> list[str]:
 
 @singledispatch
 def _block(block: object, ctx: _Context) -> list[dict[str, Any]]:
-    raise ReportingError(
-        f"the HTML renderer has no rule for a {type(block).__name__} block; add one to reporting/packs/render/html.py"
-    )
+    raise no_rule("HTML", block)
 
 
 @_block.register
@@ -410,78 +386,6 @@ def _paragraphs(text: str) -> list[str]:
     return [_clean(part.strip()) for part in re.split(r"\n\s*\n|\r\n\s*\r\n", text or "") if part.strip()]
 
 
-# --- "show the data": a chart's own numbers as a table ---------------------------------------------------
-
-_PRIMARY = ("data", "bar", "interval", "points")
-
-
-def _fmt_y(value: float | None, spec: ChartSpec) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if spec.y_format == "percent":
-        return f"{value * 100:,.{spec.y_decimals}f}%"
-    return f"{value:,.{spec.y_decimals}f}"
-
-
-def _fmt_x(value: object, spec: ChartSpec) -> str:
-    if spec.x_kind == "date":
-        try:
-            return dt.date.fromisoformat(str(value)[:10]).strftime(spec.x_date_format)
-        except ValueError:
-            return _clean(value)
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return _clean(value)
-
-
-def _column_name(series: Series, taken: set[str]) -> str:
-    name = {"Process limits": "Upper process limit"}.get(series.name, series.name)
-    while name in taken:
-        name += " (2)"
-    taken.add(name)
-    return _clean(name)
-
-
-def chart_data(spec: ChartSpec) -> tuple[list[str], list[list[str]]]:
-    """The numbers the chart shows: one row per point of its main series, with every other series drawn at
-    the same x (mean, limits, target, median) as further columns; labels (providers) first when the x axis
-    is a number (funnels). Nothing is recomputed: these are the spec's own values."""
-    shown = [s for s in spec.series if any(v is not None for v in s.y)]
-    primary = next((s for role in _PRIMARY for s in shown if s.role == role), shown[0] if shown else None)
-    if primary is None:
-        return [], []
-    taken: set[str] = set()
-    header, columns = [], []
-    labelled = bool(primary.labels) and spec.x_kind == "number"
-    if labelled:
-        header.append(_column_name(Series("Provider", "data", (), ()), taken))
-        columns.append([_clean(label).rsplit(": ", 1)[0] for label in primary.labels or ()])
-    x_name = spec.x_title or {
-        "date": "Period",
-        "category": "Provider" if spec.horizontal or spec.kind in {"caterpillar", "league"} else "Category",
-    }.get(spec.x_kind, "x")
-    header.append(_column_name(Series(x_name, "data", (), ()), taken))
-    columns.append([_fmt_x(x, spec) for x in primary.x])
-    value_name = spec.y_title or ("Value" if primary.role in {"points", "bar", "interval"} else primary.name)
-    header.append(_column_name(Series(value_name, "data", (), ()), taken))
-    columns.append([_fmt_y(y, spec) for y in primary.y])
-    if primary.low is not None and primary.high is not None:
-        header += [
-            _column_name(Series("Lower 95% interval", "data", (), ()), taken),
-            _column_name(Series("Upper 95% interval", "data", (), ()), taken),
-        ]
-        columns += [[_fmt_y(v, spec) for v in primary.low], [_fmt_y(v, spec) for v in primary.high]]
-    for series in shown:
-        if series is primary or tuple(series.x) != tuple(primary.x) or series.role == "points":
-            continue
-        header.append(_column_name(series, taken))
-        columns.append([_fmt_y(y, spec) for y in series.y])
-    rows = [list(r) for r in zip(*columns, strict=True)]
-    return header, rows
-
-
 # --- the page ------------------------------------------------------------------------------------------
 
 
@@ -531,6 +435,7 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
         .get_template("pack.html.j2")
         .render(
             lang="en-GB",
+            not_assessed=NOT_ASSESSED_CELL,
             title=title,
             org=who,
             period=_clean(pack.period_label),
@@ -560,7 +465,4 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
 def render(pack: Pack, path: Path, svgs: Mapping[str, Path]) -> Path:
     """Write the HTML edition of `pack` at `path` (parents created) and return `path`."""
     text = page(pack, svgs)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return atomic_write(Path(path), text)

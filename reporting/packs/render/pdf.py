@@ -32,14 +32,17 @@ PDF -> PdfError carrying its stderr; both are ReportingErrors, so the CLI prints
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reporting.errors import ReportingError
+from reporting.files import atomic_path
 from reporting.packs.render import _warm_office
 
 __all__ = [
@@ -193,15 +196,45 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
                 f"{_tail(result.stderr) or _tail(result.stdout) or 'no message'}"
             )
         target = out_dir / f"{source.stem}.pdf"
-        handle, partial = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".partial")
-        os.close(handle)
-        try:
-            shutil.copyfile(produced, partial)
-            os.replace(partial, target)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+        with atomic_path(target) as partial:
+            reproducible(produced, partial, _created(source))
     return target
+
+
+_CREATED = re.compile(rb"<dcterms:created[^>]*>(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)")
+
+
+def _created(source: Path) -> str | None:
+    """The Office file's created time (reporting.office_package: the pack's period) as a PDF date, if it has one."""
+    try:
+        with zipfile.ZipFile(source) as zf:
+            match = _CREATED.search(zf.read("docProps/core.xml"))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    return None if match is None else "D:" + b"".join(match.groups()).decode() + "Z"
+
+
+def reproducible(produced: Path, target: Path, created: str | None) -> None:
+    """`produced` written to `target` so that converting the same file again gives the same bytes.
+
+    LibreOffice stamps each export with the time (/CreationDate), a fresh /ID and a /DocChecksum over both:
+    the dates become the source's own created time (none when it has none), the checksum goes (no reader
+    needs it), and qpdf derives the whole /ID from the content. Nothing else in its output varies between runs
+    of the same input (the fonts' subset prefixes come from the content too).
+    """
+    import pikepdf
+
+    with pikepdf.open(produced) as document:
+        for key in ("/CreationDate", "/ModDate"):
+            if created is None:
+                if key in document.docinfo:
+                    del document.docinfo[key]
+            else:
+                document.docinfo[key] = pikepdf.String(created)
+        for key in ("/DocChecksum", "/ID"):  # qpdf keeps an existing /ID's first half: drop it to derive both
+            if key in document.trailer:
+                del document.trailer[key]
+        document.save(target, deterministic_id=True)
 
 
 def _convert_warm(

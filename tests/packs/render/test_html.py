@@ -15,6 +15,7 @@ from reporting.charts import Renderer
 from reporting.charts.theme import DEFAULT_THEME
 from reporting.errors import ReportingError
 from reporting.packs.render import html
+from reporting.packs.render._brand import TEXT_CONTRAST, contrast_ratio
 from reporting.packs.tree import Pack
 
 
@@ -136,9 +137,9 @@ def test_missing_svg_is_an_error_not_a_blank_chart(built: tuple[Pack, Path], tmp
 
 
 def test_contrast_ratio_matches_wcag_reference_values() -> None:
-    assert html.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
-    assert html.contrast_ratio("#FFFFFF", "#FFFFFF") == pytest.approx(1.0)
-    assert html.contrast_ratio("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)  # the AA grey
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#FFFFFF", "#FFFFFF") == pytest.approx(1.0)
+    assert contrast_ratio("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)  # the AA grey
     assert html.theme_contrast_failures(DEFAULT_THEME) == []
 
 
@@ -158,6 +159,6 @@ def test_a_theme_failing_contrast_is_refused_naming_key_and_ratio(
 
     pack = dataclasses.replace(built[0], theme=DEFAULT_THEME.with_overrides(overrides))
     failures = html.theme_contrast_failures(pack.theme)
-    assert failures and failures[0][:2] == (key, background) and failures[0][2] < html.TEXT_CONTRAST
+    assert failures and failures[0][:2] == (key, background) and failures[0][2] < TEXT_CONTRAST
     with pytest.raises(ReportingError, match=rf"{re.escape(key)} has contrast \d+\.\d\d:1 on {background}"):
         html.render(pack, tmp_path / "bad.html", {})

@@ -19,6 +19,7 @@ from reporting.errors import ConfigError, ReportingError
 from reporting.packs.office_templates import DEFAULT_PPTX
 from reporting.packs.render import _text_fit as F
 from reporting.packs.render import pptx as R
+from reporting.packs.render.pptx.deck import MIN_TEXT_PT
 from reporting.packs.tree import Block, ChartBlock, Heading, Pack, Section, SummaryTable, Text
 
 DATA_HEADER = ["Organisation", "Period", "Attendances", "Within 4 hours"]
@@ -235,7 +236,7 @@ def test_long_text_shrinks_within_limits(pack: Pack, tmp_path: Path) -> None:
     deck = Presentation(str(R.render(_with_section(pack, text), tmp_path / "s.pptx")))
     box = next(s for s in deck.slides[-1].shapes if not s.is_placeholder)
     sizes = {r.font.size for p in box.text_frame.paragraphs for r in p.runs}
-    assert len(sizes) == 1 and Pt(R.MIN_TEXT_PT) <= sizes.pop() < Pt(18)
+    assert len(sizes) == 1 and Pt(MIN_TEXT_PT) <= sizes.pop() < Pt(18)
 
 
 def test_text_that_cannot_fit_fails_the_build(pack: Pack, tmp_path: Path) -> None:

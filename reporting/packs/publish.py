@@ -1,0 +1,102 @@
+"""Publishing a built pack: output paths that cannot leave outputs/, manifest entries, and the swap into place.
+
+A build writes every file into a staging directory inside outputs/ (packs.build); only when all of them
+succeeded is that directory swapped into place whole, so nothing half-made is ever published. Staging
+directories of builds that were killed are removed on the next build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from reporting.errors import ConfigError
+
+__all__ = ["content_hash", "entry", "publish", "remove_abandoned", "safe_output_dir"]
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def safe_output_dir(outputs: Path, *parts: str, out: Path | None = None) -> Path:
+    """outputs/<parts...> (or `out`), refusing anything that would land outside outputs/."""
+    for part in parts:
+        if not _SAFE.match(part):
+            raise ConfigError(
+                f"{part!r} cannot be part of an output path (letters, digits, . _ - only)", field="output"
+            )
+    base = outputs.resolve()
+    target = out if out is not None else base.joinpath(*parts)
+    target = (target if target.is_absolute() else Path.cwd() / target).resolve()
+    if not target.is_relative_to(base):
+        raise ConfigError(
+            f"output directory {target} is outside {base}; packs are only written under outputs/", field="--out"
+        )
+    if out is not None:  # publishing replaces the directory whole: never one that holds anything else
+        if target == base:
+            raise ConfigError(
+                f"--out {target} is outputs/ itself; publishing there would delete every other pack; "
+                f"give a directory for this pack (e.g. outputs/my-pack)",
+                field="--out",
+            )
+        if target.is_dir():
+            others = sorted(
+                str(p.parent.relative_to(target)) for p in target.rglob("manifest.json") if p.parent != target
+            )
+            if others or (not (target / "manifest.json").exists() and any(target.iterdir())):
+                what = (
+                    f"other packs ({', '.join(others[:3])}{' ...' if len(others) > 3 else ''})"
+                    if others
+                    else "files that are not a pack"
+                )
+                raise ConfigError(
+                    f"--out {target} holds {what}; publishing replaces the directory whole, so give "
+                    f"a new or empty directory, or one holding an earlier build of this pack",
+                    field="--out",
+                )
+    return target
+
+
+def content_hash(path: Path) -> str:
+    """Hash of what a file says: its sha256, as every writer here is deterministic (a rebuild is the same bytes).
+
+    Office files through reporting.office_package, PDFs through render.pdf.reproducible."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def entry(f: Path) -> dict[str, Any]:
+    """A file's line in manifest.json: name, size, sha256 and content hash."""
+    return {
+        "name": f.name,
+        "bytes": f.stat().st_size,
+        "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+        "content_sha256": content_hash(f),
+    }
+
+
+def remove_abandoned(folder: Path) -> None:
+    """Staging directories left by a build that was killed (its process is gone) are removed, never published."""
+    for stale in folder.glob(".building-*"):
+        match = re.match(r"\.building-.+?-(\d+)-", stale.name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Swap the finished directory into place; an earlier build of the same pack is replaced whole."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

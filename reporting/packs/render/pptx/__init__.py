@@ -1,0 +1,110 @@
+"""PowerPoint renderer: a Pack tree -> a .pptx built on the corporate master, one function per block type.
+
+    render(pack, path) -> path
+
+Slides, in order: the template's own slides are removed; a Cover block gives the "Title Slide" (title,
+subtitle, audience/owner, date, classification); a Contents block gives an agenda on "Title and Content"
+listing every section with its slide number; each section except the cover's opens with a "Section Header"
+slide; content then flows onto "Title Only" slides inside the body area of the "Title and Content" layout.
+Headings of level 1-2 start a new slide titled with their text (level 3 is a bold line in the flow); later
+slides under the same heading are titled "... (continued)". Text, tables, charts and commentary are stacked
+top to bottom while they fit; a chart takes the rest of its slide; PageBreak ends the slide. Every slide gets
+the layout's footer placeholder (``pack.footer``) and slide-number placeholder (a ``slidenum`` field), cloned
+from its layout because python-pptx does not copy them; speaker notes carry chart notes, the data sources,
+the snapshot hash and the pack's footnotes. Text is en-GB; the output is byte-identical for the same Pack
+(reporting.office_package: one properties policy, fixed zip entry times, also inside embedded chart workbooks).
+
+Charts are native (editable) when ``ChartBlock.native`` and ``supports_native(spec)``, else the block's PNG,
+scaled to fit; every chart, picture and table carries alt text (the spec's, or a description generated for
+tables). Summary-table icons are a letter/arrow in the palette colour (darkened until it reaches 4.5:1
+contrast on its cell) followed by the words ("H↑ Improvement"), so colour never carries meaning alone.
+Suppressed cells show "*" and the suppression footnote.
+
+Text is measured and fitted by `_text_fit` (Arial advance widths; its docstring gives the rule).
+
+A text block goes at its style's size (body 18, lead 22, note 14 pt) where the slide has room, else on a fresh
+slide; if it does not fit an empty slide body it shrinks 1 pt at a time down to ``MIN_TEXT_PT`` (12); if it
+still does not fit, the build stops with TextOverflowError naming the section and block. Titles shrink to
+``MIN_TITLE_PT`` (18). Tables never shrink: they split between rows onto continued slides, repeating the header
+row; a single row taller than a slide is a TextOverflowError. Text boxes have autofit off, and table rows are
+given their measured height, so what was measured is what is drawn.
+
+The package splits the renderer by job: `deck` (sizes, `_Deck`: the slide-flow engine, and writing text),
+`tables` (tables drawn and split between rows), `blocks` (the one singledispatch function `_block`, a rule
+per block type), `placeholders` (section headers, agendas, the footer and slide number cloned from layouts);
+this module builds the deck and saves it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reporting.errors import ConfigError
+from reporting.office_package import save
+from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
+from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._properties import document_properties
+from reporting.packs.render.pptx.blocks import _block, _slide_order
+from reporting.packs.render.pptx.deck import LANGUAGE, TextOverflowError, _Box, _Deck
+from reporting.packs.render.pptx.placeholders import _fill_agendas, _finish_slide, _section_header
+from reporting.packs.tree import (
+    Cover,
+    Heading,
+    Pack,
+)
+
+__all__ = ["TextOverflowError", "render"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the renderer
+# ---------------------------------------------------------------------------------------------------------
+
+
+def render(pack: Pack, path: Path) -> Path:
+    """Write `pack` as a PowerPoint deck at `path`, in the colours of the pack's theme (see _render)."""
+    with _using_brand(pack.theme):
+        return _render(pack, path)
+
+
+def _render(pack: Pack, path: Path) -> Path:
+    """Write `pack` as a PowerPoint deck at `path` (from `pack.office["pptx"]`, else the default master).
+
+    Raises ConfigError when the template lacks a layout or placeholder it needs, TextOverflowError when text
+    cannot fit even at the minimum size; nothing is written unless the whole deck was built.
+    """
+    template = Path(pack.office.get("pptx", DEFAULT_PPTX))
+    prs = open_presentation(template)
+    for name in REQUIRED_LAYOUTS:
+        layout(prs, name, template_path=template)  # every layout checked before any slide is made
+    id_list = prs.slides._sldIdLst
+    for sld_id in list(id_list):  # the template's own example slides
+        rid = sld_id.rId
+        id_list.remove(sld_id)
+        prs.part.drop_rel(rid)
+    body_ph = next(
+        (
+            p
+            for p in layout(prs, "Title and Content", template_path=template).placeholders
+            if p.placeholder_format.idx == 1
+        ),
+        None,
+    )
+    if body_ph is None:
+        raise ConfigError("layout 'Title and Content' has no content placeholder (idx 1)", file=template)
+    deck = _Deck(prs, pack, template, _Box(body_ph.left, body_ph.top, body_ph.width, body_ph.height))
+    for s_index, section in enumerate(pack.sections, start=1):
+        deck.where = f"section {s_index} '{section.title}'"
+        deck.end_slide()
+        if pack.section_slides and not any(isinstance(b, Cover) for b in section.blocks):
+            _section_header(section, deck)
+        deck.start_topic(section.title, from_heading=False)
+        for b_index, block in _slide_order(section.blocks):
+            deck.where = f"section {s_index} '{section.title}', block {b_index} ({type(block).__name__})"
+            _block(block, deck)
+            if isinstance(block, Heading) and block.level <= 2 and b_index == len(section.blocks):
+                deck.fresh_slide()  # a heading with nothing under it still shows
+    _fill_agendas(deck)
+    for slide in prs.slides:
+        _finish_slide(slide, deck)
+    return save(prs, Path(path), document_properties(pack, LANGUAGE))

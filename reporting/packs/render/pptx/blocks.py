@@ -1,0 +1,333 @@
+"""PowerPoint renderer: one singledispatch function, `_block`, with a rule per block type."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pptx.enum.text import PP_ALIGN
+
+from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
+from reporting.errors import ConfigError, ReportingError
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION
+from reporting.packs import _pptx_xml as X
+from reporting.packs.render._brand import current as _b
+from reporting.packs.render._brand import readable
+from reporting.packs.render._dispatch import no_rule
+from reporting.packs.render._text_fit import (
+    _fit,
+    _height,
+    _Para,
+    _para,
+    _paras,
+    _Run,
+)
+from reporting.packs.render.pptx.deck import (
+    CAPTION_PT,
+    CELL_INSET_X,
+    GAP,
+    MIN_CHART_H,
+    MIN_TEXT_PT,
+    SPARK_H,
+    SPARK_PAD,
+    SUMMARY_COLUMNS,
+    SUMMARY_PT,
+    TABLE_PT,
+    TEXT_INSET,
+    TEXT_PT,
+    VARIATION_WORDS,
+    TextOverflowError,
+    _Box,
+    _Deck,
+    _fixed_frame,
+    _flow_text,
+    _text_box,
+    _title,
+    _write,
+)
+from reporting.packs.render.pptx.tables import _RIGHT, _Cell, _flow_table, _header, _suppression_note, _widths
+from reporting.packs.tree import (
+    Block,
+    Cell,
+    ChartBlock,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    PageBreak,
+    SummaryRow,
+    SummaryTable,
+    Text,
+)
+
+# ---------------------------------------------------------------------------------------------------------
+# one function per block type
+# ---------------------------------------------------------------------------------------------------------
+
+
+@functools.singledispatch
+def _block(block: Block, deck: _Deck) -> None:
+    raise no_rule("PowerPoint", block, deck.where)
+
+
+@_block.register(Cover)
+def _cover(block: Cover, deck: _Deck) -> None:
+    deck.end_slide()
+    slide = deck.add_slide("Title Slide")
+    _title(deck, slide, block.title, 40)
+    who = " · ".join(
+        p
+        for p in (f"For: {block.audience}" if block.audience else "", f"Owner: {block.owner}" if block.owner else "")
+        if p
+    )
+    lines = [_para(block.subtitle, colour=_b().primary)] if block.subtitle else []
+    lines += [
+        _Para((_Run(t, bold=bold, colour=_b().muted),), factor=0.8, level=1)
+        for t, bold in ((who, False), (block.date_label, False), (block.classification, True))
+        if t
+    ]
+    sub = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
+    if sub is None:
+        raise ConfigError("layout 'Title Slide' has no subtitle placeholder (idx 1)", file=deck.template)
+    if not lines:
+        sub._element.getparent().remove(sub._element)
+        return
+    frame = sub.text_frame
+    _fixed_frame(frame)
+    size = _fit(lines, sub.width, sub.height - 2 * TEXT_INSET, 20, MIN_TEXT_PT)
+    if size is None:
+        raise TextOverflowError(
+            deck.where, "cover subtitle, audience, owner, date and classification do not fit the subtitle placeholder"
+        )
+    _write(frame, lines, size)
+
+
+@_block.register(Contents)
+def _contents(block: Contents, deck: _Deck) -> None:
+    deck.end_slide()
+    slide = deck.add_slide("Title and Content")
+    _title(deck, slide, block.title, 28)
+    deck.agendas.append((slide, block))  # filled in once every section header has its slide number
+
+
+@_block.register(Heading)
+def _heading(block: Heading, deck: _Deck) -> None:
+    if block.level <= 2:
+        unused = deck.topic_from_heading and deck.topic_slides == 0
+        title = f"{deck.topic} – {block.text}" if block.level == 2 and unused else block.text
+        deck.start_topic(title, from_heading=True)
+        return
+    _flow_text(deck, [_para(block.text, bold=True, colour=_b().primary_dark)], 20, 14)
+
+
+@_block.register(Text)
+def _text(block: Text, deck: _Deck) -> None:
+    colour = _b().muted if block.style == "note" else None
+    _flow_text(deck, _paras(block.paragraphs, colour=colour), TEXT_PT[block.style])
+
+
+@_block.register(Commentary)
+def _commentary(block: Commentary, deck: _Deck) -> None:
+    paras = [_para(f"Commentary: {block.title}", bold=True, colour=_b().primary_dark), *_paras([block.commentary])]
+    if block.actions:
+        lines = block.actions.split("\n")
+        paras.append(_Para((_Run("Actions: ", bold=True), _Run(lines[0]))))
+        paras += _paras(lines[1:])
+    if block.author:
+        paras.append(_para(f"– {block.author}", italic=True, colour=_b().muted))
+    _flow_text(deck, paras, TEXT_PT["body"])
+
+
+@_block.register(PageBreak)
+def _page_break(block: PageBreak, deck: _Deck) -> None:
+    deck.end_slide()
+
+
+def _slide_order(blocks: Sequence[Block]) -> list[tuple[int, Block]]:
+    """(1-based index, block) in slide order: a chart's narrative (the body text right after it) goes above
+    the chart as the slide's headline, so the two share a slide instead of the text spilling onto the next."""
+    order = list(enumerate(blocks, start=1))
+    i = 0
+    while i < len(order) - 1:
+        chart, text = order[i][1], order[i + 1][1]
+        if isinstance(chart, ChartBlock) and isinstance(text, Text) and text.style == "body":
+            order[i], order[i + 1] = order[i + 1], order[i]
+            i += 2
+        else:
+            i += 1
+    return order
+
+
+def _picture(slide: Any, image: Path, box: _Box) -> Any:
+    from PIL import Image
+
+    with Image.open(image) as im:
+        w_px, h_px = im.size
+    width = min(box.width, int(box.height * w_px / h_px))
+    height = int(width * h_px / w_px)
+    picture = slide.shapes.add_picture(
+        str(image), box.left + (box.width - width) // 2, box.top + (box.height - height) // 2, width, height
+    )
+    picture._element.nvPicPr.cNvPr.set("descr", "")  # python-pptx puts the file name here; callers set the alt text
+    return picture
+
+
+def _chart_shape(deck: _Deck, block: ChartBlock, box: _Box) -> Any:
+    spec = block.spec
+    if block.native and supports_native(spec):
+        try:
+            return add_native_chart(deck.slide.shapes, spec, box.left, box.top, box.width, box.height)
+        except NativeChartUnsupported:
+            pass
+    if block.image is None or not Path(block.image).is_file():
+        raise ReportingError(
+            f"{deck.where}: chart '{spec.title}' has no rendered image"
+            + ("" if block.native else " and native=false")
+            + "; render the pack's charts (Pack.with_images) before the PowerPoint renderer"
+        )
+    return _picture(deck.slide, Path(block.image), box)
+
+
+@_block.register(ChartBlock)
+def _chart(block: ChartBlock, deck: _Deck) -> None:
+    cap = [_para(block.caption, colour=_b().muted)] if block.caption else []
+    cap_h = _height(cap, CAPTION_PT, deck.body.width) + 2 * TEXT_INSET if cap else 0
+    deck.space_for(MIN_CHART_H + cap_h)
+    box = _Box(deck.body.left, deck.cursor, deck.body.width, deck.remaining - cap_h - (GAP if cap else 0))
+    shape = _chart_shape(deck, block, box)
+    X.set_alt_text(shape, block.spec.title, block.spec.alt_text or f"Chart: {block.spec.title}")
+    deck.cursor = box.bottom + GAP
+    if cap:
+        _text_box(deck, cap, CAPTION_PT, cap_h)
+    deck.note(block.notes)
+    deck.cursor, deck.filled = deck.body.bottom, True  # a chart takes the rest of its slide
+
+
+def _icon(
+    code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, *, short: bool
+) -> tuple[_Para, ...]:
+    if code is None:
+        return (_Para((_Run(NOT_ASSESSED_CELL, colour=_b().muted),)),)
+    if code not in table:
+        return (_para(code),)
+    letter, colour_name, label = table[code]
+    words = VARIATION_WORDS.get(colour_name, label) if short else label
+    colour = readable(getattr(deck.pack.theme.palette, colour_name), fill)
+    return (_Para((_Run(letter, bold=True, colour=colour), _Run(f" {words}"))),)
+
+
+def _sparkline(row: SummaryRow) -> Callable[[Any, _Box], None] | None:
+    image, spec = row.sparkline_image, row.sparkline
+
+    def draw(slide: Any, box: _Box) -> None:
+        inner = _Box(
+            box.left + CELL_INSET_X, box.top + SPARK_PAD, box.width - 2 * CELL_INSET_X, box.height - 2 * SPARK_PAD
+        )
+        if image is not None and Path(image).is_file():
+            shape = _picture(slide, Path(image), inner)
+        else:
+            assert spec is not None
+            shape = add_native_chart(slide.shapes, spec, inner.left, inner.top, inner.width, inner.height)
+        X.set_alt_text(shape, f"Trend: {row.title}", spec.alt_text if spec is not None else f"Trend of {row.title}")
+
+    if (image is not None and Path(image).is_file()) or (spec is not None and supports_native(spec)):
+        return draw
+    return None
+
+
+def _value(cell: Cell, align: Any = PP_ALIGN.RIGHT) -> _Para:
+    return _Para((_Run("*" if cell.suppressed else cell.text),), align=align)
+
+
+@_block.register(SummaryTable)
+def _summary_table(block: SummaryTable, deck: _Deck) -> None:
+    right, centre = PP_ALIGN.RIGHT, PP_ALIGN.CENTER
+    aligns = [None, None, right, right, None, None, centre]
+    header = _header([name for name, _ in SUMMARY_COLUMNS], aligns)
+    rows = []
+    for i, r in enumerate(block.rows):
+        fill = _b().band if (i + 1) % 2 == 0 else _b().white
+        metric = (
+            _para(r.title, bold=True),
+            *([_Para((_Run(r.narrative, colour=_b().muted),), factor=TABLE_PT / SUMMARY_PT)] if r.narrative else []),
+        )
+        trend = _sparkline(r)
+        rows.append(
+            [
+                _Cell(metric, fill),
+                _Cell((_para(r.period_label),), fill),
+                _Cell((_value(r.latest),), fill),
+                _Cell((_value(r.target),), fill),
+                _Cell(_icon(r.variation_icon, VARIATION, deck, fill, short=True), fill),
+                _Cell(_icon(r.assurance, ASSURANCE, deck, fill, short=False), fill),
+                _Cell(
+                    () if trend else (_Para((_Run("–", colour=_b().muted),), align=centre),),
+                    fill,
+                    SPARK_H + 2 * SPARK_PAD if trend else 0,
+                    trend,
+                ),
+            ]
+        )
+    suppressed = any(r.latest.suppressed or r.target.suppressed for r in block.rows)
+    widths = _widths(deck.body.width, [w for _, w in SUMMARY_COLUMNS])
+
+    def describe(start: int, end: int) -> str:
+        parts = []
+        for r in block.rows[start:end]:
+            latest = "suppressed" if r.latest.suppressed else r.latest.text
+            target = "suppressed" if r.target.suppressed else r.target.text
+            bits = [f"latest {latest} ({r.period_label})", f"target {target}"]
+            bits += [VARIATION[r.variation_icon][2].lower()] if r.variation_icon in VARIATION else []
+            bits += [ASSURANCE[r.assurance][2].lower()] if r.assurance in ASSURANCE else []
+            parts.append(f"{r.title}: " + ", ".join(bits) + ".")
+        span = f", metrics {start + 1} to {end} of {len(block.rows)}" if end - start < len(block.rows) else ""
+        return f"Summary table '{block.title}'{span}. " + " ".join(parts)
+
+    _flow_table(
+        deck,
+        block.title,
+        block.caption,
+        header,
+        rows,
+        widths,
+        SUMMARY_PT,
+        _suppression_note(deck.pack, block.footnotes, suppressed),
+        describe,
+    )
+
+
+@_block.register(DataTable)
+def _data_table(block: DataTable, deck: _Deck) -> None:
+    aligns = [PP_ALIGN.RIGHT if c.kind in _RIGHT else None for c in block.columns]
+    header = _header([c.name for c in block.columns], aligns)
+    rows = []
+    for i, row in enumerate(block.rows):
+        band = _b().band if (i + 1) % 2 == 0 else _b().white
+        cells = []
+        for cell, align in zip(row, aligns):
+            runs = [_Run("*" if cell.suppressed else cell.text)]
+            if cell.rag is not None and not cell.suppressed:
+                runs.append(_Run(f" {RAG[cell.rag][0]}", bold=True))
+            cells.append(_Cell((_Para(tuple(runs), align=align),), RAG[cell.rag][2] if cell.rag in RAG else band))
+        rows.append(cells)
+    suppressed = any(c.suppressed for row in block.rows for c in row)
+    notes = _suppression_note(deck.pack, block.footnotes, suppressed)
+    if any(c.rag for row in block.rows for c in row):
+        notes.append("R, A, G: red, amber, green rating (also shown by the cell's shading).")
+    widths = _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns])
+    names = ", ".join(c.name for c in block.columns)
+
+    def describe(start: int, end: int) -> str:
+        span = (
+            f"rows {start + 1} to {end} of {len(block.rows)}"
+            if end - start < len(block.rows)
+            else f"{len(block.rows)} rows"
+        )
+        return (
+            f"Table '{block.title}'" + (f" ({block.caption})" if block.caption else "") + f": {span}; columns {names}."
+        )
+
+    _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe)

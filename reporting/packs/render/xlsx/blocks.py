@@ -1,0 +1,354 @@
+"""Excel renderer: one singledispatch function, `_block`, with a rule per block type, and the writers blocks share."""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+from openpyxl.drawing.fill import Blip
+from openpyxl.drawing.geometry import PresetGeometry2D
+from openpyxl.drawing.image import Image as XLImage
+from openpyxl.drawing.picture import PictureFrame
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
+from openpyxl.drawing.xdr import XDRPositiveSize2D
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils.units import pixels_to_EMU
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
+
+from reporting.charts.native_pptx import supports_native
+from reporting.charts.native_xlsx import add_excel_chart
+from reporting.mdc import NOT_ASSESSED_CELL
+from reporting.packs.render._brand import current as _b
+from reporting.packs.render._dispatch import no_rule
+from reporting.packs.render.xlsx.cells import (
+    CHART_DATA,
+    CHART_WIDTH_PX,
+    PAGE_HEIGHT_PX,
+    PAGE_WIDTH_PX,
+    ROW_PX,
+    SPARK_WIDTH_PX,
+    _Ctx,
+    _icon_text,
+    _merged_text,
+    _put,
+    _quoted,
+    _Sheet,
+)
+from reporting.packs.render.xlsx.tables import _summary_columns, _table
+from reporting.packs.tree import (
+    Cell,
+    ChartBlock,
+    Column,
+    Commentary,
+    Contents,
+    Cover,
+    DataTable,
+    Heading,
+    PageBreak,
+    SummaryTable,
+    Text,
+)
+
+# --- the blocks -------------------------------------------------------------------------------------------------
+
+
+@functools.singledispatch
+def _block(block: object, ctx: _Ctx) -> None:
+    raise no_rule("Excel", block)
+
+
+@_block.register
+def _cover(block: Cover, ctx: _Ctx) -> None:
+    """On the Contents sheet, under the pack title: what the cover says that the pack details do not."""
+    sheet, pack = ctx.contents, ctx.pack
+    said = {pack.title, pack.subtitle, pack.period_label, pack.audience, pack.owner, pack.classification}
+    for label, value in (
+        ("Cover title", block.title),
+        ("Cover subtitle", block.subtitle),
+        ("Date", block.date_label),
+        ("Prepared for", block.audience),
+        ("Presented by", block.owner),
+        ("Classification", block.classification),
+    ):
+        if value and (label == "Date" or value not in said):
+            _key_value(sheet, label, value)
+    sheet.row += 1
+
+
+@_block.register
+def _contents(block: Contents, ctx: _Ctx) -> None:
+    """The hyperlinked list of sheets, on the Contents sheet (written once, where the pack puts it)."""
+    if ctx.contents_done:
+        return
+    ctx.contents_done = True
+    sheet = ctx.contents
+    ws = sheet.ws
+    _heading_row(sheet, block.title, 2)
+    for other in ctx.sheets:
+        name = other.ws.title
+        cell = _put(
+            ws,
+            sheet.row,
+            1,
+            name,
+            style="Hyperlink",
+            font=Font(name=_b().font, size=10, underline="single", color=_b().primary),
+        )
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{_quoted(name)}!A1", display=name)
+        _put(ws, sheet.row, 2, other.label if other.label != name else "")
+        sheet.row += 1
+    if ctx.data_ws is not None or _any_native(ctx):
+        sheet.row += 1
+        _put(
+            ws,
+            sheet.row,
+            1,
+            f"The numbers behind each chart are on the hidden sheet '{CHART_DATA}' "
+            "(right-click a sheet tab, then Unhide).",
+            style="Explanatory Text",
+            font=Font(name=_b().font, size=9, italic=True, color=_b().muted),
+        )
+        sheet.row += 1
+    sheet.row += 1
+
+
+@_block.register
+def _heading(block: Heading, ctx: _Ctx) -> None:
+    _heading_row(ctx.sheet, block.text, block.level)
+
+
+@_block.register
+def _text(block: Text, ctx: _Ctx) -> None:
+    sheet = ctx.sheet
+    font = {
+        "lead": Font(name=_b().font, size=11, bold=True),
+        "note": Font(name=_b().font, size=9, italic=True, color=_b().muted),
+    }.get(block.style, Font(name=_b().font, size=10))
+    for paragraph in block.paragraphs:
+        _merged_text(sheet, paragraph, font)
+    sheet.row += 1
+
+
+@_block.register
+def _summary_table(block: SummaryTable, ctx: _Ctx) -> None:
+    columns = _summary_columns(block)
+    rows = []
+    for r in block.rows:
+        rows.append(
+            [
+                Cell(r.title, r.title),
+                Cell(r.period_label, r.period_label),
+                r.latest,
+                r.target,
+                Cell(
+                    _icon_text(r.variation_icon) or NOT_ASSESSED_CELL,
+                    _icon_text(r.variation_icon) or NOT_ASSESSED_CELL,
+                    "icon",
+                    icon=r.variation_icon,
+                ),
+                Cell(
+                    _icon_text(r.assurance) or NOT_ASSESSED_CELL,
+                    _icon_text(r.assurance) or NOT_ASSESSED_CELL,
+                    "icon",
+                    icon=r.assurance,
+                ),
+                Cell("" if (r.sparkline_image or r.sparkline) else "–", ""),
+                Cell(r.narrative, r.narrative),
+            ]
+        )
+    specs = [Column(name, kind, "General", width) for name, width, kind in columns]
+    first_data = _table(ctx, block.title, block.caption, specs, rows, block.footnotes, wrap_columns={0, 7})
+    sheet = ctx.sheet
+    for i, r in enumerate(block.rows):
+        row = first_data + i
+        if r.sparkline_image is not None and Path(r.sparkline_image).exists():
+            alt = r.sparkline.alt_text if r.sparkline is not None else f"Trend of {r.title}"
+            h = _picture(sheet, Path(r.sparkline_image), row, 7, SPARK_WIDTH_PX, f"Trend: {r.title}", alt, offset=3)
+            sheet.ws.row_dimensions[row].height = max(sheet.ws.row_dimensions[row].height or 15, (h + 8) * 0.75)
+        elif r.sparkline is not None:
+            warnings.warn(
+                f"summary row '{r.metric_id}': no sparkline image; the Excel trend cell is empty "
+                "(render the pack's charts first)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+
+@_block.register
+def _chart(block: ChartBlock, ctx: _Ctx) -> None:
+    sheet = ctx.sheet
+    spec = block.spec
+    w_px, h_px = spec.size
+    height_px = round(CHART_WIDTH_PX * h_px / w_px)
+    _keep_together(sheet, height_px)
+    top = sheet.row
+    if block.native and supports_native(spec):
+        data_ws = _chart_data_sheet(ctx)
+        _put(data_ws, ctx.data_row, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
+        _put(
+            data_ws,
+            ctx.data_row,
+            2,
+            f"(chart on sheet '{sheet.ws.title}', cell A{top})",
+            font=Font(name=_b().font, size=9, italic=True, color=_b().muted),
+        )
+        chart = add_excel_chart(
+            data_ws,
+            spec,
+            f"A{top}",
+            data_row=ctx.data_row + 1,
+            data_col=1,
+            width_cm=CHART_WIDTH_PX / 96 * 2.54,
+            height_cm=height_px / 96 * 2.54,
+        )
+        data_ws._charts.remove(chart)  # the data stays on "Chart data"; the chart goes on the section
+        sheet.ws.add_chart(chart, f"A{top}")
+        sheet.charts.append(chart.reporting_alt_text)
+        n_rows = max(len(s.x) for s in spec.series) if spec.series else 0
+        ctx.data_row += n_rows + 3
+    elif block.image is not None and Path(block.image).exists():
+        height_px = _picture(sheet, Path(block.image), top, 1, CHART_WIDTH_PX, spec.title, spec.alt_text)
+    else:
+        reason = spec.message or "no image was rendered for it and it has no native Excel form"
+        warnings.warn(
+            f"chart '{spec.title}': {reason}; the Excel sheet shows its description instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        _put(sheet.ws, top, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
+        sheet.row += 1
+        _merged_text(sheet, spec.message or spec.alt_text, Font(name=_b().font, size=10))
+        height_px = 0
+    sheet.row = top + math.ceil(height_px / ROW_PX) + (1 if height_px else 0)
+    if block.caption:
+        _merged_text(sheet, block.caption, Font(name=_b().font, size=9, italic=True, color=_b().muted))
+    if block.notes:
+        _merged_text(sheet, block.notes, Font(name=_b().font, size=9, italic=True, color=_b().muted))
+    sheet.row += 1
+
+
+@_block.register
+def _data_table(block: DataTable, ctx: _Ctx) -> None:
+    _table(ctx, block.title, block.caption, list(block.columns), [list(r) for r in block.rows], block.footnotes)
+
+
+@_block.register
+def _commentary(block: Commentary, ctx: _Ctx) -> None:
+    sheet = ctx.sheet
+    _put(
+        sheet.ws,
+        sheet.row,
+        1,
+        f"Commentary: {block.title}",
+        style="Headline 3",
+        font=Font(name=_b().font, size=11, bold=True, color=_b().primary),
+    )
+    sheet.row += 1
+    for label, value in (("Commentary", block.commentary), ("Actions", block.actions), ("Author", block.author)):
+        if value:
+            _put(sheet.ws, sheet.row, 1, label, font=Font(name=_b().font, size=10, bold=True), align="left")
+            sheet.ws.cell(row=sheet.row, column=1).alignment = Alignment(vertical="top")
+            _merged_text(sheet, value, Font(name=_b().font, size=10), first_col=2)
+    sheet.row += 1
+
+
+@_block.register
+def _page_break(block: PageBreak, ctx: _Ctx) -> None:
+    _break_before(ctx.sheet)
+
+
+def _break_before(sheet: _Sheet, row: int | None = None) -> None:
+    row = row or sheet.row
+    if row > sheet.page_start:
+        sheet.ws.row_breaks.append(Break(id=row - 1))
+        sheet.page_start = row
+
+
+def _keep_together(sheet: _Sheet, height_px: float) -> None:
+    """Start a new printed page before a chart that would otherwise be cut in two by the page's end.
+
+    Pages are fitted to width, so a page holds more sheet rows the wider the sheet is; this is an estimate
+    (A4 landscape, half-inch margins, room for header and footer), erring towards an early break.
+    """
+    content_px = (
+        sum(sheet.widths[i - 1] if i <= len(sheet.widths) else 14.0 for i in range(1, sheet.text_columns + 1)) * 7 + 10
+    )
+    page_px = PAGE_HEIGHT_PX / min(1.0, PAGE_WIDTH_PX / content_px)
+    used = sum((sheet.ws.row_dimensions[r].height or 15) * 4 / 3 for r in range(sheet.page_start, sheet.row))
+    if used > 0 and used + height_px > page_px:
+        at = sheet.heading_at
+        keep = at is not None and all(sheet.ws.cell(row=r, column=1).value is None for r in range(at + 1, sheet.row))
+        _break_before(sheet, at if keep else None)
+
+
+# --- shared writers ---------------------------------------------------------------------------------------------
+
+
+def _heading_row(sheet: _Sheet, text: str, level: int) -> None:
+    level = min(max(level, 1), 3)
+    size = {1: 15, 2: 13, 3: 11}[level]
+    _put(
+        sheet.ws,
+        sheet.row,
+        1,
+        text,
+        style=f"Headline {level}",
+        font=Font(name=_b().font, size=size, bold=True, color=_b().primary if level < 3 else _b().text),
+    )
+    sheet.ws.row_dimensions[sheet.row].height = size * 1.6
+    sheet.heading_at = sheet.row
+    sheet.row += 2 if level == 1 else 1
+
+
+def _key_value(sheet: _Sheet, label: str, value: str, *, mono: bool = False) -> None:
+    _put(sheet.ws, sheet.row, 1, label, font=Font(name=_b().font, size=10, bold=True), top=True)
+    _put(sheet.ws, sheet.row, 2, value, font=Font(name="Courier New" if mono else _b().font, size=10), wrap=True)
+    sheet.row += 1
+
+
+def _picture(
+    sheet: _Sheet, path: Path, row: int, col: int, width_px: int, title: str, descr: str, offset: int = 0
+) -> int:
+    """Insert a PNG at (row, col), `width_px` wide, with alt text set on its own frame; returns its height."""
+    img = XLImage(str(path))
+    height_px = round(width_px * img.height / img.width)
+    img.width, img.height = width_px, height_px
+    sheet.pictures += 1
+    pic = PictureFrame()
+    nv = pic.nvPicPr.cNvPr
+    nv.id, nv.name, nv.title, nv.descr = 1000 + sheet.pictures, f"Picture {sheet.pictures}", title, descr
+    pic.blipFill.blip = Blip()
+    pic.spPr.prstGeom = PresetGeometry2D(prst="rect")
+    pic.spPr.ln = None
+    anchor = OneCellAnchor(
+        _from=AnchorMarker(col=col - 1, colOff=pixels_to_EMU(offset), row=row - 1, rowOff=pixels_to_EMU(offset)),
+        ext=XDRPositiveSize2D(pixels_to_EMU(width_px), pixels_to_EMU(height_px)),
+    )
+    anchor.pic = pic
+    img.anchor = anchor
+    sheet.ws.add_image(img)
+    return height_px
+
+
+def _chart_data_sheet(ctx: _Ctx) -> Any:
+    if ctx.data_ws is None:
+        ctx.data_ws = ctx.wb.create_sheet(CHART_DATA)
+        ctx.data_ws.sheet_state = "hidden"
+        _put(
+            ctx.data_ws,
+            1,
+            1,
+            "The data behind each native chart in this workbook. Edit a value here and the chart follows.",
+            font=Font(name=_b().font, size=9, italic=True, color=_b().muted),
+        )
+        ctx.data_ws.column_dimensions["A"].width = 24
+        ctx.data_row = 3
+    return ctx.data_ws
+
+
+def _any_native(ctx: _Ctx) -> bool:
+    return any(isinstance(b, ChartBlock) and b.native and supports_native(b.spec) for s in ctx.sheets for b in s.blocks)
