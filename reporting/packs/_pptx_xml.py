@@ -119,7 +119,10 @@ def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:
 
 def set_table_header_row(table: Table) -> None:
     """Mark the first row as a header row (a:tblPr firstRow) so styles and screen readers treat it so."""
-    table._tbl.tblPr.set("firstRow", "1")
+    properties = table._tbl.tblPr
+    if properties is None:  # python-pptx always writes a:tblPr for a new table; an odd template may not
+        properties = table._tbl.get_or_add_tblPr()
+    properties.set("firstRow", "1")
 
 
 def fill_table_cell(

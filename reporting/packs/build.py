@@ -110,8 +110,9 @@ def _render_formats(
 ) -> tuple[list[Path], list[str]]:
     from reporting.packs.render import docx, html, pptx, xlsx
 
-    files, warnings = [], []
-    writers = {
+    files: list[Path] = []
+    warnings: list[str] = []
+    writers: dict[str, Callable[[Pack, Path], Path]] = {
         "pptx": pptx.render,
         "docx": docx.render,
         "xlsx": xlsx.render,

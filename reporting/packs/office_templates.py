@@ -132,7 +132,8 @@ def layout(prs: Presentation, name: str, *, template_path: Path | str) -> SlideL
     for master in prs.slide_masters:
         for candidate in master.slide_layouts:
             if candidate.name == name:
-                return candidate
+                found: SlideLayout = candidate
+                return found
             available.append(candidate.name)
     raise ConfigError(
         f"no slide layout '{name}'{_hint(name, available)}; layouts are: {_quoted(available)}", file=template_path
@@ -210,8 +211,8 @@ def check_office_template(path: Path | str, kind: str) -> list[ConfigError]:
                         ConfigError("layout 'Title and Content' has no content placeholder (idx 1)", file=path)
                     )
         else:
-            xml = parts.get("word/styles.xml")
-            root = etree.fromstring(xml) if xml else None
+            styles = parts.get("word/styles.xml")
+            root = etree.fromstring(styles) if styles else None
             available = (
                 []
                 if root is None

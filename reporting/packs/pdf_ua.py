@@ -78,7 +78,7 @@ def check_pdf(path: Path) -> list[Failure]:
     with pdf:
         failures: list[Failure] = []
         root = pdf.Root
-        pages = {page.objgen: i + 1 for i, page in enumerate(pdf.pages)}
+        pages = {page.obj.objgen: i + 1 for i, page in enumerate(pdf.pages)}
         mark = root.get("/MarkInfo")
         tree = root.get("/StructTreeRoot")
         if not (isinstance(mark, pikepdf.Dictionary) and bool(mark.get("/Marked", False))):
@@ -266,6 +266,7 @@ def chart_alt_texts(source: Path) -> list[str]:
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     out: list[str] = []
     with zipfile.ZipFile(source) as z:
+        parts: list[tuple[str, tuple[str, ...], str]]
         if source.suffix.lower() == ".docx":
             parts = [("word/document.xml", (f"{{{wp}}}inline", f"{{{wp}}}anchor"), f"{{{wp}}}docPr")]
         else:

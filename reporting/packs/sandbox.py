@@ -22,8 +22,8 @@ from numbers import Number
 from typing import Any
 
 from jinja2 import StrictUndefined, Undefined, nodes
-from jinja2.exceptions import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 
 from reporting.limits import current
 

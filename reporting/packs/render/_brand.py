@@ -32,8 +32,17 @@ class Brand:
 
 def brand_of(theme: Theme) -> Brand:
     p = theme.palette
+
+    def hex_(colour: str) -> str:
+        return colour.lstrip("#").upper()
+
     return Brand(
-        *(c.lstrip("#").upper() for c in (p.brand, p.brand_dark, p.text, p.muted_text, p.table_band, p.background)),
+        hex_(p.brand),
+        hex_(p.brand_dark),
+        hex_(p.text),
+        hex_(p.muted_text),
+        hex_(p.table_band),
+        hex_(p.background),
         theme.document_font,
     )
 

@@ -17,9 +17,9 @@ import json
 import sys
 import time
 
-import uno  # type: ignore[import-not-found]
-from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
-from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
+import uno
+from com.sun.star.beans import PropertyValue
+from com.sun.star.connection import NoConnectException
 
 
 def _prop(name: str, value: object) -> PropertyValue:

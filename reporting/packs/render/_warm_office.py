@@ -154,7 +154,8 @@ class WarmOffice:
                 line = self.bridge.stdout.readline()
                 if not line:
                     raise OfficeGone("the LibreOffice bridge stopped")
-                return json.loads(line)
+                reply: dict[str, Any] = json.loads(line)
+                return reply
             if self.bridge.poll() is not None:
                 raise OfficeGone("the LibreOffice bridge stopped")
             if self.office is not None and self.office.poll() is not None:
