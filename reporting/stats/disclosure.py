@@ -10,8 +10,8 @@ Three steps, in this order, all on a copy:
 2. **Secondary suppression** (`secondary=True`), per metric, on the table rows x columns
    (org_code x period by default), assuming the true row and column totals are published:
    while some row (or column) has exactly one suppressed cell, also suppress that line's smallest
-   unsuppressed cell; then check with linear algebra that no suppressed cell is determined by the totals
-   (a cell joined to the rest only through a "bridge" can still be, even when every line holds two),
+   unsuppressed cell; then check that no suppressed cell is determined by the totals (a cell joined to the
+   rest only through a "bridge" can still be, even when every line holds two: `recoverable_cells`),
    and for any such cell suppress the cheapest rectangle (r, c2), (r2, c), (r2, c2) that puts it on a
    cycle; repeat until stable. The size used to pick cells is the count (value for count rows,
    numerator — else denominator — for ratio rows). A line whose only cell is suppressed cannot be
@@ -55,7 +55,6 @@ DEFAULT_SUPPRESS_BELOW = 5
 REASON_PRIMARY = "primary"
 REASON_DERIVED = "derived"
 REASON_SECONDARY = "secondary"
-_NULLSPACE_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -145,8 +144,12 @@ def recoverable_cells(
 ) -> np.ndarray:
     """Which suppressed cells are pinned down exactly by the true row and column totals.
 
-    A hidden cell is recoverable iff no way of moving value among hidden cells (a vector in the null
-    space of the line-incidence matrix) can change it; found by SVD. Returns a boolean mask per cell.
+    Draw the hidden cells as edges between their row and their column. Value can be moved among hidden
+    cells without changing any total exactly along a cycle of that graph (add, subtract, add ... around it;
+    the graph is bipartite, so every cycle is even), so a hidden cell is recoverable iff its edge lies on no
+    cycle: iff it is a *bridge*. Found with Tarjan's bridge search in time linear in the hidden cells; this
+    is the null-space test (an SVD of the line-incidence matrix, kept in the tests as the reference) without
+    its cubic cost or its floating-point tolerance. Returns a boolean mask per cell.
     """
     r_codes, _ = pd.factorize(pd.Series(list(rows), dtype=object))
     c_codes, _ = pd.factorize(pd.Series(list(columns), dtype=object))
@@ -155,16 +158,49 @@ def recoverable_cells(
     if len(hidden) == 0:
         return result
     n_rows = int(r_codes.max()) + 1
-    n_cols = int(c_codes.max()) + 1
-    incidence = np.zeros((n_rows + n_cols, len(hidden)))
-    incidence[r_codes[hidden], np.arange(len(hidden))] = 1.0
-    incidence[n_rows + c_codes[hidden], np.arange(len(hidden))] = 1.0
-    _, sing, vt = np.linalg.svd(incidence)
-    rank = int((sing > _NULLSPACE_TOL * max(1.0, float(sing.max(initial=0.0)))).sum())
-    null = vt[rank:]
-    movable = np.abs(null).max(axis=0) > _NULLSPACE_TOL if len(null) else np.zeros(len(hidden), bool)
-    result[hidden[~movable]] = True
+    ends = list(zip(r_codes[hidden].tolist(), (n_rows + c_codes[hidden]).tolist(), strict=True))
+    for edge in _bridges(n_rows + int(c_codes.max()) + 1, ends):
+        result[hidden[edge]] = True
     return result
+
+
+def _bridges(n_nodes: int, edges: Sequence[tuple[int, int]]) -> list[int]:
+    """Indexes of the edges on no cycle (Tarjan, iterative so a long table cannot overflow the stack)."""
+    adjacent: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]
+    for i, (u, v) in enumerate(edges):
+        adjacent[u].append((v, i))
+        adjacent[v].append((u, i))
+    order = [-1] * n_nodes  # discovery time
+    low = [0] * n_nodes  # earliest discovery time reachable through the subtree and one back edge
+    found: list[int] = []
+    clock = 0
+    for root in range(n_nodes):
+        if order[root] != -1 or not adjacent[root]:
+            continue
+        order[root] = low[root] = clock
+        clock += 1
+        stack: list[tuple[int, int, int]] = [(root, -1, 0)]  # node, edge it was entered by, next neighbour
+        while stack:
+            node, via, nxt = stack[-1]
+            if nxt < len(adjacent[node]):
+                stack[-1] = (node, via, nxt + 1)
+                other, edge = adjacent[node][nxt]
+                if edge == via:
+                    continue
+                if order[other] == -1:
+                    order[other] = low[other] = clock
+                    clock += 1
+                    stack.append((other, edge, 0))
+                else:
+                    low[node] = min(low[node], order[other])
+                continue
+            stack.pop()
+            if stack:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[node])
+                if low[node] > order[parent]:
+                    found.append(via)
+    return found
 
 
 # --- internals -----------------------------------------------------------------------------------------
