@@ -10,13 +10,19 @@ unhidden or a sheet being renamed by accident.
 `read_commentary` checks the workbook is the one for this pack and period, that every metric id is known
 and appears once, and returns {metric_id: (commentary, actions, author)} for the rows that have commentary
 or actions (rows left empty are skipped). Every problem is a `DataError` naming the file, row and field.
+
+Analysts write the executive summary's own words in the same workbook: a row whose Metric ID is
+`summary:<part>` (`summary:attention`, `summary:improved`, `summary:changed`, `summary:stable`,
+`summary:unknown`, `summary:asks`, or `summary:overview` for the opening paragraph). Its Commentary replaces
+the generated paragraphs of that part (a blank line starts a new paragraph) and its Actions are added after
+them, so a part can be rewritten, extended, or both. Such rows are returned under the same key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +35,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from reporting.cells import text_cell
 from reporting.errors import DataError, SourceError
 
-__all__ = ["COLUMNS", "MAX_LENGTH", "read_commentary", "write_commentary_workbook"]
+__all__ = [
+    "COLUMNS",
+    "MAX_LENGTH",
+    "SUMMARY_PARTS",
+    "SUMMARY_PREFIX",
+    "metric_commentary",
+    "read_commentary",
+    "write_commentary_workbook",
+]
 
 SHEET = "Commentary"
 META = "_meta"
@@ -49,6 +63,9 @@ COLUMNS: tuple[tuple[str, float, bool], ...] = (
 #: longest text accepted in each editable column (data validation in Excel; checked again on reading)
 MAX_LENGTH = {"Commentary": 2000, "Actions": 1000, "Author": 100}
 HEADER_ROW = 4
+#: rows keyed `summary:<part>` override or extend that part of the executive summary (packs.blocks.executive)
+SUMMARY_PREFIX = "summary:"
+SUMMARY_PARTS = ("overview", "attention", "improved", "changed", "stable", "unknown", "asks")
 NHS_BLUE = "005EB8"
 EDITABLE_FILL = "FFF9E6"
 
@@ -228,7 +245,16 @@ def read_commentary(
                     "commentary on a row with no metric id", source=path, row=r, field="Metric ID", row_label="row"
                 )
             continue
-        if metric not in known:
+        if metric.startswith(SUMMARY_PREFIX) and metric[len(SUMMARY_PREFIX) :] not in SUMMARY_PARTS:
+            raise DataError(
+                f"unknown part of the executive summary '{metric}'; expected one of "
+                f"{', '.join(SUMMARY_PREFIX + p for p in SUMMARY_PARTS)}",
+                source=path,
+                row=r,
+                field="Metric ID",
+                row_label="row",
+            )
+        if metric not in known and not metric.startswith(SUMMARY_PREFIX):
             raise DataError(
                 f"unknown metric id '{metric}'; expected one of the pack's metrics "
                 f"({', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''})",
@@ -258,6 +284,11 @@ def read_commentary(
         if filled["Commentary"] or filled["Actions"]:
             out[metric] = (filled["Commentary"], filled["Actions"], filled["Author"])
     return out
+
+
+def metric_commentary(commentary: Mapping[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
+    """The rows about metrics: what service leads sent, without the analysts' executive summary rows."""
+    return {k: v for k, v in commentary.items() if not k.startswith(SUMMARY_PREFIX)}
 
 
 def _find_header(ws: Any, path: Path) -> tuple[int, dict[str, int]]:
