@@ -42,6 +42,7 @@ __all__ = [
     "SUMMARY_PREFIX",
     "metric_commentary",
     "read_commentary",
+    "summary_rows",
     "write_commentary_workbook",
 ]
 
@@ -66,10 +67,25 @@ HEADER_ROW = 4
 #: rows keyed `summary:<part>` override or extend that part of the executive summary (packs.blocks.executive)
 SUMMARY_PREFIX = "summary:"
 SUMMARY_PARTS = ("overview", "attention", "improved", "changed", "stable", "unknown", "asks")
+_PART_TITLES = {
+    "overview": "Executive summary: overview",
+    "attention": "Executive summary: what needs attention",
+    "improved": "Executive summary: what has improved",
+    "changed": "Executive summary: what else has changed",
+    "stable": "Executive summary: what is stable",
+    "unknown": "Executive summary: what the data cannot tell us yet",
+    "asks": "Executive summary: what the Board is asked to do",
+}
+SUMMARY_HELP = "Commentary replaces this part of the executive summary; Actions are added after it."
 NHS_BLUE = "005EB8"
 EDITABLE_FILL = "FFF9E6"
 
 Row = tuple[str, str, str, str, str, str]
+
+
+def summary_rows(period_label: str) -> list[Row]:
+    """The workbook rows (one per part) in which analysts rewrite or extend the executive summary."""
+    return [(SUMMARY_PREFIX + p, _PART_TITLES[p], period_label, "", "", SUMMARY_HELP) for p in SUMMARY_PARTS]
 
 
 def _text_cell(ws: Any, row: int, col: int, value: str) -> Any:
