@@ -121,9 +121,10 @@ def test_a_trust_without_stale_data_does_not_say_so(assembled: Callable[..., Pac
     assert "no current figures" in " ".join(summary(assembled("board", org="RJ1"))["What the data cannot tell us yet"])
 
 
+@pytest.mark.parametrize("name", ["board", "monthly-performance", "weekly-executive"])
 @pytest.mark.parametrize("org", ["RJ1", "RXW"])
-def test_no_sentence_appears_twice_in_the_board_paper(assembled: Callable[..., Pack], org: str) -> None:
-    assert repeated(assembled("board", org=org)) == []
+def test_no_sentence_appears_twice_in_a_shipped_pack(assembled: Callable[..., Pack], name: str, org: str) -> None:
+    assert repeated(assembled(name, org=org)) == []
 
 
 def test_the_repetition_check_finds_a_repeated_sentence(assembled: Callable[..., Pack]) -> None:

@@ -194,6 +194,12 @@ def _changed(fact: _Fact) -> str:
     )
 
 
+def _words(n: int) -> str:
+    """Small numbers in words, as plain English writes them (and a sentence never starts with a digit)."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if 0 <= n < len(words) else f"{n:,}"
+
+
 def _join(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
@@ -261,7 +267,8 @@ def _unknown(asm: Assembly, facts: Sequence[_Fact], stale: Sequence[str], unjudg
             lines.append(f"No figures were supplied for {periods} for {who}.")
         else:
             lines.append(
-                f"{len(missing)} of the {PERIODS[frequency]} shown have no figures for {who}, the latest "
+                f"{_words(len(missing)).capitalize()} of the {PERIODS[frequency]} shown have no figures for {who}, "
+                "the latest "
                 f"{period_noun(missing[-1], frequency)}."
             )
     return lines
@@ -311,14 +318,14 @@ def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str
     body, label = o.body, asm.period_label
 
     def count(n: int, one: str, many: str, nobody: str) -> str:
-        return nobody if n == 0 else f"{n} {one if n == 1 else many}"
+        return nobody if n == 0 else f"{_words(n)} {one if n == 1 else many}"
 
     judged = (
         f"; {count(len(stale) + len(unjudged), 'cannot', 'cannot', 'none')} be judged yet" if stale or unjudged else ""
     )
     overview = (
-        f"This summary covers {len(metric_ids)} measures for {label}. "
-        f"{count(len(attention), 'needs', 'need', 'None needs')} the {body}'s attention, "
+        f"This summary covers {_words(len(metric_ids))} measures for {label}. "
+        f"{count(len(attention), 'needs', 'need', 'None needs').capitalize()} the {body}'s attention, "
         f"{count(len(improved), 'has', 'have', 'none has')} improved and "
         f"{count(len(stable), 'is', 'are', 'none is')} stable{judged}."
     )
