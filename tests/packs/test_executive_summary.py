@@ -110,6 +110,12 @@ def test_concerns_say_since_when_and_how_big(assembled: Callable[..., Pack]) -> 
         r"\d+\.\d percentage points higher than the usual level of \d+\.\d%\.",
         attention[1],
     )
+    # the funnel against acute peers: below the expected range, in the metric's units
+    assert re.search(
+        r"^Compared with \w+ other acute trusts from August 2024 to July 2025, A&E 4-hour performance \(\d+\.\d%\) "
+        r"is below the range expected around the peer average of \d+\.\d%\.$",
+        attention[2],
+    )
     asks = parts["What the Board is asked to do"]
     assert asks[0].startswith("Seek assurance on the recovery plan for A&E 4-hour performance")
     assert any("Trolley waits" in a and "recovery plan" in a for a in asks)

@@ -22,6 +22,7 @@ from reporting.formatting import format_period
 from reporting.mdc import is_concern, is_exception
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Row, Where, passes, selected, series_points
+from reporting.packs.blocks.comparisons import funnel_of
 from reporting.packs.blocks.registry import rule
 from reporting.packs.commentary import SUMMARY_PREFIX, metric_commentary
 from reporting.packs.tree import Block, Heading, Text
@@ -274,6 +275,51 @@ def _unknown(asm: Assembly, facts: Sequence[_Fact], stale: Sequence[str], unjudg
     return lines
 
 
+def _per_unit(metric: Metric, value: float) -> str:
+    """A funnel's value (already scaled by the metric's `per`, as its values are) as the metric writes it."""
+    return amount(value, metric.unit, metric.decimals, metric.per)
+
+
+def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """[(part, sentence)] for each funnel of the pack: where the organisation sits among its peers. Outside the
+    limits on the worse side needs attention, on the better side is an improvement, inside is stable."""
+    out = []
+    for section in asm.template.sections:
+        for block in t.iter_blocks(section.blocks):
+            if not isinstance(block, t.FunnelBlock) or "{{" in block.funnel.metric:
+                continue
+            if block.funnel.metric not in metric_ids:
+                continue
+            metric = asm.metric(block.funnel.metric)
+            pool, result = funnel_of(asm, metric, block.funnel)
+            mine = result.points[result.points["group"] == asm.org] if result is not None else None
+            if result is None or mine is None or mine.empty:
+                continue
+            value, average = float(mine["value"].iloc[0]), float(result.target * metric.scale)
+            others = "other organisations" if pool.group == "all organisations" else f"other {pool.group} trusts"
+            span = f"from {pool.span}" if " to " in pool.span else f"in {pool.span}"
+            peers = f"Compared with {_words(len(pool.frame) - 1)} {others} {span}"
+            mean = _per_unit(metric, average)
+            if not bool(mine["outlier"].iloc[0]):
+                out.append(
+                    (
+                        "stable",
+                        f"{peers}, {metric.title} ({_per_unit(metric, value)}) is within the range expected "
+                        f"around the peer average of {mean}.",
+                    )
+                )
+                continue
+            high = value > average
+            worse = (metric.direction == "higher_is_better") != high if metric.direction != "neutral" else None
+            side = "above" if high else "below"
+            sentence = (
+                f"{peers}, {metric.title} ({_per_unit(metric, value)}) is {side} the range expected around the "
+                f"peer average of {mean}."
+            )
+            out.append(("attention" if worse else "improved" if worse is False else "stable", sentence))
+    return out
+
+
 def _asks(
     asm: Assembly, body: str, attention: Sequence[_Fact], stale: Sequence[str], received: Mapping[str, object]
 ) -> list[str]:
@@ -315,6 +361,11 @@ def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str
     changed = [f for f in facts if not f.exception and str(f.row.get("variation_icon")).startswith("neutral")]
     stable = [f for f in facts if not f.exception and f.row.get("variation_icon") == "common_cause"]
     received = {k: v for k, v in metric_commentary(asm.commentary).items() if k in metric_ids}
+    compared = _compared(asm, metric_ids)
+
+    def peers(part: str) -> list[str]:
+        return [sentence for where, sentence in compared if where == part]
+
     body, label = o.body, asm.period_label
 
     def count(n: int, one: str, many: str, nobody: str) -> str:
@@ -338,12 +389,12 @@ def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str
         (
             "attention",
             f"What needs the {body}'s attention",
-            [_attention(f) for f in attention] or [none_attention],
+            [_attention(f) for f in attention] + peers("attention") or [none_attention],
         ),
         (
             "improved",
             "What has improved",
-            [_improved(f) for f in improved]
+            [_improved(f) for f in improved] + peers("improved")
             or [f"No measure has moved beyond its usual range for the better in {label}."],
         ),
     ]
@@ -359,7 +410,7 @@ def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str
             )
         )
     parts += [
-        ("stable", "What is stable", _stable(stable) or ["No measure is within its usual range."]),
+        ("stable", "What is stable", _stable(stable) + peers("stable") or ["No measure is within its usual range."]),
         (
             "unknown",
             "What the data cannot tell us yet",
