@@ -244,3 +244,18 @@ def test_an_unknown_summary_part_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="unknown part of the executive summary 'summary:risks'") as err:
         read_commentary(path, pack_id="board", period=dt.date(2025, 7, 1), known_metrics=[])
     assert "summary:attention" in str(err.value) and len(SUMMARY_PARTS) == 7
+
+
+def test_the_commentary_command_writes_the_summary_rows(demo_project: Project, tmp_path: Path) -> None:
+    from project_fixtures import copy_project
+
+    from reporting.packs.build import write_commentary_for_pack
+
+    project = copy_project(demo_project, tmp_path)
+    path = write_commentary_for_pack(project, "board", org="RJ1")
+    ids = [r[0] for r in load_workbook(path)["Commentary"].iter_rows(min_row=5, values_only=True)]
+    assert ids[-len(SUMMARY_PARTS) :] == [f"summary:{p}" for p in SUMMARY_PARTS]
+    assert "ae_4hr" in ids  # the measures' rows are still there, first
+    monthly = write_commentary_for_pack(project, "monthly-performance", org="RJ1")  # no executive summary
+    rows = load_workbook(monthly)["Commentary"].iter_rows(values_only=True)
+    assert not any(str(r[0]).startswith("summary:") for r in rows)
