@@ -265,7 +265,9 @@ def _caveats(metric: Metric, row: Row) -> list[str]:
     if breaks:
         last = breaks[-1]
         out.append(
-            f"Not comparable with figures before {format_period(last.period, metric.frequency)} ({last.reason})."
+            # names the metric: two charts with the same break must not repeat one sentence (issue 13)
+            f"{metric.title}: not comparable with figures before {format_period(last.period, metric.frequency)} "
+            f"({last.reason})."
         )
     if row.get("trial_limits") and row.get("baseline_n"):
         out.append(f"Trial limits: from {int(row['baseline_n'])} points.")

@@ -490,7 +490,8 @@ def write_commentary_for_pack(
 ) -> Path:
     """The workbook service leads fill in for one pack and period: one row per metric of the pack."""
     from reporting.mdc import ASSURANCE, VARIATION
-    from reporting.packs.commentary import write_commentary_workbook
+    from reporting.packs.commentary import summary_rows, write_commentary_workbook
+    from reporting.packs.template import ExecutiveSummaryBlock, iter_blocks
     from reporting.packs.tree import SummaryTable
 
     catalogue = load_catalogue(project.require_catalogue())
@@ -516,6 +517,8 @@ def write_commentary_for_pack(
         raise ConfigError(
             f"pack '{pack_id}' has no summary table, so there is nothing to comment on", field="summary_table"
         )
+    if any(isinstance(b, ExecutiveSummaryBlock) for sec in template.sections for b in iter_blocks(sec.blocks)):
+        rows += summary_rows(pack.period_label)  # analysts' own words for the executive summary
     path = _commentary_path(project, template, pack.org_code, pack.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_commentary_workbook(rows, path, pack_id=pack_id, period=pack.period, title=pack.title)

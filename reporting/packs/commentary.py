@@ -10,13 +10,19 @@ unhidden or a sheet being renamed by accident.
 `read_commentary` checks the workbook is the one for this pack and period, that every metric id is known
 and appears once, and returns {metric_id: (commentary, actions, author)} for the rows that have commentary
 or actions (rows left empty are skipped). Every problem is a `DataError` naming the file, row and field.
+
+Analysts write the executive summary's own words in the same workbook: a row whose Metric ID is
+`summary:<part>` (`summary:attention`, `summary:improved`, `summary:changed`, `summary:stable`,
+`summary:unknown`, `summary:asks`, or `summary:overview` for the opening paragraph). Its Commentary replaces
+the generated paragraphs of that part (a blank line starts a new paragraph) and its Actions are added after
+them, so a part can be rewritten, extended, or both. Such rows are returned under the same key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,16 @@ from reporting.errors import DataError, SourceError
 from reporting.office_package import DocumentProperties, save
 from reporting.packs.render._brand import brand_of
 
-__all__ = ["COLUMNS", "MAX_LENGTH", "read_commentary", "write_commentary_workbook"]
+__all__ = [
+    "COLUMNS",
+    "MAX_LENGTH",
+    "SUMMARY_PARTS",
+    "SUMMARY_PREFIX",
+    "metric_commentary",
+    "read_commentary",
+    "summary_rows",
+    "write_commentary_workbook",
+]
 
 SHEET = "Commentary"
 META = "_meta"
@@ -52,10 +67,28 @@ COLUMNS: tuple[tuple[str, float, bool], ...] = (
 #: longest text accepted in each editable column (data validation in Excel; checked again on reading)
 MAX_LENGTH = {"Commentary": 2000, "Actions": 1000, "Author": 100}
 HEADER_ROW = 4
+#: rows keyed `summary:<part>` override or extend that part of the executive summary (packs.blocks.executive)
+SUMMARY_PREFIX = "summary:"
+SUMMARY_PARTS = ("overview", "attention", "improved", "changed", "stable", "unknown", "asks")
+_PART_TITLES = {
+    "overview": "Executive summary: overview",
+    "attention": "Executive summary: what needs attention",
+    "improved": "Executive summary: what has improved",
+    "changed": "Executive summary: what else has changed",
+    "stable": "Executive summary: what is stable",
+    "unknown": "Executive summary: what the data cannot tell us yet",
+    "asks": "Executive summary: what the Board is asked to do",
+}
+SUMMARY_HELP = "Commentary replaces this part of the executive summary; Actions are added after it."
 EDITABLE_FILL = "FFF9E6"
 _BRAND = brand_of(DEFAULT_THEME)  # the workbook goes to service leads before any pack's theme is chosen
 
 Row = tuple[str, str, str, str, str, str]
+
+
+def summary_rows(period_label: str) -> list[Row]:
+    """The workbook rows (one per part) in which analysts rewrite or extend the executive summary."""
+    return [(SUMMARY_PREFIX + p, _PART_TITLES[p], period_label, "", "", SUMMARY_HELP) for p in SUMMARY_PARTS]
 
 
 def _text_cell(ws: Any, row: int, col: int, value: str) -> Any:
@@ -240,7 +273,16 @@ def read_commentary(
                     "commentary on a row with no metric id", source=path, row=r, field="Metric ID", row_label="row"
                 )
             continue
-        if metric not in known:
+        if metric.startswith(SUMMARY_PREFIX) and metric[len(SUMMARY_PREFIX) :] not in SUMMARY_PARTS:
+            raise DataError(
+                f"unknown part of the executive summary '{metric}'; expected one of "
+                f"{', '.join(SUMMARY_PREFIX + p for p in SUMMARY_PARTS)}",
+                source=path,
+                row=r,
+                field="Metric ID",
+                row_label="row",
+            )
+        if metric not in known and not metric.startswith(SUMMARY_PREFIX):
             raise DataError(
                 f"unknown metric id '{metric}'; expected one of the pack's metrics "
                 f"({', '.join(sorted(known)[:8])}{', ...' if len(known) > 8 else ''})",
@@ -270,6 +312,11 @@ def read_commentary(
         if filled["Commentary"] or filled["Actions"]:
             out[metric] = (filled["Commentary"], filled["Actions"], filled["Author"])
     return out
+
+
+def metric_commentary(commentary: Mapping[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
+    """The rows about metrics: what service leads sent, without the analysts' executive summary rows."""
+    return {k: v for k, v in commentary.items() if not k.startswith(SUMMARY_PREFIX)}
 
 
 def _find_header(ws: Any, path: Path) -> tuple[int, dict[str, int]]:

@@ -122,6 +122,13 @@ class CommentaryOptions(MetricsSelection):
     pass
 
 
+class ExecutiveSummaryOptions(MetricsSelection):
+    """The executive summary written from the pack's statistics (packs.blocks.executive), in five parts."""
+
+    body: str = Field(default="Board", description="who reads and decides: 'What needs the Board's attention'")
+    level: int = Field(default=2, ge=1, le=3, description="heading level of each part")
+
+
 class AppendixOptions(MetricsSelection):
     """Definitions and data tables for the selected metrics (default: the pack's own metrics)."""
 
@@ -206,6 +213,10 @@ class LeagueTableBlock(BlockModel):
 
 class DataTableBlock(BlockModel):
     data_table: DataTableOptions
+
+
+class ExecutiveSummaryBlock(BlockModel):
+    executive_summary: ExecutiveSummaryOptions = Field(default_factory=ExecutiveSummaryOptions)
 
 
 class CommentaryBlock(BlockModel):

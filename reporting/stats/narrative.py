@@ -17,7 +17,7 @@ from reporting.formatting import format_period, format_value
 from reporting.mdc import ASSURANCE_PHRASES, POINT_TYPE_PHRASES
 from reporting.stats.constants import TWO_IN_THREE_MIN_CLOSE, TWO_IN_THREE_WINDOW
 
-__all__ = ["assurance_phrase", "sentence", "variation_phrase"]
+__all__ = ["amount", "assurance_phrase", "difference", "period_noun", "sentence", "variation_phrase"]
 
 
 def _missing(value: Any) -> bool:
@@ -56,6 +56,29 @@ def _when(x: Any, frequency: str) -> str:
     if frequency in ("monthly", "weekly", "quarterly"):
         return f"in {_period(x, frequency)}"
     return f"on {_period(x, frequency)}"
+
+
+def amount(value: float, unit: str, decimals: int = 1, per: int | None = None) -> str:
+    """A value as the narratives write it: whole numbers lose their decimals (78%, 12,345)."""
+    return _value(value, unit, decimals, per)
+
+
+def period_noun(x: Any, frequency: str) -> str:
+    """A period as a noun phrase: 'September 2025', 'the week of 4 April 2022'."""
+    return _period(x, frequency)
+
+
+def difference(value: float, reference: float, unit: str, decimals: int = 1, per: int | None = None) -> str:
+    """How far apart two values are, in the metric's own units: '3.8 percentage points', '640', '1.2 days'.
+
+    Percentages differ by percentage points, never by a percentage of a percentage (which a lay reader
+    cannot tell apart from it)."""
+    gap = abs(float(value) - float(reference))
+    if unit == "percent":
+        points = round(gap * 100, decimals)
+        places = 0 if math.isclose(points, round(points), abs_tol=1e-9) else decimals
+        return f"{points:,.{places}f} percentage point{'' if math.isclose(points, 1) else 's'}"
+    return _value(round(gap, decimals), unit, decimals, per)
 
 
 def variation_phrase(row: Mapping[str, Any] | pd.Series, frequency: str = "monthly") -> str:

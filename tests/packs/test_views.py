@@ -230,7 +230,8 @@ def test_the_october_2023_break_rebases_admissions_and_trolley_waits(
     assert any(
         t.startswith("Emergency admissions were")
         and t.endswith(
-            "Not comparable with figures before October 2023 (change in how emergency admissions are recorded)."
+            "Emergency admissions: not comparable with figures before October 2023 "
+            "(change in how emergency admissions are recorded)."
         )
         for t in texts
     )
@@ -246,7 +247,7 @@ def test_without_the_register_entry_the_step_is_a_special_cause(demo_project: Pr
     pack = _pack(project, "monthly-performance")
     chart = _chart(pack, "Emergency admissions")
     assert "Break" not in chart.spec.subtitle and len([s for s in chart.spec.series if s.role == "data"]) == 1
-    assert not any("Not comparable" in t for t in _texts(pack))
+    assert not any("not comparable" in t for t in _texts(pack))
     (project.root / "templates" / "annotations.yaml").unlink()  # no register at all: the same
     assert _chart(_pack(project, "monthly-performance"), "Emergency admissions").spec == chart.spec
 

@@ -6,27 +6,37 @@ from __future__ import annotations
 from typing import Literal
 
 from reporting.charts import caterpillar_chart, funnel_chart
+from reporting.data.catalogue import Metric
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, metric_of
-from reporting.packs.blocks.peers import cross_section, org_names
+from reporting.packs.blocks.peers import Pool, cross_section, org_names
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, ChartBlock, Text
-from reporting.stats.funnel import funnel, funnel_curve
+from reporting.stats.funnel import FunnelResult, funnel, funnel_curve
 from reporting.stats.variation import caterpillar
+
+
+def funnel_of(asm: Assembly, metric: Metric, o: t.CrossSectionOptions) -> tuple[Pool, FunnelResult | None]:
+    """The peers' pool and the funnel of one funnel block (None with fewer than two peers), computed once per
+    batch: the chart and the executive summary read the same result."""
+    pool = cross_section(asm, metric, o)
+    if len(pool.frame) < 2:
+        return pool, None
+    kind: Literal["PR", "RC"] = "PR" if metric.unit == "percent" else "RC"
+    result = asm.once(
+        ("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
+        lambda: funnel(pool.frame, group="org_code", data_type=kind, multiplier=metric.scale),
+    )
+    return pool, result
 
 
 @rule(t.FunnelBlock)
 def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra) -> list[Block]:
     metric = metric_of(asm, o.metric, where, extra)
-    pool = cross_section(asm, metric, o)
+    pool, result = funnel_of(asm, metric, o)
     pooled, group, span = pool.frame, pool.group, pool.span
-    if len(pooled) < 2:
+    if result is None:
         return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
-    kind: Literal["PR", "RC"] = "PR" if metric.unit == "percent" else "RC"
-    result = asm.once(
-        ("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
-        lambda: funnel(pooled, group="org_code", data_type=kind, multiplier=metric.scale),
-    )
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
     spec = funnel_chart(
         result.points.assign(target=result.target * metric.scale),

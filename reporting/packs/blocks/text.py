@@ -38,7 +38,8 @@ def _heading(asm: Assembly, o: t.HeadingOptions | str, where: Where, extra: Extr
 @rule(t.TextBlock)
 def _text(asm: Assembly, o: str, where: Where, extra: Extra) -> list[Block]:
     text = asm.render(o, where, **extra)
-    paragraphs = tuple(p.strip() for p in text.split("\n\n") if p.strip())
+    # a blank line starts a paragraph; a single line break (YAML's `|` keeps them) is only a space
+    paragraphs = tuple(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
     return [Text(paragraphs)] if paragraphs else []
 
 
