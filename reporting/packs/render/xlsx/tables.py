@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from openpyxl.comments import Comment
@@ -142,7 +143,7 @@ def _summary_cells(block: SummaryTable) -> tuple[list[Column], list[list[Cell]],
                 Cell(r.narrative, r.narrative),
             ]
         )
-    trend = any(r.sparkline_image is not None or r.sparkline is not None for r in block.rows)
+    trend = any(r.sparkline_image is not None and Path(r.sparkline_image).exists() for r in block.rows)
     return columns, rows, _layout(columns, rows, keep={TREND} if trend else ())
 
 
