@@ -152,6 +152,9 @@ def add_excel_chart(
         chart.legend = None
     else:
         chart.legend.position = "b"
+        drawn = [*spec.series, *(_point_type_series(spec) if kind.shape == "lines" else ())]
+        hidden = [i for i, s in enumerate(drawn) if not s.show_in_legend]
+        chart.legend.legendEntry = [LegendEntry(idx=i, delete=True) for i in hidden]
     chart.width, chart.height = width_cm, height_cm
     chart.reporting_alt_text = (spec.title, spec.alt_text)
     ws.add_chart(chart, anchor)
@@ -240,9 +243,6 @@ def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) 
                 xl.dPt.append(DataPoint(idx=i, spPr=GraphicalProperties(solidFill=_hex(colour))))
         else:
             _style(xl, s)
-    hidden = [i for i, s in enumerate(series) if not s.show_in_legend]
-    if hidden and chart.legend is not None:
-        chart.legend.legendEntry = [LegendEntry(idx=i, delete=True) for i in hidden]
     return chart
 
 

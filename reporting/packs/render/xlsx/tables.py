@@ -105,8 +105,14 @@ def _layout(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: Col
 
 
 def _layout_widths(columns: Sequence[Column], layout: _Layout) -> list[float]:
+    """Each shown column's width: at least its header's longest word, so no header breaks inside a word."""
     out = [_status_width(columns[i].name) if status else columns[i].width for i, status in layout.slots]
-    return out + ([NOTE_WIDTH] if layout.note else [])
+    out += [NOTE_WIDTH] if layout.note else []
+    names = [f"{columns[i].name} status" if status else columns[i].name for i, status in layout.slots]
+    headers = _unique_headers(names + ([NOTE_HEADER] if layout.note else []))
+    return [
+        max(w, max((len(word) for word in h.split()), default=0) * 1.15 + 2) for w, h in zip(out, headers, strict=True)
+    ]
 
 
 #: the summary table's columns, before `_layout` leaves out what no row has
