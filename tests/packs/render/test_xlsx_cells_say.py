@@ -13,6 +13,7 @@ Each check is a function that returns what is wrong, shown to fail on a workbook
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 import zipfile
@@ -31,7 +32,7 @@ from openpyxl.worksheet.table import Table
 from reporting.charts.theme import DEFAULT_THEME
 from reporting.mdc import ASSURANCE, POINT_TYPE_ICONS, POINT_TYPE_LABELS, VARIATION, icon_text
 from reporting.packs.render.xlsx import render
-from reporting.packs.tree import Pack
+from reporting.packs.tree import DataTable, Pack
 
 PACKS = sorted(p.stem for p in (Path(__file__).resolve().parents[3] / "templates" / "packs").glob("*.yaml"))
 ORGS = ("RJ1", "RXW")
@@ -282,3 +283,29 @@ def test_the_checks_fail_on_the_old_mistakes(tmp_path: Path) -> None:
         '<c:dPt><c:idx val="0"/></c:dPt></c:ser></c:lineChart></c:plotArea></c:chart></c:chartSpace>'
     )
     assert chart_key_problems(chart, _namer(None)) == ["per-point colours without a point-type series"]
+
+
+# --- the same words in the paper and the web page (no "?" on a point-type cell) ----------------------------------
+
+
+def test_point_type_cells_in_word_and_html_carry_their_glyph_not_a_question_mark(
+    assembled: Callable[..., Pack], tmp_path: Path
+) -> None:
+    from reporting.packs.render import html
+    from reporting.packs.render.docx import render as render_docx
+
+    full = assembled("monthly-performance", org="RJ1")
+    # its data tables only: the point-type cells, and no chart that would need drawing first
+    sections = tuple(
+        dataclasses.replace(s, blocks=tuple(b for b in s.blocks if isinstance(b, DataTable))) for s in full.sections
+    )
+    pack = dataclasses.replace(full, sections=sections)
+    page = html.render(pack, tmp_path / "pack.html", {}).read_text(encoding="utf-8")
+    marks = re.findall(r'<span class="mark"[^>]*>([^<]*)</span><span>([^<]*)</span>', page)
+    by_label = {label: mark for mark, label in marks}
+    assert by_label["Special cause improvement"] == "■"  # trolley waits: a run of improvement
+    assert {m for m, label in marks if label.startswith("Special cause")} & {"?"} == set()
+    docx_path = render_docx(pack, tmp_path / "pack.docx")
+    with zipfile.ZipFile(docx_path) as zf:
+        text = "".join(etree.fromstring(zf.read("word/document.xml")).itertext())
+    assert "● ■ Special cause improvement" in text and "● ?Special cause" not in text.replace(" ", "")
