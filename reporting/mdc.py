@@ -15,12 +15,15 @@ __all__ = [
     "NOT_ASSESSED",
     "NOT_ASSESSED_CELL",
     "POINT_SYMBOLS",
+    "POINT_TYPE_ICONS",
     "POINT_TYPE_LABELS",
     "POINT_TYPE_PHRASES",
     "RAG",
     "RAG_NOTE",
     "VARIATION",
     "fails_target",
+    "icon",
+    "icon_text",
     "is_concern",
     "is_exception",
 ]
@@ -44,13 +47,14 @@ ASSURANCE: dict[str, tuple[str, str, str]] = {
 #: what a table cell says when a measure has no icon (no data, too few points, or no target)
 NOT_ASSESSED = "Not assessed"
 
-#: point type -> legend label
+#: point type -> legend label (and, with its marker's glyph, what a data table's "Point type" cell says), in
+#: the capitalisation of the icon labels above
 POINT_TYPE_LABELS: dict[str, str] = {
     "common_cause": "Common cause",
-    "special_cause_improvement": "Special cause: improvement",
-    "special_cause_concern": "Special cause: concern",
-    "special_cause_neutral_high": "Special cause: neutral (high)",
-    "special_cause_neutral_low": "Special cause: neutral (low)",
+    "special_cause_improvement": "Special cause improvement",
+    "special_cause_concern": "Special cause concern",
+    "special_cause_neutral_high": "Special cause variation (high)",
+    "special_cause_neutral_low": "Special cause variation (low)",
 }
 #: Marker shapes per point type, so meaning survives greyscale printing and colour-vision deficiency.
 POINT_SYMBOLS: dict[str, str] = {
@@ -60,6 +64,41 @@ POINT_SYMBOLS: dict[str, str] = {
     "special_cause_neutral_high": "triangle-up",
     "special_cause_neutral_low": "triangle-down",
 }
+
+#: marker shape -> the character a table cell shows for it, so a "Point type" cell looks like the chart's marker
+_GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "triangle-down": "▼"}
+#: special-cause point type -> (glyph of its marker, palette colour name, label); a common-cause point is the
+#: variation icon "common_cause" (same code), so a table never names it two ways
+POINT_TYPE_ICONS: dict[str, tuple[str, str, str]] = {
+    code: (_GLYPHS[POINT_SYMBOLS[code]], colour, POINT_TYPE_LABELS[code])
+    for code, colour in (
+        ("special_cause_improvement", "improvement"),
+        ("special_cause_concern", "concern"),
+        ("special_cause_neutral_high", "neutral"),
+        ("special_cause_neutral_low", "neutral"),
+    )
+}
+
+
+def icon(code: str | None) -> tuple[str, str, str] | None:
+    """(letter, palette colour name, label) of a variation icon, an assurance code or a point type.
+
+    None for anything else (no icon, or an unknown code): a renderer then shows the not-assessed text,
+    never a guessed "?" (which is MDC's symbol for "target met inconsistently").
+    """
+    if code is None:
+        return None
+    return VARIATION.get(code) or ASSURANCE.get(code) or POINT_TYPE_ICONS.get(code)
+
+
+def icon_text(code: str | None) -> str:
+    """What a table cell says for an icon: letter and label ("H↑ Special cause concern (high)"); "" if none.
+
+    The one wording for cells and for the rules that colour them (Excel conditional formatting matches it).
+    """
+    found = icon(code)
+    return f"{found[0]} {found[2]}" if found else ""
+
 
 #: point type -> how a narrative sentence names it ("... shows special cause improvement (7 points ...)")
 POINT_TYPE_PHRASES: dict[str, str] = {

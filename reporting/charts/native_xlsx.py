@@ -1,7 +1,10 @@
 """ChartSpec -> native, editable Excel chart (openpyxl), with its data written to the sheet beside it.
 
 openpyxl smooths line series by default; every series here sets `smooth = False`. Per-point colours use
-DataPoint with both marker and shape properties. openpyxl has no API for a chart's alt text, so the writer
+DataPoint with both marker and shape properties, and an SPC chart also gets one marker-only series per point
+type (its values only where a point is of that type): that is the legend's key to the orange and blue, and
+the colour LibreOffice shows, as it ignores a line series' per-point marker colours. A series the spec keeps
+out of the legend (the lower process limit, beside "Process limits") has its legend entry deleted. openpyxl has no API for a chart's alt text, so the writer
 records it and `reporting.charts._xlsx_xml.apply_alt_text` puts it into the saved file.
 """
 
@@ -15,6 +18,7 @@ from openpyxl.chart import Series as XlSeries
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabel, DataLabelList
+from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
@@ -148,6 +152,9 @@ def add_excel_chart(
         chart.legend = None
     else:
         chart.legend.position = "b"
+        drawn = [*spec.series, *(_point_type_series(spec) if kind.shape == "lines" else ())]
+        hidden = [i for i, s in enumerate(drawn) if not s.show_in_legend]
+        chart.legend.legendEntry = [LegendEntry(idx=i, delete=True) for i in hidden]
     chart.width, chart.height = width_cm, height_cm
     chart.reporting_alt_text = (spec.title, spec.alt_text)
     ws.add_chart(chart, anchor)
@@ -174,14 +181,31 @@ def _scatter(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -
     return chart
 
 
+def _point_type_series(spec: ChartSpec) -> list[Series]:
+    """One marker-only series per point type in the legend key: the data's values where its points are of
+    that type (colour and marker shape, as the spec's legend says), None elsewhere."""
+    out = []
+    data = [s for s in spec.series if s.point_colours]
+    for label, colour, symbol in spec.legend_markers:
+        y: list[float | None] = [None] * len(spec.series[0].x)
+        for s in data:
+            for i, (c, v) in enumerate(zip(s.point_colours or (), s.y, strict=False)):
+                shape = (s.point_symbols or ())[i] if s.point_symbols else "circle"
+                if v is not None and c == colour and shape == symbol:
+                    y[i] = v
+        out.append(Series(label, "points", spec.series[0].x, tuple(y), "markers", colour, point_symbols=(symbol,)))
+    return out
+
+
 def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -> Any:
     """Lines or bars over categories (periods, providers): one column of labels, one per series."""
     bars = NATIVE[spec.kind].shape == "bars"
+    series = [*spec.series, *([] if bars else _point_type_series(spec))]
     labels = category_labels(spec)
     _write_text(ws, data_row, data_col, "Period" if spec.x_kind == "date" else "Category")
     for r, label in enumerate(labels, start=1):
         _write_text(ws, data_row + r, data_col, label)
-    for c, s in enumerate(spec.series, start=1):
+    for c, s in enumerate(series, start=1):
         _write_text(ws, data_row, data_col + c, s.name)
         for r, y in enumerate(s.y, start=1):
             ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
@@ -193,14 +217,14 @@ def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) 
     refs = Reference(
         ws,
         min_col=data_col + 1,
-        max_col=data_col + len(spec.series),
+        max_col=data_col + len(series),
         min_row=data_row,
         max_row=data_row + len(labels),
     )
     chart.add_data(refs, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=data_col, min_row=data_row + 1, max_row=data_row + len(labels)))
-    extra = data_col + len(spec.series) + 1
-    for xl, s in zip(chart.series, spec.series, strict=True):
+    extra = data_col + len(series) + 1
+    for xl, s in zip(chart.series, series, strict=True):
         if s.low is not None and s.high is not None:  # a caterpillar's 95% intervals: custom error bars
             xl.errBars = _error_bars(ws, s, data_row, extra, fmt)
             extra += 2

@@ -31,7 +31,7 @@ def test_spc_points_carry_colour_and_shape_of_their_point_type() -> None:
     for point_type, colour, symbol in zip(points["point_type"], data.point_colours, data.point_symbols, strict=True):
         assert colour == palette.point(point_type)
         assert symbol == POINT_SYMBOLS[point_type]
-    assert {label for label, _, _ in spec.legend_markers} >= {"Special cause: improvement", "Special cause: concern"}
+    assert {label for label, _, _ in spec.legend_markers} >= {"Special cause improvement", "Special cause concern"}
     assert [b.code for b in spec.badges] == [summary["variation_icon"], summary["assurance"]]
     assert spec.badges[0].letter == "H↑" and spec.badges[1].letter == "?"
 

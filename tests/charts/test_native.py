@@ -55,7 +55,7 @@ def test_pptx_native_charts_reopen_with_series_colours_and_alt_text(
     chart = frame.chart
     names = [s.name for s in chart.plots[0].series]
     assert names[:3] == ["Data", "Mean", "Mean (from 2022-02-28)"] and "Target" in names
-    assert "Special cause: concern" in names  # the point-type key
+    assert "Special cause concern" in names  # the point-type key
     values = list(chart.plots[0].series[0].values)
     assert values[0] == pytest.approx(specs[0].series[0].y[0])
     c_nv_pr = frame._element.nvGraphicFramePr.cNvPr

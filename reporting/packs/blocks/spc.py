@@ -40,13 +40,24 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
     )
     chart_used = summary.get("chart_used") or metric.chart
     notes = (
-        f"{metric.title}: {metric.description} Chart: {chart_used} ({metric.improvement} is better"
-        f"{'' if metric.direction != 'neutral' else ': neutral'}). Source: {metric.source}. "
-        f"Snapshot {asm.snapshot.hash}."
+        f"{metric.title}: {metric.description} Drawn as {_article(_CHART_NAMES.get(chart_used, chart_used))}; "
+        f"{_BETTER[metric.direction]}. Source: {metric.source}. Snapshot {asm.snapshot.hash}."
     )
     return [
         ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)
     ]
+
+
+#: catalogue direction -> how a chart's note says which way is better, in plain English
+_BETTER = {
+    "higher_is_better": "higher is better",
+    "lower_is_better": "lower is better",
+    "neutral": "neither higher nor lower is better in itself",
+}
+
+
+def _article(name: str) -> str:
+    return ("an " if name[:1].lower() in "aeiox" else "a ") + name
 
 
 _CHART_NAMES = {

@@ -41,7 +41,7 @@ from reporting.charts.spec import ChartSpec
 from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
 from reporting.files import atomic_write
-from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION, icon
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render.chart_table import chart_data
@@ -172,7 +172,8 @@ def _slug(ctx: _Context, text: str, kind: str) -> str:
 def _icon(code: str | None, icons: Mapping[str, tuple[str, str, str]], theme: Theme) -> dict[str, str] | None:
     if not code:
         return None
-    letter, colour_name, label = icons.get(code, ("?", "common_cause", code.replace("_", " ")))
+    # a point type has its marker glyph (mdc.icon), never "?", which is MDC's "target met inconsistently"
+    letter, colour_name, label = icons.get(code) or icon(code) or ("–", "common_cause", code.replace("_", " "))
     palette = theme.palette
     colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
     return {"letter": letter, "label": label, "colour": f"#{colour}"}

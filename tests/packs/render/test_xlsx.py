@@ -137,7 +137,7 @@ def test_data_table_is_an_excel_table_with_formats_and_frozen_header(book) -> No
     ws = book["Appendix data"]
     (table,) = ws.tables.values()
     header = _find(ws, "Organisation")
-    ref = f"A{header.row}:E{header.row + 40}"
+    ref = f"A{header.row}:F{header.row + 40}"  # F: the Note column (a suppressed count)
     assert table.ref == ref and table.autoFilter.ref == ref and table.tableStyleInfo.name
     assert [c.value for c in ws[header.row]][:5] == [
         "Organisation",
@@ -152,14 +152,14 @@ def test_data_table_is_an_excel_table_with_formats_and_frozen_header(book) -> No
     assert ws[f"D{first}"].value == pytest.approx(0.7) and ws[f"D{first}"].number_format == "0.0%"
     assert ws[f"E{first}"].value == "Red" and ws[f"E{first + 1}"].value == "Green"  # RAG is never colour alone
     assert ws.freeze_panes == f"A{first}"
-    assert ws.column_dimensions["A"].width == 14 and ws.print_title_rows == f"${header.row}:${header.row}"
+    assert ws.column_dimensions["A"].width >= 14 and ws.print_title_rows == f"${header.row}:${header.row}"
 
 
 def test_summary_table_icons_and_display_names(book) -> None:
     ws = book["Urgent care"]
     (table,) = ws.tables.values()
     header = _find(ws, "Metric")
-    assert table.ref == f"A{header.row}:H{header.row + 2}"
+    assert table.ref == f"A{header.row}:I{header.row + 2}"  # + a Note column: one row's latest is suppressed
     row = header.row + 1
     assert ws[f"C{row}"].value == pytest.approx(0.781) and ws[f"C{row}"].number_format == "0.0%"
     assert ws[f"E{row}"].value == "H↑ Special cause improvement (high)"
@@ -181,15 +181,16 @@ def test_conditional_formatting_for_rag_and_icons(book) -> None:
     assert all(r.dxf.fill is not None for cf in summary for r in cf.rules)
 
 
-def test_suppressed_cells_are_a_star_with_a_note_and_footnote(book) -> None:
+def test_suppressed_cells_are_blank_with_a_note_and_footnote(book) -> None:
     ws = book["Appendix data"]
     star = ws[f"C{_find(ws, 'Organisation').row + 3}"]
-    assert star.value == "*" and star.data_type == "s"
+    assert star.value is None  # a number column holds numbers or blanks; the Note column says why
     assert "Suppressed" in star.comment.text
+    assert _find(ws, "Attendances: suppressed")
     assert _find(ws, "* Suppressed: fewer than 5 events.")
     summary = book["Urgent care"]
     latest = summary[f"C{_find(summary, 'Metric').row + 2}"]
-    assert latest.value == "*" and latest.comment is not None
+    assert latest.value is None and latest.comment is not None and _find(summary, "Latest: suppressed")
     assert _find(summary, "* Suppressed by disclosure control: the value would identify a small number of events.")
 
 

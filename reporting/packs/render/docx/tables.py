@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reporting.errors import ReportingError
-from reporting.mdc import NOT_ASSESSED_CELL, RAG_NOTE
+from reporting.mdc import NOT_ASSESSED_CELL, RAG_NOTE, icon
 from reporting.packs import _docx_xml as X
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, readable
 from reporting.packs.render.docx.document import FALLBACK_SUPPRESSED_NOTE, TABLE_STYLE, _clean, _Context
@@ -95,7 +95,8 @@ def _icon_cell(cell: _Cell, code: str | None, icons: dict[str, tuple[str, str, s
     if not code:
         paragraph.add_run(NOT_ASSESSED_CELL)
         return
-    letter, colour_name, label = icons.get(code, ("?", "common_cause", code.replace("_", " ")))
+    # a point type has its marker glyph (mdc.icon), never "?", which is MDC's "target met inconsistently"
+    letter, colour_name, label = icons.get(code) or icon(code) or ("–", "common_cause", code.replace("_", " "))
     palette = ctx.pack.theme.palette
     colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
     dot = paragraph.add_run("● ")

@@ -21,7 +21,6 @@ from openpyxl.worksheet.pagebreak import Break
 
 from reporting.charts.native_pptx import supports_native
 from reporting.charts.native_xlsx import add_excel_chart
-from reporting.mdc import NOT_ASSESSED_CELL
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render.xlsx.cells import (
@@ -32,17 +31,14 @@ from reporting.packs.render.xlsx.cells import (
     ROW_PX,
     SPARK_WIDTH_PX,
     _Ctx,
-    _icon_text,
     _merged_text,
     _put,
     _quoted,
     _Sheet,
 )
-from reporting.packs.render.xlsx.tables import _summary_columns, _table
+from reporting.packs.render.xlsx.tables import TREND, _summary_cells, _table
 from reporting.packs.tree import (
-    Cell,
     ChartBlock,
-    Column,
     Commentary,
     Contents,
     Cover,
@@ -135,39 +131,17 @@ def _text(block: Text, ctx: _Ctx) -> None:
 
 @_block.register
 def _summary_table(block: SummaryTable, ctx: _Ctx) -> None:
-    columns = _summary_columns(block)
-    rows = []
-    for r in block.rows:
-        rows.append(
-            [
-                Cell(r.title, r.title),
-                Cell(r.period_label, r.period_label),
-                r.latest,
-                r.target,
-                Cell(
-                    _icon_text(r.variation_icon) or NOT_ASSESSED_CELL,
-                    _icon_text(r.variation_icon) or NOT_ASSESSED_CELL,
-                    "icon",
-                    icon=r.variation_icon,
-                ),
-                Cell(
-                    _icon_text(r.assurance) or NOT_ASSESSED_CELL,
-                    _icon_text(r.assurance) or NOT_ASSESSED_CELL,
-                    "icon",
-                    icon=r.assurance,
-                ),
-                Cell("" if (r.sparkline_image or r.sparkline) else "–", ""),
-                Cell(r.narrative, r.narrative),
-            ]
-        )
-    specs = [Column(name, kind, "General", width) for name, width, kind in columns]
-    first_data = _table(ctx, block.title, block.caption, specs, rows, block.footnotes, wrap_columns={0, 7})
+    columns, rows, layout = _summary_cells(block)
+    first_data, _ = _table(
+        ctx, block.title, block.caption, columns, rows, block.footnotes, layout=layout, wrap_columns={0, 7}
+    )
     sheet = ctx.sheet
     for i, r in enumerate(block.rows):
         row = first_data + i
         if r.sparkline_image is not None and Path(r.sparkline_image).exists():
             alt = r.sparkline.alt_text if r.sparkline is not None else f"Trend of {r.title}"
-            h = _picture(sheet, Path(r.sparkline_image), row, 7, SPARK_WIDTH_PX, f"Trend: {r.title}", alt, offset=3)
+            col = layout.excel_column(TREND)
+            h = _picture(sheet, Path(r.sparkline_image), row, col, SPARK_WIDTH_PX, f"Trend: {r.title}", alt, offset=3)
             sheet.ws.row_dimensions[row].height = max(sheet.ws.row_dimensions[row].height or 15, (h + 8) * 0.75)
         elif r.sparkline is not None:
             warnings.warn(

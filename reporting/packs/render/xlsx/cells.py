@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font
 
 from reporting.cells import text_cell
 from reporting.charts.theme import Palette
-from reporting.mdc import ASSURANCE, POINT_TYPE_LABELS, VARIATION
+from reporting.mdc import ASSURANCE, POINT_TYPE_ICONS, VARIATION, icon_text
 from reporting.packs.render._brand import current as _b
 from reporting.packs.tree import (
     Block,
@@ -104,21 +104,20 @@ def _cell_format(cell: Cell, column_format: str) -> str:
 
 
 def _icon_text(code: str | None) -> str:
-    if code in VARIATION:
-        return f"{VARIATION[code][0]} {VARIATION[code][2]}"
-    if code in ASSURANCE:
-        return f"{ASSURANCE[code][0]} {ASSURANCE[code][2]}"
-    return ""
+    return icon_text(code)
 
 
 def _label_colours(palette: Palette) -> dict[str, list[str]]:
-    """palette colour -> the icon and point-type labels conditional formatting colours with it."""
+    """palette colour -> the exact icon-cell texts (reporting.mdc.icon_text) conditional formatting fills with it.
+
+    Only special cause and pass/fail assurance are filled: common cause and "met inconsistently" stay plain,
+    so the fill draws the eye to what is unusual, as the charts' orange and blue do.
+    """
     out: dict[str, list[str]] = {}
-    for letter_colour_label in (*VARIATION.values(), *ASSURANCE.values()):
-        _, name, label = letter_colour_label
-        out.setdefault(getattr(palette, name), []).append(label)
-    for code, label in POINT_TYPE_LABELS.items():
-        out.setdefault(palette.point(code), []).append(label)
+    for table in (VARIATION, ASSURANCE, POINT_TYPE_ICONS):
+        for code, (_, name, _) in table.items():
+            if name != "common_cause":
+                out.setdefault(getattr(palette, name), []).append(icon_text(code))
     return out
 
 
@@ -153,10 +152,17 @@ def _table_name(title: str, taken: set[str]) -> str:
 
 
 def _unique_headers(names: Sequence[str]) -> list[str]:
+    """Header texts, each once: a repeated name is qualified by the column before it ("Rank" after
+    "A&E 4-hour performance" is "A&E 4-hour performance rank"), never numbered ("Rank 2") unless that fails."""
+    clean = [re.sub(r"\s+", " ", name).strip() or "Column" for name in names]
+    counts: dict[str, int] = {}
+    for name in clean:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
     seen: set[str] = set()
     out = []
-    for name in names:
-        base = re.sub(r"\s+", " ", name).strip() or "Column"
+    for i, base in enumerate(clean):
+        if counts[base.lower()] > 1 and i > 0 and counts[clean[i - 1].lower()] == 1:
+            base = f"{clean[i - 1]} {base[:1].lower()}{base[1:]}"
         candidate, n = base, 2
         while candidate.lower() in seen:
             candidate, n = f"{base} {n}", n + 1

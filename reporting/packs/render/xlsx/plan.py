@@ -9,7 +9,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render.xlsx.cells import CHART_DATA, CONTENTS, MIN_TEXT_COLUMNS, _put, _quoted, _Sheet, sheet_title
-from reporting.packs.render.xlsx.tables import _has_rag, _status_width, _summary_columns
+from reporting.packs.render.xlsx.tables import _layout_widths, _table_layout
 from reporting.packs.tree import (
     Block,
     Contents,
@@ -24,15 +24,9 @@ from reporting.packs.tree import (
 
 
 def _table_widths(block: Block) -> list[float]:
-    if isinstance(block, SummaryTable):
-        return [w for _, w, _ in _summary_columns(block)]
-    if isinstance(block, DataTable):
-        out = []
-        for i, col in enumerate(block.columns):
-            out.append(col.width)
-            if _has_rag(block, i):
-                out.append(_status_width(col.name))
-        return out
+    """Column widths of a table block, column by column as the sheet shows it (tables.`_layout`)."""
+    if isinstance(block, (SummaryTable, DataTable)):
+        return _layout_widths(*_table_layout(block))
     return []
 
 
