@@ -14,7 +14,7 @@ from docx import Document
 from openpyxl import load_workbook
 from pptx import Presentation
 from pptx.enum.shapes import PP_PLACEHOLDER
-from project_fixtures import copy_project
+from project_fixtures import REPO, copy_project
 
 from reporting.charts import Renderer
 from reporting.errors import ConfigError
@@ -192,3 +192,18 @@ def test_a_bad_purpose_is_a_file_and_line_error_listing_the_choices(tmp_path: Pa
     (folder / "t.yaml").write_text(good)
     template, _, _ = load_template(tmp_path, "t")
     assert template.paper is not None and template.paper.purpose == "approval"
+
+
+def test_validate_checks_the_jinja_of_the_paper_essentials(tmp_path: Path) -> None:
+    from reporting.data.catalogue import load_catalogue
+    from reporting.packs.checks import check_template
+
+    folder = tmp_path / "templates" / "packs"
+    folder.mkdir(parents=True)
+    (tmp_path / "templates" / "metrics.yaml").write_text((REPO / "templates" / "metrics.yaml").read_text())
+    text = BAD_PURPOSE.replace("purpose: assurnace", "author: '{{ org_nme }}'")
+    (folder / "t.yaml").write_text(text)
+    template, doc, _ = load_template(tmp_path, "t")
+    with pytest.raises(ConfigError) as info:
+        check_template(template, doc, load_catalogue(tmp_path / "templates" / "metrics.yaml"))
+    assert info.value.line == 7 and "org_nme" in str(info.value)

@@ -1,4 +1,5 @@
-"""Rules of the blocks that are words and structure: cover, contents, headings, text, commentary, page breaks."""
+"""Rules of the blocks that are words and structure: cover, contents, headings, text, commentary, page breaks,
+about (the paper's provenance)."""
 
 from __future__ import annotations
 
