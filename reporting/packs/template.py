@@ -414,8 +414,11 @@ def template_files(project: Path) -> list[Path]:
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Child keys win; sections with the same id replace the parent's, new ones are appended."""
+    """Child keys win; sections with the same id replace the parent's, new ones are appended; a child's `paper:`
+    changes only the essentials it names (a meeting's date and agenda item, say)."""
     merged = {**parent, **{k: v for k, v in child.items() if k not in {"sections", "extends"}}}
+    if isinstance(parent.get("paper"), dict) and isinstance(child.get("paper"), dict):
+        merged["paper"] = {**parent["paper"], **child["paper"]}
     sections = list(parent.get("sections", []))
     index = {s.get("id"): i for i, s in enumerate(sections) if isinstance(s, dict) and s.get("id")}
     for section in child.get("sections", []):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import textwrap
 import zipfile
@@ -207,3 +208,20 @@ def test_validate_checks_the_jinja_of_the_paper_essentials(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as info:
         check_template(template, doc, load_catalogue(tmp_path / "templates" / "metrics.yaml"))
     assert info.value.line == 7 and "org_nme" in str(info.value)
+
+
+def test_a_child_pack_changes_only_the_essentials_it_names(tmp_path: Path) -> None:
+    folder = tmp_path / "templates" / "packs"
+    folder.mkdir(parents=True)
+    for name in ("board.yaml", "monthly-performance.yaml"):
+        (folder / name).write_text((REPO / "templates" / "packs" / name).read_text())
+    (folder / "october-board.yaml").write_text(
+        "pack: october-board\nextends: board\npaper:\n  meeting_date: 2025-10-02\n  agenda_item: '5.1'\n"
+    )
+    child, _, _ = load_template(tmp_path, "october-board")
+    parent, _, _ = load_template(tmp_path, "board")
+    assert child.paper is not None and parent.paper is not None
+    assert (child.paper.meeting_date, child.paper.agenda_item) == (dt.date(2025, 10, 2), "5.1")
+    assert child.paper.model_copy(update={"meeting_date": None, "agenda_item": None}) == parent.paper.model_copy(
+        update={"meeting_date": None, "agenda_item": None}
+    )
