@@ -123,7 +123,19 @@ def sample_pack(cache: Path | None = None, *, rows: int = 40) -> Pack:
         sections=(
             Section(
                 "Cover",
-                (Cover("Sample pack", "July 2025", "22 November 2026", "Board", "Director", "OFFICIAL"), Contents()),
+                (
+                    Cover(
+                        "Sample pack",
+                        "July 2025",
+                        (
+                            ("Date", "22 November 2026"),
+                            ("For", "Board"),
+                            ("Report owner", "Director"),
+                            ("Classification", "OFFICIAL"),
+                        ),
+                    ),
+                    Contents(),
+                ),
             ),
             Section(
                 "Urgent care",

@@ -40,17 +40,14 @@ def assemble_pack(asm: Assembly, *, snapshot_choice: SnapshotChoice, built_at: s
         footnotes.insert(
             0, SUPPRESSED_NOTE.format(threshold=min(m.disclosure.suppress_below for m in catalogue.metrics))
         )
-    sources = tuple(f"{name} ({meta.get('kind')})" for name, meta in snapshot.meta.get("sources", {}).items())
     root = Path(asm.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
-    # the template as the project names it: a server's absolute path never goes into a published pack
-    template_file = Path(asm.doc.file).resolve().relative_to(root).as_posix()
     provenance = Provenance(
         snapshot.hash,
-        template_file,
+        asm.template_file,
         asm.template_hash,
         built_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         __version__,
-        sources,
+        asm.source_names,
         {"org": asm.org or "", "period": asm.period.date().isoformat(), "peer_group": asm.peer_group or ""},
     )
     office: dict[str, Path] = {

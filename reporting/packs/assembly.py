@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pandas as pd
@@ -183,6 +184,18 @@ class Assembly:
     @property
     def period_label(self) -> str:
         return format_period(self.period, self.template.cadence)
+
+    @property
+    def template_file(self) -> str:
+        """The template as the project names it (templates/packs/<pack>.yaml): a server's absolute path never
+        goes into a published pack."""
+        root = Path(self.doc.file).resolve().parents[2]  # <project>/templates/packs/<pack>.yaml
+        return Path(self.doc.file).resolve().relative_to(root).as_posix()
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        """The snapshot's data sources, as the pack's provenance names them: 'name (kind)'."""
+        return tuple(f"{name} ({meta.get('kind')})" for name, meta in self.snapshot.meta.get("sources", {}).items())
 
     def metric(self, metric_id: str) -> Metric:
         return self.catalogue.metric(metric_id)

@@ -152,6 +152,12 @@ def _texts(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, boo
     yield ("subtitle",), template.subtitle, False
     for i, section in enumerate(template.sections):
         yield ("sections", i, "title"), section.title, False
+    if template.paper is not None:  # the cover's board-paper essentials
+        for name, value in template.paper:
+            if isinstance(value, str):
+                yield ("paper", name), value, False
+        for i, reference in enumerate(template.paper.references):
+            yield ("paper", "references", i), reference, False
     for path, block in _all_blocks(template):
         in_loop = "for_each" in path
         kind = block.kind()

@@ -7,6 +7,7 @@ gets "did you mean". `extends:` inherits another pack and overrides its sections
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 from collections.abc import Iterator
@@ -42,6 +43,28 @@ class _Model(BaseModel):
 
 class CoverOptions(_Model):
     subtitle: str | None = None
+
+
+#: why a paper comes to the board, as NHS board papers say it ("For assurance")
+Purpose = Literal["assurance", "approval", "discussion", "information"]
+
+
+class PaperOptions(_Model):
+    """The board-paper essentials a secretary expects on the cover. Each is optional: what is left out is not
+    printed (never "None"). Text may use the pack's Jinja names (`{{ period_label }}`, `{{ org_name }}`)."""
+
+    meeting: str | None = Field(None, description="the meeting the paper goes to, e.g. Public Board of Directors")
+    meeting_date: dt.date | None = Field(None, description="the date of that meeting (YYYY-MM-DD)")
+    agenda_item: str | None = Field(None, description="the agenda item number, e.g. 7.2")
+    purpose: Purpose | None = Field(
+        None, description="why the paper comes: assurance, approval, discussion or information"
+    )
+    author: str | None = Field(None, description="who wrote the paper (name and role)")
+    executive_lead: str | None = Field(None, description="the executive director presenting it")
+    references: list[str] = Field(
+        default_factory=list, description="Board Assurance Framework (BAF) or risk register references"
+    )
+    previously_considered: str | None = Field(None, description="where the paper was considered before, if anywhere")
 
 
 class ContentsOptions(_Model):
@@ -135,6 +158,12 @@ class AppendixOptions(MetricsSelection):
     definitions: bool = True
     data: bool = True
     periods: int = Field(default=13, ge=1, le=500)
+
+
+class AboutOptions(_Model):
+    """Where the paper came from: data snapshot, template, reporting version; at the end, not on the cover."""
+
+    title: str = "About this paper"
 
 
 class ForEachOptions(MetricsSelection):
@@ -233,6 +262,10 @@ class PageBreakBlock(BlockModel):
 
 class AppendixBlock(BlockModel):
     appendix: AppendixOptions = Field(default_factory=AppendixOptions)
+
+
+class AboutBlock(BlockModel):
+    about: AboutOptions = Field(default_factory=AboutOptions)
 
 
 class ForEachBlock(BlockModel):
@@ -342,6 +375,7 @@ class PackTemplate(_Model):
     classification: str = "OFFICIAL"
     owner: str = ""
     version: str = "1.0"
+    paper: PaperOptions | None = Field(None, description="board-paper essentials printed on the cover")
     parameters: dict[Literal["org", "peer_group", "period"], Parameter] = Field(default_factory=dict)
     theme: ThemeOptions | None = None  # type: ignore[valid-type]
     metrics: list[str] | MetricsSelection | None = Field(
@@ -391,8 +425,11 @@ def template_files(project: Path) -> list[Path]:
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Child keys win; sections with the same id replace the parent's, new ones are appended."""
+    """Child keys win; sections with the same id replace the parent's, new ones are appended; a child's `paper:`
+    changes only the essentials it names (a meeting's date and agenda item, say)."""
     merged = {**parent, **{k: v for k, v in child.items() if k not in {"sections", "extends"}}}
+    if isinstance(parent.get("paper"), dict) and isinstance(child.get("paper"), dict):
+        merged["paper"] = {**parent["paper"], **child["paper"]}
     sections = list(parent.get("sections", []))
     index = {s.get("id"): i for i, s in enumerate(sections) if isinstance(s, dict) and s.get("id")}
     for section in child.get("sections", []):

@@ -46,14 +46,18 @@ SUPPRESSED_NOTE = "* Suppressed: fewer than {threshold} events, or a value that 
 
 @dataclass(frozen=True)
 class Cover:
-    """Title page / title slide."""
+    """Title page / title slide: the title, the subtitle and the cover's labelled lines (`details`: the
+    board-paper essentials, the period, audience, owner, version, classification), in the one order every
+    format prints them. A line the template leaves out is not there at all, and the period is not repeated
+    when the subtitle already says it. Provenance is not on a cover: it is the About block's."""
 
     title: str
     subtitle: str
-    date_label: str
-    audience: str = ""
-    owner: str = ""
-    classification: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+
+    def detail(self, label: str) -> str:
+        """The value of one labelled line ("" when the cover has none)."""
+        return next((value for name, value in self.details if name == label), "")
 
 
 @dataclass(frozen=True)

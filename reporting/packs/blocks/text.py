@@ -1,26 +1,81 @@
-"""Rules of the blocks that are words and structure: cover, contents, headings, text, commentary, page breaks."""
+"""Rules of the blocks that are words and structure: cover, contents, headings, text, commentary, page breaks,
+about (the paper's provenance)."""
 
 from __future__ import annotations
 
+from reporting import __version__
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, selected
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, Commentary, Contents, Cover, Heading, PageBreak, Text
 
+#: each board-paper essential's label on the cover, in cover order (PaperOptions' fields)
+PAPER_LABELS = {
+    "meeting": "Meeting",
+    "meeting_date": "Meeting date",
+    "agenda_item": "Agenda item",
+    "purpose": "Purpose",
+    "executive_lead": "Executive lead",
+    "author": "Author",
+    "references": "BAF and risk references",
+    "previously_considered": "Previously considered by",
+}
+
 
 @rule(t.CoverBlock)
 def _cover(asm: Assembly, o: t.CoverOptions, where: Where, extra: Extra) -> list[Block]:
-    subtitle = asm.render(o.subtitle or asm.template.subtitle, (*where, "subtitle"), **extra)
-    return [
-        Cover(
-            asm.render(asm.template.title, ("title",)),
-            subtitle,
-            asm.period_label,
-            asm.template.audience,
-            asm.template.owner,
-            asm.template.classification,
-        )
+    template = asm.template
+    subtitle = asm.render(o.subtitle or template.subtitle, (*where, "subtitle"), **extra)
+    details = _paper_details(asm, template.paper) if template.paper else []
+    meeting = dict(details).get("Meeting")
+    # the period once: a subtitle that names it ("RJ1 – week of 18 August 2025") is enough
+    period = "" if asm.period_label.casefold() in subtitle.casefold() else asm.period_label
+    for label, value in (
+        ("Period", period),
+        ("For", "" if template.audience == meeting else template.audience),
+        ("Report owner", template.owner),
+        ("Version", template.version),
+        ("Classification", template.classification),
+    ):
+        if value:
+            details.append((label, value))
+    return [Cover(asm.render(template.title, ("title",)), subtitle, tuple(details))]
+
+
+def _paper_details(asm: Assembly, paper: t.PaperOptions) -> list[tuple[str, str]]:
+    """The board-paper essentials the template gives, as the cover's labelled lines (left out when not given)."""
+    out: list[tuple[str, str]] = []
+    for key, label in PAPER_LABELS.items():
+        value = getattr(paper, key)
+        if key == "meeting_date" and value is not None:
+            text = f"{value.day} {value:%B %Y}"
+        elif key == "purpose" and value is not None:
+            text = f"For {value}"
+        elif key == "references":
+            text = "; ".join(asm.render(r, ("paper", key, i)) for i, r in enumerate(value))
+        else:
+            text = asm.render(value, ("paper", key)) if value else ""
+        if text.strip():
+            out.append((label, text.strip()))
+    return out
+
+
+@rule(t.AboutBlock)
+def _about(asm: Assembly, o: t.AboutOptions, where: Where, extra: Extra) -> list[Block]:
+    """Provenance as plain paragraphs under a heading, at the end of the paper: never a server's path (the
+    template is named as the project names it), never the build time (a rebuild is the same file; the time is
+    in manifest.json)."""
+    sources = asm.source_names
+    parameters = {"organisation": asm.org or "", "period": asm.period.date().isoformat(), "peers": asm.peer_group}
+    paragraphs = [
+        f"This paper was produced by reporting {__version__} from data snapshot {asm.snapshot.hash} and the "
+        f"pack template {asm.template_file} (version {asm.template_hash}).",
+        "Data sources: " + "; ".join(sources) + "." if sources else "",
+        "Built for: " + ", ".join(f"{k} {v}" for k, v in parameters.items() if v) + ".",
+        "The time it was built is recorded in manifest.json, published with it. The document's own date "
+        "(File > Info) is the period it reports on, so a rebuild from the same data and template is the same file.",
     ]
+    return [Heading(asm.render(o.title, (*where, "title"), **extra), 2), Text(tuple(p for p in paragraphs if p))]
 
 
 @rule(t.ContentsBlock)

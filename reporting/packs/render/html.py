@@ -214,19 +214,8 @@ def _block(block: object, ctx: _Context) -> list[dict[str, Any]]:
 
 @_block.register
 def _cover(block: Cover, ctx: _Context) -> list[dict[str, Any]]:
-    pack = ctx.pack
-    details = [
-        (label, _clean(value))
-        for label, value in (
-            ("Date", block.date_label),
-            ("For", block.audience or pack.audience),
-            ("Report owner", block.owner or pack.owner),
-            ("Version", pack.version),
-            ("Classification", block.classification or pack.classification),
-        )
-        if value
-    ]
-    return [{"kind": "cover", "subtitle": _clean(block.subtitle or pack.subtitle), "details": details}]
+    details = [(label, _clean(value)) for label, value in block.details]
+    return [{"kind": "cover", "subtitle": _clean(block.subtitle or ctx.pack.subtitle), "details": details}]
 
 
 @_block.register

@@ -102,7 +102,8 @@ def test_slides_in_order_with_layouts_by_name(deck) -> None:
 
 def test_title_slide_carries_the_cover(deck) -> None:
     text = _texts(deck.slides[0])
-    assert ["Sample pack", "July 2025", "For: Board · Owner: Director", "22 November 2026", "OFFICIAL"] == [
+    details = "Date: 22 November 2026   ·   For: Board   ·   Report owner: Director   ·   Classification: OFFICIAL"
+    assert ["Sample pack", "July 2025", details] == [
         t for t in text if t and not t.startswith("OFFICIAL |") and not t.isdigit()
     ]
 

@@ -6,8 +6,8 @@ What the document holds, and why:
 - every style comes from the template (`pack.office["docx"]`, else templates/office/paper.docx) and is
   checked up front (`require_styles`), so a corporate template lacking one fails with a ConfigError
   naming the file and the style rather than silently falling back to Word's defaults;
-- a cover page (Title, Subtitle, date, audience, owner, classification, provenance, the pack's notes),
-  then a TOC field that Word refreshes on open (and the PDF path refreshes in LibreOffice);
+- a cover page (Title, Subtitle, then the cover's labelled lines: the board-paper essentials, period,
+  audience, owner, version, classification; provenance is the About block's, at the end), then a TOC field that Word refreshes on open (and the PDF path refreshes in LibreOffice);
 - real Heading 1-3 styles: each Section's title is a Heading 1 (unless the section opens with a cover,
   contents or its own level-1 heading), and Heading blocks keep their level;
 - charts are native, editable Word charts (the PowerPoint chart part and its embedded workbook, see
@@ -44,7 +44,6 @@ from reporting.packs.render._properties import document_properties
 from reporting.packs.render.docx.blocks import _block
 from reporting.packs.render.docx.document import _Context, _empty_body, _plan
 from reporting.packs.tree import (
-    Cover,
     Pack,
     PageBreak,
 )
@@ -71,13 +70,11 @@ def render(pack: Pack, path: Path) -> Path:
     ctx.own_header, ctx.own_footer = X.own_paragraphs(first.header), X.own_paragraphs(first.footer)
     X.set_default_language(document, "en-GB")
     ctx.header_footer(first)
-    covered = False
     for block, landscape in _plan(pack.sections):
         if not isinstance(block, PageBreak):
             ctx.orient(landscape)
         _block(block, ctx)
-        covered = covered or isinstance(block, Cover)
-    if not covered and pack.footnotes:  # no cover to carry them: they close the last page
+    if pack.footnotes:  # they close the last page (a cover carries only the paper's essentials)
         ctx.pending_break = False
         for note in pack.footnotes:
             ctx.note(note)

@@ -61,28 +61,11 @@ def _cover(block: Cover, ctx: _Context) -> None:
     title = ctx.paragraph(block.title or pack.title, "Title")
     title.paragraph_format.space_before = Cm(4)
     ctx.paragraph(block.subtitle or pack.subtitle, "Subtitle")
-    details = (
-        ("Date", block.date_label),
-        ("For", block.audience or pack.audience),
-        ("Report owner", block.owner or pack.owner),
-        ("Version", pack.version),
-        ("Classification", block.classification or pack.classification),
-    )
-    for label, value in details:
-        if value:
-            paragraph = ctx.paragraph()
-            paragraph.paragraph_format.space_after = Pt(4)
-            paragraph.add_run(f"{label}: ").bold = True
-            paragraph.add_run(_clean(value))
-    provenance = pack.provenance
-    spacer = ctx.paragraph()
-    spacer.paragraph_format.space_before = Cm(3)
-    ctx.note(
-        f"Built from data snapshot {provenance.snapshot_hash[:12]} with template {provenance.template_path} "
-        f"({provenance.template_hash[:12]}), reporting {provenance.package_version}."
-    )
-    for note in pack.footnotes:
-        ctx.note(note)
+    for label, value in block.details:  # labelled lines of real text; provenance is the About block's
+        paragraph = ctx.paragraph()
+        paragraph.paragraph_format.space_after = Pt(4)
+        paragraph.add_run(f"{label}: ").bold = True
+        paragraph.add_run(_clean(value))
     ctx.page_break()
 
 

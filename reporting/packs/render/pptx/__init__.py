@@ -3,7 +3,7 @@
     render(pack, path) -> path
 
 Slides, in order: the template's own slides are removed; a Cover block gives the "Title Slide" (title,
-subtitle, audience/owner, date, classification); a Contents block gives an agenda on "Title and Content"
+subtitle, then the cover's labelled lines packed several to a line); a Contents block gives an agenda on "Title and Content"
 listing every section with its slide number; each section except the cover's opens with a "Section Header"
 slide; content then flows onto "Title Only" slides inside the body area of the "Title and Content" layout.
 Headings of level 1-2 start a new slide titled with their text (level 3 is a bold line in the flow); later

@@ -17,8 +17,9 @@ from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import readable
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._text_fit import (
-    _fit,
+    _em,
     _height,
+    _line_em,
     _Para,
     _para,
     _paras,
@@ -78,31 +79,64 @@ def _cover(block: Cover, deck: _Deck) -> None:
     deck.end_slide()
     slide = deck.add_slide("Title Slide")
     _title(deck, slide, block.title, 40)
-    who = " · ".join(
-        p
-        for p in (f"For: {block.audience}" if block.audience else "", f"Owner: {block.owner}" if block.owner else "")
-        if p
-    )
-    lines = [_para(block.subtitle, colour=_b().primary)] if block.subtitle else []
-    lines += [
-        _Para((_Run(t, bold=bold, colour=_b().muted),), factor=0.8, level=1)
-        for t, bold in ((who, False), (block.date_label, False), (block.classification, True))
-        if t
-    ]
     sub = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
     if sub is None:
         raise ConfigError("layout 'Title Slide' has no subtitle placeholder (idx 1)", file=deck.template)
-    if not lines:
+    if not block.subtitle and not block.details:
         sub._element.getparent().remove(sub._element)
         return
-    frame = sub.text_frame
-    _fixed_frame(frame)
-    size = _fit(lines, sub.width, sub.height - 2 * TEXT_INSET, 20, MIN_TEXT_PT)
-    if size is None:
-        raise TextOverflowError(
-            deck.where, "cover subtitle, audience, owner, date and classification do not fit the subtitle placeholder"
-        )
-    _write(frame, lines, size)
+    width = sub.width - 2 * TEXT_INSET
+    for height in (sub.height, _room_below(slide, sub)):  # the layout's box, else down to the footer
+        size: float = 20
+        while size * DETAIL_FACTOR >= MIN_TEXT_PT - 1e-9:
+            lines = ([_para(block.subtitle, colour=_b().primary)] if block.subtitle else []) + _cover_details(
+                block.details, width, size * DETAIL_FACTOR
+            )
+            if _height(lines, size, width) <= height - 2 * TEXT_INSET:
+                if height != sub.height:  # all four set: a placeholder's box is inherited until it has its own
+                    sub.left, sub.top, sub.width, sub.height = sub.left, sub.top, sub.width, height
+                frame = sub.text_frame
+                _fixed_frame(frame)
+                _write(frame, lines, size)
+                return
+            size -= 1
+    raise TextOverflowError(deck.where, "the cover's subtitle and details do not fit above the footer")
+
+
+def _room_below(slide: Any, sub: Any) -> int:
+    """The subtitle's height grown down to a gap above the footer, date and slide-number placeholders (a board
+    paper's cover has a dozen labelled lines; the Title Slide layout leaves the space under its subtitle free)."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    bottom_kinds = (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.SLIDE_NUMBER)
+    tops = [p.top for p in slide.slide_layout.placeholders if p.placeholder_format.type in bottom_kinds]
+    below = [top for top in tops if top >= sub.top + sub.height]
+    return max(int(sub.height), int(min(below, default=sub.top + sub.height + GAP) - GAP - sub.top))
+
+
+#: the cover's labelled lines are this much smaller than its subtitle
+DETAIL_FACTOR = 0.8
+_DETAIL_GAP = "   ·   "
+
+
+def _cover_details(details: Sequence[tuple[str, str]], width: int, size: float) -> list[_Para]:
+    """The cover's labelled lines ("Meeting: …", "Purpose: For assurance"), packed several to a line in order
+    so a board paper's dozen fit the title slide's subtitle area; an item never breaks across two lines
+    unless it is wider than a line on its own."""
+    limit, gap = _line_em(width, size), _em(_DETAIL_GAP, False)
+    rows: list[list[_Run]] = []
+    used = 0.0
+    for label, value in details:
+        bold = label == "Classification"
+        runs = [_Run(f"{label}: ", bold=True, colour=_b().muted), _Run(value, bold=bold, colour=_b().muted)]
+        width_em = _em(f"{label}: ", True) + _em(value, bold)
+        if rows and used + gap + width_em <= limit:
+            rows[-1] += [_Run(_DETAIL_GAP, colour=_b().muted), *runs]
+            used += gap + width_em
+        else:
+            rows.append(runs)
+            used = width_em
+    return [_Para(tuple(runs), factor=DETAIL_FACTOR, level=1) for runs in rows]
 
 
 @_block.register(Contents)

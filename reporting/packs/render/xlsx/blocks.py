@@ -57,20 +57,18 @@ def _block(block: object, ctx: _Ctx) -> None:
     raise no_rule("Excel", block)
 
 
+#: cover lines the "Pack details" rows below say already (the board-paper essentials are not among them)
+_PACK_DETAILS = {"Cover title", "Cover subtitle", "Period", "For", "Report owner", "Version", "Classification"}
+
+
 @_block.register
 def _cover(block: Cover, ctx: _Ctx) -> None:
-    """On the Contents sheet, under the pack title: what the cover says that the pack details do not."""
+    """On the Contents sheet, under the pack title: the cover's labelled lines (the board-paper essentials
+    first) that the pack details below do not already say."""
     sheet, pack = ctx.contents, ctx.pack
-    said = {pack.title, pack.subtitle, pack.period_label, pack.audience, pack.owner, pack.classification}
-    for label, value in (
-        ("Cover title", block.title),
-        ("Cover subtitle", block.subtitle),
-        ("Date", block.date_label),
-        ("Prepared for", block.audience),
-        ("Presented by", block.owner),
-        ("Classification", block.classification),
-    ):
-        if value and (label == "Date" or value not in said):
+    said = {pack.title, pack.subtitle, pack.period_label, pack.audience, pack.owner, pack.classification, pack.version}
+    for label, value in (("Cover title", block.title), ("Cover subtitle", block.subtitle), *block.details):
+        if value and not (value in said and label in _PACK_DETAILS):
             _key_value(sheet, label, value)
     sheet.row += 1
 
