@@ -8,11 +8,11 @@ function in the module of its family.
 from __future__ import annotations
 
 from reporting.packs import template as t
-from reporting.packs.blocks import comparisons, league, loops, spc, summary, tables, text
+from reporting.packs.blocks import changes, comparisons, league, loops, spc, summary, tables, text
 from reporting.packs.blocks.registry import RULES, block_nodes, check_rules
 
 __all__ = ["RULES", "block_nodes"]
 
-FAMILIES = (text, summary, spc, comparisons, league, tables, loops)  # imported for the rules they register
+FAMILIES = (text, summary, changes, spc, comparisons, league, tables, loops)  # imported for the rules they register
 
 check_rules(RULES, t.BLOCK_MODELS)
