@@ -23,7 +23,7 @@ from reporting.packs.assembly import Assembly, Extra, Where, selected
 from reporting.packs.blocks.registry import rule
 from reporting.packs.blocks.summary import figure_period
 from reporting.packs.data_file import SCHEMA_VERSION, NoPrevious, PreviousPack, PreviousSeries
-from reporting.packs.tree import Block, Cell, Column, DataTable, Heading, Text
+from reporting.packs.tree import Block, Cell, Column, DataTable, Text
 
 __all__ = ["change_text", "move_text"]
 
@@ -106,12 +106,17 @@ def _nothing(asm: Assembly, why: NoPrevious | None) -> str:
     return f"The last pack's data file ({why.detail}, {when}) could not be read, so no changes are shown."
 
 
+def _one_line(title: str, sentence: str) -> Text:
+    """The block's title and why there is no table, as one paragraph (a heading alone could end a slide)."""
+    return Text((f"{title}: {sentence[0].lower()}{sentence[1:]}",))
+
+
 @rule(t.ChangesBlock)
 def _changes(asm: Assembly, o: t.ChangesOptions, where: Where, extra: Extra) -> list[Block]:
     title = asm.render(o.title, (*where, "title"), **extra)
     previous = asm.previous
     if not isinstance(previous, PreviousPack):
-        return [Heading(title, 3), Text((_nothing(asm, previous),), "note")]
+        return [_one_line(title, _nothing(asm, previous))]
     since = figure_period(pd.Timestamp(previous.period), asm.template.cadence)
     rows: list[tuple[Cell, ...]] = []
     unchanged: list[str] = []
@@ -140,11 +145,7 @@ def _changes(asm: Assembly, o: t.ChangesOptions, where: Where, extra: Extra) -> 
         rows.append(tuple(Cell(text, text) for text in texts))
     if not rows:
         return [
-            Heading(title, 3),
-            Text(
-                (f"Nothing has changed since the last pack ({since}): no measure has a new figure or a new icon.",),
-                "note",
-            ),
+            _one_line(title, f"nothing has changed since the pack for {since}: no measure has a new figure or icon.")
         ]
     notes = [f"Compared with the pack for {since}, from its data file {previous.file.name}."]
     if unchanged:
