@@ -244,9 +244,10 @@ def test_headline_rows_say_their_period_and_flag_earlier_ones(
     earlier = [m for m, label in labels.items() if label.endswith(", before this week")]
     assert len(earlier) == 6  # five monthly measures and the stale weekly one
     notes = [p for b in blocks if isinstance(b, Text) for p in b.paragraphs]
+    # the stale one is named by its own "Data not current" line, not counted again
     assert (
-        "6 of 7 figures are for a period before this week (w/c 25 Aug 2025): the latest available for those measures."
-        in notes
+        "5 of 7 figures are for a period before this week (week of 25 August 2025): the latest available for those "
+        "measures." in notes
     )
     # the changes block comes right after the headlines
     i = blocks.index(summary)
@@ -257,7 +258,10 @@ def test_monthly_figures_in_a_monthly_pack_are_not_flagged(assembled: Callable[.
     pack = assembled("monthly-performance", org="RJ1")
     summary = next(b for b in pack.blocks() if isinstance(b, SummaryTable))
     labels = {r.metric_id: r.period_label for r in summary.rows}
-    assert labels["ae_4hr"] == "July 2025 (monthly)"
+    assert labels["ae_4hr"] == "July 2025 (monthly)" and labels["discharges_total"] == "w/c 28 Jul 2025"
+    assert labels["discharges_before_5pm"] == "w/c 22 May 2023, before this month"  # stale: flagged too
+    texts = [p for b in pack.blocks() if isinstance(b, Text) for p in b.paragraphs]
+    assert not [p for p in texts if "figures are for a period before" in p or "figures is for" in p]
 
 
 def test_change_is_in_the_metrics_units() -> None:

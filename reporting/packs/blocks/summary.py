@@ -121,13 +121,15 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: Where, extra:
         return [Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note")]
     stale = [r for r in rows if asm.stale(r.metric_id)]
     notes: list[Block] = []
+    earlier = [m for m in earlier if not asm.stale(m)]  # a stale figure has its own line below
     if earlier:
         noun = _CADENCE_NOUN.get(asm.template.cadence, "period")
+        verb = "is" if len(earlier) == 1 else "are"
         notes.append(
             Text(
                 (
-                    f"{len(earlier)} of {len(rows)} figures are for a period before this {noun} "
-                    f"({figure_period(asm.period, asm.template.cadence)}): the latest available for those measures.",
+                    f"{len(earlier)} of {len(rows)} figures {verb} for a period before this {noun} "
+                    f"({asm.period_label}): the latest available for those measures.",
                 ),
                 "note",
             )
