@@ -68,6 +68,8 @@ def test_second_week_lists_the_real_moves(two_weeks: tuple[Project, BuildResult,
     table = _changes(second.tree)
     assert isinstance(table, DataTable)
     assert [c.name for c in table.columns] == ["Measure", "Last pack", "This pack", "Change", "Variation", "Assurance"]
+    # the caption does not repeat the title (renderers print "title – caption")
+    assert table.caption == f"{second.tree.org_name}, week of 25 August 2025, against the pack for w/c 18 Aug 2025"
     rows = _rows(table)
     # recomputed with pandas from the bundled data the packs were built from
     raw = pd.read_csv(REPO / "reporting" / "demo_data" / "discharges_weekly_2022_2025.csv")

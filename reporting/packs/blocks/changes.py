@@ -163,7 +163,8 @@ def _changes(asm: Assembly, o: t.ChangesOptions, where: Where, extra: Extra) -> 
             title,
             columns,
             tuple(rows),
-            caption=f"{title}, {asm.org_name or ''} {asm.period_label}".replace("  ", " "),
+            # not the title again: renderers print "title – caption"
+            caption=", ".join(p for p in (asm.org_name, asm.period_label, f"against the pack for {since}") if p),
             footnotes=tuple(notes),
             sheet_name="Changes",
         )
