@@ -56,10 +56,12 @@ def change_text(metric: Metric, before: float | None, now: float | None) -> str:
     return sign + format_value(abs(delta), metric.unit, metric.decimals, metric.per)
 
 
-def _figure(asm: Assembly, metric: Metric, period: dt.date | None, value: float | None) -> str:
+def _figure(metric: Metric, period: dt.date | None, value: float | None) -> str:
+    """'594 (w/c 25 Aug 2025)'"""
     if period is None:
         return "no current data"
-    return f"{format_value(value, metric.unit, metric.decimals, metric.per)} ({figure_period(pd.Timestamp(period), metric.frequency)})"
+    shown = format_value(value, metric.unit, metric.decimals, metric.per)
+    return f"{shown} ({figure_period(pd.Timestamp(period), metric.frequency)})"
 
 
 def _now(asm: Assembly, metric_id: str) -> PreviousSeries:
@@ -95,7 +97,8 @@ def _nothing(asm: Assembly, why: NoPrevious | None) -> str:
     if why is None:
         return "This build did not look for earlier packs, so no changes are shown."
     if why.why == "first":
-        return f"This is the first {asm.template.title} published for {asm.org_name or 'this organisation'}: there is no earlier pack to compare with."
+        org = asm.org_name or "this organisation"
+        return f"This is the first {asm.template.title} published for {org}: there is no earlier pack to compare with."
     if why.why == "no_data":
         return f"The last pack ({when}) has no data file, so there is nothing to compare with."
     if why.why == "schema":
@@ -130,14 +133,14 @@ def _changes(asm: Assembly, o: t.ChangesOptions, where: Where, extra: Extra) -> 
         if before is None:
             last, change = "not in the last pack", "–"
         else:
-            last = _figure(asm, metric, before.period, before.value)
+            last = _figure(metric, before.period, before.value)
             change = change_text(metric, before.value, now.value)
             if before.period == now.period and change != "no change":
                 change += " (revised)"
         texts = (
             metric.title,
             last,
-            _figure(asm, metric, now.period, now.value),
+            _figure(metric, now.period, now.value),
             change,
             move_text(VARIATION, before.variation if before else None, now.variation),
             move_text(ASSURANCE, before.assurance if before else None, now.assurance),
