@@ -29,6 +29,7 @@ from reporting.errors import ConfigError, DataError
 from reporting.formatting import format_period, format_value
 from reporting.mdc import VARIATION, fails_target, is_concern, is_exception
 from reporting.packs import template as t
+from reporting.packs.data_file import NoPrevious, PreviousPack
 from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import Cell, ColumnKind
 from reporting.packs.views import View
@@ -137,6 +138,7 @@ class Assembly:
     metric_views: Mapping[str, tuple[View, ...]] = field(default_factory=dict)
     annotations: Registered = EMPTY
     current_view: dict[str, str] = field(default_factory=dict)  # the view of the last chart of each metric
+    previous: PreviousPack | NoPrevious | None = None  # the last published pack's numbers (the changes block)
 
     def row(self, metric_id: str, view: str | None = None) -> Row | None:
         """The summary row of a view of the metric: the given one, else the last chart's, else the first."""

@@ -31,6 +31,7 @@ from reporting.packs import template as t
 from reporting.packs.assemble import assemble_pack
 from reporting.packs.assembly import OFFSETS, Assembly, metric_ids_used, resolve_period, selected
 from reporting.packs.checks import check_template
+from reporting.packs.data_file import NoPrevious, PreviousPack
 from reporting.packs.tree import Pack
 from reporting.packs.views import View, build_views, template_views
 from reporting.stats.disclosure import disclose
@@ -121,8 +122,10 @@ class Batch:
         *,
         commentary: Callable[[dt.date, str | None], Mapping[str, tuple[str, str, str]]] | None = None,
         built_at: str | None = None,
+        previous: Callable[[dt.date, str | None], PreviousPack | NoPrevious] | None = None,
     ) -> Pack:
-        """One organisation's pack (`commentary(period, org)` returns the service leads' commentary)."""
+        """One organisation's pack (`commentary(period, org)` returns the service leads' commentary,
+        `previous(period, org)` the numbers of the pack published before this one)."""
         org = self.default_org if org is None else org
         if org in self.errors:
             raise self.errors[org]
@@ -154,6 +157,7 @@ class Batch:
             annotations=self.annotations,
         )
         asm.commentary = commentary(asm.period.date(), org) if commentary else {}
+        asm.previous = previous(asm.period.date(), org) if previous else None
         return assemble_pack(asm, snapshot_choice=self.snapshot_choice, built_at=built_at)
 
     def warm(self) -> None:

@@ -17,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from reporting.errors import ConfigError
 from reporting.limits import no_space
 from reporting.packs.assemble import snapshot_note
 from reporting.packs.batch import Batch, assemble, prepare
+from reporting.packs.data_file import previous_pack
 from reporting.packs.publish import entry, publish, remove_abandoned, safe_output_dir
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
@@ -363,7 +365,12 @@ def build_from(
                 f"({pdf.INSTALL_HINT}); nothing was built, the published pack is unchanged"
             )
     say(f"assembling {batch.template.pack}" + (f" for {org}" if org else ""))
-    pack = batch.pack(org, commentary=_commentary(project, batch.template), built_at=built_at)
+    pack = batch.pack(
+        org,
+        commentary=_commentary(project, batch.template),
+        built_at=built_at,
+        previous=partial(previous_pack, project.outputs, batch.template.pack),
+    )
     specs = pack.image_specs(formats)
     say(f"rendering {len(specs)} chart images")
     images = renderer.render(specs)

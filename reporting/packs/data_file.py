@@ -8,18 +8,30 @@ sheets say the same numbers. Schema: docs/pack-data.md (`SCHEMA_VERSION` below).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from reporting.files import atomic_write
-from reporting.packs.batch import Batch
 from reporting.packs.tree import Pack
 
-__all__ = ["SCHEMA_VERSION", "pack_data", "write_pack_data"]
+if TYPE_CHECKING:  # a type only: packs.blocks (imported by packs.batch) reads previous packs from here
+    from reporting.packs.batch import Batch
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "NoPrevious",
+    "PreviousPack",
+    "PreviousSeries",
+    "pack_data",
+    "previous_pack",
+    "write_pack_data",
+]
 
 SCHEMA_VERSION = "1"
 
@@ -145,3 +157,112 @@ def pack_data(batch: Batch, pack: Pack) -> dict[str, Any]:
 
 def write_pack_data(batch: Batch, pack: Pack, path: Path) -> Path:
     return atomic_write(path, json.dumps(pack_data(batch, pack), indent=1, ensure_ascii=False) + "\n")
+
+
+# ------------------------------------------------------------------------------ reading a previous pack
+@dataclass(frozen=True)
+class PreviousSeries:
+    """A metric's primary view as a previous pack published it: its latest figure and icons."""
+
+    metric: str
+    title: str
+    frequency: str
+    period: dt.date | None  # the latest point's period (None: stale or no data then)
+    value: float | None
+    variation: str | None
+    assurance: str | None
+    stale: bool
+
+
+@dataclass(frozen=True)
+class PreviousPack:
+    """The latest pack of the same template and organisation published for a period before this one."""
+
+    period: dt.date
+    file: Path
+    series: dict[str, PreviousSeries]  # by metric id (primary views only)
+
+
+@dataclass(frozen=True)
+class NoPrevious:
+    """Why there is nothing to compare with (the block rule words it for the pack).
+
+    `first`: no pack published before this one; `no_data`: the previous pack has no data file (built before
+    there was one); `unreadable`: the file is missing, not JSON or not in the documented form; `schema`: it
+    says another schema version (`detail`). `period` is the previous pack's, when one was found."""
+
+    why: Literal["first", "no_data", "unreadable", "schema"]
+    period: dt.date | None = None
+    detail: str = ""
+
+
+def _published(outputs: Path, pack: str, before: dt.date, org: str | None) -> tuple[dt.date, dict[str, Any], Path]:
+    """(period, manifest, folder) of the latest published pack before `before`; KeyError when there is none.
+
+    Published means a manifest.json in outputs/<pack>/<period>[/<org>]/ (the swap into place writes it last),
+    naming this organisation (a pack built without --org has no org folder but its manifest names it)."""
+    root = outputs / pack
+    periods = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        try:
+            day = dt.date.fromisoformat(folder.name)
+        except ValueError:
+            continue  # a staging directory, or anything else a person put there
+        if day < before:
+            periods.append((day, folder))
+    for day, folder in sorted(periods, reverse=True):
+        for where in ([folder / org] if org else []) + [folder]:
+            try:
+                manifest = json.loads((where / "manifest.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(manifest, dict) and manifest.get("pack") == pack and manifest.get("org") == org:
+                return day, manifest, where
+    raise KeyError(pack)
+
+
+def _series(doc: dict[str, Any], org: str | None) -> dict[str, PreviousSeries]:
+    out: dict[str, PreviousSeries] = {}
+    for s in doc["series"]:
+        if not s["view"]["primary"] or (org is not None and s.get("org") not in (org, None)):
+            continue
+        latest = s.get("latest") or {}
+        period = latest.get("period")
+        out[str(s["metric"])] = PreviousSeries(
+            metric=str(s["metric"]),
+            title=str(s.get("title") or s["metric"]),
+            frequency=str(s["frequency"]),
+            period=dt.date.fromisoformat(period) if isinstance(period, str) else None,
+            value=_num(latest.get("value")),
+            variation=_text(s.get("variation")),
+            assurance=_text(s.get("assurance")),
+            stale=bool(s.get("stale")),
+        )
+    return out
+
+
+def previous_pack(outputs: Path, pack: str, period: dt.date, org: str | None) -> PreviousPack | NoPrevious:
+    """The previous published pack's numbers, read from its `<pack>.data.json`, or why there are none.
+
+    Never raises for what is on disk: a missing, unreadable or other-schema file is a sentence in the pack
+    ("what changed since last week" must not stop a Monday build)."""
+    try:
+        day, manifest, folder = _published(outputs, pack, period, org)
+    except (KeyError, OSError):
+        return NoPrevious("first")
+    data = manifest.get("data")
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or Path(name).name != name:
+        return NoPrevious("no_data", day)
+    try:
+        doc = json.loads((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return NoPrevious("unreadable", day, name)
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if version != SCHEMA_VERSION:
+        return NoPrevious("schema", day, str(version or "unknown"))
+    try:
+        series = _series(doc, org)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return NoPrevious("unreadable", day, name)
+    return PreviousPack(day, folder / name, series)

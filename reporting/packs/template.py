@@ -90,6 +90,12 @@ class SummaryTableOptions(MetricsSelection):
     when: When = "always"
 
 
+class ChangesOptions(MetricsSelection):
+    """Values and icon moves against the pack of this template and organisation published before this one."""
+
+    title: str = "What changed since the last pack"
+
+
 class SpcOptions(_Model):
     metric: str
     periods: int = Field(
@@ -220,6 +226,10 @@ class TextBlock(BlockModel):
 
 class SummaryTableBlock(BlockModel):
     summary_table: SummaryTableOptions = Field(default_factory=SummaryTableOptions)
+
+
+class ChangesBlock(BlockModel):
+    changes: ChangesOptions = Field(default_factory=ChangesOptions)
 
 
 class SpcBlock(BlockModel):

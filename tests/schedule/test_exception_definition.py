@@ -76,7 +76,7 @@ def test_a_stale_measure_or_a_target_met_this_period_is_not_an_exception(
     text = received.message().get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "NEEDS ATTENTION" not in text and "[EXCEPTION]" not in text
     assert "MEASURES\n" in text and "Discharges before 5pm: no current data" in text
-    assert "Data not current: Discharges before 5pm (latest: week of 22 May 2023)." in text
+    assert "Data not current: Discharges before 5pm (latest: w/c 22 May 2023, before this week)." in text
     assert "No exceptions this period." in received.message().get_body(("html",)).get_content()
 
 

@@ -159,7 +159,7 @@ def test_send_if_data_changed_and_exceptions_exist(scheduled: Callable[..., Proj
     assert report.status == "success" and len(smtp.messages) == 4
     (received, *_) = smtp.for_recipient("ceo@example.nhs.uk")[-1:]
     body = received.message().get_body(("plain",)).get_content()
-    assert "Data not current: Discharges before 5pm (latest: week of 22 May 2023)." in body
+    assert "Data not current: Discharges before 5pm (latest: w/c 22 May 2023, before this week)." in body
 
 
 DASK_BURST = """\

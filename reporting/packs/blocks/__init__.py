@@ -8,11 +8,21 @@ function in the module of its family.
 from __future__ import annotations
 
 from reporting.packs import template as t
-from reporting.packs.blocks import comparisons, executive, league, loops, spc, summary, tables, text
+from reporting.packs.blocks import changes, comparisons, executive, league, loops, spc, summary, tables, text
 from reporting.packs.blocks.registry import RULES, block_nodes, check_rules
 
 __all__ = ["RULES", "block_nodes"]
 
-FAMILIES = (text, summary, executive, spc, comparisons, league, tables, loops)  # imported for the rules they register
+FAMILIES = (
+    text,
+    summary,
+    changes,
+    executive,
+    spc,
+    comparisons,
+    league,
+    tables,
+    loops,
+)  # imported for the rules they register
 
 check_rules(RULES, t.BLOCK_MODELS)
