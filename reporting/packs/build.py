@@ -387,8 +387,8 @@ def build_from(
         files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         parameters = dict(pack.provenance.parameters)
         inputs = inputs_hash(snapshot.hash, pack.provenance.template_hash, parameters)
-        kept, stale = carry_over(final, staging, inputs)
-        warnings += stale
+        kept = carry_over(final, staging, inputs)
+        warnings += kept.warnings
         note = snapshot_note(batch.snapshot_choice)
         if note:
             warnings.append(note)
@@ -424,7 +424,7 @@ def build_from(
             "chart_images": len(specs),
             "warnings": warnings,
             "files": [{**entry(f), "built_at": pack.provenance.built_at, "inputs_sha256": inputs} for f in files]
-            + kept,
+            + kept.entries,
             "data": {
                 "name": data_file.name,
                 "schema": "docs/pack-data.md",
@@ -438,10 +438,11 @@ def build_from(
                 "descriptor": open_data[0].name,
                 "files": [entry(f) for f in open_data],
             }
-        if any(f.suffix == ".pdf" for f in files):
+        if any(f.suffix == ".pdf" for f in files) or any(k["name"].endswith(".pdf") for k in kept.entries):
             from reporting.packs.pdf_ua import CHECKS
 
-            manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": accessibility}
+            failures = {**kept.accessibility, **accessibility}
+            manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": failures}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         publish(staging, final)
     except BaseException as exc:

@@ -19,13 +19,23 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reporting.errors import ConfigError
 from reporting.files import apply_permissions
 
-__all__ = ["carry_over", "content_hash", "entry", "inputs_hash", "publish", "remove_abandoned", "safe_output_dir"]
+__all__ = [
+    "Kept",
+    "carry_over",
+    "content_hash",
+    "entry",
+    "inputs_hash",
+    "publish",
+    "remove_abandoned",
+    "safe_output_dir",
+]
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -92,20 +102,32 @@ def inputs_hash(snapshot_hash: str, template_hash: str, parameters: dict[str, An
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def carry_over(final: Path, staging: Path, inputs: str) -> tuple[list[dict[str, Any]], list[str]]:
+@dataclass(frozen=True)
+class Kept:
+    """What `carry_over` kept of the published pack."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)  # manifest lines, with the build that wrote them
+    warnings: list[str] = field(default_factory=list)  # one per file made from other inputs
+    accessibility: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # a kept PDF's PDF/UA failures
+
+
+def carry_over(final: Path, staging: Path, inputs: str) -> Kept:
     """Files of the published pack at `final` that this build did not write are linked into `staging`, so the
-    swap keeps them; returns their manifest entries (with the build that wrote them) and a warning for each
-    one made from other inputs than `inputs`. Only files its manifest lists are kept, never anything else."""
+    swap keeps them, with their manifest lines (the build that wrote them), a warning for each one made from
+    other inputs than `inputs`, and a kept PDF's accessibility failures. Only files its manifest lists are
+    kept, never anything else."""
     try:
         old = json.loads((final / "manifest.json").read_text())
     except (OSError, ValueError):
-        return [], []
+        return Kept()
     old_inputs = (
         inputs_hash(old["snapshot_hash"], old["template_hash"], old.get("parameters", {}))
         if {"snapshot_hash", "template_hash"} <= old.keys()
         else None
     )
-    kept, warnings = [], []
+    kept: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    accessibility: dict[str, list[dict[str, Any]]] = {}
     for item in old.get("files", []):
         name = str(item.get("name", ""))
         source, target = final / name, staging / name
@@ -125,7 +147,10 @@ def carry_over(final: Path, staging: Path, inputs: str) -> tuple[list[dict[str, 
                 f"parameters) than the rest of this pack; rebuild it with --format {target.suffix.lstrip('.')}"
             )
         kept.append(line)
-    return kept, warnings
+        failures = old.get("accessibility", {}).get("failures", {})
+        if name in failures:
+            accessibility[name] = failures[name]
+    return Kept(kept, warnings, accessibility)
 
 
 def remove_abandoned(folder: Path) -> None:

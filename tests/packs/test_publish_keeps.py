@@ -74,6 +74,10 @@ def test_pdf_alone_keeps_pptx_and_xlsx_and_lists_them(project: Project, renderer
     assert files[f"{STEM}.pptx"]["kept_from_earlier_build"] is True
     assert "kept_from_earlier_build" not in files[f"{STEM}.pdf"]
     assert not [p for p in second.directory.parent.iterdir() if p.name.startswith((".building-", ".old-"))]
+    # a build without the PDF keeps it and its accessibility record
+    (third,) = build(project, "weekly-executive", formats=["xlsx"], renderer=renderer)
+    assert f"{STEM}.pdf" in {f["name"] for f in third.manifest["files"]}
+    assert third.manifest["accessibility"] == manifest["accessibility"]
     # the delivery key is what this build made: the kept files do not change it
     (alone,) = build(project, "weekly-executive", formats=["pdf"], renderer=renderer, out=project.outputs / "solo")
     assert alone.content_hash == second.content_hash
