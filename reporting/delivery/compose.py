@@ -293,7 +293,7 @@ def compose(
 ) -> EmailMessage:
     """The message for ONE recipient: plain text + HTML (with inline MDC icons), and the pack files attached
     unless together they exceed `attach_limit_bytes`, in which case both parts say where the files are
-    (`published_link`, else the link list, else the file paths). A bad recipient address is a
+    (`published_link`, else the link list, else `published_as`: relative to outputs/, never a server path). A bad recipient address is a
     PermanentDeliveryError (code None); a missing attachment or icon file is a DeliveryError."""
     if not _is_address(recipient):
         raise PermanentDeliveryError(
@@ -343,7 +343,7 @@ def compose(
     attach = bool(sizes) and total <= attach_limit_bytes
     links = [_Link(label, target, bool(_URL.match(target.strip()))) for label, target in content.links]
     too_large: str | None = None
-    where: list[_Link] = []  # the published link, else the file paths (when there is no link list either)
+    where: list[_Link] = []  # the published link, else the files under published_as (no link list either)
     if sizes and not attach:
         files = ", ".join(p.name for p, _ in sizes)
         head = (
