@@ -293,8 +293,9 @@ def compose(
 ) -> EmailMessage:
     """The message for ONE recipient: plain text + HTML (with inline MDC icons), and the pack files attached
     unless together they exceed `attach_limit_bytes`, in which case both parts say where the files are
-    (`published_link`, else the link list, else `published_as`: relative to outputs/, never a server path). A bad recipient address is a
-    PermanentDeliveryError (code None); a missing attachment or icon file is a DeliveryError."""
+    (`published_link`, else the link list, else `published_as`: relative to outputs/, never a server path).
+    A bad recipient address is a PermanentDeliveryError (code None); a missing attachment or icon file is a
+    DeliveryError."""
     if not _is_address(recipient):
         raise PermanentDeliveryError(
             f"{recipient!r} is not a single email address; one recipient per message", recipient=recipient, code=None
