@@ -93,7 +93,7 @@ def _published(result: Any, project: Project) -> PurePosixPath:
     return PurePosixPath(Path(result.directory).resolve().relative_to(project.outputs.resolve()).as_posix())
 
 
-def _content(job: Any, result: Any, project: Project, renderer: Any, link_base: str | None) -> Any:
+def _content(job: Any, result: Any, project: Project, renderer: Any, link_base: str | None = None) -> Any:
     """The email for one built pack: headline items from its summary table, exceptions first; links to the
     files under `link_base`, else where they are published in words (never a server path)."""
     from reporting.charts import icon_chart
