@@ -5,6 +5,7 @@ Heavy imports stay inside the commands, so ``reporting --help`` stays quick.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,6 +52,18 @@ def run_once_command(
 
     from reporting.redact import redact
 
+    for written in report.written:  # dry run: one line per message, where it went and what it would have sent
+        what = (
+            f"{len(written.attachments)} attached ({', '.join(written.attachments)})"
+            if written.attachments
+            else "no attachments (the email says where the files are)"
+        )
+        out.print(
+            f"would send to {escape(written.recipient)}: {escape(repr(written.subject))}, {escape(what)}; "
+            f"written to {escape(_shown(written.path))}",
+            soft_wrap=True,
+        )
+
     for org, error in report.build_failed.items():
         err.print(f"[red]pack not built:[/red] {org}: {escape(redact(error))}")
     for recipient, error in report.failed.items():
@@ -59,6 +72,14 @@ def run_once_command(
         err.print(f"[red]error:[/red] {escape(redact(report.error))}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _shown(path: Path) -> str:
+    """A path as the person at the terminal can use it: relative to where they are, when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def run_command() -> None:

@@ -8,7 +8,12 @@
         │       ├── text/html                     single column, max 600px, system fonts, big tap targets
         │       └── image/png ...                 MDC icons, referenced by cid:, each next to its letter + label
         └── application/... attachments           unless their total exceeds attach_limit_bytes; then the body
-                                                  says where the files are (published link / link list / paths)
+                                                  says where the files are (published link / link list / the
+                                                  place in the outputs folder, in words)
+
+An email never carries a server path: links come from the configured `publish.link_base` (`published_url`,
+each path segment URL-quoted); without one the files are attached, or the email names where they are
+published relative to the outputs folder ("weekly-executive/2025-08-25/RJ1/...").
 
     delivery.smtp.send(settings, message) sends it (the SMTP conversation and its error boundary); the errors
     it raises are defined here, because composing can refuse a recipient too.
@@ -27,8 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from urllib.parse import quote
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -45,6 +51,7 @@ __all__ = [
     "PermanentDeliveryError",
     "TemporaryDeliveryError",
     "compose",
+    "published_url",
 ]
 
 # ----------------------------------------------------------------------------------------------------------- errors
@@ -111,7 +118,8 @@ class EmailContent:
     intro: str  # plain text; blank lines separate paragraphs
     items: tuple[HeadlineItem, ...]
     attachments: tuple[Path, ...] = ()  # pack files
-    links: tuple[tuple[str, str], ...] = ()  # (label, URL or filesystem path), always listed
+    links: tuple[tuple[str, str], ...] = ()  # (label, URL from publish.link_base), always listed
+    published_as: str = ""  # where the files are, relative to the outputs folder ("pack/period/org/")
     icon_images: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))  # MDC code -> PNG
     footer: str = ""  # classification, provenance, OGL line
 
@@ -130,6 +138,17 @@ _OFFICE_TYPES = {
 }
 _URL = re.compile(r"^(https?|mailto|file):", re.IGNORECASE)
 _PALETTE = Palette()
+
+
+def published_url(base: str, relative: PurePosixPath) -> str:
+    """`relative` (a path under outputs/) under the configured link base. For a URL every segment is
+    URL-quoted ("Board papers/a b.pdf" -> "Board%20papers/a%20b.pdf"); a path prefix (a shared drive,
+    "\\\\server\\packs\\") is joined with its own separator, unquoted, as people type such paths."""
+    parts = [p for p in relative.parts if p not in ("", "/")]
+    if _URL.match(base.strip()):
+        return base.rstrip("/") + "/" + "/".join(quote(p, safe="") for p in parts)
+    separator = "\\" if "\\" in base and "/" not in base else "/"
+    return base.rstrip(separator) + separator + separator.join(parts)
 
 
 def _is_address(text: str) -> bool:
@@ -274,8 +293,9 @@ def compose(
 ) -> EmailMessage:
     """The message for ONE recipient: plain text + HTML (with inline MDC icons), and the pack files attached
     unless together they exceed `attach_limit_bytes`, in which case both parts say where the files are
-    (`published_link`, else the link list, else the file paths). A bad recipient address is a
-    PermanentDeliveryError (code None); a missing attachment or icon file is a DeliveryError."""
+    (`published_link`, else the link list, else `published_as`: relative to outputs/, never a server path).
+    A bad recipient address is a PermanentDeliveryError (code None); a missing attachment or icon file is a
+    DeliveryError."""
     if not _is_address(recipient):
         raise PermanentDeliveryError(
             f"{recipient!r} is not a single email address; one recipient per message", recipient=recipient, code=None
@@ -324,7 +344,7 @@ def compose(
     attach = bool(sizes) and total <= attach_limit_bytes
     links = [_Link(label, target, bool(_URL.match(target.strip()))) for label, target in content.links]
     too_large: str | None = None
-    where: list[_Link] = []  # the published link, else the file paths (when there is no link list either)
+    where: list[_Link] = []  # the published link, else the files under published_as (no link list either)
     if sizes and not attach:
         files = ", ".join(p.name for p, _ in sizes)
         head = (
@@ -336,9 +356,12 @@ def compose(
             where = [_Link("Open the published files", published_link, bool(_URL.match(published_link.strip())))]
         elif links:
             too_large = f"{head} Open them from the links below."
+        elif content.published_as:
+            folder = content.published_as.rstrip("/") + "/"
+            too_large = f"{head} They are published in the reporting outputs folder (the shared drive) as:"
+            where = [_Link(p.name, folder + p.name, False) for p, _ in sizes]
         else:
-            too_large = f"{head} They are at:"
-            where = [_Link(p.name, str(p), False) for p, _ in sizes]
+            too_large = f"{head} Ask the sender where they are published."
     attached = [(p.name, _human_size(s)) for p, s in sizes] if attach else []
 
     intro = _paragraphs(content.intro)

@@ -1,7 +1,8 @@
 """Build a pack: snapshot + template -> Pack -> charts (one batch) -> files -> outputs/<pack>/<period>[/<org>]/.
 
 Nothing half-made is ever published: every format is written into a temporary directory inside outputs/,
-with a manifest, and the directory is moved into place only when all of them succeeded. Output paths are
+with a manifest, and the directory is moved into place only when all of them succeeded. Formats already
+published for the pack and not built this time are kept (packs.publish.carry_over). Output paths are
 built from validated ids and may not leave outputs/.
 """
 
@@ -26,11 +27,12 @@ from reporting.charts import Renderer, project_cache
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import ConfigError
+from reporting.files import dir_mode
 from reporting.limits import no_space
 from reporting.packs.assemble import snapshot_note
 from reporting.packs.batch import Batch, assemble, prepare
 from reporting.packs.data_file import previous_pack
-from reporting.packs.publish import entry, publish, remove_abandoned, safe_output_dir
+from reporting.packs.publish import carry_over, entry, inputs_hash, publish, remove_abandoned, safe_output_dir
 from reporting.packs.template import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
@@ -68,9 +70,8 @@ class BuildResult:
         bytes could change without its inputs (another LibreOffice or library version), or a rerun would send
         it again to people who already have it."""
         m = self.manifest
-        key = json.dumps(
-            [m["snapshot_hash"], m["template_hash"], m["parameters"], sorted(f["name"] for f in m["files"])]
-        )
+        made = sorted(f["name"] for f in m["files"] if not f.get("kept_from_earlier_build"))
+        key = json.dumps([m["snapshot_hash"], m["template_hash"], m["parameters"], made])
         return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -382,7 +383,7 @@ def build_from(
     parts = [pack.id, pack.period.isoformat()] + ([pack.org_code] if pack.org_code and org else [])
     final = safe_output_dir(project.outputs, *parts, out=out)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode())
         remove_abandoned(final.parent)
         staging = Path(tempfile.mkdtemp(prefix=f".building-{pack.id}-{os.getpid()}-", dir=final.parent))
     except OSError as exc:
@@ -391,6 +392,10 @@ def build_from(
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
         files, warnings = _render_formats(pack, formats, staging, stem, svgs)
+        parameters = dict(pack.provenance.parameters)
+        inputs = inputs_hash(snapshot.hash, pack.provenance.template_hash, parameters)
+        kept = carry_over(final, staging, inputs)
+        warnings += kept.warnings
         note = snapshot_note(batch.snapshot_choice)
         if note:
             warnings.append(note)
@@ -420,11 +425,13 @@ def build_from(
             "template_hash": pack.provenance.template_hash,
             "snapshot_hash": snapshot.hash,
             "snapshot": dict(batch.snapshot_choice),
-            "parameters": dict(pack.provenance.parameters),
+            "parameters": parameters,
+            "inputs_sha256": inputs,
             "versions": _versions(),
             "chart_images": len(specs),
             "warnings": warnings,
-            "files": [entry(f) for f in files],
+            "files": [{**entry(f), "built_at": pack.provenance.built_at, "inputs_sha256": inputs} for f in files]
+            + kept.entries,
             "data": {
                 "name": data_file.name,
                 "schema": "docs/pack-data.md",
@@ -438,10 +445,11 @@ def build_from(
                 "descriptor": open_data[0].name,
                 "files": [entry(f) for f in open_data],
             }
-        if any(f.suffix == ".pdf" for f in files):
+        if any(f.suffix == ".pdf" for f in files) or any(k["name"].endswith(".pdf") for k in kept.entries):
             from reporting.packs.pdf_ua import CHECKS
 
-            manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": accessibility}
+            failures = {**kept.accessibility, **accessibility}
+            manifest["accessibility"] = {"pdf_ua_checks": list(CHECKS), "failures": failures}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         publish(staging, final)
     except BaseException as exc:

@@ -3,20 +3,39 @@
 A build writes every file into a staging directory inside outputs/ (packs.build); only when all of them
 succeeded is that directory swapped into place whole, so nothing half-made is ever published. Staging
 directories of builds that were killed are removed on the next build.
+
+A build of some formats keeps the other formats already published for that pack, period and organisation:
+they are linked into the staging directory before the swap (`carry_over`), so the manifest lists every file
+present, each with the build that wrote it. A kept file from a build of different inputs (snapshot, template
+or parameters) is kept but flagged `stale` in the manifest and in the build's warnings, never silently mixed
+in: rebuilding it would need LibreOffice and minutes the caller did not ask for, deleting it is the bug this
+replaced. Emails attach only the files of the build that sent them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reporting.errors import ConfigError
+from reporting.files import apply_permissions
 
-__all__ = ["content_hash", "entry", "publish", "remove_abandoned", "safe_output_dir"]
+__all__ = [
+    "Kept",
+    "carry_over",
+    "content_hash",
+    "entry",
+    "inputs_hash",
+    "publish",
+    "remove_abandoned",
+    "safe_output_dir",
+]
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -77,6 +96,63 @@ def entry(f: Path) -> dict[str, Any]:
     }
 
 
+def inputs_hash(snapshot_hash: str, template_hash: str, parameters: dict[str, Any]) -> str:
+    """What a build was made from, as one hash: two files with the same one belong together in a pack."""
+    key = json.dumps([snapshot_hash, template_hash, parameters], sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What `carry_over` kept of the published pack."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)  # manifest lines, with the build that wrote them
+    warnings: list[str] = field(default_factory=list)  # one per file made from other inputs
+    accessibility: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # a kept PDF's PDF/UA failures
+
+
+def carry_over(final: Path, staging: Path, inputs: str) -> Kept:
+    """Files of the published pack at `final` that this build did not write are linked into `staging`, so the
+    swap keeps them, with their manifest lines (the build that wrote them), a warning for each one made from
+    other inputs than `inputs`, and a kept PDF's accessibility failures. Only files its manifest lists are
+    kept, never anything else."""
+    try:
+        old = json.loads((final / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return Kept()
+    old_inputs = (
+        inputs_hash(old["snapshot_hash"], old["template_hash"], old.get("parameters", {}))
+        if {"snapshot_hash", "template_hash"} <= old.keys()
+        else None
+    )
+    kept: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    accessibility: dict[str, list[dict[str, Any]]] = {}
+    for item in old.get("files", []):
+        name = str(item.get("name", ""))
+        source, target = final / name, staging / name
+        if not _SAFE.match(name) or target.exists() or not source.is_file() or source.is_symlink():
+            continue
+        try:
+            os.link(source, target)  # files are replaced, never edited in place: sharing the inode is safe
+        except OSError:
+            shutil.copy2(source, target)
+        built_at = item.get("built_at", old.get("built_at"))
+        made_from = item.get("inputs_sha256", old_inputs)
+        line = {**entry(target), "built_at": built_at, "inputs_sha256": made_from, "kept_from_earlier_build": True}
+        if made_from != inputs:
+            line["stale"] = True
+            warnings.append(
+                f"{name} is from an earlier build (built {built_at}) of other inputs (data snapshot, template or "
+                f"parameters) than the rest of this pack; rebuild it with --format {target.suffix.lstrip('.')}"
+            )
+        kept.append(line)
+        failures = old.get("accessibility", {}).get("failures", {})
+        if name in failures:
+            accessibility[name] = failures[name]
+    return Kept(kept, warnings, accessibility)
+
+
 def remove_abandoned(folder: Path) -> None:
     """Staging directories left by a build that was killed (its process is gone) are removed, never published."""
     for stale in folder.glob(".building-*"):
@@ -92,7 +168,10 @@ def remove_abandoned(folder: Path) -> None:
 
 
 def publish(staging: Path, final: Path) -> None:
-    """Swap the finished directory into place; an earlier build of the same pack is replaced whole."""
+    """Swap the finished directory into place; an earlier build of the same pack is replaced whole (what it
+    should keep was carried into `staging` first). The permission policy (reporting.files) is applied first:
+    mkdtemp made the folder 0700 and LibreOffice writes its PDFs with its own mode."""
+    apply_permissions(staging)
     old = None
     if final.exists():
         old = final.with_name(f".old-{final.name}-{os.getpid()}")

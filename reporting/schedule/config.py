@@ -127,7 +127,12 @@ class Smtp(_Model):
 
 
 class Publish(_Model):
-    link_base: str | None = Field(None, description="URL or path prefix shown in emails for files too big to attach")
+    link_base: str | None = Field(
+        None,
+        description="where outputs/ is served, e.g. https://intranet.example/packs/ (each path segment is "
+        "URL-quoted) or a shared-drive prefix: emails link every pack file under it; without it the files "
+        "are attached, or named relative to outputs/ when too big, never as a server path",
+    )
     attach_limit_mb: float = Field(10.0, gt=0, le=100, description="attachments above this are sent as a link")
 
     @field_validator("link_base")

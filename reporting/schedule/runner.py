@@ -19,10 +19,11 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ConfigError, ReportingError
+from reporting.files import atomic_write, dir_mode
 from reporting.project import Project
 from reporting.redact import redact
 from reporting.schedule.history import History
@@ -31,11 +32,21 @@ if TYPE_CHECKING:
     from reporting.packs.tree import Pack
     from reporting.schedule.config import Schedules
 
-__all__ = ["RunReport", "load_project_schedules", "run_once"]
+__all__ = ["RunReport", "WrittenEmail", "load_project_schedules", "run_once"]
 
 
 class BuildFailed(ReportingError):
     """No organisation's pack could be built."""
+
+
+@dataclass(frozen=True)
+class WrittenEmail:
+    """One message a dry run wrote instead of sending: where the .eml is and what it would have sent to whom."""
+
+    recipient: str
+    path: Path
+    subject: str
+    attachments: tuple[str, ...]  # file names; empty when the files were too large and the email links them
 
 
 @dataclass
@@ -51,6 +62,7 @@ class RunReport:
     files: list[Path] = field(default_factory=list)
     error: str | None = None
     build_failed: dict[str, str] = field(default_factory=dict)  # organisation -> why its pack was not built
+    written: list[WrittenEmail] = field(default_factory=list)  # dry run: each .eml, one per message
 
     @property
     def ok(self) -> bool:
@@ -76,10 +88,16 @@ def load_project_schedules(project: Project) -> Schedules:
     return load_schedules(path, project.root, known_orgs=known)
 
 
-def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
-    """The email for one built pack: headline items from its summary table, exceptions first."""
+def _published(result: Any, project: Project) -> PurePosixPath:
+    """Where a pack is published, relative to outputs/: the only form in which an email names a place."""
+    return PurePosixPath(Path(result.directory).resolve().relative_to(project.outputs.resolve()).as_posix())
+
+
+def _content(job: Any, result: Any, project: Project, renderer: Any, link_base: str | None = None) -> Any:
+    """The email for one built pack: headline items from its summary table, exceptions first; links to the
+    files under `link_base`, else where they are published in words (never a server path)."""
     from reporting.charts import icon_chart
-    from reporting.delivery.compose import EmailContent, HeadlineItem
+    from reporting.delivery.compose import EmailContent, HeadlineItem, published_url
     from reporting.packs.sandbox import pack_environment, render_text
     from reporting.packs.tree import SummaryTable
 
@@ -122,7 +140,8 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
     ]
     if stale:  # the one "data not current" line of the executive summary, in the email too
         intro = f"{intro}\n\n{STALE_PREFIX}: {'; '.join(dict.fromkeys(stale))}."
-    links = tuple((p.name, str(p)) for p in result.files)
+    where = _published(result, project)
+    links = tuple((p.name, published_url(link_base, where / p.name)) for p in result.files) if link_base else ()
     footer = " | ".join(
         x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}", *pack.footnotes) if x
     )
@@ -133,6 +152,7 @@ def _content(job: Any, result: Any, project: Project, renderer: Any) -> Any:
         items=tuple(items),
         attachments=tuple(result.files),
         links=links,
+        published_as=f"{where}/",
         icon_images=icons,
         footer=footer,
     )
@@ -216,7 +236,7 @@ def run_once(
     from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
-    from reporting.delivery.compose import compose, delivery_message_id
+    from reporting.delivery.compose import compose, delivery_message_id, published_url
     from reporting.schedule.executors import build_many
 
     say = progress or (lambda _: None)
@@ -305,12 +325,9 @@ def run_once(
                     )
                     continue
                 if result.org not in contents:
-                    contents[result.org] = _content(job, result, project, renderer)
-                link = (
-                    f"{schedules.publish.link_base.rstrip('/')}/{result.directory.relative_to(project.outputs.resolve())}"
-                    if schedules.publish.link_base
-                    else str(result.directory)
-                )
+                    contents[result.org] = _content(job, result, project, renderer, schedules.publish.link_base)
+                base = schedules.publish.link_base
+                link = published_url(base, _published(result, project)) if base else None
                 message = compose(
                     contents[result.org],
                     schedules.smtp.sender,
@@ -321,8 +338,12 @@ def run_once(
                 )
                 if dry_run:
                     folder = result.directory / "emails"
-                    folder.mkdir(exist_ok=True)
-                    (folder / f"{email_address}.eml").write_bytes(bytes(message))
+                    folder.mkdir(exist_ok=True, mode=dir_mode())
+                    path = atomic_write(folder / f"{email_address}.eml", bytes(message))
+                    attached = tuple(
+                        str(part.get_filename()) for part in message.iter_attachments() if part.get_filename()
+                    )
+                    report.written.append(WrittenEmail(email_address, path, str(message["Subject"]), attached))
                     report.sent.append(email_address)
                     continue
                 say(f"sending to {email_address}")

@@ -68,7 +68,7 @@ CASES = {
     "attached": {},
     "too-large-published": {"attach_limit_bytes": 1000, "published_link": "https://reports.example.nhs.uk/p/1"},
     "too-large-links": {"attach_limit_bytes": 1000},
-    "too-large-paths": {"attach_limit_bytes": 1000, "links": ()},
+    "too-large-paths": {"attach_limit_bytes": 1000, "links": (), "published_as": "weekly-executive/2025-08-25/RJ1/"},
     "no-exceptions": {"items": tuple(i for i in _items() if not i.exception), "footer": ""},
     "nothing": {"items": (), "attachments": (), "links": (), "intro": ""},
 }

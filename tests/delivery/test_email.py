@@ -199,7 +199,13 @@ def test_over_the_limit_without_a_published_link_points_at_the_links_or_the_path
     text, html = parts(compose(content(pack_files), SENDER, AMY, attach_limit_bytes=10))
     assert "Open them from the links below." in text and "Open them from the links below." in html
     text, html = parts(compose(content(pack_files, links=()), SENDER, AMY, attach_limit_bytes=10))
-    assert str(pack_files[0]) in text and str(pack_files[0]) in html
+    assert str(pack_files[0].parent) not in text + html  # never a server path
+    assert "Ask the sender where they are published." in text
+    located = content(pack_files, links=(), published_as="weekly-executive/2025-08-25/RJ1/")
+    text, html = parts(compose(located, SENDER, AMY, attach_limit_bytes=10))
+    for body in (text, html):
+        assert f"weekly-executive/2025-08-25/RJ1/{pack_files[0].name}" in body
+        assert str(pack_files[0].parent) not in body
 
 
 def test_awkward_text_is_escaped_in_html_and_intact_in_text(smtp_server: SmtpTestServer) -> None:
