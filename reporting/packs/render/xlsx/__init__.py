@@ -150,7 +150,8 @@ def _finish_sheets(ctx: _Ctx) -> None:
         substantive = [b for b in sheet.blocks if not isinstance(b, (Heading, PageBreak))]
         if len(tables) == 1 and substantive and substantive[-1] is tables[0] and ws.tables:
             table = next(iter(ws.tables.values()))
-            header_row = int(re.search(r"\d+", table.ref).group())
+            first_row = re.search(r"\d+", table.ref)  # "A5:F20": the table's header row is 5
+            header_row = int(first_row.group()) if first_row else 1
             ws.freeze_panes = f"A{header_row + 1}"
             if sheet.print_titles:
                 ws.print_title_rows = sheet.print_titles

@@ -287,7 +287,7 @@ def _picture(
 ) -> int:
     """Insert a PNG at (row, col), `width_px` wide, with alt text set on its own frame; returns its height."""
     img = XLImage(str(path))
-    height_px = round(width_px * img.height / img.width)
+    height_px: int = round(width_px * img.height / img.width)
     img.width, img.height = width_px, height_px
     sheet.pictures += 1
     pic = PictureFrame()

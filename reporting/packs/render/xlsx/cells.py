@@ -42,7 +42,8 @@ NUMBER_FORMATS = {"percent": "0.0%", "count": "#,##0", "number": "#,##0.0", "dat
 
 
 def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return cleaned[:MAX_CELL_TEXT]
 
 
 def _put(
