@@ -23,7 +23,7 @@ from pathlib import Path
 from reporting.project import Project
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.batch import assemble
 from reporting.charts import Renderer
 from reporting.packs.render import docx, pptx, xlsx, pdf

@@ -122,7 +122,7 @@ def demo(
     out.print(f"Snapshot [bold]{snapshot.hash}[/bold] in {project().snapshots}")
     if packs:
         from reporting.charts import Renderer, project_cache
-        from reporting.packs.template import template_files
+        from reporting.packs.template_load import template_files
 
         with Renderer(
             project_cache(project().root)

@@ -208,7 +208,8 @@ def _templates(ctx: Context) -> None:
     from reporting._yaml import Located
     from reporting.packs.checks import template_problems
     from reporting.packs.office_templates import check_office_template, default_docx, default_pptx
-    from reporting.packs.template import PackTemplate, merged_document, template_errors, template_files
+    from reporting.packs.template import PackTemplate
+    from reporting.packs.template_load import merged_document, template_errors, template_files
 
     office: dict[Path, str] = {}
     for path in template_files(ctx.project.root):

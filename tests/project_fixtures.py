@@ -11,7 +11,7 @@ from typing import Any
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.packs.batch import assemble
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
 

@@ -114,7 +114,7 @@ def _build_many(pack: str, orgs: list[str], **kwargs: Any) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from reporting.packs.template import load_template
+    from reporting.packs.template_load import load_template
     from reporting.schedule.executors import build_many, parse_executor
 
     parse_executor(kwargs["executor"])

@@ -33,7 +33,7 @@ from reporting.packs.assemble import snapshot_note
 from reporting.packs.batch import Batch, assemble, prepare
 from reporting.packs.data_file import previous_pack
 from reporting.packs.publish import carry_over, entry, inputs_hash, publish, remove_abandoned, safe_output_dir
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
 

@@ -96,7 +96,7 @@ def _check_smtp(schedules: Schedules, doc: Located, env: Mapping[str, str]) -> N
 
 
 def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: Collection[str] | None) -> None:
-    from reporting.packs.template import load_template, template_files
+    from reporting.packs.template_load import load_template, template_files
 
     packs = {p.stem: p for p in template_files(project)}
     known = set(known_orgs) if known_orgs is not None else None

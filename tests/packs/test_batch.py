@@ -15,7 +15,7 @@ from reporting.data.snapshot import Snapshot, latest_snapshot
 from reporting.errors import DataError
 from reporting.packs import batch as batch_module
 from reporting.packs.batch import Batch, prepare
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.tree import ChartBlock, Pack, Text
 from reporting.project import Project
 

@@ -20,7 +20,7 @@ from project_fixtures import REPO, copy_project
 from reporting.charts import Renderer
 from reporting.errors import ConfigError
 from reporting.packs.build import build
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.tree import Cover, Heading, Pack, Text
 from reporting.project import Project
 

@@ -24,7 +24,7 @@ from reporting.data.catalogue import load_catalogue
 from reporting.data.load import pull
 from reporting.data.snapshot import latest_snapshot
 from reporting.packs.batch import assemble
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.tree import ChartBlock, DataTable
 from reporting.project import Project
 

@@ -34,7 +34,7 @@ from reporting.data.snapshot import latest_snapshot
 from reporting.delivery.compose import compose
 from reporting.packs.build import build
 from reporting.packs.render import pdf as pdf_render
-from reporting.packs.template import template_files
+from reporting.packs.template_load import template_files
 from reporting.project import Project
 from reporting.schedule.runner import _content
 

@@ -11,7 +11,8 @@ import pytest
 from reporting.data.catalogue import load_catalogue
 from reporting.errors import ConfigError
 from reporting.packs.checks import check_template
-from reporting.packs.template import load_template, schema, template_files
+from reporting.packs.template import schema
+from reporting.packs.template_load import load_template, template_files
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = """\

@@ -19,7 +19,7 @@ from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError, DataError
 from reporting.packs.assembly import _shared_latest
 from reporting.packs.build import prepare_build
-from reporting.packs.template import load_template
+from reporting.packs.template_load import load_template
 from reporting.packs.tree import ChartBlock, DataTable, Pack, SummaryTable, Text
 from reporting.project import Project
 

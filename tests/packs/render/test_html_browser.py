@@ -15,7 +15,7 @@ from reporting.charts import Renderer
 from reporting.charts.export import find_chromium
 from reporting.errors import ConfigError
 from reporting.packs.build import build
-from reporting.packs.template import template_files
+from reporting.packs.template_load import template_files
 from reporting.project import Project
 
 pytestmark = pytest.mark.slow  # every shipped pack built and checked in Chromium
