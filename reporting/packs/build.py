@@ -140,6 +140,10 @@ def _render_formats(
         restore_figure_alt(made, chart_alt_texts(source))
         files.append(made)
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
+    from reporting.packs.render.docx.contents import fill_contents
+
+    for made_docx in (f for f in files if f.suffix == ".docx"):  # its PDF, if made, has its contents' pages
+        fill_contents(pack, made_docx, directory / f"{stem}.pdf" if "pdf" in formats else None, _lo_profile())
     return files, warnings
 
 
