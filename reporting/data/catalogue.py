@@ -216,6 +216,11 @@ class Metric(FrozenModel):
 
     id: str = Field(json_schema_extra={"pattern": _ID.pattern})
     title: str
+    short_title: str | None = Field(
+        None,
+        description="a shorter title for narrow places (table column headers), e.g. 'Trolley waits > 4h (%)'; "
+        "the title is used where this is not set",
+    )
     description: str = ""
     unit: Unit
     per: int | None = Field(None, ge=1, description="for unit 'rate': the rate is per this many (e.g. 1000)")

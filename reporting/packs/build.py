@@ -144,6 +144,14 @@ def _render_formats(
         restore_figure_alt(made, chart_alt_texts(source))
         files.append(made)
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
+    from reporting.packs.render.docx.contents import fill_contents
+
+    for made_docx in (f for f in files if f.suffix == ".docx"):  # its PDF, if made, has its contents' pages
+        try:
+            fill_contents(pack, made_docx, directory / f"{stem}.pdf" if "pdf" in formats else None, _lo_profile())
+        except BaseException:
+            _drop_lo_profile()
+            raise
     return files, warnings
 
 

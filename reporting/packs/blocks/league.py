@@ -68,7 +68,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     for m in metrics:
         columns += [
             Column(
-                m.title,
+                m.short_title or m.title,
                 "percent" if m.unit == "percent" else "number",
                 "0.0%" if m.unit == "percent" else "#,##0.0",
                 14,

@@ -51,6 +51,7 @@ __all__ = [
     "PdfUnavailable",
     "TIMEOUT_S",
     "libreoffice_available",
+    "outline",
     "release_profile",
     "to_pdf",
 ]
@@ -199,6 +200,31 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
         with atomic_path(target) as partial:
             reproducible(produced, partial, _created(source))
     return target
+
+
+def outline(pdf: Path) -> list[tuple[int, str, int]]:
+    """The PDF's bookmarks as (level from 1, title, page number from 1), in order: for a Word document that
+    LibreOffice exported (ExportBookmarks), its headings and the pages LibreOffice laid them out on."""
+    import pikepdf
+
+    found: list[tuple[int, str, int]] = []
+    with pikepdf.open(pdf) as document:
+        pages: dict[object, int] = {page.objgen: n for n, page in enumerate(document.pages, start=1)}
+
+        def walk(items: list[pikepdf.OutlineItem], level: int) -> None:
+            for item in items:
+                destination: object = item.destination
+                if destination is None and item.action is not None:
+                    destination = item.action.get("/D")
+                if isinstance(destination, pikepdf.Array) and len(destination):
+                    page = pages.get(destination[0].objgen)
+                    if page is not None:
+                        found.append((level, str(item.title), page))
+                walk(item.children, level + 1)
+
+        with document.open_outline() as tree:
+            walk(tree.root, 1)
+    return found
 
 
 _CREATED = re.compile(rb"<dcterms:created[^>]*>(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)")

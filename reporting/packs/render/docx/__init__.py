@@ -7,7 +7,9 @@ What the document holds, and why:
   checked up front (`require_styles`), so a corporate template lacking one fails with a ConfigError
   naming the file and the style rather than silently falling back to Word's defaults;
 - a cover page (Title, Subtitle, then the cover's labelled lines: the board-paper essentials, period,
-  audience, owner, version, classification; provenance is the About block's, at the end), then a TOC field that Word refreshes on open (and the PDF path refreshes in LibreOffice);
+  audience, owner, version, classification; provenance is the About block's, at the end), then a TOC field;
+  render leaves its placeholder and Word's update-on-open request, and the build then fills it with the
+  headings and the pages LibreOffice lays them on and drops the request (`contents`);
 - real Heading 1-3 styles: each Section's title is a Heading 1 (unless the section opens with a cover,
   contents or its own level-1 heading), and Heading blocks keep their level;
 - charts are native, editable Word charts (the PowerPoint chart part and its embedded workbook, see
@@ -29,7 +31,8 @@ _commentary, _page_break. A block this module cannot show raises rather than bei
 
 The package splits the renderer by job: `document` (`_Context`: page setup, headers and footers, landscape
 sections; the plan; small helpers), `blocks` (the singledispatch `_block` and its rules), `tables` (table
-writing, icon and sparkline cells, footnotes); this module opens the template, builds and saves.
+writing, icon and sparkline cells, footnotes), `contents` (the TOC filled after the PDF is made); this module
+opens the template, builds and saves.
 """
 
 from __future__ import annotations

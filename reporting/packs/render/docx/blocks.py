@@ -110,7 +110,16 @@ def _summary_table(block: SummaryTable, ctx: _Context) -> None:
     _table_caption(ctx, block.title, block.caption)
     headers = ("Metric", "Period", "Latest", "Target", "Variation", "Assurance", "Trend")
     weights = (5.0, 2.1, 1.9, 1.9, 3.0, 3.0, 2.6)
-    table = _TableWriter.start(ctx, headers, weights, right_aligned={2, 3})
+    texts = [
+        [row.title for row in block.rows],
+        [row.period_label for row in block.rows],
+        [row.latest.text for row in block.rows],
+        [row.target.text for row in block.rows],
+        [VARIATION.get(row.variation_icon or "", ("", "", ""))[2] for row in block.rows],
+        [ASSURANCE.get(row.assurance or "", ("", "", ""))[2] for row in block.rows],
+        [],
+    ]
+    table = _TableWriter.start(ctx, headers, weights, right_aligned={2, 3}, texts=texts)
     suppressed = False
     for row in block.rows:
         cells = table.row()
@@ -179,8 +188,21 @@ def _chart(block: ChartBlock, ctx: _Context) -> None:
 def _data_table(block: DataTable, ctx: _Context) -> None:
     _table_caption(ctx, block.title, block.caption)
     right = {i for i, column in enumerate(block.columns) if column.kind in _RIGHT_ALIGNED}
+    icons = {**VARIATION, **ASSURANCE}
+    texts = [
+        [
+            icons.get(row[i].icon or "", ("", "", ""))[2] if row[i].kind == "icon" else row[i].text
+            for row in block.rows
+            if len(row) == len(block.columns)
+        ]
+        for i in range(len(block.columns))
+    ]
     table = _TableWriter.start(
-        ctx, tuple(c.name for c in block.columns), tuple(_width(c) for c in block.columns), right_aligned=right
+        ctx,
+        tuple(c.name for c in block.columns),
+        tuple(_width(c) for c in block.columns),
+        right_aligned=right,
+        texts=texts,
     )
     suppressed = rag = False
     width = len(block.columns)

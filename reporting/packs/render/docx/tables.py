@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from reporting.errors import ReportingError
 from reporting.mdc import NOT_ASSESSED_CELL, RAG_NOTE, icon
 from reporting.packs import _docx_xml as X
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, readable
+from reporting.packs.render._text_fit import WIDTH_MARGIN, _em
 from reporting.packs.render.docx.document import FALLBACK_SUPPRESSED_NOTE, TABLE_STYLE, _clean, _Context
 from reporting.packs.tree import (
     Cell,
@@ -18,21 +20,70 @@ from reporting.packs.tree import (
 )
 
 if TYPE_CHECKING:
+    from docx.document import Document
     from docx.table import Table, _Cell
 
 # --- tables ----------------------------------------------------------------------------------------------
 
 
+def caption_text(title: str, caption: str) -> str:
+    """The one line a table's caption shows: its title, then what the caption adds, never the same words twice.
+
+    Blocks give a title ("League table: acute, August 2024 to July 2025") and a caption that often opens with
+    the title's own lead ("League table, top and bottom 5 ..."): that lead is dropped from the caption."""
+    title, caption = title.strip(), caption.strip()
+    if not title or not caption:
+        return caption or title
+    if caption.startswith(title):
+        return caption
+    lead = re.split(r"[:,–]", title, maxsplit=1)[0].strip()
+    if lead and caption.startswith(lead):
+        rest = caption[len(lead) :].lstrip(" :,–-")
+        if not rest:
+            return title
+        if rest in title:
+            return title
+        return f"{title} – {rest}"
+    return f"{title} – {caption}"
+
+
 def _table_caption(ctx: _Context, title: str, caption: str) -> None:
-    if caption and title and not caption.startswith(title):
-        text = f"{title} – {caption}"
-    else:
-        text = caption or title
-    ctx.claim(X.add_caption(ctx.document, "Table", _clean(text)))
+    ctx.claim(X.add_caption(ctx.document, "Table", _clean(caption_text(title, caption))))
 
 
 def _width(column: Column) -> float:
     return max(column.width, 4.0)
+
+
+CELL_PADDING_PT = 2 * 85 / 20 + 1.0  # the NHS Table style's left and right cell margins (85 twips each), + 1 pt
+
+
+def _longest_word_pt(texts: Iterable[str], size_pt: float) -> float:
+    """Width in points of the widest word in `texts`, set bold at `size_pt` (bold is the wider; header rows and
+    first columns are bold), with the same Arial metrics and safety margin the PowerPoint renderer fits by."""
+    widest = max((_em(word, True) for text in texts for word in str(text).split()), default=0.0)
+    return widest * size_pt * WIDTH_MARGIN
+
+
+def column_widths(total: int, weights: Sequence[float], minimums: Sequence[int]) -> list[int]:
+    """Widths (EMU) summing to at most `total`, shared by `weights`, none below its minimum where they all fit.
+
+    Columns whose share is below their minimum get the minimum; what is left is shared again among the rest
+    by weight (repeated until stable). Minimums that cannot all fit are scaled down together (the header then
+    wraps inside a word: a template with that many columns needs short titles)."""
+    if sum(minimums) >= total:
+        scale = total / max(sum(minimums), 1)
+        return [int(m * scale) for m in minimums]
+    fixed: dict[int, int] = {}
+    while True:
+        free = [i for i in range(len(weights)) if i not in fixed]
+        room = total - sum(fixed.values())
+        share = sum(weights[i] for i in free) or 1.0
+        widths = {i: room * weights[i] / share for i in free}
+        short = {i: minimums[i] for i, w in widths.items() if w < minimums[i]}
+        if not short:
+            return [fixed[i] if i in fixed else int(widths[i]) for i in range(len(weights))]
+        fixed.update(short)
 
 
 @dataclass
@@ -46,14 +97,27 @@ class _TableWriter:
 
     @classmethod
     def start(
-        cls, ctx: _Context, headers: Sequence[str], weights: Sequence[float], *, right_aligned: set[int]
+        cls,
+        ctx: _Context,
+        headers: Sequence[str],
+        weights: Sequence[float],
+        *,
+        right_aligned: set[int],
+        texts: Sequence[Sequence[str]] = (),
     ) -> _TableWriter:
+        """`texts`: each column's cell texts, so that no column is narrower than its widest word."""
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
         table.style = ctx.document.styles[TABLE_STYLE]
         table.autofit = False
-        total = sum(weights)
-        widths = [int(ctx.text_width * w / total) for w in weights]
+        from docx.shared import Pt
+
+        size = table_font_pt(ctx.document)
+        minimums = [
+            int(Pt(_longest_word_pt((header, *column), size) + CELL_PADDING_PT))
+            for header, column in zip(headers, texts or [()] * len(headers), strict=True)
+        ]
+        widths = column_widths(int(ctx.text_width), weights, minimums)
         for column, width in zip(table.columns, widths, strict=True):
             column.width = width
         writer = cls(table, widths, right_aligned)
@@ -75,6 +139,16 @@ class _TableWriter:
             if index in self.right_aligned:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         return cells
+
+
+def table_font_pt(document: Document) -> float:
+    """The size (points) table text is set at: the cells' paragraph style (Normal) wins over the table style in
+    Word and LibreOffice alike (a table style's size only shows where Normal sets none), else 11."""
+    for name in ("Normal", TABLE_STYLE):
+        size = document.styles[name].font.size
+        if size is not None:
+            return float(size.pt)
+    return 11.0
 
 
 def _write(cell: _Cell, text: str) -> None:
