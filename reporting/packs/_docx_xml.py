@@ -153,7 +153,7 @@ def add_toc(
     itself is not listed in the contents. Returns the paragraph holding the field.
     """
     if isinstance(target, Paragraph):
-        paragraph, document = target, target.part.document
+        paragraph, document = target, target.part.document  # type: ignore[attr-defined]  # a body paragraph's part is the DocumentPart
         if title:
             target.insert_paragraph_before(title, style="TOC Heading")
     else:
@@ -233,8 +233,20 @@ def set_cell_shading(cell: _Cell, fill: str) -> None:
 # --- sections, header and footer ------------------------------------------------------------------
 
 
+def text_area(section: Section) -> tuple[Length, Length]:
+    """(width, height) inside the margins. python-docx types page size and margins as optional because a
+    sectPr may omit them; our templates always set them, so a missing one is the template's error."""
+    sizes = (section.page_width, section.page_height, section.left_margin, section.right_margin)
+    margins = (section.top_margin, section.bottom_margin)
+    if any(v is None for v in (*sizes, *margins)):
+        raise ValueError("the Word template's last section has no page size or margins (w:pgSz / w:pgMar)")
+    width, height, left, right = (int(v or 0) for v in sizes)
+    top, bottom = (int(v or 0) for v in margins)
+    return Length(width - left - right), Length(height - top - bottom)
+
+
 def _add_section(document: Document, orientation: WD_ORIENT) -> Section:
-    section = document.add_section(WD_SECTION.NEW_PAGE)
+    section: Section = document.add_section(WD_SECTION.NEW_PAGE)
     width, height = section.page_width, section.page_height
     landscape = orientation == WD_ORIENT.LANDSCAPE
     if width is not None and height is not None and (width > height) != landscape:
@@ -273,7 +285,8 @@ def _right_tab_only(paragraph: Paragraph, position: Length) -> None:
     """One right tab stop at `position`; the style's own stops (Footer has a centre one) are cleared."""
     stops = paragraph.paragraph_format.tab_stops
     stops.clear_all()
-    for inherited in paragraph.style.paragraph_format.tab_stops:
+    inherited_stops = paragraph.style.paragraph_format.tab_stops if paragraph.style is not None else []
+    for inherited in inherited_stops:
         if inherited.position != position:
             stops.add_tab_stop(inherited.position, WD_TAB_ALIGNMENT.CLEAR)
     stops.add_tab_stop(position, WD_TAB_ALIGNMENT.RIGHT)
@@ -323,7 +336,7 @@ def set_header_footer(
     for kept in keep_footer:
         footer._p.addprevious(copy.deepcopy(kept))
     footer.style = "Footer"
-    _right_tab_only(footer, section.page_width - section.left_margin - section.right_margin)
+    _right_tab_only(footer, text_area(section)[0])
     footer.add_run(footer_left_text)
     if page_numbers:
         footer.add_run("\tPage ")

@@ -175,7 +175,9 @@ def _chart(block: ChartBlock, ctx: _Context) -> None:
     else:
         picture = paragraph.add_run().add_picture(str(block.image), width=ctx.text_width)
         if picture.height > limit:
-            picture.width, picture.height = int(picture.width * limit / picture.height), limit
+            from docx.shared import Length
+
+            picture.width, picture.height = Length(int(picture.width * limit / picture.height)), Length(limit)
         X.set_picture_alt_text(picture, title, description)
     caption = X.add_caption(ctx.document, "Figure", _clean(block.caption or spec.title))
     # The Caption style keeps with the next paragraph (right for table captions above tables); under a

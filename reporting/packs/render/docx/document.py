@@ -86,13 +86,11 @@ class _Context:
     # -- geometry -----------------------------------------------------------------------------------
     @property
     def text_width(self) -> int:
-        section = self.document.sections[-1]
-        return section.page_width - section.left_margin - section.right_margin
+        return X.text_area(self.document.sections[-1])[0]
 
     @property
     def text_height(self) -> int:
-        section = self.document.sections[-1]
-        return section.page_height - section.top_margin - section.bottom_margin
+        return X.text_area(self.document.sections[-1])[1]
 
     def orient(self, landscape: bool) -> None:
         """Start a new section when the orientation changes (a section break also starts a new page);

@@ -130,12 +130,13 @@ class _TableWriter:
 
     def row(self) -> list[_Cell]:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Length
 
-        row = self.table.add_row()
+        row = self.table.add_row()  # type: ignore[no-untyped-call]  # python-docx leaves add_row unannotated
         X.prevent_row_split(row)
-        cells = row.cells
+        cells: list[_Cell] = row.cells
         for index, cell in enumerate(cells):
-            cell.width = self.widths[index]
+            cell.width = Length(self.widths[index])
             if index in self.right_aligned:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         return cells
