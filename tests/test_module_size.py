@@ -1,8 +1,4 @@
-"""No module over about 500 lines (issue 17): past that a module holds several jobs and is split by job.
-
-The packages split so far are checked here; widen CHECKED to the whole of reporting/ once every part of the
-split has landed.
-"""
+"""No module over about 500 lines (issue 17): past that a module holds several jobs and is split by job."""
 
 from __future__ import annotations
 
@@ -10,22 +6,7 @@ from pathlib import Path
 
 MAX_LINES = 500
 REPORTING = Path(__file__).resolve().parents[1] / "reporting"
-CHECKED = (
-    "stats",
-    "charts",
-    "data",
-    "commands",
-    "errors.py",
-    "formatting.py",
-    "_yaml.py",
-    "project.py",
-    "validate.py",
-    "validation_errors.py",
-    "schemas.py",
-    "redact.py",
-    "cells.py",
-    "limits.py",
-)
+CHECKED = tuple(sorted(p.name for p in REPORTING.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()))
 
 
 def oversized(root: Path, names: tuple[str, ...], limit: int = MAX_LINES) -> list[str]:

@@ -191,7 +191,7 @@ def commentary(
     org: Annotated[str | None, typer.Option("--org", help="Organisation code.")] = None,
 ) -> None:
     """Write the commentary workbook service leads fill in; the next build merges it."""
-    from reporting.packs.build import write_commentary_for_pack
+    from reporting.packs.commentary_files import write_commentary_for_pack
 
     path = write_commentary_for_pack(project(), pack, period=period, org=org)
     out.print(f"Commentary workbook: {path}")

@@ -30,7 +30,8 @@ from reporting.errors import ConfigError
 from reporting.files import dir_mode
 from reporting.limits import no_space
 from reporting.packs.assemble import snapshot_note
-from reporting.packs.batch import Batch, assemble, prepare
+from reporting.packs.batch import Batch, prepare
+from reporting.packs.commentary_files import commentary_reader
 from reporting.packs.data_file import previous_pack
 from reporting.packs.publish import carry_over, entry, inputs_hash, publish, remove_abandoned, safe_output_dir
 from reporting.packs.template_load import load_template
@@ -376,7 +377,7 @@ def build_from(
     say(f"assembling {batch.template.pack}" + (f" for {org}" if org else ""))
     pack = batch.pack(
         org,
-        commentary=_commentary(project, batch.template),
+        commentary=commentary_reader(project, batch.template),
         built_at=built_at,
         previous=partial(previous_pack, project.outputs, batch.template.pack),
     )
@@ -477,74 +478,6 @@ def build_from(
         pack,
         tuple(final / f.name for f in open_data),
     )
-
-
-DEFAULT_COMMENTARY = "commentary/{pack}-{org}-{period}.xlsx"
-
-
-def _commentary_path(project: Project, template: Any, org: str | None, period: dt.date) -> Path:
-    pattern = template.commentary or DEFAULT_COMMENTARY
-    name = pattern.format(pack=template.pack, org=org or "all", period=period.isoformat())
-    path = (project.root / name).resolve()
-    if not path.is_relative_to(project.root.resolve()):
-        raise ConfigError(f"commentary path {name!r} leads outside the project", field="commentary")
-    return path
-
-
-def _commentary(project: Project, template: Any) -> Callable[[dt.date, str | None], dict[str, tuple[str, str, str]]]:
-    """Reads the filled-in workbook for the pack's period, if there is one (validated on reading)."""
-
-    def read(period: dt.date, org: str | None) -> dict[str, tuple[str, str, str]]:
-        path = _commentary_path(project, template, org, period)
-        if not path.exists():
-            return {}
-        from reporting.packs.commentary import read_commentary
-
-        catalogue = load_catalogue(project.require_catalogue())
-        return read_commentary(
-            path, pack_id=template.pack, period=period, known_metrics=[m.id for m in catalogue.metrics]
-        )
-
-    return read
-
-
-def write_commentary_for_pack(
-    project: Project, pack_id: str, *, period: str | None = None, org: str | None = None
-) -> Path:
-    """The workbook service leads fill in for one pack and period: one row per metric of the pack."""
-    from reporting.mdc import ASSURANCE, VARIATION
-    from reporting.packs.commentary import summary_rows, write_commentary_workbook
-    from reporting.packs.template import ExecutiveSummaryBlock, iter_blocks
-    from reporting.packs.tree import SummaryTable
-
-    catalogue = load_catalogue(project.require_catalogue())
-    template, doc, template_hash = load_template(project.root, pack_id)
-    pack = assemble(catalogue, template, doc, template_hash, latest_snapshot(project.snapshots), org=org, period=period)
-    rows, seen = [], set()
-    for block in pack.blocks():
-        if isinstance(block, SummaryTable):
-            for r in block.rows:
-                if r.metric_id in seen:
-                    continue
-                seen.add(r.metric_id)
-                spc = "; ".join(
-                    x
-                    for x in (
-                        VARIATION.get(r.variation_icon or "", ("", "", ""))[2],
-                        ASSURANCE.get(r.assurance or "", ("", "", ""))[2],
-                    )
-                    if x
-                )
-                rows.append((r.metric_id, r.title, r.period_label, r.latest.text, spc, r.narrative))
-    if not rows:
-        raise ConfigError(
-            f"pack '{pack_id}' has no summary table, so there is nothing to comment on", field="summary_table"
-        )
-    if any(isinstance(b, ExecutiveSummaryBlock) for sec in template.sections for b in iter_blocks(sec.blocks)):
-        rows += summary_rows(pack.period_label)  # analysts' own words for the executive summary
-    path = _commentary_path(project, template, pack.org_code, pack.period)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_commentary_workbook(rows, path, pack_id=pack_id, period=pack.period, title=pack.title)
 
 
 def now() -> str:

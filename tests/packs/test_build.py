@@ -12,7 +12,8 @@ from project_fixtures import copy_project
 
 from reporting.charts import Renderer
 from reporting.errors import ConfigError, DataError
-from reporting.packs.build import build, write_commentary_for_pack
+from reporting.packs.build import build
+from reporting.packs.commentary_files import write_commentary_for_pack
 from reporting.project import Project
 
 pytestmark = pytest.mark.slow  # whole-pack builds

@@ -249,7 +249,7 @@ def test_an_unknown_summary_part_is_refused(tmp_path: Path) -> None:
 def test_the_commentary_command_writes_the_summary_rows(demo_project: Project, tmp_path: Path) -> None:
     from project_fixtures import copy_project
 
-    from reporting.packs.build import write_commentary_for_pack
+    from reporting.packs.commentary_files import write_commentary_for_pack
 
     project = copy_project(demo_project, tmp_path)
     path = write_commentary_for_pack(project, "board", org="RJ1")

@@ -22,7 +22,8 @@ from lxml import etree
 from reporting.charts import Renderer
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import pull
-from reporting.packs.build import build, write_commentary_for_pack
+from reporting.packs.build import build
+from reporting.packs.commentary_files import write_commentary_for_pack
 from reporting.project import Project
 
 pytestmark = pytest.mark.slow  # builds every shipped pack
