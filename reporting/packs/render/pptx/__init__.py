@@ -16,8 +16,10 @@ the snapshot hash and the pack's footnotes. Text is en-GB; the output is byte-id
 
 Charts are native (editable) when ``ChartBlock.native`` and ``supports_native(spec)``, else the block's PNG,
 scaled to fit; every chart, picture and table carries alt text (the spec's, or a description generated for
-tables). Summary-table icons are a letter/arrow in the palette colour (darkened until it reaches 4.5:1
-contrast on its cell) followed by the words ("H↑ Improvement"), so colour never carries meaning alone.
+tables). Summary-table MDC icons are pictures (the email's own, drawn by charts.raster from
+charts.icon_chart: a ring with its letter/arrow) with alt text, at the left of the cell and followed by the
+words ("Improvement", "Target met inconsistently"), so neither colour nor a picture carries meaning alone.
+Icons and sparklines are transparent PNGs, so the zebra rows show through.
 Suppressed cells show "*" and the suppression footnote.
 
 Text is measured and fitted by `_text_fit` (Arial advance widths; its docstring gives the rule).

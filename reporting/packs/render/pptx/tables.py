@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pptx.oxml.ns import qn
+
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._text_fit import (
@@ -43,7 +45,8 @@ class _Cell:
     paras: tuple[_Para, ...]
     fill: str | None = None
     min_height: int = 0
-    overlay: Callable[[Any, _Box], None] | None = None  # draws a picture/chart over the cell (sparklines)
+    overlay: Callable[[Any, _Box], None] | None = None  # draws a picture/chart over the cell (sparklines, icons)
+    indent: int = 0  # extra left margin, room for an overlay drawn at the cell's left (an MDC icon)
 
 
 def _cell(
@@ -53,7 +56,7 @@ def _cell(
 
 
 def _row_height(cells: Sequence[_Cell], widths: Sequence[int], size: float) -> int:
-    inner = [_height(c.paras, size, w - 2 * CELL_INSET_X) + 2 * CELL_INSET_Y for c, w in zip(cells, widths)]
+    inner = [_height(c.paras, size, w - 2 * CELL_INSET_X - c.indent) + 2 * CELL_INSET_Y for c, w in zip(cells, widths)]
     return max([*inner, *(c.min_height for c in cells)])
 
 
@@ -92,6 +95,8 @@ def _draw_table(
                 PARA_GAP_EM,
                 LANGUAGE,
             )
+            if spec.indent:
+                tcs[i][j].find(qn("a:tcPr")).set("marL", str(CELL_INSET_X + spec.indent))
             if spec.overlay is not None:
                 overlays.append((spec.overlay, _Box(x, y, widths[j], heights[i])))
             x += widths[j]
