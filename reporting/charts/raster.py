@@ -106,6 +106,14 @@ def _canvas(spec: ChartSpec, k: float) -> Image.Image:
     return Image.new("RGB", size, spec.theme.palette.background)
 
 
+def _save(image: Image.Image, out: Path | BinaryIO) -> None:
+    """PNG; clear pixels are stored white, so a reader that drops the alpha channel shows white, not black."""
+    if image.mode == "RGBA":
+        clear = image.getchannel("A").point(lambda a: 255 if a else 0)
+        image = Image.composite(image, Image.new("RGBA", image.size, CLEAR), clear)
+    image.save(out, "PNG", optimize=False)
+
+
 def _draw_icon(spec: ChartSpec, out: Path | BinaryIO) -> None:
     """One MDC icon: ring radius 28 and width 6 of 64, white inside, the letter bold at 24, in the icon's colour
     (the amber, #FAB428, is too light for text on white, so its letter is #8A5A00, as in the browser's)."""
@@ -123,7 +131,7 @@ def _draw_icon(spec: ChartSpec, out: Path | BinaryIO) -> None:
     canvas.text((cx, cy), badge.letter, fill=text, font=_font(24 * unit, bold=True), anchor="mm")
     width, height = spec.size
     image = image.resize((round(width * spec.theme.scale), round(height * spec.theme.scale)), Image.Resampling.LANCZOS)
-    image.save(out, "PNG", optimize=False)
+    _save(image, out)
 
 
 def _draw_message(spec: ChartSpec, path: Path | BinaryIO) -> None:
@@ -148,7 +156,7 @@ def _draw_message(spec: ChartSpec, path: Path | BinaryIO) -> None:
     canvas.text(
         (image.width / 2, image.height / 2), spec.message or "", fill=theme.palette.common_cause, font=font, anchor="mm"
     )
-    image.save(path, "PNG", optimize=False)
+    _save(image, path)
 
 
 def draw(spec: ChartSpec, path: Path | BinaryIO) -> None:
@@ -175,7 +183,7 @@ def draw(spec: ChartSpec, path: Path | BinaryIO) -> None:
         if y is not None and math.isfinite(y)
     ]
     if not points:
-        image.save(path, "PNG")
+        _save(image, path)
         return
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
@@ -207,4 +215,4 @@ def draw(spec: ChartSpec, path: Path | BinaryIO) -> None:
                 symbol = series.point_symbols[i] if series.point_symbols else "circle"
                 _marker(canvas, symbol, c[0], c[1], radius, colour, theme.palette.text, 0.5 * k)
     image = image.resize((round(width * theme.scale), round(height * theme.scale)), Image.Resampling.LANCZOS)
-    image.save(path, "PNG", optimize=False)
+    _save(image, path)
