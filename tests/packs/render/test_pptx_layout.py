@@ -183,3 +183,37 @@ def test_the_checks_catch_an_overprint_and_a_row_over_the_footer(decks: dict[str
     assert any("into the footer" in p for p in problems) and any("overlaps" in p for p in problems)
     drawn = drawn_problems(broken, to_pdf(broken, tmp_path / "pdf"))
     assert any("into the footer" in p for p in drawn) and any("overprint" in p for p in drawn)
+
+
+def _agenda(path: Path) -> list[tuple[str, int]]:
+    prs = Presentation(str(path))
+    (slide,) = [s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text == "Contents"]
+    body = next(p for p in slide.placeholders if p.placeholder_format.idx == 1)
+    entries = []
+    for line in body.text_frame.text.split("\n"):
+        title, _, number = line.rpartition("   slide ")
+        entries.append((title, int(number)))
+    return entries
+
+
+@pytest.mark.parametrize("org", ["RJ1", "RXW"])
+def test_contents_lists_every_section_at_its_slide(assembled, decks: dict[str, Path], org: str) -> None:
+    """The board paper's executive summary shares the cover's section and has no header slide; it was left out."""
+    pack: Pack = assembled("board", org=org)
+    entries = _agenda(decks[f"board-{org}"])
+    assert [t for t, _ in entries] == [s.title for s in pack.sections]
+    prs = Presentation(str(decks[f"board-{org}"]))
+    titles = [s.shapes.title.text if s.shapes.title is not None else "" for s in prs.slides]
+    assert entries[0] == ("Executive summary", 3) and titles[2].startswith("Executive summary")
+    for title, number in entries[1:]:
+        assert titles[number - 1] == title  # the section's header slide
+
+
+@pytest.mark.parametrize("key", [f"{n}-{o}" for n, o in PACKS])
+def test_no_table_caption_repeats_its_title(decks: dict[str, Path], key: str) -> None:
+    """'Headlines: latest week and month – Headlines: latest week and month, …' printed the title twice."""
+    for slide in Presentation(str(decks[key])).slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame and " – " in shape.text_frame.text:
+                head, _, rest = shape.text_frame.text.partition(" – ")
+                assert not rest.casefold().startswith(head.casefold()), shape.text_frame.text

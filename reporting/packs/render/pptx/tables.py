@@ -122,10 +122,12 @@ def _flow_table(
 ) -> None:
     """Header + rows, split between rows across continued slides with the header repeated on each part."""
 
+    rest = _caption_after(title, caption)
+
     def caption_paras(part: int) -> list[_Para]:
         runs = [_Run(title + (" (continued)" if part else ""), bold=True, colour=_b().primary_dark)]
-        if caption and not part:
-            runs.append(_Run(f" – {caption}", colour=_b().muted))
+        if rest and not part:
+            runs.append(_Run(f" – {rest}", colour=_b().muted))
         return [_Para(tuple(runs))]
 
     width = deck.body.width
@@ -167,6 +169,14 @@ def _flow_table(
         start, part = end, part + 1
         if start < len(body):
             deck.end_slide()
+
+
+def _caption_after(title: str, caption: str) -> str:
+    """What the caption adds to the title: a caption that opens with the title ("Headlines: latest week and month,
+    Guy's ... week of 25 August 2025") is not printed after it twice."""
+    if caption.casefold().startswith(title.casefold()):
+        return caption[len(title) :].lstrip(" ,;:–-")
+    return caption
 
 
 def _widths(total: int, weights: Sequence[float]) -> list[int]:
