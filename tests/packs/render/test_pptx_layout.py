@@ -19,6 +19,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 
 from reporting.charts.export import Renderer
+from reporting.packs.render import _text_fit as F
 from reporting.packs.render import pptx as R
 from reporting.packs.tree import Pack, SummaryTable
 
@@ -217,3 +218,21 @@ def test_no_table_caption_repeats_its_title(decks: dict[str, Path], key: str) ->
             if shape.has_text_frame and " – " in shape.text_frame.text:
                 head, _, rest = shape.text_frame.text.partition(" – ")
                 assert not rest.casefold().startswith(head.casefold()), shape.text_frame.text
+
+
+@pytest.mark.parametrize("key", [f"{n}-{o}" for n, o in PACKS])
+def test_no_table_header_breaks_inside_a_word(decks: dict[str, Path], key: str, tmp_path: Path) -> None:
+    """League tables printed 'AM R', 'Ra nk', 'Segm ent': every header word must fit its column by the fitting
+    rule, and LibreOffice must draw each one whole."""
+    prs = Presentation(str(decks[key]))
+    drawn = list(_words(to_pdf(decks[key], tmp_path)))
+    for number, slide in enumerate(prs.slides, start=1):
+        words_drawn = {w[4] for w in drawn[number - 1]}
+        for shape in slide.shapes:
+            if not shape.has_table:
+                continue
+            for column, cell in zip(shape.table.columns, shape.table.rows[0].cells):
+                room = column.width - int(cell._tc.tcPr.get("marL")) - int(cell._tc.tcPr.get("marR"))
+                for word in cell.text.split():
+                    assert F._lines(word, F._line_em(room, 12), bold=True) == 1, (number, word)
+                    assert word in words_drawn, (number, word)

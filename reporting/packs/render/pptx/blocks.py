@@ -51,7 +51,15 @@ from reporting.packs.render.pptx.deck import (
     _title,
     _write,
 )
-from reporting.packs.render.pptx.tables import _RIGHT, _Cell, _flow_table, _header, _suppression_note, _widths
+from reporting.packs.render.pptx.tables import (
+    _RIGHT,
+    _Cell,
+    _flow_table,
+    _header,
+    _suppression_note,
+    _unbroken,
+    _widths,
+)
 from reporting.packs.tree import (
     Block,
     Cell,
@@ -333,7 +341,12 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
     notes = _suppression_note(deck.pack, block.footnotes, suppressed)
     if any(c.rag for row in block.rows for c in row):
         notes.append("R, A, G: red, amber, green rating (also shown by the cell's shading).")
-    widths = _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns])
+    widths = _unbroken(
+        _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns]),
+        [c.name for c in block.columns],
+        [["*" if cell.suppressed else cell.text for cell in row] for row in block.rows],
+        TABLE_PT,
+    )
     names = ", ".join(c.name for c in block.columns)
 
     def describe(start: int, end: int) -> str:

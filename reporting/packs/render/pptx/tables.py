@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pptx.oxml.ns import qn
+from pptx.util import Pt
 
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._text_fit import (
     PARA_GAP_EM,
+    WIDTH_MARGIN,
+    _em,
     _height,
     _Para,
     _paras,
@@ -184,6 +187,36 @@ def _widths(total: int, weights: Sequence[float]) -> list[int]:
     widths = [int(total * w / scale) for w in weights]
     widths[-1] += total - sum(widths)
     return widths
+
+
+def _word_width(words: Sequence[str], size: float, bold: bool) -> int:
+    """EMU the longest of `words` needs on one line, measured by the fitting rule, cell insets included."""
+    return int(Pt(max((_em(w, bold) for w in words), default=0) * size * WIDTH_MARGIN)) + 2 * CELL_INSET_X + 1
+
+
+def _unbroken(widths: Sequence[int], header: Sequence[str], body: Sequence[Sequence[str]], size: float) -> list[int]:
+    """`widths` moved between columns so no word breaks inside ("Ra nk", "AM R"): each column gets at least its
+    longest word (the header's in bold, else the body's), taken from the columns with room to spare; header words
+    alone where every word cannot fit, and `widths` unchanged where not even those can."""
+    columns = list(zip(*body)) if body else [() for _ in header]
+    for words_of in (
+        lambda j: [*header[j].split()] + [w for text in columns[j] for w in text.split()],
+        lambda j: header[j].split(),
+    ):
+        need = [
+            max(_word_width(header[j].split(), TABLE_PT, True), _word_width(words_of(j), size, False))
+            for j in range(len(header))
+        ]
+        if sum(need) > sum(widths):
+            continue
+        out = [max(w, n) for w, n in zip(widths, need)]
+        excess = sum(out) - sum(widths)
+        spare = [o - n for o, n in zip(out, need)]
+        total_spare = sum(spare)
+        out = [o - excess * sp // total_spare if total_spare else o for o, sp in zip(out, spare)]
+        out[max(range(len(out)), key=lambda j: out[j] - need[j])] += sum(widths) - sum(out)
+        return out
+    return list(widths)
 
 
 def _suppression_note(pack: Pack, footnotes: Sequence[str], any_suppressed: bool) -> list[str]:
