@@ -28,7 +28,7 @@ __all__ = ["ChartExportError", "Image", "Renderer", "find_chromium", "render_all
 
 Format = Literal["png", "svg"]
 #: Bump when figure.py changes how a spec is drawn: part of every cache key, with the plotly version.
-RENDERER_VERSION = "4"  # 3: sparklines drawn with Pillow (charts/raster.py); 4: "No data" charts too
+RENDERER_VERSION = "5"  # 3: sparklines drawn with Pillow (raster.py); 4: "No data" charts too; 5: icons, alpha
 INSTALL_HINT = (
     "install Chromium (Debian/Ubuntu: sudo apt-get install -y chromium; `make demo` does this when run "
     "as root) or set BROWSER_PATH to a Chrome/Chromium executable"

@@ -6,7 +6,12 @@ yet a sparkline is one line and one marker. It is drawn here at 4x and downsampl
 anti-aliased, at the theme's scale and size like the browser's pictures, with the same colours and the
 same marker shape for the latest point's type. Charts that carry only a message ("No data for this period")
 are drawn here too (title, subtitle and the message, in Liberation Sans), so a pack whose organisation has no
-data for a metric no longer starts a browser for them.
+data for a metric no longer starts a browser for them. So are the MDC icons (a ring in the icon's colour, white
+inside, with its bold letter/arrow, as `figure._badges` draws them), the one picture of each icon that the
+email and the PowerPoint summary table both use.
+
+Sparklines and icons have a transparent background (RGBA), so the zebra rows of the tables they sit in show
+through; charts carrying only a message keep the theme's background, except at sparkline and icon size.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -29,6 +35,8 @@ def can_draw(spec: ChartSpec) -> bool:
     """Sparklines, and any chart that is only a message ("No data for this period"): no browser for either."""
     if spec.message:
         return not spec.series and not spec.badges
+    if spec.kind == "icon":
+        return len(spec.badges) == 1
     return spec.kind == "sparkline" and bool(spec.series)
 
 
@@ -86,13 +94,52 @@ def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont
     return ImageFont.load_default(round(size))
 
 
-def _draw_message(spec: ChartSpec, path: Path) -> None:
+CLEAR = (255, 255, 255, 0)  # transparent white: resampled edges fade to white, not to black
+
+
+def _canvas(spec: ChartSpec, k: float) -> Image.Image:
+    """The picture to draw on at `k` pixels a unit: transparent for the small kinds that sit in table cells."""
+    width, height = spec.size
+    size = (round(width * k), round(height * k))
+    if spec.kind in {"sparkline", "icon"}:
+        return Image.new("RGBA", size, CLEAR)
+    return Image.new("RGB", size, spec.theme.palette.background)
+
+
+def _save(image: Image.Image, out: Path | BinaryIO) -> None:
+    """PNG; clear pixels are stored white, so a reader that drops the alpha channel shows white, not black."""
+    if image.mode == "RGBA":
+        clear = image.getchannel("A").point(lambda a: 255 if a else 0)
+        image = Image.composite(image, Image.new("RGBA", image.size, CLEAR), clear)
+    image.save(out, "PNG", optimize=False)
+
+
+def _draw_icon(spec: ChartSpec, out: Path | BinaryIO) -> None:
+    """One MDC icon: ring radius 28 and width 6 of 64, white inside, the letter bold at 24, in the icon's colour
+    (the amber, #FAB428, is too light for text on white, so its letter is #8A5A00, as in the browser's)."""
+    (badge,) = spec.badges
+    k = spec.theme.scale * SUPERSAMPLE
+    image = _canvas(spec, k)
+    canvas = ImageDraw.Draw(image)
+    unit = min(image.width, image.height) / 64
+    cx, cy, radius, ring = image.width / 2, image.height / 2, 28 * unit, 6 * unit
+    outer = radius + ring / 2
+    canvas.ellipse((cx - outer, cy - outer, cx + outer, cy + outer), fill=badge.colour)
+    inner = radius - ring / 2
+    canvas.ellipse((cx - inner, cy - inner, cx + inner, cy + inner), fill="#FFFFFF")
+    text = badge.colour if badge.colour.upper() != "#FAB428" else "#8A5A00"
+    canvas.text((cx, cy), badge.letter, fill=text, font=_font(24 * unit, bold=True), anchor="mm")
+    width, height = spec.size
+    image = image.resize((round(width * spec.theme.scale), round(height * spec.theme.scale)), Image.Resampling.LANCZOS)
+    _save(image, out)
+
+
+def _draw_message(spec: ChartSpec, path: Path | BinaryIO) -> None:
     """A chart with no data: its title and subtitle top left and the message in the middle, as the browser
     lays them out (the message in the common-cause grey, at the title's size)."""
     theme = spec.theme
-    width, height = spec.size
     k = theme.scale
-    image = Image.new("RGB", (round(width * k), round(height * k)), theme.palette.background)
+    image = _canvas(spec, k)
     canvas = ImageDraw.Draw(image)
     if spec.kind not in {"sparkline", "icon"}:
         top = 14 * k
@@ -101,7 +148,7 @@ def _draw_message(spec: ChartSpec, path: Path) -> None:
                 font = _font(text_size * k, bold)
                 canvas.text((0.01 * image.width + 6 * k, top), text, fill=theme.palette.text, font=font)
                 top += text_size * k * 1.5
-    size = theme.title_size * k if spec.kind not in {"sparkline", "icon"} else max(8.0, height * k * 0.4)
+    size = theme.title_size * k if spec.kind not in {"sparkline", "icon"} else max(8.0, spec.size[1] * k * 0.4)
     font = _font(size)
     while size > 6 and canvas.textlength(spec.message or "", font=font) > image.width * 0.94:
         size *= 0.9  # a small chart (a sparkline's cell) still shows the whole message
@@ -109,19 +156,22 @@ def _draw_message(spec: ChartSpec, path: Path) -> None:
     canvas.text(
         (image.width / 2, image.height / 2), spec.message or "", fill=theme.palette.common_cause, font=font, anchor="mm"
     )
-    image.save(path, "PNG", optimize=False)
+    _save(image, path)
 
 
-def draw(spec: ChartSpec, path: Path) -> None:
-    """Write `spec` as PNG: a sparkline (a data line, and a markers series holding the latest point), or a
-    chart that only carries a message."""
+def draw(spec: ChartSpec, path: Path | BinaryIO) -> None:
+    """Write `spec` as PNG (to a file, or a stream such as BytesIO): a sparkline (a data line, and a markers
+    series holding the latest point), an MDC icon, or a chart that only carries a message."""
     if spec.message:
         _draw_message(spec, path)
+        return
+    if spec.kind == "icon":
+        _draw_icon(spec, path)
         return
     theme = spec.theme
     width, height = spec.size
     k = theme.scale * SUPERSAMPLE
-    image = Image.new("RGB", (round(width * k), round(height * k)), theme.palette.background)
+    image = _canvas(spec, k)
     canvas = ImageDraw.Draw(image)
     radius = theme.marker_size / 2 * k
     pad = MARGIN * k + radius  # room for the marker, as the browser's autorange leaves
@@ -133,7 +183,7 @@ def draw(spec: ChartSpec, path: Path) -> None:
         if y is not None and math.isfinite(y)
     ]
     if not points:
-        image.save(path, "PNG")
+        _save(image, path)
         return
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
@@ -165,4 +215,4 @@ def draw(spec: ChartSpec, path: Path) -> None:
                 symbol = series.point_symbols[i] if series.point_symbols else "circle"
                 _marker(canvas, symbol, c[0], c[1], radius, colour, theme.palette.text, 0.5 * k)
     image = image.resize((round(width * theme.scale), round(height * theme.scale)), Image.Resampling.LANCZOS)
-    image.save(path, "PNG", optimize=False)
+    _save(image, path)

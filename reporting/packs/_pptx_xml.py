@@ -149,7 +149,10 @@ def fill_table_cell(
     sub(body, qn("a:bodyPr")).set("wrap", "square")
     sub(body, qn("a:lstStyle"))
     if not paras:
-        sub(sub(body, qn("a:p")), qn("a:endParaRPr")).set("lang", language)
+        empty = sub(sub(body, qn("a:p")), qn("a:endParaRPr"))
+        empty.set("lang", language)
+        if size is not None:
+            empty.set("sz", str(Pt(size).centipoints))
     for i, p in enumerate(paras):
         paragraph = sub(body, qn("a:p"))
         props = sub(paragraph, qn("a:pPr"))
@@ -160,6 +163,8 @@ def fill_table_cell(
         if size is not None and i:
             sub(sub(props, qn("a:spcBef")), qn("a:spcPts")).set("val", str(Pt(para_gap * size * p.factor).centipoints))
         for r in p.runs:
+            if not r.text:  # LibreOffice gives an empty run the default 18 pt line, taller than the row planned
+                continue
             run = sub(paragraph, qn("a:r"))
             r_pr = sub(run, qn("a:rPr"))
             if size is not None:
@@ -172,7 +177,10 @@ def fill_table_cell(
             if r.colour:
                 sub(sub(r_pr, qn("a:solidFill")), qn("a:srgbClr")).set("val", r.colour.lstrip("#").upper())
             sub(run, qn("a:t")).text = CT_RegularTextRun._escape_ctrl_chars(r.text)
-        sub(paragraph, qn("a:endParaRPr")).set("lang", language)
+        end = sub(paragraph, qn("a:endParaRPr"))
+        end.set("lang", language)
+        if size is not None:  # LibreOffice sizes every line to at least the end mark (18 pt if unset)
+            end.set("sz", str(Pt(round(size * p.factor, 1)).centipoints))
     tc_pr = sub(tc, qn("a:tcPr"))
     x, y = margins
     for name, value in (("marL", x), ("marR", x), ("marT", y), ("marB", y)):

@@ -31,7 +31,10 @@ def _points(y: list[float], last_type: str = "common_cause") -> pd.DataFrame:
 
 
 def _ink(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("L"), dtype=float) < 230
+    """Dark pixels as seen on white (sparklines are transparent: the table row shows through)."""
+    with Image.open(path) as im:
+        seen = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
+    return np.asarray(seen.convert("L"), dtype=float) < 230
 
 
 def test_pillow_sparkline_matches_the_browser(renderer: Renderer, tmp_path: Path) -> None:

@@ -172,16 +172,21 @@ def test_chart_without_native_form_or_image_is_an_error(pack: Pack, tmp_path: Pa
 # --- tables ----------------------------------------------------------------------------------------
 
 
-def test_summary_table_icons_carry_letters_and_words(deck) -> None:
+def test_summary_table_icons_are_pictures_beside_their_words(deck) -> None:
     ((number, slide, shape),) = _tables(deck, SUMMARY_HEADER)
     rows = [[c.text for c in r.cells] for r in list(shape.table.rows)[1:]]
-    assert rows[0][1:6] == ["July 2025", "78.1%", "78.0%", "H↑ Improvement", "? Target met inconsistently"]
-    assert rows[1][2] == "*" and rows[1][4] == "H↑ Concern"
+    assert rows[0][1:6] == ["July 2025", "78.1%", "78.0%", "Improvement", "Target met inconsistently"]
+    assert rows[1][2] == "*" and rows[1][4] == "Concern"
     assert rows[1][0] == f"Trolley waits {AWKWARD}\n=cmd|' /C calc'!A0 is not a formula."
-    letter = shape.table.cell(1, 4).text_frame.paragraphs[0].runs[0]
-    assert letter.text == "H↑" and letter.font.bold
     assert any(t.startswith("* Suppressed") for t in _texts(slide))
-    sparkline = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    icons = sorted(_descr(p) for p in pictures if _descr(p).startswith(("Variation icon", "Assurance icon")))
+    assert icons == [
+        "Assurance icon: Target met inconsistently",
+        "Variation icon: Special cause concern (high)",
+        "Variation icon: Special cause improvement (high)",
+    ]
+    sparkline = [p for p in pictures if not _descr(p).startswith(("Variation icon", "Assurance icon"))]
     assert len(sparkline) == 1 and _descr(sparkline[0])
     assert shape.table._tbl.tblPr.get("firstRow") == "1"
 

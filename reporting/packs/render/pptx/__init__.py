@@ -3,9 +3,11 @@
     render(pack, path) -> path
 
 Slides, in order: the template's own slides are removed; a Cover block gives the "Title Slide" (title,
-subtitle, then the cover's labelled lines packed several to a line); a Contents block gives an agenda on "Title and Content"
-listing every section with its slide number; each section except the cover's opens with a "Section Header"
-slide; content then flows onto "Title Only" slides inside the body area of the "Title and Content" layout.
+subtitle, then the cover's labelled lines packed several to a line); a Contents block gives an agenda on
+"Title and Content" listing every section with its slide number (its "Section Header" slide, else its first
+slide after any cover and contents, so the executive summary that shares the cover's section is listed too);
+each section except the cover's opens with a "Section Header" slide; content then flows onto "Title Only"
+slides inside the body area of the "Title and Content" layout.
 Headings of level 1-2 start a new slide titled with their text (level 3 is a bold line in the flow); later
 slides under the same heading are titled "... (continued)". Text, tables, charts and commentary are stacked
 top to bottom while they fit; a chart takes the rest of its slide; PageBreak ends the slide. Every slide gets
@@ -16,8 +18,10 @@ the snapshot hash and the pack's footnotes. Text is en-GB; the output is byte-id
 
 Charts are native (editable) when ``ChartBlock.native`` and ``supports_native(spec)``, else the block's PNG,
 scaled to fit; every chart, picture and table carries alt text (the spec's, or a description generated for
-tables). Summary-table icons are a letter/arrow in the palette colour (darkened until it reaches 4.5:1
-contrast on its cell) followed by the words ("H↑ Improvement"), so colour never carries meaning alone.
+tables). Summary-table MDC icons are pictures (the email's own, drawn by charts.raster from
+charts.icon_chart: a ring with its letter/arrow) with alt text, at the left of the cell and followed by the
+words ("Improvement", "Target met inconsistently"), so neither colour nor a picture carries meaning alone.
+Icons and sparklines are transparent PNGs, so the zebra rows show through.
 Suppressed cells show "*" and the suppression footnote.
 
 Text is measured and fitted by `_text_fit` (Arial advance widths; its docstring gives the rule).
@@ -48,6 +52,7 @@ from reporting.packs.render.pptx.blocks import _block, _slide_order
 from reporting.packs.render.pptx.deck import LANGUAGE, TextOverflowError, _Box, _Deck
 from reporting.packs.render.pptx.placeholders import _fill_agendas, _finish_slide, _section_header
 from reporting.packs.tree import (
+    Contents,
     Cover,
     Heading,
     Pack,
@@ -96,14 +101,20 @@ def _render(pack: Pack, path: Path) -> Path:
     for s_index, section in enumerate(pack.sections, start=1):
         deck.where = f"section {s_index} '{section.title}'"
         deck.end_slide()
+        listed = len(deck.section_slides)
         if pack.section_slides and not any(isinstance(b, Cover) for b in section.blocks):
             _section_header(section, deck)
         deck.start_topic(section.title, from_heading=False)
+        first = len(prs.slides)  # the section's first own slide: after the cover and contents it may hold
         for b_index, block in _slide_order(section.blocks):
             deck.where = f"section {s_index} '{section.title}', block {b_index} ({type(block).__name__})"
             _block(block, deck)
+            if isinstance(block, Cover | Contents):
+                first = len(prs.slides)
             if isinstance(block, Heading) and block.level <= 2 and b_index == len(section.blocks):
                 deck.fresh_slide()  # a heading with nothing under it still shows
+        if len(deck.section_slides) == listed and len(prs.slides) > first:  # no header slide: the agenda still lists it
+            deck.section_slides.append((section.title, prs.slides[first]))
     _fill_agendas(deck)
     for slide in prs.slides:
         _finish_slide(slide, deck)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pptx.enum.text import PP_ALIGN
 
+from reporting.charts import raster
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
+from reporting.charts.spc_charts import icon_chart
 from reporting.errors import ConfigError, ReportingError
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
-from reporting.packs.render._brand import readable
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._text_fit import (
     _em,
@@ -29,6 +31,8 @@ from reporting.packs.render.pptx.deck import (
     CAPTION_PT,
     CELL_INSET_X,
     GAP,
+    ICON,
+    ICON_GAP,
     MIN_CHART_H,
     MIN_TEXT_PT,
     SPARK_H,
@@ -48,7 +52,15 @@ from reporting.packs.render.pptx.deck import (
     _title,
     _write,
 )
-from reporting.packs.render.pptx.tables import _RIGHT, _Cell, _flow_table, _header, _suppression_note, _widths
+from reporting.packs.render.pptx.tables import (
+    _RIGHT,
+    _Cell,
+    _flow_table,
+    _header,
+    _suppression_note,
+    _unbroken,
+    _widths,
+)
 from reporting.packs.tree import (
     Block,
     Cell,
@@ -241,16 +253,28 @@ def _chart(block: ChartBlock, deck: _Deck) -> None:
 
 
 def _icon(
-    code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, *, short: bool
-) -> tuple[_Para, ...]:
+    code: str | None, table: dict[str, tuple[str, str, str]], deck: _Deck, fill: str, kind: str, *, short: bool
+) -> _Cell:
+    """The MDC icon as a picture (the one the email carries: charts.raster) at the cell's left, with its alt
+    text, and the words beside it, so neither colour nor the picture carries the meaning alone."""
     if code is None:
-        return (_Para((_Run(NOT_ASSESSED_CELL, colour=_b().muted),)),)
+        return _Cell((_Para((_Run(NOT_ASSESSED_CELL, colour=_b().muted),)),), fill)
     if code not in table:
-        return (_para(code),)
-    letter, colour_name, label = table[code]
+        return _Cell((_para(code),), fill)
+    _, colour_name, label = table[code]
     words = VARIATION_WORDS.get(colour_name, label) if short else label
-    colour = readable(getattr(deck.pack.theme.palette, colour_name), fill)
-    return (_Para((_Run(letter, bold=True, colour=colour), _Run(f" {words}"))),)
+    if code not in deck.icons:
+        stream = io.BytesIO()
+        raster.draw(icon_chart(code, deck.pack.theme), stream)
+        deck.icons[code] = stream.getvalue()
+    image = deck.icons[code]
+
+    def draw(slide: Any, box: _Box) -> None:
+        top = box.top + (box.height - ICON) // 2
+        shape = slide.shapes.add_picture(io.BytesIO(image), box.left + CELL_INSET_X, top, ICON, ICON)
+        X.set_alt_text(shape, f"{kind}: {label}", f"{kind} icon: {label}")
+
+    return _Cell((_para(words),), fill, ICON + 2 * SPARK_PAD, draw, ICON + ICON_GAP)
 
 
 def _sparkline(row: SummaryRow) -> Callable[[Any, _Box], None] | None:
@@ -295,8 +319,8 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
                 _Cell((_para(r.period_label),), fill),
                 _Cell((_value(r.latest),), fill),
                 _Cell((_value(r.target),), fill),
-                _Cell(_icon(r.variation_icon, VARIATION, deck, fill, short=True), fill),
-                _Cell(_icon(r.assurance, ASSURANCE, deck, fill, short=False), fill),
+                _icon(r.variation_icon, VARIATION, deck, fill, "Variation", short=True),
+                _icon(r.assurance, ASSURANCE, deck, fill, "Assurance", short=False),
                 _Cell(
                     () if trend else (_Para((_Run("–", colour=_b().muted),), align=centre),),
                     fill,
@@ -351,7 +375,12 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
     notes = _suppression_note(deck.pack, block.footnotes, suppressed)
     if any(c.rag for row in block.rows for c in row):
         notes.append("R, A, G: red, amber, green rating (also shown by the cell's shading).")
-    widths = _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns])
+    widths = _unbroken(
+        _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns]),
+        [c.name for c in block.columns],
+        [["*" if cell.suppressed else cell.text for cell in row] for row in block.rows],
+        TABLE_PT,
+    )
     names = ", ".join(c.name for c in block.columns)
 
     def describe(start: int, end: int) -> str:

@@ -37,6 +37,7 @@ TABLE_PT = 12  # data tables, captions, footnotes
 CAPTION_PT = 12
 MIN_CHART_H = Inches(3.0)
 SPARK_H, SPARK_PAD = Inches(0.42), Inches(0.05)
+ICON, ICON_GAP = Inches(0.36), Inches(0.06)  # MDC icon pictures in the summary table, and the gap to their words
 GAP = Inches(0.15)  # between blocks on a slide
 TEXT_INSET = Inches(0.05)
 CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
@@ -144,6 +145,7 @@ class _Deck:
     topic_where: str = ""  # the block that set the topic (a title that does not fit names it)
     section_slides: list[tuple[str, Any]] = field(default_factory=list)
     agendas: list[tuple[Any, Contents]] = field(default_factory=list)
+    icons: dict[str, bytes] = field(default_factory=dict)  # MDC icon code -> PNG, drawn once per deck
 
     def layout(self, name: str) -> Any:
         return layout(self.prs, name, template_path=self.template)

@@ -6,10 +6,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pptx.oxml.ns import qn
+from pptx.util import Pt
+
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._text_fit import (
     PARA_GAP_EM,
+    WIDTH_MARGIN,
+    _em,
     _height,
     _Para,
     _paras,
@@ -43,7 +48,8 @@ class _Cell:
     paras: tuple[_Para, ...]
     fill: str | None = None
     min_height: int = 0
-    overlay: Callable[[Any, _Box], None] | None = None  # draws a picture/chart over the cell (sparklines)
+    overlay: Callable[[Any, _Box], None] | None = None  # draws a picture/chart over the cell (sparklines, icons)
+    indent: int = 0  # extra left margin, room for an overlay drawn at the cell's left (an MDC icon)
 
 
 def _cell(
@@ -53,7 +59,7 @@ def _cell(
 
 
 def _row_height(cells: Sequence[_Cell], widths: Sequence[int], size: float) -> int:
-    inner = [_height(c.paras, size, w - 2 * CELL_INSET_X) + 2 * CELL_INSET_Y for c, w in zip(cells, widths)]
+    inner = [_height(c.paras, size, w - 2 * CELL_INSET_X - c.indent) + 2 * CELL_INSET_Y for c, w in zip(cells, widths)]
     return max([*inner, *(c.min_height for c in cells)])
 
 
@@ -92,6 +98,8 @@ def _draw_table(
                 PARA_GAP_EM,
                 LANGUAGE,
             )
+            if spec.indent:
+                tcs[i][j].find(qn("a:tcPr")).set("marL", str(CELL_INSET_X + spec.indent))
             if spec.overlay is not None:
                 overlays.append((spec.overlay, _Box(x, y, widths[j], heights[i])))
             x += widths[j]
@@ -117,10 +125,12 @@ def _flow_table(
 ) -> None:
     """Header + rows, split between rows across continued slides with the header repeated on each part."""
 
+    rest = _caption_after(title, caption)
+
     def caption_paras(part: int) -> list[_Para]:
         runs = [_Run(title + (" (continued)" if part else ""), bold=True, colour=_b().primary_dark)]
-        if caption and not part:
-            runs.append(_Run(f" – {caption}", colour=_b().muted))
+        if rest and not part:
+            runs.append(_Run(f" – {rest}", colour=_b().muted))
         return [_Para(tuple(runs))]
 
     width = deck.body.width
@@ -164,11 +174,49 @@ def _flow_table(
             deck.end_slide()
 
 
+def _caption_after(title: str, caption: str) -> str:
+    """What the caption adds to the title: a caption that opens with the title ("Headlines: latest week and month,
+    Guy's ... week of 25 August 2025") is not printed after it twice."""
+    if caption.casefold().startswith(title.casefold()):
+        return caption[len(title) :].lstrip(" ,;:–-")
+    return caption
+
+
 def _widths(total: int, weights: Sequence[float]) -> list[int]:
     scale = sum(weights)
     widths = [int(total * w / scale) for w in weights]
     widths[-1] += total - sum(widths)
     return widths
+
+
+def _word_width(words: Sequence[str], size: float, bold: bool) -> int:
+    """EMU the longest of `words` needs on one line, measured by the fitting rule, cell insets included."""
+    return int(Pt(max((_em(w, bold) for w in words), default=0) * size * WIDTH_MARGIN)) + 2 * CELL_INSET_X + 1
+
+
+def _unbroken(widths: Sequence[int], header: Sequence[str], body: Sequence[Sequence[str]], size: float) -> list[int]:
+    """`widths` moved between columns so no word breaks inside ("Ra nk", "AM R"): each column gets at least its
+    longest word (the header's in bold, else the body's), taken from the columns with room to spare; header words
+    alone where every word cannot fit, and `widths` unchanged where not even those can."""
+    columns = list(zip(*body)) if body else [() for _ in header]
+    for words_of in (
+        lambda j: [*header[j].split()] + [w for text in columns[j] for w in text.split()],
+        lambda j: header[j].split(),
+    ):
+        need = [
+            max(_word_width(header[j].split(), TABLE_PT, True), _word_width(words_of(j), size, False))
+            for j in range(len(header))
+        ]
+        if sum(need) > sum(widths):
+            continue
+        out = [max(w, n) for w, n in zip(widths, need)]
+        excess = sum(out) - sum(widths)
+        spare = [o - n for o, n in zip(out, need)]
+        total_spare = sum(spare)
+        out = [o - excess * sp // total_spare if total_spare else o for o, sp in zip(out, spare)]
+        out[max(range(len(out)), key=lambda j: out[j] - need[j])] += sum(widths) - sum(out)
+        return out
+    return list(widths)
 
 
 def _suppression_note(pack: Pack, footnotes: Sequence[str], any_suppressed: bool) -> list[str]:
