@@ -90,7 +90,9 @@ def _render(pack: Pack, path: Path) -> Path:
     body_ph = next(
         (
             p
-            for p in layout(prs, "Title and Content", template_path=template).placeholders
+            for p in iter(
+                layout(prs, "Title and Content", template_path=template).placeholders
+            )  # iter(): mypy misreads the class-level __iter__
             if p.placeholder_format.idx == 1
         ),
         None,

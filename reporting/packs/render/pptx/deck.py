@@ -75,7 +75,8 @@ class TextOverflowError(ReportingError):
 
 
 def _rgb(hex_: str) -> RGBColor:
-    return RGBColor.from_string(hex_.lstrip("#").upper())
+    colour: RGBColor = RGBColor.from_string(hex_.lstrip("#").upper())  # type: ignore[no-untyped-call]  # no hints in python-pptx
+    return colour
 
 
 def _write(frame: Any, paras: Sequence[_Para], size: float | None) -> None:
