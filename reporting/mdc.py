@@ -21,6 +21,7 @@ __all__ = [
     "RAG",
     "RAG_NOTE",
     "VARIATION",
+    "VARIATION_SHORT",
     "fails_target",
     "icon",
     "icon_text",
@@ -43,6 +44,17 @@ ASSURANCE: dict[str, tuple[str, str, str]] = {
     "consistent_pass": ("P", "improvement", "Target consistently met"),
     "consistent_fail": ("F", "concern", "Target consistently missed"),
     "inconsistent": ("?", "common_cause", "Target met inconsistently"),
+}
+#: variation icon code -> the short words beside the icon where a column is narrow (the deck's summary table);
+#: the icon's letters (H↑ / L↓) say the direction, so "unusually low" is never shortened to "neutral"
+VARIATION_SHORT: dict[str, str] = {
+    "common_cause": "Common cause",
+    "improvement_high": "Improvement",
+    "improvement_low": "Improvement",
+    "concern_high": "Concern",
+    "concern_low": "Concern",
+    "neutral_high": "Unusually high",
+    "neutral_low": "Unusually low",
 }
 #: what a table cell says when a measure has no icon (no data, too few points, or no target)
 NOT_ASSESSED = "Not assessed"

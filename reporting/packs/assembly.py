@@ -329,6 +329,22 @@ def passes(asm: Assembly, metric_id: str, when: str) -> bool:
     }[when]
 
 
+#: what a block says when no measure meets its `when:` condition, in words a board member reads as a finding
+_NONE_MEET = {
+    "special_cause": "No measure shows special cause variation in {period}.",
+    "concern": "No measure is worse than usual in {period}.",
+    "improvement": "No measure has moved beyond its usual range for the better in {period}.",
+    "fails_target": "No measure is missing its target in {period} in a way that is likely to continue.",
+    "exception": "Nothing needs attention in {period}: no measure is worse than usual, and none is missing its "
+    "target in a way that is likely to continue.",
+}
+
+
+def none_meet(asm: Assembly, when: str) -> str:
+    """The sentence for an empty `when:` selection: a finding ("nothing needs attention"), not a query result."""
+    return _NONE_MEET.get(when, "No measures to show for {period}.").format(period=asm.period_label)
+
+
 def row_is_exception(asm: Assembly, metric_id: str, row: Row) -> bool:
     """`mdc.is_exception` for one summary row of this pack (`when: exception`, `SummaryRow.exception`)."""
     return is_exception(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reporting.packs import template as t
-from reporting.packs.assembly import Assembly, Extra, Where, passes, selected
+from reporting.packs.assembly import Assembly, Extra, Where, none_meet, passes, selected
 from reporting.packs.blocks.registry import block_nodes, rule
 from reporting.packs.tree import Block, Text
 from reporting.packs.views import View
@@ -23,5 +23,5 @@ def _for_each(asm: Assembly, o: t.ForEachOptions, where: Where, extra: Extra) ->
         for j, inner in enumerate(o.blocks):
             out += block_nodes(asm, inner, (*where, "blocks", j), metric_ctx=metric_id)
     if not out:
-        out.append(Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note"))
+        out.append(Text((none_meet(asm, o.when),), "note"))
     return out

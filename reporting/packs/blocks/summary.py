@@ -19,6 +19,7 @@ from reporting.packs.assembly import (
     Extra,
     Where,
     cell,
+    none_meet,
     passes,
     row_is_exception,
     selected,
@@ -118,7 +119,7 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: Where, extra:
             )
         )
     if not rows:
-        return [Text((f"No metric meets the condition '{o.when}' for {asm.period_label}.",), "note")]
+        return [Text((none_meet(asm, o.when),), "note")]
     stale = [r for r in rows if asm.stale(r.metric_id)]
     notes: list[Block] = []
     earlier = [m for m in earlier if not asm.stale(m)]  # a stale figure has its own line below

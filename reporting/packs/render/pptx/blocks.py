@@ -14,7 +14,7 @@ from reporting.charts import raster
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.charts.spc_charts import icon_chart
 from reporting.errors import ConfigError, ReportingError
-from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._dispatch import no_rule
@@ -42,7 +42,6 @@ from reporting.packs.render.pptx.deck import (
     TABLE_PT,
     TEXT_INSET,
     TEXT_PT,
-    VARIATION_WORDS,
     TextOverflowError,
     _Box,
     _Deck,
@@ -262,7 +261,7 @@ def _icon(
     if code not in table:
         return _Cell((_para(code),), fill)
     _, colour_name, label = table[code]
-    words = VARIATION_WORDS.get(colour_name, label) if short else label
+    words = VARIATION_SHORT.get(code, label) if short else label
     if code not in deck.icons:
         stream = io.BytesIO()
         raster.draw(icon_chart(code, deck.pack.theme), stream)

@@ -44,12 +44,6 @@ CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 
 # Colours come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands); RAG fills are
 # status colours, not identity, and live with the MDC vocabulary (reporting.mdc.RAG).
-VARIATION_WORDS = {
-    "improvement": "Improvement",
-    "concern": "Concern",
-    "neutral": "Neutral",
-    "common_cause": "Common cause",
-}
 SUMMARY_COLUMNS = (
     ("Metric", 0.31),
     ("Period", 0.10),
