@@ -26,7 +26,7 @@ from reporting.errors import StatsError
 from reporting.stats.league import FloatArray, adjusted_segment, metric_score, min_rank, nullable_int, quartile_of
 from reporting.stats.variation import LEAGUE_BOOTSTRAP_REPLICATES, LEAGUE_BOOTSTRAP_SEED, LEAGUE_INTERVAL_LEVEL
 
-__all__ = ["CountModel", "rank_intervals"]
+__all__ = ["CountModel", "Model", "rank_intervals"]
 
 Model = Literal["binomial", "poisson"]
 
