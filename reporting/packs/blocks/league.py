@@ -29,11 +29,12 @@ def count_model(metric: Metric) -> Model | None:
     return "poisson" if metric.unit in ("rate", "count") else None
 
 
-def _span(r: pd.Series, rank: str) -> str:
+def _span(r: pd.Series, rank: str) -> Cell:
     """ "18 (12–27)": the rank and its 95% interval (`<rank>_lower`, `<rank>_upper`); "–" when not ranked."""
     if pd.isna(r[rank]):
-        return "–"
-    return f"{int(r[rank])} ({int(r[f'{rank}_lower'])}–{int(r[f'{rank}_upper'])})"
+        return Cell(None, "–")
+    value = f"{int(r[rank])} ({int(r[f'{rank}_lower'])}–{int(r[f'{rank}_upper'])})"
+    return Cell(value, value)
 
 
 def _next_segment(r: pd.Series) -> str:
@@ -119,7 +120,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
             else f"with data for fewer than {needed} of the {len(metrics)} metrics"
         )
         notes.append(Text((f"Not ranked, {short}: {who}.",), "note"))
-    columns = [Column("Position", "text", "General", 12), Column("Organisation", "text", "General", 30)]
+    columns = [Column("Position", "text", "General", 14), Column("Organisation", "text", "General", 32)]
     for m in metrics:
         columns += [
             Column(
@@ -128,7 +129,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
                 "0.0%" if m.unit == "percent" else "#,##0.0",
                 10,
             ),
-            Column("Rank", "text", "General", 12),
+            Column("Rank", "text", "General", 15),
         ]
     columns += [
         Column("Average score", "number", "0.00", 8),
@@ -138,11 +139,9 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     rows = []
     for _, r in table.loc[keep].iterrows():
         label = names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else "")
-        position = _span(r, "amr")
-        cells = [Cell(position, position), Cell(label, label)]
+        cells = [_span(r, "amr"), Cell(label, label)]
         for m in metrics:
-            rank = _span(r, f"{m.id}_rank")
-            cells += [cell(asm, m, r[m.id]), Cell(rank, rank)]
+            cells += [cell(asm, m, r[m.id]), _span(r, f"{m.id}_rank")]
         step = _next_segment(r)
         cells += [
             Cell(None, "–", "number")
@@ -156,13 +155,10 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
         rows.append(tuple(cells))
     held = [m.short_title or m.title for m in metrics if count_model(m) is None]
     footnotes = (
-        f"NHS Oversight Framework 2025/26 method, within the {group} peer group: every rank is out of the {n} "
-        "providers ranked; each metric is scored from 1.00 (rank 1) to 4.00 (last), ties sharing the better rank; "
-        "the average score is quartiled into segments 1–4 and the position orders by segment, then average score.",
-        f"In brackets, a {LEAGUE_INTERVAL_LEVEL:.0%} interval for each rank from {LEAGUE_BOOTSTRAP_REPLICATES:,} "
-        "redraws of the counts (binomial for shares, Poisson for rates; seeded), which shows the play of chance in "
-        "the counts only. To next segment: how much the average score must fall to reach the next better "
-        "segment; 'not significant' where that segment is already within the rank's uncertainty."
+        "NHS Oversight Framework 2025/26 method: metric scores 1.00 (best) to 4.00, segments the quartiles of the "
+        f"average score, tied ranks sharing the better one. In brackets: the rank's {LEAGUE_INTERVAL_LEVEL:.0%} "
+        f"interval from {LEAGUE_BOOTSTRAP_REPLICATES:,} redraws of the counts. To next segment: the fall in average "
+        "score needed ('not significant': within that uncertainty)."
         + (f" Held at their values (no count model): {', '.join(held)}." if held else ""),
     )
     return [
