@@ -1,7 +1,7 @@
 """How sure a league table's ranks are: a 95% interval per rank from a parametric bootstrap of the counts.
 
-NOF's published tables give ranks without uncertainty, though NHS England's own notes on them ask readers to
-bear "confidence intervals and performance volatility" in mind. Each replicate redraws every ranked provider's
+NOF's published tables give ranks without uncertainty, though NHS England's notes on them list confidence
+intervals and performance volatility among the factors to take into account (docs/league-tables.md). Each replicate redraws every ranked provider's
 numerator from its observed rate, binomial(denominator, x / denominator) for a proportion and Poisson(x) over
 the same denominator for a rate or a count, and scores the whole table again by the same NOF rules
 (`reporting.stats.league`: ranks, scores, quartiles, adjustments, AMR). A rank's interval runs from the lower
