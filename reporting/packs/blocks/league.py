@@ -96,6 +96,8 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     first = metrics[0]
     ranked = table[table["amr"].notna()]
     n = len(ranked)
+    if n < 2:
+        return [Text((f"Too few {group} with data for every metric of the league table ({n} ranked).",), "note")]
     chart = league_chart(
         ranked,
         value=first.id,
