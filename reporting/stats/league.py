@@ -1,26 +1,34 @@
-"""League tables in the NHS Oversight Framework 2025/26 style: metric scores 1.00-4.00, average, segment.
+"""League tables by the NHS Oversight Framework (NOF) 2025/26 method: metric scores, AMR, IMR and segments.
 
-Scoring (our reading of the NOF methodology manual, which scores "between 1.00 and 4.00 based on the
-value ranked"; the exact interpolation is not published, so this one is chosen and pinned by tests):
+Sources (docs/league-tables.md quotes and links them): the NOF 2025/26 methodology manual ("each metric is scored
+on a scale of 1 to 4 ... with 1 being the highest rating"; the scores are "consolidated, averaged and quartiled
+to give a single overall segment of 1, 2, 3 or 4"; then the financial adjustment and segment 5), the technical
+metric specification ("scored between 1.00 and 4.00 based on ... value ranked") and NHS England's league tables
+page (AMR and IMR; trusts ranked "first on [the] adjusted segment ... and then by their average metric scores";
+each table shows "how much it will need to improve by to move into a higher segment"). Where NHS England does
+not publish a rule, the one chosen here is stated and pinned by tests:
 
-* each metric is ranked within the peer group, 1 = best, respecting `higher_is_better`; ties share the
-  best rank of the tie ("min", standard competition ranking: 1, 2, 2, 4) and therefore the same score;
-* metric score = 1 + 3 · (rank − 1) / (n − 1), where n is the number of providers in the peer group with a
-  value for that metric (a lone provider scores 1.00);
-* average metric score = mean of the provider's available metric scores; missing metric values are
-  skipped, not scored as worst, and `metrics_scored` shows how many were used; a provider with fewer than
-  `min_metrics` scored gets no average, AMR, quartile or segment (it is "not ranked"), so that a specialist
-  trust with one metric cannot top a table of general hospitals ranked on several;
-* AMR (aggregated metric ranking) = rank of the average score within the peer group (lower is better,
-  ties "min"); IMR = the individual metric ranks (`<metric>_rank`);
-* quartile = 1 + floor(4 · (AMR − 1) / n), 1 being the best quarter;
-* segment = 1 + number of thresholds the average score exceeds: with (1.5, 2.5, 3.5), scores ≤ 1.5 are
-  segment 1, ≤ 2.5 segment 2, ≤ 3.5 segment 3, above that segment 4.
+* every rank is within the peer group, 1 = best, respecting `higher_is_better`; tie rule: ties share the best
+  rank of the tie ("min", standard competition ranking: 1, 2, 2, 4) and therefore the same score;
+* every rank is out of exactly the providers ranked in the table: a provider with fewer than `min_metrics`
+  metric values is ranked on nothing (neither overall nor on a metric), so that a specialist trust with one
+  metric neither tops a table of general hospitals nor pushes their metric ranks past the table's n;
+* metric score = 1 + 3 · (rank − 1) / (n − 1), n = the ranked providers with a value for that metric (the
+  interpolation is not published; a lone provider scores 1.00); IMR = the metric ranks (`<metric>_rank`);
+* average metric score = mean of the provider's metric scores, missing values skipped (`metrics_scored`);
+* quartile = 1 + floor(4 · (r − 1) / n), r the rank of the average score among the n ranked (lower is better);
+* segment = the quartile, then NOF's two adjustments where the organisation reference gives them: financial
+  override (a provider in deficit is no higher than segment 3) and segment 5 (intensive support);
+* AMR (the league position) = rank by segment, then by average score (ties "min" on both);
+* to_next_segment = how far the average metric score must fall to reach the next better segment: to the
+  average of the worst provider now in a better quartile (equalling it shares its rank, so its quartile).
+  Blank where no better segment can be reached by scores: segment 1, segment 5, or a provider in deficit held
+  at segment 3 by the override.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -28,26 +36,85 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from reporting.errors import StatsError
-from reporting.stats.variation import LEAGUE_SCORE_BEST, LEAGUE_SCORE_WORST, LEAGUE_SEGMENT_THRESHOLDS
+from reporting.stats.variation import (
+    LEAGUE_DEFICIT_BEST_SEGMENT,
+    LEAGUE_INTENSIVE_SUPPORT_SEGMENT,
+    LEAGUE_SCORE_BEST,
+    LEAGUE_SCORE_WORST,
+    LEAGUE_SEGMENTS,
+)
 
-__all__ = ["league_table", "metric_score", "segment_for"]
+__all__ = ["adjusted_segment", "league_table", "metric_score", "min_rank", "nullable_int", "quartile_of"]
+
+_TRUE = frozenset({"true", "1", "yes", "y"})
+_FALSE = frozenset({"false", "0", "no", "n", ""})
+
+FloatArray = npt.NDArray[np.float64]
 
 
-def metric_score(rank: pd.Series | np.ndarray, n: pd.Series | np.ndarray) -> np.ndarray:
+def nullable_int(values: npt.ArrayLike) -> ExtensionArray:
+    """Whole numbers with <NA> for NaN (ranks, quartiles, segments), so a table never shows "18.0"."""
+    return pd.Series(np.asarray(values, dtype=float)).astype("Int64").array
+
+
+def metric_score(rank: pd.Series | np.ndarray, n: pd.Series | np.ndarray) -> FloatArray:
     """Rank 1 -> 1.00 and rank n -> 4.00, linear in between; n == 1 scores 1.00."""
     rank = np.asarray(rank, dtype=float)
     n = np.asarray(n, dtype=float)
     span = LEAGUE_SCORE_WORST - LEAGUE_SCORE_BEST
     with np.errstate(divide="ignore", invalid="ignore"):
         score = LEAGUE_SCORE_BEST + span * (rank - 1) / (n - 1)
-    return np.where(n == 1, LEAGUE_SCORE_BEST, score)
+    return np.asarray(np.where(n == 1, LEAGUE_SCORE_BEST, score), dtype=float)
 
 
-def segment_for(score: npt.ArrayLike, thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS) -> ExtensionArray:
-    """Segment 1..len(thresholds)+1; a score equal to a threshold stays in the better segment."""
-    values = np.asarray(score, dtype=float)
-    seg = np.searchsorted(np.asarray(thresholds, dtype=float), values, side="left") + 1
-    return pd.array(np.where(np.isnan(values), np.nan, seg), dtype="Int64")  # NaN becomes <NA>
+def min_rank(badness: npt.ArrayLike) -> FloatArray:
+    """Ranks along the last axis, lower = better, ties "min" (1 + the number of values strictly better); NaN is
+    neither ranked nor counted. The same on (providers,) and (replicates, providers): one sort per row, then
+    each run of equal values takes the position where it starts."""
+    b = np.asarray(badness, dtype=float)
+    order = np.argsort(b, axis=-1, kind="stable")  # NaN sorts last, so it never counts as better
+    ordered = np.take_along_axis(b, order, axis=-1)
+    starts = np.ones(b.shape, dtype=bool)
+    starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    position = np.broadcast_to(np.arange(b.shape[-1], dtype=float), b.shape)
+    first = np.maximum.accumulate(np.where(starts, position, 0.0), axis=-1)
+    out = np.empty(b.shape, dtype=float)
+    np.put_along_axis(out, order, first + 1, axis=-1)
+    out[np.isnan(b)] = np.nan
+    return out
+
+
+def quartile_of(rank: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
+    """The quarter of the n ranked providers a rank falls in, 1 = best; NaN where there is no rank."""
+    r = np.asarray(rank, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = 1 + np.floor(LEAGUE_SEGMENTS * (r - 1) / np.asarray(n, dtype=float))
+    return np.asarray(np.clip(q, 1, LEAGUE_SEGMENTS), dtype=float)
+
+
+def adjusted_segment(
+    quartile: npt.ArrayLike, in_deficit: npt.ArrayLike, intensive_support: npt.ArrayLike
+) -> FloatArray:
+    """NOF's adjustments to the quartile: in deficit -> no higher than segment 3; intensive support -> 5."""
+    q = np.asarray(quartile, dtype=float)
+    seg = np.where(np.asarray(in_deficit, dtype=bool), np.maximum(q, LEAGUE_DEFICIT_BEST_SEGMENT), q)
+    seg = np.where(np.asarray(intensive_support, dtype=bool) & ~np.isnan(q), LEAGUE_INTENSIVE_SUPPORT_SEGMENT, seg)
+    return np.asarray(seg, dtype=float)
+
+
+def _flags(data: pd.DataFrame, column: str | None, field: str) -> npt.NDArray[np.bool_]:
+    """A yes/no column of the organisation reference (true/false, yes/no, 1/0; blank is no)."""
+    if column is None:
+        return np.zeros(len(data), dtype=bool)
+    text = data[column].astype("string").str.strip().str.lower().fillna("")
+    bad = (~text.isin(_TRUE | _FALSE)).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise StatsError(
+            f"row {i + 1}, field '{field}' (column '{column}'): expected yes or no (true/false, 1/0), "
+            f"got {data[column].iloc[i]!r}"
+        )
+    return text.isin(_TRUE).to_numpy()
 
 
 def _validate(
@@ -55,8 +122,8 @@ def _validate(
     metrics: Mapping[str, bool],
     org: str,
     peer_group: str | None,
-    thresholds: Sequence[float],
     min_metrics: int,
+    extra: list[str],
 ) -> None:
     if not metrics:
         raise StatsError("field 'metrics': give at least one metric column and its direction")
@@ -64,16 +131,13 @@ def _validate(
         raise StatsError(
             f"field 'min_metrics': expected 1 to {len(metrics)} (the number of metrics), got {min_metrics!r}"
         )
-    needed = [org, *metrics] + ([peer_group] if peer_group else [])
+    needed = [org, *metrics] + ([peer_group] if peer_group else []) + extra
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise StatsError(f"field '{missing[0]}': column not found (have: {', '.join(map(str, data.columns))})")
     for name, direction in metrics.items():
         if not isinstance(direction, bool | np.bool_):
             raise StatsError(f"field 'metrics.{name}': expected True (higher is better) or False, got {direction!r}")
-    t = np.asarray(thresholds, dtype=float)
-    if t.ndim != 1 or len(t) == 0 or np.any(np.diff(t) <= 0):
-        raise StatsError(f"field 'segment_thresholds': expected increasing numbers, got {tuple(thresholds)!r}")
     dup = data[org].duplicated().to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
@@ -87,43 +151,90 @@ def _validate(
             raise StatsError(f"row {i + 1}, field '{name}': expected a number or blank, got {raw.iloc[i]!r}")
 
 
+def _to_next_segment(
+    groups: np.ndarray, average: FloatArray, quartile: FloatArray, in_deficit: np.ndarray, support: np.ndarray
+) -> FloatArray:
+    """Fall in average score needed to reach the next better segment (see the module docstring)."""
+    out = np.full(len(average), np.nan)
+    for g in pd.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        avg, q = average[idx], quartile[idx]
+        for j, i in enumerate(idx):
+            if np.isnan(q[j]) or q[j] <= 1 or support[i]:
+                continue
+            if in_deficit[i] and q[j] - 1 < LEAGUE_DEFICIT_BEST_SEGMENT:
+                continue  # the override holds it at segment 3 whatever its scores
+            better = avg[q < q[j]]
+            if len(better):
+                out[i] = avg[j] - float(np.max(better))
+    return out
+
+
 def league_table(
     data: pd.DataFrame,
     *,
     metrics: Mapping[str, bool],
     org: str = "org_code",
     peer_group: str | None = None,
-    segment_thresholds: Sequence[float] = LEAGUE_SEGMENT_THRESHOLDS,
     min_metrics: int = 1,
+    in_deficit: str | None = None,
+    intensive_support: str | None = None,
 ) -> pd.DataFrame:
-    """One row per provider: each metric's value, rank (IMR) and score, then average score, AMR, quartile
-    and segment, all within the provider's peer group. `data` is wide: one row per provider, one column
-    per metric; `metrics` maps column -> higher_is_better. Sorted by peer group, then AMR."""
-    _validate(data, metrics, org, peer_group, segment_thresholds, min_metrics)
+    """One row per provider: each metric's value, rank (IMR) and score; then the average score, its rank and
+    quartile, the segment after NOF's adjustments, AMR and the change to the next segment, all within the
+    provider's peer group. `data` is wide: one row per provider, one column per metric; `metrics` maps column
+    -> higher_is_better; `in_deficit` and `intensive_support` name optional yes/no columns. Sorted by peer
+    group, then AMR."""
+    extra = [c for c in (in_deficit, intensive_support) if c]
+    _validate(data, metrics, org, peer_group, min_metrics, extra)
     out = pd.DataFrame(
         {
             "org_code": data[org].astype(str).to_numpy(),
             "peer_group": data[peer_group].to_numpy() if peer_group else "all",
         }
     )
-    score_cols: list[str] = []
+    groups = out["peer_group"].to_numpy()
+    values = {name: pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float) for name in metrics}
+    scored = np.sum([~np.isnan(v) for v in values.values()], axis=0)
+    ranked = scored >= min_metrics
+    out["metrics_scored"] = scored.astype(int)
+    scores = []
     for name, higher_is_better in metrics.items():
-        values = pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float)
-        out[name] = values
-        grouped = out.groupby("peer_group", sort=False)[name]
-        rank = grouped.rank(ascending=not higher_is_better, method="min")
-        n = grouped.transform("count")
-        out[f"{name}_rank"] = rank.astype("Int64")
-        out[f"{name}_score"] = metric_score(rank, n)
-        score_cols.append(f"{name}_score")
-    scores = out[score_cols]
-    out["metrics_scored"] = scores.notna().sum(axis=1).astype(int)
-    out["average_score"] = scores.mean(axis=1, skipna=True).where(out["metrics_scored"] >= min_metrics)
-    by_peer = out.groupby("peer_group", sort=False)["average_score"]
-    out["amr"] = by_peer.rank(ascending=True, method="min").astype("Int64")
-    n_ranked = by_peer.transform("count").astype(float)
-    amr = out["amr"].to_numpy(dtype=float, na_value=np.nan)
-    quartile = 1 + np.floor(4 * (amr - 1) / n_ranked.to_numpy())
-    out["quartile"] = pd.array(np.clip(quartile, 1, 4), dtype="Int64")  # NaN (no rank) becomes <NA>
-    out["segment"] = segment_for(out["average_score"], segment_thresholds)
+        v = np.where(ranked, values[name], np.nan)
+        rank = np.full(len(out), np.nan)
+        n = np.full(len(out), np.nan)
+        for g in pd.unique(groups):
+            idx = np.flatnonzero(groups == g)
+            rank[idx] = min_rank(-v[idx] if higher_is_better else v[idx])
+            n[idx] = np.count_nonzero(~np.isnan(v[idx]))
+        score = np.where(np.isnan(rank), np.nan, metric_score(rank, n))
+        out[name] = values[name]
+        out[f"{name}_rank"] = nullable_int(rank)
+        out[f"{name}_score"] = score
+        scores.append(score)
+    with np.errstate(invalid="ignore"):
+        average = np.where(ranked, np.nanmean(np.where(ranked, np.vstack(scores), 0.0), axis=0), np.nan)
+    score_rank = np.full(len(out), np.nan)
+    n_ranked = np.full(len(out), np.nan)
+    for g in pd.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        score_rank[idx] = min_rank(average[idx])
+        n_ranked[idx] = np.count_nonzero(ranked[idx])
+    quartile = quartile_of(score_rank, n_ranked)
+    deficit = _flags(data, in_deficit, "in_deficit")
+    support = _flags(data, intensive_support, "intensive_support")
+    segment = adjusted_segment(quartile, deficit, support)
+    amr = np.full(len(out), np.nan)
+    for g in pd.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        amr[idx] = min_rank(segment[idx] * 10 + average[idx])  # segment first, then average (both in 1..5)
+    out["average_score"] = average
+    out["score_rank"] = nullable_int(score_rank)
+    out["n_ranked"] = n_ranked.astype(int)
+    out["quartile"] = nullable_int(quartile)
+    out["in_deficit"] = deficit
+    out["intensive_support"] = support
+    out["segment"] = nullable_int(segment)
+    out["amr"] = nullable_int(amr)
+    out["to_next_segment"] = _to_next_segment(groups, average, quartile, deficit, support)
     return out.sort_values(["peer_group", "amr", "org_code"], kind="stable", na_position="last").reset_index(drop=True)

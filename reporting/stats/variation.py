@@ -21,9 +21,14 @@ __all__ = [
     "FUNNEL_GRID_POINTS",
     "FUNNEL_GRID_START_OTHER",
     "FUNNEL_GRID_START_SR",
+    "LEAGUE_BOOTSTRAP_REPLICATES",
+    "LEAGUE_BOOTSTRAP_SEED",
+    "LEAGUE_DEFICIT_BEST_SEGMENT",
+    "LEAGUE_INTENSIVE_SUPPORT_SEGMENT",
+    "LEAGUE_INTERVAL_LEVEL",
     "LEAGUE_SCORE_BEST",
     "LEAGUE_SCORE_WORST",
-    "LEAGUE_SEGMENT_THRESHOLDS",
+    "LEAGUE_SEGMENTS",
     "POISSON_TAILS",
     "RC_CONTINUITY",
     "SHMI_ROUND_DP",
@@ -62,7 +67,16 @@ FUNNEL_GRID_START_OTHER: float = 3.0
 # --- League table constants (NHS Oversight Framework 2025/26 style) --------------------------------------
 LEAGUE_SCORE_BEST: float = 1.0
 LEAGUE_SCORE_WORST: float = 4.0
-LEAGUE_SEGMENT_THRESHOLDS: tuple[float, float, float] = (1.5, 2.5, 3.5)
+LEAGUE_SEGMENTS: int = 4
+"""Segments 1-4 are the quartiles of the average metric score (NOF 2025/26; 2026/27 moves to fixed thresholds)."""
+LEAGUE_DEFICIT_BEST_SEGMENT: int = 3
+"""NOF 2025/26 financial override: a provider in deficit can be no higher than segment 3."""
+LEAGUE_INTENSIVE_SUPPORT_SEGMENT: int = 5
+"""NOF 2025/26 segment 5: providers in intensive support (the Provider Improvement Programme)."""
+LEAGUE_BOOTSTRAP_REPLICATES: int = 1000
+LEAGUE_BOOTSTRAP_SEED: int = 20250626
+"""Seed of the rank-interval bootstrap (the NOF 2025/26 publication date), so rebuilds are identical."""
+LEAGUE_INTERVAL_LEVEL: float = 0.95
 
 CATERPILLAR_COLUMNS: tuple[str, ...] = (
     "org_code",

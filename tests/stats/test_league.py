@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from reporting.errors import StatsError
-from reporting.stats.league import league_table, metric_score, segment_for
+from reporting.stats.league import league_table, metric_score
 
 
 def _table() -> pd.DataFrame:
@@ -37,7 +37,7 @@ def test_ranks_scores_and_ties_hand_checked() -> None:
     assert out["average_score"].to_dict() == pytest.approx({"A": 1.0, "B": 1.875, "C": 2.375, "D": 3.625, "E": 4.0})
     assert out["metrics_scored"].to_dict() == {"A": 2, "B": 2, "C": 2, "D": 2, "E": 1}
     assert out["amr"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
-    assert out["segment"].to_dict() == {"A": 1, "B": 2, "C": 2, "D": 4, "E": 4}
+    assert out["segment"].to_dict() == {"A": 1, "B": 1, "C": 2, "D": 3, "E": 4}  # NOF 2025/26: the quartile
     assert out["quartile"].to_dict() == {"A": 1, "B": 1, "C": 2, "D": 3, "E": 4}
 
 
@@ -56,13 +56,6 @@ def test_peer_groups_rank_separately() -> None:
     assert out.loc["D", "amr"] == 1
 
 
-def test_segment_thresholds_are_configurable_and_inclusive() -> None:
-    assert segment_for([1.0, 1.5, 1.51, 2.5, 3.5, 3.51, 4.0]).tolist() == [1, 1, 2, 2, 3, 4, 4]
-    assert segment_for([1.2, 2.0, 3.0], thresholds=(1.25, 2.5)).tolist() == [1, 2, 3]
-    out = league_table(_table(), metrics={"waits": True}, segment_thresholds=(2.0,))
-    assert set(out["segment"].tolist()) == {1, 2}
-
-
 def test_provider_with_no_values_is_kept_without_score() -> None:
     data = pd.DataFrame({"org_code": ["A", "B", "C"], "m": [1.0, 2.0, np.nan]})
     out = league_table(data, metrics={"m": True}).set_index("org_code")
@@ -77,7 +70,8 @@ def test_min_metrics_leaves_sparse_providers_unranked() -> None:
     assert loose.loc["S", "amr"] == 1
     strict = league_table(data, metrics={"m1": True, "m2": False}, min_metrics=2).set_index("org_code")
     assert pd.isna(strict.loc["S", "amr"]) and pd.isna(strict.loc["S", "segment"])
-    assert strict.loc["S", "m2_rank"] == 1  # its metric rank (IMR) still stands
+    assert pd.isna(strict.loc["S", "m2_rank"])  # not ranked in the table, so on no metric either: ranks out of 3
+    assert strict.loc[["A", "B", "C"], "m2_rank"].tolist() == [2, 3, 1]
     assert strict["amr"].dropna().astype(int).tolist() == [1, 2, 3] and strict.loc["A", "amr"] == 1
 
 
@@ -88,7 +82,6 @@ def test_min_metrics_leaves_sparse_providers_unranked() -> None:
         (_table(), {"metrics": {}}, "field 'metrics'"),
         (_table(), {"metrics": {"nope": True}}, "field 'nope': column not found"),
         (_table(), {"metrics": {"waits": "up"}}, "field 'metrics.waits'"),
-        (_table(), {"metrics": {"waits": True}, "segment_thresholds": (2.5, 1.5)}, "segment_thresholds"),
         (pd.concat([_table(), _table().head(1)]), {"metrics": {"waits": True}}, "row 6, field 'org_code'"),
         (
             _table().astype({"waits": object}).assign(waits=["1", "x", "2", "3", "4"]),

@@ -1,17 +1,54 @@
-"""The rule of the league table: organisations ranked across several metrics (average metric rank), as a chart
-of the first metric and a table of the top and bottom of the peer group."""
+"""The rule of the league table: organisations ranked across several metrics by the NHS Oversight Framework
+2025/26 method (reporting.stats.league), with a 95% interval on every rank (reporting.stats.rank_interval), as a
+chart of the first metric and a table of the top and bottom of the peer group."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from reporting.charts import league_chart
+from reporting.data.catalogue import Metric
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, cell
 from reporting.packs.blocks.peers import cross_section, org_names
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, Cell, ChartBlock, Column, DataTable, Text
 from reporting.stats.league import league_table
+from reporting.stats.rank_interval import CountModel, Model, rank_intervals
+from reporting.stats.variation import LEAGUE_BOOTSTRAP_REPLICATES, LEAGUE_INTERVAL_LEVEL
+
+#: NOF's optional inputs, read from the organisation reference when it has these yes/no columns.
+ADJUSTMENTS = ("in_deficit", "intensive_support")
+
+
+def count_model(metric: Metric) -> Model | None:
+    """How a metric's numerator is redrawn for rank intervals: a share of a denominator is binomial, events
+    over a denominator (a rate, a count) are Poisson; other units (times, ratios, scores) are held fixed."""
+    if metric.unit == "percent":
+        return "binomial"
+    return "poisson" if metric.unit in ("rate", "count") else None
+
+
+def _span(r: pd.Series, rank: str) -> Cell:
+    """ "18 (12–27)": the rank and its 95% interval (`<rank>_lower`, `<rank>_upper`); "–" when not ranked."""
+    if pd.isna(r[rank]):
+        return Cell(None, "–")
+    value = f"{int(r[rank])} ({int(r[f'{rank}_lower'])}–{int(r[f'{rank}_upper'])})"
+    return Cell(value, value)
+
+
+def _next_segment(r: pd.Series) -> str:
+    """What a provider needs to reach the next better segment, as NOF's tables show it."""
+    if pd.isna(r["segment"]):
+        return "–"
+    if r["intensive_support"]:
+        return "segment 5 (intensive support)"
+    if not pd.isna(r["to_next_segment"]):
+        text = f"−{r['to_next_segment']:.2f}"
+        return text + " (not significant)" if r["not_significant"] else text
+    if r["in_deficit"] and r["quartile"] < r["segment"]:
+        return "held at 3 (in deficit)"
+    return "top segment" if r["segment"] == 1 else "–"
 
 
 @rule(t.LeagueTableBlock)
@@ -22,27 +59,49 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     group = ""
     notes: list[Block] = []
     for metric in metrics:
-        pool = cross_section(asm, metric, o)
+        pool = cross_section(asm, metric, o)  # the peer members: the one call to switch when peer groups change
         pooled, group, span = pool.frame, pool.group, pool.span
         notes += pool.note(asm, f"League table ({metric.title})")
-        values = pooled.assign(**{metric.id: pooled["numerator"] / pooled["denominator"] * metric.scale})
-        part = values[["org_code", metric.id]]
+        part = pd.DataFrame(
+            {
+                "org_code": pooled["org_code"].astype(str),
+                metric.id: pooled["numerator"] / pooled["denominator"] * metric.scale,
+                f"{metric.id}_numerator": pooled["numerator"],
+                f"{metric.id}_denominator": pooled["denominator"],
+            }
+        )
         wide = part if wide is None else wide.merge(part, on="org_code", how="outer")
     if wide is None or len(wide) < 2:
         return [Text((f"Too few {group} with data for a league table.",), "note")]
+    orgs = asm.snapshot.orgs
+    given = [c for c in ADJUSTMENTS if c in orgs.columns]
+    if given:
+        wide = wide.merge(orgs[["org_code", *given]].astype({"org_code": str}), on="org_code", how="left")
     needed = min(o.min_metrics or len(metrics), len(metrics))
-    table = asm.once(
-        ("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end, needed),
-        lambda: league_table(
-            wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics}, min_metrics=needed
-        ),
-    )
+    directions = {m.id: m.direction != "lower_is_better" for m in metrics}
+
+    def compute() -> pd.DataFrame:
+        scored = league_table(
+            wide,
+            metrics=directions,
+            min_metrics=needed,
+            in_deficit="in_deficit" if "in_deficit" in given else None,
+            intensive_support="intensive_support" if "intensive_support" in given else None,
+        )
+        models = {m.id: CountModel(directions[m.id], count_model(m)) for m in metrics}
+        return scored.merge(rank_intervals(scored, wide, models), on="org_code", validate="1:1")
+
+    table = asm.once(("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end, needed), compute)
     names = org_names(asm)
     first = metrics[0]
+    ranked = table[table["amr"].notna()]
+    n = len(ranked)
+    if n < 2:
+        return [Text((f"Too few {group} with data for every metric of the league table ({n} ranked).",), "note")]
     chart = league_chart(
-        table,
+        ranked,
         value=first.id,
-        title=o.title or f"{first.title}: {group}, {span}",
+        title=o.title or f"{first.title}: {n} {group} ranked, {span}",
         unit=first.unit,
         decimals=first.decimals,
         higher_is_better=first.direction != "lower_is_better",
@@ -51,7 +110,6 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
         labels=names,
         theme=asm.theme,
     )
-    ranked = table[table["amr"].notna()]
     keep = ranked.head(o.show).index.union(ranked.tail(o.show).index)
     if asm.org is not None:
         keep = keep.union(table.index[table["org_code"] == asm.org])
@@ -64,59 +122,56 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
             else f"with data for fewer than {needed} of the {len(metrics)} metrics"
         )
         notes.append(Text((f"Not ranked, {short}: {who}.",), "note"))
-    columns = [Column("AMR", "number", "0", 6), Column("Organisation", "text", "General", 40)]
+    columns = [Column("Position", "text", "General", 14), Column("Organisation", "text", "General", 32)]
     for m in metrics:
         columns += [
             Column(
                 m.short_title or m.title,
                 "percent" if m.unit == "percent" else "number",
                 "0.0%" if m.unit == "percent" else "#,##0.0",
-                14,
+                10,
             ),
-            Column("Rank", "number", "0", 6),
+            Column("Rank", "text", "General", 15),
         ]
-    columns += [Column("Average score", "number", "0.00", 10), Column("Segment", "number", "0", 8)]
+    columns += [
+        Column("Average score", "number", "0.00", 8),
+        Column("Segment", "number", "0", 8),
+        Column("To next segment", "text", "General", 11),
+    ]
     rows = []
     for _, r in table.loc[keep].iterrows():
-        cells = [
-            Cell(None, "–", "number") if pd.isna(r["amr"]) else Cell(int(r["amr"]), str(int(r["amr"])), "number"),
-            Cell(
-                names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""),
-                names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else ""),
-            ),
-        ]
+        label = names.get(r["org_code"], r["org_code"]) + (" ◀" if r["org_code"] == asm.org else "")
+        cells = [_span(r, "amr"), Cell(label, label)]
         for m in metrics:
-            cells += [
-                cell(asm, m, r[m.id]),
-                Cell(
-                    None if pd.isna(r[f"{m.id}_rank"]) else int(r[f"{m.id}_rank"]),
-                    "" if pd.isna(r[f"{m.id}_rank"]) else str(int(r[f"{m.id}_rank"])),
-                    "number",
-                ),
-            ]
+            cells += [cell(asm, m, r[m.id]), _span(r, f"{m.id}_rank")]
+        step = _next_segment(r)
         cells += [
             Cell(None, "–", "number")
             if pd.isna(r["average_score"])
             else Cell(float(r["average_score"]), f"{r['average_score']:.2f}", "number"),
-            Cell(
-                int(r["segment"]) if not pd.isna(r["segment"]) else None,
-                "" if pd.isna(r["segment"]) else str(int(r["segment"])),
-                "number",
-            ),
+            Cell(None, "", "number")
+            if pd.isna(r["segment"])
+            else Cell(int(r["segment"]), str(int(r["segment"])), "number"),
+            Cell(step, step),
         ]
         rows.append(tuple(cells))
-    note = (
-        "Ranks within the peer group; metric score = 1 + 3 × (rank − 1) / (n − 1) from 1.00 (best) to 4.00; "
-        "AMR ranks the average score; segments 1–4 at 1.5, 2.5 and 3.5."
+    held = [m.short_title or m.title for m in metrics if count_model(m) is None]
+    footnotes = (
+        "NHS Oversight Framework 2025/26 method: metric scores 1.00 (best) to 4.00, segments the quartiles of the "
+        f"average score, tied ranks sharing the better one. In brackets: the rank's {LEAGUE_INTERVAL_LEVEL:.0%} "
+        f"interval from {LEAGUE_BOOTSTRAP_REPLICATES:,} redraws of the counts. To next segment: the fall in average "
+        "score needed ('not significant': within that uncertainty)."
+        + (f" Held at their values (no count model): {', '.join(held)}." if held else ""),
     )
     return [
-        ChartBlock(chart, f"League position: {first.title}, {group}, {span}", o.native),
+        ChartBlock(chart, f"League position: {first.title}, {n} {group} ranked, {span}", o.native),
         DataTable(
             f"League table: {group}, {span}",
             tuple(columns),
             tuple(rows),
-            caption=f"League table, top and bottom {o.show} of {len(ranked)} {group} ranked",
-            footnotes=(note,),
+            caption=f"League table, top and bottom {o.show} of the {n} providers ranked in the {group} peer group",
+            footnotes=footnotes,
+            wide=True,  # nine columns: a landscape page in Word and the PDF
             sheet_name="League table",
         ),
         *notes,

@@ -69,14 +69,14 @@ def test_no_header_word_is_wider_than_its_column(papers: dict[str, Path]) -> Non
 
 
 def test_the_check_finds_a_column_too_narrow_for_its_header(papers: dict[str, Path], tmp_path: Path) -> None:
-    """The header check fails on a paper whose league table has the old, weight-only widths (AMR at 6/104)."""
+    """The header check fails on a paper whose league table has the old, weight-only widths (Position at 6/104)."""
     document = docx.Document(str(papers["monthly-performance-RXW"]))
-    league = next(t for t in document.tables if t.rows[0].cells[0].text == "AMR")
+    league = next(t for t in document.tables if t.rows[0].cells[0].text == "Position")
     cols = list(league._tbl.tblGrid.iter(f"{W}gridCol"))
-    cols[0].set(f"{W}w", "300")  # 15 pt: narrower than "AMR" in bold
+    cols[0].set(f"{W}w", "300")  # 15 pt: narrower than "Position" in bold
     broken = tmp_path / "broken.docx"
     document.save(str(broken))
-    assert any("'AMR'" in problem for problem in header_overflows(broken))
+    assert any("'Position'" in problem for problem in header_overflows(broken))
 
 
 def test_the_board_pdf_shows_every_header_word_whole(papers: dict[str, Path]) -> None:
@@ -96,7 +96,7 @@ def test_the_board_pdf_shows_every_header_word_whole(papers: dict[str, Path]) ->
 
 def test_long_metric_titles_use_the_catalogues_short_title_in_headers(papers: dict[str, Path]) -> None:
     document = docx.Document(str(papers["monthly-performance-RJ1"]))
-    league = next(t for t in document.tables if t.rows[0].cells[0].text == "AMR")
+    league = next(t for t in document.tables if t.rows[0].cells[0].text == "Position")
     headers = [c.text for c in league.rows[0].cells]
     assert "Trolley waits over 4 hours (%)" in headers
     assert not any("share of emergency admissions" in h for h in headers)
