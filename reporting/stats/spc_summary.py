@@ -13,10 +13,32 @@ import pandas as pd
 from reporting.errors import StatsError
 from reporting.stats import _spc_rules as rules
 from reporting.stats._spc_rules import BoolArray, IntArray
-from reporting.stats.constants import SHORT_GROUP_WARNING
+from reporting.stats.constants import POINT_TYPES, SHORT_GROUP_WARNING, SPECIAL_CAUSE_LABELS
 from reporting.stats.spc_input import Prepared
 
-__all__ = ["assurance_type", "groups_frame", "summary_frame", "variation_icon"]
+__all__ = ["assurance_type", "groups_frame", "summary_frame", "text_column", "variation_icon"]
+
+_TEXT_DTYPE = pd.Series(["text"]).dtype  # what pandas makes of a column of str: Arrow-backed "str" on pandas 3
+
+
+def text_column(codes: IntArray, labels: Sequence[str]) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Labels by code (-1: missing), as the column pandas would infer from Python strings and None, built
+    without one Python object per row (on pandas 3 that inference costs more than all the SPC rules)."""
+    if isinstance(_TEXT_DTYPE, pd.StringDtype) and _TEXT_DTYPE.storage == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes, mask=codes < 0))
+        arrow: pd.api.extensions.ExtensionArray = pd.array(taken, dtype=_TEXT_DTYPE)
+        return arrow
+    out = np.full(len(codes), None, dtype=object)
+    known = codes >= 0
+    out[known] = np.asarray(labels, dtype=object)[codes[known]]
+    return out
+
+
+IMPROVEMENT, CONCERN, NEUTRAL_HIGH, NEUTRAL_LOW = (
+    POINT_TYPES.index(f"special_cause_{t}") for t in ("improvement", "concern", "neutral_high", "neutral_low")
+)
 
 
 def variation_icon(point_type: str | None, improvement: str) -> str | None:
@@ -61,12 +83,12 @@ def groups_frame(
     gfirst[g_v[::-1]] = vidx[::-1]  # first valid row of each group
     has = gfirst >= 0
     rowsel = np.where(has, gfirst, np.searchsorted(p.gid, np.arange(G)))
-    ptv = arrays["point_type"][vidx]
+    ptv = arrays["point_code"][vidx]
 
     def count(mask: BoolArray) -> IntArray:
         return np.bincount(g_v, weights=mask, minlength=G).astype(np.int64)
 
-    columns: dict[str, Any] = {b: pts[b].to_numpy()[rowsel] for b in by}
+    columns: dict[str, Any] = {b: p.columns[b][rowsel] for b in by}
     columns.update(
         {
             "rebase_group": p.rebase_group[rowsel],
@@ -77,11 +99,9 @@ def groups_frame(
                 col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan)
                 for col in ("mean", "lpl", "upl")
             },
-            "special_cause_improvement": count(ptv == "special_cause_improvement"),
-            "special_cause_concern": count(ptv == "special_cause_concern"),
-            "special_cause_neutral": count(
-                (ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")
-            ),
+            "special_cause_improvement": count(ptv == IMPROVEMENT),
+            "special_cause_concern": count(ptv == CONCERN),
+            "special_cause_neutral": count((ptv == NEUTRAL_HIGH) | (ptv == NEUTRAL_LOW)),
         }
     )
     return pd.DataFrame(columns, index=pd.RangeIndex(G))
@@ -124,9 +144,10 @@ def summary_frame(
     trend_start = vidx_s[last_v_pos - np.maximum(trend_len - 1, 0)]
 
     xcol = arrays["x"]
-    ptype, stype = arrays["point_type"], arrays["special_cause_type"]
+    pcode, scode = arrays["point_code"][last_valid], arrays["special_code"][last_valid]
+    last_types = np.asarray(POINT_TYPES, dtype=object)[pcode]  # one per series, so Python objects are cheap
     mean, lpl, upl, tgt = (np.asarray(arrays[c], dtype=float) for c in ("mean", "lpl", "upl", "target"))
-    ptv = ptype[vidx]
+    ptv = arrays["point_code"][vidx]
 
     def count(mask: BoolArray) -> IntArray:
         return np.bincount(sid_v, weights=mask, minlength=S).astype(np.int64)
@@ -145,9 +166,9 @@ def summary_frame(
             "latest_y": p.y[last_row],
             "last_valid_x": xcol[last_valid],
             "last_valid_y": p.y[last_valid],
-            "last_point_type": ptype[last_valid],
-            "last_special_cause_type": stype[last_valid],
-            "variation_icon": [variation_icon(t, improvement) for t in ptype[last_valid]],
+            "last_point_type": text_column(pcode, POINT_TYPES),
+            "last_special_cause_type": text_column(scode, SPECIAL_CAUSE_LABELS),
+            "variation_icon": [variation_icon(t, improvement) for t in last_types],
             "mean": mean[last_valid],
             "lpl": lpl[last_valid],
             "upl": upl[last_valid],
@@ -156,9 +177,9 @@ def summary_frame(
                 assurance_type(None if np.isnan(t) else float(t), lo, hi, improvement)
                 for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
             ],
-            "n_improvement": count(ptv == "special_cause_improvement"),
-            "n_concern": count(ptv == "special_cause_concern"),
-            "n_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
+            "n_improvement": count(ptv == IMPROVEMENT),
+            "n_concern": count(ptv == CONCERN),
+            "n_neutral": count((ptv == NEUTRAL_HIGH) | (ptv == NEUTRAL_LOW)),
             "run_length": run_len,
             "run_start_x": xcol[run_start],
             "trend_length": trend_len,
