@@ -189,7 +189,11 @@ def prepare(
 
     # series ids (by-keys in sorted order, missing keys last, as a sorted group-by numbers them) and sort order
     sid0 = _series_ids(df, by)
-    order = np.lexsort((xkey, sid0))
+    step_sid, step_x = np.diff(sid0), np.diff(xkey)
+    if ((step_sid > 0) | ((step_sid == 0) & (step_x >= 0))).all():  # already in order (the usual case)
+        order = np.arange(len(sid0))  # what the stable lexsort would return, in a tenth of the time
+    else:
+        order = np.lexsort((xkey, sid0))
     sid = sid0[order]
     xk = xkey[order]
     n = len(order)
@@ -197,7 +201,8 @@ def prepare(
     columns: dict[str, ArrayLike] = {b: df[b].array.take(order) for b in by}
     x_sorted = xs.array.take(order)
     columns["x"] = x_sorted
-    columns["y"] = yv[order]
+    y_sorted = yv[order]
+    columns["y"] = y_sorted
     num_sorted = num[order] if num is not None else None
     if num_sorted is not None:
         columns["numerator"] = num_sorted
@@ -236,7 +241,7 @@ def prepare(
     # A series whose rows are (nearly) all gaps is kept but not charted: gaps must never crash a batch.
     warn: list[str] = []
     series_warn: dict[int, list[str]] = {}
-    valid = np.isfinite(yv[order])
+    valid = np.isfinite(y_sorted)
     counts = np.bincount(sid, weights=valid, minlength=n_series)
     empty = np.flatnonzero(counts < MIN_POINTS)
     if len(empty):
@@ -283,7 +288,7 @@ def prepare(
         sid=sid,
         gid=gid.astype(np.int64),
         rebase_group=rebase_group.astype(np.int64),
-        y=yv[order],
+        y=y_sorted,
         den=den[order] if den is not None else np.full(n, np.nan),
         valid=valid,
         is_date=is_date,
@@ -301,15 +306,21 @@ def _series_ids(df: pd.DataFrame, by: Sequence[str]) -> IntArray:
     if not by:
         return np.zeros(len(df), np.int64)
     combined = np.zeros(len(df), np.int64)
+    span = 1
     for b in by:
         codes, uniques = pd.factorize(df[b], use_na_sentinel=True)  # hashing; then sort the few keys only
         rank = np.empty(len(uniques) + 1, np.int64)
         rank[np.asarray(uniques.argsort())] = np.arange(len(uniques))
         rank[-1] = len(uniques)  # missing (code -1) sorts after every key
-        codes = rank[codes]
-        combined = combined * (len(uniques) + 1) + codes
-    _, ids = np.unique(combined, return_inverse=True)
-    return ids.astype(np.int64)
+        combined = combined * (len(uniques) + 1) + rank[codes]
+        span *= len(uniques) + 1
+    if span > 8 * len(df) + 1024:  # sparse key combinations: number them by sorting
+        ids: IntArray = np.unique(combined, return_inverse=True)[1].astype(np.int64)
+        return ids
+    seen = np.zeros(span, bool)  # else number the combinations that occur, in key order, without a sort
+    seen[combined] = True
+    dense: IntArray = (np.cumsum(seen) - 1)[combined]
+    return dense
 
 
 def _check_ratio(chart: str, num: FloatArray, den: FloatArray, rows: IntArray, nf: str, dfield: str) -> None:

@@ -12,8 +12,8 @@ import pandas as pd
 
 from reporting.errors import StatsError
 from reporting.stats import _spc_rules as rules
-from reporting.stats._spc_rules import BoolArray, IntArray
-from reporting.stats.constants import POINT_TYPES, SHORT_GROUP_WARNING, SPECIAL_CAUSE_LABELS
+from reporting.stats._spc_rules import BoolArray, FloatArray, IntArray
+from reporting.stats.constants import ASSURANCE_TYPES, POINT_TYPES, SHORT_GROUP_WARNING, SPECIAL_CAUSE_LABELS
 from reporting.stats.spc_input import Prepared
 
 __all__ = ["assurance_type", "groups_frame", "summary_frame", "text_column", "variation_icon"]
@@ -61,16 +61,29 @@ def variation_icon(point_type: str | None, improvement: str) -> str | None:
 
 def assurance_type(target: float | None, lpl: float, upl: float, improvement: str) -> str | None:
     """Whether the process limits say the target will be met; None without target, limits or direction."""
-    if target is None or improvement == "neutral":
-        return None
-    if not (np.isfinite(target) and np.isfinite(lpl) and np.isfinite(upl)):
-        return None
+    one = np.array([np.nan if target is None else target], dtype=float)
+    kind = _assurance(one, np.array([lpl], dtype=float), np.array([upl], dtype=float), improvement)[0]
+    return None if kind is None or (isinstance(kind, float) and np.isnan(kind)) else str(kind)
+
+
+def _assurance(target: FloatArray, lpl: FloatArray, upl: FloatArray, improvement: str) -> Any:
+    """Assurance for every series at once (a target beyond the process limits is consistently met or missed,
+    one between them may or may not be): text, or a column of None when no series has one."""
+    ok = np.isfinite(target) & np.isfinite(lpl) & np.isfinite(upl) & (improvement != "neutral")
     increasing = improvement == "increase"
-    if target > upl:
-        return "consistent_fail" if increasing else "consistent_pass"
-    if target < lpl:
-        return "consistent_pass" if increasing else "consistent_fail"
-    return "inconsistent"
+    above, below = target > upl, target < lpl
+    kind = np.select(
+        [above, below],
+        [
+            ASSURANCE_TYPES.index("consistent_fail" if increasing else "consistent_pass"),
+            ASSURANCE_TYPES.index("consistent_pass" if increasing else "consistent_fail"),
+        ],
+        ASSURANCE_TYPES.index("inconsistent"),
+    )
+    codes = np.where(ok, kind, -1)
+    if not ok.any():
+        return np.full(len(codes), None, dtype=object)
+    return text_column(codes, ASSURANCE_TYPES)
 
 
 def groups_frame(
@@ -145,7 +158,7 @@ def summary_frame(
 
     xcol = arrays["x"]
     pcode, scode = arrays["point_code"][last_valid], arrays["special_code"][last_valid]
-    last_types = np.asarray(POINT_TYPES, dtype=object)[pcode]  # one per series, so Python objects are cheap
+    icons = [variation_icon(t, improvement) or "" for t in POINT_TYPES]  # the icon of each point type
     mean, lpl, upl, tgt = (np.asarray(arrays[c], dtype=float) for c in ("mean", "lpl", "upl", "target"))
     ptv = arrays["point_code"][vidx]
 
@@ -155,7 +168,8 @@ def summary_frame(
     short_series = np.zeros(S, bool)
     sg = np.asarray(arrays["short_group_warning"], dtype=bool)
     short_series[p.sid[vidx][sg[vidx]]] = True
-    columns: dict[str, Any] = {b: [k[i] for k in p.series_keys] for i, b in enumerate(by)}
+    first_row = np.searchsorted(p.sid, np.arange(S))
+    columns: dict[str, Any] = {b: p.columns[b][first_row] for b in by}
     columns.update(
         {
             "chart": chart,
@@ -168,15 +182,12 @@ def summary_frame(
             "last_valid_y": p.y[last_valid],
             "last_point_type": text_column(pcode, POINT_TYPES),
             "last_special_cause_type": text_column(scode, SPECIAL_CAUSE_LABELS),
-            "variation_icon": [variation_icon(t, improvement) for t in last_types],
+            "variation_icon": text_column(pcode, icons),
             "mean": mean[last_valid],
             "lpl": lpl[last_valid],
             "upl": upl[last_valid],
             "target": tgt[last_valid],
-            "assurance": [
-                assurance_type(None if np.isnan(t) else float(t), lo, hi, improvement)
-                for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
-            ],
+            "assurance": _assurance(tgt[last_valid], lpl[last_valid], upl[last_valid], improvement),
             "n_improvement": count(ptv == IMPROVEMENT),
             "n_concern": count(ptv == CONCERN),
             "n_neutral": count((ptv == NEUTRAL_HIGH) | (ptv == NEUTRAL_LOW)),
@@ -187,7 +198,9 @@ def summary_frame(
             "warnings": [
                 tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
                 for s in range(S)
-            ],
+            ]
+            if p.series_warnings or short_series.any()
+            else [()] * S,
         }
     )
     out = pd.DataFrame(columns, index=pd.RangeIndex(S))
