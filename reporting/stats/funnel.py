@@ -352,6 +352,9 @@ def _limits(
     """
     m, t2 = opts.multiplier, (tau2 if adjusted else 0.0)
     out: dict[str, np.ndarray] = {}
+    if opts.data_type == "PR":  # s² and the arcsine centre are the same for both levels: computed once
+        pr_at = _pr_terms(ns, target)
+        pr_next = _pr_terms(following, target) if following is not None else pr_at
     for key, suffix in (("95", "95"), ("99.8", "998")):
         z = Z_BY_LIMIT[key]
         if opts.data_type == "SR" and not adjusted:
@@ -374,26 +377,33 @@ def _limits(
             lo = m * np.exp(np.log(target) - (z * np.sqrt(s**2 + t2)))
             hi = m * np.exp(np.log(target) + (z * np.sqrt(s**2 + t2)))
         elif following is None:
-            lo, hi = _pr_raw(ns, target, z, t2, m)
-            lo_next, hi_next = lo[..., 1:], hi[..., 1:]
-            lo, hi = _pr_fold(lo[..., :-1], hi[..., :-1], lo_next, hi_next, m, lo[..., -1:], hi[..., -1:])
+            lo, hi = _pr_raw(pr_at, z, t2, m)
+            lo, hi = _pr_fold(lo[..., :-1], hi[..., :-1], lo[..., 1:], hi[..., 1:], m, lo[..., -1:], hi[..., -1:])
         else:
-            lo, hi = _pr_raw(ns, target, z, t2, m)
+            lo, hi = _pr_raw(pr_at, z, t2, m)
             with np.errstate(invalid="ignore"):
-                lo_next, hi_next = _pr_raw(following, target, z, t2, m)
-            lo, hi = np.where(np.isnan(following), [lo, hi], _pr_fold(lo, hi, lo_next, hi_next, m))
+                lo_next, hi_next = _pr_raw(pr_next, z, t2, m)
+            fixed_lo, fixed_hi = _pr_fold(lo, hi, lo_next, hi_next, m)
+            last = np.isnan(following)  # the grid's last point has no neighbour and is kept
+            lo, hi = np.where(last, lo, fixed_lo), np.where(last, hi, fixed_hi)
         out[f"lcl{suffix}"], out[f"ucl{suffix}"] = lo, hi
     return out
 
 
+def _pr_terms(ns: np.ndarray, target: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """s² at each denominator (NaN stays NaN) and the centre on the arcsine scale."""
+    with np.errstate(invalid="ignore"):
+        return (1 / (2 * np.sqrt(ns))) ** 2, np.asarray(np.arcsin(np.sqrt(target)))
+
+
 def _pr_raw(
-    ns: np.ndarray, target: float | np.ndarray, z: float, t2: float | np.ndarray, m: float
+    terms: tuple[np.ndarray, np.ndarray], z: float, t2: float | np.ndarray, m: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Arcsine limits, clipped to [0, m]."""
-    s = 1 / (2 * np.sqrt(ns))
-    centre = np.arcsin(np.sqrt(target))
-    lo = m * (np.sin(centre - z * np.sqrt((s**2) + t2)) ** 2)
-    hi = m * (np.sin(centre + z * np.sqrt((s**2) + t2)) ** 2)
+    """Arcsine limits, clipped to [0, m], from `_pr_terms` (s², centre)."""
+    s2, centre = terms
+    half_width = z * np.sqrt(s2 + t2)
+    lo = m * (np.sin(centre - half_width) ** 2)
+    hi = m * (np.sin(centre + half_width) ** 2)
     return np.where(lo < 0, 0.0, lo), np.where(hi > m, m, hi)
 
 
@@ -424,18 +434,20 @@ def _following(den: np.ndarray, present: np.ndarray, opts: FunnelOptions) -> np.
     plus the funnel's own denominators, sorted and unique; so the successor is the nearer of the next grid
     point above and the next larger denominator of the same funnel. Found for all funnels at once, with no
     grid built."""
-    rows, cols = den.shape
     start = _grid_start(opts)
     filled = np.where(present, den, -np.inf)
     stop = np.ceil(filled.max(axis=1))
-    base = np.linspace(start, stop, FUNNEL_GRID_POINTS, axis=1)  # the same floats as one np.linspace per funnel
-    step = (stop - start) / (FUNNEL_GRID_POINTS - 1)
+    last = FUNNEL_GRID_POINTS - 1
+    step = ((stop - start) / last)[:, None]  # np.linspace(start, stop, FUNNEL_GRID_POINTS) is k * step + start
     with np.errstate(divide="ignore", invalid="ignore"):
-        guess = np.floor((den - start) / step[:, None])
-    guess = np.nan_to_num(guess, nan=0.0, posinf=0.0, neginf=0.0).clip(0, FUNNEL_GRID_POINTS - 1).astype(np.intp)
+        guess = np.floor((den - start) / step)
+    guess = np.nan_to_num(guess, nan=0.0, posinf=0.0, neginf=0.0).clip(0, last)
     above = np.full(den.shape, np.inf)
     for offset in (-1, 0, 1, 2):  # the guess is at most one place out: the first point above is among these
-        at = np.take_along_axis(base, np.clip(guess + offset, 0, FUNNEL_GRID_POINTS - 1), axis=1)
+        k = np.clip(guess + offset, 0, last)
+        # point k of the funnel's own np.linspace, the same float: its last point is `stop` exactly, and a
+        # zero step (stop == start) gives start everywhere
+        at = np.where(k == last, stop[:, None], np.where(step == 0, start, k * step + start))
         above = np.where((at > den) & (at < above), at, above)
     order = np.argsort(np.where(present, den, np.inf), axis=1, kind="stable")
     ordered = np.take_along_axis(np.where(present, den, np.inf), order, axis=1)

@@ -83,3 +83,15 @@ def test_pr_fold_back_is_applied() -> None:
 def test_bad_input_names_funnel_group_and_field(num: list, den: list, data_type: str, message: str) -> None:
     with pytest.raises(StatsError, match=message):
         funnels(["a", "b"], np.array(num), np.array(den), keys=["ae/2025-06"], data_type=data_type)  # type: ignore[arg-type]
+
+
+def test_grid_with_no_span_beside_ordinary_funnels() -> None:
+    """A PR funnel whose largest denominator is the grid's start (3) has a zero grid step; computed beside
+    ordinary funnels it must still be the funnel computed alone (np.linspace treats that row specially)."""
+    groups = np.array(["a", "b", "c", "d"], dtype=object)
+    num = np.array([[1.0, 2.0, 0.0, 3.0], [10.0, 40.0, 25.0, 70.0]])
+    den = np.array([[3.0, 3.0, 1.0, 3.0], [50.0, 90.0, 60.0, 100.0]])
+    batch = funnels(groups, num, den, data_type="PR", overdispersion=False)
+    for i in range(2):
+        frame = pd.DataFrame({"group": groups, "numerator": num[i], "denominator": den[i]})
+        assert batch.result(i).points.equals(funnel(frame, data_type="PR", overdispersion=False).points)
