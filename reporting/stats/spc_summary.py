@@ -99,7 +99,7 @@ def groups_frame(
     ptv = arrays["point_code"][vidx]
 
     def count(mask: BoolArray) -> IntArray:
-        return np.bincount(g_v, weights=mask, minlength=G).astype(np.int64)
+        return np.bincount(g_v[mask], minlength=G).astype(np.int64)  # counting, not summing float weights
 
     columns: dict[str, Any] = {b: p.columns[b][rowsel] for b in by}
     columns.update(
@@ -107,7 +107,7 @@ def groups_frame(
             "rebase_group": p.rebase_group[rowsel],
             "first_x": arrays["x"][np.searchsorted(p.gid, np.arange(G))],
             "n": np.bincount(g_v, minlength=G),
-            "n_used_for_limits": np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64),
+            "n_used_for_limits": np.bincount(g_v[used_v], minlength=G).astype(np.int64),
             **{
                 col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan)
                 for col in ("mean", "lpl", "upl")
@@ -163,7 +163,7 @@ def summary_frame(
     ptv = arrays["point_code"][vidx]
 
     def count(mask: BoolArray) -> IntArray:
-        return np.bincount(sid_v, weights=mask, minlength=S).astype(np.int64)
+        return np.bincount(sid_v[mask], minlength=S).astype(np.int64)
 
     short_series = np.zeros(S, bool)
     sg = np.asarray(arrays["short_group_warning"], dtype=bool)
@@ -175,7 +175,7 @@ def summary_frame(
             "chart": chart,
             "improvement": improvement,
             "n": np.bincount(sid_v, minlength=S),
-            "n_groups": np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64),
+            "n_groups": np.bincount(p.sid[np.r_[True, p.gid[1:] != p.gid[:-1]]], minlength=S).astype(np.int64),
             "latest_x": xcol[last_row],
             "latest_y": p.y[last_row],
             "last_valid_x": xcol[last_valid],
