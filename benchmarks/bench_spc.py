@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
     result = {
         "benchmark": f"{args.series} series x {args.points} points, one call per chart kind for ours, "
-        "one call per series for the peers; best of 3 for ours, 1 run for peers",
+        "one call per series for the peers; best of 9 for ours, best of 20 for the floor, 1 run for peers",
         "clock": CLOCK[0],
         "load_average": list(os.getloadavg()),
         "python": platform.python_version(),

@@ -308,7 +308,12 @@ def _series_ids(df: pd.DataFrame, by: Sequence[str]) -> IntArray:
     combined = np.zeros(len(df), np.int64)
     span = 1
     for b in by:
-        codes, uniques = pd.factorize(df[b], use_na_sentinel=True)  # hashing; then sort the few keys only
+        column = df[b]
+        if len(by) == 1 and pd.api.types.is_numeric_dtype(column.dtype) and column.is_monotonic_increasing:
+            keys = column.to_numpy()  # one sorted numeric key (the usual case): ids where the key changes
+            changes: IntArray = np.r_[0, np.cumsum(keys[1:] != keys[:-1])].astype(np.int64)
+            return changes
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)  # hashing; then sort the few keys only
         rank = np.empty(len(uniques) + 1, np.int64)
         rank[np.asarray(uniques.argsort())] = np.arange(len(uniques))
         rank[-1] = len(uniques)  # missing (code -1) sorts after every key

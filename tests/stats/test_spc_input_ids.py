@@ -29,6 +29,14 @@ def test_series_ids_are_the_group_by_numbers(by: tuple[str, ...]) -> None:
     assert (_series_ids(frame, by) == want).all()
 
 
+@pytest.mark.parametrize("column", ["metric", "score", "wide"])
+def test_series_ids_of_one_sorted_key(column: str) -> None:
+    """One sorted numeric key takes a shortcut (ids where the key changes); missing keys still go last."""
+    frame = _frame(300, seed=9).sort_values(column, kind="stable").reset_index(drop=True)
+    want = frame.groupby([column], sort=True, dropna=False).ngroup().to_numpy()
+    assert (_series_ids(frame, (column,)) == want).all()
+
+
 def test_input_order_does_not_matter() -> None:
     """Sorted input skips the sort; shuffled input is sorted: both give the same frames."""
     rng = np.random.default_rng(5)
