@@ -272,8 +272,8 @@ def _spc(
     warn = list(p.warnings)
     if short[p.valid].any():
         warn.append(SHORT_GROUP_WARNING)
-    groups = groups_frame(pts, p, by, vidx, used_v, arrays)
-    summary = summary_frame(pts, p, by, options.chart, options.improvement, vidx, rtm_v, trend_v, first_v, arrays)
+    groups = groups_frame(p, by, vidx, used_v, arrays)
+    summary = summary_frame(p, by, options.chart, options.improvement, vidx, rtm_v, trend_v, first_v, arrays)
     return SPCResult(points=pts, summary=summary, options=options, warnings=tuple(warn), groups=groups)
 
 

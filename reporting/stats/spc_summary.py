@@ -87,7 +87,7 @@ def _assurance(target: FloatArray, lpl: FloatArray, upl: FloatArray, improvement
 
 
 def groups_frame(
-    pts: pd.DataFrame, p: Prepared, by: Sequence[str], vidx: IntArray, used_v: BoolArray, arrays: Mapping[str, Any]
+    p: Prepared, by: Sequence[str], vidx: IntArray, used_v: BoolArray, arrays: Mapping[str, Any]
 ) -> pd.DataFrame:
     """One row per series x rebase group, as in the reference's summary(): limits of the group's first point."""
     G = p.n_groups
@@ -121,7 +121,6 @@ def groups_frame(
 
 
 def summary_frame(
-    pts: pd.DataFrame,
     p: Prepared,
     by: Sequence[str],
     chart: str,
