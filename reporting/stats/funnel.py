@@ -1,8 +1,10 @@
 """Funnel plots for comparing providers (Spiegelhalter 2005), computed exactly as FunnelPlotR 0.6.0 does.
 
 Pipeline of small pure functions: aggregate by group -> z-scores on a transformed scale -> winsorise
-(or SHMI-truncate) -> phi and tau² -> limits on the reference's lookup grid -> outliers. The result
-carries its options so charts can draw it (`funnel_curve`) without recomputing anything.
+(or SHMI-truncate) -> phi and tau² -> limits on the reference's lookup grid -> outliers. The arithmetic
+(stats/_funnel_math.py) runs on (funnels, groups) arrays: `funnels` computes many funnels in one pass, and
+`funnel` is its one-row case. The result carries its options so charts can draw it (`funnel_curve`) without
+recomputing anything.
 
 Behaviour worth knowing (all inherited from the reference, pinned by tests/conformance/spc/f0*):
 * rows sharing a group are summed, not rejected (FunnelPlotR aggregates record-level data);
@@ -20,6 +22,7 @@ One deliberate deviation: where the reference would go on to infinite phi and li
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard, get_args
 
@@ -27,19 +30,10 @@ import numpy as np
 import pandas as pd
 
 from reporting.errors import StatsError
-from reporting.stats.variation import (
-    FUNNEL_GRID_POINTS,
-    FUNNEL_GRID_START_OTHER,
-    FUNNEL_GRID_START_SR,
-    POISSON_TAILS,
-    RC_CONTINUITY,
-    SHMI_ROUND_DP,
-    TRIM_BY,
-    Z_BY_LIMIT,
-    limit_key,
-)
+from reporting.stats import _funnel_math as fm
+from reporting.stats.variation import SHMI_ROUND_DP, TRIM_BY, limit_key
 
-__all__ = ["FUNNEL_COLUMNS", "FunnelOptions", "FunnelResult", "funnel", "funnel_curve"]
+__all__ = ["FUNNEL_COLUMNS", "FunnelOptions", "FunnelResult", "FunnelSet", "funnel", "funnel_curve", "funnels"]
 
 DataType = Literal["PR", "SR", "RC"]
 SRMethod = Literal["SHMI", "CQC"]
@@ -223,152 +217,158 @@ def _aggregate(data: pd.DataFrame, group: str, numerator: str, denominator: str,
     return agg
 
 
-def _round_like_r(values: np.ndarray, dp: int) -> np.ndarray:
-    """Round to the decimal nearest the stored double, as R >= 4.0 round() does (np.round scales by 10^dp
-    first and can land one ulp off)."""
-    return np.array([round(float(v), dp) for v in values], dtype=float)
-
-
-# --- statistics --------------------------------------------------------------------------------------------
-
-
-def _zscores(num: np.ndarray, den: np.ndarray, opts: FunnelOptions) -> tuple[np.ndarray, np.ndarray, float]:
-    """Unadjusted z-scores, their within-group SE s, and the (unscaled) target."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if opts.data_type == "SR":
-            target = 1.0
-            if opts.sr_method == "SHMI":
-                s = 1 / np.sqrt(den)
-                z = np.sqrt(den) * np.log(num / den)
-            else:
-                s = 1 / (2 * np.sqrt(den))
-                z = (np.sqrt(num / den) - 1) / s
-        elif opts.data_type == "PR":
-            target = float(num.sum() / den.sum())
-            s = 1 / (2 * np.sqrt(den))
-            z = (np.arcsin(np.sqrt(num / den)) - np.arcsin(np.sqrt(target))) / s
-        else:
-            target = float(num.sum() / den.sum())
-            c = RC_CONTINUITY
-            s = np.sqrt((num / ((num + c) ** 2)) + (den / ((den + c) ** 2)))
-            z = (np.log((num + c) / (den + c)) - np.log(target)) / s
-    return z, s, target
-
-
-def _quantile_type7(x: np.ndarray, p: float) -> float:
-    """R's default quantile (type 7), written out so winsorisation bounds match the reference bit for bit."""
-    xs = np.sort(x[~np.isnan(x)])
-    index = 1 + max(len(xs) - 1, 0) * p
-    lo, hi = math.floor(index), math.ceil(index)
-    q = xs[lo - 1]
-    if index > lo and xs[hi - 1] != q:
-        h = index - lo
-        q = (1 - h) * q + h * xs[hi - 1]
-    return float(q)
-
-
-def _winsorise(z: np.ndarray, trim_by: float) -> np.ndarray:
-    """Pull the outer trim_by of z-scores in to the percentile, so a few extreme providers cannot inflate phi."""
-    lz, uz = _quantile_type7(z, trim_by), _quantile_type7(z, 1 - trim_by)
-    return np.where(z < lz, lz, np.where(z > uz, uz, z))
-
-
-def _truncate(z: np.ndarray, trim_by: float) -> np.ndarray:
-    """SHMI method: drop (NaN) the top and bottom trim_by by rank instead of winsorising."""
-    k = 1 / trim_by
-    rank = pd.Series(z).rank(method="average").to_numpy()
-    sp = np.floor(rank * k / (len(rank) + 1))
-    keep = (sp > 0) & (sp < k - 1)
-    return np.where(keep, z, np.nan)
-
-
-def _phi(z_trimmed: np.ndarray) -> float:
-    kept = z_trimmed[~np.isnan(z_trimmed)]
-    return float((1 / len(kept)) * np.sum(kept**2)) if len(kept) else float("nan")
-
-
-def _tau2(z_trimmed: np.ndarray, phi: float, s: np.ndarray) -> float:
-    """DerSimonian-Laird between-provider variance, from the groups that survived trimming."""
-    keep = ~np.isnan(z_trimmed)
-    n = float(keep.sum())
-    if n == 0 or n * phi < n - 1:
-        return 0.0
-    w = 1 / (s[keep] ** 2)
-    return float(max(0.0, (n * phi - (n - 1)) / (np.sum(w) - (np.sum(w**2) / np.sum(w)))))
-
-
-# --- limits ------------------------------------------------------------------------------------------------
-
-
-def _grid(denominators: np.ndarray, opts: FunnelOptions, points: int = FUNNEL_GRID_POINTS) -> np.ndarray:
-    """The reference's lookup grid (start..ceiling(max), plus the data's own denominators), sorted, unique."""
-    start = FUNNEL_GRID_START_SR if opts.data_type == "SR" else FUNNEL_GRID_START_OTHER
-    base = np.linspace(start, float(math.ceil(float(np.max(denominators)))), points)
-    return np.unique(np.concatenate([base, denominators]))
-
-
-def _limits(ns: np.ndarray, opts: FunnelOptions, target: float, tau2: float, adjusted: bool) -> dict[str, np.ndarray]:
-    """Four limits (lcl95, ucl95, lcl998, ucl998) on a sorted grid `ns`, scaled by the multiplier.
-
-    Unadjusted SR limits are exact Poisson (chi-square); all other sets use the normal approximation on
-    the transformed scale with variance s² + tau² (tau² = 0 when unadjusted).
-    """
-    m, t2 = opts.multiplier, (tau2 if adjusted else 0.0)
-    out: dict[str, np.ndarray] = {}
-    for key, suffix in (("95", "95"), ("99.8", "998")):
-        z = Z_BY_LIMIT[key]
-        if opts.data_type == "SR" and not adjusted:
-            q_low, q_high = POISSON_TAILS[key]
-            # chi2.isf(q, df) is scipy.special.chdtri(df, q), which scipy.stats itself calls: the same numbers
-            # without importing scipy.stats (over a second of a cold build) for one quantile
-            from scipy.special import chdtri
-
-            lo = m * target * (chdtri(2 * ns, q_low) / 2) / ns
-            hi = m * target * (chdtri(2 * (ns + 1), q_high) / 2) / ns
-        elif opts.data_type == "SR" and opts.sr_method == "SHMI":
-            lo = m * np.exp(-z * np.sqrt((1 / ns) + t2))
-            hi = m * np.exp(z * np.sqrt((1 / ns) + t2))
-        elif opts.data_type == "SR":
-            s = 1 / (2 * np.sqrt(ns))
-            lo = m * (1 - (z * np.sqrt(s**2 + t2)))
-            hi = m * (1 + (z * np.sqrt(s**2 + t2)))
-        elif opts.data_type == "RC":
-            s = 1 / (2 * np.sqrt(ns))
-            lo = m * np.exp(np.log(target) - (z * np.sqrt(s**2 + t2)))
-            hi = m * np.exp(np.log(target) + (z * np.sqrt(s**2 + t2)))
-        else:
-            lo, hi = _pr_limits(ns, target, z, t2, m)
-        out[f"lcl{suffix}"], out[f"ucl{suffix}"] = lo, hi
-    return out
-
-
-def _pr_limits(ns: np.ndarray, target: float, z: float, t2: float, m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Arcsine limits, clipped to [0, m]; where the arcsine folds back (small n) the reference's
-    neighbour test on the sorted grid replaces the limit by 0 (lower) or m (upper)."""
-    s = 1 / (2 * np.sqrt(ns))
-    centre = np.arcsin(np.sqrt(target))
-    lo = m * (np.sin(centre - z * np.sqrt((s**2) + t2)) ** 2)
-    hi = m * (np.sin(centre + z * np.sqrt((s**2) + t2)) ** 2)
-    lo = np.where(lo < 0, 0.0, lo)
-    hi = np.where(hi > m, m, hi)
-    lo_fixed, hi_fixed = lo.copy(), hi.copy()
-    lo_fixed[:-1] = np.where(lo[:-1] > lo[1:], 0.0, lo[:-1])
-    hi_fixed[:-1] = np.where(hi[:-1] < hi[1:], m, hi[:-1])
-    return lo_fixed, hi_fixed
-
-
-def _limits_at(denominators: np.ndarray, opts: FunnelOptions, target: float, tau2: float) -> dict[str, np.ndarray]:
-    """Both limit sets at each denominator, looked up from the reference grid (exact float match)."""
-    grid = _grid(denominators, opts)
-    pos = np.searchsorted(grid, denominators)
-    unadj = _limits(grid, opts, target, tau2, adjusted=False)
-    adj = _limits(grid, opts, target, tau2, adjusted=True)
-    cols = {c: unadj[c][pos] for c in LIMIT_COLUMNS}
-    cols.update({f"od_{c}": adj[c][pos] for c in LIMIT_COLUMNS})
-    return cols
-
-
 # --- public API --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelSet:
+    """Many funnels over one list of groups, as (funnels, groups) arrays: NaN (False for `outlier`) where a
+    group has no data in a funnel. Row i is exactly what `funnel()` gives for that funnel's groups;
+    `result(i)` builds that FunnelResult only when a caller wants one."""
+
+    keys: tuple[str, ...]
+    groups: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    value: np.ndarray
+    zscore: np.ndarray
+    zscore_trimmed: np.ndarray
+    limits: dict[str, np.ndarray]
+    outlier: np.ndarray
+    phi: np.ndarray
+    tau2: np.ndarray
+    target: np.ndarray
+    adjusted: np.ndarray
+    options: FunnelOptions
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def messages(self, i: int) -> tuple[str, ...]:
+        if not self.options.overdispersion:
+            return ("overdispersion adjustment switched off: using unadjusted limits",)
+        if not self.adjusted[i]:
+            return ("no overdispersion detected (tau2 = 0): using unadjusted limits",)
+        return ()
+
+    def result(self, i: int) -> FunnelResult:
+        """Funnel i as a FunnelResult over the groups that have data in it (in group order)."""
+        here = ~np.isnan(self.denominator[i])
+        columns: dict[str, np.ndarray] = {
+            "group": self.groups[here],
+            "numerator": self.numerator[i, here],
+            "denominator": self.denominator[i, here],
+            "value": self.value[i, here],
+            "zscore": self.zscore[i, here],
+            "zscore_trimmed": self.zscore_trimmed[i, here],
+            **{c: v[i, here] for c, v in self.limits.items()},
+            "outlier": self.outlier[i, here],
+        }
+        return FunnelResult(
+            points=pd.DataFrame({c: columns[c] for c in FUNNEL_COLUMNS}),  # built once, in the published order
+            phi=float(self.phi[i]),
+            tau2=float(self.tau2[i]),
+            target=float(self.target[i]),
+            limits_used="adjusted" if self.adjusted[i] else "unadjusted",
+            options=self.options,
+            messages=self.messages(i),
+        )
+
+
+def funnels(
+    groups: Sequence[str] | np.ndarray,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    *,
+    keys: Sequence[str] | None = None,
+    data_type: DataType = "SR",
+    sr_method: SRMethod = "SHMI",
+    limit: float | int | str = 99.8,
+    overdispersion: bool = True,
+    trim_by: float = TRIM_BY,
+    multiplier: float = 1.0,
+    shmi_rounding: bool = True,
+    fields: tuple[str, str] = ("numerator", "denominator"),
+) -> FunnelSet:
+    """Many funnels (for example every metric x period) in one vectorised pass, each as `funnel()` computes it.
+
+    `numerator` and `denominator` are (funnels, groups) arrays over the same `groups` (unique names, in the
+    order the results keep; `funnel()` sorts them); NaN in either marks a group with no data in that funnel.
+    `keys` name the funnels in messages (default: their row numbers from 1); `fields` name the two values.
+    Options are `funnel()`'s. Raises StatsError naming the funnel, group and field for unusable input.
+    """
+    opts = _options(data_type, sr_method, limit, overdispersion, trim_by, multiplier, shmi_rounding)
+    names = np.asarray(groups, dtype=object)
+    num = np.atleast_2d(np.asarray(numerator, dtype=float))
+    den = np.atleast_2d(np.asarray(denominator, dtype=float))
+    labels = tuple(str(k) for k in keys) if keys is not None else tuple(str(i + 1) for i in range(len(num)))
+    if num.shape != den.shape or num.shape[1:] != names.shape or len(labels) != len(num):
+        raise StatsError(
+            f"field '{fields[0]}': expected ({len(labels)} funnels, {len(names)} groups) arrays, "
+            f"got {num.shape} and {den.shape}"
+        )
+    present = ~(np.isnan(num) | np.isnan(den))
+
+    def fail(bad: np.ndarray, field_name: str, why: str) -> None:
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise StatsError(f"funnel {labels[i]!r}: field '{field_name}': group {names[j]!r} {why}")
+
+    fail(present & ~(np.isfinite(num) & np.isfinite(den)), fields[0], "is not a finite number")
+    fail(present & (num < 0), fields[0], "has a negative value")
+    fail(present & (den <= 0), fields[1], "has a value <= 0")
+    if opts.data_type == "PR":
+        fail(present & (num > den), fields[0], "has a numerator above its denominator (not a proportion, PR)")
+    counts = present.sum(axis=1, keepdims=True)
+    if (counts < 2).any():
+        i = int(np.flatnonzero(counts < 2)[0])
+        raise StatsError(f"funnel {labels[i]!r}: a funnel needs at least 2 groups, got {int(counts[i, 0])}")
+    num, den = np.where(present, num, np.nan), np.where(present, den, np.nan)
+    ratio = num / den  # the reference takes the plotted ratio before rounding SHMI expected counts
+    if opts.shmi and opts.shmi_rounding:
+        den = np.where(present, fm.round_like_r(np.where(present, den, 1.0), SHMI_ROUND_DP), np.nan)
+        fail(present & (den <= 0), fields[1], f"has an expected count that rounds to 0 at {SHMI_ROUND_DP} d.p.")
+    safe_num, safe_den = np.where(present, num, 0.0), np.where(present, den, 1.0)  # absent cells: harmless
+    z, s, target = fm.zscores(safe_num, safe_den, present, opts)
+    z_trim = fm.truncate(z, counts, opts.trim_by) if opts.shmi else fm.winsorise(z, counts, opts.trim_by)
+    if opts.overdispersion:
+        # the reference carries on and draws infinite limits; refuse instead (only SHMI with 0 observed
+        # in a group that trimming keeps, i.e. fewer than 1/trim_by groups, gets here)
+        fail(
+            np.isinf(z_trim),
+            fields[0],
+            "has 0 observed, so its SHMI log-scale z-score is infinite and trimming did not remove it; use "
+            "sr_method='CQC', more groups, or overdispersion off",
+        )
+        phi, tau2 = fm.phi(z_trim), fm.tau2(z_trim, fm.phi(z_trim), s)
+    else:
+        phi, tau2 = np.zeros_like(target), np.zeros_like(target)
+    adjusted = opts.overdispersion & (tau2 != 0)
+    following = fm.following(safe_den, present, opts) if opts.data_type == "PR" else None
+    unadj = fm.limits(safe_den, opts, target, tau2, adjusted=False, following=following)
+    adj = fm.limits(safe_den, opts, target, tau2, adjusted=True, following=following)
+    limits = {c: np.where(present, unadj[c], np.nan) for c in LIMIT_COLUMNS}
+    limits.update({f"od_{c}": np.where(present, adj[c], np.nan) for c in LIMIT_COLUMNS})
+    value = ratio * opts.multiplier
+    suffix = "95" if opts.limit == "95" else "998"
+    lo = np.where(adjusted, limits[f"od_lcl{suffix}"], limits[f"lcl{suffix}"])
+    hi = np.where(adjusted, limits[f"od_ucl{suffix}"], limits[f"ucl{suffix}"])
+    return FunnelSet(
+        keys=labels,
+        groups=names,
+        numerator=num,
+        denominator=den,
+        value=value,
+        zscore=z,
+        zscore_trimmed=z_trim,
+        limits=limits,
+        outlier=present & ~((value <= hi) & (value >= lo)),
+        phi=phi[:, 0],
+        tau2=tau2[:, 0],
+        target=target[:, 0],
+        adjusted=adjusted[:, 0],
+        options=opts,
+    )
 
 
 def funnel(
@@ -390,64 +390,27 @@ def funnel(
     `data` holds one row per provider (or per record: rows are summed by `group`). For SR the
     denominator is the expected count. `limit` is 95 or 99.8 (99 is accepted as FunnelPlotR's name
     for 99.8). `overdispersion` is FunnelPlotR's `draw_adjusted`. Raises StatsError naming the row
-    (1 = first data row) and field for unusable input.
+    (1 = first data row) and field for unusable input. One funnel of `funnels`, which does the work.
     """
     opts = _options(data_type, sr_method, limit, overdispersion, trim_by, multiplier, shmi_rounding)
     agg = _aggregate(data, group, numerator, denominator, opts.data_type)
-    num = agg["numerator"].to_numpy(dtype=float)
-    den = agg["denominator"].to_numpy(dtype=float)
-    ratio = num / den  # the reference takes the plotted ratio before rounding SHMI expected counts
-    if opts.shmi and opts.shmi_rounding:
-        den = _round_like_r(den, SHMI_ROUND_DP)
-        if (den <= 0).any():
-            i = int(np.flatnonzero(den <= 0)[0])
-            raise StatsError(
-                f"field '{denominator}': group {agg['group'].iloc[i]!r} has an expected count that "
-                f"rounds to 0 at {SHMI_ROUND_DP} d.p."
-            )
-    z, s, target = _zscores(num, den, opts)
-    z_trim = _truncate(z, opts.trim_by) if opts.shmi else _winsorise(z, opts.trim_by)
-    if opts.overdispersion and not np.isfinite(z_trim[~np.isnan(z_trim)]).all():
-        # the reference carries on and draws infinite limits; refuse instead (only SHMI with 0 observed
-        # in a group that trimming keeps, i.e. fewer than 1/trim_by groups, gets here)
-        i = int(np.flatnonzero(~np.isfinite(z_trim) & ~np.isnan(z_trim))[0])
-        raise StatsError(
-            f"field '{numerator}': group {agg['group'].iloc[i]!r} has 0 observed, so its SHMI "
-            "log-scale z-score is infinite and trimming did not remove it; use sr_method='CQC', "
-            "more groups, or overdispersion off"
+    try:
+        batch = funnels(
+            agg["group"].to_numpy(),
+            agg["numerator"].to_numpy(dtype=float)[None, :],
+            agg["denominator"].to_numpy(dtype=float)[None, :],
+            data_type=opts.data_type,
+            sr_method=opts.sr_method,
+            limit=opts.limit,
+            overdispersion=opts.overdispersion,
+            trim_by=opts.trim_by,
+            multiplier=opts.multiplier,
+            shmi_rounding=opts.shmi_rounding,
+            fields=(numerator, denominator),
         )
-    phi = _phi(z_trim)
-    tau2 = _tau2(z_trim, phi, s)
-    messages: list[str] = []
-    if not opts.overdispersion:
-        phi, tau2 = 0.0, 0.0
-        messages.append("overdispersion adjustment switched off: using unadjusted limits")
-    adjusted = opts.overdispersion and tau2 != 0
-    if opts.overdispersion and not adjusted:
-        messages.append("no overdispersion detected (tau2 = 0): using unadjusted limits")
-    columns: dict[str, Any] = {
-        "group": agg["group"].to_numpy(),
-        "numerator": num,
-        "denominator": den,
-        "value": ratio * opts.multiplier,
-        "zscore": z,
-        "zscore_trimmed": z_trim,
-        **_limits_at(den, opts, target, tau2),
-    }
-    suffix = "95" if opts.limit == "95" else "998"
-    prefix = "od_" if adjusted else ""
-    lo, hi = columns[f"{prefix}lcl{suffix}"], columns[f"{prefix}ucl{suffix}"]
-    columns["outlier"] = ~((columns["value"] <= hi) & (columns["value"] >= lo))
-    points = pd.DataFrame({c: columns[c] for c in FUNNEL_COLUMNS})  # built once, in the published order
-    return FunnelResult(
-        points=points,
-        phi=phi,
-        tau2=tau2,
-        target=target,
-        limits_used="adjusted" if adjusted else "unadjusted",
-        options=opts,
-        messages=tuple(messages),
-    )
+    except StatsError as err:  # one funnel: name the group and field, not the funnel
+        raise StatsError(str(err).removeprefix("funnel '1': ")) from None
+    return batch.result(0)
 
 
 def funnel_curve(result: FunnelResult, n: int = 200) -> pd.DataFrame:
@@ -457,10 +420,9 @@ def funnel_curve(result: FunnelResult, n: int = 200) -> pd.DataFrame:
         raise StatsError(f"field 'n': a funnel curve needs at least 2 points, got {n}")
     opts = result.options
     den = result.points["denominator"].to_numpy(dtype=float)
-    start = FUNNEL_GRID_START_SR if opts.data_type == "SR" else FUNNEL_GRID_START_OTHER
-    grid = np.linspace(start, float(math.ceil(float(den.max()))), n)
-    unadj = _limits(grid, opts, result.target, result.tau2, adjusted=False)
-    adj = _limits(grid, opts, result.target, result.tau2, adjusted=True)
+    grid = np.linspace(fm.grid_start(opts), float(math.ceil(float(den.max()))), n)
+    unadj = fm.limits(grid, opts, result.target, result.tau2, adjusted=False)
+    adj = fm.limits(grid, opts, result.target, result.tau2, adjusted=True)
     frame = pd.DataFrame({"denominator": grid, "target": result.target * opts.multiplier})
     for c in LIMIT_COLUMNS:
         frame[c] = unadj[c]

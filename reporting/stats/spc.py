@@ -53,7 +53,7 @@ from reporting.stats.constants import (
     SPECIAL_CAUSE_LABELS,
 )
 from reporting.stats.spc_input import prepare
-from reporting.stats.spc_summary import groups_frame, summary_frame
+from reporting.stats.spc_summary import groups_frame, summary_frame, text_column
 
 __all__ = ["SPCOptions", "SPCResult", "spc", "spc_metrics"]
 
@@ -198,7 +198,7 @@ def _spc(
     fix = options.fix_after_n_points
     used_v = pos_v < fix if fix is not None else np.ones(len(vidx), bool)
 
-    num_all = p.frame["numerator"].to_numpy(dtype=float) if "numerator" in p.frame else np.full(n, np.nan)
+    num_all = p.num if p.num is not None else np.full(n, np.nan)
     lines = rules.chart_lines(
         options.chart, p.y, num_all, p.den, p.gid, p.n_groups, vidx, first_v, used_v, options.screen_outliers
     )
@@ -217,12 +217,12 @@ def _spc(
     direction = _DIRECTION_SIGN[options.improvement]
     ptype_v = rules.point_type_codes(codes_v, direction)
 
-    labels = np.array(SPECIAL_CAUSE_LABELS, dtype=object)
-    ptypes = np.array(POINT_TYPES, dtype=object)
-    special_type = np.full(n, None, dtype=object)
-    special_type[vidx] = labels[codes_v]
-    point_type = np.full(n, None, dtype=object)
-    point_type[vidx] = ptypes[ptype_v]
+    special_code = np.full(n, -1, np.int64)  # -1: a gap, which has no type
+    special_code[vidx] = codes_v
+    point_code = np.full(n, -1, np.int64)
+    point_code[vidx] = ptype_v
+    special_type = text_column(special_code, SPECIAL_CAUSE_LABELS)
+    point_type = text_column(point_code, POINT_TYPES)
 
     def spread(values: npt.NDArray[Any], fill: Any, dtype: Any) -> npt.NDArray[Any]:
         full = np.full(n, fill, dtype=dtype)
@@ -232,10 +232,9 @@ def _spc(
     group_n = np.bincount(g_v, minlength=p.n_groups)
     short = group_n[p.gid] < SHORT_GROUP_THRESHOLD
 
-    # the points frame in one construction (inserting columns one by one re-checks the frame each time),
-    # and the summaries from these arrays rather than read back from it (pandas 3 holds text as Arrow)
-    kept = [c for c in p.frame.columns if c not in ("_phase", "target", "_row")]
-    columns: dict[str, Any] = {c: p.frame[c] for c in kept}
+    # the points frame in one construction from arrays (inserting columns one by one re-checks the frame each
+    # time), and the summaries from these arrays rather than read back from it (pandas 3 holds text as Arrow)
+    columns: dict[str, Any] = dict(p.columns)
     columns.update(
         {
             "rebase_group": p.rebase_group,
@@ -254,27 +253,27 @@ def _spc(
             "special_cause_flag": spread(codes_v != rules.CODE_COMMON, False, bool),
             "point_type": point_type,
             "short_group_warning": short,
-            "target": p.frame["target"].to_numpy(dtype=float),
-            "row": p.frame["_row"].to_numpy(),
+            "target": p.target,
+            "row": p.rows,
         }
     )
-    pts = pd.DataFrame(columns, index=p.frame.index)
+    pts = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
     arrays = {
-        "x": p.frame["x"].to_numpy(),
-        "point_type": point_type,
-        "special_cause_type": special_type,
+        "x": p.x,
+        "point_code": point_code,
+        "special_code": special_code,
         "mean": lines.mean,
         "lpl": lines.lpl,
         "upl": lines.upl,
-        "target": columns["target"],
+        "target": p.target,
         "short_group_warning": short,
     }
 
     warn = list(p.warnings)
     if short[p.valid].any():
         warn.append(SHORT_GROUP_WARNING)
-    groups = groups_frame(pts, p, by, vidx, used_v, arrays)
-    summary = summary_frame(pts, p, by, options.chart, options.improvement, vidx, rtm_v, trend_v, first_v, arrays)
+    groups = groups_frame(p, by, vidx, used_v, arrays)
+    summary = summary_frame(p, by, options.chart, options.improvement, vidx, rtm_v, trend_v, first_v, arrays)
     return SPCResult(points=pts, summary=summary, options=options, warnings=tuple(warn), groups=groups)
 
 

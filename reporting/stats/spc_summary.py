@@ -12,11 +12,33 @@ import pandas as pd
 
 from reporting.errors import StatsError
 from reporting.stats import _spc_rules as rules
-from reporting.stats._spc_rules import BoolArray, IntArray
-from reporting.stats.constants import SHORT_GROUP_WARNING
+from reporting.stats._spc_rules import BoolArray, FloatArray, IntArray
+from reporting.stats.constants import ASSURANCE_TYPES, POINT_TYPES, SHORT_GROUP_WARNING, SPECIAL_CAUSE_LABELS
 from reporting.stats.spc_input import Prepared
 
-__all__ = ["assurance_type", "groups_frame", "summary_frame", "variation_icon"]
+__all__ = ["assurance_type", "groups_frame", "summary_frame", "text_column", "variation_icon"]
+
+_TEXT_DTYPE = pd.Series(["text"]).dtype  # what pandas makes of a column of str: Arrow-backed "str" on pandas 3
+
+
+def text_column(codes: IntArray, labels: Sequence[str]) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Labels by code (-1: missing), as the column pandas would infer from Python strings and None, built
+    without one Python object per row (on pandas 3 that inference costs more than all the SPC rules)."""
+    if isinstance(_TEXT_DTYPE, pd.StringDtype) and _TEXT_DTYPE.storage == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes, mask=codes < 0))
+        arrow: pd.api.extensions.ExtensionArray = pd.array(taken, dtype=_TEXT_DTYPE)
+        return arrow
+    out = np.full(len(codes), None, dtype=object)
+    known = codes >= 0
+    out[known] = np.asarray(labels, dtype=object)[codes[known]]
+    return out
+
+
+IMPROVEMENT, CONCERN, NEUTRAL_HIGH, NEUTRAL_LOW = (
+    POINT_TYPES.index(f"special_cause_{t}") for t in ("improvement", "concern", "neutral_high", "neutral_low")
+)
 
 
 def variation_icon(point_type: str | None, improvement: str) -> str | None:
@@ -39,20 +61,33 @@ def variation_icon(point_type: str | None, improvement: str) -> str | None:
 
 def assurance_type(target: float | None, lpl: float, upl: float, improvement: str) -> str | None:
     """Whether the process limits say the target will be met; None without target, limits or direction."""
-    if target is None or improvement == "neutral":
-        return None
-    if not (np.isfinite(target) and np.isfinite(lpl) and np.isfinite(upl)):
-        return None
+    one = np.array([np.nan if target is None else target], dtype=float)
+    kind = _assurance(one, np.array([lpl], dtype=float), np.array([upl], dtype=float), improvement)[0]
+    return None if kind is None or (isinstance(kind, float) and np.isnan(kind)) else str(kind)
+
+
+def _assurance(target: FloatArray, lpl: FloatArray, upl: FloatArray, improvement: str) -> Any:
+    """Assurance for every series at once (a target beyond the process limits is consistently met or missed,
+    one between them may or may not be): text, or a column of None when no series has one."""
+    ok = np.isfinite(target) & np.isfinite(lpl) & np.isfinite(upl) & (improvement != "neutral")
     increasing = improvement == "increase"
-    if target > upl:
-        return "consistent_fail" if increasing else "consistent_pass"
-    if target < lpl:
-        return "consistent_pass" if increasing else "consistent_fail"
-    return "inconsistent"
+    above, below = target > upl, target < lpl
+    kind = np.select(
+        [above, below],
+        [
+            ASSURANCE_TYPES.index("consistent_fail" if increasing else "consistent_pass"),
+            ASSURANCE_TYPES.index("consistent_pass" if increasing else "consistent_fail"),
+        ],
+        ASSURANCE_TYPES.index("inconsistent"),
+    )
+    codes = np.where(ok, kind, -1)
+    if not ok.any():
+        return np.full(len(codes), None, dtype=object)
+    return text_column(codes, ASSURANCE_TYPES)
 
 
 def groups_frame(
-    pts: pd.DataFrame, p: Prepared, by: Sequence[str], vidx: IntArray, used_v: BoolArray, arrays: Mapping[str, Any]
+    p: Prepared, by: Sequence[str], vidx: IntArray, used_v: BoolArray, arrays: Mapping[str, Any]
 ) -> pd.DataFrame:
     """One row per series x rebase group, as in the reference's summary(): limits of the group's first point."""
     G = p.n_groups
@@ -61,34 +96,31 @@ def groups_frame(
     gfirst[g_v[::-1]] = vidx[::-1]  # first valid row of each group
     has = gfirst >= 0
     rowsel = np.where(has, gfirst, np.searchsorted(p.gid, np.arange(G)))
-    ptv = arrays["point_type"][vidx]
+    ptv = arrays["point_code"][vidx]
 
     def count(mask: BoolArray) -> IntArray:
-        return np.bincount(g_v, weights=mask, minlength=G).astype(np.int64)
+        return np.bincount(g_v[mask], minlength=G).astype(np.int64)  # counting, not summing float weights
 
-    columns: dict[str, Any] = {b: pts[b].to_numpy()[rowsel] for b in by}
+    columns: dict[str, Any] = {b: p.columns[b][rowsel] for b in by}
     columns.update(
         {
             "rebase_group": p.rebase_group[rowsel],
             "first_x": arrays["x"][np.searchsorted(p.gid, np.arange(G))],
             "n": np.bincount(g_v, minlength=G),
-            "n_used_for_limits": np.bincount(g_v, weights=used_v, minlength=G).astype(np.int64),
+            "n_used_for_limits": np.bincount(g_v[used_v], minlength=G).astype(np.int64),
             **{
                 col: np.where(has, np.asarray(arrays[col], dtype=float)[rowsel], np.nan)
                 for col in ("mean", "lpl", "upl")
             },
-            "special_cause_improvement": count(ptv == "special_cause_improvement"),
-            "special_cause_concern": count(ptv == "special_cause_concern"),
-            "special_cause_neutral": count(
-                (ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")
-            ),
+            "special_cause_improvement": count(ptv == IMPROVEMENT),
+            "special_cause_concern": count(ptv == CONCERN),
+            "special_cause_neutral": count((ptv == NEUTRAL_HIGH) | (ptv == NEUTRAL_LOW)),
         }
     )
     return pd.DataFrame(columns, index=pd.RangeIndex(G))
 
 
 def summary_frame(
-    pts: pd.DataFrame,
     p: Prepared,
     by: Sequence[str],
     chart: str,
@@ -124,41 +156,40 @@ def summary_frame(
     trend_start = vidx_s[last_v_pos - np.maximum(trend_len - 1, 0)]
 
     xcol = arrays["x"]
-    ptype, stype = arrays["point_type"], arrays["special_cause_type"]
+    pcode, scode = arrays["point_code"][last_valid], arrays["special_code"][last_valid]
+    icons = [variation_icon(t, improvement) or "" for t in POINT_TYPES]  # the icon of each point type
     mean, lpl, upl, tgt = (np.asarray(arrays[c], dtype=float) for c in ("mean", "lpl", "upl", "target"))
-    ptv = ptype[vidx]
+    ptv = arrays["point_code"][vidx]
 
     def count(mask: BoolArray) -> IntArray:
-        return np.bincount(sid_v, weights=mask, minlength=S).astype(np.int64)
+        return np.bincount(sid_v[mask], minlength=S).astype(np.int64)
 
     short_series = np.zeros(S, bool)
     sg = np.asarray(arrays["short_group_warning"], dtype=bool)
     short_series[p.sid[vidx][sg[vidx]]] = True
-    columns: dict[str, Any] = {b: [k[i] for k in p.series_keys] for i, b in enumerate(by)}
+    first_row = np.searchsorted(p.sid, np.arange(S))
+    columns: dict[str, Any] = {b: p.columns[b][first_row] for b in by}
     columns.update(
         {
             "chart": chart,
             "improvement": improvement,
             "n": np.bincount(sid_v, minlength=S),
-            "n_groups": np.bincount(p.sid, weights=np.r_[True, p.gid[1:] != p.gid[:-1]], minlength=S).astype(np.int64),
+            "n_groups": np.bincount(p.sid[np.r_[True, p.gid[1:] != p.gid[:-1]]], minlength=S).astype(np.int64),
             "latest_x": xcol[last_row],
             "latest_y": p.y[last_row],
             "last_valid_x": xcol[last_valid],
             "last_valid_y": p.y[last_valid],
-            "last_point_type": ptype[last_valid],
-            "last_special_cause_type": stype[last_valid],
-            "variation_icon": [variation_icon(t, improvement) for t in ptype[last_valid]],
+            "last_point_type": text_column(pcode, POINT_TYPES),
+            "last_special_cause_type": text_column(scode, SPECIAL_CAUSE_LABELS),
+            "variation_icon": text_column(pcode, icons),
             "mean": mean[last_valid],
             "lpl": lpl[last_valid],
             "upl": upl[last_valid],
             "target": tgt[last_valid],
-            "assurance": [
-                assurance_type(None if np.isnan(t) else float(t), lo, hi, improvement)
-                for t, lo, hi in zip(tgt[last_valid], lpl[last_valid], upl[last_valid])
-            ],
-            "n_improvement": count(ptv == "special_cause_improvement"),
-            "n_concern": count(ptv == "special_cause_concern"),
-            "n_neutral": count((ptv == "special_cause_neutral_high") | (ptv == "special_cause_neutral_low")),
+            "assurance": _assurance(tgt[last_valid], lpl[last_valid], upl[last_valid], improvement),
+            "n_improvement": count(ptv == IMPROVEMENT),
+            "n_concern": count(ptv == CONCERN),
+            "n_neutral": count((ptv == NEUTRAL_HIGH) | (ptv == NEUTRAL_LOW)),
             "run_length": run_len,
             "run_start_x": xcol[run_start],
             "trend_length": trend_len,
@@ -166,7 +197,9 @@ def summary_frame(
             "warnings": [
                 tuple(p.series_warnings.get(s, [])) + ((SHORT_GROUP_WARNING,) if short_series[s] else ())
                 for s in range(S)
-            ],
+            ]
+            if p.series_warnings or short_series.any()
+            else [()] * S,
         }
     )
     out = pd.DataFrame(columns, index=pd.RangeIndex(S))

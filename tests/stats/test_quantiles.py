@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from reporting.stats import _funnel_math as funnel_math
 from reporting.stats import funnel as funnel_module
 from reporting.stats.variation import POISSON_TAILS, poisson_exact_interval, z_for_confidence
 
@@ -34,7 +35,7 @@ def test_poisson_exact_interval_is_exactly_scipy_stats() -> None:
 def test_funnel_poisson_limits_are_exactly_scipy_stats() -> None:
     ns = np.unique(np.concatenate([np.linspace(1, 5000, 997), [0.5, 1.5, 2.25, 99999.0]]))
     opts = funnel_module.FunnelOptions(data_type="SR")
-    got = funnel_module._limits(ns, opts, 1.0, 0.0, adjusted=False)
+    got = funnel_math.limits(ns, opts, 1.0, 0.0, adjusted=False)
     for key, suffix in (("95", "95"), ("99.8", "998")):
         q_low, q_high = POISSON_TAILS[key]
         lo = opts.multiplier * (stats.chi2.isf(q_low, 2 * ns) / 2) / ns
