@@ -3,72 +3,26 @@ Engine results in, ChartSpec out; they never recompute a statistic."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from reporting.charts.labels import caterpillar_leader, place_label, samples, span
 from reporting.charts.spec import ChartSpec, Series, floats
 from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.formatting import format_value
 
-__all__ = ["LABEL_WRAP", "caterpillar_chart", "funnel_chart", "funnel_sides", "league_chart", "place_label"]
+__all__ = [
+    "caterpillar_chart",
+    "funnel_chart",
+    "funnel_sides",
+    "hidden_intervals",
+    "league_chart",
+]
 
 Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
-
-#: a label's size as a share of the plot area, per character and per line: about 7 px a character and 18 px a
-#: line on a 850 x 400 px plot, the pictures' and the native charts' 10-point labels alike
-_CHAR_W, _LINE_H = 0.0085, 0.05
-#: characters a line of a data label holds before it wraps (LibreOffice wraps at about this; pictures do the same)
-LABEL_WRAP = 18
-
-
-def place_label(
-    subject: tuple[float, float],
-    obstacles: Sequence[tuple[float, float]],
-    chars: int,
-    *,
-    low: Sequence[float] = (),
-    high: Sequence[float] = (),
-) -> tuple[float, float, bool]:
-    """Where the subject's label goes, in the plot's 0-1 coordinates: (x, y, above) of the point its leader line
-    runs to, the text centred on it above (or below) it. The nearest of a fixed set of offsets whose text box
-    covers no marker or line sample in `obstacles` and stays inside the plot; with none free, the one covering
-    fewest. Deterministic: the same chart always puts its label in the same place."""
-    sx, sy = subject
-    lines = -(-chars // LABEL_WRAP)  # Office, LibreOffice and the pictures all wrap a label about this wide
-    w, h = min(0.95, min(chars, LABEL_WRAP) * _CHAR_W), _LINE_H * lines
-    pts = np.asarray(obstacles, dtype=float).reshape(-1, 2)
-    best: tuple[tuple[int, float], tuple[float, float, bool]] | None = None
-    for dy in (0.12, -0.12, 0.18, -0.18, 0.25, -0.25, 0.33, -0.33, 0.42, -0.42):
-        for dx in (0.0, 0.06, -0.06, 0.12, -0.12, 0.2, -0.2, 0.3, -0.3):
-            ax, ay, above = sx + dx, sy + dy, dy > 0
-            x0, x1 = ax - w / 2, ax + w / 2
-            y0, y1 = (ay, ay + h) if above else (ay - h, ay)
-            if x0 < 0.01 or x1 > 0.99 or y0 < 0.01 or y1 > 0.99:
-                continue
-            pad = 0.012
-            inside = (
-                (pts[:, 0] >= x0 - pad) & (pts[:, 0] <= x1 + pad) & (pts[:, 1] >= y0 - pad) & (pts[:, 1] <= y1 + pad)
-            )
-            hits = int(inside.sum())
-            for lo, hi, x in zip(low, high, (p[0] for p in obstacles), strict=False):  # intervals as segments
-                if x0 - pad <= x <= x1 + pad and lo <= y1 and hi >= y0:
-                    hits += 1
-            score = (hits, math.hypot(dx, dy))
-            if best is None or score < best[0]:
-                best = (score, (ax, ay, above))
-    if best is None:  # a label wider than the plot: straight above, clipped by the renderer
-        return sx, min(0.9, sy + 0.12), True
-    return best[1]
-
-
-def _span(values: Sequence[float]) -> tuple[float, float]:
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
-    return low - pad, high + pad
 
 
 def _ordered(curve: pd.DataFrame, prefix: str, points: pd.DataFrame) -> pd.DataFrame:
@@ -132,8 +86,8 @@ def funnel_chart(
     pooled average), the catalogue target drawn apart from it when there is one, 95% and 99.8% limits
     (overdispersion-adjusted ones when the engine used them), outliers in a series per side (colour says
     better or worse, the triangle's direction says above or below: never colour alone, and each series keeps
-    its colour in LibreOffice, which ignores per-point colours) and the selected organisation as a star with
-    its name on a leader line, placed where it covers no point."""
+    its colour in LibreOffice, which ignores per-point colours) and the selected organisation as a diamond with
+    its code and value on a leader line, placed where it covers no point (its full name is in the legend)."""
     palette = theme.palette
     names = labels or {}
     prefix = "od_" if adjusted else ""
@@ -192,30 +146,6 @@ def funnel_chart(
                 theme.line_width,
             )
         )
-    if adjusted:  # show what the adjustment did: the unadjusted 99.8% funnel, faint and dotted
-        series += [
-            Series(
-                "99.8% limits (unadjusted)",
-                "limit998",
-                gx,
-                floats(drawn["ucl998"]),
-                "lines",
-                palette.peers,
-                "dot",
-                theme.line_width * 0.5,
-            ),
-            Series(
-                "99.8% lower (unadjusted)",
-                "limit998",
-                gx,
-                floats(drawn["lcl998"]),
-                "lines",
-                palette.peers,
-                "dot",
-                theme.line_width * 0.5,
-                show_in_legend=False,
-            ),
-        ]
     codes = points["group"].astype(str)
     outlier = points["outlier"].to_numpy(dtype=bool)
     above = points["value"].to_numpy(dtype=float) > points["target"].to_numpy(dtype=float)
@@ -277,19 +207,15 @@ def funnel_chart(
         )
         ys = [v for s in series for v in s.y if v is not None]
         x_lo, x_hi = 0.0, max(v for s in series for v in s.x if isinstance(v, float)) * 1.02
-        y_lo, y_hi = _span(ys)
+        y_lo, y_hi = span(ys)
 
         def norm(x: float, y: float) -> tuple[float, float]:
             return (x - x_lo) / (x_hi - x_lo), (y - y_lo) / (y_hi - y_lo)
 
-        obstacles = [
-            norm(float(x), float(y))
-            for s in series
-            if s.role != "highlight"
-            for x, y in zip(s.x, s.y, strict=True)
-            if isinstance(x, float) and y is not None
-        ]
-        label = f"{name} {format_value(sy, unit, decimals)}"
+        obstacles = [norm(x, y) for s in series if s.role != "highlight" for x, y in samples(s)]
+        # the code and value on the chart (a funnel's cloud leaves no room for a trust's full name in a Word or
+        # Excel chart, where the plot is small); the legend names the diamond in full
+        label = f"{highlight} {format_value(sy, unit, decimals)}"
         ax, ay, _ = place_label(norm(sx, sy), obstacles, len(label))
         series.append(
             Series(
@@ -344,7 +270,7 @@ def caterpillar_chart(
 ) -> ChartSpec:
     """Model Health System style: providers sorted by value with their 95% intervals drawn, each median named
     for the group it is taken over (`peers`: the providers shown; `england_median`: all organisations, when the
-    caller has it), the benchmark line, and the selected organisation as a star with its name on a leader line
+    caller has it), the benchmark line, and the selected organisation as a diamond with its name on a leader line
     into the empty corner the sorted values leave (above-left of a low value, below-right of a high one)."""
     palette = theme.palette
     names = labels or {}
@@ -353,13 +279,9 @@ def caterpillar_chart(
     n = len(x)
     chosen = (data["org_code"].astype(str) == highlight).to_numpy() if highlight else np.zeros(n, bool)
     values = data["value"].to_numpy(dtype=float)
-    widths = (data["upper"] - data["lower"]).to_numpy(dtype=float)
-    spread = float(np.nanmax(data["upper"]) - np.nanmin(data["lower"])) or 1.0
-    hidden = int((widths < spread * 0.02).sum())  # shorter than a dot is tall on a 400 px plot
-    legend = "Providers, with 95% intervals" + (f" ({hidden} of {n} narrower than their dot)" if hidden > n / 2 else "")
     series = [
         Series(
-            legend,
+            "Providers, with 95% intervals",
             "interval",
             x,
             floats(data["value"]),
@@ -428,10 +350,11 @@ def caterpillar_chart(
                 "markers",
                 palette.highlight,
                 point_symbols=("diamond",),
+                show_in_legend=False,  # named on the chart
             )
         )
         series.append(
-            _caterpillar_leader(
+            caterpillar_leader(
                 series, data, i, f"{name} {format_value(float(row['value']), unit, decimals)}", palette.highlight
             )
         )
@@ -451,36 +374,12 @@ def caterpillar_chart(
     )
 
 
-def _caterpillar_leader(series: list[Series], data: pd.DataFrame, i: int, label: str, colour: str) -> Series:
-    """The selected provider's leader line over the categories from its point to its label (values on every
-    category between, so a line chart draws it straight), placed by `place_label` clear of points and intervals."""
-    x = series[0].x
-    n = len(x)
-    values = [v for s in series for v in (*s.y, *(s.low or ()), *(s.high or ())) if v is not None]
-    y_lo, y_hi = _span(values)
-
-    def ny(v: float) -> float:
-        return (v - y_lo) / (y_hi - y_lo)
-
-    def nx(k: int) -> float:
-        return k / max(1, n - 1)
-
-    obstacles = [(nx(k), ny(v)) for s in series for k, v in enumerate(s.y) if v is not None]
-    low = [ny(v) if v is not None else 0.0 for v in data["lower"]]
-    high = [ny(v) if v is not None else 0.0 for v in data["upper"]]
-    ax, ay, _ = place_label((nx(i), ny(float(data["value"].iloc[i]))), obstacles, len(label), low=low, high=high)
-    j = min(n - 1, max(0, round(ax * max(1, n - 1))))
-    yi, yj = float(data["value"].iloc[i]), y_lo + ay * (y_hi - y_lo)
-    lo, hi = min(i, j), max(i, j)
-    y: list[float | None] = [None] * n
-    for k in range(lo, hi + 1):
-        y[k] = yi + (yj - yi) * ((k - i) / (j - i) if j != i else 1.0)
-    if j == i:  # straight up or down: the line needs a second point, so the label sits on the next category
-        k = i + 1 if i + 1 < n else i - 1
-        y[i], y[k] = yi, yj
-        j = k
-    texts = tuple(label if k == j else "" for k in range(n))
-    return Series(label, "leader", x, tuple(y), "lines", colour, "solid", 1.0, labels=texts, show_in_legend=False)
+def hidden_intervals(frame: pd.DataFrame) -> int:
+    """How many of a caterpillar's 95% intervals are shorter than its dots are tall (about 2% of the value axis
+    on a 400-pixel plot), so a caption can say why the intervals the legend names are hard to see."""
+    widths = (frame["upper"] - frame["lower"]).to_numpy(dtype=float)
+    spread = float(np.nanmax(frame["upper"]) - np.nanmin(frame["lower"])) or 1.0
+    return int((widths < spread * 0.02).sum())
 
 
 def league_chart(

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from reporting.charts.comparison_charts import LABEL_WRAP
+from reporting.charts.labels import LABEL_WRAP
 from reporting.charts.spec import Badge, ChartSpec, Series, leader_above
 
 __all__ = ["to_figure"]

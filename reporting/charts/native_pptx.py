@@ -291,7 +291,7 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
 
 def leader_label_xml(s: Series, colour: str) -> str:
     """The c:dLbls of a leader line: the series' name (the organisation and its value) at the line's far end,
-    above or below it as the line runs; shared by the PowerPoint and Excel writers (one chart model)."""
+    above or below it as the line runs (the Excel writer says the same with openpyxl's DataLabel)."""
     off = "".join(
         f'<c:{tag} val="0"/>' for tag in ("showLegendKey", "showVal", "showCatName", "showSerName", "showPercent")
     )

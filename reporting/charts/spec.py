@@ -74,7 +74,7 @@ class Badge:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    kind: Literal["spc", "funnel", "caterpillar", "league", "sparkline", "icon"]
+    kind: Literal["spc", "funnel", "caterpillar", "league", "sparkline", "icon", "benchmark"]
     title: str
     alt_text: str
     series: tuple[Series, ...] = ()

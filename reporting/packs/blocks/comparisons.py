@@ -10,7 +10,7 @@ from typing import Literal
 import pandas as pd
 
 from reporting.charts import caterpillar_chart, funnel_chart
-from reporting.charts.comparison_charts import funnel_sides
+from reporting.charts.comparison_charts import funnel_sides, hidden_intervals
 from reporting.data.catalogue import Metric
 from reporting.formatting import format_value
 from reporting.packs import template as t
@@ -118,10 +118,10 @@ def _outlier_table(
     out = placed[placed["crossed"] == "99.8%"]
     near = int((placed["crossed"] == "95%").sum())
     average = format_value(float(points["target"].iloc[0]), metric.unit, metric.decimals, metric.per)
-    more = f"; {near} more are outside the 95% limits only" if near else ""
+    more = f" ({near} more only beyond the 95%)" if near else ""
     if out.empty:
         return Text(
-            (f"{metric.title}: no provider is outside the 99.8% limits around the peer average{more} ({span}).",),
+            (f"{metric.title}: no provider is outside the 99.8% limits around the peer average{more}, {span}.",),
             "note",
         )
     out = out.sort_values("value", ascending=metric.direction == "lower_is_better", kind="stable")
@@ -154,7 +154,7 @@ def _outlier_table(
             Column("Compared with peers", "text", "General", 18),
         ),
         tuple(rows),
-        caption=f"{len(rows)} of the {len(points)} {group} are outside the 99.8% limits around the peer average of "
+        caption=f"{len(rows)} of the {len(points)} {group} lie beyond the 99.8% limits around the peer average of "
         f"{average}{more}; {span}",
     )
 
@@ -196,6 +196,8 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra)
                 ),
             )
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
+    hidden = hidden_intervals(cat)
+    narrow = f" ({hidden} of the {len(cat)} 95% intervals are narrower than their dot)" if hidden else ""
     spec = caterpillar_chart(
         cat,
         title=title,
@@ -208,6 +210,6 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra)
         theme=asm.theme,
     )
     return [
-        ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=o.native),
+        ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}{narrow}", native=o.native),
         *pool.note(asm, "Variation chart"),
     ]
