@@ -87,7 +87,8 @@ def funnel_chart(
     (overdispersion-adjusted ones when the engine used them), outliers in a series per side (colour says
     better or worse, the triangle's direction says above or below: never colour alone, and each series keeps
     its colour in LibreOffice, which ignores per-point colours) and the selected organisation as a diamond with
-    its code and value on a leader line, placed where it covers no point (its full name is in the legend)."""
+    its code and value on a leader line, placed where it covers no point (the alt text and the pack's caption
+    give its full name)."""
     palette = theme.palette
     names = labels or {}
     prefix = "od_" if adjusted else ""
@@ -195,8 +196,8 @@ def funnel_chart(
         sx, sy = float(row["denominator"]), float(row["value"])
         series.append(
             Series(
-                name,
-                "highlight",
+                highlight,  # the code, as on the chart: a trust's full name in the legend squeezes a Word or
+                "highlight",  # Excel chart's legend to one column and its plot to a strip; the caption names it
                 (sx,),
                 (sy,),
                 "markers",
@@ -214,7 +215,7 @@ def funnel_chart(
 
         obstacles = [norm(x, y) for s in series if s.role != "highlight" for x, y in samples(s)]
         # the code and value on the chart (a funnel's cloud leaves no room for a trust's full name in a Word or
-        # Excel chart, where the plot is small); the legend names the diamond in full
+        # Excel chart, where the plot is small)
         label = f"{highlight} {format_value(sy, unit, decimals)}"
         ax, ay, _ = place_label(norm(sx, sy), obstacles, len(label))
         series.append(

@@ -108,7 +108,7 @@ def test_the_funnel_subject_is_a_diamond_with_its_code_on_a_leader_line(calendar
     _, spec = _funnel(calendar_2024)
     (mine,) = _by_role(spec, "highlight")
     (leader,) = _by_role(spec, "leader")
-    assert mine.point_symbols == ("diamond",) and mine.show_in_legend  # the legend names it in full
+    assert mine.point_symbols == ("diamond",) and mine.name == "RJ1"  # a short legend entry: the caption names it
     assert (leader.x[0], leader.y[0]) == (mine.x[0], mine.y[0]) and leader.labels[0] == ""
     assert leader.labels[leader_end(leader)].startswith("RJ1 ") and not leader.show_in_legend
 

@@ -97,7 +97,8 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
     return [
         ChartBlock(
             spec,
-            f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}",
+            f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}"
+            + (f"; ◆ {asm.org}: {asm.org_name}" if asm.org and asm.org_name else ""),
             native=True,
             notes=f"Each point is one provider; the lines show how far a provider of that size would be expected "
             f"to fall from the peer average by chance alone (95% and 99.8% limits).{widened}",
