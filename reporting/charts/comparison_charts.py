@@ -166,7 +166,7 @@ def funnel_chart(
             floats(inside["value"]),
             "markers",
             palette.peers,
-            point_symbols=("circle",),
+            point_symbols=("circle",) * len(inside),  # one per point: plotly reads the tuple point by point
             labels=text(inside),
         )
     )
@@ -185,14 +185,13 @@ def funnel_chart(
                 floats(rows["value"]),
                 "markers",
                 colour,
-                point_symbols=(symbol,),
+                point_symbols=(symbol,) * len(rows),
                 labels=text(rows),
             )
         )
     chosen = codes == highlight if highlight is not None else pd.Series(False, index=points.index)
     if highlight is not None and chosen.any():
         row = points[chosen.to_numpy()].iloc[0]
-        name = names.get(highlight, highlight)
         sx, sy = float(row["denominator"]), float(row["value"])
         series.append(
             Series(
@@ -202,8 +201,7 @@ def funnel_chart(
                 (sy,),
                 "markers",
                 palette.highlight,
-                point_symbols=("diamond",),
-                labels=(name,),
+                point_symbols=("diamond",),  # named by its leader line (a label here would overprint)
             )
         )
         ys = [v for s in series for v in s.y if v is not None]
@@ -290,7 +288,7 @@ def caterpillar_chart(
             palette.limits,
             low=floats(data["lower"]),
             high=floats(data["upper"]),
-            point_symbols=("circle",),
+            point_symbols=("circle",) * n,
             labels=tuple(format_value(v, unit, decimals) for v in floats(data["value"])),
         )
     ]
@@ -350,7 +348,7 @@ def caterpillar_chart(
                 tuple(float(values[k]) if k == i else None for k in range(n)),
                 "markers",
                 palette.highlight,
-                point_symbols=("diamond",),
+                point_symbols=("diamond",) * n,
                 show_in_legend=False,  # named on the chart
             )
         )
