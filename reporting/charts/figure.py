@@ -7,7 +7,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from reporting.charts.spec import Badge, ChartSpec, Series
+from reporting.charts.labels import LABEL_WRAP
+from reporting.charts.spec import Badge, ChartSpec, Series, leader_above
 
 __all__ = ["to_figure"]
 
@@ -55,6 +56,8 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
         marker["symbol"] = list(s.point_symbols)
     if s.role in {"highlight"}:
         marker["size"] = theme.marker_size * 2
+    elif s.role == "interval":  # small dots, so the 95% intervals show past them
+        marker["size"] = theme.marker_size * 0.75
     elif len(s.x) > 120 and s.point_colours:  # long series: small common-cause dots, full-size signals
         marker["size"] = [
             theme.marker_size if c != theme.palette.common_cause else theme.marker_size / 2 for c in s.point_colours
@@ -63,8 +66,8 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
         error = {
             "type": "data",
             "symmetric": False,
-            "color": theme.palette.peers,
-            "thickness": 1,
+            "color": s.colour,
+            "thickness": 1.5,
             "width": 0,
             "array": [None if h is None or v is None else h - v for h, v in zip(s.high or (), s.y, strict=True)],
             "arrayminus": [None if lo is None or v is None else v - lo for lo, v in zip(s.low or (), s.y, strict=True)],
@@ -80,6 +83,19 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
         )
     mode = {"lines": "lines", "markers": "markers", "lines+markers": "lines+markers"}[s.mode]
     line = {"color": s.colour, "width": s.width, "dash": _DASH[s.dash]}
+    if s.role == "leader":  # the name at the line's far end, above or below it as the line runs
+        return go.Scatter(
+            x=s.x,
+            y=s.y,
+            mode="lines+text",
+            line=line,
+            text=["<br>".join(textwrap.wrap(t, LABEL_WRAP)) for t in s.labels or ()],
+            textposition="top center" if leader_above(s) else "bottom center",
+            textfont={"color": s.colour, "size": theme.font_size - 1},
+            connectgaps=False,
+            hoverinfo="skip",
+            **common,
+        )
     text = list(s.labels) if s.labels and s.role == "highlight" else None
     return go.Scatter(
         x=s.x,
@@ -221,6 +237,8 @@ def to_figure(spec: ChartSpec) -> go.Figure:
         "zeroline": False,
     }
     other_axis: dict[str, Any] = {"title": spec.x_title or None, "showgrid": False}
+    if spec.x_kind == "number":
+        other_axis["tickformat"] = ",d"  # 450,000, not 450000 or 450k
     if spec.x_kind == "date":
         other_axis["tickformat"] = spec.x_date_format
     if spec.kind == "caterpillar":

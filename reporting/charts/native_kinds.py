@@ -32,6 +32,7 @@ NATIVE: dict[str, NativeKind] = {
     "league": NativeKind("bars"),
     "sparkline": NativeKind("lines", compact=True),
     "caterpillar": NativeKind("lines", intervals=True),
+    "benchmark": NativeKind("lines"),
 }
 #: kinds with no faithful native form: always a picture (an icon is a drawn glyph, not a chart)
 PICTURE_ONLY = frozenset({"icon"})

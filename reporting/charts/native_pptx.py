@@ -23,7 +23,7 @@ from pptx.util import Emu, Pt
 
 from reporting.cells import XLSXWRITER_OPTIONS
 from reporting.charts.native_kinds import NATIVE, Shape
-from reporting.charts.spec import ChartSpec, Series
+from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
 __all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
 
@@ -105,12 +105,14 @@ def number_format(spec: ChartSpec) -> str:
 def value_axis_range(spec: ChartSpec) -> tuple[float, float, float] | None:
     """(minimum, maximum, major unit) of the value axis: the data and limits with a little room, on round
     numbers. Office and LibreOffice start an automatic axis at zero, which flattens an SPC chart of values
-    between 70% and 80% into a line; shared by the PowerPoint and Excel writers. A funnel's axis follows its
-    providers and target (its limits fan out to 0 and 100% at tiny denominators, and are clipped)."""
+    between 70% and 80% into a line; shared by the PowerPoint and Excel writers. Every series counts, a funnel's
+    limits too (its builder draws them only over the providers' denominators, so all of them fit), and a
+    leader line's end, where the selected organisation's name sits."""
     import math
 
-    chosen = [s for s in spec.series if spec.kind != "funnel" or s.role in {"points", "highlight", "target"}]
-    values = [v for s in chosen for v in (*s.y, *(s.low or ()), *(s.high or ())) if v is not None and math.isfinite(v)]
+    values = [
+        v for s in spec.series for v in (*s.y, *(s.low or ()), *(s.high or ())) if v is not None and math.isfinite(v)
+    ]
     if not values:
         return None
     low, high = min(values), max(values)
@@ -141,7 +143,9 @@ def _style_line(series: Any, s: Series, theme_width: float) -> None:
         marker.style = XL_MARKER_STYLE.NONE
         return
     marker.style = _MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE)
-    marker.size = 7  # as every point's own (c:dPt) marker, so a point drawn by the series looks the same
+    # as every point's own (c:dPt) marker, so a point drawn by the series looks the same; the selected
+    # organisation is larger, and a caterpillar's dots smaller, so its intervals show
+    marker.size = 12 if s.role == "highlight" else 5 if s.role == "interval" else 7
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = _rgb(s.colour)
     marker.format.line.color.rgb = _rgb("#231F20")
@@ -204,6 +208,7 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
     frame = BUILDERS[kind.shape](shapes, spec, left, top, width, height)
     if kind.intervals:
         _intervals(frame.chart, spec)
+    _leader_labels(frame.chart, spec)
     chart = frame.chart
     chart.font.size = Pt(10)
     chart.font.name = spec.theme.document_font
@@ -254,8 +259,8 @@ def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height
 
 
 def _intervals(chart: Any, spec: ChartSpec) -> None:
-    """A caterpillar's 95% intervals as custom error bars on its provider series, and the selected
-    organisation's name next to its (star) marker: python-pptx has no API for either."""
+    """A caterpillar's 95% intervals as custom error bars on its provider series: python-pptx has no API for
+    them."""
     from lxml import etree
     from pptx.oxml.ns import nsdecls, qn
 
@@ -277,25 +282,47 @@ def _intervals(chart: Any, spec: ChartSpec) -> None:
         )
         follower = next(child for child in ser if child.tag in {qn("c:cat"), qn("c:val")})
         follower.addprevious(bars)
-        for x, _, label in spec.notes:  # the selected organisation, named (not told by colour alone)
-            if x in s.x:
-                i = s.x.index(x)
-                d_lbls = etree.fromstring(
-                    f'<c:dLbls {nsdecls("c", "a")}><c:dLbl><c:idx val="{i}"/><c:tx><c:rich><a:bodyPr/><a:p><a:r>'
-                    f'<a:rPr b="1"><a:solidFill><a:srgbClr val="{spec.theme.palette.highlight.lstrip("#").upper()}"/>'
-                    f'</a:solidFill></a:rPr><a:t></a:t></a:r></a:p></c:rich></c:tx><c:dLblPos val="r"/>'
-                    f'<c:showLegendKey val="0"/><c:showVal val="0"/><c:showCatName val="0"/><c:showSerName val="0"/>'
-                    f'<c:showPercent val="0"/><c:showBubbleSize val="0"/></c:dLbl><c:showLegendKey val="0"/>'
-                    f'<c:showVal val="0"/><c:showCatName val="0"/><c:showSerName val="0"/><c:showPercent val="0"/>'
-                    f'<c:showBubbleSize val="0"/></c:dLbls>'
-                )
-                d_lbls.find(".//" + qn("a:t")).text = label
-                bars.addprevious(d_lbls)
     if len(spec.series[0].x) > 40:  # too many providers to name on the axis (as in the picture)
         axis = chart._chartSpace.find(".//" + qn("c:catAx"))
         position = axis.find(qn("c:tickLblPos"))
         if position is not None:
             position.set("val", "none")
+
+
+def leader_label_xml(s: Series, colour: str) -> str:
+    """The c:dLbls of a leader line: the series' name (the organisation and its value) at the line's far end,
+    above or below it as the line runs (the Excel writer says the same with openpyxl's DataLabel)."""
+    off = "".join(
+        f'<c:{tag} val="0"/>' for tag in ("showLegendKey", "showVal", "showCatName", "showSerName", "showPercent")
+    )
+    on = off.replace('<c:showSerName val="0"/>', '<c:showSerName val="1"/>')
+    return (
+        f'<c:dLbls><c:dLbl><c:idx val="{leader_end(s)}"/><c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>'
+        f'<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr b="1"><a:solidFill><a:srgbClr val="{colour}"/>'
+        f'</a:solidFill></a:defRPr></a:pPr><a:endParaRPr lang="en-GB"/></a:p></c:txPr>'
+        f'<c:dLblPos val="{"t" if leader_above(s) else "b"}"/>{on}<c:showBubbleSize val="0"/></c:dLbl>'
+        f'{off}<c:showBubbleSize val="0"/></c:dLbls>'
+    )
+
+
+_SER_AFTER_DLBLS = ("c:trendline", "c:errBars", "c:cat", "c:val", "c:xVal", "c:yVal", "c:smooth", "c:extLst")
+
+
+def _leader_labels(chart: Any, spec: ChartSpec) -> None:
+    """The selected organisation's name at the end of its leader line (python-pptx has no per-point label API)."""
+    from lxml import etree
+    from pptx.oxml.ns import nsdecls, qn
+
+    for ser, s in zip(chart._chartSpace.xpath(".//c:ser"), spec.series, strict=False):
+        if s.role != "leader":
+            continue
+        xml = leader_label_xml(s, s.colour.lstrip("#").upper())
+        d_lbls = etree.fromstring(xml.replace("<c:dLbls>", f"<c:dLbls {nsdecls('c', 'a')}>", 1))
+        follower = next((child for child in ser if child.tag in {qn(t) for t in _SER_AFTER_DLBLS}), None)
+        if follower is not None:
+            follower.addprevious(d_lbls)
+        else:
+            ser.append(d_lbls)
 
 
 def _hide_legend_entries(chart: Any, indexes: list[int]) -> None:
@@ -360,6 +387,15 @@ def _funnel(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, heigh
         chart.value_axis.minimum_scale, chart.value_axis.maximum_scale, chart.value_axis.major_unit = bounds
     chart.value_axis.tick_labels.number_format = number_format(spec)
     chart.value_axis.tick_labels.number_format_is_linked = False
+    x_axis = chart.category_axis  # an XY chart's first value axis: the denominators
+    x_axis.tick_labels.number_format = "#,##0"
+    x_axis.tick_labels.number_format_is_linked = False
+    x_axis.minimum_scale = 0
+    if spec.x_title:
+        x_axis.has_title = True
+        x_axis.axis_title.text_frame.text = spec.x_title
+        x_axis.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(10)
+        x_axis.axis_title.text_frame.paragraphs[0].runs[0].font.bold = False
     return frame
 
 

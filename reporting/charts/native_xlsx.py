@@ -21,7 +21,9 @@ from openpyxl.chart.label import DataLabel, DataLabelList
 from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText
 from openpyxl.drawing.line import LineProperties
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 
 from reporting.cells import text_cell
 from reporting.charts.native_kinds import NATIVE, Shape
@@ -32,7 +34,7 @@ from reporting.charts.native_pptx import (
     supports_native,
     value_axis_range,
 )
-from reporting.charts.spec import ChartSpec, Series
+from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
 __all__ = ["BUILDERS", "add_excel_chart"]
 
@@ -69,8 +71,31 @@ def _style(xl: XlSeries, s: Series) -> None:
         props.line = LineProperties(solidFill=_hex(s.colour), w=int(s.width * 9525), prstDash=_DASH[s.dash])
     if s.mode == "lines":
         xl.marker = Marker(symbol="none")
+        if s.role == "leader":  # the selected organisation's name at the line's far end
+            xl.dLbls = DataLabelList(
+                dLbl=[
+                    DataLabel(
+                        idx=leader_end(s),
+                        showSerName=True,
+                        showVal=False,
+                        showCatName=False,
+                        showLegendKey=False,
+                        showPercent=False,
+                        dLblPos="t" if leader_above(s) else "b",
+                        txPr=_bold(s.colour),
+                    )
+                ],
+                showSerName=False,
+                showVal=False,
+                showCatName=False,
+                showLegendKey=False,
+                showPercent=False,
+            )
         return
-    xl.marker = Marker(symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"), size=7)
+    xl.marker = Marker(
+        symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"),
+        size=12 if s.role == "highlight" else 5 if s.role == "interval" else 7,
+    )
     xl.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
     xl.marker.graphicalProperties.line.solidFill = "231F20"
     if s.point_colours:
@@ -85,6 +110,18 @@ def _style(xl: XlSeries, s: Series) -> None:
             if s.mode != "markers":
                 point.graphicalProperties.line.solidFill = _hex(s.colour)
             xl.dPt.append(point)
+
+
+def _bold(colour: str) -> RichText:
+    """Bold text in `colour`: a data label's look."""
+    return RichText(
+        p=[
+            Paragraph(
+                pPr=ParagraphProperties(defRPr=CharacterProperties(b=True, solidFill=_hex(colour))),
+                endParaRPr=CharacterProperties(),
+            )
+        ]
+    )
 
 
 def _error_bars(ws: Any, s: Series, data_row: int, col: int, fmt: str) -> ErrorBars:
@@ -165,6 +202,10 @@ def _scatter(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -
     """An XY scatter (a funnel plot): each series' x and y in two columns."""
     chart = ScatterChart()
     chart.style = 13
+    chart.x_axis.number_format = "#,##0"  # 450,000, not 450000
+    chart.x_axis.scaling.min = 0
+    if spec.x_title:
+        chart.x_axis.title = spec.x_title
     col = data_col
     for s in spec.series:
         _write_text(ws, data_row, col, f"{s.name} (x)")
@@ -228,15 +269,6 @@ def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) 
         if s.low is not None and s.high is not None:  # a caterpillar's 95% intervals: custom error bars
             xl.errBars = _error_bars(ws, s, data_row, extra, fmt)
             extra += 2
-            named = [s.x.index(x) for x, _, _ in spec.notes if x in s.x]
-            if named:  # the selected organisation: its name and value beside its star, not colour alone
-                off = {"showLegendKey": False, "showSerName": False, "showPercent": False}
-                xl.dLbls = DataLabelList(
-                    dLbl=[DataLabel(idx=named[0], showCatName=True, showVal=True, dLblPos="r", numFmt=fmt, **off)],
-                    showCatName=False,
-                    showVal=False,
-                    **off,
-                )
         if bars:
             xl.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
             for i, colour in enumerate(s.point_colours or ()):

@@ -18,7 +18,7 @@ from reporting.charts.theme import DEFAULT_THEME, Theme
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Badge", "ChartSpec", "Dash", "Role", "Series", "floats"]
+__all__ = ["Badge", "ChartSpec", "Dash", "Role", "Series", "floats", "leader_above", "leader_end"]
 
 Role = Literal[
     "data",
@@ -37,6 +37,7 @@ Role = Literal[
     "benchmark",
     "bar",
     "interval",
+    "leader",  # a line from the selected organisation to its name, placed clear of the data
 ]
 Mode = Literal["lines", "markers", "lines+markers", "bars", "intervals"]
 Dash = Literal["solid", "dash", "dot"]
@@ -73,7 +74,7 @@ class Badge:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    kind: Literal["spc", "funnel", "caterpillar", "league", "sparkline", "icon"]
+    kind: Literal["spc", "funnel", "caterpillar", "league", "sparkline", "icon", "benchmark"]
     title: str
     alt_text: str
     series: tuple[Series, ...] = ()
@@ -110,3 +111,15 @@ def floats(values: pd.Series) -> tuple[float | None, ...]:
     return tuple(
         None if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else float(v) for v in values
     )
+
+
+def leader_end(s: Series) -> int:
+    """The index of a leader line's labelled point (its far end: the one point with text)."""
+    return next((i for i, text in enumerate(s.labels or ()) if text), len(s.y) - 1)
+
+
+def leader_above(s: Series) -> bool:
+    """Whether a leader's label sits above its end (the line rises from the organisation to it) or below."""
+    end = leader_end(s)
+    start = next(i for i, v in enumerate(s.y) if v is not None and i != end)
+    return (s.y[end] or 0.0) >= (s.y[start] or 0.0)

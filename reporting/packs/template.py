@@ -119,6 +119,18 @@ class VariationOptions(CrossSectionOptions):
     native: bool = Field(True, description="an editable chart in PowerPoint, Excel and Word (false: a picture)")
 
 
+class BenchmarkTrendOptions(_Model):
+    metric: str
+    peers: str | None = Field(None, description="peer group name (default: the pack's peer_group parameter)")
+    periods: int = Field(24, ge=2, le=500, description="the latest N periods shown")
+    benchmark: float | None = Field(
+        None, description="a benchmark line on the metric's scale (0.78 for 78%); default: the catalogue target"
+    )
+    title: str | None = None
+    native: bool = Field(True, description="an editable chart in PowerPoint, Excel and Word (false: a picture)")
+    when: When = "always"
+
+
 class LeagueTableOptions(_Model):
     metrics: list[str]
     show: int = Field(5, ge=1, le=50, description="top and bottom N, plus the highlighted organisation")
@@ -235,6 +247,13 @@ class FunnelBlock(BlockModel):
 class VariationBlock(BlockModel):
     needs_ratio = True
     variation: VariationOptions
+
+
+class BenchmarkTrendBlock(BlockModel):
+    """The organisation's series over time against its peers' median, the England median and a benchmark or
+    target line (the Model Health System view)."""
+
+    benchmark_trend: BenchmarkTrendOptions
 
 
 class LeagueTableBlock(BlockModel):

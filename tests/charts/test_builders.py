@@ -99,7 +99,7 @@ def test_funnel_caterpillar_league_from_real_data(calendar_2024: pd.DataFrame) -
         highlight="RXW",
         labels=names,
     )
-    assert {s.role for s in spec.series} >= {"target", "limit95", "limit998", "points", "highlight"}
+    assert {s.role for s in spec.series} >= {"mean", "limit95", "limit998", "points", "highlight", "leader"}
     assert "141 providers" in spec.alt_text and "Shrewsbury" in spec.alt_text
     cat = caterpillar(
         calendar_2024,
@@ -109,7 +109,7 @@ def test_funnel_caterpillar_league_from_real_data(calendar_2024: pd.DataFrame) -
         benchmark=0.78,
     )
     spec = caterpillar_chart(cat, title="4-hour, 2024", highlight="RXW", labels=names)
-    assert spec.series[0].low is not None and spec.notes and "rank 141 of 141" in spec.alt_text
+    assert spec.series[0].low is not None and spec.series[-1].role == "leader" and "rank 141 of 141" in spec.alt_text
     spec = league_chart(cat, value="value", title="4-hour, 2024", highlight="RJ1", labels=names)
     labels = spec.series[0].x
     assert len(labels) == 11 and labels[0].startswith("1. ") and any(label.endswith("◀") for label in labels)

@@ -138,7 +138,7 @@ def test_board_paper_starts_no_browser_and_libreoffice_draws_editable_charts(
     assert len(charts) == sum(isinstance(b, ChartBlock) for b in result.tree.blocks())
     assert all(c["descr"] for c in charts)
     text = subprocess.run(["pdftotext", str(by_ext[".pdf"]), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Process limits" in text and "National median" in text  # legend text drawn inside the charts
+    assert "Process limits" in text and "England median" in text  # legend text drawn inside the charts
     # LibreOffice reads them as charts (objects it can edit), not pictures: its own .odt holds chart objects
     out = tmp_path / "odt"
     subprocess.run(

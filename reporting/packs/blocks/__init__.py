@@ -8,7 +8,18 @@ function in the module of its family.
 from __future__ import annotations
 
 from reporting.packs import template as t
-from reporting.packs.blocks import changes, comparisons, executive, league, loops, spc, summary, tables, text
+from reporting.packs.blocks import (
+    benchmark,
+    changes,
+    comparisons,
+    executive,
+    league,
+    loops,
+    spc,
+    summary,
+    tables,
+    text,
+)
 from reporting.packs.blocks.registry import RULES, block_nodes, check_rules
 
 __all__ = ["RULES", "block_nodes"]
@@ -20,6 +31,7 @@ FAMILIES = (
     executive,
     spc,
     comparisons,
+    benchmark,
     league,
     tables,
     loops,

@@ -118,9 +118,9 @@ def test_board_edition_headings_follow_the_sections(editions: dict[str, Path], b
         "H2 Patient flow and discharge",
         "H2 Appendix",
     ]
-    # 9 charts: the stale metric (Discharges before 5pm) gets a "no current data" note, not a chart
-    assert page.locator("main figure").count() == 9
-    assert page.locator("main figure details table").count() == 9
+    # 10 charts: the stale metric (Discharges before 5pm) gets a "no current data" note, not a chart
+    assert page.locator("main figure").count() == 10
+    assert page.locator("main figure details table").count() == 10
     page.close()
 
 
