@@ -37,6 +37,8 @@ __all__ = [
     "Disclosure",
     "Metric",
     "OrgReference",
+    "OrgSource",
+    "PeerGroup",
     "TargetTable",
     "WhereTest",
     "definition_hashes",
@@ -81,31 +83,6 @@ class TargetTable(FrozenModel):
     )
 
 
-class OrgReference(FrozenModel):
-    """Organisation reference data (code -> name, region, system, peer group) read from one of the sources."""
-
-    source: str
-    org_code: str = "org_code"
-    name: str = "org_name"
-    display_name: str | None = Field(
-        None,
-        description="column holding the name as the organisation writes it, used verbatim where not blank "
-        "(otherwise `name` is used, normalised: see normalise_names)",
-    )
-    normalise_names: bool = Field(
-        True,
-        description="write names as organisations do (\"Guy's and St Thomas' NHS Foundation Trust\", not "
-        "\"Guy's And St Thomas'\" or upper case): small words lower-case, acronyms upper-case",
-    )
-    region: str | None = None
-    system: str | None = Field(None, description="ICB / ICS column")
-    peer_groups: dict[str, str] = Field(
-        default_factory=dict,
-        description="peer group name -> boolean column; the first true column names the organisation's group",
-    )
-    default_peer_group: str = "other"
-
-
 class WhereTest(FrozenModel):
     """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
     numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
@@ -130,6 +107,117 @@ class WhereTest(FrozenModel):
 
 
 WhereValue = str | int | float | bool | WhereTest
+
+
+class OrgSource(FrozenModel):
+    """One organisation reference source (code -> name, region, system) and the columns it keeps them in."""
+
+    source: str
+    org_code: str = "org_code"
+    name: str = "org_name"
+    display_name: str | None = Field(
+        None,
+        description="column holding the name as the organisation writes it, used verbatim where not blank "
+        "(otherwise `name` is used, normalised: see normalise_names)",
+    )
+    normalise_names: bool = Field(
+        True,
+        description="write names as organisations do (\"Guy's and St Thomas' NHS Foundation Trust\", not "
+        "\"Guy's And St Thomas'\" or upper case): small words lower-case, acronyms upper-case",
+    )
+    region: str | None = None
+    system: str | None = Field(None, description="ICB / ICS column")
+
+
+#: Keys of a peer group written in full; a mapping with one other key is the `column: value` short form.
+PEER_GROUP_KEYS = frozenset({"label", "column", "where", "codes", "in_groups", "not_in", "also"})
+_GROUP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+class PeerGroup(FrozenModel):
+    """A named set of organisations; an organisation may be in any number of groups. Every criterion given
+    must hold (they intersect), then members of `not_in` groups are taken out and `also` codes added. Short forms: a column name
+    (a boolean column), a list of codes, or `{column: value}`."""
+
+    label: str | None = Field(
+        None, description="what captions call the members, plural: 'non-specialist acute trusts' (default: name)"
+    )
+    column: str | None = Field(None, description="a boolean column of the reference: members where it is true")
+    where: dict[str, WhereValue] = Field(
+        default_factory=dict,
+        description="members where column == value, or passes a test such as {one_of: [a, b]} or {at_least: 100}",
+    )
+    codes: list[str] | None = Field(None, description="exactly these organisation codes")
+    in_groups: list[str] = Field(default_factory=list, description="members of every one of these groups")
+    not_in: list[str] = Field(default_factory=list, description="leaving out members of any of these groups")
+    also: list[str] = Field(
+        default_factory=list,
+        description="codes added after the rest, with the reason in a comment (e.g. a merged trust that a "
+        "historical column predates)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"column": data}
+        if isinstance(data, list):
+            return {"codes": data}
+        if isinstance(data, Mapping) and len(data) == 1 and not set(data) & PEER_GROUP_KEYS:
+            return {"where": dict(data)}
+        return data
+
+    @model_validator(mode="after")
+    def _some(self) -> PeerGroup:
+        if not (self.column or self.where or self.codes is not None or self.in_groups):
+            raise ValueError(
+                "a peer group needs a boolean column, `{column: value}`, a list of codes, `where:` or `in_groups:`"
+            )
+        if self.codes is not None and not self.codes:
+            raise ValueError("an empty list of codes is a group with no members")
+        return self
+
+
+class OrgReference(FrozenModel):
+    """Organisation reference data: one or more sources merged into one row per organisation code, and the
+    named peer groups over it. The single-source form (`source: trusts` with its columns) is one entry of
+    `sources`."""
+
+    sources: list[OrgSource] = Field(min_length=1)
+    peer_groups: dict[str, PeerGroup] = Field(
+        default_factory=dict,
+        description="peer group name -> definition: a boolean column, `{column: value}`, a list of codes, or "
+        "`{where:, in_groups:, not_in:, codes:, label:}`; an organisation may be in any number of groups",
+        json_schema_extra={"propertyNames": {"pattern": _GROUP_NAME.pattern}},
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "source" in data:
+            if "sources" in data:
+                raise ValueError("give `source:` (one reference source) or `sources:` (several), not both")
+            own = {k: v for k, v in data.items() if k in OrgSource.model_fields}
+            return {**{k: v for k, v in data.items() if k not in own}, "sources": [own]}
+        return data
+
+    @field_validator("peer_groups")
+    @classmethod
+    def _group_names(cls, groups: dict[str, PeerGroup]) -> dict[str, PeerGroup]:
+        for name in groups:
+            if not _GROUP_NAME.match(name) or name == "all":
+                raise ValueError(
+                    f"peer group name {name!r}: use letters, digits, '_' and '-', starting with a letter "
+                    "('all' is every organisation, so it cannot be redefined)"
+                )
+        return groups
+
+    def label(self, group: str) -> str:
+        """The plural noun captions use for a group's members."""
+        if group == "all":
+            return "organisations"
+        defined = self.peer_groups.get(group)
+        return defined.label if defined and defined.label else group
 
 
 def _unit_range(unit: str, value: float, what: str) -> None:
@@ -260,6 +348,11 @@ class Metric(FrozenModel):
     )
     disclosure: Disclosure = Field(default_factory=Disclosure)
     tags: list[str] = Field(default_factory=list)
+    eligible: str | None = Field(
+        None,
+        description="a peer group of the organisation reference: only its members are compared or ranked on this "
+        "metric (e.g. trusts with a type 1 A&E department); others are left out of its funnels and league tables",
+    )
 
     _target_text = field_validator("target", mode="before")(_no_percent_text)
 
@@ -380,6 +473,8 @@ def _vocabulary() -> set[str]:
         Baseline,
         TargetTable,
         OrgReference,
+        OrgSource,
+        PeerGroup,
         CsvSource,
         ExcelSource,
         SqlSource,
@@ -440,16 +535,80 @@ def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
                     field=f"metrics[{i}].source",
                 )
             )
-    if catalogue.orgs is not None and catalogue.orgs.source not in catalogue.sources:
-        problems.append(
-            ConfigError(
-                f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
-                file=doc.file,
-                line=doc.line_of(("orgs", "source")),
-                field="orgs.source",
-            )
-        )
+    if catalogue.orgs is not None:
+        problems += _org_reference_errors(catalogue, catalogue.orgs, doc, names)
+    groups = sorted(catalogue.orgs.peer_groups) if catalogue.orgs is not None else []
+    for i, metric in enumerate(catalogue.metrics):
+        if metric.eligible is not None and metric.eligible not in groups:
+            problems.append(_unknown_group(metric.eligible, groups, doc, ("metrics", i, "eligible")))
     return problems
+
+
+def org_source_path(doc: Located, index: int) -> tuple[str | int, ...]:
+    """Where the `index`th reference source is written: `orgs.sources[i]`, or `orgs` itself in the one-source
+    form."""
+    return ("orgs", "sources", index) if ("orgs", "sources") in doc.lines else ("orgs",)
+
+
+def _unknown_group(group: str, groups: list[str], doc: Located, path: tuple[str | int, ...]) -> ConfigError:
+    import difflib
+
+    close = difflib.get_close_matches(group, groups, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    choices = ", ".join(groups) if groups else "none are defined (orgs.peer_groups)"
+    return ConfigError(
+        f"unknown peer group '{group}'{hint}; groups are: {choices}",
+        file=doc.file,
+        line=doc.line_of(path),
+        field=".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "["),
+    )
+
+
+def _org_reference_errors(catalogue: Catalogue, ref: OrgReference, doc: Located, names: list[str]) -> list[ConfigError]:
+    """The reference's sources exist, and its groups name only groups that exist, without going round in a circle."""
+    problems = []
+    for i, entry in enumerate(ref.sources):
+        if entry.source not in catalogue.sources:
+            path = (*org_source_path(doc, i), "source")
+            problems.append(
+                ConfigError(
+                    f"unknown source '{entry.source}'; sources are: {', '.join(names)}",
+                    file=doc.file,
+                    line=doc.line_of(path),
+                    field=".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "["),
+                )
+            )
+    groups = sorted(ref.peer_groups)
+    for name, group in ref.peer_groups.items():
+        for key in ("in_groups", "not_in"):
+            for k, other in enumerate(getattr(group, key)):
+                if other not in ref.peer_groups:
+                    problems.append(_unknown_group(other, groups, doc, ("orgs", "peer_groups", name, key, k)))
+    if not problems:
+        for name in ref.peer_groups:
+            chain = _cycle(ref, name, ())
+            if chain:
+                problems.append(
+                    ConfigError(
+                        f"peer group '{name}' is defined in terms of itself: {' -> '.join(chain)}",
+                        file=doc.file,
+                        line=doc.line_of(("orgs", "peer_groups", name)),
+                        field=f"orgs.peer_groups.{name}",
+                    )
+                )
+                break
+    return problems
+
+
+def _cycle(ref: OrgReference, name: str, seen: tuple[str, ...]) -> tuple[str, ...]:
+    if name in seen:
+        return (*seen, name)
+    group = ref.peer_groups[name]
+    for other in (*group.in_groups, *group.not_in):
+        found = _cycle(ref, other, (*seen, name))
+        if found:
+            return found
+    return ()
 
 
 def definition_hashes(catalogue: Catalogue) -> dict[str, str]:
@@ -468,7 +627,7 @@ def definition_hashes(catalogue: Catalogue) -> dict[str, str]:
 
     out = {f"metric:{m.id}": digest(m, catalogue.sources.get(m.source)) for m in catalogue.metrics}
     if catalogue.orgs is not None:
-        out["orgs"] = digest(catalogue.orgs, catalogue.sources.get(catalogue.orgs.source))
+        out["orgs"] = digest(catalogue.orgs, *(catalogue.sources.get(s.source) for s in catalogue.orgs.sources))
     return out
 
 

@@ -16,15 +16,17 @@ from reporting.stats.funnel import FunnelResult, funnel, funnel_curve
 from reporting.stats.variation import caterpillar
 
 
-def funnel_of(asm: Assembly, metric: Metric, o: t.CrossSectionOptions) -> tuple[Pool, FunnelResult | None]:
+def funnel_of(
+    asm: Assembly, metric: Metric, o: t.CrossSectionOptions, where: Where = ()
+) -> tuple[Pool, FunnelResult | None]:
     """The peers' pool and the funnel of one funnel block (None with fewer than two peers), computed once per
     batch: the chart and the executive summary read the same result."""
-    pool = cross_section(asm, metric, o)
+    pool = cross_section(asm, metric, o, where)
     if len(pool.frame) < 2:
         return pool, None
     kind: Literal["PR", "RC"] = "PR" if metric.unit == "percent" else "RC"
     result = asm.once(
-        ("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
+        ("funnel", metric.id, o.periods, pool.group, asm.period_end),
         lambda: funnel(pool.frame, group="org_code", data_type=kind, multiplier=metric.scale),
     )
     return pool, result
@@ -33,8 +35,8 @@ def funnel_of(asm: Assembly, metric: Metric, o: t.CrossSectionOptions) -> tuple[
 @rule(t.FunnelBlock)
 def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra) -> list[Block]:
     metric = metric_of(asm, o.metric, where, extra)
-    pool, result = funnel_of(asm, metric, o)
-    pooled, group, span = pool.frame, pool.group, pool.span
+    pool, result = funnel_of(asm, metric, o, where)
+    group, span = pool.label, pool.span
     if result is None:
         return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
@@ -53,7 +55,7 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
     return [
         ChartBlock(
             spec,
-            f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}",
+            f"{metric.title}: funnel plot of {pool.of_n()}, {span}",
             native=True,
             notes=f"phi {result.phi:.3g}, tau² {result.tau2:.3g}, {result.limits_used} limits.",
         ),
@@ -64,12 +66,12 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
 @rule(t.VariationBlock)
 def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra) -> list[Block]:
     metric = metric_of(asm, o.metric, where, extra)
-    pool = cross_section(asm, metric, o)
-    pooled, group, span = pool.frame, pool.group, pool.span
+    pool = cross_section(asm, metric, o, where)
+    pooled, group, span = pool.frame, pool.label, pool.span
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data to compare ({span}).",), "note")]
     cat = asm.once(
-        ("caterpillar", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end, o.benchmark),
+        ("caterpillar", metric.id, o.periods, pool.group, asm.period_end, o.benchmark),
         lambda: caterpillar(
             pooled,
             kind="proportion" if metric.unit == "percent" else "rate",
@@ -89,6 +91,6 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra)
         theme=asm.theme,
     )
     return [
-        ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}", native=o.native),
+        ChartBlock(spec, f"{metric.title}: variation across {pool.of_n()}, {span}", native=o.native),
         *pool.note(asm, "Variation chart"),
     ]

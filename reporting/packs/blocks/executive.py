@@ -296,9 +296,8 @@ def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str]]
             if result is None or mine is None or mine.empty:
                 continue
             value, average = float(mine["value"].iloc[0]), float(result.target * metric.scale)
-            others = "other organisations" if pool.group == "all organisations" else f"other {pool.group} trusts"
             span = f"from {pool.span}" if " to " in pool.span else f"in {pool.span}"
-            peers = f"Compared with {_words(len(pool.frame) - 1)} {others} {span}"
+            peers = f"Compared with {_words(pool.others)} other {pool.label} {span}"
             mean = _per_unit(metric, average)
             if not bool(mine["outlier"].iloc[0]):
                 out.append(

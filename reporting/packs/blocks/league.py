@@ -8,7 +8,7 @@ import pandas as pd
 from reporting.charts import league_chart
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, cell
-from reporting.packs.blocks.peers import cross_section, org_names
+from reporting.packs.blocks.peers import cross_section, org_names, ranked_together
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, Cell, ChartBlock, Column, DataTable, Text
 from reporting.stats.league import league_table
@@ -21,9 +21,11 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     span = ""
     group = ""
     notes: list[Block] = []
-    for metric in metrics:
-        pool = cross_section(asm, metric, o)
-        pooled, group, span = pool.frame, pool.group, pool.span
+    pools = []
+    for k, metric in enumerate(metrics):
+        pool = cross_section(asm, metric, o, (*where, "metrics", k))
+        pools.append(pool)
+        pooled, group, span = pool.frame, pool.label, pool.span
         notes += pool.note(asm, f"League table ({metric.title})")
         values = pooled.assign(**{metric.id: pooled["numerator"] / pooled["denominator"] * metric.scale})
         part = values[["org_code", metric.id]]
@@ -31,10 +33,13 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     if wide is None or len(wide) < 2:
         return [Text((f"Too few {group} with data for a league table.",), "note")]
     needed = min(o.min_metrics or len(metrics), len(metrics))
+    ranked_codes = ranked_together(pools, needed)
     table = asm.once(
-        ("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end, needed),
+        ("league", tuple(o.metrics), o.periods, pools[0].group, asm.period_end, needed),
         lambda: league_table(
-            wide, metrics={m.id: m.direction != "lower_is_better" for m in metrics}, min_metrics=needed
+            wide[wide["org_code"].isin(ranked_codes)].reset_index(drop=True),
+            metrics={m.id: m.direction != "lower_is_better" for m in metrics},
+            min_metrics=needed,
         ),
     )
     names = org_names(asm)
@@ -55,9 +60,9 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     keep = ranked.head(o.show).index.union(ranked.tail(o.show).index)
     if asm.org is not None:
         keep = keep.union(table.index[table["org_code"] == asm.org])
-    unranked = table[table["amr"].isna() & (table["metrics_scored"] > 0)]
-    if len(unranked):
-        who = ", ".join(names.get(c, c) for c in unranked["org_code"])
+    unranked = sorted(set(wide["org_code"]) - set(ranked_codes))
+    if unranked:
+        who = ", ".join(names.get(c, c) for c in unranked)
         short = (
             "without data for every metric of the table"
             if needed == len(metrics)
