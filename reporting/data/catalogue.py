@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from reporting._yaml import Located, load_yaml, raise_validation_error
+from reporting._yaml import Located, _dotted, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
 from reporting.data.periods import Baseline
 from reporting.data.source_config import (
@@ -129,15 +129,15 @@ class OrgSource(FrozenModel):
     system: str | None = Field(None, description="ICB / ICS column")
 
 
-#: Keys of a peer group written in full; a mapping with one other key is the `column: value` short form.
-PEER_GROUP_KEYS = frozenset({"label", "column", "where", "codes", "in_groups", "not_in", "also"})
+#: Keys of a peer group written in full; any other key of a group is a column to match (`trust_type: acute`).
+PEER_GROUP_KEYS = frozenset({"label", "column", "where", "codes", "in_groups", "any_of", "not_in", "also"})
 _GROUP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 class PeerGroup(FrozenModel):
     """A named set of organisations; an organisation may be in any number of groups. Every criterion given
-    must hold (they intersect), then members of `not_in` groups are taken out and `also` codes added. Short forms: a column name
-    (a boolean column), a list of codes, or `{column: value}`."""
+    must hold (they intersect), then members of `not_in` groups are taken out and `also` codes added. Short
+    forms: a column name (a boolean column), a list of codes, or `{column: value}`."""
 
     label: str | None = Field(
         None, description="what captions call the members, plural: 'non-specialist acute trusts' (default: name)"
@@ -149,6 +149,9 @@ class PeerGroup(FrozenModel):
     )
     codes: list[str] | None = Field(None, description="exactly these organisation codes")
     in_groups: list[str] = Field(default_factory=list, description="members of every one of these groups")
+    any_of: list[str] = Field(
+        default_factory=list, description="members of at least one of these groups (e.g. one per reference source)"
+    )
     not_in: list[str] = Field(default_factory=list, description="leaving out members of any of these groups")
     also: list[str] = Field(
         default_factory=list,
@@ -163,15 +166,23 @@ class PeerGroup(FrozenModel):
             return {"column": data}
         if isinstance(data, list):
             return {"codes": data}
-        if isinstance(data, Mapping) and len(data) == 1 and not set(data) & PEER_GROUP_KEYS:
-            return {"where": dict(data)}
+        if isinstance(data, Mapping) and set(data) - PEER_GROUP_KEYS:
+            # `{trust_type: acute, label: acute trusts}`: a key that is not one of the group's own is a column
+            # to match (a misspelt key is then a column no source has: an error with the columns to choose from)
+            columns = {k: v for k, v in data.items() if k not in PEER_GROUP_KEYS}
+            where = data.get("where")
+            if where is not None and not isinstance(where, Mapping):
+                return data
+            own = {k: v for k, v in data.items() if k in PEER_GROUP_KEYS}
+            return {**own, "where": {**(where or {}), **columns}}
         return data
 
     @model_validator(mode="after")
     def _some(self) -> PeerGroup:
-        if not (self.column or self.where or self.codes is not None or self.in_groups):
+        if not (self.column or self.where or self.codes is not None or self.in_groups or self.any_of):
             raise ValueError(
-                "a peer group needs a boolean column, `{column: value}`, a list of codes, `where:` or `in_groups:`"
+                "a peer group needs a boolean column, `{column: value}`, a list of codes, `where:`, `in_groups:` "
+                "or `any_of:`"
             )
         if self.codes is not None and not self.codes:
             raise ValueError("an empty list of codes is a group with no members")
@@ -187,7 +198,8 @@ class OrgReference(FrozenModel):
     peer_groups: dict[str, PeerGroup] = Field(
         default_factory=dict,
         description="peer group name -> definition: a boolean column, `{column: value}`, a list of codes, or "
-        "`{where:, in_groups:, not_in:, codes:, label:}`; an organisation may be in any number of groups",
+        "`{where:, in_groups:, any_of:, not_in:, codes:, also:, label:}`; an organisation may be in any number of "
+        "groups",
         json_schema_extra={"propertyNames": {"pattern": _GROUP_NAME.pattern}},
     )
 
@@ -560,7 +572,7 @@ def _unknown_group(group: str, groups: list[str], doc: Located, path: tuple[str 
         f"unknown peer group '{group}'{hint}; groups are: {choices}",
         file=doc.file,
         line=doc.line_of(path),
-        field=".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "["),
+        field=_dotted(path),
     )
 
 
@@ -575,12 +587,12 @@ def _org_reference_errors(catalogue: Catalogue, ref: OrgReference, doc: Located,
                     f"unknown source '{entry.source}'; sources are: {', '.join(names)}",
                     file=doc.file,
                     line=doc.line_of(path),
-                    field=".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "["),
+                    field=_dotted(path),
                 )
             )
     groups = sorted(ref.peer_groups)
     for name, group in ref.peer_groups.items():
-        for key in ("in_groups", "not_in"):
+        for key in ("in_groups", "any_of", "not_in"):
             for k, other in enumerate(getattr(group, key)):
                 if other not in ref.peer_groups:
                     problems.append(_unknown_group(other, groups, doc, ("orgs", "peer_groups", name, key, k)))
@@ -604,7 +616,7 @@ def _cycle(ref: OrgReference, name: str, seen: tuple[str, ...]) -> tuple[str, ..
     if name in seen:
         return (*seen, name)
     group = ref.peer_groups[name]
-    for other in (*group.in_groups, *group.not_in):
+    for other in (*group.in_groups, *group.any_of, *group.not_in):
         found = _cycle(ref, other, (*seen, name))
         if found:
             return found

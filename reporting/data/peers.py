@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reporting._yaml import Located
+from reporting._yaml import Located, _dotted
 from reporting.data.catalogue import OrgReference, PeerGroup, WhereValue
 from reporting.data.frame import _where_keep
 from reporting.data.source_config import Source
@@ -75,6 +75,8 @@ def _members(
         chosen &= set(group.codes)
     for other in group.in_groups:
         chosen &= members(other)
+    if group.any_of:
+        chosen &= set().union(*(members(other) for other in group.any_of))
     for other in group.not_in:
         chosen -= members(other)
     return chosen | set(group.also)
@@ -115,7 +117,7 @@ def _need_column(
 
 
 def _config(message: str, doc: Located | None, path: tuple[str | int, ...]) -> ConfigError:
-    field = ".".join(str(p) for p in path)
+    field = _dotted(path)
     if doc is None:
         return ConfigError(message, field=field)
     return ConfigError(message, file=doc.file, line=doc.line_of(path), field=field)

@@ -120,7 +120,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
             f"League table: {group}, {span}",
             tuple(columns),
             tuple(rows),
-            caption=f"League table, top and bottom {o.show} of {len(ranked)} {group} ranked",
+            caption=f"League table, top and bottom {o.show} of the {len(ranked)} ranked",
             footnotes=(note,),
             sheet_name="League table",
         ),

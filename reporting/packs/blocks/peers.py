@@ -16,6 +16,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from reporting._yaml import Located, _dotted
 from reporting.data.catalogue import Metric
 from reporting.data.peers import ALL, groups_of, memberships
 from reporting.errors import ConfigError
@@ -24,7 +25,18 @@ from reporting.packs.assembly import OFFSETS, Assembly, Where
 from reporting.packs.tree import Block, Text
 from reporting.stats.disclosure import withheld_from_comparison
 
-__all__ = ["MIN_PEERS", "Group", "Pool", "Pooled", "cross_section", "org_names", "peer_group", "ranked_together"]
+__all__ = [
+    "MIN_PEERS",
+    "Group",
+    "Pool",
+    "Pooled",
+    "cross_section",
+    "org_names",
+    "peer_group",
+    "check_pack_group",
+    "ranked_together",
+    "unknown_group",
+]
 
 #: Fewer eligible members than this is not a comparison (a funnel or a league of two says nothing).
 MIN_PEERS = 3
@@ -61,7 +73,7 @@ def _window(asm: Assembly, metric: Metric, periods: int) -> pd.DataFrame:
 
 
 def _located(asm: Assembly, message: str, path: Where) -> ConfigError:
-    return ConfigError(message, file=asm.doc.file, line=asm.doc.line_of(path), field=".".join(map(str, path)))
+    return ConfigError(message, file=asm.doc.file, line=asm.doc.line_of(path), field=_dotted(path))
 
 
 def _group_path(asm: Assembly, peers: str | None, where: Where) -> Where:
@@ -71,16 +83,36 @@ def _group_path(asm: Assembly, peers: str | None, where: Where) -> Where:
     return ("parameters", "peer_group", "default")
 
 
+def unknown_group(
+    name: str, groups: Sequence[str], *, file: object | None = None, line: int | None = None, field: str | None = None
+) -> ConfigError:
+    """The error for a peer group the snapshot's organisation reference does not define, with the choices."""
+    close = difflib.get_close_matches(name, list(groups), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    stale = " (a group added to the catalogue since the last pull needs `reporting pull`)"
+    message = f"unknown peer group '{name}'{hint}; groups are: {', '.join(groups)}{stale}"
+    return ConfigError(message, file=file, line=line, field=field)
+
+
+def check_pack_group(orgs: pd.DataFrame, name: str | None, doc: Located, *, given: bool) -> None:
+    """The pack's peer group (`--peer-group`, a schedule's, or the template's default) before anything is built."""
+    if name is None:
+        return
+    groups = memberships(orgs)
+    if name not in groups:
+        if given:
+            raise unknown_group(name, list(groups), field="peer_group")
+        path = ("parameters", "peer_group", "default")
+        raise unknown_group(name, list(groups), file=doc.file, line=doc.line_of(path), field=_dotted(path))
+
+
 def peer_group(asm: Assembly, peers: str | None, where: Where = ()) -> Group:
     """The group a block compares within: its own `peers:`, else the pack's peer group, else everyone."""
     name = peers or asm.peer_group or ALL
     groups = asm.once(("memberships",), lambda: memberships(asm.snapshot.orgs))
     if name not in groups:
-        close = difflib.get_close_matches(name, list(groups), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise _located(
-            asm, f"unknown peer group '{name}'{hint}; groups are: {', '.join(groups)}", _group_path(asm, peers, where)
-        )
+        path = _group_path(asm, peers, where)
+        raise unknown_group(name, list(groups), file=asm.doc.file, line=asm.doc.line_of(path), field=_dotted(path))
     label = (
         asm.catalogue.orgs.label(name) if asm.catalogue.orgs is not None else ("organisations" if name == ALL else name)
     )
