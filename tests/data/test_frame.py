@@ -193,8 +193,9 @@ def test_demo_data_loads_with_expected_counts() -> None:
     groups = memberships(dataset.orgs)
     assert {name: len(codes) for name, codes in groups.items()} == {
         "acute": 137,
-        "acute_type1": 121,
+        "acute_type1": 119,
         "all": 214,
+        "merged": 2,
         "specialist": 16,
         "type1_ae": 124,
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import pandas as pd
@@ -141,6 +141,7 @@ class Pool:
     members: tuple[str, ...] = ()
     eligible: tuple[str, ...] = ()
     no_data: tuple[str, ...] = ()
+    eligible_label: str = ""  # what the metric's `eligible:` group calls its members ("" without one)
     excluded: tuple[str, ...] = ()
     withheld: tuple[str, ...] = ()  # small numbers: their pooled figure would reveal a suppressed count
 
@@ -163,8 +164,25 @@ class Pool:
         return f"{self.n} {self.label}"
 
     def note(self, asm: Assembly, title: str) -> list[Block]:
+        """What makes the members of the group add up to the n shown: those not eligible for the metric, those
+        without data in the window, those left out for invalid data and those withheld for small numbers."""
         names = org_names(asm)
         out: list[Block] = []
+        left = len(self.members) - len(self.eligible)
+        if left:
+            whom = "1 is" if left == 1 else f"{left} are"
+            out.append(
+                Text(
+                    (
+                        f"{title}: of the {len(self.members)} {self.label}, {whom} not compared on this measure, "
+                        f"which applies to {self.eligible_label} only.",
+                    ),
+                    "note",
+                )
+            )
+        if self.no_data:
+            who = ", ".join(f"{names.get(code, code)} ({code})" for code in self.no_data)
+            out.append(Text((f"{title}: not shown, no figures for {self.span}: {who}.",), "note"))
         if self.excluded:
             who = ", ".join(f"{names.get(code, code)} ({code})" for code in self.excluded)
             out.append(
@@ -191,18 +209,7 @@ def cross_section(asm: Assembly, metric: Metric, o: Pooled, where: Where = ()) -
     _check_subject(asm, metric, group, eligible, o.peers, where)
     key = ("cross", metric.id, o.periods, group.name, asm.period_end)
     pool = asm.once(key, lambda: _pool(asm, metric, o.periods, group, eligible))
-    return Pool(
-        pool.frame,
-        pool.group,
-        pool.label,
-        pool.span,
-        asm.org,
-        pool.members,
-        pool.eligible,
-        pool.no_data,
-        pool.excluded,
-        pool.withheld,
-    )
+    return replace(pool, subject=asm.org)
 
 
 def _check_subject(
@@ -259,6 +266,7 @@ def _pool(asm: Assembly, metric: Metric, periods: int, group: Group, eligible: f
         )
     else:
         span = asm.period_label
+    orgs = asm.catalogue.orgs
     return Pool(
         pooled,
         group.name,
@@ -268,8 +276,9 @@ def _pool(asm: Assembly, metric: Metric, periods: int, group: Group, eligible: f
         tuple(sorted(group.members)),
         tuple(sorted(eligible)),
         no_data,
-        excluded,
-        withheld,
+        eligible_label=orgs.label(metric.eligible) if metric.eligible and orgs is not None else "",
+        excluded=excluded,
+        withheld=withheld,
     )
 
 
