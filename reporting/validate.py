@@ -103,7 +103,8 @@ def validate(project: Project, *, remote: bool = False) -> Report:
 # ------------------------------------------------------------------------------------------------ catalogue
 def _catalogue(ctx: Context) -> None:
     from reporting._yaml import load_yaml
-    from reporting.data.catalogue import Catalogue, Metric, OrgReference, _vocabulary, reference_errors
+    from reporting.data.catalogue import Catalogue, Metric, _vocabulary, reference_errors
+    from reporting.data.org_config import OrgReference
     from reporting.data.source_config import Source
     from reporting.errors import ConfigError
     from reporting.validation_errors import config_errors

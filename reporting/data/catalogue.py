@@ -17,8 +17,15 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from reporting._yaml import Located, _dotted, load_yaml, raise_validation_error
+from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
+from reporting.data.org_config import (
+    OrgReference,
+    OrgSource,
+    PeerGroup,
+    org_reference_errors,
+    unknown_group_error,
+)
 from reporting.data.periods import Baseline
 from reporting.data.source_config import (
     CsvSource,
@@ -28,6 +35,8 @@ from reporting.data.source_config import (
     HttpSource,
     Source,
     SqlSource,
+    WhereTest,
+    WhereValue,
 )
 from reporting.errors import ConfigError
 
@@ -36,11 +45,7 @@ __all__ = [
     "Baseline",
     "Disclosure",
     "Metric",
-    "OrgReference",
-    "OrgSource",
-    "PeerGroup",
     "TargetTable",
-    "WhereTest",
     "definition_hashes",
     "reference_errors",
     "load_catalogue",
@@ -81,155 +86,6 @@ class TargetTable(FrozenModel):
     by_period: dict[dt.date, float] = Field(
         default_factory=dict, json_schema_extra={"propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}}
     )
-
-
-class WhereTest(FrozenModel):
-    """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
-    numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    equals: str | int | float | bool | None = None
-    not_equals: str | int | float | bool | None = None
-    one_of: list[str | int | float | bool] | None = None
-    above: float | None = None
-    at_least: float | None = None
-    below: float | None = None
-    at_most: float | None = None
-    from_: dt.date | None = Field(None, alias="from", description="keep rows dated on or after this date")
-    to: dt.date | None = Field(None, description="keep rows dated on or before this date")
-
-    @model_validator(mode="after")
-    def _some(self) -> WhereTest:
-        if not self.model_fields_set:
-            raise ValueError("an empty where test keeps nothing; give e.g. {at_least: 1} or {from: 2024-04-01}")
-        return self
-
-
-WhereValue = str | int | float | bool | WhereTest
-
-
-class OrgSource(FrozenModel):
-    """One organisation reference source (code -> name, region, system) and the columns it keeps them in."""
-
-    source: str
-    org_code: str = "org_code"
-    name: str = "org_name"
-    display_name: str | None = Field(
-        None,
-        description="column holding the name as the organisation writes it, used verbatim where not blank "
-        "(otherwise `name` is used, normalised: see normalise_names)",
-    )
-    normalise_names: bool = Field(
-        True,
-        description="write names as organisations do (\"Guy's and St Thomas' NHS Foundation Trust\", not "
-        "\"Guy's And St Thomas'\" or upper case): small words lower-case, acronyms upper-case",
-    )
-    region: str | None = None
-    system: str | None = Field(None, description="ICB / ICS column")
-
-
-#: Keys of a peer group written in full; any other key of a group is a column to match (`trust_type: acute`).
-PEER_GROUP_KEYS = frozenset({"label", "column", "where", "codes", "in_groups", "any_of", "not_in", "also"})
-_GROUP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-class PeerGroup(FrozenModel):
-    """A named set of organisations; an organisation may be in any number of groups. Every criterion given
-    must hold (they intersect), then members of `not_in` groups are taken out and `also` codes added. Short
-    forms: a column name (a boolean column), a list of codes, or `{column: value}`."""
-
-    label: str | None = Field(
-        None, description="what captions call the members, plural: 'non-specialist acute trusts' (default: name)"
-    )
-    column: str | None = Field(None, description="a boolean column of the reference: members where it is true")
-    where: dict[str, WhereValue] = Field(
-        default_factory=dict,
-        description="members where column == value, or passes a test such as {one_of: [a, b]} or {at_least: 100}",
-    )
-    codes: list[str] | None = Field(None, description="exactly these organisation codes")
-    in_groups: list[str] = Field(default_factory=list, description="members of every one of these groups")
-    any_of: list[str] = Field(
-        default_factory=list, description="members of at least one of these groups (e.g. one per reference source)"
-    )
-    not_in: list[str] = Field(default_factory=list, description="leaving out members of any of these groups")
-    also: list[str] = Field(
-        default_factory=list,
-        description="codes added after the rest, with the reason in a comment (e.g. a merged trust that a "
-        "historical column predates)",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short_forms(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            return {"column": data}
-        if isinstance(data, list):
-            return {"codes": data}
-        if isinstance(data, Mapping) and set(data) - PEER_GROUP_KEYS:
-            # `{trust_type: acute, label: acute trusts}`: a key that is not one of the group's own is a column
-            # to match (a misspelt key is then a column no source has: an error with the columns to choose from)
-            columns = {k: v for k, v in data.items() if k not in PEER_GROUP_KEYS}
-            where = data.get("where")
-            if where is not None and not isinstance(where, Mapping):
-                return data
-            own = {k: v for k, v in data.items() if k in PEER_GROUP_KEYS}
-            return {**own, "where": {**(where or {}), **columns}}
-        return data
-
-    @model_validator(mode="after")
-    def _some(self) -> PeerGroup:
-        if not (self.column or self.where or self.codes is not None or self.in_groups or self.any_of):
-            raise ValueError(
-                "a peer group needs a boolean column, `{column: value}`, a list of codes, `where:`, `in_groups:` "
-                "or `any_of:`"
-            )
-        if self.codes is not None and not self.codes:
-            raise ValueError("an empty list of codes is a group with no members")
-        return self
-
-
-class OrgReference(FrozenModel):
-    """Organisation reference data: one or more sources merged into one row per organisation code, and the
-    named peer groups over it. The single-source form (`source: trusts` with its columns) is one entry of
-    `sources`."""
-
-    sources: list[OrgSource] = Field(min_length=1)
-    peer_groups: dict[str, PeerGroup] = Field(
-        default_factory=dict,
-        description="peer group name -> definition: a boolean column, `{column: value}`, a list of codes, or "
-        "`{where:, in_groups:, any_of:, not_in:, codes:, also:, label:}`; an organisation may be in any number of "
-        "groups",
-        json_schema_extra={"propertyNames": {"pattern": _GROUP_NAME.pattern}},
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_source(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "source" in data:
-            if "sources" in data:
-                raise ValueError("give `source:` (one reference source) or `sources:` (several), not both")
-            own = {k: v for k, v in data.items() if k in OrgSource.model_fields}
-            return {**{k: v for k, v in data.items() if k not in own}, "sources": [own]}
-        return data
-
-    @field_validator("peer_groups")
-    @classmethod
-    def _group_names(cls, groups: dict[str, PeerGroup]) -> dict[str, PeerGroup]:
-        for name in groups:
-            if not _GROUP_NAME.match(name) or name == "all":
-                raise ValueError(
-                    f"peer group name {name!r}: use letters, digits, '_' and '-', starting with a letter "
-                    "('all' is every organisation, so it cannot be redefined)"
-                )
-        return groups
-
-    def label(self, group: str) -> str:
-        """The plural noun captions use for a group's members."""
-        if group == "all":
-            return "organisations"
-        defined = self.peer_groups.get(group)
-        return defined.label if defined and defined.label else group
 
 
 def _unit_range(unit: str, value: float, what: str) -> None:
@@ -548,79 +404,12 @@ def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
                 )
             )
     if catalogue.orgs is not None:
-        problems += _org_reference_errors(catalogue, catalogue.orgs, doc, names)
+        problems += org_reference_errors(catalogue.orgs, names, doc)
     groups = sorted(catalogue.orgs.peer_groups) if catalogue.orgs is not None else []
     for i, metric in enumerate(catalogue.metrics):
         if metric.eligible is not None and metric.eligible not in groups:
-            problems.append(_unknown_group(metric.eligible, groups, doc, ("metrics", i, "eligible")))
+            problems.append(unknown_group_error(metric.eligible, groups, doc, ("metrics", i, "eligible")))
     return problems
-
-
-def org_source_path(doc: Located, index: int) -> tuple[str | int, ...]:
-    """Where the `index`th reference source is written: `orgs.sources[i]`, or `orgs` itself in the one-source
-    form."""
-    return ("orgs", "sources", index) if ("orgs", "sources") in doc.lines else ("orgs",)
-
-
-def _unknown_group(group: str, groups: list[str], doc: Located, path: tuple[str | int, ...]) -> ConfigError:
-    import difflib
-
-    close = difflib.get_close_matches(group, groups, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    choices = ", ".join(groups) if groups else "none are defined (orgs.peer_groups)"
-    return ConfigError(
-        f"unknown peer group '{group}'{hint}; groups are: {choices}",
-        file=doc.file,
-        line=doc.line_of(path),
-        field=_dotted(path),
-    )
-
-
-def _org_reference_errors(catalogue: Catalogue, ref: OrgReference, doc: Located, names: list[str]) -> list[ConfigError]:
-    """The reference's sources exist, and its groups name only groups that exist, without going round in a circle."""
-    problems = []
-    for i, entry in enumerate(ref.sources):
-        if entry.source not in catalogue.sources:
-            path = (*org_source_path(doc, i), "source")
-            problems.append(
-                ConfigError(
-                    f"unknown source '{entry.source}'; sources are: {', '.join(names)}",
-                    file=doc.file,
-                    line=doc.line_of(path),
-                    field=_dotted(path),
-                )
-            )
-    groups = sorted(ref.peer_groups)
-    for name, group in ref.peer_groups.items():
-        for key in ("in_groups", "any_of", "not_in"):
-            for k, other in enumerate(getattr(group, key)):
-                if other not in ref.peer_groups:
-                    problems.append(_unknown_group(other, groups, doc, ("orgs", "peer_groups", name, key, k)))
-    if not problems:
-        for name in ref.peer_groups:
-            chain = _cycle(ref, name, ())
-            if chain:
-                problems.append(
-                    ConfigError(
-                        f"peer group '{name}' is defined in terms of itself: {' -> '.join(chain)}",
-                        file=doc.file,
-                        line=doc.line_of(("orgs", "peer_groups", name)),
-                        field=f"orgs.peer_groups.{name}",
-                    )
-                )
-                break
-    return problems
-
-
-def _cycle(ref: OrgReference, name: str, seen: tuple[str, ...]) -> tuple[str, ...]:
-    if name in seen:
-        return (*seen, name)
-    group = ref.peer_groups[name]
-    for other in (*group.in_groups, *group.any_of, *group.not_in):
-        found = _cycle(ref, other, (*seen, name))
-        if found:
-            return found
-    return ()
 
 
 def definition_hashes(catalogue: Catalogue) -> dict[str, str]:

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from reporting._yaml import Located
-from reporting.data.catalogue import OrgReference, OrgSource
 from reporting.data.names import normalise_org_name
+from reporting.data.org_config import OrgReference, OrgSource
 from reporting.data.peers import ReferencePart, evaluate_groups, join_groups
 from reporting.data.source_config import Source
 from reporting.data.sources import RawTable

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reporting._yaml import Located, _dotted
-from reporting.data.catalogue import OrgReference, PeerGroup, WhereValue
 from reporting.data.frame import _where_keep
-from reporting.data.source_config import Source
+from reporting.data.org_config import OrgReference, PeerGroup
+from reporting.data.source_config import Source, WhereValue
 from reporting.data.sources import RawTable
 from reporting.errors import ConfigError
 
