@@ -199,10 +199,16 @@ def test_subject_outside_a_blocks_own_peers_points_at_the_block(tmp_path: Path) 
     assert err.line == 13 and err.field == "sections[0].blocks[1].variation.peers"
 
 
-def test_subject_not_eligible_for_the_metric_is_an_error(scottish: Project) -> None:
-    err = _error(scottish, org="S5", peer_group="lothian")
-    assert "organisation S5 is not eligible for metric 'ae_4hr' (eligible: 'emergency_departments'" in str(err)
-    assert err.line == 12 and err.field == "sections[0].blocks[0].funnel.metric"
+def test_subject_not_eligible_for_the_metric_is_a_stated_omission(scottish: Project) -> None:
+    """A minor injury unit's pack still builds; where its first comparison was, one sentence says why none is."""
+    pack = assemble_pack(scottish, "compare", org="S5", peer_group="lothian")
+    blocks = pack.blocks()
+    assert not [b for b in blocks if isinstance(b, ChartBlock | DataTable)]
+    sentence = (
+        "Leith Community Treatment Centre is not compared with other organisations on A&E 4-hour performance: "
+        "the measure applies to emergency departments only."
+    )
+    assert [p for b in blocks if isinstance(b, Text) for p in b.paragraphs] == [sentence]
 
 
 def test_a_group_of_fewer_than_three_eligible_members_is_an_error(tmp_path: Path) -> None:

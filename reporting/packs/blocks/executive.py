@@ -23,6 +23,7 @@ from reporting.mdc import is_concern, is_exception
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Row, Where, passes, selected, series_points
 from reporting.packs.blocks.comparisons import funnel_of
+from reporting.packs.blocks.peers import NotCompared
 from reporting.packs.blocks.registry import rule
 from reporting.packs.commentary import SUMMARY_PREFIX, metric_commentary
 from reporting.packs.tree import Block, Heading, Text
@@ -291,7 +292,10 @@ def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str]]
             if block.funnel.metric not in metric_ids:
                 continue
             metric = asm.metric(block.funnel.metric)
-            pool, result = funnel_of(asm, metric, block.funnel)
+            try:
+                pool, result = funnel_of(asm, metric, block.funnel)
+            except NotCompared:
+                continue  # the funnel's place in the pack says why
             mine = result.points[result.points["group"] == asm.org] if result is not None else None
             if result is None or mine is None or mine.empty:
                 continue

@@ -19,7 +19,7 @@ import pandas as pd
 from reporting._yaml import Located, _dotted
 from reporting.data.catalogue import Metric
 from reporting.data.peers import ALL, groups_of, memberships
-from reporting.errors import ConfigError
+from reporting.errors import ConfigError, ReportingError
 from reporting.formatting import format_period
 from reporting.packs.assembly import OFFSETS, Assembly, Where
 from reporting.packs.tree import Block, Text
@@ -27,6 +27,7 @@ from reporting.stats.disclosure import withheld_from_comparison
 
 __all__ = [
     "MIN_PEERS",
+    "NotCompared",
     "Group",
     "Pool",
     "Pooled",
@@ -49,6 +50,15 @@ class Pooled(Protocol):
     def periods(self) -> int: ...
     @property
     def peers(self) -> str | None: ...
+
+
+class NotCompared(ReportingError):
+    """The subject organisation is not eligible for the metric (its `eligible:` group), so the comparison is
+    left out of its pack and this sentence says so (packs.blocks.registry puts it where the block was)."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
 
 
 @dataclass(frozen=True)
@@ -226,21 +236,22 @@ def _check_subject(
     org = asm.org
     if org is None:
         return
+    everyone = asm.once(("memberships",), lambda: memberships(asm.snapshot.orgs))
+    if metric.eligible is not None and org not in everyone.get(metric.eligible, frozenset()):
+        names = org_names(asm)
+        raise NotCompared(
+            f"{names.get(org, org)} is not compared with other organisations on {metric.title}: the measure "
+            f"applies to {asm.catalogue.orgs.label(metric.eligible) if asm.catalogue.orgs else metric.eligible} "
+            f"only."
+        )
     if org not in group.members:
         own = groups_of(asm.snapshot.orgs, org)
         raise _located(
             asm,
             f"organisation {org} is not in peer group '{group.name}', so it cannot be compared within it; "
-            f"{org}'s groups are: {', '.join((*own, ALL))}",
+            f"{org}'s groups are: {', '.join((*own, ALL))} (choose one with --peer-group, a schedule's "
+            f"parameters.peer_group or the block's peers:)",
             _group_path(asm, peers, where),
-        )
-    if org not in eligible:
-        raise _located(
-            asm,
-            f"organisation {org} is not eligible for metric '{metric.id}' (eligible: '{metric.eligible}' in "
-            f"the catalogue), so it has no place in a comparison of it; leave this comparison out of {org}'s "
-            f"pack, or choose a metric it is eligible for",
-            (*where, "metric") if where else ("parameters", "org", "default"),
         )
 
 
