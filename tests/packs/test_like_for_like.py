@@ -49,3 +49,18 @@ def test_every_comparison_states_the_n_it_shows(assembled: Callable[..., Pack]) 
     n_ranked = _number(r"of the (\d+) ranked", league.caption)
     ranks = [c.value for row in league.rows for c in row[3::2][:-1] if isinstance(c.value, int)]
     assert ranks and max(ranks) <= n_ranked
+
+
+def test_a_trust_without_a_type_1_ae_gets_its_pack_with_the_comparisons_left_out(
+    assembled: Callable[..., Pack],
+) -> None:
+    pack = assembled("board", org="RBV")  # The Christie: a cancer trust, not in acute_type1 nor type1_ae
+    blocks = pack.blocks()
+    assert not [b for b in blocks if isinstance(b, ChartBlock) and b.spec.kind in ("funnel", "caterpillar", "league")]
+    texts = [p for b in blocks if isinstance(b, Text) for p in b.paragraphs]
+    sentence = (
+        "The Christie NHS Foundation Trust is not compared with other organisations on A&E 4-hour performance: "
+        "the measure applies to trusts with a type 1 A&E department only."
+    )
+    assert texts.count(sentence) == 1
+    assert not [p for p in texts if p.startswith("Compared with")]
