@@ -34,6 +34,11 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
         return [Text((f"Too few {group} with data for a league table.",), "note")]
     needed = min(o.min_metrics or len(metrics), len(metrics))
     ranked_codes = ranked_together(pools, needed)
+    if len(ranked_codes) < 2:
+        return [
+            Text((f"Too few {group} with figures for the metrics of the table for a league table.",), "note"),
+            *notes,
+        ]
     table = asm.once(
         ("league", tuple(o.metrics), o.periods, pools[0].group, asm.period_end, needed),
         lambda: league_table(
