@@ -58,8 +58,9 @@ def _members(
     if group.column:
         _need_column(group.column, parts, doc, (*base, "column"), name)
         chosen &= _codes_where(parts, group.column, None)
+    written_as_where = doc is None or (*base, "where") in doc.lines  # else `{trust_type: acute}`, the short form
     for column, wanted in group.where.items():
-        _need_column(column, parts, doc, (*base, "where", column), name)
+        _need_column(column, parts, doc, (*base, "where", column) if written_as_where else (*base, column), name)
         chosen &= _codes_where(parts, column, wanted)
     for key in ("codes", "also"):
         listed = getattr(group, key) or []

@@ -193,3 +193,11 @@ def test_all_is_not_a_group_name(make_project: MakeProject) -> None:
     project = make_project(_catalogue(TWO_SOURCES.replace("    listed:", "    all:")))
     with pytest.raises(ConfigError, match="'all' is every organisation"):
         load_catalogue(project.catalogue_file)
+
+
+def test_a_short_form_column_that_does_not_exist_points_at_its_key(make_project: MakeProject) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _orgs(make_project, TWO_SOURCES.replace("acute: {trust_type: acute}", "acute: {trust_typ: acute}"))
+    assert caught.value.line == 11 and caught.value.column is not None
+    assert caught.value.field == "orgs.peer_groups.acute.trust_typ"
+    assert "did you mean 'trust_type'?" in str(caught.value)
