@@ -21,6 +21,7 @@ from reporting.charts import (
 )
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import load
+from reporting.data.peers import memberships
 from reporting.mdc import ASSURANCE, VARIATION
 from reporting.stats.funnel import funnel, funnel_curve
 from reporting.stats.spc import SPCOptions, spc_metrics
@@ -66,8 +67,7 @@ def main(org: str = "RJ1") -> list[Path]:
     ae = ae.dropna(subset=["value"])
     complete = ae.groupby("org_code")["period"].transform("count") == 12
     year = ae[complete].groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
-    year = year.merge(data.orgs[["org_code", "peer_group"]], on="org_code")
-    acute = year[year["peer_group"] == "acute"]
+    acute = year[year["org_code"].isin(memberships(data.orgs)["acute"])]
     fun = funnel(acute, group="org_code", data_type="PR")
     specs.append(
         funnel_chart(

@@ -103,7 +103,8 @@ def validate(project: Project, *, remote: bool = False) -> Report:
 # ------------------------------------------------------------------------------------------------ catalogue
 def _catalogue(ctx: Context) -> None:
     from reporting._yaml import load_yaml
-    from reporting.data.catalogue import Catalogue, Metric, OrgReference, _vocabulary, reference_errors
+    from reporting.data.catalogue import Catalogue, Metric, _vocabulary, reference_errors
+    from reporting.data.org_config import OrgReference
     from reporting.data.source_config import Source
     from reporting.errors import ConfigError
     from reporting.validation_errors import config_errors
@@ -160,6 +161,7 @@ def _partial_catalogue(data: dict[str, Any], catalogue: Any, metric: Any, orgs: 
 # ------------------------------------------------------------------------------------------------ data
 def _data(ctx: Context) -> None:
     """Read every local source once and build every metric from it; each metric's first bad row is reported."""
+    from reporting._yaml import load_yaml
     from reporting.data.frame import build_metric
     from reporting.data.orgs import build_orgs
     from reporting.data.sources import read_source
@@ -174,7 +176,8 @@ def _data(ctx: Context) -> None:
             ctx.report.error(
                 f"{ctx.project.catalogue_file}: source '{name}' needs environment variable {env}, which is not set"
             )
-    needed = [m.source for m in catalogue.metrics] + ([catalogue.orgs.source] if catalogue.orgs else [])
+    org_sources = [entry.source for entry in catalogue.orgs.sources] if catalogue.orgs else []
+    needed = [m.source for m in catalogue.metrics] + org_sources
     tables: dict[str, Any] = {}
     for name in dict.fromkeys(needed):
         if name in local and name in catalogue.sources:
@@ -194,8 +197,9 @@ def _data(ctx: Context) -> None:
                     f"metric '{metric.id}': {result[1].aggregated:,} duplicate rows combined by "
                     f"aggregate: {metric.aggregate}"
                 )
-    if catalogue.orgs is not None and tables.get(catalogue.orgs.source) is not None:
-        ctx.orgs = ctx.run(build_orgs, catalogue.orgs, tables[catalogue.orgs.source])
+    if catalogue.orgs is not None and all(tables.get(name) is not None for name in org_sources):
+        doc = load_yaml(ctx.project.catalogue_file)
+        ctx.orgs = ctx.run(build_orgs, catalogue.orgs, tables, catalogue.sources, doc)
     ctx.data_complete = ctx.catalogue_complete and built == len(catalogue.metrics)
     skipped = sorted(set(catalogue.sources) - local)
     ctx.report.passed.append(

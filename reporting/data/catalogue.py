@@ -19,6 +19,13 @@ from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_v
 
 from reporting._yaml import Located, load_yaml, raise_validation_error
 from reporting.data.expr import parse_expression
+from reporting.data.org_config import (
+    OrgReference,
+    OrgSource,
+    PeerGroup,
+    org_reference_errors,
+    unknown_group_error,
+)
 from reporting.data.periods import Baseline
 from reporting.data.source_config import (
     CsvSource,
@@ -28,6 +35,8 @@ from reporting.data.source_config import (
     HttpSource,
     Source,
     SqlSource,
+    WhereTest,
+    WhereValue,
 )
 from reporting.errors import ConfigError
 
@@ -36,9 +45,7 @@ __all__ = [
     "Baseline",
     "Disclosure",
     "Metric",
-    "OrgReference",
     "TargetTable",
-    "WhereTest",
     "definition_hashes",
     "reference_errors",
     "load_catalogue",
@@ -79,57 +86,6 @@ class TargetTable(FrozenModel):
     by_period: dict[dt.date, float] = Field(
         default_factory=dict, json_schema_extra={"propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}}
     )
-
-
-class OrgReference(FrozenModel):
-    """Organisation reference data (code -> name, region, system, peer group) read from one of the sources."""
-
-    source: str
-    org_code: str = "org_code"
-    name: str = "org_name"
-    display_name: str | None = Field(
-        None,
-        description="column holding the name as the organisation writes it, used verbatim where not blank "
-        "(otherwise `name` is used, normalised: see normalise_names)",
-    )
-    normalise_names: bool = Field(
-        True,
-        description="write names as organisations do (\"Guy's and St Thomas' NHS Foundation Trust\", not "
-        "\"Guy's And St Thomas'\" or upper case): small words lower-case, acronyms upper-case",
-    )
-    region: str | None = None
-    system: str | None = Field(None, description="ICB / ICS column")
-    peer_groups: dict[str, str] = Field(
-        default_factory=dict,
-        description="peer group name -> boolean column; the first true column names the organisation's group",
-    )
-    default_peer_group: str = "other"
-
-
-class WhereTest(FrozenModel):
-    """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
-    numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    equals: str | int | float | bool | None = None
-    not_equals: str | int | float | bool | None = None
-    one_of: list[str | int | float | bool] | None = None
-    above: float | None = None
-    at_least: float | None = None
-    below: float | None = None
-    at_most: float | None = None
-    from_: dt.date | None = Field(None, alias="from", description="keep rows dated on or after this date")
-    to: dt.date | None = Field(None, description="keep rows dated on or before this date")
-
-    @model_validator(mode="after")
-    def _some(self) -> WhereTest:
-        if not self.model_fields_set:
-            raise ValueError("an empty where test keeps nothing; give e.g. {at_least: 1} or {from: 2024-04-01}")
-        return self
-
-
-WhereValue = str | int | float | bool | WhereTest
 
 
 def _unit_range(unit: str, value: float, what: str) -> None:
@@ -260,6 +216,11 @@ class Metric(FrozenModel):
     )
     disclosure: Disclosure = Field(default_factory=Disclosure)
     tags: list[str] = Field(default_factory=list)
+    eligible: str | None = Field(
+        None,
+        description="a peer group of the organisation reference: only its members are compared or ranked on this "
+        "metric (e.g. trusts with a type 1 A&E department); others are left out of its funnels and league tables",
+    )
 
     _target_text = field_validator("target", mode="before")(_no_percent_text)
 
@@ -380,6 +341,8 @@ def _vocabulary() -> set[str]:
         Baseline,
         TargetTable,
         OrgReference,
+        OrgSource,
+        PeerGroup,
         CsvSource,
         ExcelSource,
         SqlSource,
@@ -440,15 +403,12 @@ def reference_errors(catalogue: Catalogue, doc: Located) -> list[ConfigError]:
                     field=f"metrics[{i}].source",
                 )
             )
-    if catalogue.orgs is not None and catalogue.orgs.source not in catalogue.sources:
-        problems.append(
-            ConfigError(
-                f"unknown source '{catalogue.orgs.source}'; sources are: {', '.join(names)}",
-                file=doc.file,
-                line=doc.line_of(("orgs", "source")),
-                field="orgs.source",
-            )
-        )
+    if catalogue.orgs is not None:
+        problems += org_reference_errors(catalogue.orgs, names, doc)
+    groups = sorted(catalogue.orgs.peer_groups) if catalogue.orgs is not None else []
+    for i, metric in enumerate(catalogue.metrics):
+        if metric.eligible is not None and metric.eligible not in groups:
+            problems.append(unknown_group_error(metric.eligible, groups, doc, ("metrics", i, "eligible")))
     return problems
 
 
@@ -468,7 +428,7 @@ def definition_hashes(catalogue: Catalogue) -> dict[str, str]:
 
     out = {f"metric:{m.id}": digest(m, catalogue.sources.get(m.source)) for m in catalogue.metrics}
     if catalogue.orgs is not None:
-        out["orgs"] = digest(catalogue.orgs, catalogue.sources.get(catalogue.orgs.source))
+        out["orgs"] = digest(catalogue.orgs, *(catalogue.sources.get(s.source) for s in catalogue.orgs.sources))
     return out
 
 

@@ -317,7 +317,7 @@ def build_metric(metric: Metric, source: Source, table: RawTable) -> tuple[pd.Da
 
 def _where_keep(table: RawTable, frame: pd.DataFrame, column: str, wanted: object, source: Source) -> np.ndarray:
     """Rows of `frame` that pass one `where:` entry (a value to equal, or a WhereTest)."""
-    from reporting.data.catalogue import WhereTest
+    from reporting.data.source_config import WhereTest
 
     text = frame[column].astype("string").str.strip()
     if not isinstance(wanted, WhereTest):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from reporting import __version__
+from reporting._yaml import load_yaml
 from reporting.data.catalogue import Catalogue, definition_hashes
 from reporting.data.frame import MetricLoad, build_metric, empty_metric_frame
 from reporting.data.orgs import ORG_COLUMNS, build_orgs
@@ -37,6 +38,7 @@ def load(
     metrics: Sequence[str] | None = None,
     sources: Sequence[str] | None = None,
     progress: Progress | None = None,
+    catalogue_file: Path | None = None,
 ) -> Dataset:
     """Read each needed source once, then build every metric from it; any bad row stops the load."""
     wanted = [
@@ -44,10 +46,12 @@ def load(
         for m in catalogue.metrics
         if (metrics is None or m.id in metrics) and (sources is None or m.source in sources)
     ]
-    org_source = (
-        catalogue.orgs.source if catalogue.orgs and (sources is None or catalogue.orgs.source in sources) else None
-    )
-    needed = list(dict.fromkeys([m.source for m in wanted] + ([org_source] if org_source else [])))
+    org_sources = [
+        entry.source
+        for entry in (catalogue.orgs.sources if catalogue.orgs else [])
+        if sources is None or entry.source in sources
+    ]
+    needed = list(dict.fromkeys([m.source for m in wanted] + org_sources))
     tables: dict[str, RawTable] = {}
     for name in needed:
         if progress:
@@ -61,8 +65,9 @@ def load(
         frames.append(frame)
         loads.append(report)
     metric_frame = pd.concat(frames, ignore_index=True) if frames else empty_metric_frame()
-    if catalogue.orgs is not None and org_source:
-        orgs = build_orgs(catalogue.orgs, tables[org_source])
+    if catalogue.orgs is not None and len(org_sources) == len(catalogue.orgs.sources):
+        doc = load_yaml(catalogue_file) if catalogue_file else None
+        orgs = build_orgs(catalogue.orgs, tables, catalogue.sources, doc)
     else:
         orgs = pd.DataFrame({c: pd.Series(dtype="string") for c in ORG_COLUMNS})
     return Dataset(metric_frame, orgs, tuple(loads), {n: len(t.frame) for n, t in tables.items()})
@@ -94,7 +99,7 @@ def pull(
 def _pull(
     catalogue: Catalogue, project: Path, snapshots: Path, catalogue_file: Path | None, progress: Progress | None
 ) -> tuple[Dataset, Snapshot]:
-    dataset = load(catalogue, project, progress=progress)
+    dataset = load(catalogue, project, progress=progress, catalogue_file=catalogue_file)
     if progress:
         progress("writing snapshot")
     meta = {

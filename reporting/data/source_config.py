@@ -7,6 +7,7 @@ credentials in it is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,8 @@ __all__ = [
     "HttpSource",
     "Source",
     "SqlSource",
+    "WhereTest",
+    "WhereValue",
     "resolve_path",
 ]
 
@@ -31,6 +34,32 @@ class FrozenModel(BaseModel):
     """Every catalogue model: an unknown key is an error (a typo gets a suggestion), and values never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WhereTest(FrozenModel):
+    """A comparison for `where:` (`{at_least: 5}`, `{from: 2023-04-01, to: 2024-03-31}`, `{one_of: [A, B]}`);
+    numbers compare as numbers and `from`/`to` as dates (read with the source's date_format)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    equals: str | int | float | bool | None = None
+    not_equals: str | int | float | bool | None = None
+    one_of: list[str | int | float | bool] | None = None
+    above: float | None = None
+    at_least: float | None = None
+    below: float | None = None
+    at_most: float | None = None
+    from_: dt.date | None = Field(None, alias="from", description="keep rows dated on or after this date")
+    to: dt.date | None = Field(None, description="keep rows dated on or before this date")
+
+    @model_validator(mode="after")
+    def _some(self) -> WhereTest:
+        if not self.model_fields_set:
+            raise ValueError("an empty where test keeps nothing; give e.g. {at_least: 1} or {from: 2024-04-01}")
+        return self
+
+
+WhereValue = str | int | float | bool | WhereTest
 
 
 class _SourceBase(FrozenModel):

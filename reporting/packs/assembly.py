@@ -139,6 +139,7 @@ class Assembly:
     annotations: Registered = EMPTY
     current_view: dict[str, str] = field(default_factory=dict)  # the view of the last chart of each metric
     previous: PreviousPack | NoPrevious | None = None  # the last published pack's numbers (the changes block)
+    said: set[str] = field(default_factory=set)  # notes a pack says once (e.g. a comparison left out)
 
     def row(self, metric_id: str, view: str | None = None) -> Row | None:
         """The summary row of a view of the metric: the given one, else the last chart's, else the first."""

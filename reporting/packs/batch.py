@@ -30,6 +30,7 @@ from reporting.formatting import format_period
 from reporting.packs import template as t
 from reporting.packs.assemble import assemble_pack
 from reporting.packs.assembly import OFFSETS, Assembly, metric_ids_used, resolve_period, selected
+from reporting.packs.blocks.peers import check_pack_group
 from reporting.packs.checks import check_template
 from reporting.packs.data_file import NoPrevious, PreviousPack
 from reporting.packs.tree import Pack
@@ -205,6 +206,7 @@ def prepare(
         annotations = load_annotations(Path(doc.file).resolve().parents[1] / "annotations.yaml", catalogue)
     check_annotations(annotations, catalogue, snapshot.metrics, snapshot.orgs["org_code"].astype(str))
     params = {k: v.default for k, v in template.parameters.items()}
+    check_pack_group(snapshot.orgs, peer_group or params.get("peer_group"), doc, given=peer_group is not None)
     peer_group = peer_group or params.get("peer_group")
     period = period or (params.get("period") if params.get("period") not in (None, "latest") else None)
     wanted = list(dict.fromkeys(org or params.get("org") for org in orgs))

@@ -10,6 +10,7 @@ from typing import Any
 
 from reporting._yaml import Located, _dotted
 from reporting.data.catalogue import Catalogue
+from reporting.data.peers import ALL
 from reporting.errors import ConfigError
 from reporting.packs import template as t
 from reporting.packs.sandbox import pack_environment
@@ -116,7 +117,7 @@ def _peer_groups(catalogue: Catalogue) -> set[str] | None:
     """Peer group names the organisation reference can give (None: no reference, so no groups at all)."""
     if catalogue.orgs is None:
         return None
-    return {*catalogue.orgs.peer_groups, catalogue.orgs.default_peer_group, "all"}
+    return {*catalogue.orgs.peer_groups, ALL}
 
 
 def _check_group(

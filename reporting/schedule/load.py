@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,8 @@ def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: C
                     else f"; lists are: {', '.join(sorted(schedules.lists)) or 'none (add them under lists:)'}"
                 )
                 fail(f"unknown distribution list '{name}'{hint}", "jobs", i, "recipients", "lists", k)
+        if job.parameters.peer_group is not None:
+            _check_peer_group(job.parameters.peer_group, project, fail, ("jobs", i, "parameters", "peer_group"))
         if known is not None:
             for k, org in enumerate(job.orgs):
                 if org not in known:
@@ -163,3 +165,23 @@ def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: C
         recipients = job.recipients_for(project, schedules.lists, known_orgs=known_orgs)
         if not recipients:
             fail(f"job '{job.id}' has no recipients; give addresses, lists or a file", "jobs", i, "recipients")
+
+
+def _check_peer_group(group: str, project: Path, fail: Callable[..., None], where: tuple[Any, ...]) -> None:
+    """A job's peer group must be one the catalogue defines (or 'all'); the catalogue's own errors are its own."""
+    from reporting.data.catalogue import load_catalogue
+    from reporting.data.peers import ALL
+    from reporting.project import Project
+
+    catalogue_file = Project(project).catalogue_file
+    if not catalogue_file.exists():
+        return
+    try:
+        catalogue = load_catalogue(catalogue_file)
+    except ConfigError:
+        return  # reported where the catalogue is checked
+    groups = sorted({*(catalogue.orgs.peer_groups if catalogue.orgs else ()), ALL})
+    if group not in groups:
+        close = difflib.get_close_matches(group, groups, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        fail(f"unknown peer group '{group}'{hint}; groups are: {', '.join(groups)}", *where)

@@ -40,7 +40,6 @@ orgs:
   org_code: code
   name: name
   peer_groups: {mainland: is_mainland}
-  default_peer_group: islands
 metrics:
   - id: scot_4hr
     title: A&E within 4 hours (Scotland)

@@ -31,7 +31,7 @@ def test_shipped_catalogue_defines_the_demo_metrics() -> None:
     assert ae.target_for("RJ1", dt.date(2023, 9, 1)) == 0.76
     assert ae.target_for("RJ1", dt.date(2025, 7, 1)) == 0.78
     assert catalogue.metric("discharges_before_5pm").frequency == "weekly"
-    assert catalogue.orgs is not None and catalogue.orgs.peer_groups == {"acute": "reports_ga_beds_2022_2025"}
+    assert catalogue.orgs is not None and catalogue.orgs.peer_groups["acute"].column == "reports_ga_beds_2022_2025"
 
 
 def _load(make_project: MakeProject, text: str) -> None:

@@ -10,6 +10,7 @@ from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, MakeProject
 from reporting.data.catalogue import load_catalogue
 from reporting.data.frame import METRIC_FRAME_COLUMNS, validate_metric_frame
 from reporting.data.load import Dataset, load
+from reporting.data.peers import memberships
 from reporting.errors import DataError
 
 
@@ -189,5 +190,12 @@ def test_demo_data_loads_with_expected_counts() -> None:
     ]
     assert ae["numerator"].sum() / ae["denominator"].sum() == pytest.approx(0.752, abs=0.0005)
     assert len(dataset.orgs) == 214
-    assert set(dataset.orgs["peer_group"]) == {"acute", "non_acute"}
-    assert (dataset.orgs["peer_group"] == "acute").sum() == 137
+    groups = memberships(dataset.orgs)
+    assert {name: len(codes) for name, codes in groups.items()} == {
+        "acute": 137,
+        "acute_type1": 119,
+        "all": 214,
+        "merged": 2,
+        "specialist": 16,
+        "type1_ae": 124,
+    }

@@ -112,7 +112,7 @@ def test_concerns_say_since_when_and_how_big(assembled: Callable[..., Pack]) -> 
     )
     # the funnel against acute peers: below the expected range, in the metric's units
     assert re.search(
-        r"^Compared with \w+ other acute trusts from August 2024 to July 2025, A&E 4-hour performance \(\d+\.\d%\) "
+        r"^Compared with \w+ other non-specialist acute trusts with a type 1 A&E from August 2024 to July 2025, A&E 4-hour performance \(\d+\.\d%\) "
         r"is below the range expected around the peer average of \d+\.\d%\.$",
         attention[2],
     )

@@ -63,9 +63,11 @@ def test_board_data_package_is_valid_and_says_what_the_pack_says(project: Projec
         latest = next(r for r in mine if r["variation"])
         assert latest["variation"] == (row.variation_icon or "") and latest["assurance"] == (row.assurance or "")
         assert float(latest["value"]) == pytest.approx(float(row.latest.value))
-        assert all(r["org_code"] == "RJ1" and r["peer_group"] == "acute" for r in mine)
+        assert all(r["org_code"] == "RJ1" and r["peer_group"] == "acute_type1" for r in mine)
     four_hour = next(r for r in table if r["metric_id"] == "ae_4hr" and r["variation"])
-    assert four_hour["rank"] == "25"  # among the 118 ranked in the league table (all its metrics, none withheld)
+    assert (
+        four_hour["rank"] == "25"
+    )  # among the like-for-like peers ranked in the league table (all its metrics, none withheld)
     assert four_hour["target"] == "0.78"
     dictionary = _read(folder / f"{stem}-dictionary.csv")
     assert {d["metric_id"] for d in dictionary} == {r.metric_id for r in summary.rows}

@@ -10,8 +10,8 @@ from reporting.data.catalogue import Metric
 from reporting.formatting import format_period
 from reporting.packs import template as t
 from reporting.packs.assembly import OFFSETS, Assembly, Extra, Where, metric_of, passes
-from reporting.packs.blocks.comparisons import peers_noun
-from reporting.packs.blocks.peers import _peers
+from reporting.packs.blocks.comparisons import Everyone
+from reporting.packs.blocks.peers import cross_section
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, ChartBlock, Text
 from reporting.stats.disclosure import withheld_from_comparison
@@ -21,11 +21,15 @@ from reporting.stats.disclosure import withheld_from_comparison
 MIN_FOR_MEDIAN = 3
 
 
-def _members(asm: Assembly, peers: str | None) -> tuple[frozenset[str], str]:
-    """The block's peer group: its members' codes and what captions call them. The one call this block makes
-    to the peers API (packs.blocks.peers)."""
-    orgs, group = _peers(asm, peers)
-    return frozenset(orgs["org_code"].astype(str)), peers_noun(group)
+def _members(
+    asm: Assembly, metric: Metric, o: t.BenchmarkTrendOptions, where: Where
+) -> tuple[frozenset[str], frozenset[str], str]:
+    """The block's peers and all organisations, each only those eligible for the metric, and what captions call
+    the peers. The one place this block asks the peers API (packs.blocks.peers), so the subject's membership
+    and eligibility are checked as for every comparison."""
+    pool = cross_section(asm, metric, o, where)
+    everyone = cross_section(asm, metric, Everyone(o.periods))
+    return frozenset(pool.eligible), frozenset(everyone.eligible), pool.label
 
 
 def _medians(asm: Assembly, metric: Metric, periods: int, members: frozenset[str] | None) -> pd.Series:
@@ -52,14 +56,14 @@ def _benchmark_trend(asm: Assembly, o: t.BenchmarkTrendOptions, where: Where, ex
     metric = metric_of(asm, o.metric, where, extra)
     if not passes(asm, metric.id, o.when):
         return []
-    members, group = _members(asm, o.peers)
+    members, everyone, group = _members(asm, metric, o, where)
     peer = asm.once(
-        ("benchmark_medians", metric.id, o.periods, group, asm.period_end),
+        ("benchmark_medians", metric.id, o.periods, members, asm.period_end),
         lambda: _medians(asm, metric, o.periods, members),
     )
     england = asm.once(
-        ("benchmark_medians", metric.id, o.periods, None, asm.period_end),
-        lambda: _medians(asm, metric, o.periods, None),
+        ("benchmark_medians", metric.id, o.periods, everyone, asm.period_end),
+        lambda: _medians(asm, metric, o.periods, everyone),
     )
     rows = asm.frame[(asm.frame["metric_id"] == metric.id) & (asm.frame["period"] <= asm.period_end)]
     mine: pd.Series = rows.set_index("period")["value"]

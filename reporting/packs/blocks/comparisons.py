@@ -12,6 +12,7 @@ import pandas as pd
 from reporting.charts import caterpillar_chart, funnel_chart
 from reporting.charts.comparison_charts import funnel_sides, hidden_intervals
 from reporting.data.catalogue import Metric
+from reporting.data.peers import ALL
 from reporting.formatting import format_value
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, cell, metric_of
@@ -25,25 +26,20 @@ from reporting.stats.variation import caterpillar
 _PERIOD_WORDS = {"monthly": "months", "weekly": "weeks", "quarterly": "quarters", "annual": "years", "daily": "days"}
 
 
-def funnel_of(asm: Assembly, metric: Metric, o: t.CrossSectionOptions) -> tuple[Pool, FunnelResult | None]:
+def funnel_of(
+    asm: Assembly, metric: Metric, o: t.CrossSectionOptions, where: Where = ()
+) -> tuple[Pool, FunnelResult | None]:
     """The peers' pool and the funnel of one funnel block (None with fewer than two peers), computed once per
     batch: the chart and the executive summary read the same result."""
-    pool = cross_section(asm, metric, o)
+    pool = cross_section(asm, metric, o, where)
     if len(pool.frame) < 2:
         return pool, None
     kind: Literal["PR", "RC"] = "PR" if metric.unit == "percent" else "RC"
     result = asm.once(
-        ("funnel", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end),
+        ("funnel", metric.id, o.periods, pool.group, asm.period_end),
         lambda: funnel(pool.frame, group="org_code", data_type=kind, multiplier=metric.scale),
     )
     return pool, result
-
-
-def peers_noun(group: str) -> str:
-    """The peer group as a plural noun for captions: 'acute trusts', 'all organisations'."""
-    if group == "all organisations" or group.endswith(("trusts", "organisations", "providers", "sites")):
-        return group
-    return f"{group} trusts"
 
 
 def denominator_title(asm: Assembly, metric: Metric) -> str:
@@ -66,8 +62,8 @@ def window_words(metric: Metric, periods: int, span: str) -> str:
 @rule(t.FunnelBlock)
 def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra) -> list[Block]:
     metric = metric_of(asm, o.metric, where, extra)
-    pool, result = funnel_of(asm, metric, o)
-    pooled, group, span = pool.frame, peers_noun(pool.group), pool.span
+    pool, result = funnel_of(asm, metric, o, where)
+    group, span = pool.label, pool.span
     if result is None:
         return [Text((f"{metric.title}: too few {group} with data for a funnel plot ({span}).",), "note")]
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else f"{metric.title}: {group}, {span}"
@@ -85,7 +81,7 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
         x_title=f"{denominator_title(asm, metric)}, {window_words(metric, o.periods, span)}",
         direction=metric.direction,
         target=metric.target_for(asm.org, asm.period.date()),
-        centre=f"Peer average ({group})" if pool.group != "all organisations" else "Average of all organisations",
+        centre=f"Peer average ({group})" if pool.group != ALL else "Average of all organisations",
         theme=asm.theme,
     )
     widened = (
@@ -97,7 +93,7 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
     return [
         ChartBlock(
             spec,
-            f"{metric.title}: funnel plot of {len(pooled)} {group}, {span}"
+            f"{metric.title}: funnel plot of {pool.of_n()}, {span}"
             + (f"; ◆ {asm.org}: {asm.org_name}" if asm.org and asm.org_name else ""),
             native=True,
             notes=f"Each point is one provider; the lines show how far a provider of that size would be expected "
@@ -161,23 +157,23 @@ def _outlier_table(
 
 
 @dataclass(frozen=True)
-class _Everyone:
+class Everyone:
     """Pool options for every organisation (the England median): the block's window, no peer group."""
 
     periods: int
-    peers: str | None = "all"
+    peers: str | None = ALL
 
 
 @rule(t.VariationBlock)
 def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra) -> list[Block]:
     metric = metric_of(asm, o.metric, where, extra)
-    pool = cross_section(asm, metric, o)
-    pooled, group, span = pool.frame, peers_noun(pool.group), pool.span
+    pool = cross_section(asm, metric, o, where)
+    pooled, group, span = pool.frame, pool.label, pool.span
     if len(pooled) < 2:
         return [Text((f"{metric.title}: too few {group} with data to compare ({span}).",), "note")]
     kind: Literal["proportion", "rate"] = "proportion" if metric.unit == "percent" else "rate"
     cat = asm.once(
-        ("caterpillar", metric.id, o.periods, o.peers, asm.peer_group, asm.period_end, o.benchmark),
+        ("caterpillar", metric.id, o.periods, pool.group, asm.period_end, o.benchmark),
         lambda: caterpillar(
             pooled,
             kind=kind,
@@ -187,8 +183,8 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra)
         ),
     )
     england: float | None = None
-    if pool.group != "all organisations":  # the median over every organisation, not over the peers shown
-        everyone = cross_section(asm, metric, _Everyone(o.periods))
+    if pool.group != ALL:  # the median over every organisation, not over the peers shown
+        everyone = cross_section(asm, metric, Everyone(o.periods))
         if len(everyone.frame) >= 2:
             england = asm.once(
                 ("england_median", metric.id, o.periods, asm.period_end),
@@ -206,11 +202,11 @@ def _variation(asm: Assembly, o: t.VariationOptions, where: Where, extra: Extra)
         decimals=metric.decimals,
         highlight=asm.org,
         labels=org_names(asm),
-        peers=group if pool.group != "all organisations" else "all organisations",
+        peers=group if pool.group != ALL else "all organisations",
         england_median=england,
         theme=asm.theme,
     )
     return [
-        ChartBlock(spec, f"{metric.title}: variation across {len(cat)} {group}, {span}{narrow}", native=o.native),
+        ChartBlock(spec, f"{metric.title}: variation across {pool.of_n()}, {span}{narrow}", native=o.native),
         *pool.note(asm, "Variation chart"),
     ]

@@ -23,6 +23,7 @@ from reporting.mdc import is_concern, is_exception
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Row, Where, passes, selected, series_points
 from reporting.packs.blocks.comparisons import funnel_of
+from reporting.packs.blocks.peers import NotCompared
 from reporting.packs.blocks.registry import rule
 from reporting.packs.commentary import SUMMARY_PREFIX, metric_commentary
 from reporting.packs.tree import Block, Heading, Text
@@ -291,14 +292,16 @@ def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str]]
             if block.funnel.metric not in metric_ids:
                 continue
             metric = asm.metric(block.funnel.metric)
-            pool, result = funnel_of(asm, metric, block.funnel)
+            try:
+                pool, result = funnel_of(asm, metric, block.funnel)
+            except NotCompared:
+                continue  # the funnel's place in the pack says why
             mine = result.points[result.points["group"] == asm.org] if result is not None else None
             if result is None or mine is None or mine.empty:
                 continue
             value, average = float(mine["value"].iloc[0]), float(result.target * metric.scale)
-            others = "other organisations" if pool.group == "all organisations" else f"other {pool.group} trusts"
             span = f"from {pool.span}" if " to " in pool.span else f"in {pool.span}"
-            peers = f"Compared with {_words(len(pool.frame) - 1)} {others} {span}"
+            peers = f"Compared with {_words(pool.others)} other {pool.label} {span}"
             mean = _per_unit(metric, average)
             if not bool(mine["outlier"].iloc[0]):
                 out.append(

@@ -58,9 +58,11 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     span = ""
     group = ""
     notes: list[Block] = []
-    for metric in metrics:
-        pool = cross_section(asm, metric, o)  # the peer members: the one call to switch when peer groups change
-        pooled, group, span = pool.frame, pool.group, pool.span
+    pools = []
+    for k, metric in enumerate(metrics):
+        pool = cross_section(asm, metric, o, (*where, "metrics", k))
+        pools.append(pool)
+        pooled, group, span = pool.frame, pool.label, pool.span
         notes += pool.note(asm, f"League table ({metric.title})")
         part = pd.DataFrame(
             {
@@ -91,13 +93,16 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
         models = {m.id: CountModel(directions[m.id], count_model(m)) for m in metrics}
         return scored.merge(rank_intervals(scored, wide, models), on="org_code", validate="1:1")
 
-    table = asm.once(("league", tuple(o.metrics), o.periods, o.peers, asm.peer_group, asm.period_end, needed), compute)
+    table = asm.once(("league", tuple(o.metrics), o.periods, pools[0].group, asm.period_end, needed), compute)
     names = org_names(asm)
     first = metrics[0]
     ranked = table[table["amr"].notna()]
     n = len(ranked)
     if n < 2:
-        return [Text((f"Too few {group} with data for every metric of the league table ({n} ranked).",), "note")]
+        return [
+            Text((f"Too few {group} with data for every metric of the league table ({n} ranked).",), "note"),
+            *notes,
+        ]
     chart = league_chart(
         ranked,
         value=first.id,
@@ -113,9 +118,9 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
     keep = ranked.head(o.show).index.union(ranked.tail(o.show).index)
     if asm.org is not None:
         keep = keep.union(table.index[table["org_code"] == asm.org])
-    unranked = table[table["amr"].isna() & (table["metrics_scored"] > 0)]
-    if len(unranked):
-        who = ", ".join(names.get(c, c) for c in unranked["org_code"])
+    unranked = sorted(set(wide["org_code"]) - set(ranked["org_code"]))
+    if unranked:
+        who = ", ".join(names.get(c, c) for c in unranked)
         short = (
             "without data for every metric of the table"
             if needed == len(metrics)
@@ -169,7 +174,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
             f"League table: {group}, {span}",
             tuple(columns),
             tuple(rows),
-            caption=f"League table, top and bottom {o.show} of the {n} providers ranked in the {group} peer group",
+            caption=f"League table, top and bottom {o.show} of the {n} ranked",
             footnotes=footnotes,
             wide=True,  # nine columns: a landscape page in Word and the PDF
             sheet_name="League table",

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where
-from reporting.packs.tree import Block
+from reporting.packs.blocks.peers import NotCompared
+from reporting.packs.tree import Block, Text
 
 __all__ = ["RULES", "Rule", "block_nodes", "check_rules", "rule"]
 
@@ -60,4 +61,10 @@ def check_rules(rules: dict[type[t.BlockModel], Rule], models: Iterable[type[t.B
 def block_nodes(asm: Assembly, block: t.BlockModel, where: Where, metric_ctx: str | None = None) -> list[Block]:
     """The tree nodes of one template block, by its model's rule (`metric_ctx`: the metric of a for_each)."""
     extra = {"metric": metric_ctx} if metric_ctx else {}
-    return RULES[type(block)](asm, block.options, (*where, block.kind()), extra)
+    try:
+        return RULES[type(block)](asm, block.options, (*where, block.kind()), extra)
+    except NotCompared as left_out:  # a comparison on a measure that does not apply to this organisation
+        if left_out.sentence in asm.said:  # said where the first comparison of the measure was
+            return []
+        asm.said.add(left_out.sentence)
+        return [Text((left_out.sentence,), "note")]
