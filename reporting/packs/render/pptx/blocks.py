@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from reporting.charts import raster
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.charts.spc_charts import icon_chart
 from reporting.errors import ConfigError, ReportingError
-from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT, icon_text
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._dispatch import no_rule
@@ -56,8 +57,8 @@ from reporting.packs.render.pptx.tables import (
     _Cell,
     _flow_table,
     _header,
+    _one_line,
     _suppression_note,
-    _unbroken,
     _widths,
 )
 from reporting.packs.tree import (
@@ -80,8 +81,24 @@ from reporting.packs.tree import (
 # ---------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _HeadedText:
+    """A level-2 heading and the text right under it: one unit of the flow (see `_headed_text`)."""
+
+    heading: Heading
+    text: Text
+
+
+@dataclass(frozen=True)
+class _Noted:
+    """A table and the notes right under it ("Data not current: ..."), kept on the table's slide (`_flow_table`)."""
+
+    table: SummaryTable | DataTable
+    notes: tuple[str, ...]
+
+
 @functools.singledispatch
-def _block(block: Block, deck: _Deck) -> None:
+def _block(block: Block | _HeadedText | _Noted, deck: _Deck) -> None:
     raise no_rule("PowerPoint", block, deck.where)
 
 
@@ -168,6 +185,32 @@ def _heading(block: Heading, deck: _Deck) -> None:
     _flow_text(deck, [_para(block.text, bold=True, colour=_b().primary_dark)], 20, 14)
 
 
+#: a heading kept with its paragraph is a bold line in the flow at this size, and its text a step (2 pt) below
+#: the style's own size, so an executive summary's short headed paragraphs share slides as they would in print
+SUBHEAD_PT = 18
+SUBHEAD_STEP = 2
+
+
+@_block.register(_HeadedText)
+def _headed_text(block: _HeadedText, deck: _Deck) -> None:
+    """Short headed paragraphs share a slide, as a secretary lays out an executive summary: the heading is a bold
+    line above its text on the current slide while that slide holds only text and the two fit together
+    (`_text_fit`), else on the topic's next slide ("... (continued)"). After a table or a chart the heading
+    titles a slide of its own, as any heading does, and later headed paragraphs flow under it."""
+    base = TEXT_PT[block.text.style] - SUBHEAD_STEP
+    body = _paras(block.text.paragraphs, colour=_b().muted if block.text.style == "note" else None)
+    if block.heading.text.casefold() == deck.topic.casefold():
+        _flow_text(deck, body, base)
+    elif (deck.slide is not None and deck.prose) or deck.topic_slides == 0:
+        head = _Para(
+            (_Run(block.heading.text, bold=True, colour=_b().primary_dark),), factor=max(SUBHEAD_PT, base) / base
+        )
+        _flow_text(deck, [head, *body], base)
+    else:
+        deck.start_topic(block.heading.text, from_heading=True)
+        _flow_text(deck, body, base)
+
+
 @_block.register(Text)
 def _text(block: Text, deck: _Deck) -> None:
     colour = _b().muted if block.style == "note" else None
@@ -191,10 +234,21 @@ def _page_break(block: PageBreak, deck: _Deck) -> None:
     deck.end_slide()
 
 
-def _slide_order(blocks: Sequence[Block]) -> list[tuple[int, Block]]:
-    """(1-based index, block) in slide order: a chart's narrative (the body text right after it) goes above
-    the chart as the slide's headline, so the two share a slide instead of the text spilling onto the next."""
-    order = list(enumerate(blocks, start=1))
+def _slide_order(blocks: Sequence[Block]) -> list[tuple[int, Block | _HeadedText | _Noted]]:
+    """(1-based index, block) in slide order: a level-2 heading and the text right under it are one
+    `_HeadedText`, a table and the notes right under it one `_Noted`; a chart's narrative (the body text right after it) goes above the chart as the slide's
+    headline, so the two share a slide instead of the text spilling onto the next."""
+    order: list[tuple[int, Block | _HeadedText | _Noted]] = []
+    for index, block in enumerate(blocks, start=1):
+        previous = order[-1][1] if order else None
+        if isinstance(block, Text) and isinstance(previous, Heading) and previous.level == 2:
+            order[-1] = (order[-1][0], _HeadedText(previous, block))
+        elif isinstance(block, Text) and block.style == "note" and isinstance(previous, SummaryTable | DataTable):
+            order[-1] = (order[-1][0], _Noted(previous, block.paragraphs))
+        elif isinstance(block, Text) and block.style == "note" and isinstance(previous, _Noted):
+            order[-1] = (order[-1][0], _Noted(previous.table, previous.notes + block.paragraphs))
+        else:
+            order.append((index, block))
     i = 0
     while i < len(order) - 1:
         chart, text = order[i][1], order[i + 1][1]
@@ -241,6 +295,7 @@ def _chart(block: ChartBlock, deck: _Deck) -> None:
     cap = [_para(block.caption, colour=_b().muted)] if block.caption else []
     cap_h = _height(cap, CAPTION_PT, deck.body.width) + 2 * TEXT_INSET if cap else 0
     deck.space_for(MIN_CHART_H + cap_h)
+    deck.prose = False
     box = _Box(deck.body.left, deck.cursor, deck.body.width, deck.remaining - cap_h - (GAP if cap else 0))
     shape = _chart_shape(deck, block, box)
     X.set_alt_text(shape, block.spec.title, block.spec.alt_text or f"Chart: {block.spec.title}")
@@ -299,13 +354,37 @@ def _value(cell: Cell, align: Any = PP_ALIGN.RIGHT) -> _Para:
     return _Para((_Run("*" if cell.suppressed else cell.text),), align=align)
 
 
+def _attention_first(rows: Sequence[SummaryRow]) -> list[SummaryRow]:
+    """The rows a presenter speaks to first at the top: exceptions (mdc.is_exception, as the row says), then
+    other special cause variation, then common cause, then measures not assessed; the template's order within
+    each. A deck cannot be re-sorted by its reader (the workbook has filters; the paper keeps the template's)."""
+
+    def rank(row: SummaryRow) -> int:
+        if row.exception:
+            return 0
+        if row.variation_icon in VARIATION and row.variation_icon != "common_cause":
+            return 1
+        return 2 if row.variation_icon == "common_cause" else 3
+
+    return sorted(rows, key=rank)
+
+
+@_block.register(_Noted)
+def _noted(block: _Noted, deck: _Deck) -> None:
+    if isinstance(block.table, SummaryTable):
+        _summary_table(block.table, deck, block.notes)
+    else:
+        _data_table(block.table, deck, block.notes)
+
+
 @_block.register(SummaryTable)
-def _summary_table(block: SummaryTable, deck: _Deck) -> None:
+def _summary_table(block: SummaryTable, deck: _Deck, trailing: Sequence[str] = ()) -> None:
     right, centre = PP_ALIGN.RIGHT, PP_ALIGN.CENTER
     aligns = [None, None, right, right, None, None, centre]
     header = _header([name for name, _ in SUMMARY_COLUMNS], aligns)
     rows = []
-    for i, r in enumerate(block.rows):
+    ordered = _attention_first(block.rows)
+    for i, r in enumerate(ordered):
         fill = _b().band if (i + 1) % 2 == 0 else _b().white
         metric = (
             _para(r.title, bold=True),
@@ -328,12 +407,12 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
                 ),
             ]
         )
-    suppressed = any(r.latest.suppressed or r.target.suppressed for r in block.rows)
+    suppressed = any(r.latest.suppressed or r.target.suppressed for r in ordered)
     widths = _widths(deck.body.width, [w for _, w in SUMMARY_COLUMNS])
 
     def describe(start: int, end: int) -> str:
         parts = []
-        for r in block.rows[start:end]:
+        for r in ordered[start:end]:
             latest = "suppressed" if r.latest.suppressed else r.latest.text
             target = "suppressed" if r.target.suppressed else r.target.text
             bits = [f"latest {latest} ({r.period_label})", f"target {target}"]
@@ -353,31 +432,41 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
         SUMMARY_PT,
         _suppression_note(deck.pack, block.footnotes, suppressed),
         describe,
+        trailing,
     )
 
 
+def _cell_text(cell: Cell) -> str:
+    """A data cell's words: "*" when suppressed, a point type or icon in the one MDC wording every format uses
+    (mdc.icon_text: "~ Common cause variation", "▲ Special cause variation (high)"), else the cell's text."""
+    if cell.suppressed:
+        return "*"
+    return (icon_text(cell.icon) or cell.text) if cell.icon else cell.text
+
+
 @_block.register(DataTable)
-def _data_table(block: DataTable, deck: _Deck) -> None:
+def _data_table(block: DataTable, deck: _Deck, trailing: Sequence[str] = ()) -> None:
     aligns = [PP_ALIGN.RIGHT if c.kind in _RIGHT else None for c in block.columns]
     header = _header([c.name for c in block.columns], aligns)
-    rows = []
+    rows, texts = [], []
     for i, row in enumerate(block.rows):
         band = _b().band if (i + 1) % 2 == 0 else _b().white
         cells = []
         for cell, align in zip(row, aligns):
-            runs = [_Run("*" if cell.suppressed else cell.text)]
+            runs = [_Run(_cell_text(cell))]
             if cell.rag is not None and not cell.suppressed:
                 runs.append(_Run(f" {RAG[cell.rag][0]}", bold=True))
             cells.append(_Cell((_Para(tuple(runs), align=align),), RAG[cell.rag][2] if cell.rag in RAG else band))
         rows.append(cells)
+        texts.append(["".join(r.text for r in c.paras[0].runs) for c in cells])
     suppressed = any(c.suppressed for row in block.rows for c in row)
     notes = _suppression_note(deck.pack, block.footnotes, suppressed)
     if any(c.rag for row in block.rows for c in row):
         notes.append("R, A, G: red, amber, green rating (also shown by the cell's shading).")
-    widths = _unbroken(
+    widths = _one_line(
         _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns]),
         [c.name for c in block.columns],
-        [["*" if cell.suppressed else cell.text for cell in row] for row in block.rows],
+        texts,
         TABLE_PT,
     )
     names = ", ".join(c.name for c in block.columns)
@@ -392,4 +481,4 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
             f"Table '{block.title}'" + (f" ({block.caption})" if block.caption else "") + f": {span}; columns {names}."
         )
 
-    _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe)
+    _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe, trailing)
