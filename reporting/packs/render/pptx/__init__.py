@@ -48,7 +48,7 @@ from reporting.office_package import save
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.render._properties import document_properties
-from reporting.packs.render.pptx.blocks import _block, _slide_order
+from reporting.packs.render.pptx.blocks import _place, _slide_order
 from reporting.packs.render.pptx.deck import LANGUAGE, TextOverflowError, _Box, _Deck
 from reporting.packs.render.pptx.placeholders import _fill_agendas, _finish_slide, _section_header
 from reporting.packs.tree import (
@@ -110,7 +110,7 @@ def _render(pack: Pack, path: Path) -> Path:
         first = len(prs.slides)  # the section's first own slide: after the cover and contents it may hold
         for b_index, block in _slide_order(section.blocks):
             deck.where = f"section {s_index} '{section.title}', block {b_index} ({type(block).__name__})"
-            _block(block, deck)
+            _place(block, deck)
             if isinstance(block, Cover | Contents):
                 first = len(prs.slides)
             if isinstance(block, Heading) and block.level <= 2 and b_index == len(section.blocks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,15 +92,26 @@ class _HeadedText:
 
 @dataclass(frozen=True)
 class _Noted:
-    """A table and the notes right under it ("Data not current: ..."), kept on the table's slide (`_flow_table`)."""
+    """A table and the text right under it (its notes, "Data not current: ...", or the key to its icons), kept
+    on the table's slide where they fit together (`_flow_table`)."""
 
     table: SummaryTable | DataTable
-    notes: tuple[str, ...]
+    notes: tuple[Text, ...]
 
 
 @functools.singledispatch
-def _block(block: Block | _HeadedText | _Noted, deck: _Deck) -> None:
+def _block(block: Block, deck: _Deck) -> None:
     raise no_rule("PowerPoint", block, deck.where)
+
+
+def _place(unit: Block | _HeadedText | _Noted, deck: _Deck) -> None:
+    """Place one unit of the slide order (`_slide_order`): a block by its rule, or a block kept with the next."""
+    if isinstance(unit, _HeadedText):
+        _headed_text(unit, deck)
+    elif isinstance(unit, _Noted):
+        _noted(unit, deck)
+    else:
+        _block(unit, deck)
 
 
 @_block.register(Cover)
@@ -191,24 +203,19 @@ SUBHEAD_PT = 18
 SUBHEAD_STEP = 2
 
 
-@_block.register(_HeadedText)
 def _headed_text(block: _HeadedText, deck: _Deck) -> None:
     """Short headed paragraphs share a slide, as a secretary lays out an executive summary: the heading is a bold
     line above its text on the current slide while that slide holds only text and the two fit together
     (`_text_fit`), else on the topic's next slide ("... (continued)"). After a table or a chart the heading
     titles a slide of its own, as any heading does, and later headed paragraphs flow under it."""
-    base = TEXT_PT[block.text.style] - SUBHEAD_STEP
-    body = _paras(block.text.paragraphs, colour=_b().muted if block.text.style == "note" else None)
+    paras, base = _headed_paras(block.heading.text, block.text)
     if block.heading.text.casefold() == deck.topic.casefold():
-        _flow_text(deck, body, base)
+        _flow_text(deck, paras[1:], base)
     elif (deck.slide is not None and deck.prose) or deck.topic_slides == 0:
-        head = _Para(
-            (_Run(block.heading.text, bold=True, colour=_b().primary_dark),), factor=max(SUBHEAD_PT, base) / base
-        )
-        _flow_text(deck, [head, *body], base)
+        _flow_text(deck, paras, base)
     else:
         deck.start_topic(block.heading.text, from_heading=True)
-        _flow_text(deck, body, base)
+        _flow_text(deck, paras[1:], base)
 
 
 @_block.register(Text)
@@ -243,10 +250,10 @@ def _slide_order(blocks: Sequence[Block]) -> list[tuple[int, Block | _HeadedText
         previous = order[-1][1] if order else None
         if isinstance(block, Text) and isinstance(previous, Heading) and previous.level == 2:
             order[-1] = (order[-1][0], _HeadedText(previous, block))
-        elif isinstance(block, Text) and block.style == "note" and isinstance(previous, SummaryTable | DataTable):
-            order[-1] = (order[-1][0], _Noted(previous, block.paragraphs))
-        elif isinstance(block, Text) and block.style == "note" and isinstance(previous, _Noted):
-            order[-1] = (order[-1][0], _Noted(previous.table, previous.notes + block.paragraphs))
+        elif isinstance(block, Text) and isinstance(previous, SummaryTable | DataTable):
+            order[-1] = (order[-1][0], _Noted(previous, (block,)))
+        elif isinstance(block, Text) and isinstance(previous, _Noted):
+            order[-1] = (order[-1][0], _Noted(previous.table, (*previous.notes, block)))
         else:
             order.append((index, block))
     i = 0
@@ -290,9 +297,20 @@ def _chart_shape(deck: _Deck, block: ChartBlock, box: _Box) -> Any:
     return _picture(deck.slide, Path(block.image), box)
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[\w'’&-]+", text.casefold()))
+
+
+def _caption_adds(caption: str, title: str) -> bool:
+    """Whether a chart's caption says more than the chart's title ("Discharges per week, Guy's ...: SPC chart"
+    under "Discharges per week (last 52 weeks) – Guy's ..." does not: the slide says it once)."""
+    return bool(_words(caption) - _words(title) - {"spc", "chart"})
+
+
 @_block.register(ChartBlock)
 def _chart(block: ChartBlock, deck: _Deck) -> None:
-    cap = [_para(block.caption, colour=_b().muted)] if block.caption else []
+    shown = block.caption if block.caption and _caption_adds(block.caption, block.spec.title) else ""
+    cap = [_para(shown, colour=_b().muted)] if shown else []
     cap_h = _height(cap, CAPTION_PT, deck.body.width) + 2 * TEXT_INSET if cap else 0
     deck.space_for(MIN_CHART_H + cap_h)
     deck.prose = False
@@ -369,16 +387,37 @@ def _attention_first(rows: Sequence[SummaryRow]) -> list[SummaryRow]:
     return sorted(rows, key=rank)
 
 
-@_block.register(_Noted)
+def _headed_paras(heading: str, text: Text) -> tuple[list[_Para], float]:
+    """A subhead and its text as one flow of paragraphs, and the size they go at (see SUBHEAD_PT)."""
+    base = TEXT_PT[text.style] - SUBHEAD_STEP
+    head = _Para((_Run(heading, bold=True, colour=_b().primary_dark),), factor=max(SUBHEAD_PT, base) / base)
+    return [head, *_paras(text.paragraphs, colour=_b().muted if text.style == "note" else None)], base
+
+
 def _noted(block: _Noted, deck: _Deck) -> None:
+    """The table, then its text: at the text's own size, or at the table's size (12 pt) where only that lets
+    the two share the table's slide."""
+    heights = [
+        sum(
+            _height(_paras(t.paragraphs), size or TEXT_PT[t.style], deck.body.width) + 2 * TEXT_INSET + GAP
+            for t in block.notes
+        )
+        for size in (None, TABLE_PT)
+    ]
     if isinstance(block.table, SummaryTable):
-        _summary_table(block.table, deck, block.notes)
+        kept = _summary_table(block.table, deck, heights)
     else:
-        _data_table(block.table, deck, block.notes)
+        kept = _data_table(block.table, deck, heights)
+    for text in block.notes:
+        if kept == 1:
+            colour = _b().muted if text.style == "note" else None
+            _flow_text(deck, _paras(text.paragraphs, colour=colour), TABLE_PT)
+        else:
+            _text(text, deck)
 
 
 @_block.register(SummaryTable)
-def _summary_table(block: SummaryTable, deck: _Deck, trailing: Sequence[str] = ()) -> None:
+def _summary_table(block: SummaryTable, deck: _Deck, keep_with: Sequence[int] = ()) -> int | None:
     right, centre = PP_ALIGN.RIGHT, PP_ALIGN.CENTER
     aligns = [None, None, right, right, None, None, centre]
     header = _header([name for name, _ in SUMMARY_COLUMNS], aligns)
@@ -422,7 +461,7 @@ def _summary_table(block: SummaryTable, deck: _Deck, trailing: Sequence[str] = (
         span = f", metrics {start + 1} to {end} of {len(block.rows)}" if end - start < len(block.rows) else ""
         return f"Summary table '{block.title}'{span}. " + " ".join(parts)
 
-    _flow_table(
+    return _flow_table(
         deck,
         block.title,
         block.caption,
@@ -432,7 +471,7 @@ def _summary_table(block: SummaryTable, deck: _Deck, trailing: Sequence[str] = (
         SUMMARY_PT,
         _suppression_note(deck.pack, block.footnotes, suppressed),
         describe,
-        trailing,
+        keep_with,
     )
 
 
@@ -445,7 +484,7 @@ def _cell_text(cell: Cell) -> str:
 
 
 @_block.register(DataTable)
-def _data_table(block: DataTable, deck: _Deck, trailing: Sequence[str] = ()) -> None:
+def _data_table(block: DataTable, deck: _Deck, keep_with: Sequence[int] = ()) -> int | None:
     aligns = [PP_ALIGN.RIGHT if c.kind in _RIGHT else None for c in block.columns]
     header = _header([c.name for c in block.columns], aligns)
     rows, texts = [], []
@@ -481,4 +520,4 @@ def _data_table(block: DataTable, deck: _Deck, trailing: Sequence[str] = ()) -> 
             f"Table '{block.title}'" + (f" ({block.caption})" if block.caption else "") + f": {span}; columns {names}."
         )
 
-    _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe, trailing)
+    return _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe, keep_with)

@@ -44,15 +44,16 @@ CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 
 # Colours come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands); RAG fills are
 # status colours, not identity, and live with the MDC vocabulary (reporting.mdc.RAG).
-#: Period wide enough for "July 2025 (monthly)" and Variation for "Common cause" (after its icon) on one line
-#: at 14 pt, so most rows are one line tall and a seven-measure summary leaves room for its notes
+#: each column wide enough for its usual words on one line at 14 pt ("A&E attendances over 4 hours", "July 2025
+#: (monthly)", "Common cause" and "consistently missed" after their icons), so rows are one or two lines tall and
+#: a seven-measure summary leaves room for its notes on the same slide
 SUMMARY_COLUMNS = (
-    ("Metric", 0.27),
+    ("Metric", 0.26),
     ("Period", 0.16),
-    ("Latest", 0.08),
+    ("Latest", 0.07),
     ("Target", 0.07),
     ("Variation", 0.17),
-    ("Assurance", 0.17),
+    ("Assurance", 0.19),
     ("Trend", 0.08),
 )
 

@@ -152,12 +152,14 @@ def _flow_table(
     size: float,
     footnotes: Sequence[str],
     describe: Callable[[int, int], str],
-    trailing: Sequence[str] = (),
-) -> None:
+    keep_with: Sequence[int] = (),
+) -> int | None:
     """Header + rows, split between rows across continued slides with the header repeated on each part.
 
-    `trailing` are the notes that follow the table in the pack: printed with its footnotes when the table and
-    they fit one slide (a note alone on the next slide says nothing), else after the table as text.
+    `keep_with` are the heights, at the sizes it may take (its own, then smaller), of the text that follows the
+    table in the pack (its notes, a key to its icons): where the table and that text fit one slide together, the
+    table starts where both fit, so the text is not left alone on the next slide. Returns which of the sizes
+    fitted (None: none did, or the table is split).
 
     A table that fits one slide is never split: when the current slide has no room for all of it, it starts a
     fresh one. A longer table is split into even parts (`_split`); each later part goes on a slide titled with
@@ -175,32 +177,20 @@ def _flow_table(
     width = deck.body.width
     if not body:  # a header over nothing is not a table: one sentence says so, with the table's notes
         said = _Para((_Run(title, bold=True, colour=_b().primary_dark), _Run(": no rows for this period.")))
-        _flow_text(deck, [said, *_paras([*footnotes, *trailing], colour=_b().muted)], TEXT_PT["note"])
-        return
+        _flow_text(deck, [said, *_paras(footnotes, colour=_b().muted)], TEXT_PT["note"])
+        return None
     head_h = _row_height(header, widths, TABLE_PT)
     heights = [_row_height(row, widths, size) for row in body]
     cap_h = _height(cap, CAPTION_PT, width) + 2 * TEXT_INSET
 
-    def foot(texts: Sequence[str]) -> tuple[list[_Para], int]:
-        paras = _paras(texts, colour=_b().muted)
-        return paras, _height(paras, TABLE_PT, width) + 2 * TEXT_INSET + GAP if paras else 0
-
-    notes, foot_h = foot([*footnotes, *trailing])
-    if (
-        trailing
-        and cap_h
-        + GAP
-        + _row_height(header, widths, TABLE_PT)
-        + foot_h
-        + sum(_row_height(row, widths, size) for row in body)
-        > deck.body.height
-    ):
-        notes, foot_h = foot(footnotes)
-    else:
-        trailing = ()
+    notes = _paras(footnotes, colour=_b().muted)
+    foot_h = _height(notes, TABLE_PT, width) + 2 * TEXT_INSET + GAP if notes else 0
     frame_h = cap_h + GAP + head_h + foot_h  # the first part: caption, header row, footnotes
     later_room = deck.body.height - head_h - foot_h  # a continued part: the slide's title names the table
     whole = sum(heights)
+    kept = next((k for k, h in enumerate(keep_with) if frame_h + whole + h <= deck.body.height), None)
+    if kept is not None:
+        whole += keep_with[kept]  # placed as one with the text after it
     if deck.slide is not None and deck.filled and frame_h + whole > deck.remaining:
         first_room = deck.remaining - frame_h
         fits_alone = frame_h + whole <= deck.body.height
@@ -234,8 +224,7 @@ def _flow_table(
         )
         if notes:
             _text_box(deck, notes, TABLE_PT, foot_h - GAP)
-    if trailing:
-        _flow_text(deck, _paras(trailing, colour=_b().muted), TEXT_PT["note"])
+    return kept if len(parts) == 1 else None
 
 
 def _caption_after(title: str, caption: str) -> str:
