@@ -302,14 +302,15 @@ def _words(text: str) -> set[str]:
 
 
 def _caption_adds(caption: str, title: str) -> bool:
-    """Whether a chart's caption says more than the chart's title ("Discharges per week, Guy's ...: SPC chart"
-    under "Discharges per week (last 52 weeks) – Guy's ..." does not: the slide says it once)."""
+    """Whether a chart's caption says more than the chart's title and subtitle ("Discharges per week, Guy's ...:
+    SPC chart" under "Discharges per week (last 52 weeks) – Guy's ..." does not: the slide says it once)."""
     return bool(_words(caption) - _words(title) - {"spc", "chart"})
 
 
 @_block.register(ChartBlock)
 def _chart(block: ChartBlock, deck: _Deck) -> None:
-    shown = block.caption if block.caption and _caption_adds(block.caption, block.spec.title) else ""
+    heading = f"{block.spec.title} {block.spec.subtitle}"  # what the chart's own title line says
+    shown = block.caption if block.caption and _caption_adds(block.caption, heading) else ""
     cap = [_para(shown, colour=_b().muted)] if shown else []
     cap_h = _height(cap, CAPTION_PT, deck.body.width) + 2 * TEXT_INSET if cap else 0
     deck.space_for(MIN_CHART_H + cap_h)
