@@ -108,6 +108,8 @@ def _layout(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: Col
 #: characters, so every row is one line tall; a column of prose keeps its width and wraps
 NAME_WIDTH = 66.0
 NAME_CHARS = 80
+#: ... while the table stays this many characters wide or less (about 90% when printed fitted to A4 landscape)
+PRINT_CHARS = 160.0
 #: a header is given room for two lines at most, up to this width
 HEADER_WIDTH = 24.0
 
@@ -117,12 +119,16 @@ def _layout_widths(columns: Sequence[Column], layout: _Layout, rows: Sequence[Se
     half its header (two lines at most, up to HEADER_WIDTH); a text column of names as wide as its longest
     (up to NAME_WIDTH), so the league table's rows are even, one line each."""
     out = [_status_width(columns[i].name) if status else columns[i].width for i, status in layout.slots]
+    out += [NOTE_WIDTH] if layout.note else []
+    wants = [0.0] * len(out)
     for k, (i, status) in enumerate(layout.slots):
         if not status and columns[i].kind == "text":
             longest = max((len(r[i].text) for r in rows if i < len(r)), default=0)
             if longest <= NAME_CHARS:
-                out[k] = max(out[k], min(longest * 1.05 + 2, NAME_WIDTH))
-    out += [NOTE_WIDTH] if layout.note else []
+                wants[k] = max(0.0, min(longest * 1.05 + 2, NAME_WIDTH) - out[k])
+    budget = max(0.0, PRINT_CHARS - sum(out))
+    share = min(1.0, budget / sum(wants)) if sum(wants) else 0.0
+    out = [w + extra * share for w, extra in zip(out, wants)]
     names = [f"{columns[i].name} status" if status else columns[i].name for i, status in layout.slots]
     headers = _unique_headers(names + ([NOTE_HEADER] if layout.note else []))
     return [
