@@ -38,12 +38,13 @@ slide; if it does not fit an empty slide body it shrinks 1 pt at a time down to 
 still does not fit, the build stops with TextOverflowError naming the section and block. Titles shrink to
 ``MIN_TITLE_PT`` (18). Tables never shrink: they split between rows onto continued slides, repeating the header
 row; a single row taller than a slide is a TextOverflowError. An empty table is one sentence ("...: no rows for
-this period."). Data-table cells for point types use mdc.icon_text, the words every format uses. Text boxes have autofit off, and table rows are
-given their measured height, so what was measured is what is drawn.
+this period."). Data-table cells for point types use mdc.icon_text, the words every format uses. Text boxes have
+autofit off, and table rows are given their measured height, so what was measured is what is drawn.
 
 The package splits the renderer by job: `deck` (sizes, `_Deck`: the slide-flow engine, and writing text),
 `tables` (tables drawn and split between rows), `blocks` (the one singledispatch function `_block`, a rule
-per block type), `placeholders` (section headers, agendas, the footer and slide number cloned from layouts);
+per block type), `flow` (blocks kept with the next: headed paragraphs, tables and their notes), `placeholders`
+(section headers, agendas, the footer and slide number cloned from layouts);
 this module builds the deck and saves it.
 """
 
@@ -56,8 +57,8 @@ from reporting.office_package import save
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.render._properties import document_properties
-from reporting.packs.render.pptx.blocks import _place, _slide_order
 from reporting.packs.render.pptx.deck import LANGUAGE, TextOverflowError, _Box, _Deck
+from reporting.packs.render.pptx.flow import _place, _slide_order
 from reporting.packs.render.pptx.placeholders import _fill_agendas, _finish_slide, _section_header
 from reporting.packs.tree import (
     Contents,
