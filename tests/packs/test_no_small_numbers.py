@@ -91,6 +91,10 @@ def _pattern(values: dict[int, str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w$.,])(" + "|".join(re.escape(a) for a in alternatives) + r")(?:\.0+)?(?!\w|[.,]\d|\s?%)")
 
 
+_XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_ANCHORS = (f"{_XDR}from", f"{_XDR}to")
+
+
 def _xml_texts(data: bytes) -> list[str]:
     """Text nodes and alt-text attributes of one XML part (not layout numbers such as widths and offsets)."""
     try:
@@ -99,6 +103,8 @@ def _xml_texts(data: bytes) -> list[str]:
         return []
     if root is None:
         return []
+    for marker in list(root.iter(*_ANCHORS)):  # a drawing's anchor cell (<row>168</row>) is layout, not data
+        marker.getparent().remove(marker)
     texts = [t for t in root.itertext() if t.strip()]
     for element in root.iter():
         for name in _ATTRIBUTES:

@@ -6,11 +6,18 @@ Slides, in order: the template's own slides are removed; a Cover block gives the
 subtitle, then the cover's labelled lines packed several to a line); a Contents block gives an agenda on
 "Title and Content" listing every section with its slide number (its "Section Header" slide, else its first
 slide after any cover and contents, so the executive summary that shares the cover's section is listed too);
-each section except the cover's opens with a "Section Header" slide; content then flows onto "Title Only"
-slides inside the body area of the "Title and Content" layout.
-Headings of level 1-2 start a new slide titled with their text (level 3 is a bold line in the flow); later
-slides under the same heading are titled "... (continued)". Text, tables, charts and commentary are stacked
-top to bottom while they fit; a chart takes the rest of its slide; PageBreak ends the slide. Every slide gets
+each section except the cover's opens with a "Section Header" slide (its title only: no subsection names); content
+then flows onto "Title Only" slides inside the body area of the "Title and Content" layout.
+A level-1 heading starts a new slide titled with its text; later slides under it are titled "... (continued)".
+A level-2 heading with text under it is a bold line above that text, and such headed paragraphs share a slide
+while it holds only text and they fit (an executive summary takes a few slides, not one per heading); after a
+table or chart, or with no text under it, a level-2 heading titles a new slide as a level-1 one does (level 3 is
+always a bold line in the flow). Text, tables, charts and commentary are stacked top to bottom while they fit; a
+chart takes the rest of its slide (its caption is left out when it only repeats the chart's title); PageBreak
+ends the slide. A table that fits one slide is never split (it starts a fresh slide instead), and the text
+right under a table stays on its slide where both fit; a longer table is split into even parts, each continued
+part on a slide titled with the table's own title "(continued)". A summary table lists exceptions, then other
+special cause, then common cause, then measures not assessed (template order within each). Every slide gets
 the layout's footer placeholder (``pack.footer``) and slide-number placeholder (a ``slidenum`` field), cloned
 from its layout because python-pptx does not copy them; speaker notes carry chart notes, the data sources,
 the snapshot hash and the pack's footnotes. Text is en-GB; the output is byte-identical for the same Pack
@@ -30,12 +37,14 @@ A text block goes at its style's size (body 18, lead 22, note 14 pt) where the s
 slide; if it does not fit an empty slide body it shrinks 1 pt at a time down to ``MIN_TEXT_PT`` (12); if it
 still does not fit, the build stops with TextOverflowError naming the section and block. Titles shrink to
 ``MIN_TITLE_PT`` (18). Tables never shrink: they split between rows onto continued slides, repeating the header
-row; a single row taller than a slide is a TextOverflowError. Text boxes have autofit off, and table rows are
-given their measured height, so what was measured is what is drawn.
+row; a single row taller than a slide is a TextOverflowError. An empty table is one sentence ("...: no rows for
+this period."). Data-table cells for point types use mdc.icon_text, the words every format uses. Text boxes have
+autofit off, and table rows are given their measured height, so what was measured is what is drawn.
 
 The package splits the renderer by job: `deck` (sizes, `_Deck`: the slide-flow engine, and writing text),
 `tables` (tables drawn and split between rows), `blocks` (the one singledispatch function `_block`, a rule
-per block type), `placeholders` (section headers, agendas, the footer and slide number cloned from layouts);
+per block type), `flow` (blocks kept with the next: headed paragraphs, tables and their notes), `placeholders`
+(section headers, agendas, the footer and slide number cloned from layouts);
 this module builds the deck and saves it.
 """
 
@@ -48,8 +57,8 @@ from reporting.office_package import save
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.render._properties import document_properties
-from reporting.packs.render.pptx.blocks import _block, _slide_order
 from reporting.packs.render.pptx.deck import LANGUAGE, TextOverflowError, _Box, _Deck
+from reporting.packs.render.pptx.flow import _place, _slide_order
 from reporting.packs.render.pptx.placeholders import _fill_agendas, _finish_slide, _section_header
 from reporting.packs.tree import (
     Contents,
@@ -110,7 +119,7 @@ def _render(pack: Pack, path: Path) -> Path:
         first = len(prs.slides)  # the section's first own slide: after the cover and contents it may hold
         for b_index, block in _slide_order(section.blocks):
             deck.where = f"section {s_index} '{section.title}', block {b_index} ({type(block).__name__})"
-            _block(block, deck)
+            _place(block, deck)
             if isinstance(block, Cover | Contents):
                 first = len(prs.slides)
             if isinstance(block, Heading) and block.level <= 2 and b_index == len(section.blocks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from reporting.charts import raster
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.charts.spc_charts import icon_chart
 from reporting.errors import ConfigError, ReportingError
-from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT, icon_text
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._dispatch import no_rule
@@ -56,8 +57,8 @@ from reporting.packs.render.pptx.tables import (
     _Cell,
     _flow_table,
     _header,
+    _one_line,
     _suppression_note,
-    _unbroken,
     _widths,
 )
 from reporting.packs.tree import (
@@ -191,21 +192,6 @@ def _page_break(block: PageBreak, deck: _Deck) -> None:
     deck.end_slide()
 
 
-def _slide_order(blocks: Sequence[Block]) -> list[tuple[int, Block]]:
-    """(1-based index, block) in slide order: a chart's narrative (the body text right after it) goes above
-    the chart as the slide's headline, so the two share a slide instead of the text spilling onto the next."""
-    order = list(enumerate(blocks, start=1))
-    i = 0
-    while i < len(order) - 1:
-        chart, text = order[i][1], order[i + 1][1]
-        if isinstance(chart, ChartBlock) and isinstance(text, Text) and text.style == "body":
-            order[i], order[i + 1] = order[i + 1], order[i]
-            i += 2
-        else:
-            i += 1
-    return order
-
-
 def _picture(slide: Any, image: Path, box: _Box) -> Any:
     from PIL import Image
 
@@ -236,11 +222,24 @@ def _chart_shape(deck: _Deck, block: ChartBlock, box: _Box) -> Any:
     return _picture(deck.slide, Path(block.image), box)
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[\w'’&-]+", text.casefold()))
+
+
+def _caption_adds(caption: str, title: str) -> bool:
+    """Whether a chart's caption says more than the chart's title and subtitle ("Discharges per week, Guy's ...:
+    SPC chart" under "Discharges per week (last 52 weeks) – Guy's ..." does not: the slide says it once)."""
+    return bool(_words(caption) - _words(title) - {"spc", "chart"})
+
+
 @_block.register(ChartBlock)
 def _chart(block: ChartBlock, deck: _Deck) -> None:
-    cap = [_para(block.caption, colour=_b().muted)] if block.caption else []
+    heading = f"{block.spec.title} {block.spec.subtitle}"  # what the chart's own title line says
+    shown = block.caption if block.caption and _caption_adds(block.caption, heading) else ""
+    cap = [_para(shown, colour=_b().muted)] if shown else []
     cap_h = _height(cap, CAPTION_PT, deck.body.width) + 2 * TEXT_INSET if cap else 0
     deck.space_for(MIN_CHART_H + cap_h)
+    deck.prose = False
     box = _Box(deck.body.left, deck.cursor, deck.body.width, deck.remaining - cap_h - (GAP if cap else 0))
     shape = _chart_shape(deck, block, box)
     X.set_alt_text(shape, block.spec.title, block.spec.alt_text or f"Chart: {block.spec.title}")
@@ -299,13 +298,29 @@ def _value(cell: Cell, align: Any = PP_ALIGN.RIGHT) -> _Para:
     return _Para((_Run("*" if cell.suppressed else cell.text),), align=align)
 
 
+def _attention_first(rows: Sequence[SummaryRow]) -> list[SummaryRow]:
+    """The rows a presenter speaks to first at the top: exceptions (mdc.is_exception, as the row says), then
+    other special cause variation, then common cause, then measures not assessed; the template's order within
+    each. A deck cannot be re-sorted by its reader (the workbook has filters; the paper keeps the template's)."""
+
+    def rank(row: SummaryRow) -> int:
+        if row.exception:
+            return 0
+        if row.variation_icon in VARIATION and row.variation_icon != "common_cause":
+            return 1
+        return 2 if row.variation_icon == "common_cause" else 3
+
+    return sorted(rows, key=rank)
+
+
 @_block.register(SummaryTable)
-def _summary_table(block: SummaryTable, deck: _Deck) -> None:
+def _summary_table(block: SummaryTable, deck: _Deck, keep_with: Sequence[int] = ()) -> int | None:
     right, centre = PP_ALIGN.RIGHT, PP_ALIGN.CENTER
     aligns = [None, None, right, right, None, None, centre]
     header = _header([name for name, _ in SUMMARY_COLUMNS], aligns)
     rows = []
-    for i, r in enumerate(block.rows):
+    ordered = _attention_first(block.rows)
+    for i, r in enumerate(ordered):
         fill = _b().band if (i + 1) % 2 == 0 else _b().white
         metric = (
             _para(r.title, bold=True),
@@ -328,12 +343,12 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
                 ),
             ]
         )
-    suppressed = any(r.latest.suppressed or r.target.suppressed for r in block.rows)
+    suppressed = any(r.latest.suppressed or r.target.suppressed for r in ordered)
     widths = _widths(deck.body.width, [w for _, w in SUMMARY_COLUMNS])
 
     def describe(start: int, end: int) -> str:
         parts = []
-        for r in block.rows[start:end]:
+        for r in ordered[start:end]:
             latest = "suppressed" if r.latest.suppressed else r.latest.text
             target = "suppressed" if r.target.suppressed else r.target.text
             bits = [f"latest {latest} ({r.period_label})", f"target {target}"]
@@ -343,7 +358,7 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
         span = f", metrics {start + 1} to {end} of {len(block.rows)}" if end - start < len(block.rows) else ""
         return f"Summary table '{block.title}'{span}. " + " ".join(parts)
 
-    _flow_table(
+    return _flow_table(
         deck,
         block.title,
         block.caption,
@@ -353,31 +368,41 @@ def _summary_table(block: SummaryTable, deck: _Deck) -> None:
         SUMMARY_PT,
         _suppression_note(deck.pack, block.footnotes, suppressed),
         describe,
+        keep_with,
     )
 
 
+def _cell_text(cell: Cell) -> str:
+    """A data cell's words: "*" when suppressed, a point type or icon in the one MDC wording every format uses
+    (mdc.icon_text: "~ Common cause variation", "▲ Special cause variation (high)"), else the cell's text."""
+    if cell.suppressed:
+        return "*"
+    return (icon_text(cell.icon) or cell.text) if cell.icon else cell.text
+
+
 @_block.register(DataTable)
-def _data_table(block: DataTable, deck: _Deck) -> None:
+def _data_table(block: DataTable, deck: _Deck, keep_with: Sequence[int] = ()) -> int | None:
     aligns = [PP_ALIGN.RIGHT if c.kind in _RIGHT else None for c in block.columns]
     header = _header([c.name for c in block.columns], aligns)
-    rows = []
+    rows, texts = [], []
     for i, row in enumerate(block.rows):
         band = _b().band if (i + 1) % 2 == 0 else _b().white
         cells = []
         for cell, align in zip(row, aligns):
-            runs = [_Run("*" if cell.suppressed else cell.text)]
+            runs = [_Run(_cell_text(cell))]
             if cell.rag is not None and not cell.suppressed:
                 runs.append(_Run(f" {RAG[cell.rag][0]}", bold=True))
             cells.append(_Cell((_Para(tuple(runs), align=align),), RAG[cell.rag][2] if cell.rag in RAG else band))
         rows.append(cells)
+        texts.append(["".join(r.text for r in c.paras[0].runs) for c in cells])
     suppressed = any(c.suppressed for row in block.rows for c in row)
     notes = _suppression_note(deck.pack, block.footnotes, suppressed)
     if any(c.rag for row in block.rows for c in row):
         notes.append("R, A, G: red, amber, green rating (also shown by the cell's shading).")
-    widths = _unbroken(
+    widths = _one_line(
         _widths(deck.body.width, [max(c.width, len(c.name)) for c in block.columns]),
         [c.name for c in block.columns],
-        [["*" if cell.suppressed else cell.text for cell in row] for row in block.rows],
+        texts,
         TABLE_PT,
     )
     names = ", ".join(c.name for c in block.columns)
@@ -392,4 +417,4 @@ def _data_table(block: DataTable, deck: _Deck) -> None:
             f"Table '{block.title}'" + (f" ({block.caption})" if block.caption else "") + f": {span}; columns {names}."
         )
 
-    _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe)
+    return _flow_table(deck, block.title, block.caption, header, rows, widths, TABLE_PT, notes, describe, keep_with)

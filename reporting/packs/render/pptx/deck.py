@@ -36,7 +36,7 @@ SUMMARY_PT = 14  # summary table body (header 12)
 TABLE_PT = 12  # data tables, captions, footnotes
 CAPTION_PT = 12
 MIN_CHART_H = Inches(3.0)
-SPARK_H, SPARK_PAD = Inches(0.42), Inches(0.05)
+SPARK_H, SPARK_PAD = Inches(0.36), Inches(0.05)  # as tall as an icon: rows stay compact
 ICON, ICON_GAP = Inches(0.36), Inches(0.06)  # MDC icon pictures in the summary table, and the gap to their words
 GAP = Inches(0.15)  # between blocks on a slide
 TEXT_INSET = Inches(0.05)
@@ -44,14 +44,17 @@ CELL_INSET_X, CELL_INSET_Y = Inches(0.08), Inches(0.05)
 
 # Colours come from the pack's theme (render/_brand.py: NHS identity unless the pack rebrands); RAG fills are
 # status colours, not identity, and live with the MDC vocabulary (reporting.mdc.RAG).
+#: each column wide enough for its usual words on one line at 14 pt ("A&E attendances over 4 hours", "July 2025
+#: (monthly)", "Common cause" and "consistently missed" after their icons), so rows are one or two lines tall and
+#: a seven-measure summary leaves room for its notes on the same slide
 SUMMARY_COLUMNS = (
-    ("Metric", 0.31),
-    ("Period", 0.10),
-    ("Latest", 0.08),
-    ("Target", 0.08),
-    ("Variation", 0.14),
-    ("Assurance", 0.17),
-    ("Trend", 0.12),
+    ("Metric", 0.26),
+    ("Period", 0.16),
+    ("Latest", 0.07),
+    ("Target", 0.07),
+    ("Variation", 0.17),
+    ("Assurance", 0.19),
+    ("Trend", 0.08),
 )
 
 
@@ -133,6 +136,7 @@ class _Deck:
     slide: Any = None  # current content slide, None when the next block starts a new one
     cursor: int = 0  # y where the next block goes
     filled: bool = False  # the current slide already holds a block
+    prose: bool = True  # the current slide holds only text so far (headed paragraphs may join it)
     topic: str = ""  # title of the current run of content slides
     topic_from_heading: bool = False
     topic_slides: int = 0
@@ -166,13 +170,15 @@ class _Deck:
     def remaining(self) -> int:
         return self.body.bottom - self.cursor if self.slide is not None else 0
 
-    def fresh_slide(self) -> None:
-        """A new content slide, titled with the topic ("... (continued)" after its first slide)."""
-        title = self.topic if self.topic_slides == 0 else f"{self.topic} (continued)"
+    def fresh_slide(self, title: str | None = None) -> None:
+        """A new content slide, titled with the topic ("... (continued)" after its first slide), or with `title`
+        (a table continued from the slide before carries its own title, not the topic's)."""
+        if title is None:
+            title = self.topic if self.topic_slides == 0 else f"{self.topic} (continued)"
         self.topic_slides += 1
         self.slide = self.add_slide("Title Only")
         _title(self, self.slide, title, 28, self.topic_where)
-        self.cursor, self.filled = self.body.top, False
+        self.cursor, self.filled, self.prose = self.body.top, False, True
 
     def space_for(self, height: int) -> None:
         """Make sure the current slide has `height` left, starting a fresh one when it has not."""

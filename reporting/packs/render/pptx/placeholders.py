@@ -29,7 +29,6 @@ from reporting.packs.render.pptx.deck import (
     _write,
 )
 from reporting.packs.tree import (
-    Heading,
     Section,
 )
 
@@ -39,17 +38,13 @@ from reporting.packs.tree import (
 
 
 def _section_header(section: Section, deck: _Deck) -> None:
+    """The section's divider: its title alone. The subtitle placeholder is removed, not filled with the
+    section's headings (the first of which read as a description: "How we compare with acute trusts" under
+    "Urgent and emergency care"); the contents slide lists the sections."""
     slide = deck.add_slide("Section Header")
     _title(deck, slide, section.title, 36)
     body = next((p for p in slide.placeholders if p.placeholder_format.idx == 1), None)
-    headings = [b.text for b in section.blocks if isinstance(b, Heading) and b.level <= 2]
-    summary = " · ".join((["Appendix"] if section.appendix else []) + headings)
-    paras = [_para(summary)]
-    size = _fit(paras, body.width, body.height - 2 * TEXT_INSET, 20, MIN_TEXT_PT) if body and summary else None
-    if body is not None and size is not None:
-        _fixed_frame(body.text_frame)
-        _write(body.text_frame, paras, size)
-    elif body is not None:  # nothing to say (or too many headings to list): no empty prompt left behind
+    if body is not None:  # no empty prompt left behind
         body._element.getparent().remove(body._element)
     deck.section_slides.append((section.title, slide))
 

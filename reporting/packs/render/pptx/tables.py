@@ -28,9 +28,11 @@ from reporting.packs.render.pptx.deck import (
     LANGUAGE,
     TABLE_PT,
     TEXT_INSET,
+    TEXT_PT,
     TextOverflowError,
     _Box,
     _Deck,
+    _flow_text,
     _text_box,
 )
 from reporting.packs.tree import (
@@ -71,8 +73,6 @@ def _draw_table(
     size: float,
     title: str,
     description: str,
-    *,
-    merge_row: int | None = None,
 ) -> None:
     top = deck.cursor
     frame = deck.slide.shapes.add_table(len(rows), len(widths), deck.body.left, top, sum(widths), sum(heights))
@@ -104,12 +104,42 @@ def _draw_table(
                 overlays.append((spec.overlay, _Box(x, y, widths[j], heights[i])))
             x += widths[j]
         y += heights[i]
-    if merge_row is not None:  # one message across the whole row ("No rows")
-        table.cell(merge_row, 0).merge(table.cell(merge_row, len(widths) - 1))
     X.set_alt_text(frame, title, description)
     for draw, box in overlays:
         draw(deck.slide, box)
     deck.advance(sum(heights))
+
+
+#: a table does not start on a slide already holding other blocks with fewer rows than this: it starts afresh
+MIN_PART_ROWS = 3
+
+
+def _split(heights: Sequence[int], first_room: int, room: int) -> list[tuple[int, int]]:
+    """(start, end) of each part of a table whose rows are `heights` tall: the first part gets `first_room`, each
+    later part `room`. Filled greedily, then rows are moved forward from each part to the next while the next has
+    fewer than the part before it less one and they fit, so the parts come out even (14, 13, 13 rows, never
+    17, 17, 6: no slide carries one or two continuation rows). A part of no rows means a row taller than the
+    room it is given."""
+    parts: list[list[int]] = []
+    i = 0
+    while i < len(heights):
+        limit, used, part = first_room if not parts else room, 0, []
+        while i < len(heights) and used + heights[i] <= limit:
+            used += heights[i]
+            part.append(i)
+            i += 1
+        if not part:
+            return [(i, i)]
+        parts.append(part)
+    moved = True
+    while moved:  # backwards pass after pass until none moves a row (each move narrows a gap, so it ends)
+        moved = False
+        for k in range(len(parts) - 1, 0, -1):
+            before, after = parts[k - 1], parts[k]
+            while len(after) < len(before) - 1 and sum(heights[j] for j in after) + heights[before[-1]] <= room:
+                after.insert(0, before.pop())
+                moved = True
+    return [(part[0], part[-1] + 1) for part in parts]
 
 
 def _flow_table(
@@ -122,41 +152,67 @@ def _flow_table(
     size: float,
     footnotes: Sequence[str],
     describe: Callable[[int, int], str],
-) -> None:
-    """Header + rows, split between rows across continued slides with the header repeated on each part."""
+    keep_with: Sequence[int] = (),
+) -> int | None:
+    """Header + rows, split between rows across continued slides with the header repeated on each part.
 
+    `keep_with` are the heights, at the sizes it may take (its own, then smaller), of the text that follows the
+    table in the pack (its notes, a key to its icons): where the table and that text fit one slide together, the
+    table starts where both fit, so the text is not left alone on the next slide. Returns which of the sizes
+    fitted (None: none did, or the table is split).
+
+    A table that fits one slide is never split: when the current slide has no room for all of it, it starts a
+    fresh one. A longer table is split into even parts (`_split`); each later part goes on a slide titled with
+    the table's own title, "(continued)", whatever heading the table sat under.
+    """
     rest = _caption_after(title, caption)
-
-    def caption_paras(part: int) -> list[_Para]:
-        runs = [_Run(title + (" (continued)" if part else ""), bold=True, colour=_b().primary_dark)]
-        if rest and not part:
-            runs.append(_Run(f" – {rest}", colour=_b().muted))
-        return [_Para(tuple(runs))]
-
+    cap = [
+        _Para(
+            (
+                _Run(title, bold=True, colour=_b().primary_dark),
+                *((_Run(f" – {rest}", colour=_b().muted),) if rest else ()),
+            )
+        )
+    ]
     width = deck.body.width
-    empty = not body
-    if empty:
-        body = [[_cell("No rows for this period.", colour=_b().muted), *(_Cell(()) for _ in widths[1:])]]
+    if not body:  # a header over nothing is not a table: one sentence says so, with the table's notes
+        said = _Para((_Run(title, bold=True, colour=_b().primary_dark), _Run(": no rows for this period.")))
+        _flow_text(deck, [said, *_paras(footnotes, colour=_b().muted)], TEXT_PT["note"])
+        return None
     head_h = _row_height(header, widths, TABLE_PT)
     heights = [_row_height(row, widths, size) for row in body]
+    cap_h = _height(cap, CAPTION_PT, width) + 2 * TEXT_INSET
+
     notes = _paras(footnotes, colour=_b().muted)
     foot_h = _height(notes, TABLE_PT, width) + 2 * TEXT_INSET + GAP if notes else 0
-    start, part = 0, 0
-    while start < len(body):
-        cap = caption_paras(part)
-        cap_h = _height(cap, CAPTION_PT, width) + 2 * TEXT_INSET
-        deck.space_for(cap_h + GAP + head_h + heights[start] + foot_h)
-        room = deck.remaining - cap_h - GAP - head_h - foot_h
-        end, used = start, 0
-        while end < len(body) and used + heights[end] <= room:
-            used += heights[end]
-            end += 1
+    frame_h = cap_h + GAP + head_h + foot_h  # the first part: caption, header row, footnotes
+    later_room = deck.body.height - head_h - foot_h  # a continued part: the slide's title names the table
+    whole = sum(heights)
+    kept = next((k for k, h in enumerate(keep_with) if frame_h + whole + h <= deck.body.height), None)
+    if kept is not None:
+        whole += keep_with[kept]  # placed as one with the text after it
+    if deck.slide is not None and deck.filled and frame_h + whole > deck.remaining:
+        first_room = deck.remaining - frame_h
+        fits_alone = frame_h + whole <= deck.body.height
+        parts = _split(heights, first_room, later_room)
+        if fits_alone or parts[0][1] - parts[0][0] < min(MIN_PART_ROWS, len(heights)):
+            deck.fresh_slide()
+    if deck.slide is None:
+        deck.fresh_slide()
+    deck.prose = False
+    parts = _split(heights, deck.remaining - frame_h, later_room)
+    for part, (start, end) in enumerate(parts):
         if end == start:
             raise TextOverflowError(
                 deck.where, f"row {start + 1} of table '{title}' is taller than a slide; shorten the text in that row"
             )
-        _text_box(deck, cap, CAPTION_PT, cap_h)
         label = title + (" (continued)" if part else "")
+        if part:
+            deck.end_slide()
+            deck.fresh_slide(label)
+            deck.prose = False
+        else:
+            _text_box(deck, cap, CAPTION_PT, cap_h)
         _draw_table(
             deck,
             [header, *body[start:end]],
@@ -164,14 +220,11 @@ def _flow_table(
             [head_h, *heights[start:end]],
             size,
             label,
-            describe(start, end) + (" It has no rows for this period." if empty else ""),
-            merge_row=1 if empty else None,
+            describe(start, end),
         )
         if notes:
             _text_box(deck, notes, TABLE_PT, foot_h - GAP)
-        start, part = end, part + 1
-        if start < len(body):
-            deck.end_slide()
+    return kept if len(parts) == 1 else None
 
 
 def _caption_after(title: str, caption: str) -> str:
@@ -192,6 +245,29 @@ def _widths(total: int, weights: Sequence[float]) -> list[int]:
 def _word_width(words: Sequence[str], size: float, bold: bool) -> int:
     """EMU the longest of `words` needs on one line, measured by the fitting rule, cell insets included."""
     return int(Pt(max((_em(w, bold) for w in words), default=0) * size * WIDTH_MARGIN)) + 2 * CELL_INSET_X + 1
+
+
+def _one_line(widths: Sequence[int], header: Sequence[str], body: Sequence[Sequence[str]], size: float) -> list[int]:
+    """`widths` re-cut so every body cell is on one line (an organisation's long name is not wrapped while a
+    column of numbers has room to spare: the rows stay one line tall and a league table fits one slide), where
+    that fits; the room left goes first to headers that would wrap, then in proportion to `widths`. Else
+    `_unbroken`'s words-never-break rule."""
+    total = sum(widths)
+    columns = list(zip(*body)) if body else [() for _ in header]
+    need = [
+        max(_word_width(header[j].split(), TABLE_PT, True), _word_width(list(columns[j]), size, False))
+        for j in range(len(header))
+    ]
+    if not body or sum(need) > total:
+        return _unbroken(widths, header, body, size)
+    head = [max(n, _word_width([header[j]], TABLE_PT, True)) for j, n in enumerate(need)]
+    spare = total - sum(need)
+    short = sum(h - n for h, n in zip(head, need))
+    out = [n + ((h - n) * spare // short if short else 0) for n, h in zip(need, head)] if short > spare else head
+    rest = total - sum(out)
+    out = [o + rest * w // total for o, w in zip(out, widths)]
+    out[-1] += total - sum(out)
+    return out
 
 
 def _unbroken(widths: Sequence[int], header: Sequence[str], body: Sequence[Sequence[str]], size: float) -> list[int]:

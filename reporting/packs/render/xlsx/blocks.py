@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -26,6 +27,7 @@ from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render.xlsx.cells import (
     CHART_DATA,
     CHART_WIDTH_PX,
+    FIRST_ROW,
     PAGE_HEIGHT_PX,
     PAGE_WIDTH_PX,
     ROW_PX,
@@ -122,9 +124,12 @@ def _text(block: Text, ctx: _Ctx) -> None:
         "lead": Font(name=_b().font, size=11, bold=True),
         "note": Font(name=_b().font, size=9, italic=True, color=_b().muted),
     }.get(block.style, Font(name=_b().font, size=10))
+    start = sheet.row
     for paragraph in block.paragraphs:
         _merged_text(sheet, paragraph, font)
     sheet.row += 1
+    sheet.text_at = sheet.heading_at if _nothing_between(sheet, sheet.heading_at, start) else start
+    sheet.text_end = sheet.row
 
 
 @_block.register
@@ -156,9 +161,18 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     spec = block.spec
     w_px, h_px = spec.size
     height_px = round(CHART_WIDTH_PX * h_px / w_px)
-    _keep_together(sheet, height_px)
+    below_px = sum(2 * ROW_PX for t in (spec.subtitle, block.caption, block.notes) if t)  # its notes stay under it
+    lead = sheet.text_at if sheet.text_at is not None and sheet.text_end == sheet.row else None
+    room = _keep_together(sheet, height_px + below_px, lead)
+    # where even a fresh page leaves too little room (a sheet's first chart, under its narrative), the chart is
+    # drawn smaller (to 70%) rather than leave its notes alone on the next page
+    scale = min(1.0, max(MIN_CHART_SCALE, (room - below_px) / height_px))
+    width_px, height_px = round(CHART_WIDTH_PX * scale), round(height_px * scale)
     top = sheet.row
     if block.native and supports_native(spec):
+        # the chart's title is the plain title (a long one wrapped to six lines and took half the chart); the
+        # organisation and the method (p′ chart, σz, breaks) are a note under it
+        spec = dataclasses.replace(spec, subtitle="")
         data_ws = _chart_data_sheet(ctx)
         _put(data_ws, ctx.data_row, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
         _put(
@@ -174,7 +188,7 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
             f"A{top}",
             data_row=ctx.data_row + 1,
             data_col=1,
-            width_cm=CHART_WIDTH_PX / 96 * 2.54,
+            width_cm=width_px / 96 * 2.54,
             height_cm=height_px / 96 * 2.54,
         )
         data_ws._charts.remove(chart)  # the data stays on "Chart data"; the chart goes on the section
@@ -183,7 +197,7 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
         n_rows = max(len(s.x) for s in spec.series) if spec.series else 0
         ctx.data_row += n_rows + 3
     elif block.image is not None and Path(block.image).exists():
-        height_px = _picture(sheet, Path(block.image), top, 1, CHART_WIDTH_PX, spec.title, spec.alt_text)
+        height_px = _picture(sheet, Path(block.image), top, 1, width_px, spec.title, spec.alt_text)
     else:
         reason = spec.message or "no image was rendered for it and it has no native Excel form"
         warnings.warn(
@@ -196,6 +210,8 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
         _merged_text(sheet, spec.message or spec.alt_text, Font(name=_b().font, size=10))
         height_px = 0
     sheet.row = top + math.ceil(height_px / ROW_PX) + (1 if height_px else 0)
+    if block.native and supports_native(block.spec) and block.spec.subtitle:
+        _merged_text(sheet, block.spec.subtitle, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     if block.caption:
         _merged_text(sheet, block.caption, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     if block.notes:
@@ -240,8 +256,18 @@ def _break_before(sheet: _Sheet, row: int | None = None) -> None:
         sheet.page_start = row
 
 
-def _keep_together(sheet: _Sheet, height_px: float) -> None:
-    """Start a new printed page before a chart that would otherwise be cut in two by the page's end.
+def _nothing_between(sheet: _Sheet, above: int | None, row: int) -> bool:
+    return above is not None and all(sheet.ws.cell(row=r, column=1).value is None for r in range(above + 1, row))
+
+
+#: the smallest a chart is drawn to keep it on one printed page with its notes
+MIN_CHART_SCALE = 0.7
+
+
+def _keep_together(sheet: _Sheet, height_px: float, lead: int | None = None) -> float:
+    """Start a new printed page before a chart that would otherwise be cut in two by the page's end, with the
+    heading right above it or `lead` (the first row of its narrative and heading), so neither is left behind.
+    Returns the room (px) left on the page for the chart.
 
     Pages are fitted to width, so a page holds more sheet rows the wider the sheet is; this is an estimate
     (A4 landscape, half-inch margins, room for header and footer), erring towards an early break.
@@ -251,10 +277,15 @@ def _keep_together(sheet: _Sheet, height_px: float) -> None:
     )
     page_px = PAGE_HEIGHT_PX / min(1.0, PAGE_WIDTH_PX / content_px)
     used = sum((sheet.ws.row_dimensions[r].height or 15) * 4 / 3 for r in range(sheet.page_start, sheet.row))
-    if used > 0 and used + height_px > page_px:
-        at = sheet.heading_at
-        keep = at is not None and all(sheet.ws.cell(row=r, column=1).value is None for r in range(at + 1, sheet.row))
-        _break_before(sheet, at if keep else None)
+    if page_px - used >= MIN_CHART_SCALE * height_px:
+        return page_px - used  # it fits here, drawn a little smaller if need be: no page of a few lines
+    at = lead if lead is not None else sheet.heading_at
+    keep = lead is not None or _nothing_between(sheet, at, sheet.row)
+    first = at if keep and at is not None else sheet.row
+    if used > 0 and used + height_px > page_px and first > max(sheet.page_start, FIRST_ROW):
+        _break_before(sheet, first)  # (never a page of the link back to Contents alone)
+        used = sum((sheet.ws.row_dimensions[r].height or 15) * 4 / 3 for r in range(first, sheet.row))
+    return page_px - used
 
 
 # --- shared writers ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ CHART_WIDTH_PX = 800  # charts and pictures on section sheets
 SPARK_WIDTH_PX = 120
 ROW_PX = 20  # default row height (15 pt)
 PAGE_WIDTH_PX = 1020  # printable A4 landscape at 96 dpi, half-inch margins
-PAGE_HEIGHT_PX = 620  # ... less the header and footer
+PAGE_HEIGHT_PX = 580  # ... less the margins (1 in top and bottom), header and footer
 MAX_CELL_TEXT = 32767
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 NUMBER_FORMATS = {"percent": "0.0%", "count": "#,##0", "number": "#,##0.0", "date": "d mmm yyyy"}
@@ -187,10 +187,15 @@ class _Sheet:
     print_titles: str | None = None
     page_start: int = 1  # first row of the current printed page (after the last manual break)
     heading_at: int | None = None  # row of the latest heading, kept on the page of what follows it
+    text_at: int | None = None  # first row of the text just written (a chart's narrative), kept with the chart
+    text_end: int = 0  # the row after that text
+    #: text and captions are merged over at least this many columns: a sheet of tables only uses its tables'
+    #: columns (1), so nothing wider than the tables widens the printed page and shrinks it to fit
+    min_columns: int = MIN_TEXT_COLUMNS
 
     @property
     def text_columns(self) -> int:
-        return max(MIN_TEXT_COLUMNS, len(self.widths))
+        return max(self.min_columns, len(self.widths))
 
     def span_width(self, first: int = 1) -> float:
         return sum(self.widths[i - 1] if i <= len(self.widths) else 14.0 for i in range(first, self.text_columns + 1))

@@ -104,14 +104,36 @@ def _layout(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], keep: Col
     return _Layout(tuple(slots), note)
 
 
-def _layout_widths(columns: Sequence[Column], layout: _Layout) -> list[float]:
-    """Each shown column's width: at least its header's longest word, so no header breaks inside a word."""
+#: a text column of names (no cell longer than NAME_CHARS) is widened to its longest, up to NAME_WIDTH
+#: characters, so every row is one line tall; a column of prose keeps its width and wraps
+NAME_WIDTH = 66.0
+NAME_CHARS = 80
+#: ... while the table stays this many characters wide or less (about 90% when printed fitted to A4 landscape)
+PRINT_CHARS = 160.0
+#: a header is given room for two lines at most, up to this width
+HEADER_WIDTH = 24.0
+
+
+def _layout_widths(columns: Sequence[Column], layout: _Layout, rows: Sequence[Sequence[Cell]] = ()) -> list[float]:
+    """Each shown column's width: at least its header's longest word, so no header breaks inside a word, and
+    half its header (two lines at most, up to HEADER_WIDTH); a text column of names as wide as its longest
+    (up to NAME_WIDTH), so the league table's rows are even, one line each."""
     out = [_status_width(columns[i].name) if status else columns[i].width for i, status in layout.slots]
     out += [NOTE_WIDTH] if layout.note else []
+    wants = [0.0] * len(out)
+    for k, (i, status) in enumerate(layout.slots):
+        if not status and columns[i].kind == "text":
+            longest = max((len(r[i].text) for r in rows if i < len(r)), default=0)
+            if longest <= NAME_CHARS:
+                wants[k] = max(0.0, min(longest * 1.05 + 2, NAME_WIDTH) - out[k])
+    budget = max(0.0, PRINT_CHARS - sum(out))
+    share = min(1.0, budget / sum(wants)) if sum(wants) else 0.0
+    out = [w + extra * share for w, extra in zip(out, wants)]
     names = [f"{columns[i].name} status" if status else columns[i].name for i, status in layout.slots]
     headers = _unique_headers(names + ([NOTE_HEADER] if layout.note else []))
     return [
-        max(w, max((len(word) for word in h.split()), default=0) * 1.15 + 2) for w, h in zip(out, headers, strict=True)
+        max(w, max((len(word) for word in h.split()), default=0) * 1.15 + 2, min(len(h) / 2 * 1.1 + 2, HEADER_WIDTH))
+        for w, h in zip(out, headers, strict=True)
     ]
 
 
@@ -153,12 +175,12 @@ def _summary_cells(block: SummaryTable) -> tuple[list[Column], list[list[Cell]],
     return columns, rows, _layout(columns, rows, keep={TREND} if trend else ())
 
 
-def _table_layout(block: DataTable | SummaryTable) -> tuple[list[Column], _Layout]:
-    """Columns and layout of a table block, as the sheet will show it (the planner sizes columns from it)."""
+def _table_layout(block: DataTable | SummaryTable) -> tuple[list[Column], _Layout, list[list[Cell]]]:
+    """Columns, layout and cells of a table block, as the sheet will show it (the planner sizes columns from it)."""
     if isinstance(block, SummaryTable):
-        columns, _, layout = _summary_cells(block)
-        return columns, layout
-    return list(block.columns), _layout(block.columns, block.rows)
+        columns, rows, layout = _summary_cells(block)
+        return columns, layout, rows
+    return list(block.columns), _layout(block.columns, block.rows), [list(r) for r in block.rows]
 
 
 def _table(
