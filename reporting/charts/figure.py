@@ -53,6 +53,8 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
     }
     if s.point_symbols:
         marker["symbol"] = list(s.point_symbols)
+    if s.role == "suppressed":  # an open asterisk is drawn by its outline only: the "*" of the tables
+        marker.update({"size": theme.marker_size * 1.6, "line": {"width": 2, "color": s.colour}})
     if s.role in {"highlight"}:
         marker["size"] = theme.marker_size * 2
     elif len(s.x) > 120 and s.point_colours:  # long series: small common-cause dots, full-size signals

@@ -34,6 +34,7 @@ _MARKERS = {
     "triangle-up": XL_MARKER_STYLE.TRIANGLE,
     "triangle-down": XL_MARKER_STYLE.TRIANGLE,
     "star": XL_MARKER_STYLE.STAR,
+    "asterisk-open": XL_MARKER_STYLE.STAR,  # DrawingML's "star" symbol is an asterisk: the suppressed mark
 }
 _DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "dot": MSO_LINE_DASH_STYLE.ROUND_DOT}
 

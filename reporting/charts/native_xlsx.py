@@ -43,6 +43,7 @@ _SYMBOLS = {
     "triangle-up": "triangle",
     "triangle-down": "triangle",
     "star": "star",
+    "asterisk-open": "star",  # DrawingML's "star" symbol is an asterisk: the suppressed mark
 }
 _DASH = {"solid": "solid", "dash": "dash", "dot": "sysDot"}
 

@@ -37,6 +37,7 @@ Role = Literal[
     "benchmark",
     "bar",
     "interval",
+    "suppressed",  # where disclosure control withheld a point (charts.spc_charts.SUPPRESSED_LEGEND)
 ]
 Mode = Literal["lines", "markers", "lines+markers", "bars", "intervals"]
 Dash = Literal["solid", "dash", "dot"]
