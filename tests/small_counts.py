@@ -11,24 +11,34 @@ in months the packs show (the latest one included, so summaries, narratives and 
 `plant(level)` gives each cell its small count v: "low" (every cell 1), "high" (every cell 4) or "mixed"
 (alternately 4 and 1). Everything else is the bundled data, byte for byte, so two projects built from two
 levels differ ONLY in suppressed cells: whatever differs between their published packs is a leak.
+`publish` builds packs from one level and returns every published part; `differences` compares two.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
+import zipfile
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
+from published import email_texts
+
+from reporting.charts import Renderer
 from reporting.data.catalogue import load_catalogue
 from reporting.data.load import pull
+from reporting.packs.build import build
 from reporting.project import Project
 
 THRESHOLD = 5
 ORGS = ("RJ1", "RXW", "R0B")  # with planted cells (RXW has long names)
 PEER = "R0A"  # none planted: its pack shows the others only in comparisons
 LEVELS = ("low", "high", "mixed")
+FORMATS = ["pptx", "docx", "xlsx", "html"]
+BUILT_AT = "2026-01-01T00:00:00+00:00"
 
 # (file, org, period column value, column, kind): kind "count" sets the column to v; "complement" sets it
 # to (the row's `total_attendances`) - v
@@ -92,3 +102,50 @@ def plant(templates: Path, root: Path, level: str) -> Project:
     project = Project(root)
     pull(load_catalogue(project.catalogue_file), root, project.snapshots)
     return project
+
+
+_HASH = re.compile(rb"(?<![0-9a-f])[0-9a-f]{12,64}(?![0-9a-f])")  # snapshot/content hashes (12+ hex digits)
+
+Published = dict[str, bytes]  # "pack/period/org/file[:part[:part]]" or "email ..." -> bytes
+
+
+def _parts(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """A file, or every part of a zip (Office file), recursing into embedded workbooks."""
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for member in zf.namelist():
+                yield from _parts(f"{name}:{member}", zf.read(member))
+    else:
+        yield name, _HASH.sub(b"HASH", data)
+
+
+def publish(root: Path, level: str, packs: list[str], orgs: list[str], templates: Path) -> Published:
+    """Build `packs` for `orgs` from a project planted at `level`; every published part, hashes masked."""
+    project = plant(templates, root, level)
+    out: Published = {}
+    with Renderer(cache=root / "chart-cache") as renderer:
+        for pack in packs:
+            for result in build(project, pack, orgs=orgs, formats=FORMATS, renderer=renderer, built_at=BUILT_AT):
+                where = result.directory.relative_to(project.root / "outputs")
+                for path in sorted(result.directory.rglob("*")):
+                    if path.is_file() and path.name != "manifest.json":
+                        out.update(_parts(f"{where}/{path.name}", path.read_bytes()))
+                texts = email_texts(result, project, renderer, pack)
+                out[f"email {where}"] = _HASH.sub(b"HASH", "\n".join(f"{w}: {t}" for w, t in texts).encode())
+    return out
+
+
+def differences(one: Published, two: Published) -> list[str]:
+    """Every part that differs, with the text around its first difference."""
+    found = []
+    for name in sorted(set(one) | set(two)):
+        a, b = one.get(name), two.get(name)
+        if a == b:
+            continue
+        if a is None or b is None:
+            found.append(f"{name}: only in one build")
+            continue
+        i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        context = (a[max(0, i - 80) : i + 40], b[max(0, i - 80) : i + 40])
+        found.append(f"{name}: {context[0]!r} <> {context[1]!r}")
+    return found

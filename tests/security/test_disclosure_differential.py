@@ -24,78 +24,27 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import shutil
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from published import email_texts
-from small_counts import CELLS, ORGS, PEER, plant
+from small_counts import CELLS, ORGS, PEER, Published, differences, publish
 
-from reporting.charts import Renderer
-from reporting.packs.build import build
 from reporting.packs.template_load import template_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # every shipped pack, four organisations, 3 times
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(p.stem for p in template_files(REPO))
-FORMATS = ["pptx", "docx", "xlsx", "html"]
-BUILT_AT = "2026-01-01T00:00:00+00:00"
-_HASH = re.compile(rb"(?<![0-9a-f])[0-9a-f]{12,64}(?![0-9a-f])")  # snapshot/content hashes (12+ hex digits)
-
-Published = dict[str, bytes]  # "pack/period/org/file[:part[:part]]" or "email ..." -> bytes
-
-
-def _parts(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
-    """A file, or every part of a zip (Office file), recursing into embedded workbooks."""
-    if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for member in zf.namelist():
-                yield from _parts(f"{name}:{member}", zf.read(member))
-    else:
-        yield name, _HASH.sub(b"HASH", data)
-
-
-def publish(
-    root: Path, level: str, packs: list[str], orgs: list[str], templates: Path = REPO / "templates"
-) -> Published:
-    project = plant(templates, root, level)
-    out: Published = {}
-    with Renderer(cache=root / "chart-cache") as renderer:
-        for pack in packs:
-            for result in build(project, pack, orgs=orgs, formats=FORMATS, renderer=renderer, built_at=BUILT_AT):
-                where = result.directory.relative_to(project.root / "outputs")
-                for path in sorted(result.directory.rglob("*")):
-                    if path.is_file() and path.name != "manifest.json":
-                        out.update(_parts(f"{where}/{path.name}", path.read_bytes()))
-                texts = email_texts(result, project, renderer, pack)
-                out[f"email {where}"] = _HASH.sub(b"HASH", "\n".join(f"{w}: {t}" for w, t in texts).encode())
-    return out
-
-
-def differences(one: Published, two: Published) -> list[str]:
-    """Every part that differs, with the text around its first difference."""
-    found = []
-    for name in sorted(set(one) | set(two)):
-        a, b = one.get(name), two.get(name)
-        if a == b:
-            continue
-        if a is None or b is None:
-            found.append(f"{name}: only in one build")
-            continue
-        i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-        context = (a[max(0, i - 80) : i + 40], b[max(0, i - 80) : i + 40])
-        found.append(f"{name}: {context[0]!r} <> {context[1]!r}")
-    return found
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Published]:
     base = tmp_path_factory.mktemp("differential")
-    return {level: publish(base / level, level, SHIPPED, [*ORGS, PEER]) for level in ("low", "high", "mixed")}
+    templates = REPO / "templates"
+    return {
+        level: publish(base / level, level, SHIPPED, [*ORGS, PEER], templates) for level in ("low", "high", "mixed")
+    }
 
 
 def test_the_planted_cells_reach_the_packs_and_are_suppressed(published: dict[str, Published]) -> None:
