@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +26,13 @@ from reporting.project import Project
 from reporting.schedule.runner import _content
 
 ATTRIBUTES = ("descr", "title", "alt", "aria-label")
+
+
+def count_pattern(values: Iterable[int]) -> re.Pattern[str]:
+    """The counts as a text shows them (1234 or 1,234), as whole numbers only."""
+    alternatives = sorted({f"{v:,}" for v in values} | {str(v) for v in values}, key=len, reverse=True)
+    # not part of a longer number, a hash ("5e330dd") or a cell reference ("$A$204", "A176"); not a percentage
+    return re.compile(r"(?<![\w$.,])(" + "|".join(re.escape(a) for a in alternatives) + r")(?:\.0+)?(?!\w|[.,]\d|\s?%)")
 
 
 def xml_texts(data: bytes) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from published import email_texts, file_texts
+from published import count_pattern, email_texts, file_texts
 
 from reporting.charts import Renderer
 from reporting.data.snapshot import latest_snapshot
@@ -76,12 +76,6 @@ def _forbidden(project: Project) -> dict[int, str]:
     return out
 
 
-def _pattern(values: dict[int, str]) -> re.Pattern[str]:
-    alternatives = sorted({f"{v:,}" for v in values} | {str(v) for v in values}, key=len, reverse=True)
-    # not part of a longer number, a hash ("5e330dd") or a cell reference ("$A$204", "A176"); not a percentage
-    return re.compile(r"(?<![\w$.,])(" + "|".join(re.escape(a) for a in alternatives) + r")(?:\.0+)?(?!\w|[.,]\d|\s?%)")
-
-
 @pytest.fixture(scope="module")
 def published(small: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[str, str]]]:
     formats = ["pptx", "docx", "xlsx", "html"] + (["pdf"] if pdf_render.libreoffice_available() else [])
@@ -98,7 +92,7 @@ def published(small: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def _leaks(texts: list[tuple[str, str]], forbidden: dict[int, str]) -> list[str]:
-    pattern = _pattern(forbidden)
+    pattern = count_pattern(forbidden)
     found = []
     for where, text in texts:
         # pytest's own temporary directory (".../pytest-174/...") is the test's, not the data's: its digits
@@ -165,7 +159,7 @@ def test_no_suppressed_count_can_be_recovered_from_a_published_pair(
         by_artefact[key] = by_artefact.get(key, "") + "\n" + text
     found = []
     for numerator, denominator, what in _complements(small):
-        one, two = _pattern({numerator: what}), _pattern({denominator: what})
+        one, two = count_pattern({numerator: what}), count_pattern({denominator: what})
         for artefact, text in by_artefact.items():
             if one.search(text) and two.search(text):
                 found.append(f"{artefact}: {what}")
