@@ -143,6 +143,8 @@ def _style_line(series: Any, s: Series, theme_width: float) -> None:
         return
     marker.style = _MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE)
     marker.size = 7  # as every point's own (c:dPt) marker, so a point drawn by the series looks the same
+    if s.role == "suppressed":  # an asterisk is all outline: larger, so it reads as the tables' "*"
+        marker.size = 11
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = _rgb(s.colour)
     marker.format.line.color.rgb = _rgb("#231F20")

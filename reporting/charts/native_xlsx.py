@@ -71,7 +71,8 @@ def _style(xl: XlSeries, s: Series) -> None:
     if s.mode == "lines":
         xl.marker = Marker(symbol="none")
         return
-    xl.marker = Marker(symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"), size=7)
+    size = 11 if s.role == "suppressed" else 7  # an asterisk is all outline: larger, to read as the "*"
+    xl.marker = Marker(symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"), size=size)
     xl.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
     xl.marker.graphicalProperties.line.solidFill = "231F20"
     if s.point_colours:

@@ -64,6 +64,7 @@ def test_native_charts_draw_the_asterisk_and_name_it_in_the_legend(tmp_path: Pat
     assert sum(v is not None for v in series.values) == 2
     ser = re.search(rf"<c:ser>(?:(?!</c:ser>).)*{re.escape(LEGEND)}.*?</c:ser>", chart.part.blob.decode(), re.S)
     assert ser and '<c:symbol val="star"/>' in ser.group(0)  # DrawingML's "star" is an asterisk
+    assert '<c:size val="11"/>' in ser.group(0)  # all outline: drawn larger than a point
     book = Workbook()
     add_excel_chart(book.active, spec, "A1", data_row=1, data_col=20)
     book.save(tmp_path / "book.xlsx")
