@@ -73,3 +73,20 @@ def test_native_charts_draw_the_asterisk_and_name_it_in_the_legend(tmp_path: Pat
     names = re.findall(r"<(?:c:)?ser>.*?</(?:c:)?ser>", xml, re.S)  # openpyxl writes no prefix
     assert any('symbol val="star"' in s for s in names), "the Excel chart has no asterisk series"
     assert LEGEND in [c.value for c in book.active[1]]  # its data column, named as the legend shows
+
+
+def test_a_pack_marks_the_periods_disclosure_withheld(tmp_path: Path) -> None:
+    """Through the real pipeline: RXW's planted latest-month breach count is marked on all three A&E charts."""
+    from project_fixtures import assemble_pack
+    from small_counts import plant
+
+    from reporting.packs.tree import ChartBlock
+
+    project = plant(Path(__file__).resolve().parents[2] / "templates", tmp_path / "p", "low")
+    pack = assemble_pack(project, "monthly-performance", org="RXW")
+    marked = {}
+    for block in pack.blocks():
+        if isinstance(block, ChartBlock) and block.spec.kind == "spc" and block.spec.title.startswith("A&E"):
+            (marks,) = [s for s in block.spec.series if s.role == "suppressed"]
+            marked[block.spec.title] = [x for x, y in zip(marks.x, marks.y, strict=True) if y is not None]
+    assert marked == {t: ["2025-07-01"] for t in marked} and len(marked) == 3, marked
