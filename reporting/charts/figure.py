@@ -54,6 +54,8 @@ def _trace(spec: ChartSpec, s: Series) -> Any:
     }
     if s.point_symbols:
         marker["symbol"] = list(s.point_symbols)
+    if s.role == "suppressed":  # an open asterisk is drawn by its outline only: the "*" of the tables
+        marker.update({"size": theme.marker_size * 1.6, "line": {"width": 2, "color": s.colour}})
     if s.role in {"highlight"}:
         marker["size"] = theme.marker_size * 2
     elif s.role == "interval":  # small dots, so the 95% intervals show past them

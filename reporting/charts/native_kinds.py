@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["NATIVE", "PICTURE_ONLY", "NativeKind", "Shape"]
+__all__ = ["NATIVE", "PICTURE_ONLY", "NativeKind", "Shape", "marker_size"]
 
 #: the native chart types the writers build: category lines, an XY scatter, horizontal bars
 Shape = Literal["lines", "scatter", "bars"]
@@ -36,3 +36,14 @@ NATIVE: dict[str, NativeKind] = {
 }
 #: kinds with no faithful native form: always a picture (an icon is a drawn glyph, not a chart)
 PICTURE_ONLY = frozenset({"icon"})
+
+
+#: marker sizes (points) by series role, the same in both writers: the selected organisation larger, a
+#: caterpillar's dots smaller so its intervals show, an asterisk (all outline) larger to read as the tables' "*"
+_MARKER_SIZES = {"highlight": 12, "interval": 5, "suppressed": 11}
+
+
+def marker_size(role: str | None) -> int:
+    """A series' marker size; every point's own (c:dPt) marker uses the same, so a point drawn by the series
+    looks like one drawn by itself."""
+    return _MARKER_SIZES.get(role or "", 7)

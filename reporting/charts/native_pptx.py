@@ -22,7 +22,7 @@ from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
 from reporting.cells import XLSXWRITER_OPTIONS
-from reporting.charts.native_kinds import NATIVE, Shape
+from reporting.charts.native_kinds import NATIVE, Shape, marker_size
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
 __all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
@@ -34,6 +34,7 @@ _MARKERS = {
     "triangle-up": XL_MARKER_STYLE.TRIANGLE,
     "triangle-down": XL_MARKER_STYLE.TRIANGLE,
     "star": XL_MARKER_STYLE.STAR,
+    "asterisk-open": XL_MARKER_STYLE.STAR,  # DrawingML's "star" symbol is an asterisk: the suppressed mark
 }
 _DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "dot": MSO_LINE_DASH_STYLE.ROUND_DOT}
 
@@ -143,9 +144,7 @@ def _style_line(series: Any, s: Series, theme_width: float) -> None:
         marker.style = XL_MARKER_STYLE.NONE
         return
     marker.style = _MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE)
-    # as every point's own (c:dPt) marker, so a point drawn by the series looks the same; the selected
-    # organisation is larger, and a caterpillar's dots smaller, so its intervals show
-    marker.size = 12 if s.role == "highlight" else 5 if s.role == "interval" else 7
+    marker.size = marker_size(s.role)
     marker.format.fill.solid()
     marker.format.fill.fore_color.rgb = _rgb(s.colour)
     marker.format.line.color.rgb = _rgb("#231F20")
@@ -165,17 +164,18 @@ def _point_styles(ser: Any, s: Series) -> None:
 
     parts = []
     default = (_MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE), s.colour.lstrip("#").upper())
+    size = marker_size(s.role)
     for i, colour in enumerate(s.point_colours or ()):
         if s.y[i] is None:
             continue
         symbol = _MARKERS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", XL_MARKER_STYLE.CIRCLE)
         rgb = colour.lstrip("#").upper()
         if s.mode in {"markers", "intervals"} and (symbol, rgb) == default:
-            # drawn exactly so by the series' own marker (same symbol, size 7, fill, outline; no line): a c:dPt
+            # drawn exactly so by the series' own marker (same symbol, size, fill, outline; no line): a c:dPt
             # per such point only cost LibreOffice time (a funnel's 125 providers: 0.7 core-s of its PDF)
             continue
         parts.append(
-            f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="7"/>'
+            f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="{size}"/>'
             f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill>'
             f'<a:srgbClr val="231F20"/></a:solidFill></a:ln></c:spPr></c:marker><c:spPr><a:solidFill>'
             f'<a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill><a:srgbClr val="{rgb}"/>'

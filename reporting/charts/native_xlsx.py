@@ -26,7 +26,7 @@ from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 
 from reporting.cells import text_cell
-from reporting.charts.native_kinds import NATIVE, Shape
+from reporting.charts.native_kinds import NATIVE, Shape, marker_size
 from reporting.charts.native_pptx import (
     NativeChartUnsupported,
     category_labels,
@@ -45,6 +45,7 @@ _SYMBOLS = {
     "triangle-up": "triangle",
     "triangle-down": "triangle",
     "star": "star",
+    "asterisk-open": "star",  # DrawingML's "star" symbol is an asterisk: the suppressed mark
 }
 _DASH = {"solid": "solid", "dash": "dash", "dot": "sysDot"}
 
@@ -92,10 +93,7 @@ def _style(xl: XlSeries, s: Series) -> None:
                 showPercent=False,
             )
         return
-    xl.marker = Marker(
-        symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"),
-        size=12 if s.role == "highlight" else 5 if s.role == "interval" else 7,
-    )
+    xl.marker = Marker(symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"), size=marker_size(s.role))
     xl.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
     xl.marker.graphicalProperties.line.solidFill = "231F20"
     if s.point_colours:
@@ -103,7 +101,7 @@ def _style(xl: XlSeries, s: Series) -> None:
             if s.y[i] is None:
                 continue
             symbol = _SYMBOLS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", "circle")
-            point = DataPoint(idx=i, marker=Marker(symbol=symbol, size=7))
+            point = DataPoint(idx=i, marker=Marker(symbol=symbol, size=marker_size(s.role)))
             point.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
             point.marker.graphicalProperties.line.solidFill = "231F20"
             point.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))

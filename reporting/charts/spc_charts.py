@@ -4,7 +4,7 @@ ChartSpec out; they never recompute a statistic (the charts comparing organisati
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -17,9 +17,13 @@ from reporting.charts.theme import DEFAULT_THEME, Theme
 from reporting.formatting import format_value
 from reporting.mdc import ASSURANCE, POINT_SYMBOLS, POINT_TYPE_LABELS, VARIATION
 
-__all__ = ["NO_DATA", "icon_chart", "sparkline_chart", "spc_chart"]
+__all__ = ["NO_DATA", "SUPPRESSED_LEGEND", "SUPPRESSED_SYMBOL", "icon_chart", "sparkline_chart", "spc_chart"]
 
 NO_DATA = "No data for this period"
+#: the legend entry of the marker drawn where disclosure control withheld a point: the "*" tables print
+SUPPRESSED_LEGEND = "* Suppressed: fewer than {threshold}"
+#: an asterisk in every renderer (plotly's "asterisk-open"; DrawingML's "star" symbol is drawn as one)
+SUPPRESSED_SYMBOL = "asterisk-open"
 
 
 def _x(values: pd.Series) -> tuple[object, ...]:
@@ -77,13 +81,18 @@ def spc_chart(
     y_title: str = "",
     message: str | None = None,
     marks: tuple[str, tuple[tuple[Any, str, str], ...]] = ("", ()),
+    suppressed: Collection[pd.Timestamp] = (),
+    threshold: int = 5,
 ) -> ChartSpec:
     """An MDC SPC chart of ONE series (one metric x organisation) from SPCResult.points and its summary row.
 
     The points are the ones the engine ran on (packs.views): every line on the chart comes from them.
     `periods` (for callers that pass a longer series) shows only the latest N points. `marks` is (text added
     to the subtitle, (period, kind, label) of each rebase / break / note): breaks also split the data line.
-    `message` replaces the plot (e.g. "No current data (latest: ...)").
+    `message` replaces the plot (e.g. "No current data (latest: ...)"). `suppressed` are the periods that
+    disclosure control withheld: each is marked with an asterisk on the centre line (a position that says
+    nothing about the hidden value: the mean comes from the points shown) and the legend says
+    "* Suppressed: fewer than `threshold`", so a withheld point is not read as a plain gap.
     """
     frame = points.sort_values("x").reset_index(drop=True)
     if periods is not None:
@@ -136,6 +145,11 @@ def spc_chart(
         series.append(
             Series("Target", "target", x, floats(frame["target"]), "lines", palette.target, "dot", theme.line_width)
         )
+    hidden = _suppressed_marks(frame, suppressed, x, threshold, theme)
+    if hidden is not None:
+        series.append(hidden)
+        count = sum(v is not None for v in hidden.y)
+        alt += f" {count} {'point is' if count == 1 else 'points are'} suppressed (fewer than {threshold}), marked *."
     x_kind: Literal["date", "number"] = "date" if pd.api.types.is_datetime64_any_dtype(frame["x"]) else "number"
     notes = []
     for when, _kind, label in entries:
@@ -159,6 +173,33 @@ def spc_chart(
         badges=_badges(summary, theme),
         theme=theme,
         notes=tuple(notes),
+    )
+
+
+def _suppressed_marks(
+    frame: pd.DataFrame, suppressed: Collection[pd.Timestamp], x: tuple[object, ...], threshold: int, theme: Theme
+) -> Series | None:
+    """The asterisks at the withheld periods, on the centre line (carried across a gap in the mean)."""
+    if not suppressed:
+        return None
+    wanted = {pd.Timestamp(p) for p in suppressed}
+    at = frame["x"].isin(wanted).to_numpy() & frame["y"].isna().to_numpy()
+    if not at.any():
+        return None
+    mean = frame["mean"].ffill().bfill() if "mean" in frame else pd.Series(np.nan, index=frame.index)
+    y = tuple(float(m) if hit and pd.notna(m) else None for hit, m in zip(at, mean, strict=True))
+    if all(v is None for v in y):
+        return None
+    n = len(x)
+    return Series(
+        SUPPRESSED_LEGEND.format(threshold=threshold),
+        "suppressed",
+        x,
+        y,
+        "markers",
+        theme.palette.text,
+        point_symbols=(SUPPRESSED_SYMBOL,) * n,
+        labels=("*",) * n,
     )
 
 

@@ -38,6 +38,7 @@ Role = Literal[
     "bar",
     "interval",
     "leader",  # a line from the selected organisation to its name, placed clear of the data
+    "suppressed",  # where disclosure control withheld a point (charts.spc_charts.SUPPRESSED_LEGEND)
 ]
 Mode = Literal["lines", "markers", "lines+markers", "bars", "intervals"]
 Dash = Literal["solid", "dash", "dot"]

@@ -67,7 +67,14 @@ class Disclosure(FrozenModel):
     """Statistical disclosure rule, declared here and applied by the analysis before values leave it."""
 
     suppress_below: int = Field(default=5, ge=0, description="counts below this are suppressed (0 = no suppression)")
-    round_to: int | None = Field(default=None, ge=1, description="round counts to the nearest N")
+    round_to: int | None = Field(
+        default=None, ge=1, description="round published counts (above the threshold) to the nearest N, e.g. 5"
+    )
+    rates_from: Literal["rounded", "exact"] = Field(
+        default="rounded",
+        description="with round_to: derive rates and percentages from the rounded counts (rounded) or keep "
+        "those of the exact counts (exact)",
+    )
     secondary: bool = Field(
         default=True, description="also suppress cells that would let a suppressed one be recovered"
     )

@@ -16,9 +16,12 @@ Three steps, in this order, all on a copy:
    cycle; repeat until stable. The size used to pick cells is the count (value for count rows,
    numerator — else denominator — for ratio rows). A line whose only cell is suppressed cannot be
    protected by cell suppression; such cells are listed in `frame.attrs["disclosure_unprotected"]`.
-3. **Rounding** (`round_to`): numerators, denominators and count values of unsuppressed rows are rounded
-   half-up to the nearest `round_to`; a ratio's value is rescaled by the rounded/unrounded ratio, so a
-   percentage stays a percentage.
+3. **Rounding** (`round_to`), as NHS disclosure rules use it (e.g. counts under 5 suppressed, the rest
+   rounded to the nearest 5): numerators, denominators and count values of unsuppressed rows are rounded
+   half-up to the nearest `round_to`. With `rates_from="rounded"` (the default) a ratio's value is derived
+   from the rounded numerator and denominator (rescaled by rounded/unrounded, so a percentage stays a
+   percentage and its units and `per` are kept); with `rates_from="exact"` it keeps the value computed from
+   the exact counts, for rules that publish exact rates beside rounded counts.
 
 Suppressed rows are never dropped: value, numerator and denominator become NaN, `suppressed` is True and
 `suppression_reason` is "primary", "derived" or "secondary" (NA when shown), so renderers can print "*"
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +42,7 @@ from reporting.errors import StatsError
 __all__ = [
     "DEFAULT_SUPPRESS_BELOW",
     "DisclosureRule",
+    "RATES_FROM",
     "REASON_COMPLEMENTARY",
     "REASON_DERIVED",
     "REASON_PRIMARY",
@@ -47,11 +51,14 @@ __all__ = [
     "disclose",
     "linked_metrics",
     "recoverable_cells",
+    "round_pooled",
     "rule_of",
     "withheld_from_comparison",
 ]
 
 DEFAULT_SUPPRESS_BELOW = 5
+RatesFrom = Literal["rounded", "exact"]
+RATES_FROM: tuple[RatesFrom, ...] = ("rounded", "exact")
 REASON_PRIMARY = "primary"
 REASON_DERIVED = "derived"
 REASON_SECONDARY = "secondary"
@@ -60,17 +67,21 @@ REASON_SECONDARY = "secondary"
 @dataclass(frozen=True)
 class DisclosureRule:
     """What may be published: counts below `suppress_below` are hidden, optional rounding to the nearest
-    `round_to`, and secondary suppression so hidden cells cannot be recovered from totals."""
+    `round_to` (rates derived from the rounded counts unless `rates_from` is "exact"), and secondary
+    suppression so hidden cells cannot be recovered from totals."""
 
     suppress_below: int = DEFAULT_SUPPRESS_BELOW
     round_to: int | None = None
     secondary: bool = True
+    rates_from: RatesFrom = "rounded"
 
     def __post_init__(self) -> None:
         if not isinstance(self.suppress_below, int | np.integer) or self.suppress_below < 0:
             raise StatsError(f"field 'suppress_below': expected an integer >= 0, got {self.suppress_below!r}")
         if self.round_to is not None and (not isinstance(self.round_to, int | np.integer) or self.round_to < 1):
             raise StatsError(f"field 'round_to': expected an integer >= 1 or None, got {self.round_to!r}")
+        if self.rates_from not in RATES_FROM:
+            raise StatsError(f"field 'rates_from': expected one of {', '.join(RATES_FROM)}, got {self.rates_from!r}")
 
 
 def apply_disclosure(
@@ -129,7 +140,7 @@ def apply_disclosure(
             suppressed[added] = True
             unprotected.extend(out.iloc[idx[stuck]][[*keys, rows, columns]].to_dict("records"))
     if rule.round_to is not None:
-        num, den, val = _round_counts(num, den, val, is_ratio, rule.round_to)
+        num, den, val = _round_counts(num, den, val, is_ratio, rule.round_to, exact_rates=rule.rates_from == "exact")
     out["numerator"], out["denominator"], out["value"] = num, den, val
     out.loc[suppressed, ["value", "numerator", "denominator"]] = np.nan
     out["suppressed"] = suppressed
@@ -275,9 +286,10 @@ def _suppress_rectangle(cell: int, r: np.ndarray, c: np.ndarray, size: np.ndarra
 
 
 def _round_counts(
-    num: np.ndarray, den: np.ndarray, val: np.ndarray, is_ratio: np.ndarray, base: int
+    num: np.ndarray, den: np.ndarray, val: np.ndarray, is_ratio: np.ndarray, base: int, *, exact_rates: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Round counts half-up to the nearest `base`; rescale ratio values so their units are kept."""
+    """Round counts half-up to the nearest `base`; rescale ratio values so their units are kept (unless the
+    rule keeps exact rates)."""
 
     def rnd(x: np.ndarray) -> np.ndarray:
         return np.floor(x / base + 0.5) * base
@@ -286,7 +298,8 @@ def _round_counts(
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = (r_num / r_den) / (num / den)
         scaled = np.where(np.isfinite(factor), val * factor, np.where(r_num == 0, 0.0, val))
-    new_val = np.where(is_ratio & ~np.isnan(num) & ~np.isnan(den), scaled, np.where(is_ratio, val, rnd(val)))
+    derived = is_ratio & ~np.isnan(num) & ~np.isnan(den) & (not exact_rates)
+    new_val = np.where(derived, scaled, np.where(is_ratio, val, rnd(val)))
     return r_num, r_den, new_val
 
 
@@ -340,27 +353,31 @@ def linked_metrics(catalogue: Any) -> dict[str, frozenset[str]]:
 
 def rule_of(metric: Any) -> DisclosureRule:
     d = metric.disclosure
-    return DisclosureRule(d.suppress_below, d.round_to, d.secondary)
+    return DisclosureRule(d.suppress_below, d.round_to, d.secondary, d.rates_from)
 
 
 def disclose(
     frame: pd.DataFrame, catalogue: Any, tables: Sequence[str] = ("metric_id",), *, secondary: bool = True
 ) -> pd.DataFrame:
-    """The disclosure stage: every metric's own rule (primary, derived, secondary, rounding), then
-    complementary suppression across linked metrics: a cell hidden in one metric hides the same
-    (organisation, period, table) in every metric linked to it, so it cannot be worked out from them."""
+    """The disclosure stage: every metric's own rule (primary, derived, secondary, rounding; a metric linked
+    to one that rounds rounds too, to the largest base among them), then complementary suppression across
+    linked metrics: a cell hidden in one metric hides the same (organisation, period, table) in every metric
+    linked to it, so it cannot be worked out from them."""
     parts = []
+    links = linked_metrics(catalogue)
     for metric_id, rows in frame.groupby("metric_id", sort=True):
         metric = catalogue.metric(str(metric_id))
         counts = [metric.id] if metric.unit == "count" else []
         rule = rule_of(metric)
-        if not secondary:
-            rule = DisclosureRule(rule.suppress_below, rule.round_to, False)
+        # linked metrics publish the same counts (ae_attendances is ae_4hr's denominator): one that rounds
+        # makes them all round, or the exact count would be published beside the rounded one
+        bases = [b for m in links.get(metric.id, ()) if (b := catalogue.metric(m).disclosure.round_to) is not None]
+        round_to = max(bases) if bases else None
+        rule = DisclosureRule(rule.suppress_below, round_to, rule.secondary and secondary, rule.rates_from)
         parts.append(apply_disclosure(rows, rule, tables=tables, count_metrics=counts))
     if not parts:
         return frame.assign(suppressed=False)
     out = pd.concat(parts, ignore_index=True)
-    links = linked_metrics(catalogue)
     group = out["metric_id"].map(lambda m: min(links.get(str(m), {str(m)})))
     cell = [c for c in ("org_code", "period", *[t for t in tables if t != "metric_id"]) if c in out.columns]
     hidden = (
@@ -375,6 +392,22 @@ def disclose(
         out.loc[added, ["value", "numerator", "denominator"]] = np.nan
         out.loc[added, "suppressed"] = True
         out.loc[added, "suppression_reason"] = REASON_COMPLEMENTARY
+    return out
+
+
+def round_pooled(pooled: pd.DataFrame, catalogue: Any, metric_id: str) -> pd.DataFrame:
+    """Pooled numerators and denominators (a funnel's, a league table's) rounded as the metric's published
+    counts are (its `round_to`, or a linked metric's), so a comparison never shows an exact total beside the
+    rounded months; the comparison's rates are then derived from these."""
+    links = linked_metrics(catalogue).get(metric_id, frozenset({metric_id}))
+    bases = [b for m in links if (b := catalogue.metric(m).disclosure.round_to) is not None]
+    if not bases:
+        return pooled
+    base = max(bases)
+    out = pooled.copy()
+    for column in ("numerator", "denominator"):
+        if column in out:
+            out[column] = np.floor(pd.to_numeric(out[column], errors="coerce") / base + 0.5) * base
     return out
 
 

@@ -15,28 +15,20 @@ the scheduler would send for the pack.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shutil
-import subprocess
-import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from lxml import etree
-from lxml import html as lxml_html
+from published import count_pattern, email_texts, file_texts
 
 from reporting.charts import Renderer
 from reporting.data.snapshot import latest_snapshot
-from reporting.delivery.compose import compose
 from reporting.packs.build import build
 from reporting.packs.render import pdf as pdf_render
 from reporting.packs.template_load import template_files
 from reporting.project import Project
-from reporting.schedule.runner import _content
 
 pytestmark = pytest.mark.slow  # builds every shipped pack in every format
 
@@ -45,7 +37,6 @@ MIN_DISTINCT = 100  # smaller counts are suppressed too, but "78" is also every 
 ORG = "RJ1"
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(p.stem for p in template_files(REPO))
-_ATTRIBUTES = ("descr", "title", "alt", "aria-label")
 
 
 @pytest.fixture(scope="module")
@@ -85,68 +76,6 @@ def _forbidden(project: Project) -> dict[int, str]:
     return out
 
 
-def _pattern(values: dict[int, str]) -> re.Pattern[str]:
-    alternatives = sorted({f"{v:,}" for v in values} | {str(v) for v in values}, key=len, reverse=True)
-    # not part of a longer number, a hash ("5e330dd") or a cell reference ("$A$204", "A176"); not a percentage
-    return re.compile(r"(?<![\w$.,])(" + "|".join(re.escape(a) for a in alternatives) + r")(?:\.0+)?(?!\w|[.,]\d|\s?%)")
-
-
-_XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
-_ANCHORS = (f"{_XDR}from", f"{_XDR}to")
-
-
-def _xml_texts(data: bytes) -> list[str]:
-    """Text nodes and alt-text attributes of one XML part (not layout numbers such as widths and offsets)."""
-    try:
-        root = etree.fromstring(data, etree.XMLParser(recover=True, huge_tree=True))
-    except etree.XMLSyntaxError:
-        return []
-    if root is None:
-        return []
-    for marker in list(root.iter(*_ANCHORS)):  # a drawing's anchor cell (<row>168</row>) is layout, not data
-        marker.getparent().remove(marker)
-    texts = [t for t in root.itertext() if t.strip()]
-    for element in root.iter():
-        for name in _ATTRIBUTES:
-            value = element.get(name)
-            if value:
-                texts.append(value)
-    return texts
-
-
-def _office(path: Path, data: bytes | None = None) -> list[tuple[str, str]]:
-    out = []
-    with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
-        for name in zf.namelist():
-            content = zf.read(name)
-            if name.endswith((".xml", ".rels", ".vml")):
-                out += [(f"{path.name}:{name}", t) for t in _xml_texts(content)]
-            elif name.endswith((".xlsx", ".xlsm", ".bin")) and content[:2] == b"PK":  # embedded chart workbooks
-                out += [(f"{path.name}:{name}!{where}", t) for where, t in _office(Path(name), content)]
-    return out
-
-
-def _html(path: Path) -> list[tuple[str, str]]:
-    doc = lxml_html.fromstring(path.read_bytes())
-    return [(path.name, t) for t in doc.itertext() if t.strip()] + [
-        (path.name, e.get(a)) for e in doc.iter() for a in _ATTRIBUTES if isinstance(e.tag, str) and e.get(a)
-    ]
-
-
-def _texts(path: Path) -> list[tuple[str, str]]:
-    if path.suffix in {".pptx", ".docx", ".xlsx"}:
-        return _office(path)
-    if path.suffix == ".html":
-        return _html(path)
-    if path.suffix == ".pdf":
-        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
-        return [(path.name, line) for line in text.stdout.splitlines() if line.strip()]
-    if path.suffix == ".csv":  # one text per field: the delimiter is not a thousands separator
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [(path.name, field) for row in csv.reader(handle) for field in row if field]
-    return [(path.name, line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 @pytest.fixture(scope="module")
 def published(small: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[str, str]]]:
     formats = ["pptx", "docx", "xlsx", "html"] + (["pdf"] if pdf_render.libreoffice_available() else [])
@@ -156,26 +85,14 @@ def published(small: Project, tmp_path_factory: pytest.TempPathFactory) -> dict[
             (result,) = build(small, pack, orgs=[ORG], formats=formats, renderer=renderer)
             texts: list[tuple[str, str]] = []
             for path in sorted(result.directory.iterdir()):
-                texts += _texts(path)
-            job = SimpleNamespace(id=f"{pack}-job", subject="{{ pack_title }} {{ period_label }}", body="")
-            message = compose(
-                _content(job, result, small, renderer), "reports@example.org", "ceo@example.org", attach_limit_bytes=0
-            )
-            for part in message.walk():
-                if part.get_content_type() in {"text/plain", "text/html"}:
-                    body = part.get_content()
-                    if part.get_content_type() == "text/html":
-                        texts += [
-                            (f"email {pack} (html)", t) for t in lxml_html.fromstring(body).itertext() if t.strip()
-                        ]
-                    else:
-                        texts += [(f"email {pack} (text)", line) for line in body.splitlines() if line.strip()]
+                texts += file_texts(path)
+            texts += email_texts(result, small, renderer, pack)
             out[pack] = texts
     return out
 
 
 def _leaks(texts: list[tuple[str, str]], forbidden: dict[int, str]) -> list[str]:
-    pattern = _pattern(forbidden)
+    pattern = count_pattern(forbidden)
     found = []
     for where, text in texts:
         # pytest's own temporary directory (".../pytest-174/...") is the test's, not the data's: its digits
@@ -242,7 +159,7 @@ def test_no_suppressed_count_can_be_recovered_from_a_published_pair(
         by_artefact[key] = by_artefact.get(key, "") + "\n" + text
     found = []
     for numerator, denominator, what in _complements(small):
-        one, two = _pattern({numerator: what}), _pattern({denominator: what})
+        one, two = count_pattern({numerator: what}), count_pattern({denominator: what})
         for artefact, text in by_artefact.items():
             if one.search(text) and two.search(text):
                 found.append(f"{artefact}: {what}")

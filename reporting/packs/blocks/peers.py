@@ -23,7 +23,7 @@ from reporting.errors import ConfigError, ReportingError
 from reporting.formatting import format_period
 from reporting.packs.assembly import OFFSETS, Assembly, Where
 from reporting.packs.tree import Block, Text
-from reporting.stats.disclosure import withheld_from_comparison
+from reporting.stats.disclosure import round_pooled, withheld_from_comparison
 
 __all__ = [
     "MIN_PEERS",
@@ -266,6 +266,7 @@ def _pool(asm: Assembly, metric: Metric, periods: int, group: Group, eligible: f
     withheld = tuple(withheld_from_comparison(asm.snapshot.metrics, asm.catalogue, metric.id, rows))
     rows = rows[~rows["org_code"].isin(withheld)]
     pooled = rows.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
+    pooled = round_pooled(pooled, asm.catalogue, metric.id)  # as the metric's own counts are published
     pooled["org_code"] = pooled["org_code"].astype(str)
     if len(window):
         first, last = window["period"].min(), window["period"].max()

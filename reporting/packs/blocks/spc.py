@@ -37,6 +37,8 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
         org=asm.org_name,
         theme=asm.theme,
         marks=_marks(metric, summary),
+        suppressed=_suppressed(asm, metric.id),
+        threshold=metric.disclosure.suppress_below,
     )
     chart_used = summary.get("chart_used") or metric.chart
     notes = (
@@ -46,6 +48,15 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
     return [
         ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)
     ]
+
+
+def _suppressed(asm: Assembly, metric_id: str) -> list[pd.Timestamp]:
+    """The periods disclosure control withheld for this metric (the chart marks them with "*")."""
+    rows = asm.frame[asm.frame["metric_id"] == metric_id]
+    if "suppressed" not in rows:
+        return []
+    hidden = rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return [pd.Timestamp(p) for p in rows.loc[hidden, "period"]]
 
 
 #: catalogue direction -> how a chart's note says which way is better, in plain English
