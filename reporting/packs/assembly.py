@@ -139,6 +139,7 @@ class Assembly:
     annotations: Registered = EMPTY
     current_view: dict[str, str] = field(default_factory=dict)  # the view of the last chart of each metric
     previous: PreviousPack | NoPrevious | None = None  # the last published pack's numbers (the changes block)
+    said: set[tuple[str, str]] = field(default_factory=set)  # what this section has said once (assemble resets it)
 
     def row(self, metric_id: str, view: str | None = None) -> Row | None:
         """The summary row of a view of the metric: the given one, else the last chart's, else the first."""
@@ -162,6 +163,21 @@ class Assembly:
         """'no current data (latest: week of 22 May 2023)'"""
         row = self.row(metric_id) or {}
         return f"{STALE_TEXT} (latest: {row.get('latest_label') or 'none'})"
+
+    def first_time(self, kind: str, metric_id: str) -> bool:
+        """True the first time a section says `kind` of a metric ("stale"), then False until the next section:
+        a chart's "no current data" line and the narrative under it must not say the same thing twice."""
+        if (kind, metric_id) in self.said:
+            return False
+        self.said.add((kind, metric_id))
+        return True
+
+    def stale_sentence(self, metric_id: str, what: str = "") -> str:
+        """The one line a section says about a metric with no current data ("" once said in this section):
+        'Discharges before 5pm: no current data (latest: week of 22 May 2023), so no chart is shown.'"""
+        if not self.first_time("stale", metric_id):
+            return ""
+        return f"{self.metric(metric_id).title}: {self.not_current(metric_id)}{f', so {what}' if what else ''}."
 
     def annotation_notes(self) -> list[str]:
         """The register's entries for this pack's organisation and metrics, for the pack's notes."""
@@ -211,7 +227,7 @@ class Assembly:
             "period": self.period.date(),
             "period_label": self.period_label,
             "pack_title": self.template.title,
-            "narrative": self._narrative,
+            "narrative": self._section_narrative,
             "value": self._value,
             "target": self._target,
             "icon": self._icon_label,
@@ -255,6 +271,13 @@ class Assembly:
             plural=metric.plural,
         )
         return text + "".join(" " + extra for extra in _caveats(metric, row))
+
+    def _section_narrative(self, metric_id: str, view: str | None = None) -> str:
+        """narrative() in a template's text: a stale metric's line only if the section has not said it yet."""
+        row = self.row(metric_id, view)
+        if row is not None and row.get("stale"):
+            return self.stale_sentence(metric_id)
+        return self._narrative(metric_id, view)
 
     def _value(self, metric_id: str) -> str:
         metric = self.metric(metric_id)

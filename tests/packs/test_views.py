@@ -174,7 +174,7 @@ def test_discharges_before_5pm_is_not_current_and_not_an_exception(
         "Discharges before 5pm" in b.spec.title for b in weekly.sections[1].blocks if isinstance(b, ChartBlock)
     )
     board = assembled("board", org="RJ1")
-    assert "Discharges before 5pm: no current data (latest: week of 22 May 2023)." in _texts(board)
+    assert "Discharges before 5pm: no current data (latest: week of 22 May 2023), so no chart is shown." in _texts(board)
 
 
 def test_the_default_period_is_the_latest_most_metrics_share() -> None:

@@ -25,8 +25,10 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
     points = series_points(asm, metric.id, view) if summary else series_points(asm, metric.id).iloc[0:0]
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else metric.title
     if summary.get("stale"):
-        # no chart of old points that could be read as this period's: one line that says so instead
-        return [Text((f"{title}: chart not shown, {asm.not_current(metric.id)}.",), "note")]
+        # no chart of old points that could be read as this period's: one line that says so instead, once a
+        # section (the narrative under the chart then says nothing more)
+        line = asm.stale_sentence(metric.id, "no chart is shown")
+        return [Text((line,), "note")] if line else []
     spec = spc_chart(
         points,
         summary,
