@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ class _Context:
     own_header: tuple[Any, ...] = ()  # the template's own header/footer paragraphs, kept in every section
     own_footer: tuple[Any, ...] = ()
     charts: Any = None  # charts.native_docx.WordCharts, made on the first native chart
+    icons: dict[str, bytes] = field(default_factory=dict)  # MDC code -> its icon PNG (charts.raster), drawn once
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
