@@ -33,7 +33,7 @@ from reporting.packs.data_file import NoPrevious, PreviousPack
 from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import Cell, ColumnKind
 from reporting.packs.views import View
-from reporting.stats.narrative import sentence
+from reporting.stats.narrative import period_noun, sentence
 
 __all__ = [
     "OFFSETS",
@@ -204,6 +204,11 @@ class Assembly:
         return format_period(self.period, self.template.cadence)
 
     @property
+    def period_noun(self) -> str:
+        """The period as a sentence names it: 'July 2025', 'the week of 25 August 2025'."""
+        return period_noun(self.period, self.template.cadence)
+
+    @property
     def template_file(self) -> str:
         """The template as the project names it (templates/packs/<pack>.yaml): a server's absolute path never
         goes into a published pack."""
@@ -365,7 +370,8 @@ _NONE_MEET = {
 
 def none_meet(asm: Assembly, when: str) -> str:
     """The sentence for an empty `when:` selection: a finding ("nothing needs attention"), not a query result."""
-    return _NONE_MEET.get(when, "No measures to show for {period}.").format(period=asm.period_label)
+    # 'in July 2025', 'in the week of 25 August 2025': the period as a noun, never "in week of ..."
+    return _NONE_MEET.get(when, "No measures to show for {period}.").format(period=asm.period_noun)
 
 
 def row_is_exception(asm: Assembly, metric_id: str, row: Row) -> bool:

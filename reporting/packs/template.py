@@ -142,11 +142,20 @@ class CommentaryOptions(MetricsSelection):
     pass
 
 
+#: the parts of the executive summary, in the order it writes them (packs.blocks.executive)
+SummaryPart = Literal["overview", "attention", "improved", "changed", "stable", "unknown", "asks"]
+
+
 class ExecutiveSummaryOptions(MetricsSelection):
     """The executive summary written from the pack's statistics (packs.blocks.executive), in five parts."""
 
     body: str = Field(default="Board", description="who reads and decides: 'What needs the Board's attention'")
     level: int = Field(default=2, ge=1, le=3, description="heading level of each part")
+    parts: list[SummaryPart] | None = Field(
+        default=None,
+        description="the parts to write (default: all), always in the summary's own order; a shorter summary, "
+        "e.g. a monthly report's, leaves out 'stable' and 'asks'",
+    )
 
 
 class AppendixOptions(MetricsSelection):

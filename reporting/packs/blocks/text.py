@@ -105,7 +105,7 @@ def _commentary(asm: Assembly, o: t.CommentaryOptions, where: Where, extra: Extr
         if metric_id in asm.commentary:
             text, actions, author = asm.commentary[metric_id]
             blocks.append(Commentary(metric_id, asm.metric(metric_id).title, text, actions, author))
-    return blocks or [Text((f"No commentary was received for {asm.period_label}.",), "note")]
+    return blocks or [Text((f"No commentary was received for {asm.period_noun}.",), "note")]
 
 
 @rule(t.PageBreakBlock)
