@@ -40,7 +40,7 @@ class CoverOptions(_Model):
 Purpose = Literal["assurance", "approval", "discussion", "information"]
 
 
-class PaperOptions(_Model):
+class PaperValues(_Model):
     """The board-paper essentials a secretary expects on the cover. Each is optional: what is left out is not
     printed (never "None"). Text may use the pack's Jinja names (`{{ period_label }}`, `{{ org_name }}`)."""
 
@@ -56,6 +56,24 @@ class PaperOptions(_Model):
         default_factory=list, description="Board Assurance Framework (BAF) or risk register references"
     )
     previously_considered: str | None = Field(None, description="where the paper was considered before, if anywhere")
+
+
+class PaperOptions(PaperValues):
+    """`paper:`: the essentials for every organisation, and `orgs:` those that differ for one (its own agenda
+    item, BAF and risk references, committee): a key given there replaces the shared one for that trust."""
+
+    orgs: dict[str, PaperValues] = Field(
+        default_factory=dict,
+        description="organisation code -> the essentials that differ for that organisation's paper",
+    )
+
+    def for_org(self, org: str | None) -> PaperValues:
+        """The essentials one organisation's cover prints: its own keys over the shared ones."""
+        own = self.orgs.get(org or "")
+        shared = PaperValues(**{k: getattr(self, k) for k in PaperValues.model_fields})
+        if own is None:
+            return shared
+        return shared.model_copy(update={k: getattr(own, k) for k in own.model_fields_set})
 
 
 class ContentsOptions(_Model):
