@@ -130,3 +130,14 @@ def test_a_data_tables_period_never_wraps(papers: dict[str, Path], paper: str) -
     periods = [r.cells[0].text for t in document.tables if t.rows[0].cells[0].text == "Period" for r in t.rows[1:]]
     assert "September 2024" in periods
     assert period_wraps(papers[paper]) == []
+
+
+def test_a_note_among_wide_tables_stays_on_their_landscape_pages() -> None:
+    from reporting.packs.render.docx.document import _plan
+    from reporting.packs.tree import Column, DataTable, Section, Text
+
+    table = DataTable("T", (Column("Period", "date", "yyyy-mm-dd", 12),), (), wide=True)
+    note = Text(("Discharges before 5pm: no current data, so no data table is shown.",), "note")
+    body = Text(("A paragraph of the report.",))
+    plan = _plan([Section("", (table, note, table, body))])
+    assert [wide for _, wide in plan] == [True, True, True, False]  # the note does not get a portrait page
