@@ -40,8 +40,8 @@ def summary(pack: Pack) -> dict[str, list[str]]:
             current = block.text
         if current is None:
             continue
-        if isinstance(block, SummaryTable):
-            break
+        if isinstance(block, SummaryTable) or (isinstance(block, Heading) and block.text == "Performance summary"):
+            break  # the table and its own heading follow the summary
         if isinstance(block, Heading):
             current = block.text
             parts[current] = []

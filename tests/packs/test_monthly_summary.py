@@ -26,6 +26,7 @@ def test_the_monthly_summary_is_written_and_headed(assembled: Callable[..., Pack
         "What needs the Board's attention",
         "What has improved",
         "What the data cannot tell us yet",
+        "Performance summary",  # the table's own heading: not under the summary's last part
     ]  # shorter than the Board paper's: no "What is stable", no asks
     before_table = []
     for block in first.blocks:
