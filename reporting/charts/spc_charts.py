@@ -100,7 +100,7 @@ def spc_chart(
     said, entries = marks
     subtitle = " · ".join(p for p in (org or "", said) if p)
     alt = spc_alt_text(title, org, frame, summary, unit=unit, decimals=decimals, frequency=frequency)
-    if said:
+    if said and said not in alt:  # the alt text already names the periods a subtitle may add
         alt += f" {said}."
     y_format: Literal["percent", "number"] = "percent" if unit == "percent" else "number"
     if message is not None:

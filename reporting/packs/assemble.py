@@ -28,6 +28,7 @@ def assemble_pack(asm: Assembly, *, snapshot_choice: SnapshotChoice, built_at: s
     template, catalogue, snapshot = asm.template, asm.catalogue, asm.snapshot
     sections = []
     for i, section in enumerate(template.sections):
+        asm.said.clear()  # a section says each thing once (Assembly.first_time); the next may say it again
         blocks: list[Block] = []
         for j, block in enumerate(section.blocks):
             blocks += block_nodes(asm, block, ("sections", i, "blocks", j))

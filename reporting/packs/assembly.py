@@ -33,7 +33,7 @@ from reporting.packs.data_file import NoPrevious, PreviousPack
 from reporting.packs.sandbox import pack_environment, render_text
 from reporting.packs.tree import Cell, ColumnKind
 from reporting.packs.views import View
-from reporting.stats.narrative import sentence
+from reporting.stats.narrative import period_noun, sentence
 
 __all__ = [
     "OFFSETS",
@@ -139,7 +139,8 @@ class Assembly:
     annotations: Registered = EMPTY
     current_view: dict[str, str] = field(default_factory=dict)  # the view of the last chart of each metric
     previous: PreviousPack | NoPrevious | None = None  # the last published pack's numbers (the changes block)
-    said: set[str] = field(default_factory=set)  # notes a pack says once (e.g. a comparison left out)
+    said_in_pack: set[str] = field(default_factory=set)  # notes a pack says once (e.g. a comparison left out)
+    said: set[tuple[str, str]] = field(default_factory=set)  # what this section has said once (assemble resets it)
 
     def row(self, metric_id: str, view: str | None = None) -> Row | None:
         """The summary row of a view of the metric: the given one, else the last chart's, else the first."""
@@ -163,6 +164,21 @@ class Assembly:
         """'no current data (latest: week of 22 May 2023)'"""
         row = self.row(metric_id) or {}
         return f"{STALE_TEXT} (latest: {row.get('latest_label') or 'none'})"
+
+    def first_time(self, kind: str, metric_id: str) -> bool:
+        """True the first time a section says `kind` of a metric ("stale"), then False until the next section:
+        a chart's "no current data" line and the narrative under it must not say the same thing twice."""
+        if (kind, metric_id) in self.said:
+            return False
+        self.said.add((kind, metric_id))
+        return True
+
+    def stale_sentence(self, metric_id: str, what: str = "") -> str:
+        """The one line a section says about a metric with no current data ("" once said in this section):
+        'Discharges before 5pm: no current data (latest: week of 22 May 2023), so no chart is shown.'"""
+        if not self.first_time("stale", metric_id):
+            return ""
+        return f"{self.metric(metric_id).title}: {self.not_current(metric_id)}{f', so {what}' if what else ''}."
 
     def annotation_notes(self) -> list[str]:
         """The register's entries for this pack's organisation and metrics, for the pack's notes."""
@@ -189,6 +205,11 @@ class Assembly:
         return format_period(self.period, self.template.cadence)
 
     @property
+    def period_noun(self) -> str:
+        """The period as a sentence names it: 'July 2025', 'the week of 25 August 2025'."""
+        return period_noun(self.period, self.template.cadence)
+
+    @property
     def template_file(self) -> str:
         """The template as the project names it (templates/packs/<pack>.yaml): a server's absolute path never
         goes into a published pack."""
@@ -212,7 +233,7 @@ class Assembly:
             "period": self.period.date(),
             "period_label": self.period_label,
             "pack_title": self.template.title,
-            "narrative": self._narrative,
+            "narrative": self._section_narrative,
             "value": self._value,
             "target": self._target,
             "icon": self._icon_label,
@@ -256,6 +277,13 @@ class Assembly:
             plural=metric.plural,
         )
         return text + "".join(" " + extra for extra in _caveats(metric, row))
+
+    def _section_narrative(self, metric_id: str, view: str | None = None) -> str:
+        """narrative() in a template's text: a stale metric's line only if the section has not said it yet."""
+        row = self.row(metric_id, view)
+        if row is not None and row.get("stale"):
+            return self.stale_sentence(metric_id)
+        return self._narrative(metric_id, view)
 
     def _value(self, metric_id: str) -> str:
         metric = self.metric(metric_id)
@@ -343,7 +371,8 @@ _NONE_MEET = {
 
 def none_meet(asm: Assembly, when: str) -> str:
     """The sentence for an empty `when:` selection: a finding ("nothing needs attention"), not a query result."""
-    return _NONE_MEET.get(when, "No measures to show for {period}.").format(period=asm.period_label)
+    # 'in July 2025', 'in the week of 25 August 2025': the period as a noun, never "in week of ..."
+    return _NONE_MEET.get(when, "No measures to show for {period}.").format(period=asm.period_noun)
 
 
 def row_is_exception(asm: Assembly, metric_id: str, row: Row) -> bool:

@@ -127,6 +127,13 @@ class Batch:
     ) -> Pack:
         """One organisation's pack (`commentary(period, org)` returns the service leads' commentary,
         `previous(period, org)` the numbers of the pack published before this one)."""
+        asm = self.assembly(org)
+        asm.commentary = commentary(asm.period.date(), asm.org) if commentary else {}
+        asm.previous = previous(asm.period.date(), asm.org) if previous else None
+        return assemble_pack(asm, snapshot_choice=self.snapshot_choice, built_at=built_at)
+
+    def assembly(self, org: str | None) -> Assembly:
+        """The context one organisation's blocks are written in (the commentary workbook reads its narratives)."""
         org = self.default_org if org is None else org
         if org in self.errors:
             raise self.errors[org]
@@ -157,9 +164,7 @@ class Batch:
             metric_views=self.metric_views,
             annotations=self.annotations,
         )
-        asm.commentary = commentary(asm.period.date(), org) if commentary else {}
-        asm.previous = previous(asm.period.date(), org) if previous else None
-        return assemble_pack(asm, snapshot_choice=self.snapshot_choice, built_at=built_at)
+        return asm
 
     def warm(self) -> None:
         """Compute the shared cross-organisation results now (by assembling one pack), so that parallel

@@ -159,6 +159,12 @@ def _texts(template: t.PackTemplate) -> Iterator[tuple[tuple[Any, ...], str, boo
                 yield ("paper", name), value, False
         for i, reference in enumerate(template.paper.references):
             yield ("paper", "references", i), reference, False
+        for org, own in template.paper.orgs.items():  # one organisation's own essentials
+            for name, value in own:
+                if isinstance(value, str):
+                    yield ("paper", "orgs", org, name), value, False
+            for i, reference in enumerate(own.references):
+                yield ("paper", "orgs", org, "references", i), reference, False
     for path, block in _all_blocks(template):
         in_loop = "for_each" in path
         kind = block.kind()

@@ -24,7 +24,7 @@ import datetime as dt
 import zipfile
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -37,6 +37,7 @@ from reporting.charts.theme import DEFAULT_THEME
 from reporting.errors import DataError, SourceError
 from reporting.office_package import DocumentProperties, save
 from reporting.packs.render._brand import brand_of
+from reporting.packs.template import SummaryPart
 
 __all__ = [
     "COLUMNS",
@@ -69,7 +70,7 @@ MAX_LENGTH = {"Commentary": 2000, "Actions": 1000, "Author": 100}
 HEADER_ROW = 4
 #: rows keyed `summary:<part>` override or extend that part of the executive summary (packs.blocks.executive)
 SUMMARY_PREFIX = "summary:"
-SUMMARY_PARTS = ("overview", "attention", "improved", "changed", "stable", "unknown", "asks")
+SUMMARY_PARTS: tuple[str, ...] = get_args(SummaryPart)  # the template's list of parts (packs.template)
 _PART_TITLES = {
     "overview": "Executive summary: overview",
     "attention": "Executive summary: what needs attention",
@@ -86,9 +87,16 @@ _BRAND = brand_of(DEFAULT_THEME)  # the workbook goes to service leads before an
 Row = tuple[str, str, str, str, str, str]
 
 
-def summary_rows(period_label: str) -> list[Row]:
-    """The workbook rows (one per part) in which analysts rewrite or extend the executive summary."""
-    return [(SUMMARY_PREFIX + p, _PART_TITLES[p], period_label, "", "", SUMMARY_HELP) for p in SUMMARY_PARTS]
+def _help(written: str | None) -> str:
+    return f"{written}\n\n({SUMMARY_HELP})" if written else SUMMARY_HELP
+
+
+def summary_rows(period_label: str, written: Mapping[str, str] | None = None) -> list[Row]:
+    """The workbook rows in which analysts rewrite or extend the executive summary: one per part it writes
+    (`written`: part -> the words the numbers write, shown in the Narrative column; default every part), in
+    the summary's order."""
+    parts = [p for p in SUMMARY_PARTS if written is None or p in written]
+    return [(SUMMARY_PREFIX + p, _PART_TITLES[p], period_label, "", "", _help((written or {}).get(p))) for p in parts]
 
 
 def _text_cell(ws: Any, row: int, col: int, value: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from reporting.data.catalogue import load_catalogue
 from reporting.data.snapshot import latest_snapshot
 from reporting.errors import ConfigError
-from reporting.packs.batch import assemble
+from reporting.packs.batch import prepare
 from reporting.packs.template_load import load_template
 from reporting.project import Project
 
@@ -59,13 +59,18 @@ def write_commentary_for_pack(
 ) -> Path:
     """The workbook service leads fill in for one pack and period: one row per metric of the pack."""
     from reporting.mdc import ASSURANCE, VARIATION
+    from reporting.packs.blocks.executive import summary_parts
     from reporting.packs.commentary import summary_rows, write_commentary_workbook
     from reporting.packs.template import ExecutiveSummaryBlock, iter_blocks
     from reporting.packs.tree import SummaryTable
 
     catalogue = load_catalogue(project.require_catalogue())
     template, doc, template_hash = load_template(project.root, pack_id)
-    pack = assemble(catalogue, template, doc, template_hash, latest_snapshot(project.snapshots), org=org, period=period)
+    batch = prepare(
+        catalogue, template, doc, template_hash, latest_snapshot(project.snapshots), orgs=[org], period=period
+    )
+    pack = batch.pack(org)
+    asm = batch.assembly(org)  # the generated words the analyst may override (Narrative column)
     rows, seen = [], set()
     for block in pack.blocks():
         if isinstance(block, SummaryTable):
@@ -81,13 +86,20 @@ def write_commentary_for_pack(
                     )
                     if x
                 )
-                rows.append((r.metric_id, r.title, r.period_label, r.latest.text, spc, r.narrative))
+                narrative = r.narrative or asm._narrative(r.metric_id, asm.primary(r.metric_id))
+                rows.append((r.metric_id, r.title, r.period_label, r.latest.text, spc, narrative))
     if not rows:
         raise ConfigError(
             f"pack '{pack_id}' has no summary table, so there is nothing to comment on", field="summary_table"
         )
-    if any(isinstance(b, ExecutiveSummaryBlock) for sec in template.sections for b in iter_blocks(sec.blocks)):
-        rows += summary_rows(pack.period_label)  # analysts' own words for the executive summary
+    summaries = [
+        b for sec in template.sections for b in iter_blocks(sec.blocks) if isinstance(b, ExecutiveSummaryBlock)
+    ]
+    if summaries:  # analysts' own words for the executive summary: one row per part it writes, with its words
+        written = {
+            key: "\n\n".join(paragraphs) for key, _, paragraphs in summary_parts(asm, summaries[0].executive_summary)
+        }
+        rows += summary_rows(pack.period_label, written)
     path = commentary_path(project, template, pack.org_code, pack.period)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_commentary_workbook(rows, path, pack_id=pack_id, period=pack.period, title=pack.title)

@@ -40,7 +40,7 @@ class CoverOptions(_Model):
 Purpose = Literal["assurance", "approval", "discussion", "information"]
 
 
-class PaperOptions(_Model):
+class PaperValues(_Model):
     """The board-paper essentials a secretary expects on the cover. Each is optional: what is left out is not
     printed (never "None"). Text may use the pack's Jinja names (`{{ period_label }}`, `{{ org_name }}`)."""
 
@@ -56,6 +56,24 @@ class PaperOptions(_Model):
         default_factory=list, description="Board Assurance Framework (BAF) or risk register references"
     )
     previously_considered: str | None = Field(None, description="where the paper was considered before, if anywhere")
+
+
+class PaperOptions(PaperValues):
+    """`paper:`: the essentials for every organisation, and `orgs:` those that differ for one (its own agenda
+    item, BAF and risk references, committee): a key given there replaces the shared one for that trust."""
+
+    orgs: dict[str, PaperValues] = Field(
+        default_factory=dict,
+        description="organisation code -> the essentials that differ for that organisation's paper",
+    )
+
+    def for_org(self, org: str | None) -> PaperValues:
+        """The essentials one organisation's cover prints: its own keys over the shared ones."""
+        own = self.orgs.get(org or "")
+        shared = PaperValues(**{k: getattr(self, k) for k in PaperValues.model_fields})
+        if own is None:
+            return shared
+        return shared.model_copy(update={k: getattr(own, k) for k in own.model_fields_set})
 
 
 class ContentsOptions(_Model):
@@ -154,11 +172,20 @@ class CommentaryOptions(MetricsSelection):
     pass
 
 
+#: the parts of the executive summary, in the order it writes them (packs.blocks.executive)
+SummaryPart = Literal["overview", "attention", "improved", "changed", "stable", "unknown", "asks"]
+
+
 class ExecutiveSummaryOptions(MetricsSelection):
     """The executive summary written from the pack's statistics (packs.blocks.executive), in five parts."""
 
     body: str = Field(default="Board", description="who reads and decides: 'What needs the Board's attention'")
     level: int = Field(default=2, ge=1, le=3, description="heading level of each part")
+    parts: list[SummaryPart] | None = Field(
+        default=None,
+        description="the parts to write (default: all), always in the summary's own order; a shorter summary, "
+        "e.g. a monthly report's, leaves out 'stable' and 'asks'",
+    )
 
 
 class AppendixOptions(MetricsSelection):

@@ -112,7 +112,7 @@ def test_native_false_keeps_a_picture(pack: Pack, tmp_path: Path) -> None:
         assert not [n for n in archive.namelist() if n.startswith("word/charts/")]
         body = etree.fromstring(archive.read("word/document.xml"))
     blips = body.findall(".//wp:inline", NS)
-    assert len(blips) == 3 and all(b.find(".//a:blip", NS) is not None for b in blips)
+    assert len(blips) == 6 and all(b.find(".//a:blip", NS) is not None for b in blips)  # 2 charts, 1 trend, 3 icons
     assert all(b.find("wp:docPr", NS).get("descr") for b in blips)
     chart = next(b for b in pictures.blocks() if isinstance(b, ChartBlock))
     bare = dataclasses.replace(pictures, sections=(Section("Charts", (dataclasses.replace(chart, image=None),)),))

@@ -36,7 +36,7 @@ def test_monthly_pack_for_the_default_trust(demo_project: Project, assembled: Ca
     # Discharges before 5pm (last published May 2023) is said to be not current instead of charted
     assert kinds.count("spc") == 6 and {"funnel", "caterpillar", "league"} <= set(kinds)
     assert any(
-        p == "Discharges before 5pm: chart not shown, no current data (latest: week of 22 May 2023)."
+        p == "Discharges before 5pm: no current data (latest: week of 22 May 2023), so no chart is shown."
         for b in pack.blocks()
         if isinstance(b, Text)
         for p in b.paragraphs

@@ -215,7 +215,10 @@ def _stable(facts: Sequence[_Fact]) -> list[str]:
     if reliable:
         lines.append(f"Steady and meeting the target reliably: {_join([f.metric.title for f in reliable])}.")
     if sometimes:
-        names = [f"{f.metric.title} ({f.show(f.value)} against a {f.show(f.target or 0.0)} target)" for f in sometimes]
+        names = [
+            f"{f.metric.title} ({f.show(f.value)} in {f.when}, against a {f.show(f.target or 0.0)} target)"
+            for f in sometimes
+        ]
         lines.append(
             f"Steady, and meeting the target this period, but likely to miss it in some periods: {_join(names)}."
         )
@@ -269,9 +272,8 @@ def _unknown(asm: Assembly, facts: Sequence[_Fact], stale: Sequence[str], unjudg
             lines.append(f"No figures were supplied for {periods} for {who}.")
         else:
             lines.append(
-                f"{_words(len(missing)).capitalize()} of the {PERIODS[frequency]} shown have no figures for {who}, "
-                "the latest "
-                f"{period_noun(missing[-1], frequency)}."
+                f"{_words(len(missing)).capitalize()} of the {PERIODS[frequency]} shown have no figures for {who}; "
+                f"the most recent of those gaps is {period_noun(missing[-1], frequency)}."
             )
     return lines
 
@@ -281,9 +283,11 @@ def _per_unit(metric: Metric, value: float) -> str:
     return amount(value, metric.unit, metric.decimals, metric.per)
 
 
-def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str]]:
-    """[(part, sentence)] for each funnel of the pack: where the organisation sits among its peers. Outside the
-    limits on the worse side needs attention, on the better side is an improvement, inside is stable."""
+def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+    """[(part, metric id, sentence)] for each funnel of the pack: where the organisation sits among its peers.
+    Outside the limits on the worse side needs attention, on the better side is an improvement, inside is
+    stable. The sentence says the figure is for the funnel's window ("over the 12 months from ..."), so it is
+    never read against the same measure's latest month said beside it."""
     out = []
     for section in asm.template.sections:
         for block in t.iter_blocks(section.blocks):
@@ -300,27 +304,43 @@ def _compared(asm: Assembly, metric_ids: Sequence[str]) -> list[tuple[str, str]]
             if result is None or mine is None or mine.empty:
                 continue
             value, average = float(mine["value"].iloc[0]), float(result.target * metric.scale)
-            span = f"from {pool.span}" if " to " in pool.span else f"in {pool.span}"
-            peers = f"Compared with {_words(pool.others)} other {pool.label} {span}"
-            mean = _per_unit(metric, average)
+            periods = PERIODS.get(metric.frequency, "periods")
+            over = (
+                f"Over the {_words(block.funnel.periods)} {periods} from {pool.span}"
+                if " to " in pool.span
+                else f"In {pool.span}"
+            )
+            figure = f"{over}, {metric.title} was {_per_unit(metric, value)}"
+            # the one n of the comparison (packs.blocks.peers.Pool), the subject counted once
+            peers = f"the average of {_per_unit(metric, average)} for {_words(pool.others)} other {pool.label}"
             if not bool(mine["outlier"].iloc[0]):
-                out.append(
-                    (
-                        "stable",
-                        f"{peers}, {metric.title} ({_per_unit(metric, value)}) is within the range expected "
-                        f"around the peer average of {mean}.",
-                    )
-                )
+                out.append(("stable", metric.id, f"{figure}: within the range expected around {peers}."))
                 continue
             high = value > average
             worse = (metric.direction == "higher_is_better") != high if metric.direction != "neutral" else None
             side = "above" if high else "below"
-            sentence = (
-                f"{peers}, {metric.title} ({_per_unit(metric, value)}) is {side} the range expected around the "
-                f"peer average of {mean}."
-            )
-            out.append(("attention" if worse else "improved" if worse is False else "stable", sentence))
+            part = "attention" if worse else "improved" if worse is False else "stable"
+            out.append((part, metric.id, f"{figure}: {side} the range expected around {peers}."))
     return out
+
+
+#: how many periods before the latest "recent" special cause improvement is looked for
+RECENT = 3
+
+
+def _recently_improved(fact: _Fact) -> str:
+    """A measure back in its usual range whose last few periods before the latest showed special cause
+    improvement: the Board should hear of it, or "What has improved: nothing" contradicts the tables."""
+    before = fact.points.iloc[-(RECENT + 1) : -1]
+    better = before[before["point_type"] == "special_cause_improvement"]
+    if better.empty:
+        return ""
+    frequency = fact.metric.frequency
+    when = _join([period_noun(x, frequency) for x in better["x"]])
+    return (
+        f"{fact.metric.title} was better than usual in {when}. In {fact.when} it was back within its usual "
+        f"range, at {fact.show(fact.value)}."
+    )
 
 
 def _asks(
@@ -349,55 +369,69 @@ def _asks(
         asks.append("Note this report and the service leads' commentary on the measures it covers.")
     else:
         asks.append(
-            f"Note this report. Service leads sent no commentary for {asm.period_label}, so it rests on the "
+            f"Note this report. Service leads sent no commentary for {asm.period_noun}, so it rests on the "
             "figures alone."
         )
     return asks
 
 
 def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str, str, list[str]]]:
-    """[(part key, heading, paragraphs)] before the analysts' overrides: the summary as the numbers write it."""
+    """[(part key, heading, paragraphs)] before the analysts' overrides: the summary as the numbers write it
+    (only the parts the block's `parts:` names, in the summary's own order)."""
     metric_ids = selected(asm, o)
     facts, stale, unjudged = _facts(asm, metric_ids)
     attention = [f for f in facts if f.exception]
     improved = [f for f in facts if not f.exception and str(f.row.get("variation_icon")).startswith("improvement")]
     changed = [f for f in facts if not f.exception and str(f.row.get("variation_icon")).startswith("neutral")]
     stable = [f for f in facts if not f.exception and f.row.get("variation_icon") == "common_cause"]
+    recent = [(f, line) for f in stable if (line := _recently_improved(f))]
     received = {k: v for k, v in metric_commentary(asm.commentary).items() if k in metric_ids}
     compared = _compared(asm, metric_ids)
 
-    def peers(part: str) -> list[str]:
-        return [sentence for where, sentence in compared if where == part]
+    def peers(part: str, besides: Sequence[_Fact] = ()) -> list[str]:
+        mine = {f.metric.id for f in besides}
+        return [sentence for where, metric_id, sentence in compared if where == part and metric_id not in mine]
 
-    body, label = o.body, asm.period_label
+    body = o.body
+    label = asm.period_noun  # 'July 2025', 'the week of 25 August 2025'
 
     def count(n: int, one: str, many: str, nobody: str) -> str:
         return nobody if n == 0 else f"{_words(n)} {one if n == 1 else many}"
 
+    # a measure's paragraph in "needs attention" carries its own peer comparison, so the overview's count of
+    # measures is the count of paragraphs; a comparison for a measure not otherwise named is one more
+    attention_lines = [
+        " ".join([_attention(f), *(s for where, m, s in compared if where == "attention" and m == f.metric.id)])
+        for f in attention
+    ]
+    alone = peers("attention", attention)
     judged = (
         f"; {count(len(stale) + len(unjudged), 'cannot', 'cannot', 'none')} be judged yet" if stale or unjudged else ""
     )
+    needs = count(len(attention), "needs", "need", "None needs").capitalize()
     overview = (
         f"This summary covers {_words(len(metric_ids))} measures for {label}. "
-        f"{count(len(attention), 'needs', 'need', 'None needs').capitalize()} the {body}'s attention, "
-        f"{count(len(improved), 'has', 'have', 'none has')} improved and "
+        f"{needs} the {body}'s attention"
+        + (f" (and {count(len(alone), 'comparison', 'comparisons', '')} with peers)" if alone else "")
+        + f", {count(len(improved), 'is', 'are', 'none is')} better than usual and "
         f"{count(len(stable), 'is', 'are', 'none is')} stable{judged}."
     )
+    if recent:
+        overview += (
+            f" {_words(len(recent)).capitalize()} stable {'measure was' if len(recent) == 1 else 'measures were'}"
+            " better than usual in recent months."
+        )
     none_attention = (
         f"Nothing in {label}: no measure is worse than usual, and none is missing its target in a way "
         "that is likely to continue."
     )
     parts: list[tuple[str, str, list[str]]] = [
         ("overview", "Overview", [overview]),
-        (
-            "attention",
-            f"What needs the {body}'s attention",
-            [_attention(f) for f in attention] + peers("attention") or [none_attention],
-        ),
+        ("attention", f"What needs the {body}'s attention", attention_lines + alone or [none_attention]),
         (
             "improved",
             "What has improved",
-            [_improved(f) for f in improved] + peers("improved")
+            [_improved(f) for f in improved] + [line for _, line in recent] + peers("improved")
             or [f"No measure has moved beyond its usual range for the better in {label}."],
         ),
     ]
@@ -421,7 +455,8 @@ def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str
         ),
         ("asks", f"What the {body} is asked to do", _asks(asm, body, attention, stale, received)),
     ]
-    return parts
+    chosen = set(o.parts) if o.parts is not None else None
+    return [part for part in parts if chosen is None or part[0] in chosen]
 
 
 def _paragraphs(text: str) -> list[str]:

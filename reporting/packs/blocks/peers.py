@@ -165,7 +165,7 @@ class Pool:
 
     @property
     def others(self) -> int:
-        """How many the subject is compared with ('Compared with {others} other ...')."""
+        """How many the subject is compared with ('the average for {others} other ...')."""
         return self.n - 1 if self.has_subject else self.n
 
     def of_n(self) -> str:

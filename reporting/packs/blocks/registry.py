@@ -64,7 +64,7 @@ def block_nodes(asm: Assembly, block: t.BlockModel, where: Where, metric_ctx: st
     try:
         return RULES[type(block)](asm, block.options, (*where, block.kind()), extra)
     except NotCompared as left_out:  # a comparison on a measure that does not apply to this organisation
-        if left_out.sentence in asm.said:  # said where the first comparison of the measure was
+        if left_out.sentence in asm.said_in_pack:  # said where the first comparison of the measure was
             return []
-        asm.said.add(left_out.sentence)
+        asm.said_in_pack.add(left_out.sentence)
         return [Text((left_out.sentence,), "note")]

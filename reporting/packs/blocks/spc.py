@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from reporting.charts import spc_chart
@@ -25,8 +27,11 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
     points = series_points(asm, metric.id, view) if summary else series_points(asm, metric.id).iloc[0:0]
     title = asm.render(o.title, (*where, "title"), **extra) if o.title else metric.title
     if summary.get("stale"):
-        # no chart of old points that could be read as this period's: one line that says so instead
-        return [Text((f"{title}: chart not shown, {asm.not_current(metric.id)}.",), "note")]
+        # no chart of old points that could be read as this period's: one line that says so instead, once a
+        # section (the narrative under the chart then says nothing more)
+        line = asm.stale_sentence(metric.id, "no chart is shown")
+        return [Text((line,), "note")] if line else []
+    spec_marks = _marks(metric, summary)
     spec = spc_chart(
         points,
         summary,
@@ -36,7 +41,7 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
         frequency=metric.frequency,
         org=asm.org_name,
         theme=asm.theme,
-        marks=_marks(metric, summary),
+        marks=(_span(points, metric.frequency), spec_marks),
         suppressed=_suppressed(asm, metric.id),
         threshold=metric.disclosure.suppress_below,
     )
@@ -45,9 +50,14 @@ def _spc(asm: Assembly, o: t.SpcOptions, where: Where, extra: Extra) -> list[Blo
         f"{metric.title}: {metric.description} Drawn as {_article(_CHART_NAMES.get(chart_used, chart_used))}; "
         f"{_BETTER[metric.direction]}. Source: {metric.source}. Snapshot {asm.snapshot.hash}."
     )
-    return [
-        ChartBlock(spec, f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart", o.native, notes=notes)
-    ]
+    caption = f"{metric.title}, {asm.org_name or 'all organisations'}: SPC chart"
+    method = _method(metric, summary)
+    # a screen reader hears what a sighted reader sees on the axis and in the caption: the breaks and the method
+    said = [f"Break {format_period(p, metric.frequency)}" for p, kind, _ in spec_marks if kind == "break"]
+    said += [method[:1].upper() + method[1:]] if method else []
+    if said and not spec.message:
+        spec = replace(spec, alt_text=f"{spec.alt_text} {'. '.join(said)}.")
+    return [ChartBlock(spec, f"{caption}; {method}" if method else caption, o.native, notes=notes)]
 
 
 def _suppressed(asm: Assembly, metric_id: str) -> list[pd.Timestamp]:
@@ -82,30 +92,51 @@ _CHART_NAMES = {
 }
 
 
-def _marks(metric: Metric, row: Row) -> tuple[str, tuple[tuple[pd.Timestamp, str, str], ...]]:
-    """(what the chart's subtitle adds, (period, kind, label) of each register entry in the window)."""
+def _span(points: pd.DataFrame, frequency: str) -> str:
+    """What a chart's subtitle adds to the organisation: the periods it shows ("August 2023 to July 2025")."""
+    shown = points.loc[points["y"].notna(), "x"] if "y" in points else points.get("x", pd.Series(dtype=object))
+    if shown is None or len(shown) == 0:
+        return ""
+    first, last = format_period(shown.min(), frequency), format_period(shown.max(), frequency)
+    return last if first == last else f"{first} to {last}"
+
+
+def _method(metric: Metric, row: Row) -> str:
+    """How the limits were set, in plain words, for the chart's caption (never its title, which a lay reader
+    reads first): a fixed baseline, trial limits, Laney's adjustment, a rebase or note from the register. A
+    break is said once, by the narrative under the chart (assembly._caveats)."""
     freq = metric.frequency
     said = []
-    first = row.get("window_first")
     if row.get("baseline_fixed") and row.get("baseline_first") is not None:
         said.append(
-            f"Limits fixed on baseline {format_period(row['baseline_first'], freq)} to "
+            f"limits fixed on {format_period(row['baseline_first'], freq)} to "
             f"{format_period(row['baseline_last'], freq)} ({int(row['baseline_n'])} points)"
         )
     if row.get("trial_limits"):
-        said.append(f"Trial limits ({int(row.get('baseline_n') or 0)} points)")
+        said.append(f"trial limits, from {int(row.get('baseline_n') or 0)} points, that may still move")
     if row.get("chart_used") in ("pp", "up") and metric.chart == "auto":
-        said.append(f"{_CHART_NAMES[row['chart_used']]}: overdispersed, σz {float(row['sigma_z']):.2f}")
-    marks = []
+        said.append(f"limits widened for overdispersion ({_LANEY[row['chart_used']]})")
+    first = row.get("window_first")
     for a in row.get("annotations") or ():
         if first is not None and a.period < first:
             continue
-        when = format_period(a.period, freq)
-        label = {
-            "break": f"Break {when}: {a.reason}; not comparable with earlier figures",
-            "rebase": f"Rebased {when}: {a.reason}",
-            "note": f"{when}: {a.reason}",
-        }[a.kind]
-        marks.append((a.period, a.kind, f"{a.kind.capitalize()} {a.period:%b %Y}"))  # the reason is in `said`
-        said.append(label)
-    return "; ".join(said), tuple(marks)
+        when, reason = format_period(a.period, freq), str(a.reason).rstrip(".")
+        if a.kind == "rebase":
+            said.append(f"limits recalculated from {when} ({reason})")
+        elif a.kind == "note":
+            said.append(f"{when}: {reason}")
+    return "; ".join(said)
+
+
+_LANEY = {"pp": "Laney p′", "up": "Laney u′"}
+
+
+def _marks(metric: Metric, row: Row) -> tuple[tuple[pd.Timestamp, str, str], ...]:
+    """(period, kind, label) of each register entry in the chart's window: a mark on the axis ("Break Oct
+    2023"); the reason is in the narrative under the chart, said once."""
+    first = row.get("window_first")
+    return tuple(
+        (a.period, a.kind, f"{a.kind.capitalize()} {a.period:%b %Y}")
+        for a in row.get("annotations") or ()
+        if first is None or a.period >= first
+    )

@@ -137,6 +137,8 @@ def _summary_table(asm: Assembly, o: t.SummaryTableOptions, where: Where, extra:
         )
     if stale:
         notes.append(Text((stale_line(asm, [r.metric_id for r in stale]),), "note"))
+        for r in stale:  # said for this section (Assembly.first_time): a chart here adds no second line
+            asm.first_time("stale", r.metric_id)
     return [
         SummaryTable(
             asm.render(o.title, (*where, "title"), **extra),

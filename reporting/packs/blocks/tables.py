@@ -9,7 +9,7 @@ from reporting.formatting import format_period, format_value
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, cell, metric_of, passes, selected, series_points
 from reporting.packs.blocks.registry import rule
-from reporting.packs.tree import SUPPRESSED_NOTE, Block, Cell, Column, ColumnKind, DataTable, Heading
+from reporting.packs.tree import SUPPRESSED_NOTE, Block, Cell, Column, ColumnKind, DataTable, Heading, Text
 
 
 def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
@@ -72,12 +72,24 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
     )
 
 
+def _table_or_sentence(asm: Assembly, metric: Metric, periods: int) -> list[Block]:
+    """The metric's data table, or, when it would have no rows, one sentence saying why (a table with only
+    its header row, "last 0 periods", tells a reader nothing): the same in every format."""
+    table = _data_rows(asm, metric, periods)
+    if table.rows:
+        return [table]
+    if asm.stale(metric.id):
+        line = asm.stale_sentence(metric.id, "no data table is shown")
+        return [Text((line,), "note")] if line else []
+    return [Text((f"{metric.title}: no figures to show, so no data table is shown.",), "note")]
+
+
 @rule(t.DataTableBlock)
 def _data_table(asm: Assembly, o: t.DataTableOptions, where: Where, extra: Extra) -> list[Block]:
     metric = metric_of(asm, o.metric, where, extra)
     if not passes(asm, metric.id, o.when):
         return []
-    return [_data_rows(asm, metric, o.periods)]
+    return _table_or_sentence(asm, metric, o.periods)
 
 
 @rule(t.AppendixBlock)
@@ -126,5 +138,5 @@ def _appendix(asm: Assembly, o: t.AppendixOptions, where: Where, extra: Extra) -
         blocks.append(Heading("Data", 2))
         for metric_id in chosen:
             if metric_id in asm.summary:
-                blocks.append(_data_rows(asm, asm.metric(metric_id), o.periods))
+                blocks += _table_or_sentence(asm, asm.metric(metric_id), o.periods)
     return blocks

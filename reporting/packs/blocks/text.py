@@ -26,7 +26,7 @@ PAPER_LABELS = {
 def _cover(asm: Assembly, o: t.CoverOptions, where: Where, extra: Extra) -> list[Block]:
     template = asm.template
     subtitle = asm.render(o.subtitle or template.subtitle, (*where, "subtitle"), **extra)
-    details = _paper_details(asm, template.paper) if template.paper else []
+    details = _paper_details(asm, template.paper.for_org(asm.org)) if template.paper else []
     meeting = dict(details).get("Meeting")
     # the period once: a subtitle that names it ("RJ1 – week of 18 August 2025") is enough
     period = "" if asm.period_label.casefold() in subtitle.casefold() else asm.period_label
@@ -42,7 +42,7 @@ def _cover(asm: Assembly, o: t.CoverOptions, where: Where, extra: Extra) -> list
     return [Cover(asm.render(template.title, ("title",)), subtitle, tuple(details))]
 
 
-def _paper_details(asm: Assembly, paper: t.PaperOptions) -> list[tuple[str, str]]:
+def _paper_details(asm: Assembly, paper: t.PaperValues) -> list[tuple[str, str]]:
     """The board-paper essentials the template gives, as the cover's labelled lines (left out when not given)."""
     out: list[tuple[str, str]] = []
     for key, label in PAPER_LABELS.items():
@@ -66,14 +66,15 @@ def _about(asm: Assembly, o: t.AboutOptions, where: Where, extra: Extra) -> list
     template is named as the project names it), never the build time (a rebuild is the same file; the time is
     in manifest.json)."""
     sources = asm.source_names
-    parameters = {"organisation": asm.org or "", "period": asm.period.date().isoformat(), "peers": asm.peer_group}
+    who = asm.org_name or "all organisations"
+    peers = f", compared with {asm.peer_group} trusts" if asm.peer_group else ""
     paragraphs = [
-        f"This paper was produced by reporting {__version__} from data snapshot {asm.snapshot.hash} and the "
-        f"pack template {asm.template_file} (version {asm.template_hash}).",
-        "Data sources: " + "; ".join(sources) + "." if sources else "",
-        "Built for: " + ", ".join(f"{k} {v}" for k, v in parameters.items() if v) + ".",
-        "The time it was built is recorded in manifest.json, published with it. The document's own date "
-        "(File > Info) is the period it reports on, so a rebuild from the same data and template is the same file.",
+        f"This paper covers {who} for {asm.period_noun}{peers}.",
+        "The figures come from " + "; ".join(sources) + "." if sources else "",
+        f"It was produced by the reporting system (reporting {__version__}) from data snapshot {asm.snapshot.hash} "
+        f"and the paper's template {asm.template_file} (version {asm.template_hash}). The same data and template "
+        "always give the same paper, so any figure in it can be checked; the time it was produced is recorded "
+        "with the published files.",
     ]
     return [Heading(asm.render(o.title, (*where, "title"), **extra), 2), Text(tuple(p for p in paragraphs if p))]
 
@@ -105,7 +106,7 @@ def _commentary(asm: Assembly, o: t.CommentaryOptions, where: Where, extra: Extr
         if metric_id in asm.commentary:
             text, actions, author = asm.commentary[metric_id]
             blocks.append(Commentary(metric_id, asm.metric(metric_id).title, text, actions, author))
-    return blocks or [Text((f"No commentary was received for {asm.period_label}.",), "note")]
+    return blocks or [Text((f"No commentary was received for {asm.period_noun}.",), "note")]
 
 
 @rule(t.PageBreakBlock)

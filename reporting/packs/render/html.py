@@ -433,7 +433,10 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
             classification=_clean(pack.classification),
             sections=sections,
             footnotes=[_clean(n) for n in pack.footnotes],
-            provenance=(
+            # said once: a pack with an "About this paper" section (which names the snapshot) has no footer line
+            provenance=""
+            if _names_snapshot(pack)
+            else (
                 f"Built from data snapshot {provenance.snapshot_hash[:12]} with template "
                 f"{Path(provenance.template_path).name} ({provenance.template_hash[:12]}), reporting "
                 f"{provenance.package_version}."
@@ -450,6 +453,12 @@ def page(pack: Pack, svgs: Mapping[str, Path]) -> str:
             cover=cover_item,
         )
     )
+
+
+def _names_snapshot(pack: Pack) -> bool:
+    """True when the pack's own text already says which data snapshot it was built from (the about block)."""
+    snapshot = pack.provenance.snapshot_hash
+    return any(snapshot in p for b in pack.blocks() if isinstance(b, Text) for p in b.paragraphs)
 
 
 def render(pack: Pack, path: Path, svgs: Mapping[str, Path]) -> Path:

@@ -113,15 +113,15 @@ def test_figure_captions_are_numbered_in_order_under_each_picture(document) -> N
 
 def test_every_picture_has_alt_text_and_charts_fill_the_text_width(document, pack: Pack) -> None:
     shapes = list(document.inline_shapes)
-    assert len(shapes) == 3  # two charts and one sparkline (the other summary row has no trend)
+    assert len(shapes) == 6  # two charts, one sparkline (the other summary row has no trend), three MDC icons
     for shape in shapes:
         doc_pr = shape._inline.docPr
         assert doc_pr.get("descr", "").strip() and doc_pr.get("title", "").strip()
     spc = next(b for b in pack.blocks() if isinstance(b, ChartBlock))
-    first = shapes[1]._inline.docPr  # the sparkline (in the summary table) comes first
+    first = shapes[4]._inline.docPr  # the summary table's icons and sparkline come first
     assert (first.get("title"), first.get("descr")) == (spc.spec.title, spc.spec.alt_text)
     section = document.sections[0]
-    assert shapes[1].width == section.page_width - section.left_margin - section.right_margin
+    assert shapes[4].width == section.page_width - section.left_margin - section.right_margin
 
 
 def test_summary_table_shows_icons_as_letters_and_labels(document) -> None:
@@ -136,10 +136,11 @@ def test_summary_table_shows_icons_as_letters_and_labels(document) -> None:
         "Trend",
     ]
     improving, suppressed = table.rows[1].cells, table.rows[2].cells
-    assert improving[4].text == "● H↑ Special cause improvement (high)"
-    assert improving[5].text == "● ? Target met inconsistently"
+    # the icons are pictures (test_docx_pictures.py), the words beside them the deck's (mdc.VARIATION_SHORT)
+    assert improving[4].text.strip() == "Improvement"
+    assert improving[5].text.strip() == "Target met inconsistently"
     assert improving[2].text == "78.1%" and improving[6]._tc.find(f".//{W}drawing") is not None
-    assert suppressed[2].text == "*" and suppressed[4].text == "● H↑ Special cause concern (high)"
+    assert suppressed[2].text == "*" and suppressed[4].text.strip() == "Concern"
     assert suppressed[5].text == "– Not assessed" and suppressed[6].text == "–"
     assert "=cmd|' /C calc'!A0 is not a formula." in suppressed[0].text
     following = table._tbl.getnext()

@@ -6,7 +6,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from reporting.errors import ReportingError
-from reporting.mdc import ASSURANCE, RAG, VARIATION
+from reporting.mdc import ASSURANCE, RAG, VARIATION, VARIATION_SHORT
 from reporting.packs import _docx_xml as X
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render.docx.document import (
@@ -20,6 +20,7 @@ from reporting.packs.render.docx.document import (
     _paragraphs,
 )
 from reporting.packs.render.docx.tables import (
+    SPARKLINE_CM,
     _footnotes,
     _icon_cell,
     _sparkline_cell,
@@ -115,11 +116,20 @@ def _summary_table(block: SummaryTable, ctx: _Context) -> None:
         [row.period_label for row in block.rows],
         [row.latest.text for row in block.rows],
         [row.target.text for row in block.rows],
-        [VARIATION.get(row.variation_icon or "", ("", "", ""))[2] for row in block.rows],
+        [VARIATION_SHORT.get(row.variation_icon or "", "") for row in block.rows],
         [ASSURANCE.get(row.assurance or "", ("", "", ""))[2] for row in block.rows],
         [],
     ]
-    table = _TableWriter.start(ctx, headers, weights, right_aligned={2, 3}, texts=texts)
+    table = _TableWriter.start(
+        ctx,
+        headers,
+        weights,
+        right_aligned={2, 3},
+        texts=texts,
+        whole={4},
+        pictured={4, 5},
+        at_least={6: SPARKLINE_CM / 2.54 * 72},
+    )
     suppressed = False
     for row in block.rows:
         cells = table.row()
@@ -133,7 +143,7 @@ def _summary_table(block: SummaryTable, ctx: _Context) -> None:
         _write(cells[1], row.period_label)
         suppressed |= _value_cell(cells[2], row.latest)
         suppressed |= _value_cell(cells[3], row.target)
-        _icon_cell(cells[4], row.variation_icon, VARIATION, ctx)
+        _icon_cell(cells[4], row.variation_icon, VARIATION, ctx, short=True)  # the deck's words (mdc)
         _icon_cell(cells[5], row.assurance, ASSURANCE, ctx)
         _sparkline_cell(cells[6], row, ctx)
         for cell in cells:
@@ -205,6 +215,8 @@ def _data_table(block: DataTable, ctx: _Context) -> None:
         tuple(_width(c) for c in block.columns),
         right_aligned=right,
         texts=texts,
+        whole={i for i, column in enumerate(block.columns) if column.kind == "date"},
+        pictured={i for i, column in enumerate(block.columns) if column.kind == "icon"},
     )
     suppressed = rag = False
     width = len(block.columns)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from reporting.packs.tree import (
     Pack,
     PageBreak,
     Section,
+    Text,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class _Context:
     own_header: tuple[Any, ...] = ()  # the template's own header/footer paragraphs, kept in every section
     own_footer: tuple[Any, ...] = ()
     charts: Any = None  # charts.native_docx.WordCharts, made on the first native chart
+    icons: dict[str, bytes] = field(default_factory=dict)  # MDC code -> its icon PNG (charts.raster), drawn once
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
@@ -131,7 +133,8 @@ def _plan(sections: Sequence[Section]) -> list[tuple[Block, bool]]:
     with a cover, contents or its own level-1 heading; an appendix section starts on a new page.
 
     A wide table is on landscape pages together with the headings (and page breaks) that lead into it,
-    so a heading is never stranded at the foot of the portrait page before.
+    so a heading is never stranded at the foot of the portrait page before; a note right after a wide table
+    stays on its pages.
     """
     flat: list[Block] = []
     for section in sections:
@@ -151,6 +154,12 @@ def _plan(sections: Sequence[Section]) -> list[tuple[Block, bool]]:
             wide[index] = block.wide
         elif isinstance(block, (Heading, PageBreak)) and index + 1 < len(flat):
             wide[index] = wide[index + 1]
+    for index in range(1, len(flat)):
+        # a one-line note among wide tables ("... so no data table is shown") stays on their landscape pages:
+        # turning to portrait for it would give one sentence a page of its own
+        block = flat[index]
+        if isinstance(block, Text) and block.style == "note" and wide[index - 1]:
+            wide[index] = True
     return list(zip(flat, wide, strict=True))
 
 

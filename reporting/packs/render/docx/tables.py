@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from reporting.errors import ReportingError
-from reporting.mdc import NOT_ASSESSED_CELL, RAG_NOTE, icon
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG_NOTE, VARIATION, VARIATION_SHORT, icon
 from reporting.packs import _docx_xml as X
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, readable
 from reporting.packs.render._text_fit import WIDTH_MARGIN, _em
@@ -21,6 +22,7 @@ from reporting.packs.tree import (
 
 if TYPE_CHECKING:
     from docx.document import Document
+    from docx.shape import InlineShape
     from docx.table import Table, _Cell
 
 # --- tables ----------------------------------------------------------------------------------------------
@@ -55,6 +57,9 @@ def _width(column: Column) -> float:
     return max(column.width, 4.0)
 
 
+ICON_CM = 0.42  # an MDC icon in a table cell: about the height of a line of table text
+SPARKLINE_CM = 2.2  # a sparkline's width in the summary table: narrower and its line is too thin to see
+LABEL_PT = 8.5  # the words beside an icon (and "– Not assessed" in its place)
 CELL_PADDING_PT = 2 * 85 / 20 + 1.0  # the NHS Table style's left and right cell margins (85 twips each), + 1 pt
 
 
@@ -63,6 +68,11 @@ def _longest_word_pt(texts: Iterable[str], size_pt: float) -> float:
     first columns are bold), with the same Arial metrics and safety margin the PowerPoint renderer fits by."""
     widest = max((_em(word, True) for text in texts for word in str(text).split()), default=0.0)
     return widest * size_pt * WIDTH_MARGIN
+
+
+def _longest_text_pt(texts: Iterable[str], size_pt: float) -> float:
+    """Width in points of the widest whole text (not word), set bold at `size_pt`: for a column never to wrap."""
+    return max((_em(str(text), True) for text in texts), default=0.0) * size_pt * WIDTH_MARGIN
 
 
 def column_widths(total: int, weights: Sequence[float], minimums: Sequence[int]) -> list[int]:
@@ -104,8 +114,14 @@ class _TableWriter:
         *,
         right_aligned: set[int],
         texts: Sequence[Sequence[str]] = (),
+        whole: Collection[int] = (),
+        pictured: Collection[int] = (),
+        at_least: Mapping[int, float] = MappingProxyType({}),
     ) -> _TableWriter:
-        """`texts`: each column's cell texts, so that no column is narrower than its widest word."""
+        """`texts`: each column's cell texts, so that no column is narrower than its widest word; the columns
+        in `whole` (periods: "September 2024") no narrower than their widest text, so it never wraps; those in
+        `pictured` (MDC icons) have room for the icon before the widest word; `at_least`: column -> points (a
+        sparkline's room)."""
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
         table.style = ctx.document.styles[TABLE_STYLE]
@@ -113,9 +129,21 @@ class _TableWriter:
         from docx.shared import Pt
 
         size = table_font_pt(ctx.document)
+        icon_pt = ICON_CM / 2.54 * 72 + LABEL_PT / 3  # an icon and the space after it
+
+        def minimum(i: int, header: str, column: Sequence[str]) -> int:
+            if i in pictured:  # the words beside an icon are set at LABEL_PT, not bold
+                words = [str(t) for t in column] if i in whole else [w for t in column for w in str(t).split()]
+                body = icon_pt + max((_em(w, False) for w in words), default=0.0) * (LABEL_PT * WIDTH_MARGIN)
+            elif i in whole:
+                body = _longest_text_pt(column, size)
+            else:
+                body = _longest_word_pt(column, size)
+            return int(Pt(max(at_least.get(i, 0.0), _longest_word_pt((header,), size), body) + CELL_PADDING_PT))
+
         minimums = [
-            int(Pt(_longest_word_pt((header, *column), size) + CELL_PADDING_PT))
-            for header, column in zip(headers, texts or [()] * len(headers), strict=True)
+            minimum(i, header, column)
+            for i, (header, column) in enumerate(zip(headers, texts or [()] * len(headers), strict=True))
         ]
         widths = column_widths(int(ctx.text_width), weights, minimums)
         for column, width in zip(table.columns, widths, strict=True):
@@ -162,29 +190,61 @@ def _value_cell(cell: _Cell, value: Cell) -> bool:
     return value.suppressed
 
 
-def _icon_cell(cell: _Cell, code: str | None, icons: dict[str, tuple[str, str, str]], ctx: _Context) -> None:
-    """'● H↑ Special cause improvement (high)': the dot is decoration; the letter and label carry meaning."""
-    from docx.shared import Pt, RGBColor
+def _icon_picture(ctx: _Context, code: str) -> bytes:
+    """The icon the deck and the email carry (charts.raster from charts.icon_chart), drawn once per document."""
+    import io
+
+    from reporting.charts import icon_chart, raster
+
+    if code not in ctx.icons:
+        stream = io.BytesIO()
+        raster.draw(icon_chart(code, ctx.pack.theme), stream)
+        ctx.icons[code] = stream.getvalue()
+    return ctx.icons[code]
+
+
+def _tight(picture: InlineShape) -> InlineShape:
+    """No wrap distance around an inline picture: LibreOffice reads a missing distL/distR as 0.32 cm, which
+    pushed an icon's words a centimetre away and a sparkline past its cell's right edge (cut off)."""
+    for side in ("distT", "distB", "distL", "distR"):
+        picture._inline.set(side, "0")
+    return picture
+
+
+def _icon_cell(
+    cell: _Cell, code: str | None, icons: dict[str, tuple[str, str, str]], ctx: _Context, *, short: bool = False
+) -> None:
+    """An MDC variation or assurance icon as a picture with alt text, then its label, as in the deck and the
+    email; a point type (data tables) as its chart marker's glyph in its colour, then its label. Neither the
+    picture nor the colour carries the meaning alone: the words are always there."""
+    import io
+
+    from docx.shared import Cm, Pt, RGBColor
 
     paragraph = cell.paragraphs[0]
     if not code:
-        paragraph.add_run(NOT_ASSESSED_CELL)
+        paragraph.add_run(NOT_ASSESSED_CELL).font.size = Pt(LABEL_PT)
         return
     # a point type has its marker glyph (mdc.icon), never "?", which is MDC's "target met inconsistently"
     letter, colour_name, label = icons.get(code) or icon(code) or ("–", "common_cause", code.replace("_", " "))
-    palette = ctx.pack.theme.palette
-    colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
-    dot = paragraph.add_run("● ")
-    dot.font.color.rgb = RGBColor.from_string(colour.upper())
-    mark = paragraph.add_run(letter)
-    mark.bold = True
-    paragraph.add_run(" ")
+    if code in VARIATION or code in ASSURANCE:
+        kind = "Variation" if code in VARIATION else "Assurance"
+        run = paragraph.add_run()
+        picture = _tight(run.add_picture(io.BytesIO(_icon_picture(ctx, code)), width=Cm(ICON_CM)))
+        X.set_picture_alt_text(picture, f"{kind}: {label}", f"{kind} icon: {label}")
+        paragraph.add_run(" ")
+        label = VARIATION_SHORT.get(code, label) if short else label
+    else:
+        palette = ctx.pack.theme.palette
+        colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
+        mark = paragraph.add_run(f"{letter} ")
+        mark.font.color.rgb = RGBColor.from_string(colour.upper())
     text = paragraph.add_run(_clean(label))
-    text.bold, text.font.size = False, Pt(8.5)
+    text.bold, text.font.size = False, Pt(LABEL_PT)
 
 
 def _sparkline_cell(cell: _Cell, row: SummaryRow, ctx: _Context) -> None:
-    from docx.shared import Cm
+    from docx.shared import Cm, Length, Pt
 
     if row.sparkline is None:
         cell.paragraphs[0].add_run("–")
@@ -194,8 +254,9 @@ def _sparkline_cell(cell: _Cell, row: SummaryRow, ctx: _Context) -> None:
             f"sparkline for '{row.title}' has no rendered image: the Word renderer needs "
             "Pack.with_images(...) after the batched chart render"
         )
-    width = min(cell.width or Cm(2.4), Cm(2.4)) - Cm(0.3)
-    picture = cell.paragraphs[0].add_run().add_picture(str(row.sparkline_image), width=width)
+    # inside the cell's margins (a picture wider than the room between them is cut at the cell's right edge)
+    width = Length(min(cell.width or Cm(SPARKLINE_CM), Cm(3.0)) - Pt(CELL_PADDING_PT) - Cm(0.1))
+    picture = _tight(cell.paragraphs[0].add_run().add_picture(str(row.sparkline_image), width=width))
     X.set_picture_alt_text(picture, _clean(row.sparkline.title), _clean(row.sparkline.alt_text or row.title))
 
 
