@@ -15,6 +15,7 @@ same Message-ID once someone has checked. Runs left `running` by a crash are mar
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from reporting.redact import redact
 from reporting.schedule.history import History
 
 if TYPE_CHECKING:
+    from reporting.approval import ApprovalState
     from reporting.packs.tree import Pack
     from reporting.schedule.config import Schedules
 
@@ -63,6 +65,8 @@ class RunReport:
     error: str | None = None
     build_failed: dict[str, str] = field(default_factory=dict)  # organisation -> why its pack was not built
     written: list[WrittenEmail] = field(default_factory=list)  # dry run: each .eml, one per message
+    held: list[str] = field(default_factory=list)  # recipients whose pack is a draft awaiting approval
+    awaiting: dict[str, str] = field(default_factory=dict)  # organisation ("" for none) -> draft content hash
 
     @property
     def ok(self) -> bool:
@@ -230,9 +234,11 @@ def run_once(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] | None = None,
     resend: Sequence[str] = (),
+    snapshot_hash: str | None = None,
 ) -> RunReport:
     """Run one job now; see the module docstring for what is guaranteed. `resend`: addresses whose earlier
-    delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID)."""
+    delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID).
+    `snapshot_hash`: build from that snapshot instead of pulling (an approval re-renders the approved inputs)."""
     from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
@@ -247,10 +253,15 @@ def run_once(
     run_id = history.start_run(job.id, trigger)
     report = RunReport(job.id, run_id, "running")
     try:
-        say("pulling data")
-        _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
+        if snapshot_hash is not None:
+            from reporting.data.snapshot import read_snapshot
+
+            snapshot = read_snapshot(project.snapshots, snapshot_hash)
+        else:
+            say("pulling data")
+            _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
         requested = period or (job.parameters.period if job.parameters.period not in (None, "latest") else None)
-        if job.send_if == "data_changed" and not dry_run:
+        if job.send_if == "data_changed" and not dry_run and trigger != "approval":  # approved: it goes now
             last = history.last_success(job.id)
             if last and last.get("snapshot") == snapshot.hash:
                 history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error="data unchanged since the last run")
@@ -270,6 +281,7 @@ def run_once(
             formats=job.formats or None,
             snapshot=snapshot,
             peer_group=job.parameters.peer_group,
+            approval=_approval(job, project, history),
             on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} ({next(count)}/{len(orgs)})"),
         )
         by_org = {  # requested org -> pack
@@ -299,6 +311,7 @@ def run_once(
             settings = None if dry_run else _smtp(schedules)
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
             contents: dict[str | None, Any] = {}
+            recipients = _with_approvers(recipients, by_org, report, history, job)
             for email_address, org in recipients:
                 # a recipient only ever gets their own organisation's pack; one not tied to an organisation
                 # gets the job's (parameters.org, else the pack's default)
@@ -312,6 +325,11 @@ def run_once(
                     )
                     continue
                 key = result.content_hash
+                if _is_draft(result):  # until approved only its approvers get it, under a key of its own
+                    if email_address not in result.manifest["approval"]["approvers"]:
+                        report.held.append(email_address)
+                        continue
+                    key = draft_key(key)
                 previous = history.delivery_status(job.id, report.period, email_address, key)
                 if previous in {"sent", "dry_run"}:
                     report.already.append(email_address)
@@ -326,6 +344,8 @@ def run_once(
                     continue
                 if result.org not in contents:
                     contents[result.org] = _content(job, result, project, renderer, schedules.publish.link_base)
+                    if _is_draft(result):
+                        contents[result.org] = _draft_content(contents[result.org], job, result)
                 base = schedules.publish.link_base
                 link = published_url(base, _published(result, project)) if base else None
                 message = compose(
@@ -404,6 +424,60 @@ def run_once(
             error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
         )
         raise
+
+
+def _approval(job: Any, project: Project, history: History) -> ApprovalState:
+    """The job's approvers and every decision on its pack (the pack template's approvers are added in the build)."""
+    from reporting.packs.template_load import load_template
+
+    template, _, _ = load_template(project.root, job.pack)
+    approvers = [
+        *(template.approval.approvers if template.approval else ()),
+        *(job.approval.approvers if job.approval else ()),
+    ]
+    return history.approval_state(job.pack, tuple(dict.fromkeys(approvers)))
+
+
+def _is_draft(result: Any) -> bool:
+    return bool((result.manifest.get("approval") or {}).get("status") == "draft")
+
+
+def draft_key(content_hash: str) -> str:
+    """The delivery-log key of a draft: not the final pack's, so an approver who is also on the distribution
+    list still gets the approved pack after the draft."""
+    return hashlib.sha256(f"draft:{content_hash}".encode()).hexdigest()
+
+
+def _with_approvers(
+    recipients: list[tuple[str, str | None]], by_org: dict[Any, Any], report: RunReport, history: History, job: Any
+) -> list[tuple[str, str | None]]:
+    """Each draft's approvers added to the recipients (with the draft's organisation), the draft recorded as
+    awaiting approval in the audit trail (once per content hash)."""
+    out = list(recipients)
+    for org, result in by_org.items():
+        if not _is_draft(result):
+            continue
+        approval = result.manifest["approval"]
+        history.request_approval(result.pack, result.period, result.org, approval["content_sha256"], f"job {job.id}")
+        report.awaiting[result.org or ""] = approval["content_sha256"]
+        out += [(a, org) for a in approval["approvers"] if (a, org) not in out]
+    return out
+
+
+def _draft_content(content: Any, job: Any, result: Any) -> Any:
+    """A draft's email: marked in the subject, and saying how to approve it."""
+    from dataclasses import replace
+
+    from reporting.approval import DRAFT_TEXT
+
+    approval = result.manifest["approval"]
+    org = f" --org {result.org}" if result.org else ""
+    how = (
+        f"This pack awaits your approval and has not gone to its distribution list. Approve it in the portal, "
+        f"or run: reporting approve {job.id} --period {result.period}{org} --hash {approval['content_sha256'][:12]} "
+        f"--by YOUR-ADDRESS --comment '...' (or reporting reject ...)."
+    )
+    return replace(content, subject=f"{DRAFT_TEXT}: {content.subject}", intro=f"{how}\n\n{content.intro}")
 
 
 def _orgs_for(job: Any, recipients: Sequence[tuple[str, str | None]]) -> list[str | None] | None:
