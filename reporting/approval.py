@@ -95,7 +95,7 @@ def load_users(project: Path) -> tuple[Users, Located | None]:
                     "--set-password EMAIL' (its hash is kept in .reporting/passwords)",
                     file=doc.file,
                     line=doc.line_of(("users", i, key)),
-                    field=f"users.{i}.{key}",
+                    field=_dotted(("users", i, key)),
                 )
     try:
         users = Users.model_validate(doc.data if doc.data is not None else {})
@@ -109,7 +109,7 @@ def load_users(project: Path) -> tuple[Users, Located | None]:
                 f"user {user.email} is listed twice (first as user {seen[user.email.lower()] + 1})",
                 file=doc.file,
                 line=doc.line_of(("users", i, "email")),
-                field=f"users.{i}.email",
+                field=_dotted(("users", i, "email")),
             )
         seen[user.email.lower()] = i
     return users, doc
