@@ -41,7 +41,7 @@ def title(text: str) -> str:
 
 
 def mark_pptx(prs: Any) -> None:
-    """A red line across the top of every slide (python-pptx Presentation)."""
+    """A red line across the top of every slide (python-pptx Presentation), above the title."""
     if not is_draft():
         return
     from pptx.dml.color import RGBColor
@@ -50,7 +50,7 @@ def mark_pptx(prs: Any) -> None:
 
     width = int(prs.slide_width)
     for slide in prs.slides:
-        box = slide.shapes.add_textbox(Emu(0), Emu(0), Emu(width), Pt(22))
+        box = slide.shapes.add_textbox(Emu(0), Pt(8), Emu(width), Pt(20))  # below the masters' top band
         box.name = "Draft mark"
         frame = box.text_frame
         frame.margin_top = frame.margin_bottom = Pt(2)
