@@ -39,7 +39,7 @@ PACKAGE = "reporting"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli", "__main__"),
-    ("commands", "validate", "schemas"),
+    ("commands", "validate", "schemas", "portal"),
     ("schedule",),
     ("delivery",),
     ("packs",),

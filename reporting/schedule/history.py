@@ -116,6 +116,24 @@ approval_decisions = Table(  # one decision per content hash: the unique key is 
     UniqueConstraint("pack", "period", "org_code", "content_hash", name="one_decision_per_content"),
 )
 
+pauses = Table(  # jobs paused in the portal ("*": every job); the scheduler skips their scheduled runs
+    "job_pauses",
+    metadata,
+    Column("job_id", String(100), primary_key=True),
+    Column("actor", String(320), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+actions = Table(  # every action taken in the portal, with who and what came of it
+    "portal_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("job_id", String(100)),
+    Column("detail", Text),
+)
+
 
 class AlreadyDecided(ReportingError):
     """A content hash already has its decision; `decision` is that row (who, when, approved or not)."""
@@ -407,6 +425,32 @@ class History:
     def _all(self, query: Any) -> list[dict[str, Any]]:
         with self._tx() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    # pause and resume, and the portal's action log
+
+    def pause(self, job_id: str, by: str) -> None:
+        with self._tx() as conn:
+            if conn.execute(select(pauses.c.job_id).where(pauses.c.job_id == job_id)).first() is None:
+                conn.execute(pauses.insert().values(job_id=job_id, actor=by, at=_now()))
+
+    def resume(self, job_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(pauses.delete().where(pauses.c.job_id == job_id))
+
+    def paused(self, job_id: str) -> dict[str, Any] | None:
+        """The pause that stops `job_id`'s scheduled runs (its own, or every job's), if any."""
+        with self._tx() as conn:
+            row = conn.execute(select(pauses).where(pauses.c.job_id.in_([job_id, "*"]))).mappings().first()
+            return dict(row) if row else None
+
+    def record_action(self, by: str, action: str, job_id: str | None, detail: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                actions.insert().values(at=_now(), actor=by, action=action, job_id=job_id, detail=redact(detail))
+            )
+
+    def actions(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._all(select(actions).order_by(actions.c.id.desc()).limit(limit))
 
 
 def trail_event(row: Mapping[str, Any]) -> dict[str, str]:

@@ -221,6 +221,7 @@ def _smtp(schedules: Any) -> Any:
     return SmtpSettings.from_config(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.user, timeout=smtp.timeout)
 
 
+SCHEDULED = {"schedule", "recovery"}  # runs the scheduler starts (schedule.daemon); pausing stops them
 UNKNOWN = {"committed", "unknown"}  # delivery states after which the message may have been accepted
 
 
@@ -252,6 +253,11 @@ def run_once(
     history.recover_interrupted()
     run_id = history.start_run(job.id, trigger)
     report = RunReport(job.id, run_id, "running")
+    paused = history.paused(job.id) if trigger in SCHEDULED else None
+    if paused:  # paused in the portal: the scheduler's runs wait; a person's "send now" still runs
+        history.finish_run(run_id, "skipped", error=f"paused by {paused['actor']} at {paused['at']:%Y-%m-%d %H:%M}")
+        report.status = "skipped"
+        return report
     try:
         if snapshot_hash is not None:
             from reporting.data.snapshot import read_snapshot

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import ANALYST, APPROVER, BOARD, DEPUTY
+from approval_fixtures import ANALYST, APPROVER, BOARD, DEPUTY
 
 from reporting.approval import load_users
 from reporting.errors import ConfigError

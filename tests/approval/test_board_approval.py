@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import APPROVER, BOARD, CHAIR, DEPUTY, MEMBER
+from approval_fixtures import APPROVER, BOARD, CHAIR, DEPUTY, MEMBER
 from smtp_server import SmtpTestServer
 
 from reporting.approval import DRAFT_TEXT

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import APPROVER
+from approval_fixtures import APPROVER
 from docx import Document
 from openpyxl import load_workbook
 from pptx import Presentation
