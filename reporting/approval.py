@@ -32,6 +32,7 @@ __all__ = [
     "ROLES",
     "ApprovalOptions",
     "ApprovalState",
+    "OidcOptions",
     "User",
     "Users",
     "check_approvers",
@@ -67,11 +68,22 @@ class User(_Model):
     )
 
 
+class OidcOptions(_Model):
+    """Sign-in with OpenID Connect (Entra ID: issuer https://login.microsoftonline.com/<tenant>/v2.0). The
+    client secret comes only from the environment variable REPORTING_OIDC_CLIENT_SECRET."""
+
+    issuer: str = Field(pattern=r"^https?://\S+$", description="the provider's issuer URL (its discovery document)")
+    client_id: str = Field(min_length=1)
+    claim: str = Field("email", description="the ID-token claim holding the user's address (Entra: preferred_username)")
+    label: str = Field("your organisation's account", description="what the sign-in button says")
+
+
 class Users(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     schema_: str | None = Field(None, alias="$schema")
     users: list[User] = Field(default_factory=list)
+    oidc: OidcOptions | None = None
 
     def get(self, email: str) -> User | None:
         return next((u for u in self.users if u.email.lower() == email.lower()), None)
@@ -100,7 +112,7 @@ def load_users(project: Path) -> tuple[Users, Located | None]:
     try:
         users = Users.model_validate(doc.data if doc.data is not None else {})
     except ValidationError as exc:
-        raise_validation_error(exc, doc, {"users", "email", "name", "roles", "orgs"} | set(ROLES))
+        raise_validation_error(exc, doc, {*Users.model_fields, *User.model_fields, *OidcOptions.model_fields, *ROLES})
         raise  # unreachable
     seen: dict[str, int] = {}
     for i, user in enumerate(users.users):

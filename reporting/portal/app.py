@@ -130,17 +130,52 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         if portal.open_mode:
             return RedirectResponse("/", status_code=303)
         if request.method == "GET":
-            return portal.page(request, "login.html", next=request.query_params.get("next", "/"))
+            return portal.page(
+                request, "login.html", next=request.query_params.get("next", "/"), oidc=portal.users.oidc
+            )
         form = await request.form()
         if not check_csrf(request.session, form.get("csrf")):
             return portal.page(request, "error.html", 403, message="missing or wrong CSRF token: reload and try again")
         user = verify_password(project.root, portal.users, str(form.get("email", "")), str(form.get("password", "")))
         if user is None:
-            return portal.page(request, "login.html", 401, error="wrong address or password", next="/")
+            return portal.page(
+                request, "login.html", 401, error="wrong address or password", next="/", oidc=portal.users.oidc
+            )
         request.session.clear()  # a new session on sign-in: no fixation
         request.session["user"] = user.email
         target = str(form.get("next", "/"))
         return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+
+    oidc = None
+    if portal.users.oidc is not None:
+        from reporting.portal.oidc import OidcSignIn
+
+        oidc = OidcSignIn(portal.users.oidc)
+
+    async def oidc_start(request: Request) -> Response:
+        from reporting.portal.oidc import OidcFailed
+
+        if oidc is None:
+            return portal.page(request, "error.html", 404, message="sign-in with OpenID Connect is not configured")
+        try:
+            response: Response = await oidc.start(request, str(request.url_for("oidc_callback")))
+        except OidcFailed as exc:
+            return portal.page(request, "login.html", 502, error=str(exc), next="/", oidc=oidc.options)
+        return response
+
+    async def oidc_callback(request: Request) -> Response:
+        from reporting.portal.oidc import OidcFailed
+
+        if oidc is None:
+            return portal.page(request, "error.html", 404, message="sign-in with OpenID Connect is not configured")
+        try:
+            user = await oidc.finish(request, portal.users)
+        except OidcFailed as exc:
+            request.session.clear()
+            return portal.page(request, "login.html", 401, error=str(exc), next="/", oidc=oidc.options)
+        request.session.clear()
+        request.session["user"] = user.email
+        return RedirectResponse("/", status_code=303)
 
     async def logout(request: Request) -> Response:
         request.session.clear()
@@ -315,6 +350,8 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
 
     routes = [
         Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/login/oidc", oidc_start),
+        Route("/auth/oidc", oidc_callback, name="oidc_callback"),
         Route("/logout", guard("view", logout), methods=["POST"]),
         Route("/", guard("view", packs)),
         Route("/packs/{pack}", guard("view", pack)),
