@@ -11,15 +11,13 @@ at once. Approval goes through `schedule.approvals.decide` (one decision per con
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import os
 from collections.abc import Awaitable, Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -29,7 +27,8 @@ from starlette.routing import Route
 from reporting.approval import load_users
 from reporting.errors import ReportingError
 from reporting.portal.auth import Account, can, check_csrf, csrf_token, portal_secret, verify_password
-from reporting.portal.builds import Build, build_file, builds, find_build
+from reporting.portal.builds import Build, build_file, build_json, builds, find_build, templates
+from reporting.portal.jobs import send
 from reporting.project import Project
 from reporting.redact import redact
 
@@ -188,7 +187,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         for b in portal.visible(account, builds(project.outputs)):
             latest.setdefault((b.pack, b.folder_org or ""), b)
         return portal.page(
-            request, "packs.html", templates=_templates(project), latest=sorted(latest.values(), key=lambda b: b.key)
+            request, "packs.html", templates=templates(project), latest=sorted(latest.values(), key=lambda b: b.key)
         )
 
     async def pack(request: Request) -> Response:
@@ -266,7 +265,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
             address = str(form.get("recipient", "")).strip()
             if action == "resend" and not address:
                 return portal.page(request, "error.html", 400, message="resend needs a recipient")
-            _flash(request, *_send(portal, job_id, by, action, address))
+            _flash(request, *await run_in_threadpool(send, project, job_id, address))  # the loop keeps serving
         else:
             return portal.page(request, "error.html", 404, message=f"no action {action}")
         portal.history.record_action(by, action, job_id, str(form.get("recipient", "")))
@@ -301,7 +300,8 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         if found is not None and not account.sees(found.org):
             return portal.page(request, "error.html", 404, message="no such build")
         try:
-            decision = decide(
+            decision = await run_in_threadpool(
+                decide,
                 project,
                 str(form.get("target", "")),
                 period=str(form.get("period", "")),
@@ -326,9 +326,9 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
 
     async def api_packs(request: Request) -> Response:
         account = portal.account(request)
-        public = {t["pack"] for t in _templates(project) if t["public"]}
+        public = {t["pack"] for t in templates(project) if t["public"]}
         out = [
-            _build_json(b)
+            build_json(b)
             for b in builds(project.outputs)
             if (account is not None and account.sees(b.org)) or b.pack in public
         ]
@@ -340,10 +340,65 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         account = portal.account(request)
         p = request.path_params
         found = find_build(project.outputs, p["pack"], p["period"], p.get("org") or None)
-        public = {t["pack"] for t in _templates(project) if t["public"]}
+        public = {t["pack"] for t in templates(project) if t["public"]}
         if found is None or not ((account is not None and account.sees(found.org)) or found.pack in public):
             return JSONResponse({"error": "no such build"}, status_code=404)
-        return JSONResponse({**_build_json(found), "manifest": found.manifest})
+        return JSONResponse({**build_json(found), "manifest": found.manifest})
+
+    from reporting.portal.preview import Previewer
+
+    previewer = Previewer(project)
+
+    def _choice(request: Request) -> tuple[str, str | None, str | None]:
+        q = request.query_params
+        return q.get("pack", ""), q.get("org") or None, q.get("period") or None
+
+    async def preview(request: Request) -> Response:
+        pack_id, org, period = _choice(request)
+        account = portal.account(request)
+        assert account is not None
+        if org is not None and not account.sees(org):
+            return portal.page(request, "error.html", 404, message="no such organisation for you")
+        return portal.page(
+            request, "preview.html", templates=templates(project), pack=pack_id, org=org or "", period=period or ""
+        )
+
+    async def preview_frame(request: Request) -> Response:
+        pack_id, org, period = _choice(request)
+        account = portal.account(request)
+        assert account is not None
+        if not pack_id or (org is not None and not account.sees(org)):
+            return HTMLResponse("<p>Pick a pack.</p>", headers=SECURITY_HEADERS)
+        text, problems = await previewer.render(pack_id, org, period)
+        if problems:
+            body = portal.pages.get_template("preview_errors.html").render(problems=problems)
+            return HTMLResponse(body, headers=SECURITY_HEADERS)
+        return HTMLResponse(
+            text, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"}
+        )
+
+    async def preview_events(request: Request) -> Response:
+        import asyncio
+
+        from starlette.responses import StreamingResponse
+
+        stop = asyncio.Event()
+
+        async def stream() -> Any:
+            yield "retry: 1000\n\n"
+            try:
+                async for names in previewer.changes(stop):
+                    yield f"event: changed\ndata: {' '.join(names)}\n\n"
+            finally:
+                stop.set()
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    async def static(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name != "preview.js":
+            return Response(status_code=404)
+        return FileResponse(TEMPLATES / name, media_type="text/javascript")
 
     def guard(action: str, handler: Handler) -> Handler:
         return _guard(portal, action, handler)
@@ -362,6 +417,10 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         Route("/jobs/{job}/{action}", guard("operate", job_action), methods=["POST"]),
         Route("/approvals", guard("history", approvals)),
         Route("/approvals/{decision:str}", guard("decide", decide_view), methods=["POST"]),
+        Route("/preview", guard("preview", preview)),
+        Route("/preview/frame", guard("preview", preview_frame)),
+        Route("/preview/events", guard("preview", preview_events)),
+        Route("/static/{name}", static),
         Route("/api/builds", api_packs),
         Route("/api/builds/{pack}/{period}", api_build),
         Route("/api/builds/{pack}/{period}/{org}", api_build),
@@ -384,74 +443,3 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
 def _job_of(event: dict[str, Any]) -> str:
     actor = str(event.get("actor", ""))
     return actor.removeprefix("job ") if actor.startswith("job ") else str(event["pack"])
-
-
-def _templates(project: Project) -> list[dict[str, Any]]:
-    from reporting.packs.template_load import load_template, template_files
-
-    out = []
-    for path in template_files(project.root):
-        try:
-            template, _, _ = load_template(project.root, path.stem)
-        except ReportingError as exc:
-            out.append({"pack": path.stem, "title": path.stem, "public": False, "error": str(exc), "approval": None})
-            continue
-        approvers = template.approval.approvers if template.approval else []
-        out.append(
-            {
-                "pack": template.pack,
-                "title": template.title,
-                "public": template.public,
-                "error": None,
-                "approval": approvers,
-            }
-        )
-    return out
-
-
-def _build_json(b: Build) -> dict[str, Any]:
-    base = f"/files/{b.pack}/{b.period}" + (f"/{b.folder_org}" if b.folder_org else "")
-    return {
-        "pack": b.pack,
-        "period": b.period,
-        "org": b.org,
-        "title": b.manifest.get("title"),
-        "built_at": b.manifest.get("built_at"),
-        "approval": (b.approval or {}).get("status"),
-        "files": [f"{base}/{name}" for name in b.files()],
-        "open_data": [f"{base}/{name}" for name in b.open_data()],
-    }
-
-
-@contextmanager
-def _job_lock(project: Project, job_id: str) -> Any:
-    """One "send now" of a job at a time across processes (a double click, two browsers): an exclusive lock
-    on .reporting/locks/<job>.lock, or BlockingIOError when it is held."""
-    folder = project.root / ".reporting" / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{job_id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _send(portal: Portal, job_id: str, by: str, action: str, address: str) -> tuple[str, str]:
-    """Run the job now (or resend to one address whose earlier delivery's outcome is unknown) through the
-    delivery log; returns the message to show and its kind."""
-    from reporting.schedule.runner import run_once
-
-    try:
-        with _job_lock(portal.project, job_id):
-            report = run_once(portal.project, job_id, trigger="portal", resend=(address,) if address else ())
-    except BlockingIOError:
-        return f"{job_id} is already running (a second click does nothing); see Runs", "error"
-    if report.status == "failed":
-        return f"{job_id} failed: {report.error}", "error"
-    parts = [f"{job_id}: {report.status}", f"sent {len(report.sent)}", f"already had it {len(report.already)}"]
-    if report.held:
-        parts.append(f"{len(report.held)} held for approval")
-    if report.failed:
-        parts.append(f"failed {len(report.failed)}: " + "; ".join(f"{k}: {v}" for k, v in report.failed.items()))
-    return ", ".join(parts), "error" if report.failed else "ok"

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Build", "build_file", "builds", "find_build"]
+from reporting.errors import ReportingError
+from reporting.project import Project
+
+__all__ = ["Build", "build_file", "build_json", "builds", "find_build", "templates"]
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -87,3 +90,40 @@ def build_file(build: Build, name: str) -> Path | None:
     if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(build.directory.resolve()):
         return None
     return path
+
+
+def templates(project: Project) -> list[dict[str, Any]]:
+    from reporting.packs.template_load import load_template, template_files
+
+    out = []
+    for path in template_files(project.root):
+        try:
+            template, _, _ = load_template(project.root, path.stem)
+        except ReportingError as exc:
+            out.append({"pack": path.stem, "title": path.stem, "public": False, "error": str(exc), "approval": None})
+            continue
+        approvers = template.approval.approvers if template.approval else []
+        out.append(
+            {
+                "pack": template.pack,
+                "title": template.title,
+                "public": template.public,
+                "error": None,
+                "approval": approvers,
+            }
+        )
+    return out
+
+
+def build_json(b: Build) -> dict[str, Any]:
+    base = f"/files/{b.pack}/{b.period}" + (f"/{b.folder_org}" if b.folder_org else "")
+    return {
+        "pack": b.pack,
+        "period": b.period,
+        "org": b.org,
+        "title": b.manifest.get("title"),
+        "built_at": b.manifest.get("built_at"),
+        "approval": (b.approval or {}).get("status"),
+        "files": [f"{base}/{name}" for name in b.files()],
+        "open_data": [f"{base}/{name}" for name in b.open_data()],
+    }

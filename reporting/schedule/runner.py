@@ -15,7 +15,6 @@ same Message-ID once someone has checked. Runs left `running` by a crash are mar
 from __future__ import annotations
 
 import functools
-import hashlib
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -27,10 +26,10 @@ from reporting.errors import ConfigError, ReportingError
 from reporting.files import atomic_write, dir_mode
 from reporting.project import Project
 from reporting.redact import redact
+from reporting.schedule.drafts import draft_content, draft_key, is_draft, job_approval, with_approvers
 from reporting.schedule.history import History
 
 if TYPE_CHECKING:
-    from reporting.approval import ApprovalState
     from reporting.packs.tree import Pack
     from reporting.schedule.config import Schedules
 
@@ -287,7 +286,7 @@ def run_once(
             formats=job.formats or None,
             snapshot=snapshot,
             peer_group=job.parameters.peer_group,
-            approval=_approval(job, project, history),
+            approval=job_approval(job, project, history),
             on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} ({next(count)}/{len(orgs)})"),
         )
         by_org = {  # requested org -> pack
@@ -317,7 +316,7 @@ def run_once(
             settings = None if dry_run else _smtp(schedules)
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
             contents: dict[str | None, Any] = {}
-            recipients = _with_approvers(recipients, by_org, report, history, job)
+            recipients = with_approvers(recipients, by_org, report.awaiting, history, job)
             for email_address, org in recipients:
                 # a recipient only ever gets their own organisation's pack; one not tied to an organisation
                 # gets the job's (parameters.org, else the pack's default)
@@ -331,7 +330,7 @@ def run_once(
                     )
                     continue
                 key = result.content_hash
-                if _is_draft(result):  # until approved only its approvers get it, under a key of its own
+                if is_draft(result):  # until approved only its approvers get it, under a key of its own
                     if email_address not in result.manifest["approval"]["approvers"]:
                         report.held.append(email_address)
                         continue
@@ -350,8 +349,8 @@ def run_once(
                     continue
                 if result.org not in contents:
                     contents[result.org] = _content(job, result, project, renderer, schedules.publish.link_base)
-                    if _is_draft(result):
-                        contents[result.org] = _draft_content(contents[result.org], job, result)
+                    if is_draft(result):
+                        contents[result.org] = draft_content(contents[result.org], job, result)
                 base = schedules.publish.link_base
                 link = published_url(base, _published(result, project)) if base else None
                 message = compose(
@@ -430,60 +429,6 @@ def run_once(
             error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
         )
         raise
-
-
-def _approval(job: Any, project: Project, history: History) -> ApprovalState:
-    """The job's approvers and every decision on its pack (the pack template's approvers are added in the build)."""
-    from reporting.packs.template_load import load_template
-
-    template, _, _ = load_template(project.root, job.pack)
-    approvers = [
-        *(template.approval.approvers if template.approval else ()),
-        *(job.approval.approvers if job.approval else ()),
-    ]
-    return history.approval_state(job.pack, tuple(dict.fromkeys(approvers)))
-
-
-def _is_draft(result: Any) -> bool:
-    return bool((result.manifest.get("approval") or {}).get("status") == "draft")
-
-
-def draft_key(content_hash: str) -> str:
-    """The delivery-log key of a draft: not the final pack's, so an approver who is also on the distribution
-    list still gets the approved pack after the draft."""
-    return hashlib.sha256(f"draft:{content_hash}".encode()).hexdigest()
-
-
-def _with_approvers(
-    recipients: list[tuple[str, str | None]], by_org: dict[Any, Any], report: RunReport, history: History, job: Any
-) -> list[tuple[str, str | None]]:
-    """Each draft's approvers added to the recipients (with the draft's organisation), the draft recorded as
-    awaiting approval in the audit trail (once per content hash)."""
-    out = list(recipients)
-    for org, result in by_org.items():
-        if not _is_draft(result):
-            continue
-        approval = result.manifest["approval"]
-        history.request_approval(result.pack, result.period, result.org, approval["content_sha256"], f"job {job.id}")
-        report.awaiting[result.org or ""] = approval["content_sha256"]
-        out += [(a, org) for a in approval["approvers"] if (a, org) not in out]
-    return out
-
-
-def _draft_content(content: Any, job: Any, result: Any) -> Any:
-    """A draft's email: marked in the subject, and saying how to approve it."""
-    from dataclasses import replace
-
-    from reporting.approval import DRAFT_TEXT
-
-    approval = result.manifest["approval"]
-    org = f" --org {result.org}" if result.org else ""
-    how = (
-        f"This pack awaits your approval and has not gone to its distribution list. Approve it in the portal, "
-        f"or run: reporting approve {job.id} --period {result.period}{org} --hash {approval['content_sha256'][:12]} "
-        f"--by YOUR-ADDRESS --comment '...' (or reporting reject ...)."
-    )
-    return replace(content, subject=f"{DRAFT_TEXT}: {content.subject}", intro=f"{how}\n\n{content.intro}")
 
 
 def _orgs_for(job: Any, recipients: Sequence[tuple[str, str | None]]) -> list[str | None] | None:

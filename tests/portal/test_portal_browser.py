@@ -7,6 +7,7 @@ Screenshots of each page go to $REPORTING_SCREENSHOTS when it is set (to look at
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -127,3 +128,32 @@ def test_approve_pause_resume_send_now_and_history_in_the_browser(
     text = p.content()  # type: ignore[attr-defined]
     assert "approval" in text and "portal" in text and CHAIR in text and "paused by" in text
     _shot(p, "07-runs-deliveries", tmp_path)
+
+
+def test_preview_re_renders_on_save_and_shows_validation_errors(
+    served: tuple[str, Project], page: object, tmp_path: Path
+) -> None:
+    from approval_fixtures import ANALYST
+
+    base, project = served
+    set_password(project.root, ANALYST, PASSWORD)
+    p = page
+    _sign_in(p, base, ANALYST)
+    p.goto(f"{base}/preview?pack=weekly-executive&org=RJ1")  # type: ignore[attr-defined]
+    frame = p.frame_locator("#preview")  # type: ignore[attr-defined]
+    frame.locator("h1").first.wait_for(timeout=120_000)
+    assert "Weekly Executive Pack" in frame.locator("h1").first.inner_text()
+    _shot(p, "08-preview", tmp_path)
+    template = project.root / "templates" / "packs" / "weekly-executive.yaml"
+    text = template.read_text()
+    template.write_text(text.replace("title: Weekly Executive Pack", "title: Weekly Executive Pack (edited)", 1))
+    saved = time.monotonic()
+    frame.locator("h1", has_text="(edited)").first.wait_for(timeout=60_000)
+    seconds = time.monotonic() - saved
+    print(f"preview re-rendered {seconds:.1f} s after the save")
+    _shot(p, "09-preview-edited", tmp_path)
+    template.write_text(text.replace("cadence: weekly", "cadense: weekly", 1))
+    problem = frame.locator(".problems li").first
+    problem.wait_for(timeout=60_000)
+    assert re.search(r"weekly-executive\.yaml:\d+:\d+", problem.inner_text()) and "cadense" in problem.inner_text()
+    _shot(p, "10-preview-error", tmp_path)
