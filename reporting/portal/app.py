@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -46,7 +47,15 @@ class Portal:
 
         self.project = project
         self.users, _ = load_users(project.root)
-        self.history = History.open(project.root)  # an unreachable database fails here, before serving
+        try:  # an unreachable database fails here, before serving, with one clear line
+            self.history = History.open(project.root)
+        except (OSError, SQLAlchemyError) as exc:
+            from reporting.schedule.history import history_url
+
+            raise ReportingError(
+                f"the portal cannot open the project database {redact(history_url(project.root))}: "
+                f"{redact(str(exc).splitlines()[0])}; check REPORTING_HISTORY_URL and that the database is running"
+            ) from None
         self.secure_cookies = secure_cookies
         self.pages = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 

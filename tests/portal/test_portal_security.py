@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from approval_fixtures import ADMIN, ANALYST, APPROVER, CHAIR, VIEWER_RXW
@@ -12,6 +13,7 @@ from smtp_server import SmtpTestServer
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from reporting.errors import ReportingError
 from reporting.packs.build import build
 from reporting.portal.app import create_app
 from reporting.portal.auth import set_password
@@ -154,3 +156,13 @@ def test_open_mode_is_loopback_only_and_says_so(approval_project: Callable[..., 
     result = CliRunner().invoke(app, ["--project", str(project.root), "serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0
     assert "no users are configured" in str(result.exception) and "only on loopback" in str(result.exception)
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "templates").mkdir()
+    monkeypatch.setenv("REPORTING_HISTORY_URL", "sqlite:////proc/no-such-dir/history.sqlite")
+    with pytest.raises(
+        ReportingError,
+        match="the portal cannot open the project database .*No such file or directory.*REPORTING_HISTORY_URL",
+    ):
+        create_app(Project(tmp_path), secure_cookies=False)
