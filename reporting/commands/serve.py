@@ -29,6 +29,9 @@ def serve(
     set_password: Annotated[
         str | None, typer.Option("--set-password", help="Set a local account's password (asked for), then stop.")
     ] = None,
+    new_token: Annotated[
+        str | None, typer.Option("--new-token", help="Make a JSON API token acting as this user, print it, then stop.")
+    ] = None,
     secure_cookies: Annotated[
         bool | None,
         typer.Option(
@@ -48,6 +51,11 @@ def serve(
         password = typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
         store(root, set_password, password)
         out.print(f"password set for {set_password} (its argon2 hash is in {root / '.reporting' / 'passwords'})")
+        return
+    if new_token is not None:
+        from reporting.portal.auth import new_api_token
+
+        out.print(new_api_token(root, new_token))  # shown once: only its hash is kept
         return
     users, _ = load_users(root)
     if not users.users and not _loopback(host):

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from reporting.approval import load_users
 from reporting.errors import ReportingError
-from reporting.portal.auth import Account, can, check_csrf, csrf_token, portal_secret, verify_password
+from reporting.portal.auth import Account, can, check_csrf, csrf_token, portal_secret, token_user, verify_password
 from reporting.portal.builds import Build, build_file, build_json, builds, find_build, templates
 from reporting.portal.jobs import send
 from reporting.project import Project
@@ -70,6 +70,8 @@ class Portal:
             return Account(LOCAL_ADMIN, open_mode=True)
         email = request.session.get("user")
         user = self.users.get(email) if isinstance(email, str) else None
+        if user is None and request.url.path.startswith("/api/"):  # third parties: a bearer token, read only
+            user = token_user(self.project.root, self.users, request.headers.get("authorization"))
         return Account(user) if user is not None else None
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -339,7 +341,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         out = [
             build_json(b)
             for b in builds(project.outputs)
-            if (account is not None and account.sees(b.org)) or b.pack in public
+            if (account is not None and account.sees(b.org)) or _open(b, public)
         ]
         if account is None and not out and not public:
             return JSONResponse({"error": "sign in first"}, status_code=401)
@@ -350,7 +352,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         p = request.path_params
         found = find_build(project.outputs, p["pack"], p["period"], p.get("org") or None)
         public = {t["pack"] for t in templates(project) if t["public"]}
-        if found is None or not ((account is not None and account.sees(found.org)) or found.pack in public):
+        if found is None or not ((account is not None and account.sees(found.org)) or _open(found, public)):
             return JSONResponse({"error": "no such build"}, status_code=404)
         return JSONResponse({**build_json(found), "manifest": found.manifest})
 
@@ -447,6 +449,11 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware)
     app.state.portal = portal
     return app
+
+
+def _open(build: Build, public: set[str]) -> bool:
+    """A build anyone may read through the API: of a `public: true` pack, and not a draft awaiting approval."""
+    return build.pack in public and (build.approval or {}).get("status") != "draft"
 
 
 def _job_of(event: dict[str, Any]) -> str:

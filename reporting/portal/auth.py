@@ -13,6 +13,7 @@ CSRF: every form carries the session's token (`csrf_token`), and every POST is r
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import os
 import secrets
@@ -28,8 +29,10 @@ __all__ = [
     "can",
     "check_csrf",
     "csrf_token",
+    "new_api_token",
     "portal_secret",
     "set_password",
+    "token_user",
     "verify_password",
 ]
 
@@ -122,6 +125,35 @@ def _dummy_hash() -> str:
     from argon2 import PasswordHasher
 
     return PasswordHasher().hash(secrets.token_urlsafe(16))
+
+
+def new_api_token(project: Path, email: str) -> str:
+    """A bearer token for the JSON API, acting as `email` (a user of users.yaml): shown once; only its sha256
+    is kept, in .reporting/api-tokens (`address<TAB>sha256` a line, 0600)."""
+    from reporting.errors import ReportingError
+
+    users, _ = load_users(project)
+    if users.get(email) is None:
+        raise ReportingError(f"{email} is not in users.yaml; add the user there first (roles, organisations)")
+    token = "rpt_" + secrets.token_urlsafe(32)
+    path = _private(project) / "api-tokens"
+    old = path.read_text() if path.exists() else ""
+    atomic_write(path, old + f"{email}\t{hashlib.sha256(token.encode()).hexdigest()}\n")
+    path.chmod(0o600)
+    return token
+
+
+def token_user(project: Path, users: Users, header: str | None) -> User | None:
+    """The user an `Authorization: Bearer <token>` header acts as, if the token is one of ours."""
+    if not header or not header.lower().startswith("bearer "):
+        return None
+    digest = hashlib.sha256(header[7:].strip().encode()).hexdigest()
+    path = _private(project) / "api-tokens"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        email, _, stored = line.partition("\t")
+        if hmac.compare_digest(stored, digest):
+            return users.get(email)
+    return None
 
 
 def csrf_token(session: dict[str, object]) -> str:

@@ -166,3 +166,17 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, monkeypatch: 
         match="the portal cannot open the project database .*No such file or directory.*REPORTING_HISTORY_URL",
     ):
         create_app(Project(tmp_path), secure_cookies=False)
+
+
+def test_the_api_takes_a_token_and_never_shows_a_draft_to_the_public(portal_project: Project) -> None:
+    from reporting.portal.auth import new_api_token
+
+    client = _client(portal_project)
+    anonymous = client.get("/api/builds").json()["builds"]
+    assert anonymous == []  # the Board paper is public, but a draft: not open until approved
+    token = new_api_token(portal_project.root, VIEWER_RXW)
+    assert token not in (portal_project.root / ".reporting" / "api-tokens").read_text()  # only its hash is kept
+    mine = client.get("/api/builds", headers={"Authorization": f"Bearer {token}"}).json()["builds"]
+    assert {(b["pack"], b["org"]) for b in mine} == {("monthly-performance", "RXW")}
+    assert client.get("/api/builds", headers={"Authorization": "Bearer rpt_forged"}).json()["builds"] == []
+    assert client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code == 303  # pages need sign-in
