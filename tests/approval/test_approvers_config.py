@@ -26,7 +26,9 @@ def test_a_job_approver_not_in_the_user_list_is_an_error_at_its_place(
     assert str(error.file).endswith("schedules.yaml") and error.field == "jobs[0].approval.approvers[1]"
     assert error.line is not None and error.column is not None
     assert text[error.line - 1][error.column - 1 :].startswith("deputy.secretry@example.nhs.uk")
-    assert f"did you mean '{DEPUTY}'" in str(error) and f"users who may approve: {ADMIN}, {APPROVER}, {DEPUTY}" in str(error)
+    assert f"did you mean '{DEPUTY}'" in str(error) and f"users who may approve: {ADMIN}, {APPROVER}, {DEPUTY}" in str(
+        error
+    )
 
 
 def test_a_template_approver_must_have_the_approver_role(approval_project: Callable[..., Project]) -> None:

@@ -165,3 +165,26 @@ def test_manifest_json_is_the_published_record(approval_project: Callable[..., P
     folder, manifest = latest_build(project, "board", PERIOD, "RJ1")
     assert json.loads((folder / "manifest.json").read_text())["approval"]["approvers"] == [APPROVER, DEPUTY]
     assert "approvers: [" in BOARD
+
+
+def test_the_approve_command(approval_project: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    from typer.testing import CliRunner
+
+    from reporting.cli import app
+
+    project = approval_project()
+    run_once(project, "board", sleep=NO_SLEEP)
+    _, manifest = latest_build(project, "board", PERIOD, "RJ1")
+    digest = manifest["approval"]["content_sha256"][:12]
+    runner = CliRunner()
+    base = ["--project", str(project.root)]
+    queue = runner.invoke(app, [*base, "approvals", "board"])
+    assert queue.exit_code == 0 and digest in queue.output and "requested" in queue.output
+    args = [*base, "approve", "board", "--period", PERIOD, "--hash", digest, "--by", APPROVER, "--comment", "ok"]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert f"approved board {manifest['period']} RJ1 ({digest}) by {APPROVER}" in done.output
+    assert "released: sent 2, already had it 0, failed 0" in done.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "was already approved" in again.output
+    assert len(smtp.for_recipient(CHAIR)) == 1 and len(smtp.for_recipient(MEMBER)) == 1
