@@ -102,7 +102,7 @@ def mark_html(page: str) -> str:
         return page
     mark = html.escape(DRAFT_TEXT)
     banner = (
-        f'<p class="draft-mark" role="note" style="margin:0;padding:0.5rem 1rem;text-align:center;'
+        f'<p class="draft-mark" role="note" style="margin:0;max-width:none;padding:0.5rem 1rem;text-align:center;'
         f'font-weight:bold;color:#fff;background:#{RED}">{mark}</p>'
     )
     page = page.replace("<title>", f"<title>{mark}: ", 1)
