@@ -242,7 +242,7 @@ def schema(
 
 
 #: modules of reporting.commands whose `register(app)` adds their commands, in the order `--help` lists them
-COMMAND_MODULES = ("build", "jobs", "spc", "funnel", "review")
+COMMAND_MODULES = ("build", "jobs", "approve", "serve", "spc", "funnel", "review")
 
 
 class CommandImportError(ImportError):

@@ -6,9 +6,9 @@
 
 Layers, top to bottom (a module may import its own layer and any layer below it, never one above):
 
-    cli -> commands -> schedule -> delivery -> packs -> charts -> stats -> data -> leaves
+    cli -> commands (and portal) -> schedule -> delivery -> packs -> charts -> stats -> data -> leaves
 
-`cli` holds reporting.cli and reporting.__main__; `commands` holds reporting.commands and the command-like
+`cli` holds reporting.cli and reporting.__main__; `commands` holds reporting.commands, reporting.portal and the command-like
 top-level modules validate and schemas; `leaves` are the small shared modules (errors, formatting, _yaml,
 project, cells, limits, redact, validation_errors, the package itself), which import nothing but leaves.
 
@@ -39,7 +39,7 @@ PACKAGE = "reporting"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli", "__main__"),
-    ("commands", "validate", "schemas"),
+    ("commands", "validate", "schemas", "portal"),
     ("schedule",),
     ("delivery",),
     ("packs",),

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from reporting._yaml import Located
+from reporting.approval import ApprovalState
 from reporting.charts.theme import DEFAULT_THEME
 from reporting.data.annotations import EMPTY, Registered, check_annotations, load_annotations
 from reporting.data.catalogue import Catalogue
@@ -111,6 +112,8 @@ class Batch:
     #: each metric's views, the first being the one summary rows and narratives use outside a chart
     metric_views: dict[str, tuple[View, ...]] = field(default_factory=dict)
     annotations: Registered = EMPTY
+    #: approvers and decisions given by the caller (a job's, from the history database); see reporting.approval
+    approval: ApprovalState | None = None
 
     @property
     def default_org(self) -> str | None:

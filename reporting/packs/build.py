@@ -33,7 +33,16 @@ from reporting.packs.assemble import snapshot_note
 from reporting.packs.batch import Batch, prepare
 from reporting.packs.commentary_files import commentary_reader
 from reporting.packs.data_file import previous_pack
-from reporting.packs.publish import carry_over, entry, inputs_hash, publish, remove_abandoned, safe_output_dir
+from reporting.packs.publish import (
+    approval_state,
+    carry_over,
+    entry,
+    inputs_hash,
+    publish,
+    remove_abandoned,
+    safe_output_dir,
+)
+from reporting.packs.render._draft import drafting
 from reporting.packs.template_load import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
@@ -400,9 +409,11 @@ def build_from(
     try:
         stem = "-".join(parts)
         say(f"writing {', '.join(formats)}")
-        files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         parameters = dict(pack.provenance.parameters)
         inputs = inputs_hash(snapshot.hash, pack.provenance.template_hash, parameters)
+        approval = approval_state(final, batch.template.approval, batch.approval)
+        with drafting(approval.is_draft(inputs)):  # marked on every page until its content hash is approved
+            files, warnings = _render_formats(pack, formats, staging, stem, svgs)
         kept = carry_over(final, staging, inputs)
         warnings += kept.warnings
         note = snapshot_note(batch.snapshot_choice)
@@ -454,6 +465,8 @@ def build_from(
                 "descriptor": open_data[0].name,
                 "files": [entry(f) for f in open_data],
             }
+        if approval.approvers:
+            manifest["approval"] = approval.manifest(inputs)
         if any(f.suffix == ".pdf" for f in files) or any(k["name"].endswith(".pdf") for k in kept.entries):
             from reporting.packs.pdf_ua import CHECKS
 

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reporting.approval import ApprovalOptions, ApprovalState
 from reporting.errors import ConfigError
 from reporting.files import apply_permissions
 
 __all__ = [
     "Kept",
+    "approval_state",
     "carry_over",
     "content_hash",
     "entry",
@@ -151,6 +153,24 @@ def carry_over(final: Path, staging: Path, inputs: str) -> Kept:
         if name in failures:
             accessibility[name] = failures[name]
     return Kept(kept, warnings, accessibility)
+
+
+def approval_state(final: Path, template: ApprovalOptions | None, given: ApprovalState | None) -> ApprovalState:
+    """Who must approve this build (the template's approvers and the caller's, e.g. a job's) and what has been
+    decided. The caller's decisions (from the history database) are the record; without them a rebuild keeps
+    the approval the published pack at `final` records for the same content hash, so `reporting build` of an
+    approved pack from the same inputs is not turned back into a draft."""
+    approvers = tuple(dict.fromkeys([*(template.approvers if template else ()), *(given.approvers if given else ())]))
+    if given is not None and given.decided:
+        return ApprovalState(approvers, given.decided)
+    try:
+        old = json.loads((final / "manifest.json").read_text()).get("approval") or {}
+    except (OSError, ValueError):
+        old = {}
+    if old.get("status") == "approved" and isinstance(old.get("content_sha256"), str):
+        trail = tuple({str(k): str(v) for k, v in e.items()} for e in old.get("trail", []) if isinstance(e, dict))
+        return ApprovalState(approvers, {old["content_sha256"]: (True, trail)})
+    return ApprovalState(approvers)
 
 
 def remove_abandoned(folder: Path) -> None:

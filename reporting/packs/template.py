@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, 
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from reporting.approval import ApprovalOptions
 from reporting.data.periods import Baseline
 
 __all__ = [
@@ -423,6 +424,9 @@ class PackTemplate(_Model):
     owner: str = ""
     version: str = "1.0"
     paper: PaperOptions | None = Field(None, description="board-paper essentials printed on the cover")
+    approval: ApprovalOptions | None = Field(
+        None, description="who signs the pack off: a draft (marked, sent only to them) until one approves it"
+    )
     parameters: dict[Literal["org", "peer_group", "period"], Parameter] = Field(default_factory=dict)
     theme: ThemeOptions | None = None  # type: ignore[valid-type]
     metrics: list[str] | MetricsSelection | None = Field(

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reporting._yaml import Located, _dotted, load_yaml
+from reporting.approval import check_approvers
 from reporting.errors import ConfigError
 from reporting.packs.template import BLOCK_NAMES, PackTemplate, _block_kind, _vocabulary
 
@@ -104,6 +105,7 @@ def load_template(project: Path, name: str) -> tuple[PackTemplate, Located, str]
             line=doc.line_of(("pack",)),
             field="pack",
         )
+    check_approvers(template.approval, doc, ("approval",), project)
     return template, doc, digest.hexdigest()[:16]
 
 

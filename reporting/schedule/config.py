@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from reporting.approval import ApprovalOptions
 from reporting.errors import ConfigError
 from reporting.schedule.every import check_cron, check_zone, parse_every
 from reporting.schedule.every import trigger as cron_trigger
@@ -234,6 +235,9 @@ class Job(_Model):
         3600, description="seconds a late run may still start (at least 60)", json_schema_extra={"minimum": 60}
     )
     owner: Address = Field(description="told when the job fails")
+    approval: ApprovalOptions | None = Field(
+        None, description="who signs the pack off before it goes to the recipients (adds to the pack's own)"
+    )
     _lists: dict[str, list[str]] = PrivateAttr(default_factory=dict)  # the file's `lists:`, set by Schedules
 
     @field_validator("cron")

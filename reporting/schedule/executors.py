@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from reporting.errors import ConfigError, ReportingError
 
 if TYPE_CHECKING:
+    from reporting.approval import ApprovalState
     from reporting.data.snapshot import Snapshot
     from reporting.packs.batch import Batch
     from reporting.packs.build import BuildResult
@@ -142,6 +143,7 @@ def build_many(
     task: Callable[..., OrgOutcome] = build_org,
     peer_group: str | None = None,
     snapshot: Snapshot | None = None,
+    approval: ApprovalState | None = None,
 ) -> list[OrgOutcome]:
     """Build `pack` for every organisation in `orgs`; outcomes in the order of `orgs`. The data are loaded and
     the engine run once here, for all of them; each worker only assembles and renders. `task` is what runs
@@ -154,6 +156,7 @@ def build_many(
         Project(Path(project_root)), pack, period=period, orgs=orgs, peer_group=peer_group, snapshot=snapshot
     )
     check_formats(batch, formats)  # a wrong format is one error here, not one per organisation
+    batch.approval = approval  # the job's approvers and decisions travel with the batch to every worker
     # None is the template's default organisation: built once even if it is also named
     resolved = {org: batch.default_org if org is None else org for org in orgs}
     args = [

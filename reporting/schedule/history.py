@@ -20,13 +20,14 @@ import datetime as dt
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Integer,
@@ -40,10 +41,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from reporting.approval import ApprovalState
+from reporting.errors import ReportingError
 from reporting.redact import redact
 
-__all__ = ["History", "history_url"]
+__all__ = ["AlreadyDecided", "History", "history_url"]
 
 ENV_URL = "REPORTING_HISTORY_URL"
 metadata = MetaData()
@@ -84,6 +88,59 @@ deliveries = Table(
     Column("run_id", Integer),
     UniqueConstraint("job_id", "period", "recipient", "content_hash", name="one_delivery_per_pack"),
 )
+approval_events = Table(  # the audit trail: every request, approval and rejection, never updated or deleted
+    "approval_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pack", String(100), nullable=False),
+    Column("period", String(20), nullable=False),
+    Column("org_code", String(20), nullable=False),  # "" for a pack without an organisation
+    Column("content_hash", String(64), nullable=False),
+    Column("action", String(20), nullable=False),  # requested | approved | rejected
+    Column("actor", String(320), nullable=False),  # the approver, or the job that asked
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text),
+)
+approval_decisions = Table(  # one decision per content hash: the unique key is what stops two approvers at once
+    "approval_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pack", String(100), nullable=False),
+    Column("period", String(20), nullable=False),
+    Column("org_code", String(20), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("approved", Boolean, nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text),
+    UniqueConstraint("pack", "period", "org_code", "content_hash", name="one_decision_per_content"),
+)
+
+pauses = Table(  # jobs paused in the portal ("*": every job); the scheduler skips their scheduled runs
+    "job_pauses",
+    metadata,
+    Column("job_id", String(100), primary_key=True),
+    Column("actor", String(320), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+actions = Table(  # every action taken in the portal, with who and what came of it
+    "portal_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("job_id", String(100)),
+    Column("detail", Text),
+)
+
+
+class AlreadyDecided(ReportingError):
+    """A content hash already has its decision; `decision` is that row (who, when, approved or not)."""
+
+    def __init__(self, message: str, decision: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.decision = decision
 
 
 def history_url(project: Path) -> str:
@@ -289,3 +346,133 @@ class History:
             query = query.where(deliveries.c.job_id == job_id)
         with self._tx() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    # approval before distribution (reporting.approval): the audit trail and one decision per content hash
+
+    def request_approval(self, pack: str, period: str, org: str | None, content_hash: str, by: str) -> bool:
+        """Record that a draft awaits approval (once per content hash); True when this is the first request."""
+        key = _approval_key(pack, period, org, content_hash)
+        with self._tx() as conn:
+            found = conn.execute(
+                select(approval_events.c.id).where(
+                    *_match(approval_events, key), approval_events.c.action == "requested"
+                )
+            ).first()
+            if found:
+                return False
+            conn.execute(approval_events.insert().values(**key, action="requested", actor=by, at=_now(), comment=None))
+            return True
+
+    def decide(
+        self, pack: str, period: str, org: str | None, content_hash: str, *, approved: bool, by: str, comment: str
+    ) -> dict[str, Any]:
+        """Approve or reject one content hash, with the audit event, in one transaction. A hash already decided
+        (by anyone: a double click, or two approvers at once) raises AlreadyDecided with the decision made."""
+        key = _approval_key(pack, period, org, content_hash)
+        row = {**key, "approved": approved, "actor": by, "at": _now(), "comment": comment}
+        try:
+            with self._tx() as conn:
+                conn.execute(approval_decisions.insert().values(**row))
+                action = "approved" if approved else "rejected"
+                conn.execute(
+                    approval_events.insert().values(**key, action=action, actor=by, at=row["at"], comment=comment)
+                )
+        except IntegrityError:
+            earlier = self.decision(pack, period, org, content_hash) or {}
+            raise AlreadyDecided(
+                f"{content_hash[:12]} was already {'approved' if earlier.get('approved') else 'rejected'} by "
+                f"{earlier.get('actor')} at {_stamp(earlier.get('at'))}",
+                earlier,
+            ) from None
+        return row
+
+    def decision(self, pack: str, period: str, org: str | None, content_hash: str) -> dict[str, Any] | None:
+        key = _approval_key(pack, period, org, content_hash)
+        with self._tx() as conn:
+            row = conn.execute(select(approval_decisions).where(*_match(approval_decisions, key))).mappings().first()
+            return dict(row) if row else None
+
+    def approval_trail(self, pack: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Audit events, oldest first (every pack's when `pack` is None)."""
+        query = select(approval_events).order_by(approval_events.c.id).limit(limit)
+        if pack is not None:
+            query = query.where(approval_events.c.pack == pack)
+        with self._tx() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def pending_approvals(self) -> list[dict[str, Any]]:
+        """Drafts requested and not yet decided: the approval queue."""
+        decided = {
+            (d["pack"], d["period"], d["org_code"], d["content_hash"]) for d in self._all(select(approval_decisions))
+        }
+        return [
+            e
+            for e in self.approval_trail()
+            if e["action"] == "requested" and (e["pack"], e["period"], e["org_code"], e["content_hash"]) not in decided
+        ]
+
+    def approval_state(self, pack: str, approvers: tuple[str, ...]) -> ApprovalState:
+        """What a build of `pack` needs to know: its approvers, and each decided hash with its trail."""
+        trails: dict[str, list[dict[str, str]]] = {}
+        for e in self.approval_trail(pack, limit=100_000):
+            trails.setdefault(e["content_hash"], []).append(trail_event(e))
+        decided = {
+            d["content_hash"]: (bool(d["approved"]), tuple(trails.get(d["content_hash"], [])))
+            for d in self._all(select(approval_decisions).where(approval_decisions.c.pack == pack))
+        }
+        return ApprovalState(approvers, decided)
+
+    def _all(self, query: Any) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # pause and resume, and the portal's action log
+
+    def pause(self, job_id: str, by: str) -> None:
+        with self._tx() as conn:
+            if conn.execute(select(pauses.c.job_id).where(pauses.c.job_id == job_id)).first() is None:
+                conn.execute(pauses.insert().values(job_id=job_id, actor=by, at=_now()))
+
+    def resume(self, job_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(pauses.delete().where(pauses.c.job_id == job_id))
+
+    def paused(self, job_id: str) -> dict[str, Any] | None:
+        """The pause that stops `job_id`'s scheduled runs (its own, or every job's), if any."""
+        with self._tx() as conn:
+            row = conn.execute(select(pauses).where(pauses.c.job_id.in_([job_id, "*"]))).mappings().first()
+            return dict(row) if row else None
+
+    def record_action(self, by: str, action: str, job_id: str | None, detail: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                actions.insert().values(at=_now(), actor=by, action=action, job_id=job_id, detail=redact(detail))
+            )
+
+    def actions(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._all(select(actions).order_by(actions.c.id.desc()).limit(limit))
+
+
+def trail_event(row: Mapping[str, Any]) -> dict[str, str]:
+    """One audit event as the manifest and the portal show it."""
+    return {
+        "action": str(row["action"]),
+        "by": str(row["actor"]),
+        "at": _stamp(row["at"]),
+        "content_sha256": str(row["content_hash"]),
+        "comment": str(row["comment"] or ""),
+    }
+
+
+def _stamp(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat(timespec="seconds")
+    return str(value)
+
+
+def _approval_key(pack: str, period: str, org: str | None, content_hash: str) -> dict[str, str]:
+    return {"pack": pack, "period": period, "org_code": org or "", "content_hash": content_hash}
+
+
+def _match(table: Table, key: Mapping[str, str]) -> list[Any]:
+    return [table.c[name] == value for name, value in key.items()]

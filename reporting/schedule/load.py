@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reporting._yaml import Located, _dotted, load_yaml, raise_validation_error
+from reporting.approval import ApprovalOptions, check_approvers
 from reporting.errors import ConfigError
 from reporting.schedule.config import (
     ENV_SMTP,
@@ -32,7 +33,7 @@ __all__ = ["load_schedules"]
 
 def _vocabulary() -> set[str]:
     words: set[str] = set()
-    for model in (Schedules, Smtp, Publish, Parameters, Retries, Recipients, Job, LimitsConfig):
+    for model in (Schedules, Smtp, Publish, Parameters, Retries, Recipients, Job, LimitsConfig, ApprovalOptions):
         for name, info in model.model_fields.items():
             words.add(info.alias or name)
     return words
@@ -162,6 +163,7 @@ def _check_jobs(schedules: Schedules, doc: Located, project: Path, known_orgs: C
                     "recipients",
                     "file",
                 )
+        check_approvers(job.approval, doc, ("jobs", i, "approval"), project)
         recipients = job.recipients_for(project, schedules.lists, known_orgs=known_orgs)
         if not recipients:
             fail(f"job '{job.id}' has no recipients; give addresses, lists or a file", "jobs", i, "recipients")

@@ -26,6 +26,7 @@ from reporting.errors import ConfigError, ReportingError
 from reporting.files import atomic_write, dir_mode
 from reporting.project import Project
 from reporting.redact import redact
+from reporting.schedule.drafts import draft_content, draft_key, is_draft, job_approval, with_approvers
 from reporting.schedule.history import History
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class RunReport:
     error: str | None = None
     build_failed: dict[str, str] = field(default_factory=dict)  # organisation -> why its pack was not built
     written: list[WrittenEmail] = field(default_factory=list)  # dry run: each .eml, one per message
+    held: list[str] = field(default_factory=list)  # recipients whose pack is a draft awaiting approval
+    awaiting: dict[str, str] = field(default_factory=dict)  # organisation ("" for none) -> draft content hash
 
     @property
     def ok(self) -> bool:
@@ -217,6 +220,7 @@ def _smtp(schedules: Any) -> Any:
     return SmtpSettings.from_config(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.user, timeout=smtp.timeout)
 
 
+SCHEDULED = {"schedule", "recovery"}  # runs the scheduler starts (schedule.daemon); pausing stops them
 UNKNOWN = {"committed", "unknown"}  # delivery states after which the message may have been accepted
 
 
@@ -230,9 +234,11 @@ def run_once(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] | None = None,
     resend: Sequence[str] = (),
+    snapshot_hash: str | None = None,
 ) -> RunReport:
     """Run one job now; see the module docstring for what is guaranteed. `resend`: addresses whose earlier
-    delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID)."""
+    delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID).
+    `snapshot_hash`: build from that snapshot instead of pulling (an approval re-renders the approved inputs)."""
     from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
@@ -246,11 +252,21 @@ def run_once(
     history.recover_interrupted()
     run_id = history.start_run(job.id, trigger)
     report = RunReport(job.id, run_id, "running")
+    paused = history.paused(job.id) if trigger in SCHEDULED else None
+    if paused:  # paused in the portal: the scheduler's runs wait; a person's "send now" still runs
+        history.finish_run(run_id, "skipped", error=f"paused by {paused['actor']} at {paused['at']:%Y-%m-%d %H:%M}")
+        report.status = "skipped"
+        return report
     try:
-        say("pulling data")
-        _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
+        if snapshot_hash is not None:
+            from reporting.data.snapshot import read_snapshot
+
+            snapshot = read_snapshot(project.snapshots, snapshot_hash)
+        else:
+            say("pulling data")
+            _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
         requested = period or (job.parameters.period if job.parameters.period not in (None, "latest") else None)
-        if job.send_if == "data_changed" and not dry_run:
+        if job.send_if == "data_changed" and not dry_run and trigger != "approval":  # approved: it goes now
             last = history.last_success(job.id)
             if last and last.get("snapshot") == snapshot.hash:
                 history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error="data unchanged since the last run")
@@ -270,6 +286,7 @@ def run_once(
             formats=job.formats or None,
             snapshot=snapshot,
             peer_group=job.parameters.peer_group,
+            approval=job_approval(job, project, history),
             on_done=lambda o: say(f"{'built' if o.ok else 'FAILED'} {o.org or job.pack} ({next(count)}/{len(orgs)})"),
         )
         by_org = {  # requested org -> pack
@@ -299,6 +316,7 @@ def run_once(
             settings = None if dry_run else _smtp(schedules)
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
             contents: dict[str | None, Any] = {}
+            recipients = with_approvers(recipients, by_org, report.awaiting, history, job)
             for email_address, org in recipients:
                 # a recipient only ever gets their own organisation's pack; one not tied to an organisation
                 # gets the job's (parameters.org, else the pack's default)
@@ -312,6 +330,11 @@ def run_once(
                     )
                     continue
                 key = result.content_hash
+                if is_draft(result):  # until approved only its approvers get it, under a key of its own
+                    if email_address not in result.manifest["approval"]["approvers"]:
+                        report.held.append(email_address)
+                        continue
+                    key = draft_key(key)
                 previous = history.delivery_status(job.id, report.period, email_address, key)
                 if previous in {"sent", "dry_run"}:
                     report.already.append(email_address)
@@ -326,6 +349,8 @@ def run_once(
                     continue
                 if result.org not in contents:
                     contents[result.org] = _content(job, result, project, renderer, schedules.publish.link_base)
+                    if is_draft(result):
+                        contents[result.org] = draft_content(contents[result.org], job, result)
                 base = schedules.publish.link_base
                 link = published_url(base, _published(result, project)) if base else None
                 message = compose(

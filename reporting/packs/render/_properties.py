@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reporting.office_package import DocumentProperties
+from reporting.packs.render._draft import is_draft, title
 from reporting.packs.tree import Pack
 
 __all__ = ["document_properties"]
@@ -15,12 +16,14 @@ def document_properties(pack: Pack, language: str = "en-GB") -> DocumentProperti
     """
     prov = pack.provenance
     return DocumentProperties(
-        title=pack.title,
+        title=title(pack.title),
         created=pack.period,
         subject=pack.subtitle or pack.period_label,
         author=pack.owner or pack.audience or "reporting",
         last_modified_by=f"reporting {prov.package_version}",
-        keywords="; ".join(part for part in (pack.id, pack.period.isoformat(), pack.org_code or "") if part),
+        keywords="; ".join(
+            part for part in (pack.id, pack.period.isoformat(), pack.org_code or "", "draft" * is_draft()) if part
+        ),
         category=pack.classification,
         description=(
             f"Data snapshot {prov.snapshot_hash}; template {prov.template_path} ({prov.template_hash}); "

@@ -44,6 +44,7 @@ from reporting.files import atomic_write
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION, icon
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
 from reporting.packs.render._dispatch import no_rule
+from reporting.packs.render._draft import mark_html
 from reporting.packs.render.chart_table import chart_data
 from reporting.packs.render.chart_table import clean as _clean
 from reporting.packs.tree import (
@@ -463,5 +464,5 @@ def _names_snapshot(pack: Pack) -> bool:
 
 def render(pack: Pack, path: Path, svgs: Mapping[str, Path]) -> Path:
     """Write the HTML edition of `pack` at `path` (parents created) and return `path`."""
-    text = page(pack, svgs)
+    text = mark_html(page(pack, svgs))
     return atomic_write(Path(path), text)

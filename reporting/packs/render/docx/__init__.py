@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from reporting.office_package import save
 from reporting.packs import _docx_xml as X
 from reporting.packs.office_templates import DEFAULT_DOCX, REQUIRED_STYLES, open_document, require_styles
+from reporting.packs.render._draft import mark_docx
 from reporting.packs.render._properties import document_properties
 from reporting.packs.render.docx.blocks import _block
 from reporting.packs.render.docx.document import _Context, _empty_body, _plan
@@ -81,4 +82,5 @@ def render(pack: Pack, path: Path) -> Path:
         ctx.pending_break = False
         for note in pack.footnotes:
             ctx.note(note)
+    mark_docx(document)
     return save(document, Path(path), document_properties(pack))

@@ -56,6 +56,7 @@ from reporting.errors import ConfigError
 from reporting.office_package import save
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._draft import mark_pptx
 from reporting.packs.render._properties import document_properties
 from reporting.packs.render.pptx.deck import LANGUAGE, TextOverflowError, _Box, _Deck
 from reporting.packs.render.pptx.flow import _place, _slide_order
@@ -129,4 +130,5 @@ def _render(pack: Pack, path: Path) -> Path:
     _fill_agendas(deck)
     for slide in prs.slides:
         _finish_slide(slide, deck)
+    mark_pptx(prs)
     return save(prs, Path(path), document_properties(pack, LANGUAGE))

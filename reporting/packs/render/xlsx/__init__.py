@@ -43,6 +43,7 @@ from reporting.charts._xlsx_xml import with_alt_text
 from reporting.office_package import save
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import using as _using_brand
+from reporting.packs.render._draft import mark_xlsx
 from reporting.packs.render._properties import document_properties
 from reporting.packs.render.xlsx.blocks import _block, _heading_row, _key_value
 from reporting.packs.render.xlsx.cells import _Ctx, _label_colours, _merged_text, _put
@@ -131,6 +132,7 @@ def _render(pack: Pack, path: Path) -> Path:
             _block(block, ctx)
     _finish_sheets(ctx)
     wb.active = 0
+    mark_xlsx(wb)
     alt = {s.ws.title: s.charts for s in sheets if s.charts}
     return save(wb, path, document_properties(pack), rewrite=(lambda data: with_alt_text(data, alt)) if alt else None)
 
