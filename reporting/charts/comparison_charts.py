@@ -236,7 +236,7 @@ def funnel_chart(
         mine = bool(points.loc[chosen.to_numpy(), "outlier"].any())
         who = f" {names.get(highlight, highlight)} is {'an outlier' if mine else 'within the limits'}."
     alt = (
-        f"Funnel plot of {title} for {len(points)} providers against {x_title[:1].lower() + x_title[1:]}, with "
+        f"Funnel plot of {title} for {len(points)} providers against {x_title[:1].lower() + x_title[1:] if x_title[1:2].islower() else x_title}, with "
         f"the {centre.lower()} of {format_value(centre_value, unit, decimals)}"
         + (f", the target of {format_value(target, unit, decimals)}" if target is not None else "")
         + f" and 95% and 99.8% limits{' adjusted for overdispersion' if adjusted else ''}. {n_out} providers lie "

@@ -65,6 +65,8 @@ Row = dict[str, Any]
 #: how the executive summary and the email name metrics without current data
 STALE_PREFIX = "Data not current"
 STALE_TEXT = "no current data"
+#: the key of Assembly.said_in_pack for "no commentary was received": said once in a pack, wherever first
+NO_COMMENTARY = "no commentary"
 
 OFFSETS = {
     "weekly": pd.DateOffset(weeks=1),

@@ -18,9 +18,9 @@ def _number(pattern: str, text: str) -> int:
 
 
 def _points(block: ChartBlock) -> int:
-    """Organisations plotted: the distinct labelled points over the chart's series (a funnel draws its outliers
-    and the subject as series of their own)."""
-    return len({label for s in block.spec.series for label in (s.labels or ())})
+    """Organisations plotted: the labelled points of the chart's point series (a funnel draws its outliers as
+    series of their own; a leader line's labels are not organisations)."""
+    return sum(len(s.labels or ()) for s in block.spec.series if s.role in ("points", "interval"))
 
 
 def test_no_specialist_trust_in_rj1s_comparisons(assembled: Callable[..., Pack]) -> None:
@@ -48,7 +48,9 @@ def test_every_comparison_states_the_n_it_shows(assembled: Callable[..., Pack]) 
     assert others is not None and others.group(1) == "118" and n_funnel == 119  # the subject counted once
     league = next(b for b in blocks if isinstance(b, DataTable) and b.title.startswith("League table"))
     n_ranked = _number(r"of the (\d+) ranked", league.caption)
-    ranks = [c.value for row in league.rows for c in row[3::2][:-1] if isinstance(c.value, int)]
+    # the position and each metric's rank, as "25 (24–28)": the rank and its 95% interval, all out of n
+    spans = [re.match(r"(\d+) \((\d+)–(\d+)\)$", row[k].text) for row in league.rows for k in (0, 3, 5)]
+    ranks = [int(n) for m in spans if m for n in m.groups()]
     assert ranks and max(ranks) <= n_ranked
 
 

@@ -62,7 +62,7 @@ def test_the_about_page_speaks_board_language(assembled: Callable[..., Pack]) ->
     assert isinstance(about, Text)
     text = " ".join(about.paragraphs)
     assert about.paragraphs[0] == (
-        "This paper covers Guy's and St Thomas' NHS Foundation Trust for July 2025, compared with acute trusts."
+        "This paper covers Guy's and St Thomas' NHS Foundation Trust for July 2025, compared with non-specialist acute trusts with a type 1 A&E."
     )
     for developer in ("Built for", "File > Info", "period 2025-07-01", "manifest.json", "organisation RJ1"):
         assert developer not in text

@@ -21,7 +21,7 @@ from reporting.data.catalogue import Metric
 from reporting.formatting import format_period
 from reporting.mdc import is_concern, is_exception
 from reporting.packs import template as t
-from reporting.packs.assembly import Assembly, Extra, Row, Where, passes, selected, series_points
+from reporting.packs.assembly import NO_COMMENTARY, Assembly, Extra, Row, Where, passes, selected, series_points
 from reporting.packs.blocks.comparisons import funnel_of
 from reporting.packs.blocks.peers import NotCompared
 from reporting.packs.blocks.registry import rule
@@ -456,6 +456,8 @@ def summary_parts(asm: Assembly, o: t.ExecutiveSummaryOptions) -> list[tuple[str
         ("asks", f"What the {body} is asked to do", _asks(asm, body, attention, stale, received)),
     ]
     chosen = set(o.parts) if o.parts is not None else None
+    if not received and (chosen is None or "asks" in chosen):
+        asm.said_in_pack.add(NO_COMMENTARY)  # the asks say so: the sections' commentary blocks need not again
     return [part for part in parts if chosen is None or part[0] in chosen]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from reporting import __version__
 from reporting.packs import template as t
-from reporting.packs.assembly import Assembly, Extra, Where, selected
+from reporting.packs.assembly import NO_COMMENTARY, Assembly, Extra, Where, selected
+from reporting.packs.blocks.peers import peer_group
 from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import Block, Commentary, Contents, Cover, Heading, PageBreak, Text
 
@@ -67,7 +68,7 @@ def _about(asm: Assembly, o: t.AboutOptions, where: Where, extra: Extra) -> list
     in manifest.json)."""
     sources = asm.source_names
     who = asm.org_name or "all organisations"
-    peers = f", compared with {asm.peer_group} trusts" if asm.peer_group else ""
+    peers = f", compared with {peer_group(asm, None).label}" if asm.peer_group else ""
     paragraphs = [
         f"This paper covers {who} for {asm.period_noun}{peers}.",
         "The figures come from " + "; ".join(sources) + "." if sources else "",
@@ -106,7 +107,13 @@ def _commentary(asm: Assembly, o: t.CommentaryOptions, where: Where, extra: Extr
         if metric_id in asm.commentary:
             text, actions, author = asm.commentary[metric_id]
             blocks.append(Commentary(metric_id, asm.metric(metric_id).title, text, actions, author))
-    return blocks or [Text((f"No commentary was received for {asm.period_noun}.",), "note")]
+    if blocks:
+        return blocks
+    if not asm.commentary:  # none at all: said once in the pack (the summary's asks may have), not in every section
+        if NO_COMMENTARY in asm.said_in_pack:
+            return []
+        asm.said_in_pack.add(NO_COMMENTARY)
+    return [Text((f"No commentary was received for {asm.period_noun}.",), "note")]
 
 
 @rule(t.PageBreakBlock)

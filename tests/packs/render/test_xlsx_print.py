@@ -91,7 +91,7 @@ def test_chart_titles_are_plain_and_the_method_is_a_note(books, key: str) -> Non
     if key.startswith("monthly"):
         ws = load_workbook(books[key])["Urgent and emergency care"]
         notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-        assert any("p′ chart (Laney): overdispersed" in n for n in notes)  # said once, under its chart
+        assert any("overdispersion (Laney p′)" in n for n in notes)  # said once, under its chart
 
 
 @pytest.mark.parametrize("org", ["RJ1", "RXW"])

@@ -172,7 +172,7 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     if block.native and supports_native(spec):
         # the chart's title is the plain title (a long one wrapped to six lines and took half the chart); the
         # organisation and the method (p′ chart, σz, breaks) are a note under it
-        spec = dataclasses.replace(spec, subtitle="")
+        spec = dataclasses.replace(spec, subtitle="", title=_short_title(spec.title))
         data_ws = _chart_data_sheet(ctx)
         _put(data_ws, ctx.data_row, 1, spec.title, font=Font(name=_b().font, size=10, bold=True))
         _put(
@@ -217,6 +217,17 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     if block.notes:
         _merged_text(sheet, block.notes, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     sheet.row += 1
+
+
+#: an Excel chart title longer than this wraps over the plot
+TITLE_CHARS = 70
+
+
+def _short_title(title: str) -> str:
+    """The measure alone where the whole title would wrap ("A&E 4-hour performance: non-specialist acute trusts
+    with a type 1 A&E, August 2024 to July 2025"): the peers and the period are in the caption under the chart."""
+    head, sep, _ = title.partition(": ")
+    return head if sep and len(title) > TITLE_CHARS else title
 
 
 @_block.register
