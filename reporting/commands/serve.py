@@ -57,19 +57,26 @@ def serve(
 
         out.print(new_api_token(root, new_token))  # shown once: only its hash is kept
         return
+    from reporting.portal.auth import can_sign_in
+
     users, _ = load_users(root)
-    if not users.users and not _loopback(host):
+    open_mode = not can_sign_in(root, users)
+    if open_mode and not _loopback(host):
         raise ReportingError(
-            f"no users are configured ({root / 'users.yaml'}), so the portal would be open to anyone who can reach "
-            f"{host}; it serves only on loopback (127.0.0.1) until users are configured"
+            f"no user of {root / 'users.yaml'} can sign in yet (no password set, no OIDC provider), so the portal "
+            f"would be open to anyone who can reach {host}; it serves only on loopback (127.0.0.1) until then "
+            "(reporting serve --set-password EMAIL)"
         )
     import uvicorn
 
     from reporting.portal.app import create_app
 
     app = create_app(project(), secure_cookies=not _loopback(host) if secure_cookies is None else secure_cookies)
-    if not users.users:
-        err.print("[yellow]no users configured: the portal is open to anyone on this machine (loopback only)[/yellow]")
+    if open_mode:
+        err.print(
+            "[yellow]no user can sign in yet: the portal is open to anyone on this machine (loopback only); "
+            "set a password with reporting serve --set-password EMAIL[/yellow]"
+        )
     out.print(f"portal for {root} on http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
 

@@ -61,7 +61,9 @@ class Portal:
 
     @property
     def open_mode(self) -> bool:
-        return not self.users.users
+        from reporting.portal.auth import can_sign_in
+
+        return not can_sign_in(self.project.root, self.users)
 
     def account(self, request: Request) -> Account | None:
         if self.open_mode:

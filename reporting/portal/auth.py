@@ -40,7 +40,7 @@ SECRET_ENV = "REPORTING_PORTAL_SECRET"
 #: what each action needs (a role includes the ones before it: viewer < analyst < approver < admin)
 NEEDS = {"view": "viewer", "history": "analyst", "preview": "analyst", "decide": "approver", "operate": "admin"}
 RANK = {"viewer": 0, "analyst": 1, "approver": 2, "admin": 3}
-LOCAL_ADMIN = User(email="local@localhost", name="this machine (no users configured)", roles=["admin"], orgs=["*"])
+LOCAL_ADMIN = User(email="local@localhost", name="this machine (no one can sign in yet)", roles=["admin"], orgs=["*"])
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,18 @@ def _passwords(project: Path) -> dict[str, str]:
         return {}
     pairs = (line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
     return {email.lower(): digest for email, digest in pairs}
+
+
+def can_sign_in(project: Path, users: Users) -> bool:
+    """Whether anyone of users.yaml can sign in: a provider is configured, or a user has a local password. Until
+    then the portal is in open mode (loopback only, as with no users): a shipped users.yaml names the approvers
+    of `approval:` before anyone has a password."""
+    if not users.users:
+        return False
+    if users.oidc is not None:
+        return True
+    stored = _passwords(project)
+    return any(u.email.lower() in stored for u in users.users)
 
 
 def set_password(project: Path, email: str, password: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from approval_fixtures import ADMIN, ANALYST, APPROVER, CHAIR, VIEWER_RXW
+from approval_fixtures import ADMIN, ANALYST, APPROVER, CHAIR, REPO, VIEWER_RXW
 from smtp_server import SmtpTestServer
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
@@ -152,10 +152,10 @@ def test_open_mode_is_loopback_only_and_says_so(approval_project: Callable[..., 
 
     project = approval_project(users=None)
     page = _client(project).get("/").text
-    assert "No users are configured" in page and "serves only on loopback" in page
+    assert "No user can sign in yet" in page and "serves only on loopback" in page
     result = CliRunner().invoke(app, ["--project", str(project.root), "serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0
-    assert "no users are configured" in str(result.exception) and "only on loopback" in str(result.exception)
+    assert "can sign in yet" in str(result.exception) and "only on loopback" in str(result.exception)
 
 
 def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,3 +180,20 @@ def test_the_api_takes_a_token_and_never_shows_a_draft_to_the_public(portal_proj
     assert {(b["pack"], b["org"]) for b in mine} == {("monthly-performance", "RXW")}
     assert client.get("/api/builds", headers={"Authorization": "Bearer rpt_forged"}).json()["builds"] == []
     assert client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code == 303  # pages need sign-in
+
+
+def test_users_without_a_password_leave_the_portal_open_on_loopback_only(
+    approval_project: Callable[..., Project],
+) -> None:
+    """The shipped users.yaml names the Board's approver before anyone has a password: until someone can sign
+    in, the portal is open on loopback only (as with no users) and says so; one password closes it."""
+    from reporting.cli import app
+
+    project = approval_project(users=(REPO / "users.yaml").read_text())
+    assert "No user can sign in yet" in _client(project).get("/").text
+    refused = CliRunner().invoke(app, ["--project", str(project.root), "serve", "--host", "0.0.0.0"])
+    assert refused.exit_code != 0 and "can sign in yet" in str(refused.exception)
+    set_password(project.root, "board.secretary@example.nhs.uk", PASSWORD)
+    page = _client(project).get("/", follow_redirects=False)
+    assert page.status_code in (302, 303, 401) or "Sign in" in page.text
+    assert "No user can sign in yet" not in page.text

@@ -44,6 +44,7 @@ def scheduled(
         if jobs is not None:
             text = text[: text.index("jobs:")] + "jobs:\n" + jobs
         (root / "schedules.yaml").write_text(text)
+        shutil.copy2(REPO / "users.yaml", root / "users.yaml")  # the Board job's approvers
         return Project(root)
 
     return make
