@@ -38,7 +38,7 @@ def benchmark_chart(
     series = [
         Series(name, "data", x, floats(data["value"]), "lines+markers", palette.highlight, "solid", theme.line_width),
         Series(
-            f"Peer median ({peers})",
+            "Peer median",  # the group is in the title and the caption
             "peer_median",
             x,
             floats(data["peer_median"]),

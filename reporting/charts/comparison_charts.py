@@ -294,7 +294,8 @@ def caterpillar_chart(
     ]
     one_group = "peer_median" in data and data["peer_group"].nunique() == 1
     shown = float(data["peer_median"].iloc[0]) if one_group else float(data["national_median"].iloc[0])
-    peer_label = f"Peer median ({peers})" if peers else "Median of the providers shown"
+    # the group is in the title: a legend entry short enough that Word and LibreOffice lay the legend in columns
+    peer_label = "Peer median" if peers else "Median of the providers shown"
     series.append(
         Series(
             f"{peer_label}: {format_value(shown, unit, decimals)}",

@@ -123,7 +123,7 @@ def test_caterpillar_medians_are_named_for_their_groups(calendar_2024: pd.DataFr
         cat, title="4-hour", highlight="RJ1", labels=names, peers="acute trusts", england_median=0.7
     )
     assert [s.name for s in spec.series if s.role in {"peer_median", "median"}] == [
-        f"Peer median (acute trusts): {cat['peer_median'].iloc[0]:.1%}",
+        f"Peer median: {cat['peer_median'].iloc[0]:.1%}",
         "England median, all organisations: 70.0%",
     ]
     assert spec.series[0].low is not None and spec.series[0].name == "Providers, with 95% intervals"
@@ -169,7 +169,7 @@ def test_benchmark_trend_names_every_line_and_its_period() -> None:
     assert spec.kind == "benchmark"
     assert [s.name for s in spec.series] == [
         "Guy's",
-        "Peer median (acute trusts)",
+        "Peer median",
         "England median, all organisations",
         "Target",
     ]

@@ -44,7 +44,7 @@ def test_variation_names_its_medians(assembled: Callable[..., Pack]) -> None:
     pack = assembled("monthly-performance", org="RJ1")
     (chart,) = _charts(pack, "caterpillar")
     names = [s.name for s in chart.spec.series]
-    assert any(n.startswith("Peer median (") for n in names)
+    assert any(n.startswith("Peer median: ") for n in names)  # the group is in the title
     assert any(n.startswith("England median, all organisations: ") for n in names)
     assert "National median" not in " ".join(names)
 
@@ -55,7 +55,7 @@ def test_benchmark_trend_in_the_monthly_pack(assembled: Callable[..., Pack]) -> 
     assert chart.caption.endswith("August 2023 to July 2025") and chart.native
     assert "The Shrewsbury and Telford Hospital NHS Trust" in chart.spec.alt_text
     (mine, peer, england, target) = chart.spec.series
-    assert peer.name.startswith("Peer median (") and england.name == "England median, all organisations"
+    assert peer.name == "Peer median" and england.name == "England median, all organisations"
     assert len(mine.x) == 24 and target.name == "Target" and {0.76, 0.78} == {v for v in target.y if v}
 
 

@@ -81,7 +81,7 @@ def _funnel(asm: Assembly, o: t.CrossSectionOptions, where: Where, extra: Extra)
         x_title=f"{denominator_title(asm, metric)}, {window_words(metric, o.periods, span)}",
         direction=metric.direction,
         target=metric.target_for(asm.org, asm.period.date()),
-        centre=f"Peer average ({group})" if pool.group != ALL else "Average of all organisations",
+        centre="Peer average" if pool.group != ALL else "Average of all organisations",  # the group: in the title
         theme=asm.theme,
     )
     widened = (
