@@ -277,8 +277,19 @@ class Assembly:
             decimals=metric.decimals,
             per=metric.per,
             plural=metric.plural,
+            withheld=self._withheld_latest(metric, row),
         )
         return text + "".join(" " + extra for extra in _caveats(metric, row))
+
+    def _withheld_latest(self, metric: Metric, row: Row) -> str | None:
+        """'fewer than 5' when disclosure control withheld the row's latest period, else None."""
+        latest = row.get("latest_x")
+        value = row.get("latest_y")
+        if latest is None or (value is not None and not pd.isna(value)) or "suppressed" not in self.frame:
+            return None
+        rows = self.frame[(self.frame["metric_id"] == metric.id) & (self.frame["period"] == pd.Timestamp(latest))]
+        hidden = rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        return f"fewer than {metric.disclosure.suppress_below}" if hidden.any() else None
 
     def _section_narrative(self, metric_id: str, view: str | None = None) -> str:
         """narrative() in a template's text: a stale metric's line only if the section has not said it yet."""

@@ -132,13 +132,15 @@ def sentence(
     per: int | None = None,
     org_name: str | None = None,
     plural: bool = False,
+    withheld: str | None = None,
 ) -> str:
     """One deterministic sentence, e.g. "A&E 4-hour performance was 74.2% in September 2025: special cause
     improvement (7 points above the mean since March 2025); the 78% target is not reliably met (inconsistent)."
 
     ``unit`` is as in ``reporting.formatting.format_value`` (percent values are fractions 0-1; count; rate
     with ``per``). A missing latest value is said plainly and the sentence falls back to the last value.
-    ``plural`` is for titles that name a plural ("A&E attendances were ...").
+    ``plural`` is for titles that name a plural ("A&E attendances were ..."). ``withheld`` says why a missing
+    latest value is missing when disclosure control withheld it ("fewer than 5"), so it is not read as no data.
     """
     was, has, had_it = ("were", "have", "they were") if plural else ("was", "has", "it was")
     subject = f"{metric_title} at {org_name}" if org_name else metric_title
@@ -149,7 +151,12 @@ def sentence(
     if last_y is None:
         when = f" for {_period(latest_x, frequency)}" if latest_x is not None else ""
         return f"{subject} {has} too few values{when} to chart."
-    if latest_y is None:
+    if latest_y is None and withheld:
+        opening = (
+            f"{subject}: the figure for {_period(latest_x, frequency)} is withheld to protect small numbers "
+            f"({withheld}, marked *); {had_it} {_value(float(last_y), unit, decimals, per)} {_when(last_x, frequency)}"
+        )
+    elif latest_y is None:
         opening = (
             f"{subject} had no value for {_period(latest_x, frequency)}; {had_it} "
             f"{_value(float(last_y), unit, decimals, per)} {_when(last_x, frequency)}"

@@ -90,3 +90,19 @@ def test_a_pack_marks_the_periods_disclosure_withheld(tmp_path: Path) -> None:
             (marks,) = [s for s in block.spec.series if s.role == "suppressed"]
             marked[block.spec.title] = [x for x, y in zip(marks.x, marks.y, strict=True) if y is not None]
     assert marked == {t: ["2025-07-01"] for t in marked} and len(marked) == 3, marked
+
+
+def test_a_withheld_latest_month_is_said_as_withheld_not_as_no_value(tmp_path: Path) -> None:
+    """The narrative under a chart whose latest month disclosure control withheld says so, and why, instead of
+    "had no value for July 2025" (which reads as missing data); it names no count."""
+    from project_fixtures import assemble_pack
+    from small_counts import plant
+
+    from reporting.packs.tree import Text
+
+    project = plant(Path(__file__).resolve().parents[2] / "templates", tmp_path / "p", "low")
+    pack = assemble_pack(project, "monthly-performance", org="RXW")
+    texts = [p for b in pack.blocks() if isinstance(b, Text) for p in b.paragraphs]
+    withheld = [t for t in texts if "the figure for July 2025 is withheld to protect small numbers" in t]
+    assert withheld and all("(fewer than 5, marked *)" in t for t in withheld), texts
+    assert not [t for t in texts if "A&E" in t and "had no value for July 2025" in t]
