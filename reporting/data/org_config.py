@@ -45,6 +45,16 @@ class OrgSource(FrozenModel):
     )
     region: str | None = None
     system: str | None = Field(None, description="ICB / ICS column")
+    in_deficit: str | None = Field(
+        None,
+        description="boolean column (true/yes/1): the provider is in financial deficit, so the NHS Oversight "
+        "Framework league table places it no higher than segment 3",
+    )
+    intensive_support: str | None = Field(
+        None,
+        description="boolean column (true/yes/1): the provider is in the Recovery Support Programme, segment 5 "
+        "of the NHS Oversight Framework league table",
+    )
 
 
 #: Keys of a peer group written in full; any other key of a group is a column to match (`trust_type: acute`).

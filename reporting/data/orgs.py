@@ -12,7 +12,7 @@ import pandas as pd
 from reporting._yaml import Located
 from reporting.data.names import normalise_org_name
 from reporting.data.org_config import OrgReference, OrgSource
-from reporting.data.peers import ReferencePart, evaluate_groups, join_groups
+from reporting.data.peers import FALSE_TEXT, TRUE_TEXT, ReferencePart, evaluate_groups, join_groups
 from reporting.data.source_config import Source
 from reporting.data.sources import RawTable
 from reporting.errors import DataError
@@ -40,7 +40,8 @@ def _place(table: RawTable, pos: int) -> str:
 
 
 def _one_source(entry: OrgSource, table: RawTable) -> pd.DataFrame:
-    columns = [entry.org_code, entry.name, *(c for c in (entry.display_name, entry.region, entry.system) if c)]
+    flags = (entry.in_deficit, entry.intensive_support)
+    columns = [entry.org_code, entry.name, *(c for c in (entry.display_name, entry.region, entry.system, *flags) if c)]
     for column in columns:
         if column not in table.frame.columns:
             raise table.missing_column(column, "the organisation reference ('orgs')")
@@ -72,7 +73,25 @@ def _one_source(entry: OrgSource, table: RawTable) -> pd.DataFrame:
             return frame[column].astype("string")
         return pd.Series(pd.NA, index=frame.index, dtype="string")
 
-    return pd.DataFrame(
+    def flag(column: str | None) -> pd.Series:
+        """A boolean column; a source without it leaves its organisations unknown (NA), not False."""
+        if not column:
+            return pd.Series(pd.NA, index=frame.index, dtype="boolean")
+        text = frame[column].astype("string").str.strip().str.lower()
+        given = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        bad = given & ~text.isin((*TRUE_TEXT, *FALSE_TEXT)).fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"expected yes or no (true/false, 1/0) or blank, got {frame[column].iloc[pos]!r}",
+                source=table.origin,
+                row=table.where(pos),
+                field=column,
+                row_label=table.row_label,
+            )
+        return text.isin(TRUE_TEXT).astype("boolean").where(pd.Series(given, index=frame.index), pd.NA)
+
+    out = pd.DataFrame(
         {
             "org_code": codes.astype("string"),
             "org_name": _org_names(entry, frame),
@@ -81,6 +100,10 @@ def _one_source(entry: OrgSource, table: RawTable) -> pd.DataFrame:
             "_pos": np.arange(len(frame)),
         }
     )
+    for key, given_as in (("in_deficit", entry.in_deficit), ("intensive_support", entry.intensive_support)):
+        if given_as:  # only where the reference gives it: the league table applies an adjustment it is given
+            out[key] = flag(given_as)
+    return out
 
 
 def build_orgs(

@@ -22,7 +22,8 @@ __all__ = ["ALL", "SEPARATOR", "ReferencePart", "evaluate_groups", "groups_of", 
 #: The pseudo-group of every organisation in the reference.
 ALL = "all"
 SEPARATOR = ";"
-_TRUE = ("true", "1", "yes", "y")
+TRUE_TEXT = ("true", "1", "yes", "y")
+FALSE_TEXT = ("false", "0", "no", "n")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _codes_where(parts: Sequence[ReferencePart], column: str, wanted: WhereValue
         if column not in frame.columns:
             continue
         if wanted is None:
-            keep = frame[column].astype("string").str.strip().str.lower().isin(_TRUE).fillna(False).to_numpy(bool)
+            keep = frame[column].astype("string").str.strip().str.lower().isin(TRUE_TEXT).fillna(False).to_numpy(bool)
         else:
             keep = _where_keep(part.table, frame, column, wanted, part.source)
         out.update(str(c) for c in part.codes[keep])
