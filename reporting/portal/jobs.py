@@ -1,30 +1,13 @@
 """The portal's job actions: "send now" and "resend" carried out here, through the delivery log, one at a time
-per job (a lock file, so a double click or two browsers do not run the job twice at once)."""
+per job (schedule.job_lock, the daemon's too: a double click, two browsers or a scheduled run at the same moment
+never run the job twice at once)."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from reporting.project import Project
+from reporting.schedule.job_lock import job_lock
 
 __all__ = ["send"]
-
-
-@contextmanager
-def _job_lock(project: Project, job_id: str) -> Iterator[None]:
-    """One "send now" of a job at a time across processes (a double click, two browsers): an exclusive lock
-    on .reporting/locks/<job>.lock, or BlockingIOError when it is held."""
-    folder = project.root / ".reporting" / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{job_id}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        yield
-    finally:
-        os.close(fd)
 
 
 def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
@@ -33,7 +16,7 @@ def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
     from reporting.schedule.runner import run_once
 
     try:
-        with _job_lock(project, job_id):
+        with job_lock(project.root, job_id, wait=False):
             report = run_once(project, job_id, trigger="portal", resend=(address,) if address else ())
     except BlockingIOError:
         return f"{job_id} is already running (a second click does nothing); see Runs", "error"

@@ -33,6 +33,7 @@ from typing import Any
 from reporting.errors import ConfigError, ReportingError
 from reporting.project import Project
 from reporting.redact import install_log_redaction, redact
+from reporting.schedule.job_lock import job_lock
 
 __all__ = ["SchedulerLocked", "jobstore_url", "make_scheduler", "run_daemon", "run_scheduled", "sync_jobs"]
 
@@ -48,20 +49,12 @@ def jobstore_url(project: Path) -> str:
     return os.environ.get(ENV_JOBSTORE) or f"sqlite:///{project / '.reporting' / 'jobs.sqlite'}"
 
 
-_job_locks: dict[str, threading.Lock] = {}
-_job_locks_guard = threading.Lock()
-
-
-def _job_lock(job_id: str) -> threading.Lock:
-    with _job_locks_guard:
-        return _job_locks.setdefault(job_id, threading.Lock())
-
-
 def run_scheduled(project_root: str, job_id: str, trigger: str = "schedule") -> None:
     """What the job store calls (module-level, so it can be stored by reference)."""
     from reporting.schedule.runner import run_once
 
-    with _job_lock(job_id):  # a recovery run and a catch-up run of one job never overlap
+    # a recovery run, a catch-up run and the portal's "send now" of one job never overlap, in any process
+    with job_lock(Path(project_root), job_id, wait=True):
         report = run_once(Project(Path(project_root)), job_id, trigger=trigger)
     log.info(
         "job %s: %s (sent %d, already %d, failed %d)%s",
