@@ -31,18 +31,26 @@ def run_once_command(
     ] = None,
 ) -> None:
     """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
+    from reporting.errors import ReportingError
+    from reporting.schedule.job_lock import job_lock
     from reporting.schedule.runner import run_once
 
-    with progress() as bar:
-        task = bar.add_task("running", total=None)
-        report = run_once(
-            project(),
-            job,
-            period=period,
-            dry_run=dry_run,
-            resend=tuple(resend or ()),
-            progress=lambda what: bar.update(task, description=what),
-        )
+    here = project()
+    try:
+        with job_lock(here.root, job, wait=False), progress() as bar:  # the daemon and the portal take it too
+            task = bar.add_task("running", total=None)
+            report = run_once(
+                here,
+                job,
+                period=period,
+                dry_run=dry_run,
+                resend=tuple(resend or ()),
+                progress=lambda what: bar.update(task, description=what),
+            )
+    except BlockingIOError:
+        raise ReportingError(
+            f"job {job} is running now (the daemon or the portal); run-once again when it has finished"
+        ) from None
     out.print(
         f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
         f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "

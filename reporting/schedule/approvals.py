@@ -154,16 +154,18 @@ def _release(
     """Re-render without the mark from the approved build's snapshot, publish, and (for a job) deliver."""
     report = None
     if target.job is not None:
+        from reporting.schedule.job_lock import job_lock
         from reporting.schedule.runner import run_once
 
-        report = run_once(
-            project,
-            target.job.id,
-            period=manifest["period"],
-            trigger="approval",
-            snapshot_hash=manifest["snapshot_hash"],
-            progress=progress,
-        )
+        with job_lock(project.root, target.job.id, wait=True):  # after a scheduled run or a send now of the job
+            report = run_once(
+                project,
+                target.job.id,
+                period=manifest["period"],
+                trigger="approval",
+                snapshot_hash=manifest["snapshot_hash"],
+                progress=progress,
+            )
         if report.status == "failed":
             raise ReportingError(
                 f"approved {approved_hash[:12]}, but the run releasing it failed: {report.error}; the approval "

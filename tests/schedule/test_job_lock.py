@@ -48,3 +48,14 @@ def test_a_scheduled_run_waits_for_the_run_holding_the_lock(tmp_path: Path) -> N
     assert order == ["send now started", "send now finished", "scheduled run"]
     with job_lock(tmp_path, "monthly-performance", wait=False):  # another job's lock is its own
         pass
+
+
+def test_run_once_from_the_command_line_refuses_while_the_job_runs(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from reporting.cli import app
+
+    with job_lock(tmp_path, "board", wait=True):
+        result = CliRunner().invoke(app, ["--project", str(tmp_path), "run-once", "board"])
+    assert result.exit_code != 0
+    assert "job board is running now" in (result.output + str(result.exception))
