@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from approval_fixtures import approval_project_maker
 from project_fixtures import BASIC_CATALOGUE, BASIC_CSV, BUILT_AT, REPO, MakeProject, assemble_pack
 from sample_pack import sample_pack
+from smtp_server import SmtpTestServer
 
 from reporting.charts import Renderer
 from reporting.data.catalogue import load_catalogue
@@ -89,3 +91,19 @@ def renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
 def charted_sample(tmp_path_factory: pytest.TempPathFactory) -> Pack:
     """The sample pack (sample_pack.py) with its charts rendered, once for the session."""
     return sample_pack(tmp_path_factory.mktemp("sample-charts"))
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the test."""
+    with SmtpTestServer() as server:
+        yield server
+
+
+@pytest.fixture
+def approval_project(
+    pulled: Path, tmp_path: Path, smtp: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Project]:
+    """The pulled demo project sending to the test server, with a Board job that needs approval
+    (tests/approval_fixtures.py)."""
+    return approval_project_maker(pulled, tmp_path, smtp, monkeypatch)
