@@ -4,7 +4,7 @@ like every other table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,12 @@ def _place(table: RawTable, pos: int) -> str:
     return f"{table.origin}:{row}" if table.row_label == "line" else f"{table.origin}, {table.row_label} {row}"
 
 
+def _at_first(table: RawTable, rows: np.ndarray, field: str, message: Callable[[int], str]) -> DataError:
+    """The error for the first of `rows` (a boolean mask), at its file:line and field."""
+    pos = int(np.flatnonzero(rows)[0])
+    return DataError(message(pos), source=table.origin, row=table.where(pos), field=field, row_label=table.row_label)
+
+
 def _one_source(entry: OrgSource, table: RawTable) -> pd.DataFrame:
     flags = (entry.in_deficit, entry.intensive_support)
     columns = [entry.org_code, entry.name, *(c for c in (entry.display_name, entry.region, entry.system, *flags) if c)]
@@ -49,23 +55,14 @@ def _one_source(entry: OrgSource, table: RawTable) -> pd.DataFrame:
     codes = frame[entry.org_code].astype("string").str.strip()
     blank = (codes.isna() | (codes == "")).to_numpy()
     if blank.any():
-        pos = int(np.flatnonzero(blank)[0])
-        raise DataError(
-            "organisation code is blank",
-            source=table.origin,
-            row=table.where(pos),
-            field=entry.org_code,
-            row_label=table.row_label,
-        )
+        raise _at_first(table, blank, entry.org_code, lambda pos: "organisation code is blank")
     dup = codes.duplicated(keep="first").to_numpy()
     if dup.any():
-        pos = int(np.flatnonzero(dup)[0])
-        raise DataError(
-            f"organisation {codes.iloc[pos]} appears twice; expected one row per organisation",
-            source=table.origin,
-            row=table.where(pos),
-            field=entry.org_code,
-            row_label=table.row_label,
+        raise _at_first(
+            table,
+            dup,
+            entry.org_code,
+            lambda pos: f"organisation {codes.iloc[pos]} appears twice; expected one row per organisation",
         )
 
     def optional(column: str | None) -> pd.Series:
@@ -81,13 +78,11 @@ def _one_source(entry: OrgSource, table: RawTable) -> pd.DataFrame:
         given = (text.notna() & (text != "")).to_numpy(dtype=bool)
         bad = given & ~text.isin((*TRUE_TEXT, *FALSE_TEXT)).fillna(False).to_numpy(dtype=bool)
         if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"expected yes or no (true/false, 1/0) or blank, got {frame[column].iloc[pos]!r}",
-                source=table.origin,
-                row=table.where(pos),
-                field=column,
-                row_label=table.row_label,
+            raise _at_first(
+                table,
+                bad,
+                column,
+                lambda pos: f"expected yes or no (true/false, 1/0) or blank, got {frame[column].iloc[pos]!r}",
             )
         return text.isin(TRUE_TEXT).astype("boolean").where(pd.Series(given, index=frame.index), pd.NA)
 
