@@ -30,13 +30,13 @@ Deliberate differences from NHSRplotthedots, each for a case the reference does 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from reporting.errors import StatsError
@@ -46,14 +46,12 @@ from reporting.stats.constants import (
     CHART_KINDS,
     IMPROVEMENT_DIRECTIONS,
     MIN_FIX_AFTER_N_POINTS,
-    POINT_TYPES,
     RATIO_CHARTS,
     SHORT_GROUP_THRESHOLD,
     SHORT_GROUP_WARNING,
-    SPECIAL_CAUSE_LABELS,
 )
 from reporting.stats.spc_input import prepare
-from reporting.stats.spc_summary import groups_frame, summary_frame, text_column
+from reporting.stats.spc_summary import SPCArrays, groups_frame, points_frame, summary_frame
 
 __all__ = ["SPCOptions", "SPCResult", "spc", "spc_metrics"]
 
@@ -96,9 +94,13 @@ class SPCOptions:
         object.__setattr__(self, "rebase", tuple(self.rebase))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SPCResult:
-    """Points, one summary row per series, one row per series x rebase group, and the warnings raised.
+    """Every point's classification and lines as arrays (``parts``: one SPCArrays per engine pass, one per
+    metric for spc_metrics), with the frames built from them on first use and then kept.
+
+    ``point_codes`` / ``special_codes`` (and each part's ``lines``) answer "what type is each point" without a
+    frame; the frames, in the same row order:
 
     ``points`` (sorted by the by-columns, then x): by-columns, x, y, [numerator, denominator], rebase_group,
     used_for_limits, mean (the median for a run chart), lpl, upl, lower_2sigma, upper_2sigma, lower_1sigma,
@@ -113,12 +115,42 @@ class SPCResult:
     mean, lpl, upl (at the group's first point), special_cause_improvement / _concern / _neutral counts.
     """
 
-    points: pd.DataFrame
-    summary: pd.DataFrame
+    parts: tuple[SPCArrays, ...]
     options: SPCOptions
     warnings: tuple[str, ...] = ()
-    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     options_by_metric: Mapping[str, SPCOptions] = field(default_factory=dict)
+
+    @property
+    def point_codes(self) -> IntArray:
+        """Each point's index into constants.POINT_TYPES (-1 for a gap), in the points frame's order."""
+        return _joined([a.point_code for a in self.parts])
+
+    @property
+    def special_codes(self) -> IntArray:
+        """Each point's index into constants.SPECIAL_CAUSE_LABELS (-1 for a gap), in the points frame's order."""
+        return _joined([a.special_code for a in self.parts])
+
+    @cached_property
+    def points(self) -> pd.DataFrame:
+        return self._frame(points_frame)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return self._frame(summary_frame)
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        return self._frame(groups_frame)
+
+    def _frame(self, build: Callable[[SPCArrays], pd.DataFrame]) -> pd.DataFrame:
+        """One pass's frame as built; a MetricFrame's passes (one per metric) concatenated in metric order."""
+        if not self.options_by_metric:
+            return build(self.parts[0])
+        return pd.concat([build(a) for a in self.parts], ignore_index=True)
+
+
+def _joined(arrays: list[IntArray]) -> IntArray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -221,60 +253,30 @@ def _spc(
     special_code[vidx] = codes_v
     point_code = np.full(n, -1, np.int64)
     point_code[vidx] = ptype_v
-    special_type = text_column(special_code, SPECIAL_CAUSE_LABELS)
-    point_type = text_column(point_code, POINT_TYPES)
-
-    def spread(values: npt.NDArray[Any], fill: Any, dtype: Any) -> npt.NDArray[Any]:
-        full = np.full(n, fill, dtype=dtype)
-        full[vidx] = values
-        return full
-
     group_n = np.bincount(g_v, minlength=p.n_groups)
     short = group_n[p.gid] < SHORT_GROUP_THRESHOLD
-
-    # the points frame in one construction from arrays (inserting columns one by one re-checks the frame each
-    # time), and the summaries from these arrays rather than read back from it (pandas 3 holds text as Arrow)
-    columns: dict[str, Any] = dict(p.columns)
-    columns.update(
-        {
-            "rebase_group": p.rebase_group,
-            "used_for_limits": spread(used_v, False, bool),
-            "mean": lines.mean,
-            "lpl": lines.lpl,
-            "upl": lines.upl,
-            "lower_2sigma": lines.lower2,
-            "upper_2sigma": lines.upper2,
-            "lower_1sigma": lines.lower1,
-            "upper_1sigma": lines.upper1,
-            "outside_limits": spread(out_v, False, bool),
-            "relative_to_mean": spread(rtm_v, 0, np.int64),
-            "close_to_limits": spread(close_v, False, bool),
-            "special_cause_type": special_type,
-            "special_cause_flag": spread(codes_v != rules.CODE_COMMON, False, bool),
-            "point_type": point_type,
-            "short_group_warning": short,
-            "target": p.target,
-            "row": p.rows,
-        }
-    )
-    pts = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
-    arrays = {
-        "x": p.x,
-        "point_code": point_code,
-        "special_code": special_code,
-        "mean": lines.mean,
-        "lpl": lines.lpl,
-        "upl": lines.upl,
-        "target": p.target,
-        "short_group_warning": short,
-    }
 
     warn = list(p.warnings)
     if short[p.valid].any():
         warn.append(SHORT_GROUP_WARNING)
-    groups = groups_frame(p, by, vidx, used_v, arrays)
-    summary = summary_frame(p, by, options.chart, options.improvement, vidx, rtm_v, trend_v, first_v, arrays)
-    return SPCResult(points=pts, summary=summary, options=options, warnings=tuple(warn), groups=groups)
+    arrays = SPCArrays(
+        prepared=p,
+        by=by,
+        chart=options.chart,
+        improvement=options.improvement,
+        lines=lines,
+        vidx=vidx,
+        first_v=first_v,
+        used_v=used_v,
+        outside_v=out_v,
+        rtm_v=rtm_v,
+        close_v=close_v,
+        trend_v=trend_v,
+        special_code=special_code,
+        point_code=point_code,
+        short_group=short,
+    )
+    return SPCResult(parts=(arrays,), options=options, warnings=tuple(warn))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -296,9 +298,7 @@ def spc_metrics(frame: pd.DataFrame, options_by_metric: Mapping[str, SPCOptions]
             raise StatsError(f"field '{col}': column not found in the metric frame")
     df = frame.reset_index(drop=True)
     rows_all = np.arange(1, len(df) + 1, dtype=np.int64)
-    points: list[pd.DataFrame] = []
-    summaries: list[pd.DataFrame] = []
-    groups: list[pd.DataFrame] = []
+    parts: list[SPCArrays] = []
     warn: list[str] = []
     for metric_id, idx in df.groupby("metric_id", sort=True).indices.items():
         if not isinstance(metric_id, str) or metric_id not in options_by_metric:
@@ -324,17 +324,13 @@ def spc_metrics(frame: pd.DataFrame, options_by_metric: Mapping[str, SPCOptions]
         # a `target` column (per period, e.g. from the catalogue's target table) wins over options.target
         target = "target" if "target" in sub.columns and sub["target"].notna().any() else None
         res = _spc(sub, opts, rows=rows_all[idx], target=target, phase=None, **kw)
-        points.append(res.points)
-        summaries.append(res.summary)
-        groups.append(res.groups)
+        parts.extend(res.parts)
         warn.extend(f"metric {metric_id}: {w}" for w in res.warnings)
-    if not points:
+    if not parts:
         raise StatsError("field 'value': the metric frame has no rows")
     return SPCResult(
-        points=pd.concat(points, ignore_index=True),
-        summary=pd.concat(summaries, ignore_index=True),
+        parts=tuple(parts),
         options=SPCOptions(),
         warnings=tuple(dict.fromkeys(warn)),
-        groups=pd.concat(groups, ignore_index=True),
         options_by_metric=dict(options_by_metric),
     )
