@@ -48,6 +48,7 @@ __all__ = [
     "outside_limits",
     "point_type_codes",
     "run_ids",
+    "run_lengths",
     "screened_amr",
     "shift_flags",
     "special_cause_codes",
@@ -86,16 +87,29 @@ def group_median(values: FloatArray, g: IntArray, n_groups: int) -> FloatArray:
     return out
 
 
+def _run_starts(values: npt.NDArray[np.generic], first: BoolArray) -> IntArray:
+    """Where each maximal run of equal values starts; a group start always starts a run."""
+    new = first.copy()
+    new[1:] |= values[1:] != values[:-1]
+    return np.flatnonzero(new)
+
+
 def run_ids(values: npt.NDArray[np.generic], first: BoolArray) -> tuple[IntArray, IntArray]:
-    """Label maximal runs of equal values that never cross a group start; return (run id, run length)."""
+    """Label maximal runs of equal values that never cross a group start; return (run id, run length).
+
+    From the run starts and np.repeat: a cumulative sum over a boolean array costs several times as much."""
     n = len(values)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    new = first.copy()
-    new[1:] |= values[1:] != values[:-1]
-    rid = np.cumsum(new) - 1
-    lengths = np.bincount(rid)
-    return rid, lengths
+    lengths = np.diff(np.append(_run_starts(values, first), n))
+    return np.repeat(np.arange(len(lengths)), lengths), lengths
+
+
+def run_lengths(values: npt.NDArray[np.generic], first: BoolArray) -> IntArray:
+    """The length of the run (as run_ids labels them) that each element belongs to."""
+    lengths = np.diff(np.append(_run_starts(values, first), len(values)))
+    out: IntArray = np.repeat(lengths, lengths)
+    return out
 
 
 def outside_limits(y: FloatArray, lpl: FloatArray, upl: FloatArray) -> BoolArray:
@@ -116,8 +130,7 @@ def shift_flags(rtm: IntArray, first: BoolArray, run_length: int = SHIFT_RUN_LEN
     Same result as ptd_part_of_seven_trend(ptd_seven_point_one_side_mean(.)): a point on the line (0) breaks
     the run and belongs to none.
     """
-    rid, lengths = run_ids(rtm, first)
-    flags: BoolArray = (rtm != 0) & (lengths[rid] >= run_length)
+    flags: BoolArray = (rtm != 0) & (run_lengths(rtm, first) >= run_length)
     return flags
 
 
@@ -137,8 +150,7 @@ def trend_flags(y: FloatArray, first: BoolArray, run_length: int = TREND_RUN_LEN
     neighbours (step 0) break a trend; trends may cross the mean.
     """
     s = _steps(y, first)
-    rid, lengths = run_ids(s, first)
-    step_in_trend = (s != 0) & (lengths[rid] >= run_length - 1)
+    step_in_trend = (s != 0) & (run_lengths(s, first) >= run_length - 1)
     part: BoolArray = step_in_trend.copy()
     part[:-1] |= step_in_trend[1:]  # the point a trend starts from; step_in_trend is False at group starts
     return part
@@ -171,10 +183,10 @@ def two_in_three_flags(close: BoolArray, rtm: IntArray, first: BoolArray) -> Boo
     if n < w:
         return hit
     c = close.astype(np.int64)
-    # group id per point so windows that straddle a group start are discarded
-    gid = np.cumsum(first)
     k = n - w + 1
-    same_group = gid[:k] == gid[w - 1 :]
+    same_group = np.ones(k, bool)  # windows that straddle a group start are discarded
+    for j in range(1, w):
+        same_group &= ~first[j : j + k]
     csum = sum(c[j : j + k] for j in range(w))
     rsum = sum(rtm[j : j + k] for j in range(w))
     window = same_group & (csum >= TWO_IN_THREE_MIN_CLOSE) & (np.abs(rsum) == w)
@@ -191,19 +203,21 @@ def special_cause_codes(
     shift: BoolArray,
     rtm: IntArray,
 ) -> IntArray:
-    """One rule code per point with the reference's precedence: outside > trend > two-in-three > shift."""
-    above = rtm > 0
-    up = trend_sign == 1
-    return np.select(
-        [outside, trend, two_in_three, shift],
-        [
-            np.where(rtm == 1, CODE_ABOVE_UCL, CODE_BELOW_LCL),
-            np.where(up, CODE_TREND_UP, CODE_TREND_DOWN),
-            np.where(above, CODE_ABOVE_2IN3, CODE_BELOW_2IN3),
-            np.where(above, CODE_ABOVE_SHIFT, CODE_BELOW_SHIFT),
-        ],
-        CODE_COMMON,
-    ).astype(np.int64)
+    """One rule code per point with the reference's precedence: outside > trend > two-in-three > shift.
+
+    Nested np.where on the codes' arithmetic (high side odd, low side the next even code): np.select with its
+    per-choice arrays costs more than all the rules."""
+    low = rtm <= 0
+    codes: IntArray = np.where(
+        outside,
+        CODE_ABOVE_UCL + (rtm != 1),
+        np.where(
+            trend,
+            CODE_TREND_UP + (trend_sign != 1),
+            np.where(two_in_three, CODE_ABOVE_2IN3 + low, np.where(shift, CODE_ABOVE_SHIFT + low, CODE_COMMON)),
+        ),
+    ).astype(np.int64, copy=False)
+    return codes
 
 
 def code_side(codes: IntArray) -> IntArray:
@@ -211,13 +225,20 @@ def code_side(codes: IntArray) -> IntArray:
     return np.where(codes == CODE_COMMON, 0, np.where(codes % 2 == 1, 1, -1)).astype(np.int64)
 
 
+_ALL_CODES = np.arange(CODE_BELOW_SHIFT + 1, dtype=np.int64)
+
+
 def point_type_codes(codes: IntArray, direction: int) -> IntArray:
-    """Index into constants.POINT_TYPES: side x improvement direction (+1 increase, -1 decrease, 0 neutral)."""
-    side = code_side(codes)
+    """Index into constants.POINT_TYPES: side x improvement direction (+1 increase, -1 decrease, 0 neutral),
+    looked up per rule code."""
+    side = code_side(_ALL_CODES)
     if direction == 0:
-        return np.select([side > 0, side < 0], [3, 4], 0).astype(np.int64)
-    oriented = side * direction
-    return np.select([oriented > 0, oriented < 0], [1, 2], 0).astype(np.int64)
+        table = np.select([side > 0, side < 0], [3, 4], 0).astype(np.int64)
+    else:
+        oriented = side * direction
+        table = np.select([oriented > 0, oriented < 0], [1, 2], 0).astype(np.int64)
+    out: IntArray = table[codes]
+    return out
 
 
 # --- Limits: group statistics from the baseline, then lines for every row ------------------------------

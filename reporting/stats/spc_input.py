@@ -46,8 +46,16 @@ def _fmt(value: object) -> str:
 
 
 def _numeric(values: pd.Series, field_name: str, rows: IntArray) -> FloatArray:
-    """Coerce to float; missing stays NaN (a gap), anything else non-numeric is an error naming the row."""
+    """Coerce to float (a new array, never a view of the caller's frame); missing stays NaN (a gap), anything
+    else non-numeric is an error naming the row."""
     raw = values
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":  # plain numbers: only infinities are bad
+        out = raw.to_numpy(dtype=float, copy=True)
+        bad = np.flatnonzero(np.isinf(out)) if raw.dtype.kind == "f" else np.zeros(0, np.int64)
+        if len(bad):
+            i = bad[0]
+            raise StatsError(f"row {rows[i]}, field '{field_name}': expected a number, got {_fmt(raw.iloc[i])}")
+        return out
     if pd.api.types.is_bool_dtype(raw.dtype):
         bad = np.flatnonzero(raw.notna().to_numpy())
         if len(bad):
@@ -126,7 +134,6 @@ class Prepared:
     is_date: bool
     n_series: int
     n_groups: int
-    series_keys: list[tuple[object, ...]]
     warnings: list[str]
     series_warnings: dict[int, list[str]]
 
@@ -180,7 +187,7 @@ def prepare(
         yv = _numeric(df[y], y, rows)
     else:
         assert num is not None
-        yv = num
+        yv = num.copy()  # its own array: the points frame holds both columns
     if chart == "c":
         neg = np.flatnonzero(yv < 0)
         if len(neg):
@@ -190,32 +197,43 @@ def prepare(
     # series ids (by-keys in sorted order, missing keys last, as a sorted group-by numbers them) and sort order
     sid0 = _series_ids(df, by)
     step_sid, step_x = np.diff(sid0), np.diff(xkey)
-    if ((step_sid > 0) | ((step_sid == 0) & (step_x >= 0))).all():  # already in order (the usual case)
-        order = np.arange(len(sid0))  # what the stable lexsort would return, in a tenth of the time
-    else:
-        order = np.lexsort((xkey, sid0))
-    sid = sid0[order]
-    xk = xkey[order]
-    n = len(order)
-    # the sorted output columns, taken once from the arrays (no intermediate frame)
-    columns: dict[str, ArrayLike] = {b: df[b].array.take(order) for b in by}
-    x_sorted = xs.array.take(order)
+    in_order = bool(((step_sid > 0) | ((step_sid == 0) & (step_x >= 0))).all())  # the usual case: no sort
+    order = None if in_order else np.lexsort((xkey, sid0))
+
+    def sort(values: np.ndarray) -> np.ndarray:
+        """Rows in (series, x) order; arrays made here are used as they are (every input was copied once)."""
+        return values if order is None else values[order]
+
+    sid = sort(sid0)
+    xk = sort(xkey)
+    n = len(sid)
+    # the sorted output columns, taken once from the arrays (no intermediate frame), copies of the caller's data
+    columns: dict[str, ArrayLike] = {b: df[b].array.copy() if order is None else df[b].array.take(order) for b in by}
+    x_sorted = xs.array.copy() if order is None else xs.array.take(order)
     columns["x"] = x_sorted
-    y_sorted = yv[order]
+    y_sorted = sort(yv)
     columns["y"] = y_sorted
-    num_sorted = num[order] if num is not None else None
+    num_sorted = sort(num) if num is not None else None
     if num_sorted is not None:
         columns["numerator"] = num_sorted
-    if den is not None:
-        columns["denominator"] = den[order]
+    den_sorted = sort(den) if den is not None else None
+    if den_sorted is not None:
+        columns["denominator"] = den_sorted
     if target is not None:
-        target_v = _numeric(df[target], target, rows)[order]
+        target_v = sort(_numeric(df[target], target, rows))
     else:
         target_v = np.full(n, float(options.target) if options.target is not None else np.nan)
-    rows_sorted = np.asarray(rows)[order]
+    rows_sorted = sort(np.asarray(rows))
     series_first = np.ones(n, bool)
     series_first[1:] = sid[1:] != sid[:-1]
-    dup = np.flatnonzero(~series_first & (xk == np.roll(xk, 1)))
+    dup = np.flatnonzero(~series_first[1:] & (xk[1:] == xk[:-1])) + 1
+    first_rows = np.flatnonzero(series_first)
+
+    def series_name(s: int) -> str:
+        """The by-key of series s for a message, read only when there is one to write."""
+        i = first_rows[s]
+        return _series_name(by, [pd.Series(columns[b][i : i + 1]).tolist()[0] for b in by])
+
     if len(dup):
         i = dup[0]
         name = _series_name(by, [columns[b][i] for b in by])
@@ -224,18 +242,14 @@ def prepare(
             f"(also row {rows_sorted[i - 1]}); each x may appear once per series"
         )
     n_series = int(sid.max()) + 1
-    first_rows = np.flatnonzero(series_first)  # one key per series, read column-wise (not per row)
-    series_keys: list[tuple[object, ...]] = (
-        list(zip(*(pd.Series(columns[b][first_rows]).tolist() for b in by))) if by else [()] * len(first_rows)
-    )
 
     n_rows = np.bincount(sid, minlength=n_series)
     short = np.flatnonzero(n_rows < MIN_POINTS)
     if len(short):
         s = short[0]
-        first_row = rows_sorted[np.flatnonzero(sid == s)[0]]
+        first_row = rows_sorted[first_rows[s]]
         raise StatsError(
-            f"row {first_row}, field '{x}': {_series_name(by, series_keys[s])} has {int(n_rows[s])} row; "
+            f"row {first_row}, field '{x}': {series_name(s)} has {int(n_rows[s])} row; "
             f"SPC needs at least {MIN_POINTS} points"
         )
     # A series whose rows are (nearly) all gaps is kept but not charted: gaps must never crash a batch.
@@ -250,35 +264,19 @@ def prepare(
         for s in empty:
             series_warn.setdefault(int(s), []).append(msg)
         warn.append(
-            f"{_series_name(by, series_keys[empty[0]])}: {msg}"
+            f"{series_name(empty[0])}: {msg}"
             if n_series == 1 or len(empty) == 1
             else f"{len(empty)} of {n_series} series have {msg}"
         )
 
     # rebase groups: a rebase date, or a change of phase, starts a new group at that point
-    hit = np.zeros(n, bool)
-    keys = _rebase_keys(options.rebase, is_date)
-    if len(options.rebase):
-        for d, k in zip(options.rebase, keys):
-            match = (xk == k) if k is not None else np.zeros(n, bool)
-            hit |= match
-            missing = np.setdiff1d(np.arange(n_series), sid[match])
-            if len(missing):
-                msg = f"rebase date {d} is not an x of the data and was ignored"
-                for s in missing:
-                    series_warn.setdefault(int(s), []).append(msg)
-                suffix = "" if n_series == 1 else f" ({len(missing)} of {n_series} series)"
-                warn.append(msg + suffix)
-                warnings.warn(msg + suffix, SPCWarning, stacklevel=4)
-    if phase is not None:
-        ph = pd.Series(df[phase].array.take(order))
-        change = ~(ph.eq(ph.shift()) | (ph.isna() & ph.shift().isna())).to_numpy(dtype=bool)
-        hit |= change & ~series_first
-    hit_int = hit.astype(np.int64)
-    cum = np.cumsum(hit_int)
-    series_start_cum = np.maximum.accumulate(np.where(series_first, cum - hit_int, 0))
-    rebase_group = cum - series_start_cum
-    gid = np.cumsum(series_first | hit) - 1
+    if not options.rebase and phase is None:  # one group per series (the usual case)
+        rebase_group = np.zeros(n, np.int64)
+        gid = sid
+    else:
+        rebase_group, gid = _rebase_groups(
+            df, options.rebase, phase, order, xk, sid, series_first, is_date, n_series, warn, series_warn
+        )
     return Prepared(
         columns=columns,
         x=np.asarray(x_sorted),
@@ -286,18 +284,57 @@ def prepare(
         target=target_v,
         rows=rows_sorted,
         sid=sid,
-        gid=gid.astype(np.int64),
-        rebase_group=rebase_group.astype(np.int64),
+        gid=gid,
+        rebase_group=rebase_group,
         y=y_sorted,
-        den=den[order] if den is not None else np.full(n, np.nan),
+        den=den_sorted if den_sorted is not None else np.full(n, np.nan),
         valid=valid,
         is_date=is_date,
         n_series=n_series,
-        n_groups=int(gid.max()) + 1,
-        series_keys=series_keys,
+        n_groups=int(gid[-1]) + 1,
         warnings=warn,
         series_warnings=series_warn,
     )
+
+
+def _rebase_groups(
+    df: pd.DataFrame,
+    rebase: Sequence[date | int],
+    phase: str | None,
+    order: IntArray | None,
+    xk: IntArray | FloatArray,
+    sid: IntArray,
+    series_first: BoolArray,
+    is_date: bool,
+    n_series: int,
+    warn: list[str],
+    series_warn: dict[int, list[str]],
+) -> tuple[IntArray, IntArray]:
+    """(rebase group within its series, series x rebase-group id) per sorted row; warns about unmatched dates."""
+    n = len(sid)
+    hit = np.zeros(n, bool)
+    keys = _rebase_keys(rebase, is_date)
+    for d, k in zip(rebase, keys):
+        match = (xk == k) if k is not None else np.zeros(n, bool)
+        hit |= match
+        missing = np.setdiff1d(np.arange(n_series), sid[match])
+        if len(missing):
+            msg = f"rebase date {d} is not an x of the data and was ignored"
+            for s in missing:
+                series_warn.setdefault(int(s), []).append(msg)
+            suffix = "" if n_series == 1 else f" ({len(missing)} of {n_series} series)"
+            warn.append(msg + suffix)
+            warnings.warn(msg + suffix, SPCWarning, stacklevel=5)
+    if phase is not None:
+        ph = pd.Series(df[phase].array if order is None else df[phase].array.take(order))
+        change = ~(ph.eq(ph.shift()) | (ph.isna() & ph.shift().isna())).to_numpy(dtype=bool)
+        hit |= change & ~series_first
+    hit_int = hit.astype(np.int64)
+    cum = np.cumsum(hit_int)
+    series_start_cum = np.maximum.accumulate(np.where(series_first, cum - hit_int, 0))
+    rebase_group: IntArray = (cum - series_start_cum).astype(np.int64)
+    gid: IntArray = (np.cumsum(series_first | hit) - 1).astype(np.int64)
+    return rebase_group, gid
 
 
 def _series_ids(df: pd.DataFrame, by: Sequence[str]) -> IntArray:
@@ -309,9 +346,10 @@ def _series_ids(df: pd.DataFrame, by: Sequence[str]) -> IntArray:
     span = 1
     for b in by:
         column = df[b]
-        if len(by) == 1 and pd.api.types.is_numeric_dtype(column.dtype) and column.is_monotonic_increasing:
+        if len(by) == 1 and _sorted_numbers(column):
             keys = column.to_numpy()  # one sorted numeric key (the usual case): ids where the key changes
-            changes: IntArray = np.r_[0, np.cumsum(keys[1:] != keys[:-1])].astype(np.int64)
+            changes: IntArray = np.zeros(len(keys), np.int64)
+            np.cumsum(keys[1:] != keys[:-1], out=changes[1:])
             return changes
         codes, uniques = pd.factorize(column, use_na_sentinel=True)  # hashing; then sort the few keys only
         rank = np.empty(len(uniques) + 1, np.int64)
@@ -326,6 +364,15 @@ def _series_ids(df: pd.DataFrame, by: Sequence[str]) -> IntArray:
     seen[combined] = True
     dense: IntArray = (np.cumsum(seen) - 1)[combined]
     return dense
+
+
+def _sorted_numbers(column: pd.Series) -> bool:
+    """A numeric column in ascending order with no missing key (checked on the array for plain numbers)."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf" and len(column) > 1:
+        keys = column.to_numpy()
+        return bool((keys[1:] >= keys[:-1]).all())  # a NaN fails its comparisons
+    return pd.api.types.is_numeric_dtype(dtype) and bool(column.is_monotonic_increasing)
 
 
 def _check_ratio(chart: str, num: FloatArray, den: FloatArray, rows: IntArray, nf: str, dfield: str) -> None:
