@@ -10,6 +10,7 @@ behaviour is subtle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,8 @@ __all__ = [
     "close_to_limits",
     "code_side",
     "group_mean",
+    "group_sizes",
+    "in_long_run",
     "group_median",
     "outside_limits",
     "point_type_codes",
@@ -52,6 +55,7 @@ __all__ = [
     "screened_amr",
     "shift_flags",
     "special_cause_codes",
+    "steps",
     "trend_flags",
     "trend_signs",
     "two_in_three_flags",
@@ -124,46 +128,70 @@ def close_to_limits(y: FloatArray, lower2: FloatArray, upper2: FloatArray, outsi
         return ~outside & ((y < lower2) | (y > upper2))
 
 
+def in_long_run(values: npt.NDArray[np.generic], first: BoolArray, length: int) -> BoolArray:
+    """Whether each element is in a run of >= length equal values that crosses no group start.
+
+    Such a run holds a window of `length` equal values around every one of its points, so the test is a few
+    shifted boolean ANDs and ORs: no run labels, no cumulative sums, no np.repeat over many short runs."""
+    n = len(values)
+    out = np.zeros(n, bool)
+    if n < length or length < 1:
+        return out if length >= 1 else np.ones(n, bool)
+    same = values[1:] == values[:-1]  # element i + 1 continues the run of element i
+    same &= ~first[1:]
+    k = n - length + 1
+    window = np.ones(k, bool)
+    for j in range(length - 1):
+        window &= same[j : j + k]
+    for j in range(length):
+        out[j : j + k] |= window
+    return out
+
+
 def shift_flags(rtm: IntArray, first: BoolArray, run_length: int = SHIFT_RUN_LENGTH) -> BoolArray:
     """Every point of a run of >= run_length points on one side of the centre line.
 
     Same result as ptd_part_of_seven_trend(ptd_seven_point_one_side_mean(.)): a point on the line (0) breaks
     the run and belongs to none.
     """
-    flags: BoolArray = (rtm != 0) & (run_lengths(rtm, first) >= run_length)
+    flags: BoolArray = (rtm != 0) & in_long_run(rtm, first, run_length)
     return flags
 
 
-def _steps(y: FloatArray, first: BoolArray) -> IntArray:
-    """sign(y[i] - y[i-1]) within a group, 0 at each group start."""
+def steps(y: FloatArray, first: BoolArray) -> IntArray:
+    """sign(y[i] - y[i-1]) within a group, 0 at each group start (y has no gaps, so no NaN)."""
     s = np.zeros(len(y), np.int64)
     if len(y) > 1:
-        s[1:] = np.sign(y[1:] - y[:-1]).astype(np.int64)
+        up, down = y[1:] > y[:-1], y[1:] < y[:-1]
+        s[1:] = up
+        s[1:] -= down
     s[first] = 0
     return s
 
 
-def trend_flags(y: FloatArray, first: BoolArray, run_length: int = TREND_RUN_LENGTH) -> BoolArray:
+def trend_flags(
+    y: FloatArray, first: BoolArray, run_length: int = TREND_RUN_LENGTH, *, step: IntArray | None = None
+) -> BoolArray:
     """Every point of a run of >= run_length points each strictly above (or below) the previous one.
 
     Runs of run_length - 1 equal non-zero step signs, plus the point the run starts from. Equal
-    neighbours (step 0) break a trend; trends may cross the mean.
+    neighbours (step 0) break a trend; trends may cross the mean. ``step``: steps(y, first), if already made.
     """
-    s = _steps(y, first)
-    step_in_trend = (s != 0) & (run_lengths(s, first) >= run_length - 1)
+    s = steps(y, first) if step is None else step
+    step_in_trend = (s != 0) & in_long_run(s, first, run_length - 1)
     part: BoolArray = step_in_trend.copy()
     part[:-1] |= step_in_trend[1:]  # the point a trend starts from; step_in_trend is False at group starts
     return part
 
 
-def trend_signs(y: FloatArray, first: BoolArray, trend: BoolArray) -> IntArray:
+def trend_signs(y: FloatArray, first: BoolArray, trend: BoolArray, *, step: IntArray | None = None) -> IntArray:
     """Direction used to label a trend point, exactly as the reference picks it.
 
     The step to the next point when the next point is in a trend too, else the step from the previous point.
     A zero step (possible only where two trends meet at a tie) gives 0, which the reference labels
     "Decreasing"; we keep that for parity.
     """
-    s = _steps(y, first)
+    s = steps(y, first) if step is None else step
     nxt = np.zeros_like(s)
     nxt[:-1] = s[1:]
     right = trend.copy()
@@ -182,13 +210,17 @@ def two_in_three_flags(close: BoolArray, rtm: IntArray, first: BoolArray) -> Boo
     hit = np.zeros(n, bool)
     if n < w:
         return hit
-    c = close.astype(np.int64)
+    c = close.view(np.int8)  # small sums in one byte each
+    r = rtm.astype(np.int8)
     k = n - w + 1
     same_group = np.ones(k, bool)  # windows that straddle a group start are discarded
     for j in range(1, w):
         same_group &= ~first[j : j + k]
-    csum = sum(c[j : j + k] for j in range(w))
-    rsum = sum(rtm[j : j + k] for j in range(w))
+    csum = c[:k].copy()
+    rsum = r[:k].copy()
+    for j in range(1, w):
+        csum += c[j : j + k]
+        rsum += r[j : j + k]
     window = same_group & (csum >= TWO_IN_THREE_MIN_CLOSE) & (np.abs(rsum) == w)
     for j in range(w):  # a point is hit by any window that contains it
         hit[j : j + k] |= window
@@ -205,18 +237,20 @@ def special_cause_codes(
 ) -> IntArray:
     """One rule code per point with the reference's precedence: outside > trend > two-in-three > shift.
 
-    Nested np.where on the codes' arithmetic (high side odd, low side the next even code): np.select with its
-    per-choice arrays costs more than all the rules."""
-    low = rtm <= 0
-    codes: IntArray = np.where(
-        outside,
-        CODE_ABOVE_UCL + (rtm != 1),
-        np.where(
-            trend,
-            CODE_TREND_UP + (trend_sign != 1),
-            np.where(two_in_three, CODE_ABOVE_2IN3 + low, np.where(shift, CODE_ABOVE_SHIFT + low, CODE_COMMON)),
-        ),
-    ).astype(np.int64, copy=False)
+    Arithmetic on one-byte masks (a rule's high-side code, plus 1 on the low side, where that rule wins):
+    np.select, or np.where with scalar choices, costs more than all the rules together."""
+    u8 = np.uint8
+    low = (rtm <= 0).view(u8)
+    o = outside
+    t = trend & ~o
+    rest = ~(o | trend)
+    w = two_in_three & rest
+    h = shift & rest & ~two_in_three
+    codes8 = o.view(u8) * (u8(CODE_ABOVE_UCL) + (rtm != 1).view(u8))
+    codes8 += t.view(u8) * (u8(CODE_TREND_UP) + (trend_sign != 1).view(u8))
+    codes8 += w.view(u8) * (u8(CODE_ABOVE_2IN3) + low)
+    codes8 += h.view(u8) * (u8(CODE_ABOVE_SHIFT) + low)
+    codes: IntArray = codes8.astype(np.int64)
     return codes
 
 
@@ -244,22 +278,47 @@ def point_type_codes(codes: IntArray, direction: int) -> IntArray:
 # --- Limits: group statistics from the baseline, then lines for every row ------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Lines:
-    """Centre line and the 3-, 2- and 1-sigma lines for every row (NaN where a chart has none)."""
+    """Centre line and the 3- and 2-sigma lines for every row (NaN where a chart has none), which the rules
+    read; the 1-sigma lines only the points frame shows, so they are computed from ``sigma`` when first read."""
 
+    kind: str
     mean: FloatArray
     lpl: FloatArray
     upl: FloatArray
     lower2: FloatArray
     upper2: FloatArray
-    lower1: FloatArray
-    upper1: FloatArray
+    sigma: FloatArray  # per row: the screened AMR (xmr), sigma (p, pp, u, up, c); NaN for a run chart
+
+    @cached_property
+    def _one_sigma(self) -> tuple[FloatArray, FloatArray]:
+        if self.kind == "xmr":
+            w1 = (XMR_LIMIT_MULTIPLIER / 3) * self.sigma
+            return self.mean - w1, self.mean + w1
+        if self.kind == "run":
+            return np.full(len(self.mean), np.nan), np.full(len(self.mean), np.nan)
+        return _clipped(self.kind, self.mean, self.sigma, RATIO_SIGMA_MULTIPLIER / 3)
+
+    @property
+    def lower1(self) -> FloatArray:
+        return self._one_sigma[0]
+
+    @property
+    def upper1(self) -> FloatArray:
+        return self._one_sigma[1]
+
+
+def group_sizes(g: IntArray, n_groups: int) -> IntArray:
+    """Rows per group of a sorted group-id array (0 for an id that does not occur): what np.repeat needs to
+    spread one value per group over its rows, at a tenth of the cost of indexing by the ids."""
+    sizes: IntArray = np.diff(np.searchsorted(g, np.arange(n_groups + 1)))
+    return sizes
 
 
 def group_mean(values: FloatArray, g: IntArray, n_groups: int) -> FloatArray:
-    """Mean per group id; NaN for a group with no values."""
-    counts = np.bincount(g, minlength=n_groups)
+    """Mean per group id (g sorted); NaN for a group with no values."""
+    counts = group_sizes(g, n_groups)
     sums = np.bincount(g, weights=values, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts
@@ -271,13 +330,13 @@ def accurate_group_mean(values: FloatArray, g: IntArray, n_groups: int) -> Float
     m = group_mean(values, g, n_groups)
     if len(values) == 0:
         return m
-    return m + group_mean(values - m[g], g, n_groups)
+    return m + group_mean(values - np.repeat(m, group_sizes(g, n_groups)), g, n_groups)
 
 
 def screened_amr(
     values: FloatArray, g: IntArray, first: BoolArray, used: BoolArray, n_groups: int, screen: bool
 ) -> FloatArray:
-    """AMR per group of consecutive baseline values, optionally screened once at 3.267 x AMR.
+    """AMR per group (g sorted) of consecutive baseline values, optionally screened once at 3.267 x AMR.
 
     A group whose AMR is 0 is left unscreened (the reference would screen out every range and end with NaN limits).
     """
@@ -287,9 +346,9 @@ def screened_amr(
     mr[1:] = np.abs(values[1:] - values[:-1])
     amr = group_mean(mr[ok], g[ok], n_groups)
     if screen:
+        amr_row = np.repeat(amr, group_sizes(g, n_groups))
         with np.errstate(invalid="ignore"):
-            limit = MR_SCREEN_MULTIPLIER * amr[g]
-            keep = ok & ((mr < limit) | (amr[g] == 0))
+            keep = ok & ((mr < MR_SCREEN_MULTIPLIER * amr_row) | (amr_row == 0))
         amr = group_mean(mr[keep], g[keep], n_groups)
     return amr
 
@@ -305,56 +364,69 @@ def chart_lines(
     first_v: BoolArray,
     used_v: BoolArray,
     screen: bool,
+    *,
+    every: bool = False,
+    all_used: bool = False,
 ) -> Lines:
     """Centre line and limits for every row of one chart kind.
 
-    y, num, den and gid cover every row (gaps included, so a gap still gets its group's lines); vidx picks
-    the rows with a value, and first_v / used_v mark group starts and baseline points among those.
-    Group statistics come from the baseline points only.
+    y, num, den and gid cover every row (gaps included, so a gap still gets its group's lines; gid sorted);
+    vidx picks the rows with a value (``every``: all rows have one), and first_v / used_v mark group starts and
+    baseline points among those (``all_used``: every point is in the baseline). Group statistics come from the
+    baseline points only; a line that is constant within a group is computed per group and then spread.
     """
     G = n_groups
-    g_v = gid[vidx]
-    y_v = y[vidx]
-    gu, yu = g_v[used_v], y_v[used_v]
-    nan = np.full(len(y), np.nan)
+    g_v = gid if every else gid[vidx]
+    y_v = y if every else y[vidx]
+    gu, yu = (g_v, y_v) if all_used else (g_v[used_v], y_v[used_v])
+    sizes = group_sizes(gid, G)
+
+    def spread(per_group: FloatArray) -> FloatArray:
+        out: FloatArray = np.repeat(per_group, sizes)
+        return out
+
     if kind == "xmr":
         mean_g = accurate_group_mean(yu, gu, G)
         amr_g = screened_amr(y_v, g_v, first_v, used_v, G, screen)
-        mean, amr = mean_g[gid], amr_g[gid]
-        w3, w2, w1 = XMR_LIMIT_MULTIPLIER * amr, CLOSE_TO_LIMITS_MULTIPLIER * amr, (XMR_LIMIT_MULTIPLIER / 3) * amr
-        return Lines(mean, mean - w3, mean + w3, mean - w2, mean + w2, mean - w1, mean + w1)
+        w3, w2 = XMR_LIMIT_MULTIPLIER * amr_g, CLOSE_TO_LIMITS_MULTIPLIER * amr_g
+        return Lines(
+            kind,
+            spread(mean_g),
+            spread(mean_g - w3),
+            spread(mean_g + w3),
+            spread(mean_g - w2),
+            spread(mean_g + w2),
+            spread(amr_g),
+        )
     if kind == "run":
-        centre_g = group_median(yu, gu, G)
-        return Lines(centre_g[gid], nan, nan.copy(), nan.copy(), nan.copy(), nan.copy(), nan.copy())
+        nan = np.full(len(y), np.nan)
+        return Lines(kind, spread(group_median(yu, gu, G)), nan, nan.copy(), nan.copy(), nan.copy(), nan.copy())
     if kind == "c":
-        cl = accurate_group_mean(yu, gu, G)[gid]
-        sigma = np.sqrt(cl)
-        return clip_lines(kind, cl, sigma)
+        cl = spread(accurate_group_mean(yu, gu, G))
+        return clip_lines(kind, cl, np.sqrt(cl))
     # p, pp, u, up: PowerBI-SPC centre line sum(num) / sum(den) over the baseline
-    num_u, den_u = num[vidx][used_v], den[vidx][used_v]
+    num_v, den_v = (num, den) if every else (num[vidx], den[vidx])
+    num_u, den_u = (num_v, den_v) if all_used else (num_v[used_v], den_v[used_v])
     with np.errstate(invalid="ignore", divide="ignore"):
         cl_g = np.bincount(gu, weights=num_u, minlength=G) / np.bincount(gu, weights=den_u, minlength=G)
-    cl = cl_g[gid]
+    cl = spread(cl_g)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(cl * (1 - cl) / den) if kind in PROPORTION_CHARTS else np.sqrt(cl / den)
     if kind in ("pp", "up"):
-        z_v = (y_v - cl[vidx]) / sd[vidx]
+        z_v = (y_v - (cl if every else cl[vidx])) / (sd if every else sd[vidx])
         amr_g = screened_amr(z_v, g_v, first_v, used_v, G, screen)
-        sd = sd * (amr_g[gid] / D2)
+        sd = sd * (spread(amr_g) / D2)
     return clip_lines(kind, cl, sd)
 
 
+def _clipped(kind: str, cl: FloatArray, sigma: FloatArray, k: float) -> tuple[FloatArray, FloatArray]:
+    """The k-sigma lines, clipped at 0 (and at 1 for proportions) as PowerBI-SPC does."""
+    hi = cl + k * sigma
+    return np.maximum(0.0, cl - k * sigma), np.minimum(1.0, hi) if kind in PROPORTION_CHARTS else hi
+
+
 def clip_lines(kind: str, cl: FloatArray, sigma: FloatArray) -> Lines:
-    """Limits at 1, 2, 3 sigma, clipped at 0 (and at 1 for proportions) as PowerBI-SPC does."""
-
-    def lo(k: float) -> FloatArray:
-        return np.maximum(0.0, cl - k * sigma)
-
-    def hi(k: float) -> FloatArray:
-        v = cl + k * sigma
-        return np.minimum(1.0, v) if kind in PROPORTION_CHARTS else v
-
-    k3 = RATIO_SIGMA_MULTIPLIER
-    k2 = 2 * RATIO_SIGMA_MULTIPLIER / 3
-    k1 = RATIO_SIGMA_MULTIPLIER / 3
-    return Lines(cl, lo(k3), hi(k3), lo(k2), hi(k2), lo(k1), hi(k1))
+    """Limits at 3 and 2 sigma (1 sigma when read), clipped at 0 (and at 1 for proportions) as PowerBI-SPC does."""
+    lpl, upl = _clipped(kind, cl, sigma, RATIO_SIGMA_MULTIPLIER)
+    lower2, upper2 = _clipped(kind, cl, sigma, 2 * RATIO_SIGMA_MULTIPLIER / 3)
+    return Lines(kind, cl, lpl, upl, lower2, upper2, sigma)

@@ -37,6 +37,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reporting.errors import StatsError
@@ -221,40 +222,63 @@ def _spc(
         rows=rows,
     )
     n = len(p.y)
-    vidx = np.flatnonzero(p.valid)
-    g_v = p.gid[vidx]
+    every = bool(p.valid.all())  # no gaps (the usual case): the rows with a value are the rows
+    vidx = np.arange(n) if every else np.flatnonzero(p.valid)
+
+    def valued(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if every else values[vidx]
+
+    g_v = valued(p.gid)
     first_v = np.ones(len(vidx), bool)
     first_v[1:] = g_v[1:] != g_v[:-1]
-    starts = np.maximum.accumulate(np.where(first_v, np.arange(len(vidx)), 0))
-    pos_v = np.arange(len(vidx)) - starts
     fix = options.fix_after_n_points
-    used_v = pos_v < fix if fix is not None else np.ones(len(vidx), bool)
+    if fix is not None:
+        starts = np.maximum.accumulate(np.where(first_v, np.arange(len(vidx)), 0))
+        used_v = np.arange(len(vidx)) - starts < fix
+    else:
+        used_v = np.ones(len(vidx), bool)
 
     num_all = p.num if p.num is not None else np.full(n, np.nan)
     lines = rules.chart_lines(
-        options.chart, p.y, num_all, p.den, p.gid, p.n_groups, vidx, first_v, used_v, options.screen_outliers
+        options.chart,
+        p.y,
+        num_all,
+        p.den,
+        p.gid,
+        p.n_groups,
+        vidx,
+        first_v,
+        used_v,
+        options.screen_outliers,
+        every=every,
+        all_used=fix is None,
     )
 
     # rules on the points with a value, group by group
-    y_v = p.y[vidx]
-    mean_v = lines.mean[vidx]
-    out_v = rules.outside_limits(y_v, lines.lpl[vidx], lines.upl[vidx])
-    rtm_v = np.sign(np.nan_to_num(y_v - mean_v)).astype(np.int64)
-    close_v = rules.close_to_limits(y_v, lines.lower2[vidx], lines.upper2[vidx], out_v)
+    y_v = valued(p.y)
+    with np.errstate(invalid="ignore"):
+        above_mean = y_v - valued(lines.mean)
+        rtm_v = (above_mean > 0).astype(np.int64) - (above_mean < 0)  # a missing centre line: 0
+    out_v = rules.outside_limits(y_v, valued(lines.lpl), valued(lines.upl))
+    close_v = rules.close_to_limits(y_v, valued(lines.lower2), valued(lines.upper2), out_v)
     shift_v = rules.shift_flags(rtm_v, first_v)
-    trend_v = rules.trend_flags(y_v, first_v)
-    tsign_v = rules.trend_signs(y_v, first_v, trend_v)
+    step_v = rules.steps(y_v, first_v)
+    trend_v = rules.trend_flags(y_v, first_v, step=step_v)
+    tsign_v = rules.trend_signs(y_v, first_v, trend_v, step=step_v)
     two_v = rules.two_in_three_flags(close_v, rtm_v, first_v)
     codes_v = rules.special_cause_codes(out_v, trend_v, tsign_v, two_v, shift_v, rtm_v)
     direction = _DIRECTION_SIGN[options.improvement]
     ptype_v = rules.point_type_codes(codes_v, direction)
 
-    special_code = np.full(n, -1, np.int64)  # -1: a gap, which has no type
-    special_code[vidx] = codes_v
-    point_code = np.full(n, -1, np.int64)
-    point_code[vidx] = ptype_v
-    group_n = np.bincount(g_v, minlength=p.n_groups)
-    short = group_n[p.gid] < SHORT_GROUP_THRESHOLD
+    if every:
+        special_code, point_code = codes_v, ptype_v
+    else:
+        special_code = np.full(n, -1, np.int64)  # -1: a gap, which has no type
+        special_code[vidx] = codes_v
+        point_code = np.full(n, -1, np.int64)
+        point_code[vidx] = ptype_v
+    group_n = rules.group_sizes(g_v, p.n_groups)  # points with a value per group
+    short = np.repeat(group_n < SHORT_GROUP_THRESHOLD, rules.group_sizes(p.gid, p.n_groups))
 
     warn = list(p.warnings)
     if short[p.valid].any():

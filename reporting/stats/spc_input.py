@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reporting.errors import StatsError
-from reporting.stats._spc_rules import PROPORTION_CHARTS, BoolArray, FloatArray, IntArray
+from reporting.stats._spc_rules import PROPORTION_CHARTS, BoolArray, FloatArray, IntArray, group_sizes
 from reporting.stats.constants import MIN_POINTS, RATIO_CHARTS
 
 ArrayLike: TypeAlias = "np.ndarray | pd.api.extensions.ExtensionArray"
@@ -243,7 +243,7 @@ def prepare(
         )
     n_series = int(sid.max()) + 1
 
-    n_rows = np.bincount(sid, minlength=n_series)
+    n_rows = group_sizes(sid, n_series)
     short = np.flatnonzero(n_rows < MIN_POINTS)
     if len(short):
         s = short[0]
@@ -256,7 +256,7 @@ def prepare(
     warn: list[str] = []
     series_warn: dict[int, list[str]] = {}
     valid = np.isfinite(y_sorted)
-    counts = np.bincount(sid, weights=valid, minlength=n_series)
+    counts = n_rows if valid.all() else np.bincount(sid, weights=valid, minlength=n_series)
     empty = np.flatnonzero(counts < MIN_POINTS)
     if len(empty):
         valid &= ~np.isin(sid, empty)
@@ -348,8 +348,8 @@ def _series_ids(df: pd.DataFrame, by: Sequence[str]) -> IntArray:
         column = df[b]
         if len(by) == 1 and _sorted_numbers(column):
             keys = column.to_numpy()  # one sorted numeric key (the usual case): ids where the key changes
-            changes: IntArray = np.zeros(len(keys), np.int64)
-            np.cumsum(keys[1:] != keys[:-1], out=changes[1:])
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            changes: IntArray = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(keys))))
             return changes
         codes, uniques = pd.factorize(column, use_na_sentinel=True)  # hashing; then sort the few keys only
         rank = np.empty(len(uniques) + 1, np.int64)
