@@ -51,7 +51,7 @@ from reporting.stats.constants import (
     SHORT_GROUP_THRESHOLD,
     SHORT_GROUP_WARNING,
 )
-from reporting.stats.spc_input import prepare
+from reporting.stats.spc_input import check_frame, prepare
 from reporting.stats.spc_summary import SPCArrays, groups_frame, points_frame, summary_frame
 
 __all__ = ["SPCOptions", "SPCResult", "spc", "spc_metrics"]
@@ -181,7 +181,10 @@ def spc(
         raise StatsError(f"options: expected SPCOptions, got {type(options).__name__}")
     if isinstance(by, str):
         by = (by,)
-    rows = np.arange(1, len(data) + 1, dtype=np.int64) if isinstance(data, pd.DataFrame) else np.zeros(0, np.int64)
+    check_frame(
+        data, options.chart, x=x, y=y, numerator=numerator, denominator=denominator, target=target, phase=phase, by=by
+    )
+    rows = np.arange(1, len(data) + 1, dtype=np.int64)
     return _spc(
         data,
         options,

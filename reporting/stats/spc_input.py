@@ -21,7 +21,7 @@ from reporting.stats.constants import MIN_POINTS, RATIO_CHARTS
 
 ArrayLike: TypeAlias = "np.ndarray | pd.api.extensions.ExtensionArray"
 
-__all__ = ["Prepared", "PrepareOptions", "SPCWarning", "prepare"]
+__all__ = ["Prepared", "PrepareOptions", "SPCWarning", "check_frame", "prepare"]
 
 
 class SPCWarning(UserWarning):
@@ -138,6 +138,34 @@ class Prepared:
     series_warnings: dict[int, list[str]]
 
 
+def check_frame(
+    data: object,
+    chart: str,
+    *,
+    x: str,
+    y: str,
+    numerator: str | None,
+    denominator: str | None,
+    target: str | None,
+    phase: str | None,
+    by: Sequence[str],
+) -> None:
+    """What the public entry points check once: a DataFrame with rows and every column the options name."""
+    if not isinstance(data, pd.DataFrame):
+        raise StatsError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+    if chart in RATIO_CHARTS and (numerator is None or denominator is None):
+        raise StatsError(f"option 'chart': chart {chart!r} needs numerator and denominator columns")
+    needed = [*by, x]
+    needed += [c for c in (numerator, denominator, target, phase) if c is not None]
+    if chart not in RATIO_CHARTS and not (chart in ("c", "xmr") and numerator is not None and y not in data):
+        needed.append(y)
+    for col in needed:
+        if col not in data.columns:
+            raise StatsError(f"field '{col}': column not found (columns are {', '.join(map(str, data.columns))})")
+    if len(data) == 0:
+        raise StatsError(f"field '{y}': no rows; SPC needs at least {MIN_POINTS} points")
+
+
 def prepare(
     data: pd.DataFrame,
     options: PrepareOptions,
@@ -151,22 +179,11 @@ def prepare(
     by: Sequence[str],
     rows: IntArray,
 ) -> Prepared:
-    """Check and sort the input; all errors name the 1-based data row (header excluded) and the field."""
-    if not isinstance(data, pd.DataFrame):
-        raise StatsError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
-    chart = options.chart
-    if chart in RATIO_CHARTS and (numerator is None or denominator is None):
-        raise StatsError(f"option 'chart': chart {chart!r} needs numerator and denominator columns")
-    needed = [*by, x]
-    needed += [c for c in (numerator, denominator, target, phase) if c is not None]
-    if chart not in RATIO_CHARTS and not (chart in ("c", "xmr") and numerator is not None and y not in data):
-        needed.append(y)
-    for col in needed:
-        if col not in data.columns:
-            raise StatsError(f"field '{col}': column not found (columns are {', '.join(map(str, data.columns))})")
-    if len(data) == 0:
-        raise StatsError(f"field '{y}': no rows; SPC needs at least {MIN_POINTS} points")
+    """Check every value and sort the rows; all errors name the 1-based data row (header excluded) and the field.
 
+    The frame itself (its type, columns and length) is checked once at the public entry point (check_frame),
+    not again for each pass of spc_metrics."""
+    chart = options.chart
     df = data.reset_index(drop=True)
     xs, xkey, is_date = _x_values(df[x], x, rows)
     num = _numeric(df[numerator], numerator, rows) if numerator is not None else None
