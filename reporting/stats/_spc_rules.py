@@ -52,6 +52,7 @@ __all__ = [
     "point_type_codes",
     "run_ids",
     "run_lengths",
+    "run_lengths_to",
     "screened_amr",
     "shift_flags",
     "special_cause_codes",
@@ -107,6 +108,14 @@ def run_ids(values: npt.NDArray[np.generic], first: BoolArray) -> tuple[IntArray
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     lengths = np.diff(np.append(_run_starts(values, first), n))
     return np.repeat(np.arange(len(lengths)), lengths), lengths
+
+
+def run_lengths_to(values: npt.NDArray[np.generic], first: BoolArray, positions: IntArray) -> IntArray:
+    """How many elements of its run lead up to each position, that one included (for a position that ends its
+    run, the run's length), from the run starts alone."""
+    starts = _run_starts(values, first)
+    out: IntArray = positions - starts[np.searchsorted(starts, positions, side="right") - 1] + 1
+    return out
 
 
 def run_lengths(values: npt.NDArray[np.generic], first: BoolArray) -> IntArray:

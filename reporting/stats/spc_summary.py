@@ -199,7 +199,8 @@ def summary_frame(a: SPCArrays) -> pd.DataFrame:
     rtm_v, trend_v, first_v = a.rtm_v, a.trend_v, a.first_v
     S = p.n_series
     sid_v = p.sid[vidx]
-    has = np.bincount(sid_v, minlength=S) > 0  # series with no charted point get None / NaN below
+    n_valid = rules.group_sizes(sid_v, S)
+    has = n_valid > 0  # series with no charted point get None / NaN below
     last_row = np.searchsorted(p.sid, np.arange(S), side="right") - 1
     # a sentinel point at the end stands in for the last point of a series that has none
     nv = len(vidx)
@@ -208,16 +209,14 @@ def summary_frame(a: SPCArrays) -> pd.DataFrame:
     rtm_s, trend_s, first_s = np.r_[rtm_v, 0], np.r_[trend_v, False], np.r_[first_v, True]
     last_valid = vidx_s[last_v_pos]
 
-    # length of the same-side run and of the trend that end at the last valid point
-    rid, lengths = rules.run_ids(rtm_s, first_s)
-    run_len = np.where(rtm_s[last_v_pos] != 0, lengths[rid[last_v_pos]], 0)
+    # length of the same-side run and of the trend that end at the last valid point (each ends its run: the next
+    # point starts another group, or is the sentinel)
+    run_len = np.where(rtm_s[last_v_pos] != 0, rules.run_lengths_to(rtm_s, first_s, last_v_pos), 0)
     run_start = vidx_s[last_v_pos - np.maximum(run_len - 1, 0)]
-    y_s = np.r_[p.y[vidx], 0.0]
-    steps = np.zeros(nv + 1, np.int64)
-    steps[1:] = np.sign(y_s[1:] - y_s[:-1])
-    steps[first_s] = 0
-    srid, slen = rules.run_ids(steps, first_s)
-    trend_len = np.where(trend_s[last_v_pos] & (steps[last_v_pos] != 0), slen[srid[last_v_pos]] + 1, 0)
+    steps = rules.steps(np.r_[p.y[vidx], 0.0], first_s)
+    trend_len = np.where(
+        trend_s[last_v_pos] & (steps[last_v_pos] != 0), rules.run_lengths_to(steps, first_s, last_v_pos) + 1, 0
+    )
     trend_start = vidx_s[last_v_pos - np.maximum(trend_len - 1, 0)]
 
     xcol = p.x
@@ -238,7 +237,7 @@ def summary_frame(a: SPCArrays) -> pd.DataFrame:
         {
             "chart": chart,
             "improvement": improvement,
-            "n": np.bincount(sid_v, minlength=S),
+            "n": n_valid,
             "n_groups": np.bincount(p.sid[np.r_[True, p.gid[1:] != p.gid[:-1]]], minlength=S).astype(np.int64),
             "latest_x": xcol[last_row],
             "latest_y": p.y[last_row],
