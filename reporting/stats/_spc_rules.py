@@ -50,8 +50,6 @@ __all__ = [
     "group_median",
     "outside_limits",
     "point_type_codes",
-    "run_ids",
-    "run_lengths",
     "run_lengths_to",
     "screened_amr",
     "shift_flags",
@@ -99,29 +97,11 @@ def _run_starts(values: npt.NDArray[np.generic], first: BoolArray) -> IntArray:
     return np.flatnonzero(new)
 
 
-def run_ids(values: npt.NDArray[np.generic], first: BoolArray) -> tuple[IntArray, IntArray]:
-    """Label maximal runs of equal values that never cross a group start; return (run id, run length).
-
-    From the run starts and np.repeat: a cumulative sum over a boolean array costs several times as much."""
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lengths = np.diff(np.append(_run_starts(values, first), n))
-    return np.repeat(np.arange(len(lengths)), lengths), lengths
-
-
 def run_lengths_to(values: npt.NDArray[np.generic], first: BoolArray, positions: IntArray) -> IntArray:
     """How many elements of its run lead up to each position, that one included (for a position that ends its
     run, the run's length), from the run starts alone."""
     starts = _run_starts(values, first)
     out: IntArray = positions - starts[np.searchsorted(starts, positions, side="right") - 1] + 1
-    return out
-
-
-def run_lengths(values: npt.NDArray[np.generic], first: BoolArray) -> IntArray:
-    """The length of the run (as run_ids labels them) that each element belongs to."""
-    lengths = np.diff(np.append(_run_starts(values, first), len(values)))
-    out: IntArray = np.repeat(lengths, lengths)
     return out
 
 
