@@ -175,7 +175,8 @@ def spc(
 
     ``target`` names an optional column of per-point targets (else ``options.target``); ``phase`` names an
     optional column whose change starts a new rebase group (PowerBI-SPC "groupings"). Rows are sorted by
-    ``by`` then ``x``; errors name the 1-based data row in the input order and the field.
+    ``by`` then ``x``; errors name the 1-based data row in the input order and the field. The result holds
+    arrays; its points, summary and groups frames are built when first read.
     """
     if not isinstance(options, SPCOptions):
         raise StatsError(f"options: expected SPCOptions, got {type(options).__name__}")
