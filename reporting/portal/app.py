@@ -256,6 +256,8 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         return portal.page(request, "jobs.html", rows=rows, all_paused=portal.history.paused("*") is not None)
 
     async def resend_view(request: Request) -> Response:
+        from reporting.schedule.delivery_kinds import delivery
+
         account = portal.account(request)
         assert account is not None
         form = await request.form()
@@ -270,7 +272,9 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
             account.sees,
         )
         _flash(request, text, kind)
-        portal.history.record_action(account.user.email, "resend-delivered", None, f"#{number}: {text}")
+        row = delivery(portal.history, number)
+        job = row["job_id"] if row is not None and account.sees(row["org_code"]) else None
+        portal.history.record_action(account.user.email, "resend-delivered", job, f"#{number}: {text}")
         return RedirectResponse("/runs#deliveries", status_code=303)
 
     async def job_action(request: Request) -> Response:

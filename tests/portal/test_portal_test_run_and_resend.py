@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 
 import pytest
-from approval_fixtures import ADMIN, USERS
+from approval_fixtures import ADMIN
+from jobs_fixtures import BURST, MAILBOX, SCOPED_ADMIN, USERS_WITH_SCOPED_ADMIN, set_test_mailbox
 from smtp_server import SmtpTestServer
 from starlette.testclient import TestClient
 
@@ -21,21 +22,6 @@ from reporting.schedule.history import History
 pytestmark = pytest.mark.slow  # builds and sends packs
 
 PASSWORD = "correct horse battery staple"
-MAILBOX = "test.mailbox@example.nhs.uk"
-SCOPED_ADMIN = "admin.rxw@example.nhs.uk"
-USERS_WITH_SCOPED_ADMIN = USERS + f"  - email: {SCOPED_ADMIN}\n    roles: [admin]\n    orgs: [RXW]\n"
-BURST = """\
-  - id: monthly-performance
-    pack: monthly-performance
-    every: monthly 10 08:00
-    orgs: [RJ1, RXW]
-    formats: [xlsx]
-    recipients:
-      file: recipients/monthly.csv
-    subject: "{{ pack_title }} – {{ org_name }}"
-    retries: {attempts: 2, backoff_seconds: 0}
-    owner: owner@example.nhs.uk
-"""
 
 
 def _client(project: Project) -> TestClient:
@@ -53,14 +39,6 @@ def _sign_in(client: TestClient, email: str) -> None:
     token = _field(client.get("/login").text, "csrf")
     response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf": token, "next": "/"})
     assert response.status_code == 303, response.text
-
-
-def _mailbox(project: Project, mailbox: str | None) -> None:
-    path = project.root / "schedules.yaml"
-    text = re.sub(r"^test_mailbox: .*\n", "", path.read_text(), flags=re.M)
-    if mailbox:
-        text = text.replace("\njobs:\n", f"\ntest_mailbox: {mailbox}\njobs:\n", 1)
-    path.write_text(text)
 
 
 @pytest.fixture
@@ -87,7 +65,7 @@ def test_no_test_mailbox_disables_the_button_and_says_why(burst_project: Project
 
 
 def test_a_test_run_goes_to_the_test_mailbox_once_per_form(burst_project: Project, smtp: SmtpTestServer) -> None:
-    _mailbox(burst_project, MAILBOX)
+    set_test_mailbox(burst_project, MAILBOX)
     client = _client(burst_project)
     _sign_in(client, ADMIN)
     page = client.get("/jobs").text
