@@ -12,9 +12,11 @@ trigger `resend` under the job's lock; the form token given is claimed once, so 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,7 @@ def resend_delivery(
     reason: str,
     token: str | None = None,
     sees: Callable[[str | None], bool] = lambda _: True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Resent:
     """Send delivery `number`'s pack to its recipient again, from the published files of that build.
     `sees`: whether the person asking may see an organisation's deliveries (another's looks like none at all)."""
@@ -81,7 +84,7 @@ def resend_delivery(
         with job_lock(project.root, job.id, wait=False):
             if not claim_form(history, token or secrets.token_urlsafe(24), by, "resend"):
                 return Resent(number, row["recipient"], "already")
-            return _send(project, history, schedules, job, row, directory, files, by=by, reason=reason)
+            return _send(project, history, schedules, job, row, directory, files, by=by, reason=reason, sleep=sleep)
     except BlockingIOError:
         raise ResendRefused(f"job {job.id} is running now; resend when it has finished") from None
 
@@ -136,6 +139,7 @@ def _send(
     *,
     by: str,
     reason: str,
+    sleep: Callable[[float], None],
 ) -> Resent:
     from reporting.delivery.compose import compose, delivery_message_id, published_url
     from reporting.schedule.runner import _published, _send_with_retries, _smtp
@@ -158,7 +162,12 @@ def _send(
     new = delivery_id(history, *record[:3], record[4])
     record_kind(history, new, "resend", by, original=row["id"], reason=reason)
     status, attempts, error = _send_with_retries(
-        _smtp(schedules), message, job.retries.attempts, job.retries.backoff_seconds, lambda _: None
+        _smtp(schedules),
+        message,
+        job.retries.attempts,
+        job.retries.backoff_seconds,
+        sleep,
+        on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
     )
     history.record_delivery(*record, status, attempts, error, run_id)
     history.finish_run(

@@ -328,7 +328,7 @@ def run_once(
             settings = None if dry_run else _smtp(schedules)
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
             contents: dict[str | None, Any] = {}
-            recipients = with_approvers(recipients, by_org, report.awaiting, history, job)
+            recipients = with_approvers(recipients, by_org, report.awaiting, history, job, record=not mailbox)
             for email_address, org in recipients:
                 # a recipient only ever gets their own organisation's pack; one not tied to an organisation
                 # gets the job's (parameters.org, else the pack's default)

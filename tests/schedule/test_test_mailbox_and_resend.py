@@ -203,3 +203,19 @@ def test_resend_on_the_command_line(scheduled: Callable[..., Project], smtp: Smt
     assert missing.exit_code != 0 and "no delivery #4242" in missing.output + str(missing.exception)
     listed = runner.invoke(app, [*at, "history", "--job", "monthly-performance"])
     assert "resend of" in listed.output and "test for" in listed.output
+
+
+def test_a_test_run_of_a_draft_asks_no_approver(approval_project: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    """A pack awaiting approval: the test mailbox gets what its approvers would, nobody else anything, and the
+    approval queue gains no request (no approver was asked)."""
+    from approval_fixtures import APPROVER, DEPUTY
+
+    project = approval_project()
+    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    report = run_once(project, "board", test=True, actor="admin@example.nhs.uk", sleep=NO_SLEEP)
+    assert report.status == "success" and sorted(report.sent) == sorted([APPROVER, DEPUTY]) and len(report.held) == 2
+    assert {m.rcpt_tos for m in smtp.messages} == {(MAILBOX,)} and len(smtp.messages) == 2
+    assert all(str(m.message()["Subject"]).startswith("[TEST] DRAFT") for m in smtp.messages)
+    assert History.open(project.root).pending_approvals() == []
+    real = run_once(project, "board", sleep=NO_SLEEP)  # the real run asks the approvers
+    assert sorted(real.sent) == sorted([APPROVER, DEPUTY]) and len(History.open(project.root).pending_approvals()) == 1
