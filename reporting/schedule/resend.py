@@ -217,7 +217,9 @@ def _content(
         f"Sent to you again at the request of {by} ({reason}). It is the pack first sent to you on "
         f"{when:%d %B %Y at %H:%M} UTC, with the same files."
     )
-    intro = render_text(env, job.body or "", context) or f"{context['pack_title']}, {context['period_label']}."
+    intro = render_text(env, job.body or "", context) or (
+        f"{context['pack_title']} for {context['org_name'] or 'all organisations'}, {context['period_label']}."
+    )
     where = _published(folder, project)
     base = schedules.publish.link_base
     return EmailContent(
