@@ -203,6 +203,8 @@ def test_resend_on_the_command_line(scheduled: Callable[..., Project], smtp: Smt
     assert len(smtp.for_recipient("coo.rj1@example.nhs.uk")) == 2
     missing = runner.invoke(app, [*at, "resend", "4242", "--reason", "x"])
     assert missing.exit_code != 0 and "no delivery #4242" in missing.output + str(missing.exception)
+    both = runner.invoke(app, [*at, "run-once", "monthly-performance", "--test", "--dry-run"])
+    assert both.exit_code != 0 and "does not go with --dry-run" in str(both.exception)
     listed = runner.invoke(app, [*at, "history", "--job", "monthly-performance"])
     assert "resend of" in listed.output and "test for" in listed.output
 
