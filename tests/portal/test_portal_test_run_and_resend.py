@@ -87,7 +87,9 @@ def _deliveries(page: str) -> dict[str, int]:
     """recipient -> delivery number, for the ordinary deliveries listed with a Resend form."""
     return {
         m.group(2): int(m.group(1))
-        for m in re.finditer(r'<tr id="delivery-(\d+)"><td>\d+</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+)</td>', page)
+        for m in re.finditer(
+            r'<tr id="delivery-(\d+)"><td>\d+</td><td>[^<]*</td><td[^>]*>[^<]*</td><td>([^<]+)</td>', page
+        )
     }
 
 
