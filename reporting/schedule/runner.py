@@ -276,9 +276,8 @@ def run_once(
             say("pulling data")
             _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
         requested = period or (job.parameters.period if job.parameters.period not in (None, "latest") else None)
-        if (
-            job.send_if == "data_changed" and not dry_run and trigger not in {"approval", "test"}
-        ):  # approved: it goes now
+        always = dry_run or trigger in {"approval", "test"}  # approved: it goes now; a test or dry run is asked for
+        if job.send_if == "data_changed" and not always:
             last = history.last_success(job.id)
             if last and last.get("snapshot") == snapshot.hash:
                 history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error="data unchanged since the last run")
@@ -390,6 +389,8 @@ def run_once(
                 say(f"sending to {email_address}")
                 record = (job.id, report.period, to, result.org, key)
                 history.record_delivery(*record, "sending", 0, None, run_id)
+                if mailbox:  # its kind before the SMTP conversation: a crash never leaves it looking like a delivery
+                    record_kind(history, delivery_id(history, *record[:3], key), "test", actor, intended=email_address)
                 status, attempts, error = _send_with_retries(
                     settings,
                     message,
@@ -399,8 +400,6 @@ def run_once(
                     on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
                 )
                 history.record_delivery(*record, status, attempts, error, run_id)
-                if mailbox:
-                    record_kind(history, delivery_id(history, *record[:3], key), "test", actor, intended=email_address)
                 if status == "sent":
                     report.sent.append(email_address)
                 else:
