@@ -1,4 +1,5 @@
-"""The scheduler's commands: ``run-once`` (one job now), ``run`` (the daemon), ``jobs`` and ``history``.
+"""The scheduler's commands: ``run-once`` (one job now, or a test run to the test mailbox), ``resend`` (a
+delivered message again), ``run`` (the daemon), ``jobs`` and ``history``.
 Heavy imports stay inside the commands, so ``reporting --help`` stays quick.
 """
 
@@ -12,7 +13,7 @@ import typer
 
 from reporting.commands._context import err, out, progress, project
 
-__all__ = ["history", "jobs", "register", "run_command", "run_once_command"]
+__all__ = ["history", "jobs", "register", "resend_command", "run_command", "run_once_command"]
 
 
 def run_once_command(
@@ -29,6 +30,17 @@ def run_once_command(
             "(its outcome is unknown); same Message-ID. Repeatable.",
         ),
     ] = None,
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test",
+            help="A test run: build for the job's recipients as a real run would, but send every message only "
+            "to the test mailbox (test_mailbox: in schedules.yaml), marked [TEST]; nobody else gets anything.",
+        ),
+    ] = False,
+    test_mailbox: Annotated[
+        str | None, typer.Option("--test-mailbox", help="A test run to this address instead of the configured one.")
+    ] = None,
 ) -> None:
     """Run one job now: pull, build, deliver; exit 1 if any recipient was not reached (run again to retry them)."""
     from reporting.errors import ReportingError
@@ -36,6 +48,9 @@ def run_once_command(
     from reporting.schedule.runner import run_once
 
     here = project()
+    testing = test or test_mailbox is not None
+    if testing and (dry_run or resend):
+        raise ReportingError("--test sends to the test mailbox; it does not go with --dry-run or --resend")
     try:
         with job_lock(here.root, job, wait=False), progress() as bar:  # the daemon and the portal take it too
             task = bar.add_task("running", total=None)
@@ -46,14 +61,18 @@ def run_once_command(
                 dry_run=dry_run,
                 resend=tuple(resend or ()),
                 progress=lambda what: bar.update(task, description=what),
+                test=testing,
+                test_mailbox=test_mailbox,
+                actor=_who(),
             )
     except BlockingIOError:
         raise ReportingError(
             f"job {job} is running now (the daemon or the portal); run-once again when it has finished"
         ) from None
+    done = "written" if dry_run else f"sent to the test mailbox {report.test_mailbox} for" if testing else "sent"
     out.print(
         f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
-        f"{'written' if dry_run else 'sent'} {len(report.sent)}, already had it {len(report.already)}, "
+        f"{done} {len(report.sent)}, already had it {len(report.already)}, "
         f"failed {len(report.failed)}"
     )
     from rich.markup import escape
@@ -80,6 +99,32 @@ def run_once_command(
         err.print(f"[red]error:[/red] {escape(redact(report.error))}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _who() -> str:
+    """Who asked, for the delivery log, when it is the command line: the account and the machine."""
+    import getpass
+    import socket
+
+    return f"{getpass.getuser()}@{socket.gethostname()} (command line)"
+
+
+def resend_command(
+    delivery: Annotated[int, typer.Argument(help="The delivery's number (#) in `reporting history`.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is sent again (kept in the delivery log).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who asks (default: this account on this machine).")] = None,
+) -> None:
+    """Send a delivered message again to its one recipient, from the published files of that build (never a
+    rebuild): a new delivery of kind resend; the original stays recorded as sent."""
+    from rich.markup import escape
+
+    from reporting.errors import ReportingError
+    from reporting.schedule.resend import resend_delivery
+
+    done = resend_delivery(project(), delivery, by=by or _who(), reason=reason)
+    if done.status != "sent":
+        raise ReportingError(f"delivery #{delivery} to {done.recipient} was not resent: {done.error or done.status}")
+    out.print(f"resent delivery #{delivery} to {escape(done.recipient)} (new delivery #{done.delivery})")
 
 
 def _shown(path: Path) -> str:
@@ -153,15 +198,21 @@ def history(
         )
     out.print(runs)
     deliveries = Table(title="Deliveries", title_justify="left")
-    for column in ("job", "period", "recipient", "org", "status", "attempts", "when", "error"):
+    for column in ("#", "job", "period", "recipient", "org", "status", "kind", "attempts", "when", "error"):
         deliveries.add_column(column)
-    for d in store.deliveries(job, limit * 10):
+    from reporting.schedule.delivery_kinds import describe, kinds_of
+
+    listed = store.deliveries(job, limit * 10)
+    kinds = kinds_of(store, [d["id"] for d in listed])
+    for d in listed:
         deliveries.add_row(
+            str(d["id"]),
             d["job_id"],
             d["period"],
             d["recipient"],
             d["org_code"] or "",
             d["status"],
+            describe(kinds.get(d["id"])),
             str(d["attempts"]),
             f"{d['updated']:%Y-%m-%d %H:%M:%S}",
             (d["error"] or "")[:60],
@@ -170,8 +221,9 @@ def history(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``run-once``, ``run``, ``jobs`` and ``history`` to ``app``."""
+    """Add ``run-once``, ``resend``, ``run``, ``jobs`` and ``history`` to ``app``."""
     app.command("run-once")(run_once_command)
+    app.command("resend")(resend_command)
     app.command("run")(run_command)
     app.command()(jobs)
     app.command()(history)

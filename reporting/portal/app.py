@@ -1,5 +1,6 @@
 """The portal's ASGI application (Starlette, Jinja2 pages, no JavaScript needed): packs and builds, runs and
-deliveries, jobs (pause, resume, send now, resend), the approval queue, sign-in, and the read-only JSON API.
+deliveries (resend a delivered message), jobs (pause, resume, send now, resend, test run to the test mailbox),
+the approval queue, sign-in, and the read-only JSON API.
 
 The portal and the daemon are separate processes sharing the project's database. Every action is recorded
 there (`portal_actions`); pause and resume are rows the scheduler reads before a scheduled run; "send now"
@@ -10,7 +11,7 @@ at once. Approval goes through `schedule.approvals.decide` (one decision per con
 
 from __future__ import annotations
 
-import datetime as dt
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from reporting.approval import load_users
 from reporting.errors import ReportingError
 from reporting.portal.auth import Account, can, check_csrf, csrf_token, portal_secret, token_user, verify_password
 from reporting.portal.builds import Build, build_file, build_json, builds, find_build, templates
-from reporting.portal.jobs import send
+from reporting.portal.jobs import job_rows, resend_sent, send, test_run
 from reporting.project import Project
 from reporting.redact import redact
 
@@ -83,6 +84,7 @@ class Portal:
             can=lambda action: can(account, action),
             csrf=csrf_token(request.session),
             flash=request.session.pop("flash", None),
+            once=lambda: secrets.token_urlsafe(18),  # a form's one-time token: the same form twice acts once
             path=request.url.path,
             **context,
         )
@@ -233,30 +235,47 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         )
 
     async def runs(request: Request) -> Response:
+        from reporting.schedule.delivery_kinds import describe, kinds_of
+
+        account = portal.account(request)
+        assert account is not None
+        job = request.query_params.get("job") or None
+        listed = [d for d in portal.history.deliveries(job, limit=300) if account.sees(d["org_code"])]
+        kinds = kinds_of(portal.history, [d["id"] for d in listed])
         return portal.page(
             request,
             "runs.html",
-            runs=portal.history.runs(limit=100),
-            deliveries=portal.history.deliveries(limit=300),
+            runs=portal.history.runs(job, limit=100),
+            deliveries=[{**d, "kind": kinds.get(d["id"]), "what": describe(kinds.get(d["id"]))} for d in listed],
             actions=portal.history.actions(50),
+            job=job,
         )
 
     async def jobs(request: Request) -> Response:
-        schedules = portal.schedules()
-        now = dt.datetime.now(dt.UTC)
-        rows = []
-        for job in schedules.jobs if schedules is not None else []:
-            paused = portal.history.paused(job.id)
-            rows.append(
-                {
-                    "job": job,
-                    "next": job.trigger().get_next_fire_time(None, now),
-                    "paused": paused,
-                    "last": portal.history.latest_run(job.id),
-                    "recipients": [a for a, _ in job.recipients_for(project.root)],
-                }
-            )
+        rows = job_rows(project, portal.history, portal.schedules())
         return portal.page(request, "jobs.html", rows=rows, all_paused=portal.history.paused("*") is not None)
+
+    async def resend_view(request: Request) -> Response:
+        from reporting.schedule.delivery_kinds import delivery
+
+        account = portal.account(request)
+        assert account is not None
+        form = await request.form()
+        number = request.path_params["delivery"]
+        text, kind = await run_in_threadpool(
+            resend_sent,
+            project,
+            number,
+            account.user.email,
+            str(form.get("reason", "")),
+            str(form.get("once", "")),
+            account.sees,
+        )
+        _flash(request, text, kind)
+        row = delivery(portal.history, number)
+        job = row["job_id"] if row is not None and account.sees(row["org_code"]) else None
+        portal.history.record_action(account.user.email, "resend-delivered", job, f"#{number}: {text}")
+        return RedirectResponse("/runs#deliveries", status_code=303)
 
     async def job_action(request: Request) -> Response:
         account = portal.account(request)
@@ -279,6 +298,13 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
             if action == "resend" and not address:
                 return portal.page(request, "error.html", 400, message="resend needs a recipient")
             _flash(request, *await run_in_threadpool(send, project, job_id, address))  # the loop keeps serving
+        elif action == "test" and job_id != "*":
+            text, kind = await run_in_threadpool(
+                test_run, project, portal.history, job_id, by, str(form.get("once", ""))
+            )
+            _flash(request, text, kind)
+            portal.history.record_action(by, "test run", job_id, text)
+            return RedirectResponse("/jobs", status_code=303)
         else:
             return portal.page(request, "error.html", 404, message=f"no action {action}")
         portal.history.record_action(by, action, job_id, str(form.get("recipient", "")))
@@ -428,6 +454,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         Route("/runs", guard("history", runs)),
         Route("/jobs", guard("history", jobs)),
         Route("/jobs/{job}/{action}", guard("operate", job_action), methods=["POST"]),
+        Route("/deliveries/{delivery:int}/resend", guard("operate", resend_view), methods=["POST"]),
         Route("/approvals", guard("history", approvals)),
         Route("/approvals/{decision:str}", guard("decide", decide_view), methods=["POST"]),
         Route("/preview", guard("preview", preview)),

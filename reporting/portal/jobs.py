@@ -1,13 +1,23 @@
-"""The portal's job actions: "send now" and "resend" carried out here, through the delivery log, one at a time
-per job (schedule.job_lock, the daemon's too: a double click, two browsers or a scheduled run at the same moment
-never run the job twice at once)."""
+"""The portal's job actions, carried out here through the delivery log, one at a time per job (schedule.job_lock,
+the daemon's too: a double click, two browsers or a scheduled run at the same moment never run the job twice at
+once): "send now", "resend" of a delivery whose outcome is unknown, a test run to the job's test mailbox
+(schedule.mailbox), and a resend of a delivered message from its published files (schedule.resend). The test
+run and the resend also claim the form's one-time token (schedule.delivery_kinds.claim_form), so the same form
+submitted twice acts once however the clicks and the lock interleave."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from reporting.errors import ReportingError
 from reporting.project import Project
+from reporting.schedule.history import History
 from reporting.schedule.job_lock import job_lock
 
-__all__ = ["send"]
+__all__ = ["AGAIN", "job_rows", "resend_sent", "send", "test_run"]
+
+AGAIN = "this form was already submitted (a double click?): it was acted on once; see Runs and deliveries"
 
 
 def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
@@ -28,3 +38,62 @@ def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
     if report.failed:
         parts.append(f"failed {len(report.failed)}: " + "; ".join(f"{k}: {v}" for k, v in report.failed.items()))
     return ", ".join(parts), "error" if report.failed else "ok"
+
+
+def test_run(project: Project, history: History, job_id: str, by: str, token: str) -> tuple[str, str]:
+    """The job built as a real run would, every message only to its test mailbox (schedule.mailbox)."""
+    from reporting.schedule.delivery_kinds import claim_form
+    from reporting.schedule.runner import run_once
+
+    if not claim_form(history, token, by, "test"):
+        return AGAIN, "error"
+    try:
+        with job_lock(project.root, job_id, wait=False):
+            report = run_once(project, job_id, trigger="portal", test=True, actor=by)
+    except BlockingIOError:
+        return f"{job_id} is already running (a second click does nothing); see Runs", "error"
+    except ReportingError as exc:  # no test mailbox configured
+        return str(exc), "error"
+    if report.status == "failed":
+        return f"test run of {job_id} failed: {report.error}", "error"
+    text = f"test run of {job_id}: {len(report.sent)} message(s) sent to {report.test_mailbox} only"
+    if report.held:
+        text += f", {len(report.held)} held for approval"
+    if report.failed:
+        text += f"; failed {len(report.failed)}: " + "; ".join(f"{k}: {v}" for k, v in report.failed.items())
+    return text + "; no recipient was sent anything", "error" if report.failed else "ok"
+
+
+def resend_sent(
+    project: Project, number: int, by: str, reason: str, token: str, sees: Callable[[str | None], bool]
+) -> tuple[str, str]:
+    """A delivered message sent again to its recipient, from the published files of that build."""
+    from reporting.schedule.resend import resend_delivery
+
+    try:
+        done = resend_delivery(project, number, by=by, reason=reason, token=token, sees=sees)
+    except ReportingError as exc:
+        return str(exc), "error"
+    if done.status == "already":
+        return AGAIN, "error"
+    if done.status != "sent":
+        return f"delivery #{number} to {done.recipient} was not resent: {done.error or done.status}", "error"
+    return f"resent delivery #{number} to {done.recipient} (new delivery #{done.delivery})", "ok"
+
+
+def job_rows(project: Project, history: History, schedules: Any) -> list[dict[str, Any]]:
+    """The Jobs page's rows: each job with its next run, pause, last run, recipients and test mailbox."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    return [
+        {
+            "job": job,
+            "next": job.trigger().get_next_fire_time(None, now),
+            "paused": history.paused(job.id),
+            "last": history.latest_run(job.id),
+            "recipients": [a for a, _ in job.recipients_for(project.root)],
+            "test_mailbox": schedules.test_mailbox_for(job.id),
+        }
+        for job in (schedules.jobs if schedules is not None else [])
+    ]

@@ -238,6 +238,11 @@ class Job(_Model):
     approval: ApprovalOptions | None = Field(
         None, description="who signs the pack off before it goes to the recipients (adds to the pack's own)"
     )
+    test_mailbox: Address | None = Field(
+        None,
+        description="where a test run of this job sends every message, marked [TEST] (default: the file's "
+        "test_mailbox)",
+    )
     _lists: dict[str, list[str]] = PrivateAttr(default_factory=dict)  # the file's `lists:`, set by Schedules
 
     @field_validator("cron")
@@ -367,6 +372,11 @@ class Schedules(_Model):
     publish: Publish = Field(default_factory=lambda: Publish.model_validate({}))
     limits: LimitsConfig = Field(default_factory=lambda: LimitsConfig.model_validate({}))
     lists: dict[str, list[Address]] = Field(default_factory=dict, description="named distribution lists")
+    test_mailbox: Address | None = Field(
+        None,
+        description="where a test run (`run-once JOB --test`, the portal's Test run) sends every message, "
+        "marked [TEST]; a job's own test_mailbox overrides it",
+    )
     jobs: list[Job] = Field(default_factory=list)
 
     @field_validator("lists")
@@ -391,6 +401,10 @@ class Schedules(_Model):
         close = difflib.get_close_matches(job_id, ids, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f"; jobs are: {', '.join(ids) or 'none'}"
         raise ConfigError(f"no job '{job_id}' in schedules.yaml{hint}", field="job")
+
+    def test_mailbox_for(self, job_id: str) -> str | None:
+        """Where a test run of the job sends: the job's own `test_mailbox`, else the file's, else nowhere."""
+        return self.job(job_id).test_mailbox or self.test_mailbox
 
     def recipients_for(
         self, job_id: str, project: Path, *, known_orgs: Collection[str] | None = None

@@ -42,15 +42,20 @@ def with_approvers(
     awaiting: dict[str, str],
     history: History,
     job: Any,
+    *,
+    record: bool = True,
 ) -> list[tuple[str, str | None]]:
     """Each draft's approvers added to the recipients (with the draft's organisation), the draft recorded as
-    awaiting approval in the audit trail (once per content hash)."""
+    awaiting approval in the audit trail (once per content hash; not by a test run, which asks no approver)."""
     out = list(recipients)
     for org, result in by_org.items():
         if not is_draft(result):
             continue
         approval = result.manifest["approval"]
-        history.request_approval(result.pack, result.period, result.org, approval["content_sha256"], f"job {job.id}")
+        if record:
+            history.request_approval(
+                result.pack, result.period, result.org, approval["content_sha256"], f"job {job.id}"
+            )
         awaiting[result.org or ""] = approval["content_sha256"]
         out += [(a, org) for a in approval["approvers"] if (a, org) not in out]
     return out

@@ -26,8 +26,10 @@ from reporting.errors import ConfigError, ReportingError
 from reporting.files import atomic_write, dir_mode
 from reporting.project import Project
 from reporting.redact import redact
+from reporting.schedule.delivery_kinds import delivery_id, record_kind
 from reporting.schedule.drafts import draft_content, draft_key, is_draft, job_approval, with_approvers
 from reporting.schedule.history import History
+from reporting.schedule.mailbox import mailbox_for, marked_content, marked_key
 
 if TYPE_CHECKING:
     from reporting.packs.tree import Pack
@@ -66,6 +68,7 @@ class RunReport:
     written: list[WrittenEmail] = field(default_factory=list)  # dry run: each .eml, one per message
     held: list[str] = field(default_factory=list)  # recipients whose pack is a draft awaiting approval
     awaiting: dict[str, str] = field(default_factory=dict)  # organisation ("" for none) -> draft content hash
+    test_mailbox: str | None = None  # a test run: every message went there instead (`sent` lists who for)
 
     @property
     def ok(self) -> bool:
@@ -91,9 +94,9 @@ def load_project_schedules(project: Project) -> Schedules:
     return load_schedules(path, project.root, known_orgs=known)
 
 
-def _published(result: Any, project: Project) -> PurePosixPath:
+def _published(directory: Path, project: Project) -> PurePosixPath:
     """Where a pack is published, relative to outputs/: the only form in which an email names a place."""
-    return PurePosixPath(Path(result.directory).resolve().relative_to(project.outputs.resolve()).as_posix())
+    return PurePosixPath(Path(directory).resolve().relative_to(project.outputs.resolve()).as_posix())
 
 
 def _content(job: Any, result: Any, project: Project, renderer: Any, link_base: str | None = None) -> Any:
@@ -143,7 +146,7 @@ def _content(job: Any, result: Any, project: Project, renderer: Any, link_base: 
     ]
     if stale:  # the one "data not current" line of the executive summary, in the email too
         intro = f"{intro}\n\n{STALE_PREFIX}: {'; '.join(dict.fromkeys(stale))}."
-    where = _published(result, project)
+    where = _published(result.directory, project)
     links = tuple((p.name, published_url(link_base, where / p.name)) for p in result.files) if link_base else ()
     footer = " | ".join(
         x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}", *pack.footnotes) if x
@@ -235,10 +238,15 @@ def run_once(
     progress: Callable[[str], None] | None = None,
     resend: Sequence[str] = (),
     snapshot_hash: str | None = None,
+    test: bool = False,
+    test_mailbox: str | None = None,
+    actor: str = "",
 ) -> RunReport:
     """Run one job now; see the module docstring for what is guaranteed. `resend`: addresses whose earlier
     delivery has an unknown outcome, checked by a person, to send again (with the same Message-ID).
-    `snapshot_hash`: build from that snapshot instead of pulling (an approval re-renders the approved inputs)."""
+    `snapshot_hash`: build from that snapshot instead of pulling (an approval re-renders the approved inputs).
+    `test`: a test run (schedule.mailbox): every message to `test_mailbox` (default: the configured one), marked,
+    recorded as a test asked for by `actor`; the real recipients' deliveries are left as they were."""
     from reporting.charts import Renderer, project_cache
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
@@ -248,10 +256,12 @@ def run_once(
     say = progress or (lambda _: None)
     schedules = load_project_schedules(project)
     job = schedules.job(job_id)
+    mailbox = mailbox_for(schedules, job.id, test_mailbox) if test or test_mailbox else None
+    trigger = "test" if mailbox else trigger
     history = History.open(project.root)
     history.recover_interrupted()
     run_id = history.start_run(job.id, trigger)
-    report = RunReport(job.id, run_id, "running")
+    report = RunReport(job.id, run_id, "running", test_mailbox=mailbox)
     paused = history.paused(job.id) if trigger in SCHEDULED else None
     if paused:  # paused in the portal: the scheduler's runs wait; a person's "send now" still runs
         history.finish_run(run_id, "skipped", error=f"paused by {paused['actor']} at {paused['at']:%Y-%m-%d %H:%M}")
@@ -266,7 +276,8 @@ def run_once(
             say("pulling data")
             _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
         requested = period or (job.parameters.period if job.parameters.period not in (None, "latest") else None)
-        if job.send_if == "data_changed" and not dry_run and trigger != "approval":  # approved: it goes now
+        always = dry_run or trigger in {"approval", "test"}  # approved: it goes now; a test or dry run is asked for
+        if job.send_if == "data_changed" and not always:
             last = history.last_success(job.id)
             if last and last.get("snapshot") == snapshot.hash:
                 history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error="data unchanged since the last run")
@@ -316,7 +327,7 @@ def run_once(
             settings = None if dry_run else _smtp(schedules)
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
             contents: dict[str | None, Any] = {}
-            recipients = with_approvers(recipients, by_org, report.awaiting, history, job)
+            recipients = with_approvers(recipients, by_org, report.awaiting, history, job, record=not mailbox)
             for email_address, org in recipients:
                 # a recipient only ever gets their own organisation's pack; one not tied to an organisation
                 # gets the job's (parameters.org, else the pack's default)
@@ -336,10 +347,10 @@ def run_once(
                         continue
                     key = draft_key(key)
                 previous = history.delivery_status(job.id, report.period, email_address, key)
-                if previous in {"sent", "dry_run"}:
+                if previous in {"sent", "dry_run"} and not mailbox:
                     report.already.append(email_address)
                     continue
-                if previous in UNKNOWN and email_address not in resend and not dry_run:
+                if previous in UNKNOWN and email_address not in resend and not dry_run and not mailbox:
                     report.unknown.append(email_address)
                     report.failed[email_address] = (
                         "an earlier attempt may have been delivered (the server took the whole message but its "
@@ -352,14 +363,18 @@ def run_once(
                     if is_draft(result):
                         contents[result.org] = draft_content(contents[result.org], job, result)
                 base = schedules.publish.link_base
-                link = published_url(base, _published(result, project)) if base else None
+                link = published_url(base, _published(result.directory, project)) if base else None
+                content, to = contents[result.org], email_address
+                if mailbox:  # a test: to the test mailbox, marked, under a key no real delivery has
+                    content = marked_content(content, email_address, mailbox, already=previous in {"sent", "dry_run"})
+                    to, key = mailbox, marked_key(key, email_address, run_id)
                 message = compose(
-                    contents[result.org],
+                    content,
                     schedules.smtp.sender,
-                    email_address,
+                    to,
                     attach_limit_bytes=limit,
                     published_link=link,
-                    message_id=delivery_message_id(schedules.smtp.sender, job.id, report.period, email_address, key),
+                    message_id=delivery_message_id(schedules.smtp.sender, job.id, report.period, to, key),
                 )
                 if dry_run:
                     folder = result.directory / "emails"
@@ -372,8 +387,10 @@ def run_once(
                     report.sent.append(email_address)
                     continue
                 say(f"sending to {email_address}")
-                record = (job.id, report.period, email_address, result.org, key)
+                record = (job.id, report.period, to, result.org, key)
                 history.record_delivery(*record, "sending", 0, None, run_id)
+                if mailbox:  # its kind before the SMTP conversation: a crash never leaves it looking like a delivery
+                    record_kind(history, delivery_id(history, *record[:3], key), "test", actor, intended=email_address)
                 status, attempts, error = _send_with_retries(
                     settings,
                     message,
@@ -382,9 +399,7 @@ def run_once(
                     sleep,
                     on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
                 )
-                history.record_delivery(
-                    job.id, report.period, email_address, result.org, key, status, attempts, error, run_id
-                )
+                history.record_delivery(*record, status, attempts, error, run_id)
                 if status == "sent":
                     report.sent.append(email_address)
                 else:
@@ -402,7 +417,7 @@ def run_once(
             files=[str(f) for f in report.files],
             error="; ".join(problems) or None,
         )
-        if problems and not dry_run:
+        if problems and not dry_run and not mailbox:
             _notify_owner(
                 job,
                 schedules,
@@ -413,7 +428,7 @@ def run_once(
     except ReportingError as exc:
         report.status, report.error = "failed", redact(exc)
         history.finish_run(run_id, "failed", period=report.period, error=str(exc))
-        if not dry_run:
+        if not dry_run and not mailbox:
             _notify_owner(
                 job,
                 schedules,

@@ -1,0 +1,35 @@
+"""Shared by the portal's test-run and resend tests (HTTP and browser): a job bursting to two trusts, a scoped
+admin, and a way to set or remove the project-wide test mailbox."""
+
+from __future__ import annotations
+
+import re
+
+from approval_fixtures import USERS
+
+from reporting.project import Project
+
+MAILBOX = "test.mailbox@example.nhs.uk"
+SCOPED_ADMIN = "admin.rxw@example.nhs.uk"
+USERS_WITH_SCOPED_ADMIN = USERS + f"  - email: {SCOPED_ADMIN}\n    roles: [admin]\n    orgs: [RXW]\n"
+BURST = """\
+  - id: monthly-performance
+    pack: monthly-performance
+    every: monthly 10 08:00
+    orgs: [RJ1, RXW]
+    formats: [xlsx]
+    recipients:
+      file: recipients/monthly.csv
+    subject: "{{ pack_title }} – {{ org_name }}"
+    retries: {attempts: 2, backoff_seconds: 0}
+    owner: owner@example.nhs.uk
+"""
+
+
+def set_test_mailbox(project: Project, mailbox: str | None) -> None:
+    """The project-wide `test_mailbox:` of schedules.yaml set to `mailbox` (removed when None)."""
+    path = project.root / "schedules.yaml"
+    text = re.sub(r"^test_mailbox: .*\n", "", path.read_text(), flags=re.M)
+    if mailbox:
+        text = text.replace("\njobs:\n", f"\ntest_mailbox: {mailbox}\njobs:\n", 1)
+    path.write_text(text)
