@@ -84,3 +84,12 @@ def test_the_notes_after_a_split_table_share_its_last_slide(tmp_path: Path, rows
         assert tables, f"'{title}' holds only text: {texts}"  # the notes are never alone
     last = slides[-1][2]
     assert all(any(f"Note {i}:" in t for t in last) for i in range(notes)), last
+
+
+def test_a_short_table_is_not_cut_into_tiny_parts_for_its_notes(tmp_path: Path) -> None:
+    """Four rows that fit a fresh slide but not with long notes: the table stays whole and the notes go on, rather
+    than two parts of two rows."""
+    long_note = Text(("A long note that fills much of a slide on its own, said again and again. " * 30,))
+    pack = dataclasses.replace(sample_pack(), sections=(Section("Compare", (_long_table(4), long_note)),))
+    slides = _slides(R.render(pack, tmp_path / "t.pptx"))
+    assert [t for _, tables, _ in slides for t in tables] == [4]

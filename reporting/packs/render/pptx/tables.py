@@ -221,9 +221,14 @@ def _flow_table(
 
     def plan(first_room: int) -> tuple[list[tuple[int, int]], int | None]:
         """The parts, and which of `keep_with`'s sizes the last part leaves room for (None: none does, and the
-        text after the table flows on by itself). Fewest parts first, then the text's own size."""
+        text after the table flows on by itself). Fewest parts first, then the text's own size; never a
+        continued part of fewer than MIN_PART_ROWS rows for the text's sake (a short table stays whole)."""
         options = [(_split(heights, first_room, later_room, h), k) for k, h in enumerate(keep_with)]
-        options = [(parts, k) for parts, k in options if parts[0][1] > parts[0][0]]
+        options = [
+            (parts, k)
+            for parts, k in options
+            if parts[0][1] > parts[0][0] and all(e - s >= MIN_PART_ROWS for s, e in parts[1:])
+        ]
         bare = _split(heights, first_room, later_room)
         if not options or min(len(p) for p, _ in options) > len(bare) + 1:  # the text's slide is the cheaper
             return bare, None
