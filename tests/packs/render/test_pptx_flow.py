@@ -90,16 +90,11 @@ def test_the_executive_summary_takes_few_slides_with_its_headings_in_the_flow(de
     "key",
     [
         "board-RJ1",
-        pytest.param(
-            "board-RXW",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known defect: the league table splits in two and its two notes (who is not shown, who is "
-                "not ranked) do not fit under the second part, so they take a slide of their own (13% filled)",
-            ),
-        ),
+        "board-RXW",
         "weekly-executive-RJ1",
         "weekly-executive-RXW",
+        "monthly-performance-RJ1",
+        "monthly-performance-RXW",
     ],
 )
 def test_no_content_slide_is_nearly_empty(decks, key: str) -> None:

@@ -19,7 +19,9 @@ What the document holds, and why:
 - MDC icons are written as their letter/arrow AND label ("H↑ Special cause improvement (high)"), with a
   coloured dot that only decorates, so meaning never rests on colour; RAG cells likewise carry R/A/G;
 - data tables repeat their header row on every page and never split a row; a `wide` table gets its own
-  landscape section (its headings move with it) and the document returns to portrait afterwards;
+  landscape section (its headings move with it) and the document returns to portrait afterwards; the text
+  right under a table (its notes: who is not shown, who is not ranked) is kept on a page with the table's
+  last rows (`keep_with_table`), never alone on a page;
 - suppressed cells show "*" and the table carries the suppression footnote;
 - the header shows the classification and the footer `pack.footer` plus "Page X of Y" (fields);
 - core properties from the one policy (render/_properties.py), saved through reporting.office_package (fixed
@@ -47,9 +49,13 @@ from reporting.packs.render._draft import mark_docx
 from reporting.packs.render._properties import document_properties
 from reporting.packs.render.docx.blocks import _block
 from reporting.packs.render.docx.document import _Context, _empty_body, _plan
+from reporting.packs.render.docx.tables import keep_with_table
 from reporting.packs.tree import (
+    DataTable,
     Pack,
     PageBreak,
+    SummaryTable,
+    Text,
 )
 
 if TYPE_CHECKING:
@@ -74,10 +80,21 @@ def render(pack: Pack, path: Path) -> Path:
     ctx.own_header, ctx.own_footer = X.own_paragraphs(first.header), X.own_paragraphs(first.footer)
     X.set_default_language(document, "en-GB")
     ctx.header_footer(first)
+    body = document.element.body
+    table_at: int | None = None  # where the last table starts in the body, while only its notes follow it
+    turned = False
     for block, landscape in _plan(pack.sections):
         if not isinstance(block, PageBreak):
+            turned = landscape != ctx.landscape
             ctx.orient(landscape)
+        before = len(body) - 1  # the body ends with its section properties
         _block(block, ctx)
+        if isinstance(block, DataTable | SummaryTable):
+            table_at = before
+        elif isinstance(block, Text) and table_at is not None and not turned:
+            keep_with_table(list(body)[table_at:-1])
+        else:
+            table_at = None
     if pack.footnotes:  # they close the last page (a cover carries only the paper's essentials)
         ctx.pending_break = False
         for note in pack.footnotes:

@@ -217,6 +217,7 @@ def _data_table(block: DataTable, ctx: _Context) -> None:
         texts=texts,
         whole={i for i, column in enumerate(block.columns) if column.kind == "date"},
         pictured={i for i, column in enumerate(block.columns) if column.kind == "icon"},
+        fewest_lines=True,
     )
     suppressed = rag = False
     width = len(block.columns)

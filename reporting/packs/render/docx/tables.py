@@ -22,6 +22,7 @@ from reporting.packs.tree import (
 
 if TYPE_CHECKING:
     from docx.document import Document
+    from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.shape import InlineShape
     from docx.table import Table, _Cell
 
@@ -75,6 +76,50 @@ def _longest_text_pt(texts: Iterable[str], size_pt: float) -> float:
     return max((_em(str(text), True) for text in texts), default=0.0) * size_pt * WIDTH_MARGIN
 
 
+#: a cell no wider than this (points) is kept on one line where the table has room (ranks with intervals)
+SHORT_CELL_PT = 96.0
+
+
+def _two_lines_pt(header: str, size_pt: float) -> float:
+    """Width in points a bold header needs to sit on two lines at most ("Trolley waits over / 4 hours (%)")."""
+    words = header.split()
+    if len(words) < 2:
+        return _longest_text_pt((header,), size_pt)
+    return min(_longest_text_pt((" ".join(words[:k]), " ".join(words[k:])), size_pt) for k in range(1, len(words)))
+
+
+def _fewest_lines(
+    total: int, weights: Sequence[float], minimums: Sequence[int], one_line_pt: Sequence[float]
+) -> list[int]:
+    """Widths (EMU) from `minimums`, the room left going first to the columns whose longest text would wrap, in
+    proportion to what each lacks for one line (an organisation's name, not a column of numbers), then by
+    weight."""
+    from docx.shared import Pt
+
+    lack = [max(0, int(Pt(t + CELL_PADDING_PT)) - m) for t, m in zip(one_line_pt, minimums)]
+    spare = total - sum(minimums)
+    if sum(lack) >= spare:
+        widths = [m + spare * k // sum(lack) for m, k in zip(minimums, lack)]
+        widths[max(range(len(lack)), key=lambda j: lack[j])] += total - sum(widths)
+        return widths
+    return column_widths(total, weights, [m + k for m, k in zip(minimums, lack)])
+
+
+def _lines_tall(widths: Sequence[int], columns: Sequence[tuple[str, Sequence[str]]], size_pt: float) -> int:
+    """Lines a table of `columns` (header, cell texts) is tall at `widths`, by the fitting rule: cuts compared."""
+    from docx.shared import Pt
+
+    from reporting.packs.render._text_fit import LINE_HEIGHT_EM, _height, _para
+
+    line = int(Pt(size_pt * LINE_HEIGHT_EM))
+    room = [w - int(Pt(CELL_PADDING_PT)) for w in widths]
+    rows = [[h for h, _ in columns], *zip(*(texts for _, texts in columns))]
+    return sum(
+        max(_height([_para(str(t), bold=r == 0)], size_pt, w) // line for t, w in zip(row, room))
+        for r, row in enumerate(rows)
+    )
+
+
 def column_widths(total: int, weights: Sequence[float], minimums: Sequence[int]) -> list[int]:
     """Widths (EMU) summing to at most `total`, shared by `weights`, none below its minimum where they all fit.
 
@@ -117,11 +162,14 @@ class _TableWriter:
         whole: Collection[int] = (),
         pictured: Collection[int] = (),
         at_least: Mapping[int, float] = MappingProxyType({}),
+        fewest_lines: bool = False,
     ) -> _TableWriter:
         """`texts`: each column's cell texts, so that no column is narrower than its widest word; the columns
         in `whole` (periods: "September 2024") no narrower than their widest text, so it never wraps; those in
         `pictured` (MDC icons) have room for the icon before the widest word; `at_least`: column -> points (a
-        sparkline's room)."""
+        sparkline's room). `fewest_lines` (data tables): where they fit, headers on two lines at most and short
+        cells ("117 (117–118)") on one, and the room left to the columns that would wrap (`_fewest_lines`), so a
+        league table's rows stay one or two lines tall and the table and its notes share a page."""
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
         table.style = ctx.document.styles[TABLE_STYLE]
@@ -131,21 +179,29 @@ class _TableWriter:
         size = table_font_pt(ctx.document)
         icon_pt = ICON_CM / 2.54 * 72 + LABEL_PT / 3  # an icon and the space after it
 
-        def minimum(i: int, header: str, column: Sequence[str]) -> int:
+        def minimum(i: int, header: str, column: Sequence[str], heads: bool = False, short: bool = False) -> int:
             if i in pictured:  # the words beside an icon are set at LABEL_PT, not bold
                 words = [str(t) for t in column] if i in whole else [w for t in column for w in str(t).split()]
                 body = icon_pt + max((_em(w, False) for w in words), default=0.0) * (LABEL_PT * WIDTH_MARGIN)
-            elif i in whole:
+            elif i in whole or (short and _longest_text_pt(column, size) <= SHORT_CELL_PT):
                 body = _longest_text_pt(column, size)
             else:
                 body = _longest_word_pt(column, size)
-            return int(Pt(max(at_least.get(i, 0.0), _longest_word_pt((header,), size), body) + CELL_PADDING_PT))
+            head = _two_lines_pt(header, size) if heads else _longest_word_pt((header,), size)
+            return int(Pt(max(at_least.get(i, 0.0), head, body) + CELL_PADDING_PT))
 
-        minimums = [
-            minimum(i, header, column)
-            for i, (header, column) in enumerate(zip(headers, texts or [()] * len(headers), strict=True))
-        ]
-        widths = column_widths(int(ctx.text_width), weights, minimums)
+        columns = list(zip(headers, texts or [()] * len(headers), strict=True))
+        total = int(ctx.text_width)
+        minimums = [minimum(i, header, column) for i, (header, column) in enumerate(columns)]
+        widths = column_widths(total, weights, minimums)
+        if fewest_lines:  # the cut whose rows are shortest, of those that fit
+            one_line = [_longest_text_pt(column, size) for _, column in columns]
+            for short in (False, True):
+                cut = [minimum(i, header, column, True, short) for i, (header, column) in enumerate(columns)]
+                if sum(cut) < total:
+                    cut = _fewest_lines(total, weights, cut, one_line)
+                    if _lines_tall(cut, columns, size) < _lines_tall(widths, columns, size):
+                        widths = cut
         for column, width in zip(table.columns, widths, strict=True):
             column.width = width
         writer = cls(table, widths, right_aligned)
@@ -274,3 +330,25 @@ def _footnotes(ctx: _Context, footnotes: Sequence[str], suppressed: bool, rag: b
     paragraphs = [ctx.note(note) for note in notes]
     paragraphs[0].paragraph_format.space_before = Pt(4)
     paragraphs[-1].paragraph_format.space_after = Pt(10)
+
+
+#: the rows at a table's foot that go to the next page with the text under it, when that text does not fit
+KEEP_ROWS = 2
+
+
+def keep_with_table(elements: Sequence[BaseOxmlElement]) -> None:
+    """Keep a table's last KEEP_ROWS rows, its footnotes and the text under it (the body elements from the
+    table on) together on one page: every paragraph but the last keeps with the next, as a secretary would
+    pull the last rows over rather than leave the notes alone on a page (Word and LibreOffice both keep a table
+    row whose paragraphs keep with the next on the page of what follows it)."""
+    from docx.oxml.ns import qn
+
+    paragraphs = []
+    for element in elements:
+        if element.tag == qn("w:tbl"):
+            for row in element.findall(qn("w:tr"))[-KEEP_ROWS:]:
+                paragraphs += row.iter(qn("w:p"))
+        elif element.tag == qn("w:p"):
+            paragraphs.append(element)
+    for paragraph in paragraphs[:-1]:
+        paragraph.get_or_add_pPr().keepNext_val = True

@@ -15,8 +15,9 @@ table or chart, or with no text under it, a level-2 heading titles a new slide a
 always a bold line in the flow). Text, tables, charts and commentary are stacked top to bottom while they fit; a
 chart takes the rest of its slide (its caption is left out when it only repeats the chart's title); PageBreak
 ends the slide. A table that fits one slide is never split (it starts a fresh slide instead), and the text
-right under a table stays on its slide where both fit; a longer table is split into even parts, each continued
-part on a slide titled with the table's own title "(continued)". A summary table lists exceptions, then other
+right under a table stays on its slide where both fit; a longer table is split into as few and as even parts as
+fit, the last leaving room for that text (never alone on a slide), each continued part on a slide titled with the
+table's own title "(continued)". A summary table lists exceptions, then other
 special cause, then common cause, then measures not assessed (template order within each). Every slide gets
 the layout's footer placeholder (``pack.footer``) and slide-number placeholder (a ``slidenum`` field), cloned
 from its layout because python-pptx does not copy them; speaker notes carry chart notes, the data sources,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -114,32 +115,62 @@ def _draw_table(
 MIN_PART_ROWS = 3
 
 
-def _split(heights: Sequence[int], first_room: int, room: int) -> list[tuple[int, int]]:
+def _split(heights: Sequence[int], first_room: int, room: int, after: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each part of a table whose rows are `heights` tall: the first part gets `first_room`, each
-    later part `room`. Filled greedily, then rows are moved forward from each part to the next while the next has
-    fewer than the part before it less one and they fit, so the parts come out even (14, 13, 13 rows, never
-    17, 17, 6: no slide carries one or two continuation rows). A part of no rows means a row taller than the
-    room it is given."""
-    parts: list[list[int]] = []
-    i = 0
-    while i < len(heights):
-        limit, used, part = first_room if not parts else room, 0, []
-        while i < len(heights) and used + heights[i] <= limit:
-            used += heights[i]
-            part.append(i)
-            i += 1
-        if not part:
-            return [(i, i)]
-        parts.append(part)
-    moved = True
-    while moved:  # backwards pass after pass until none moves a row (each move narrows a gap, so it ends)
-        moved = False
-        for k in range(len(parts) - 1, 0, -1):
-            before, after = parts[k - 1], parts[k]
-            while len(after) < len(before) - 1 and sum(heights[j] for j in after) + heights[before[-1]] <= room:
-                after.insert(0, before.pop())
-                moved = True
-    return [(part[0], part[-1] + 1) for part in parts]
+    later part `room`, and the last part `after` less, room for the text that follows the table (its notes), so
+    that text is never left alone on a slide of its own.
+
+    The parts are as few as fit, then as even as fit (14, 13, 13 rows, never 17, 17, 6: no slide carries one or
+    two continuation rows; 6 and 5 with the notes under the 5), the larger ones first. A part of no rows means a
+    row taller than the room it is given: `[(i, i)]` for the first such row (row 0 when even it does not fit
+    `first_room`), or, when only `after` leaves no room, no parts fit with that text (the caller tries without)."""
+    total = len(heights)
+    ends = [0]
+    for h in heights:
+        ends.append(ends[-1] + h)
+
+    def fits(n: int, lo: int, hi: int) -> list[tuple[int, int]] | None:
+        """The parts when the table is in `n` parts of `lo` to `hi` rows each, larger parts first, else None."""
+        memo: dict[tuple[int, int], bool] = {}
+
+        def limit(k: int) -> int:
+            return (first_room if k == 0 else room) - (after if k == n - 1 else 0)
+
+        def counts(k: int, i: int) -> range:  # how many rows part k may take from row i, most first
+            return range(min(hi, bisect_right(ends, ends[i] + limit(k)) - 1 - i), lo - 1, -1)
+
+        def rest(k: int, i: int) -> bool:  # rows i.. make parts k..n-1
+            if k == n:
+                return i == total
+            if (k, i) not in memo:
+                memo[k, i] = any(rest(k + 1, i + c) for c in counts(k, i))
+            return memo[k, i]
+
+        if not rest(0, 0):
+            return None
+        parts, i = [], 0
+        for k in range(n):
+            c = next(c for c in counts(k, i) if rest(k + 1, i + c))
+            parts.append((i, i + c))
+            i += c
+        return parts
+
+    fewest, i = 0, 0  # filled greedily without `after`: no split has fewer parts
+    while i < total:
+        take = bisect_right(ends, ends[i] + (first_room if fewest == 0 else room)) - 1 - i
+        if take <= 0:
+            break
+        fewest, i = fewest + 1, i + take
+    for n in range(max(fewest, 1), total + 1) if i == total else ():
+        if fits(n, 1, total) is None:
+            continue
+        for spread in range(total):
+            for lo in range(total // n, max(0, -(-total // n) - spread - 1), -1):
+                parts = fits(n, lo, lo + spread)
+                if parts is not None:
+                    return parts
+    too_tall = next((i for i, h in enumerate(heights) if h > room), None)
+    return [(too_tall, too_tall)] if too_tall is not None else [(0, 0)]
 
 
 def _flow_table(
@@ -158,8 +189,8 @@ def _flow_table(
 
     `keep_with` are the heights, at the sizes it may take (its own, then smaller), of the text that follows the
     table in the pack (its notes, a key to its icons): where the table and that text fit one slide together, the
-    table starts where both fit, so the text is not left alone on the next slide. Returns which of the sizes
-    fitted (None: none did, or the table is split).
+    table starts where both fit; a longer table leaves room for that text under its last part (`_split`), so the
+    text is not left alone on the next slide. Returns which of the sizes the table left room for (None: none).
 
     A table that fits one slide is never split: when the current slide has no room for all of it, it starts a
     fresh one. A longer table is split into even parts (`_split`); each later part goes on a slide titled with
@@ -187,20 +218,35 @@ def _flow_table(
     foot_h = _height(notes, TABLE_PT, width) + 2 * TEXT_INSET + GAP if notes else 0
     frame_h = cap_h + GAP + head_h + foot_h  # the first part: caption, header row, footnotes
     later_room = deck.body.height - head_h - foot_h  # a continued part: the slide's title names the table
-    whole = sum(heights)
-    kept = next((k for k, h in enumerate(keep_with) if frame_h + whole + h <= deck.body.height), None)
-    if kept is not None:
-        whole += keep_with[kept]  # placed as one with the text after it
-    if deck.slide is not None and deck.filled and frame_h + whole > deck.remaining:
-        first_room = deck.remaining - frame_h
-        fits_alone = frame_h + whole <= deck.body.height
-        parts = _split(heights, first_room, later_room)
-        if fits_alone or parts[0][1] - parts[0][0] < min(MIN_PART_ROWS, len(heights)):
+
+    def plan(first_room: int) -> tuple[list[tuple[int, int]], int | None]:
+        """The parts, and which of `keep_with`'s sizes the last part leaves room for (None: none does, and the
+        text after the table flows on by itself). Fewest parts first, then the text's own size; never a
+        continued part of fewer than MIN_PART_ROWS rows for the text's sake (a short table stays whole)."""
+        options = [(_split(heights, first_room, later_room, h), k) for k, h in enumerate(keep_with)]
+        options = [
+            (parts, k)
+            for parts, k in options
+            if parts[0][1] > parts[0][0] and all(e - s >= MIN_PART_ROWS for s, e in parts[1:])
+        ]
+        bare = _split(heights, first_room, later_room)
+        if not options or min(len(p) for p, _ in options) > len(bare) + 1:  # the text's slide is the cheaper
+            return bare, None
+        return min(options, key=lambda o: (len(o[0]), o[1]))
+
+    def whole(parts: list[tuple[int, int]]) -> bool:
+        return len(parts) == 1 and parts[0][1] > parts[0][0]
+
+    if deck.slide is not None and deck.filled:
+        here, _ = plan(deck.remaining - frame_h)
+        if not whole(here) and (
+            whole(plan(deck.body.height - frame_h)[0]) or here[0][1] - here[0][0] < min(MIN_PART_ROWS, len(heights))
+        ):
             deck.fresh_slide()
     if deck.slide is None:
         deck.fresh_slide()
     deck.prose = False
-    parts = _split(heights, deck.remaining - frame_h, later_room)
+    parts, kept = plan(deck.remaining - frame_h)
     for part, (start, end) in enumerate(parts):
         if end == start:
             raise TextOverflowError(
@@ -224,7 +270,7 @@ def _flow_table(
         )
         if notes:
             _text_box(deck, notes, TABLE_PT, foot_h - GAP)
-    return kept if len(parts) == 1 else None
+    return kept
 
 
 def _caption_after(title: str, caption: str) -> str:
@@ -258,8 +304,11 @@ def _one_line(widths: Sequence[int], header: Sequence[str], body: Sequence[Seque
         max(_word_width(header[j].split(), TABLE_PT, True), _word_width(list(columns[j]), size, False))
         for j in range(len(header))
     ]
-    if not body or sum(need) > total:
+    if not body:
         return _unbroken(widths, header, body, size)
+    if sum(need) > total:
+        cuts = [_unbroken(widths, header, body, size), _one_long(widths, header, columns, need, size)]
+        return min((c for c in cuts if c is not None), key=lambda c: _table_height(c, header, body, size))
     head = [max(n, _word_width([header[j]], TABLE_PT, True)) for j, n in enumerate(need)]
     spare = total - sum(need)
     short = sum(h - n for h, n in zip(head, need))
@@ -268,6 +317,37 @@ def _one_line(widths: Sequence[int], header: Sequence[str], body: Sequence[Seque
     out = [o + rest * w // total for o, w in zip(out, widths)]
     out[-1] += total - sum(out)
     return out
+
+
+def _one_long(
+    widths: Sequence[int], header: Sequence[str], columns: Sequence[Sequence[str]], need: Sequence[int], size: float
+) -> list[int] | None:
+    """Where not every cell fits one line: every column but the one with the longest cells (a league table's
+    organisation names) on one line, under a header of two lines at most, and that column the rest, where the
+    rest holds its longest word; the rows are then as short as the long column lets them be. None where not."""
+    total = sum(widths)
+    long = max(range(len(need)), key=lambda j: need[j])
+    out = [max(n, _two_lines(header[j])) for j, n in enumerate(need)]
+    rest = total - sum(o for j, o in enumerate(out) if j != long)
+    words = [w for text in columns[long] for w in text.split()]
+    if rest < max(_word_width(header[long].split(), TABLE_PT, True), _word_width(words, size, False)):
+        return None
+    out[long] = rest
+    return out
+
+
+def _table_height(widths: Sequence[int], header: Sequence[str], body: Sequence[Sequence[str]], size: float) -> int:
+    """The height of a plain-text table cut to `widths`, by the fitting rule: how two cuts are compared."""
+    rows = [[_cell(t, bold=True) for t in header]] + [[_cell(t) for t in row] for row in body]
+    return sum(_row_height(row, widths, TABLE_PT if i == 0 else size) for i, row in enumerate(rows))
+
+
+def _two_lines(header: str) -> int:
+    """EMU a bold header needs to sit on two lines at most ("Trolley waits over / 4 hours (%)")."""
+    words = header.split()
+    return min(
+        _word_width([" ".join(words[:k]), " ".join(words[k:])], TABLE_PT, True) for k in range(1, max(len(words), 2))
+    )
 
 
 def _unbroken(widths: Sequence[int], header: Sequence[str], body: Sequence[Sequence[str]], size: float) -> list[int]:

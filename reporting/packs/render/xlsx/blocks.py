@@ -33,6 +33,7 @@ from reporting.packs.render.xlsx.cells import (
     ROW_PX,
     SPARK_WIDTH_PX,
     _Ctx,
+    _lines,
     _merged_text,
     _put,
     _quoted,
@@ -161,7 +162,9 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     spec = block.spec
     w_px, h_px = spec.size
     height_px = round(CHART_WIDTH_PX * h_px / w_px)
-    below_px = sum(2 * ROW_PX for t in (spec.subtitle, block.caption, block.notes) if t)  # its notes stay under it
+    # its notes stay under it
+    below_px: float = sum(2 * ROW_PX for t in (spec.subtitle, block.caption, block.notes) if t)
+    below_px += _notes_after_px(sheet, block)  # and so do the notes that follow it ("1 organisation is not shown")
     lead = sheet.text_at if sheet.text_at is not None and sheet.text_end == sheet.row else None
     room = _keep_together(sheet, height_px + below_px, lead)
     # where even a fresh page leaves too little room (a sheet's first chart, under its narrative), the chart is
@@ -217,6 +220,20 @@ def _chart(block: ChartBlock, ctx: _Ctx) -> None:
     if block.notes:
         _merged_text(sheet, block.notes, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     sheet.row += 1
+
+
+def _notes_after_px(sheet: _Sheet, chart: ChartBlock) -> float:
+    """The height (px) the note-style text blocks right after `chart` on its sheet take when printed (as
+    `_text` writes them: a row per paragraph at 9 pt, then a blank row), so they print on the chart's page."""
+    blocks = sheet.blocks
+    at = next((i for i, b in enumerate(blocks) if b is chart), len(blocks))
+    px = 0.0
+    for block in blocks[at + 1 :]:
+        if not (isinstance(block, Text) and block.style == "note"):
+            break
+        lines = (_lines(p, sheet.span_width(1)) for p in block.paragraphs)
+        px += sum(max(15.0, n * 9 * 1.45) * 4 / 3 for n in lines) + ROW_PX
+    return px
 
 
 #: an Excel chart title longer than this wraps over the plot

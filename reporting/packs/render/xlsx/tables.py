@@ -140,7 +140,7 @@ def _layout_widths(columns: Sequence[Column], layout: _Layout, rows: Sequence[Se
 #: the summary table's columns, before `_layout` leaves out what no row has
 SUMMARY_COLUMNS = (
     Column("Metric", "text", "General", 30.0),
-    Column("Period", "text", "General", 11.0),
+    Column("Period", "text", "General", 20.0),  # "July 2025 (monthly), before this week" on two lines
     Column("Latest", "number", "General", 10.0),
     Column("Target", "number", "General", 10.0),
     Column("Variation", "icon", "General", 30.0),
