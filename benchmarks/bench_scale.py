@@ -63,6 +63,8 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
     wall = time.perf_counter() - start
     from reporting.packs.render import _warm_office
 
+    # LibreOffice starts in this process (the serial run; a pool's workers keep their own): one per burst
+    office_starts = sum(o.starts for (pid, _), o in _warm_office._OFFICES.items() if pid == os.getpid())
     _warm_office.stop_all()  # the next run starts its own LibreOffice, as a fresh job would
     stop.set()
     sampler.join()
@@ -81,6 +83,7 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
         "packs_per_min": round(60 * len(orgs) / wall, 1),
         "cpu_s": round(sum(cpu.values()), 1),
         "peak_worker_rss_mb": round(max(workers.values()) / 2**20, 1) if workers else 0.0,
+        "office_starts_here": office_starts,
     }
 
 
