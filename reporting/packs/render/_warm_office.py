@@ -13,7 +13,8 @@ that is killed outright (SIGKILL, a pool or xdist replacing it) runs no exit han
 get a parent-death signal (`prctl(PR_SET_PDEATHSIG)`): LibreOffice's launcher is killed, and the bridge, told
 LibreOffice's process group, kills the whole group (soffice.bin is the launcher's child, which the signal does
 not reach) before it exits. Elsewhere the bridge notices its parent has gone within half a second and does the
-same.
+same. (Linux sends the signal when the THREAD that started the child ends: a LibreOffice started by a thread that
+has finished is stopped with it, and started again by the next conversion that needs it.)
 """
 
 from __future__ import annotations
