@@ -122,7 +122,7 @@ def python_stages(project: Path, orgs: list[str]) -> dict[str, float]:
     return {**{k: round(v, 3) for k, v in totals.items()}, "total": round(sum(totals.values()), 3)}
 
 
-def main(sizes: list[str], stages: int = 0) -> dict:
+def main(sizes: list[str], stages: int = 0) -> dict[str, dict[str, float]]:
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
     from reporting.data.snapshot import latest_snapshot
@@ -140,7 +140,7 @@ def main(sizes: list[str], stages: int = 0) -> dict:
         # less the few with short series)
         usable, _ = orgs_with_data(Project(project), PACK)
         trusts = sorted(set(usable) & long_series)
-        results: dict[str, dict] = {}
+        results: dict[str, dict[str, float]] = {}
         for executor in EXECUTORS:
             for size in sizes:
                 n = len(trusts) if size == "all" else int(size)
