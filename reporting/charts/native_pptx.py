@@ -20,8 +20,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
-from reporting.cells import XLSXWRITER_OPTIONS
 from reporting.charts.native_kinds import NATIVE, Shape, marker_size
+from reporting.charts.native_workbook import sheet_blob
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
 __all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
@@ -38,95 +38,14 @@ _MARKERS = {
 _DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "dot": MSO_LINE_DASH_STYLE.ROUND_DOT}
 
 
-class _Recorder:
-    """Stands in for XlsxWriter's workbook and worksheet while python-pptx fills a chart's data sheet: it keeps
-    the calls (method and arguments, a format as the index of its `add_format` call), which are everything
-    the workbook's bytes depend on. A call python-pptx did not make when this was written fails loudly."""
-
-    SHEET_METHODS = frozenset({"write", "write_column", "write_row", "set_column"})
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
-        self.formats = 0
-
-    def add_format(self, properties: dict[str, Any]) -> _Format:
-        self.calls.append(("add_format", (("properties", tuple(sorted(properties.items()))),)))
-        self.formats += 1
-        return _Format(self.formats - 1)
-
-    def __getattr__(self, method: str) -> Callable[..., None]:
-        if method not in self.SHEET_METHODS:
-            raise AttributeError(f"chart data sheets are recorded, and {method!r} is not a recorded call")
-
-        def call(*args: Any) -> None:
-            self.calls.append((method, tuple(_tagged(a) for a in args)))
-
-        return call
-
-
-class _Format(int):
-    """A format of a recorded workbook: the index of its `add_format` call."""
-
-
-def _tagged(value: Any) -> tuple[str, Any]:
-    """An argument with its kind, so that 1, 1.0 and True (equal in Python) are different keys."""
-    if isinstance(value, _Format):
-        return ("format", int(value))
-    if isinstance(value, list | tuple):
-        return ("list", tuple((type(v).__name__, v) for v in value))
-    return (type(value).__name__, value)
-
-
-def _replay(calls: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]) -> bytes:
-    """The workbook of recorded `calls`, written by XlsxWriter (strings stay strings: reporting.cells)."""
-    import io
-
-    from xlsxwriter import Workbook
-
-    out = io.BytesIO()
-    workbook = Workbook(out, {"in_memory": True, **XLSXWRITER_OPTIONS})
-    worksheet = workbook.add_worksheet()
-    formats: list[Any] = []
-
-    def value(kind: str, v: Any) -> Any:
-        if kind == "format":
-            return formats[v]
-        if kind == "list":
-            return [item for _, item in v]
-        return v
-
-    for method, args in calls:
-        if method == "add_format":
-            formats.append(workbook.add_format(dict(args[0][1])))
-        else:
-            getattr(worksheet, method)(*(value(kind, v) for kind, v in args))
-    workbook.close()
-    return out.getvalue()
-
-
-#: chart data sheets already written in this process, by their recorded calls. A Board paper draws the same
-#: chart in Word and in PowerPoint, and XlsxWriter's writing and zipping is most of a native chart's cost;
-#: the bytes are those XlsxWriter writes for the same calls (its timestamps are set by office_package).
-_BLOBS: dict[tuple[tuple[str, tuple[tuple[str, Any], ...]], ...], bytes] = {}
-_BLOBS_MAX = 256
-
-
 class _SafeWorkbook:
     """python-pptx writes each chart's data workbook with XlsxWriter, whose default stores a label starting
     with "=" as a live formula ("Edit Data" would run an organisation called =HYPERLINK(...)); here every
-    label stays a string (reporting.cells). Each sheet is recorded first and written once per process."""
+    label stays a string (reporting.cells): charts.native_workbook writes it, each distinct sheet once per process."""
 
     @property
     def xlsx_blob(self) -> bytes:
-        recorder = _Recorder()
-        self._populate_worksheet(recorder, recorder)  # type: ignore[attr-defined]  # python-pptx's writer
-        key = tuple(recorder.calls)
-        blob = _BLOBS.get(key)
-        if blob is None:
-            if len(_BLOBS) >= _BLOBS_MAX:
-                _BLOBS.clear()
-            blob = _BLOBS[key] = _replay(key)
-        return blob
+        return sheet_blob(self._populate_worksheet)  # type: ignore[attr-defined]  # defined by python-pptx's writers
 
 
 class _SafeCategoryWriter(_SafeWorkbook, CategoryWorkbookWriter):

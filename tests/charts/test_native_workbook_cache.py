@@ -16,7 +16,7 @@ from pptx.chart.xlsx import CategoryWorkbookWriter, XyWorkbookWriter
 from xlsxwriter import Workbook
 
 from reporting.cells import XLSXWRITER_OPTIONS
-from reporting.charts import native_pptx
+from reporting.charts import native_workbook
 from reporting.charts.native_pptx import SafeCategoryChartData, SafeXyChartData
 
 
@@ -62,7 +62,7 @@ def _sheets(blob: bytes) -> dict[str, bytes]:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    native_pptx._BLOBS.clear()
+    native_workbook._BLOBS.clear()
 
 
 def test_a_recorded_workbook_is_the_one_python_pptx_writes() -> None:
@@ -79,17 +79,17 @@ def test_labels_starting_with_equals_stay_strings() -> None:
 
 def test_the_same_sheet_is_written_once_and_a_different_one_is_not_served_from_the_cache() -> None:
     first = _category(["Apr", "May"], [0.5, 0.6]).xlsx_blob
-    assert len(native_pptx._BLOBS) == 1
+    assert len(native_workbook._BLOBS) == 1
     assert _category(["Apr", "May"], [0.5, 0.6]).xlsx_blob is first  # the cached bytes
-    assert len(native_pptx._BLOBS) == 1
+    assert len(native_workbook._BLOBS) == 1
     # equal in Python (0.5 == 0.5, 1 == 1.0 == True) but not the same cells: new entries
     other = _category(["Apr", "May"], [0.5, 0.7]).xlsx_blob
     ints = _category(["Apr", "May"], [1, 0]).xlsx_blob  # ints on purpose
     floats = _category(["Apr", "May"], [1.0, 0.0]).xlsx_blob
-    assert len(native_pptx._BLOBS) == 4 and other != first and ints is not floats
+    assert len(native_workbook._BLOBS) == 4 and other != first and ints is not floats
 
 
 def test_a_call_that_was_not_recorded_fails_loudly() -> None:
-    recorder = native_pptx._Recorder()
+    recorder = native_workbook._Recorder()
     with pytest.raises(AttributeError, match="'insert_image' is not a recorded call"):
         recorder.insert_image(0, 0, "x.png")
