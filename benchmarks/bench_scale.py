@@ -93,7 +93,7 @@ def python_stages(project: Path, orgs: list[str]) -> dict[str, float]:
     """CPU seconds of this process per paper for assembly (with its Pillow pictures) and each Office writer,
     without LibreOffice: the Python part of a paper, which the whole-tree figures cannot resolve when the machine
     is loaded. One batch for all `orgs`; the first paper warms imports and caches and is not counted; each paper
-    is written once (a second write would find every chart sheet in native_pptx's cache)."""
+    is written once (a second write would find every chart sheet in charts.native_workbook's cache)."""
     from reporting.charts import Renderer
     from reporting.packs.build import prepare_build
     from reporting.packs.render import docx, pptx, xlsx
