@@ -6,7 +6,8 @@ of the whole process tree (workers AND their Chromium processes, in core-seconds
 pack can be read off) and the peak resident memory of one worker process. Speed-up is the serial marginal
 wall time per pack over the parallel one, both measured in this run.
 Run: `.venv/bin/python benchmarks/bench_scale.py 1 10 50 all`; another pack and formats with
-`--pack board --formats docx,pdf,pptx 1 6` (results in scale-<pack>.json).
+`--pack board --formats docx,pdf,pptx 1 6` (results in scale-<pack>.json). `--python-stages N` also times, in this
+process, the assembly and each Office writer of N papers (CPU seconds per paper, no LibreOffice).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
     wall = time.perf_counter() - start
     from reporting.packs.render import _warm_office
 
+    # LibreOffice starts in this process (the serial run; a pool's workers keep their own): one per burst
+    office_starts = sum(o.starts for (pid, _), o in _warm_office._OFFICES.items() if pid == os.getpid())
     _warm_office.stop_all()  # the next run starts its own LibreOffice, as a fresh job would
     stop.set()
     sampler.join()
@@ -75,16 +78,51 @@ def run(project: Path, orgs: list[str], executor: str) -> dict[str, float]:
         else {pid: rss for pid, rss in peaks.items() if pid != os.getpid()}
     )
     return {
+        "load_avg": round(os.getloadavg()[0], 1),
         "packs": len(orgs),
         "failed": sum(not o.ok for o in outcomes),
         "wall_s": round(wall, 2),
         "packs_per_min": round(60 * len(orgs) / wall, 1),
         "cpu_s": round(sum(cpu.values()), 1),
         "peak_worker_rss_mb": round(max(workers.values()) / 2**20, 1) if workers else 0.0,
+        "office_starts_here": office_starts,
     }
 
 
-def main(sizes: list[str]) -> dict:
+def python_stages(project: Path, orgs: list[str]) -> dict[str, float]:
+    """CPU seconds of this process per paper for assembly (with its Pillow pictures) and each Office writer,
+    without LibreOffice: the Python part of a paper, which the whole-tree figures cannot resolve when the machine
+    is loaded. One batch for all `orgs`; the first paper warms imports and caches and is not counted; each paper
+    is written once (a second write would find every chart sheet in charts.native_workbook's cache)."""
+    from reporting.charts import Renderer
+    from reporting.packs.build import prepare_build
+    from reporting.packs.render import docx, pptx, xlsx
+    from reporting.project import Project
+
+    writers = {"docx": docx.render, "pptx": pptx.render, "xlsx": xlsx.render}
+    formats = [f for f in FORMATS if f in writers]
+    batch = prepare_build(Project(project), PACK, orgs=orgs)
+    batch.warm()
+    totals: dict[str, float] = {"assemble": 0.0, **dict.fromkeys(formats, 0.0)}
+    with tempfile.TemporaryDirectory() as out, Renderer(cache=Path(out) / "cache") as renderer:
+        for n, org in enumerate(orgs):
+            start = time.process_time()
+            pack = batch.pack(org)
+            specs = pack.image_specs(FORMATS)
+            images = renderer.render(specs)
+            pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
+            spent = {"assemble": time.process_time() - start}
+            for fmt in formats:
+                start = time.process_time()
+                writers[fmt](pack, Path(out) / f"{org}.{fmt}")
+                spent[fmt] = time.process_time() - start
+            if n:
+                for key, value in spent.items():
+                    totals[key] += value / (len(orgs) - 1)
+    return {**{k: round(v, 3) for k, v in totals.items()}, "total": round(sum(totals.values()), 3)}
+
+
+def main(sizes: list[str], stages: int = 0) -> dict[str, dict[str, float]]:
     from reporting.data.catalogue import load_catalogue
     from reporting.data.load import pull
     from reporting.data.snapshot import latest_snapshot
@@ -102,12 +140,15 @@ def main(sizes: list[str]) -> dict:
         # less the few with short series)
         usable, _ = orgs_with_data(Project(project), PACK)
         trusts = sorted(set(usable) & long_series)
-        results: dict[str, dict] = {}
+        results: dict[str, dict[str, float]] = {}
         for executor in EXECUTORS:
             for size in sizes:
                 n = len(trusts) if size == "all" else int(size)
                 results[f"{executor} {n}"] = run(project, trusts[:n], executor)
                 print(executor, n, results[f"{executor} {n}"], flush=True)
+        if stages:
+            results[f"python per paper ({stages} after a warm-up)"] = python_stages(project, trusts[: stages + 1])
+            print("python per paper", results[f"python per paper ({stages} after a warm-up)"], flush=True)
     for executor in EXECUTORS:
         rows = sorted((v["packs"], v["wall_s"], v["cpu_s"]) for k, v in results.items() if k.startswith(executor + " "))
         if len(rows) >= 2 and rows[-1][0] > rows[0][0]:
@@ -129,12 +170,15 @@ def main(sizes: list[str]) -> dict:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    STAGES = 0
     while args and args[0].startswith("--"):
         option, value, args = args[0], args[1], args[2:]
         if option == "--pack":
             PACK = value
         elif option == "--formats":
             FORMATS = value.split(",")
+        elif option == "--python-stages":
+            STAGES = int(value)
         else:
-            raise SystemExit(f"unknown option {option}; expected --pack NAME or --formats a,b")
-    main(args or ["1", "10", "30"])
+            raise SystemExit(f"unknown option {option}; expected --pack NAME, --formats a,b or --python-stages N")
+    main(args or ["1", "10", "30"], STAGES)

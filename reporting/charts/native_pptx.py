@@ -10,8 +10,7 @@ caller uses the static image instead; nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from pptx.chart.data import CategoryChartData, XyChartData
@@ -21,8 +20,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
-from reporting.cells import XLSXWRITER_OPTIONS
 from reporting.charts.native_kinds import NATIVE, Shape, marker_size
+from reporting.charts.native_workbook import sheet_blob
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
 __all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
@@ -42,16 +41,11 @@ _DASH = {"solid": MSO_LINE_DASH_STYLE.SOLID, "dash": MSO_LINE_DASH_STYLE.DASH, "
 class _SafeWorkbook:
     """python-pptx writes each chart's data workbook with XlsxWriter, whose default stores a label starting
     with "=" as a live formula ("Edit Data" would run an organisation called =HYPERLINK(...)); here every
-    label stays a string (reporting.cells)."""
+    label stays a string (reporting.cells): charts.native_workbook writes it, each distinct sheet once per process."""
 
-    @contextmanager
-    def _open_worksheet(self, xlsx_file: Any) -> Iterator[tuple[Any, Any]]:
-        from xlsxwriter import Workbook
-
-        workbook = Workbook(xlsx_file, {"in_memory": True, **XLSXWRITER_OPTIONS})
-        worksheet = workbook.add_worksheet()
-        yield workbook, worksheet
-        workbook.close()
+    @property
+    def xlsx_blob(self) -> bytes:
+        return sheet_blob(self._populate_worksheet)  # type: ignore[attr-defined]  # defined by python-pptx's writers
 
 
 class _SafeCategoryWriter(_SafeWorkbook, CategoryWorkbookWriter):

@@ -186,7 +186,8 @@ def check_annotations(registered: Registered, catalogue: Catalogue, metrics: pd.
         return
     doc = registered.doc
     known = sorted(set(map(str, orgs)))
-    valued = metrics[metrics["value"].notna()]
+    # only the registered metrics' rows: grouping every row of the snapshot cost about 0.1 s of CPU per build
+    valued = metrics[metrics["value"].notna() & metrics["metric_id"].isin({a.metric_id for a in registered.entries})]
     by_series = {
         k: g["period"].sort_values().to_numpy() for k, g in valued.groupby(["metric_id", "org_code"], observed=True)
     }

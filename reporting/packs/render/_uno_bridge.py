@@ -1,7 +1,7 @@
 """The warm LibreOffice's other half: run by a Python that has LibreOffice's `uno` module (Debian's
 python3-uno, usually /usr/bin/python3), never imported by reporting itself.
 
-    python3 _uno_bridge.py PIPE_NAME DEADLINE_S
+    python3 _uno_bridge.py PIPE_NAME DEADLINE_S [OFFICE_GROUP PARENT_PID]
 
 Connects to a LibreOffice listening on the named pipe (started by pdf.py with --accept), says
 {"ready": true} on stdout, then reads one JSON request a line on stdin -
@@ -9,12 +9,20 @@ Connects to a LibreOffice listening on the named pipe (started by pdf.py with --
 {"ok": true} or {"error": "..."}. A Writer document gets what pdf.py's Basic macro does for the cold path:
 every index updated and every field refreshed, twice (the second pass settles page numbers that moved when
 the table of contents grew), then a tagged PDF with bookmarks.
+
+Given OFFICE_GROUP (LibreOffice's process group) and PARENT_PID (the worker), the bridge kills that group and
+exits when the worker dies: on SIGTERM (the parent-death signal _warm_office asks for on Linux), or when a
+watcher thread sees that its parent is no longer PARENT_PID (anywhere, within half a second; it also runs while
+the main thread waits on a conversion that hangs).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
 import time
 
 import uno
@@ -68,8 +76,32 @@ def _convert(desktop: object, request: dict[str, object]) -> None:
         doc.close(True)
 
 
+def _guard(office_group: int, parent: int) -> None:
+    """Kill LibreOffice's process group and exit once the worker that started us has gone."""
+
+    def end(*_: object) -> None:
+        try:
+            os.killpg(office_group, signal.SIGKILL)
+        except OSError:
+            pass
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, end)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        end()
+
+    threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # gone before the handler was in place
+        end()
+
+
 def main() -> None:
     pipe, limit = sys.argv[1], float(sys.argv[2])
+    if len(sys.argv) > 4:
+        _guard(int(sys.argv[3]), int(sys.argv[4]))
     desktop = _desktop(pipe, time.monotonic() + limit)
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

@@ -8,7 +8,13 @@ python3-uno) drives it over UNO. Each conversion is one JSON line to the bridge 
 deadline as the cold path; on time-out both processes are killed. A LibreOffice (or bridge) that has died is
 noticed before the next conversion, or by the conversion that failed, and replaced once.
 
-Processes are killed by their own process group ids, never by name; all of them are stopped at exit.
+Processes are killed by their own process group ids, never by name; all of them are stopped at exit. A worker
+that is killed outright (SIGKILL, a pool or xdist replacing it) runs no exit handler, so on Linux both children
+get a parent-death signal (`prctl(PR_SET_PDEATHSIG)`): LibreOffice's launcher is killed, and the bridge, told
+LibreOffice's process group, kills the whole group (soffice.bin is the launcher's child, which the signal does
+not reach) before it exits. Elsewhere the bridge notices its parent has gone within half a second and does the
+same. (Linux sends the signal when the THREAD that started the child ends: a LibreOffice started by a thread that
+has finished is stopped with it, and started again by the next conversion that needs it.)
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -61,6 +68,30 @@ def uno_python() -> str | None:
             if probe.returncode == 0:
                 return python
     return None
+
+
+def _parent_death_signal(signum: int) -> Callable[[], None] | None:
+    """A `preexec_fn` that has the child sent `signum` when this process dies (Linux), or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:  # runs in the child between fork and exec: no locks, no imports
+        libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _kill_group(process: subprocess.Popen[Any] | None) -> None:
@@ -103,10 +134,11 @@ class WarmOffice:
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             start_new_session=True,
+            preexec_fn=_parent_death_signal(signal.SIGKILL),
         )
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         self.bridge = subprocess.Popen(
-            [self.python, str(BRIDGE), pipe, str(START_TIMEOUT_S)],
+            [self.python, str(BRIDGE), pipe, str(START_TIMEOUT_S), str(self.office.pid), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -114,6 +146,7 @@ class WarmOffice:
             bufsize=1,
             start_new_session=True,
             env=env,
+            preexec_fn=_parent_death_signal(signal.SIGTERM),  # the bridge then kills LibreOffice's group
         )
         self.starts += 1
         try:

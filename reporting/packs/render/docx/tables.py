@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from reporting.packs.tree import (
 
 if TYPE_CHECKING:
     from docx.document import Document
+    from docx.oxml.table import CT_Row
     from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.shape import InlineShape
     from docx.table import Table, _Cell
@@ -149,6 +151,9 @@ class _TableWriter:
     table: Table
     widths: list[int]
     right_aligned: set[int]
+    #: an empty body row as `row()` first made it: later rows are copies (python-docx's add_row, cell widths
+    #: and alignments, made anew for every row, were most of a table's cost)
+    blank: CT_Row | None = None
 
     @classmethod
     def start(
@@ -215,7 +220,12 @@ class _TableWriter:
     def row(self) -> list[_Cell]:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Length
+        from docx.table import _Row
 
+        if self.blank is not None:
+            tr = copy.deepcopy(self.blank)
+            self.table._tbl.append(tr)
+            return list(_Row(tr, self.table).cells)
         row = self.table.add_row()  # type: ignore[no-untyped-call]  # python-docx leaves add_row unannotated
         X.prevent_row_split(row)
         cells: list[_Cell] = row.cells
@@ -223,6 +233,7 @@ class _TableWriter:
             cell.width = Length(self.widths[index])
             if index in self.right_aligned:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        self.blank = copy.deepcopy(row._tr)
         return cells
 
 
