@@ -128,7 +128,7 @@ def demo(
             project_cache(project().root)
         ) as renderer:  # one browser for all the packs (started only if a chart needs it)
             for path in template_files(project().root):
-                for result in build_one(path.stem, renderer=renderer):
+                for result in build_one(path.stem, steps=True, renderer=renderer):
                     print_result(result)
     out.print(
         "[dim]Contains public sector information licensed under the Open Government Licence v3.0 "

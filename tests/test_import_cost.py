@@ -55,6 +55,14 @@ def test_quick_commands_import_no_heavy_library(project: Path, command: list[str
     assert not loaded & set(HEAVY), f"`reporting {' '.join(command)}` imported {sorted(loaded & set(HEAVY))}"
 
 
+def test_help_imports_no_data_library(project: Path) -> None:
+    """`reporting --help` (target 0.3 s) lists commands: pandas, numpy and pyarrow alone cost about 0.3 s."""
+    done = subprocess.run([sys.executable, "-c", PROBE, "--help"], capture_output=True, text=True, timeout=120)
+    line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES="))
+    loaded = set(json.loads(line.removeprefix("MODULES=")))
+    assert done.returncode == 0 and not loaded & {"pandas", "numpy", "pyarrow"}, sorted(loaded)
+
+
 def test_python_dash_m_reporting_is_the_command(project: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "reporting", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage" in done.stdout and "build" in done.stdout

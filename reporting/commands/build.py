@@ -163,14 +163,22 @@ def _known_orgs(orgs: list[str]) -> list[str]:
     return [code if code in codes else by_upper.get(code.strip().upper(), code) for code in orgs]
 
 
-def build_one(pack: str, **kwargs: Any) -> list[BuildResult]:
-    """`packs.build.build` with a progress bar; `kwargs` are its keyword arguments."""
+def build_one(pack: str, *, steps: bool = False, **kwargs: Any) -> list[BuildResult]:
+    """`packs.build.build` with a progress bar; `kwargs` are its keyword arguments. With `steps`, each step is
+    also a line on stdout when there is no terminal for the bar (a first `make demo` in CI or a log is never
+    silent for long)."""
     from reporting.packs.build import build as build_pack
 
     proj = project()
     with progress() as bar:
         task = bar.add_task("building", total=None)
-        return build_pack(proj, pack, progress=lambda what: bar.update(task, description=what), **kwargs)
+
+        def say(what: str) -> None:
+            bar.update(task, description=what)
+            if steps and not err.is_terminal:
+                out.print(f"  {pack}: {what}", markup=False, highlight=False)
+
+        return build_pack(proj, pack, progress=say, **kwargs)
 
 
 def print_result(result: BuildResult) -> None:

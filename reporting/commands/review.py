@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 
 from reporting.errors import ReportingError
@@ -42,6 +41,8 @@ class Finding:
 
 def review(project: Any, pack: str, *, org: str | None = None, period: str | None = None) -> list[Finding]:
     """The findings for one pack and organisation (the template's default one without --org)."""
+    import pandas as pd  # here, not at the top: every command's --help would pay for it
+
     from reporting.data.annotations import REBASING, suggestion
     from reporting.formatting import format_period, format_value
     from reporting.packs.build import prepare_build

@@ -32,7 +32,11 @@ from small_counts import CELLS, ORGS, PEER, Published, differences, publish
 
 from reporting.packs.template_load import template_files
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # every shipped pack, four organisations, 3 times
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.first,
+    pytest.mark.timeout(2400),
+]  # every shipped pack, four organisations, 3 times
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(p.stem for p in template_files(REPO))
