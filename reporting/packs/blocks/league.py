@@ -63,7 +63,7 @@ def _league_table(asm: Assembly, o: t.LeagueTableOptions, where: Where, extra: E
         pool = cross_section(asm, metric, o, (*where, "metrics", k))
         pools.append(pool)
         pooled, group, span = pool.frame, pool.label, pool.span
-        notes += pool.note(asm, f"League table ({metric.title})")
+        notes += pool.note(asm, f"{metric.title} in the league table")
         part = pd.DataFrame(
             {
                 "org_code": pooled["org_code"].astype(str),

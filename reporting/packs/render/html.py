@@ -43,6 +43,7 @@ from reporting.errors import ReportingError
 from reporting.files import atomic_write
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION, icon
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
+from reporting.packs.render._caption import caption_text
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._draft import mark_html
 from reporting.packs.render.chart_table import chart_data
@@ -280,17 +281,11 @@ def _summary_table(block: SummaryTable, ctx: _Context) -> list[dict[str, Any]]:
             "kind": "summary",
             "id": f"table-{number}",
             "number": number,
-            "caption": _caption(block.title, block.caption),
+            "caption": _clean(caption_text(block.title, block.caption)),
             "rows": rows,
             "notes": notes,
         }
     ]
-
-
-def _caption(title: str, caption: str) -> str:
-    if caption and title and not caption.startswith(title):
-        return _clean(f"{title} – {caption}")
-    return _clean(caption or title)
 
 
 @_block.register
@@ -341,7 +336,7 @@ def _data_table(block: DataTable, ctx: _Context) -> list[dict[str, Any]]:
             "kind": "table",
             "id": f"table-{number}",
             "number": number,
-            "caption": _caption(block.title, block.caption),
+            "caption": _clean(caption_text(block.title, block.caption)),
             "columns": [
                 {"name": _clean(c.name), "numeric": c.kind in {"number", "percent", "count"}} for c in block.columns
             ],

@@ -19,8 +19,9 @@ from project_fixtures import copy_project
 
 from reporting.packs.build import build
 from reporting.packs.render import pdf
+from reporting.packs.render._caption import caption_rest, caption_text
 from reporting.packs.render._text_fit import WIDTH_MARGIN, _em
-from reporting.packs.render.docx.tables import caption_text, column_widths, table_font_pt
+from reporting.packs.render.docx.tables import column_widths, table_font_pt
 from reporting.project import Project
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -150,3 +151,23 @@ def test_column_widths_keep_every_minimum_and_share_the_rest_by_weight() -> None
     widths = column_widths(1000, [6, 40, 14], [200, 0, 0])  # the first column's share (100) is below 200
     assert widths[0] == 200 and widths[1] == int(800 * 40 / 54) and sum(widths) <= 1000
     assert column_widths(100, [1, 1], [80, 80]) == [50, 50]  # cannot all fit: scaled down together
+
+
+@pytest.mark.parametrize(
+    ("title", "caption", "expected"),
+    [
+        (
+            "League table: acute, August 2024 to July 2025",
+            "League table, top and bottom 5 of 118",
+            "top and bottom 5 of 118",
+        ),
+        ("Headlines: latest week", "Headlines: latest week, Guy's, week of 25 August", "Guy's, week of 25 August"),
+        ("Metric definitions", "metric definitions", ""),
+        ("Waits", "Longest first", "Longest first"),
+        ("", "Only a caption", "Only a caption"),
+        ("Waits", "", ""),
+    ],
+)
+def test_caption_rest_is_what_the_caption_adds(title: str, caption: str, expected: str) -> None:
+    """The decks and workbooks set the title and the rest apart: the rest never opens with the title's words."""
+    assert caption_rest(title, caption) == expected

@@ -176,6 +176,25 @@ def test_the_league_table_splits_evenly_under_its_own_title(decks, org: str) -> 
 
 
 @pytest.mark.parametrize("key", [f"{n}-{o}" for n, o in DECKS])
+def test_no_table_caption_repeats_its_title(decks, key: str) -> None:
+    """'League table: acute, August 2024 to July 2025 – League table, top and bottom 5 ...' says it twice: the
+    caption line under a table gives its title (bold) and only what the caption adds."""
+    prs = Presentation(str(decks[key]))
+    seen = 0
+    for slide in prs.slides:
+        for sh in slide.shapes:
+            if not sh.has_text_frame or sh.is_placeholder:
+                continue
+            for paragraph in sh.text_frame.paragraphs:
+                runs = paragraph.runs
+                if len(runs) >= 2 and runs[0].font.bold and runs[1].text.startswith(" – "):
+                    seen += 1
+                    lead = runs[0].text.split(":")[0].split(",")[0].strip().casefold()
+                    assert not runs[1].text[3:].casefold().startswith(lead), paragraph.text
+    assert seen or not key.startswith("board"), "no table caption found: the check would pass vacuously"
+
+
+@pytest.mark.parametrize("key", [f"{n}-{o}" for n, o in DECKS])
 def test_no_slide_carries_one_or_two_continued_rows(decks, key: str) -> None:
     prs = Presentation(str(decks[key]))
     for slide in prs.slides:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -13,6 +12,7 @@ from reporting.errors import ReportingError
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG_NOTE, VARIATION, VARIATION_SHORT, icon
 from reporting.packs import _docx_xml as X
 from reporting.packs.render._brand import NON_TEXT_CONTRAST, readable
+from reporting.packs.render._caption import caption_text
 from reporting.packs.render._text_fit import WIDTH_MARGIN, _em
 from reporting.packs.render.docx.document import FALLBACK_SUPPRESSED_NOTE, TABLE_STYLE, _clean, _Context
 from reporting.packs.tree import (
@@ -29,27 +29,6 @@ if TYPE_CHECKING:
     from docx.table import Table, _Cell
 
 # --- tables ----------------------------------------------------------------------------------------------
-
-
-def caption_text(title: str, caption: str) -> str:
-    """The one line a table's caption shows: its title, then what the caption adds, never the same words twice.
-
-    Blocks give a title ("League table: acute, August 2024 to July 2025") and a caption that often opens with
-    the title's own lead ("League table, top and bottom 5 ..."): that lead is dropped from the caption."""
-    title, caption = title.strip(), caption.strip()
-    if not title or not caption:
-        return caption or title
-    if caption.startswith(title):
-        return caption
-    lead = re.split(r"[:,–]", title, maxsplit=1)[0].strip()
-    if lead and caption.startswith(lead):
-        rest = caption[len(lead) :].lstrip(" :,–-")
-        if not rest:
-            return title
-        if rest in title:
-            return title
-        return f"{title} – {rest}"
-    return f"{title} – {caption}"
 
 
 def _table_caption(ctx: _Context, title: str, caption: str) -> None:

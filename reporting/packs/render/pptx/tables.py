@@ -12,6 +12,7 @@ from pptx.util import Pt
 
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
+from reporting.packs.render._caption import caption_rest
 from reporting.packs.render._text_fit import (
     PARA_GAP_EM,
     WIDTH_MARGIN,
@@ -196,7 +197,7 @@ def _flow_table(
     fresh one. A longer table is split into even parts (`_split`); each later part goes on a slide titled with
     the table's own title, "(continued)", whatever heading the table sat under.
     """
-    rest = _caption_after(title, caption)
+    rest = caption_rest(title, caption)
     cap = [
         _Para(
             (
@@ -271,14 +272,6 @@ def _flow_table(
         if notes:
             _text_box(deck, notes, TABLE_PT, foot_h - GAP)
     return kept
-
-
-def _caption_after(title: str, caption: str) -> str:
-    """What the caption adds to the title: a caption that opens with the title ("Headlines: latest week and month,
-    Guy's ... week of 25 August 2025") is not printed after it twice."""
-    if caption.casefold().startswith(title.casefold()):
-        return caption[len(title) :].lstrip(" ,;:–-")
-    return caption
 
 
 def _widths(total: int, weights: Sequence[float]) -> list[int]:

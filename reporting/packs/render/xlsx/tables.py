@@ -18,6 +18,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from reporting.mdc import NOT_ASSESSED_CELL, RAG, icon_text
 from reporting.packs.render._brand import current as _b
 from reporting.packs.render._brand import readable
+from reporting.packs.render._caption import caption_rest
 from reporting.packs.render.xlsx.cells import (
     TABLE_STYLE,
     _cell_format,
@@ -202,8 +203,8 @@ def _table(
     if title:
         _put(ws, sheet.row, 1, title, font=Font(name=_b().font, size=11, bold=True))
         sheet.row += 1
-    if caption:
-        _merged_text(sheet, caption, Font(name=_b().font, size=9, italic=True, color=_b().muted))
+    if rest := caption_rest(title, caption):
+        _merged_text(sheet, rest, Font(name=_b().font, size=9, italic=True, color=_b().muted))
     names = [f"{columns[i].name} status" if status else columns[i].name for i, status in layout.slots]
     headers = _unique_headers(names + ([NOTE_HEADER] if layout.note else []))
     header_row = sheet.row
