@@ -127,7 +127,9 @@ def publish(root: Path, level: str, packs: list[str], orgs: list[str], templates
     """Build `packs` for `orgs` from a project planted at `level`; every published part, hashes masked."""
     project = plant(templates, root, level)
     out: Published = {}
-    with Renderer(cache=root / "chart-cache") as renderer:
+    # one chart cache for every level: it is keyed by the chart's whole spec, so a chart that depends on a hidden
+    # count has another key and is drawn again, and one that does not is drawn once instead of three times
+    with Renderer(cache=root.parent / "chart-cache") as renderer:
         for pack in packs:
             for result in build(project, pack, orgs=orgs, formats=FORMATS, renderer=renderer, built_at=BUILT_AT):
                 where = result.directory.relative_to(project.root / "outputs")
