@@ -21,7 +21,6 @@ from reporting.schedule import resend as rs
 from reporting.schedule.history import History
 from reporting.schedule.resend import ResendRefused, resend_delivery
 from reporting.schedule.runner import run_once
-from reporting.schedule.sent_files import delivery_files, sent_files
 
 pytestmark = pytest.mark.slow  # every test builds and sends a pack
 
@@ -51,6 +50,8 @@ def _certify(manifest: Path, name: str, data: bytes) -> None:
 def test_the_original_send_records_its_files_and_a_swapped_file_is_refused_whatever_the_manifest_says(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
+    from reporting.schedule.sent_files import sent_files  # new with the fix
+
     project = scheduled(BURST)
     history, row, rj1, rxw = _sent(project)
     published = rj1.read_bytes()
@@ -103,6 +104,8 @@ def test_a_resend_attaches_the_bytes_it_checked_not_a_later_rewrite(
 def test_a_delivery_sent_before_files_were_recorded_is_checked_against_the_manifest_and_says_so(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
+    from reporting.schedule.sent_files import delivery_files, sent_files  # new with the fix
+
     project = scheduled(BURST)
     history, row, rj1, rxw = _sent(project)
     with history.engine.begin() as conn:  # as an older version left it: no file list
