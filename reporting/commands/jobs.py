@@ -112,7 +112,17 @@ def _who() -> str:
 def resend_command(
     delivery: Annotated[int, typer.Argument(help="The delivery's number (#) in `reporting history`.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is sent again (kept in the delivery log).")],
-    by: Annotated[str | None, typer.Option("--by", help="Who asks (default: this account on this machine).")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Who asks: kept in the delivery log and named in the email (default: the log has this account on "
+            "this machine; the email names the sender).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send even when the recipient is no longer on the job's list.")
+    ] = False,
 ) -> None:
     """Send a delivered message again to its one recipient, from the published files of that build (never a
     rebuild): a new delivery of kind resend; the original stays recorded as sent."""
@@ -121,10 +131,15 @@ def resend_command(
     from reporting.errors import ReportingError
     from reporting.schedule.resend import resend_delivery
 
-    done = resend_delivery(project(), delivery, by=by or _who(), reason=reason)
+    done = resend_delivery(project(), delivery, by=by or _who(), reason=reason, requester=by, force=force)
     if done.status != "sent":
         raise ReportingError(f"delivery #{delivery} to {done.recipient} was not resent: {done.error or done.status}")
-    out.print(f"resent delivery #{delivery} to {escape(done.recipient)} (new delivery #{done.delivery})")
+    checked = (
+        "checked against the files the delivery log recorded"
+        if done.checked == "delivery log"
+        else "checked against the published manifest.json: it was sent before the delivery log recorded its files"
+    )
+    out.print(f"resent delivery #{delivery} to {escape(done.recipient)} (new delivery #{done.delivery}; {checked})")
 
 
 def _shown(path: Path) -> str:

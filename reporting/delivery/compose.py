@@ -47,6 +47,7 @@ __all__ = [
     "EmailContent",
     "EmailDeliveryError",
     "HeadlineItem",
+    "PackFile",
     "AmbiguousDeliveryError",
     "PermanentDeliveryError",
     "TemporaryDeliveryError",
@@ -110,6 +111,15 @@ class HeadlineItem:
 
 
 @dataclass(frozen=True)
+class PackFile:
+    """A pack file given as the bytes to attach (a resend attaches exactly the bytes it checked, never a
+    re-read of the path, which another writer could have replaced since)."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class EmailContent:
     """What one email says; compose() turns it into a message for one recipient."""
 
@@ -117,7 +127,7 @@ class EmailContent:
     title: str
     intro: str  # plain text; blank lines separate paragraphs
     items: tuple[HeadlineItem, ...]
-    attachments: tuple[Path, ...] = ()  # pack files
+    attachments: tuple[Path | PackFile, ...] = ()  # pack files: a path (read when attached) or the bytes
     links: tuple[tuple[str, str], ...] = ()  # (label, URL from publish.link_base), always listed
     published_as: str = ""  # where the files are, relative to the outputs folder ("pack/period/org/")
     icon_images: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))  # MDC code -> PNG
@@ -334,7 +344,12 @@ def compose(
 
     # attachments or where they are
     sizes: list[tuple[Path, int]] = []
+    given: dict[str, bytes] = {}  # name -> the bytes to attach, for a PackFile
     for p in content.attachments:
+        if isinstance(p, PackFile):
+            sizes.append((Path(p.name), len(p.data)))
+            given[p.name] = p.data
+            continue
         path = Path(p)
         try:
             sizes.append((path, path.stat().st_size))
@@ -407,5 +422,6 @@ def compose(
     if attach:
         for path, _ in sizes:
             main, sub = _mime_type(path)
-            msg.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)
+            data = given[path.name] if path.name in given else path.read_bytes()
+            msg.add_attachment(data, maintype=main, subtype=sub, filename=path.name)
     return msg

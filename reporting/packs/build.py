@@ -431,6 +431,7 @@ def build_from(
             for f in failures
         ]
         from reporting.packs.data_file import SCHEMA_VERSION, write_pack_data
+        from reporting.packs.email_facts import email_facts
 
         data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json")
         manifest = {
@@ -450,6 +451,7 @@ def build_from(
             "versions": _versions(),
             "chart_images": len(specs),
             "warnings": warnings,
+            "email": email_facts(pack),  # what the email says beside the headline: a resend says it again
             "files": [{**entry(f), "built_at": pack.provenance.built_at, "inputs_sha256": inputs} for f in files]
             + kept.entries,
             "data": {

@@ -30,6 +30,7 @@ from reporting.schedule.delivery_kinds import delivery_id, record_kind
 from reporting.schedule.drafts import draft_content, draft_key, is_draft, job_approval, with_approvers
 from reporting.schedule.history import History
 from reporting.schedule.mailbox import mailbox_for, marked_content, marked_key
+from reporting.schedule.sent_files import record_sent_files
 
 if TYPE_CHECKING:
     from reporting.packs.tree import Pack
@@ -135,22 +136,13 @@ def _content(job: Any, result: Any, project: Project, renderer: Any, link_base: 
         render_text(env, job.body or "", context)
         or f"{pack.title} for {pack.org_name or 'all organisations'}, {pack.period_label}."
     )
-    from reporting.packs.assembly import STALE_PREFIX, STALE_TEXT
+    from reporting.packs.email_facts import email_facts, email_footer, with_stale
 
-    stale = [
-        f"{r.title} (latest: {r.period_label})"
-        for b in pack.blocks()
-        if isinstance(b, SummaryTable)
-        for r in b.rows
-        if r.latest.text == STALE_TEXT
-    ]
-    if stale:  # the one "data not current" line of the executive summary, in the email too
-        intro = f"{intro}\n\n{STALE_PREFIX}: {'; '.join(dict.fromkeys(stale))}."
+    facts = email_facts(pack)
+    intro = with_stale(intro, facts)  # the one "data not current" line of the executive summary, in the email too
     where = _published(result.directory, project)
     links = tuple((p.name, published_url(link_base, where / p.name)) for p in result.files) if link_base else ()
-    footer = " | ".join(
-        x for x in (pack.classification, f"snapshot {pack.provenance.snapshot_hash}", *pack.footnotes) if x
-    )
+    footer = email_footer(facts, pack.provenance.snapshot_hash)
     return EmailContent(
         subject=subject,
         title=pack.title,
@@ -389,6 +381,7 @@ def run_once(
                 say(f"sending to {email_address}")
                 record = (job.id, report.period, to, result.org, key)
                 history.record_delivery(*record, "sending", 0, None, run_id)
+                record_sent_files(history, record, message, content.attachments)
                 if mailbox:  # its kind before the SMTP conversation: a crash never leaves it looking like a delivery
                     record_kind(history, delivery_id(history, *record[:3], key), "test", actor, intended=email_address)
                 status, attempts, error = _send_with_retries(

@@ -145,7 +145,7 @@ def test_resend_sends_the_published_files_again_once_and_keeps_the_original(
     (a,) = list(sent.message().iter_attachments())
     (b,) = list(resent.message().iter_attachments())
     assert a.get_content() == b.get_content() and a.get_filename() == b.get_filename()  # the very same file
-    assert "at the request of admin@example.nhs.uk (lost in the spam folder)" in _text(resent.message())
+    assert "again by Performance Team <performance@example.nhs.uk> (lost in the spam folder)" in _text(resent.message())
     assert "Integrated Performance Report for The Shrewsbury and Telford Hospital NHS Trust" in _text(resent.message())
     assert resent.message()["Subject"] == sent.message()["Subject"]
     assert resent.message()["Message-ID"] != sent.message()["Message-ID"]
