@@ -40,45 +40,54 @@ def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
     return ", ".join(parts), "error" if report.failed else "ok"
 
 
-def test_run(project: Project, history: History, job_id: str, by: str, token: str) -> tuple[str, str]:
-    """The job built as a real run would, every message only to its test mailbox (schedule.mailbox)."""
+def test_run(project: Project, history: History, job_id: str, by: str, token: str) -> tuple[str, str, str]:
+    """The job built as a real run would, every message only to its test mailbox (schedule.mailbox). Returns the
+    flash, its kind and the Portal actions detail (counts only: every analyst sees that table, whatever their
+    organisations, so it names no recipient)."""
     from reporting.schedule.delivery_kinds import claim_form
     from reporting.schedule.runner import run_once
 
     if not claim_form(history, token, by, "test"):
-        return AGAIN, "error"
+        return AGAIN, "error", "already submitted"
     try:
         with job_lock(project.root, job_id, wait=False):
             report = run_once(project, job_id, trigger="portal", test=True, actor=by)
     except BlockingIOError:
-        return f"{job_id} is already running (a second click does nothing); see Runs", "error"
+        return f"{job_id} is already running (a second click does nothing); see Runs", "error", "already running"
     except ReportingError as exc:  # no test mailbox configured
-        return str(exc), "error"
+        return str(exc), "error", "refused"
     if report.status == "failed":
-        return f"test run of {job_id} failed: {report.error}", "error"
+        return f"test run of {job_id} failed: {report.error}", "error", f"run #{report.run_id} failed"
+    if report.skipped:  # send_if: exceptions_exist in a period without one: a real run would send nothing either
+        text = f"test run of {job_id}: skipped: {report.skipped}; nothing was sent, not even to the test mailbox"
+        return text, "ok", f"run #{report.run_id} skipped: {report.skipped}"
+    detail = f"run #{report.run_id}: {len(report.sent)} message(s) to the test mailbox, {len(report.failed)} failed"
     text = f"test run of {job_id}: {len(report.sent)} message(s) sent to {report.test_mailbox} only"
     if report.held:
         text += f", {len(report.held)} held for approval"
     if report.failed:
         text += f"; failed {len(report.failed)}: " + "; ".join(f"{k}: {v}" for k, v in report.failed.items())
-    return text + "; no recipient was sent anything", "error" if report.failed else "ok"
+    return text + "; no recipient was sent anything", "error" if report.failed else "ok", detail
 
 
 def resend_sent(
     project: Project, number: int, by: str, reason: str, token: str, sees: Callable[[str | None], bool]
-) -> tuple[str, str]:
-    """A delivered message sent again to its recipient, from the published files of that build."""
+) -> tuple[str, str, str]:
+    """A delivered message sent again to its recipient, from the published files of that build. Returns the flash,
+    its kind and the Portal actions detail (delivery numbers only, as `test_run`'s)."""
     from reporting.schedule.resend import resend_delivery
 
     try:
         done = resend_delivery(project, number, by=by, reason=reason, token=token, sees=sees)
     except ReportingError as exc:
-        return str(exc), "error"
+        return str(exc), "error", f"#{number}: refused"
     if done.status == "already":
-        return AGAIN, "error"
+        return AGAIN, "error", f"#{number}: already submitted"
     if done.status != "sent":
-        return f"delivery #{number} to {done.recipient} was not resent: {done.error or done.status}", "error"
-    return f"resent delivery #{number} to {done.recipient} (new delivery #{done.delivery})", "ok"
+        text = f"delivery #{number} to {done.recipient} was not resent: {done.error or done.status}"
+        return text, "error", f"#{number}: not resent ({done.status})"
+    text = f"resent delivery #{number} to {done.recipient} (new delivery #{done.delivery})"
+    return text, "ok", f"#{number}: resent as delivery #{done.delivery}"
 
 
 def job_rows(project: Project, history: History, schedules: Any) -> list[dict[str, Any]]:
