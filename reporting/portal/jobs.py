@@ -15,9 +15,15 @@ from reporting.project import Project
 from reporting.schedule.history import History
 from reporting.schedule.job_lock import job_lock
 
-__all__ = ["AGAIN", "job_rows", "resend_sent", "send", "test_run"]
+__all__ = ["AGAIN", "RELOAD", "job_rows", "resend_sent", "send", "test_run"]
 
 AGAIN = "this form was already submitted (a double click?): it was acted on once; see Runs and deliveries"
+RELOAD = "this form has no valid one-time token (a page from before an upgrade?): reload the page and submit it again"
+
+
+def _token_ok(token: str) -> bool:
+    """A form's one-time token as the portal's pages make it (schedule.delivery_kinds.claim_form takes up to 64)."""
+    return 0 < len(token) <= 64
 
 
 def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
@@ -47,6 +53,8 @@ def test_run(project: Project, history: History, job_id: str, by: str, token: st
     from reporting.schedule.delivery_kinds import claim_form
     from reporting.schedule.runner import run_once
 
+    if not _token_ok(token):
+        return RELOAD, "error", "no valid form token"
     if not claim_form(history, token, by, "test"):
         return AGAIN, "error", "already submitted"
     try:
@@ -77,6 +85,8 @@ def resend_sent(
     its kind and the Portal actions detail (delivery numbers only, as `test_run`'s)."""
     from reporting.schedule.resend import resend_delivery
 
+    if not _token_ok(token):  # resend_delivery would make one up: the same old page posted twice would send twice
+        return RELOAD, "error", f"#{number}: no valid form token"
     try:
         done = resend_delivery(project, number, by=by, reason=reason, token=token, sees=sees)
     except ReportingError as exc:
