@@ -12,7 +12,7 @@ from typing import Any
 
 from reporting.errors import ReportingError
 from reporting.project import Project
-from reporting.schedule.history import History
+from reporting.schedule.history import NOT_REAL, History
 from reporting.schedule.job_lock import job_lock
 
 __all__ = ["AGAIN", "RELOAD", "job_rows", "resend_sent", "send", "test_run"]
@@ -100,8 +100,15 @@ def resend_sent(
     return text, "ok", f"#{number}: resent as delivery #{done.delivery}"
 
 
+def _since(history: History, job_id: str) -> dict[str, Any] | None:
+    """The job's latest run when it is a test, resend or dry run (after the last real run), else None."""
+    latest = history.latest_run(job_id)
+    return latest if latest is not None and latest["trigger"] in NOT_REAL else None
+
+
 def job_rows(project: Project, history: History, schedules: Any) -> list[dict[str, Any]]:
-    """The Jobs page's rows: each job with its next run, pause, last run, recipients and test mailbox."""
+    """The Jobs page's rows: each job with its next run, pause, last real run (and a test, resend or dry run
+    since), recipients and test mailbox."""
     import datetime as dt
 
     now = dt.datetime.now(dt.UTC)
@@ -110,7 +117,8 @@ def job_rows(project: Project, history: History, schedules: Any) -> list[dict[st
             "job": job,
             "next": job.trigger().get_next_fire_time(None, now),
             "paused": history.paused(job.id),
-            "last": history.latest_run(job.id),
+            "last": history.latest_run(job.id, real=True),  # what the job's recipients last got
+            "since": _since(history, job.id),
             "recipients": [a for a, _ in job.recipients_for(project.root)],
             "test_mailbox": schedules.test_mailbox_for(job.id),
         }

@@ -1,7 +1,8 @@
 """The Portal actions table on /runs, which every analyst sees whatever their organisations, names no recipient
 (review 16, finding 6): after a successful resend by an unscoped admin an RXW-only admin does not see the RJ1
-address there. And a form without its one-time token says "reload the page" (finding 10), for the test run and the
-resend alike, and acts on nothing. Real HTTP (Starlette's TestClient), aiosmtpd and the SQLite history."""
+address there; the Jobs page's last run is the last real one, a resend after it named as such (finding 2). And a
+form without its one-time token says "reload the page" (finding 10), for the test run and the resend alike, and
+acts on nothing. Real HTTP (Starlette's TestClient), aiosmtpd and the SQLite history."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def test_a_scoped_user_does_not_see_another_trusts_recipient_in_the_portal_actio
         follow_redirects=True,
     )
     assert f"resent delivery #{number} to {RJ1}" in done.text and len(smtp.for_recipient(RJ1)) == 2
+    jobs = client.get("/jobs").text  # the last run is the real one (send now), the resend after it named as such
+    assert re.search(r"<td>success [0-9-]+; since: resend success</td>", jobs), jobs
     scoped = _client(burst_project)
     _sign_in(scoped, SCOPED_ADMIN)
     theirs = scoped.get("/runs").text
