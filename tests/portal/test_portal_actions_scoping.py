@@ -40,7 +40,7 @@ def test_a_scoped_user_does_not_see_another_trusts_recipient_in_the_portal_actio
     )
     assert f"resent delivery #{number} to {RJ1}" in done.text and len(smtp.for_recipient(RJ1)) == 2
     jobs = client.get("/jobs").text  # the last run is the real one (send now), the resend after it named as such
-    assert re.search(r"<td>success [0-9-]+; since: resend success</td>", jobs), jobs
+    assert re.search(r"<td>success [0-9-]+; then a resend \(success\)</td>", jobs), jobs
     scoped = _client(burst_project)
     _sign_in(scoped, SCOPED_ADMIN)
     theirs = scoped.get("/runs").text
