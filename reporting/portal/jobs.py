@@ -39,6 +39,8 @@ def send(project: Project, job_id: str, address: str) -> tuple[str, str]:
     if report.status == "failed":
         return f"{job_id} failed: {report.error}", "error"
     parts = [f"{job_id}: {report.status}", f"sent {len(report.sent)}", f"already had it {len(report.already)}"]
+    if report.skipped:  # e.g. send_if: data_changed with the data unchanged since the last real run
+        parts.append(f"skipped: {report.skipped}")
     if report.held:
         parts.append(f"{len(report.held)} held for approval")
     if report.failed:

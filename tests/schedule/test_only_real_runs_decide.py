@@ -30,6 +30,7 @@ def test_a_dry_run_and_a_test_run_do_not_make_the_next_data_changed_run_skip(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
     from reporting.cli import app
+    from reporting.portal.jobs import send
 
     project = scheduled(BURST.replace("    owner:", "    send_if: data_changed\n    owner:"))
     _with_mailbox(project, f"test_mailbox: {MAILBOX}")
@@ -41,8 +42,10 @@ def test_a_dry_run_and_a_test_run_do_not_make_the_next_data_changed_run_skip(
     assert {r: len(smtp.for_recipient(r)) for r, _ in RECIPIENTS} == {r: 1 for r, _ in RECIPIENTS}
     again = run_once(project, JOB, trigger="schedule", sleep=NO_SLEEP)  # a real run is still compared with
     assert again.status == "skipped" and again.skipped == "data unchanged since the last run"
+    flash, _ = send(project, JOB, "")  # the portal's Send now says why
+    assert "skipped: data unchanged since the last run" in flash
     history = History.open(project.root)
-    assert [r["trigger"] for r in reversed(history.runs(JOB))] == ["dry_run", "test", "schedule", "schedule"]
+    assert [r["trigger"] for r in reversed(history.runs(JOB))] == ["dry_run", "test", "schedule", "schedule", "portal"]
     listed = CliRunner().invoke(app, ["--project", str(project.root), "history", "--job", JOB])
     assert listed.exit_code == 0 and "dry_run" in listed.output  # the history still shows the dry run
 
