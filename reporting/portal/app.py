@@ -236,6 +236,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
 
     async def runs(request: Request) -> Response:
         from reporting.schedule.delivery_kinds import describe, kinds_of
+        from reporting.schedule.history import ADDRESS
 
         account = portal.account(request)
         assert account is not None
@@ -245,7 +246,11 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         return portal.page(
             request,
             "runs.html",
-            runs=portal.history.runs(job, limit=100),
+            # a run's error names the recipients it did not reach, of every organisation: here as <address>
+            # (every user sees the runs; the scoped delivery log below names each with its error)
+            runs=[
+                {**r, "error": ADDRESS.sub("<address>", r["error"] or "")} for r in portal.history.runs(job, limit=100)
+            ],
             deliveries=[{**d, "kind": kinds.get(d["id"]), "what": describe(kinds.get(d["id"]))} for d in listed],
             actions=portal.history.actions(50),
             job=job,

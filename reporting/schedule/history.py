@@ -50,12 +50,12 @@ from reporting.approval import ApprovalState
 from reporting.errors import ReportingError
 from reporting.redact import redact
 
-__all__ = ["NOT_REAL", "AlreadyDecided", "History", "history_url"]
+__all__ = ["ADDRESS", "NOT_REAL", "AlreadyDecided", "History", "history_url"]
 
 # runs a person asked for that send the job's recipients nothing new: never the job's last run for what it decides
 NOT_REAL = ("test", "resend", "dry_run")
 ENV_URL = "REPORTING_HISTORY_URL"
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 metadata = MetaData()
 runs = Table(
     "runs",
@@ -464,7 +464,7 @@ class History:
 
     def record_action(self, by: str, action: str, job_id: str | None, detail: str) -> None:
         """Every analyst sees the actions, whatever their organisations: an address in `detail` is not kept."""
-        detail = redact(_ADDRESS.sub("<address>", detail))
+        detail = redact(ADDRESS.sub("<address>", detail))
         with self._tx() as conn:
             conn.execute(actions.insert().values(at=_now(), actor=by, action=action, job_id=job_id, detail=detail))
 

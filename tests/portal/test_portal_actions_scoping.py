@@ -76,3 +76,21 @@ def test_a_form_without_its_one_time_token_says_reload_the_page(
         )
         assert "reload the page and submit it again" in resent.text
     assert len(smtp.for_recipient(RJ1)) == 1  # the send's, no resend
+
+
+def test_a_run_error_naming_a_recipient_it_did_not_reach_shows_no_address(
+    burst_project: Project,  # noqa: F811
+    smtp: SmtpTestServer,
+) -> None:
+    smtp.reject(RJ1, 550)  # RJ1's coo is refused: the run is partial and its error names them
+    client = _client(burst_project)
+    _sign_in(client, ADMIN)
+    page = client.get("/jobs").text
+    client.post("/jobs/monthly-performance/send", data={"csrf": _field(page, "csrf")}, follow_redirects=True)
+    (run,) = History.open(burst_project.root).runs()
+    assert run["status"] == "partial" and RJ1 in run["error"]  # the history keeps it (the owner is told)
+    scoped = _client(burst_project)
+    _sign_in(scoped, SCOPED_ADMIN)
+    theirs = scoped.get("/runs").text
+    assert RJ1 not in theirs and "&lt;address&gt;: " in theirs
+    assert RJ1 in client.get("/runs").text  # the unscoped admin still finds it, with its error, in the delivery log
