@@ -73,7 +73,7 @@ def run_once_command(
     out.print(
         f"[bold]{report.job_id}[/bold] {report.period or ''}: {report.status}; "
         f"{done} {len(report.sent)}, already had it {len(report.already)}, "
-        f"failed {len(report.failed)}"
+        f"failed {len(report.failed)}" + (f"; skipped: {report.skipped}" if report.skipped else "")
     )
     from rich.markup import escape
 

@@ -236,6 +236,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
 
     async def runs(request: Request) -> Response:
         from reporting.schedule.delivery_kinds import describe, kinds_of
+        from reporting.schedule.history import ADDRESS
 
         account = portal.account(request)
         assert account is not None
@@ -245,7 +246,11 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         return portal.page(
             request,
             "runs.html",
-            runs=portal.history.runs(job, limit=100),
+            # a run's error names the recipients it did not reach, of every organisation: here as <address>
+            # (every user sees the runs; the scoped delivery log below names each with its error)
+            runs=[
+                {**r, "error": ADDRESS.sub("<address>", r["error"] or "")} for r in portal.history.runs(job, limit=100)
+            ],
             deliveries=[{**d, "kind": kinds.get(d["id"]), "what": describe(kinds.get(d["id"]))} for d in listed],
             actions=portal.history.actions(50),
             job=job,
@@ -262,7 +267,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         assert account is not None
         form = await request.form()
         number = request.path_params["delivery"]
-        text, kind = await run_in_threadpool(
+        text, kind, detail = await run_in_threadpool(
             resend_sent,
             project,
             number,
@@ -274,7 +279,7 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
         _flash(request, text, kind)
         row = delivery(portal.history, number)
         job = row["job_id"] if row is not None and account.sees(row["org_code"]) else None
-        portal.history.record_action(account.user.email, "resend-delivered", job, f"#{number}: {text}")
+        portal.history.record_action(account.user.email, "resend-delivered", job, detail)
         return RedirectResponse("/runs#deliveries", status_code=303)
 
     async def job_action(request: Request) -> Response:
@@ -299,15 +304,16 @@ def create_app(project: Project, *, secure_cookies: bool = True) -> Starlette:
                 return portal.page(request, "error.html", 400, message="resend needs a recipient")
             _flash(request, *await run_in_threadpool(send, project, job_id, address))  # the loop keeps serving
         elif action == "test" and job_id != "*":
-            text, kind = await run_in_threadpool(
+            text, kind, detail = await run_in_threadpool(
                 test_run, project, portal.history, job_id, by, str(form.get("once", ""))
             )
             _flash(request, text, kind)
-            portal.history.record_action(by, "test run", job_id, text)
+            portal.history.record_action(by, "test run", job_id, detail)
             return RedirectResponse("/jobs", status_code=303)
         else:
             return portal.page(request, "error.html", 404, message=f"no action {action}")
-        portal.history.record_action(by, action, job_id, str(form.get("recipient", "")))
+        # not the address resent to: every analyst sees this table (the scoped delivery log names it)
+        portal.history.record_action(by, action, job_id, "to one recipient" if form.get("recipient") else "")
         return RedirectResponse("/jobs", status_code=303)
 
     async def approvals(request: Request) -> Response:

@@ -149,7 +149,8 @@ def _leases(project: Path) -> list[Any]:
 
 
 def _recover(project: Project, schedules: Any, say: Callable[[str], None]) -> list[threading.Thread]:
-    """Re-run each job whose latest run was a scheduled run interrupted by a crash, telling its owner."""
+    """Re-run each job whose latest real run (not a test, resend or dry run) was a scheduled run interrupted by a
+    crash, telling its owner."""
     from reporting.schedule.history import History
     from reporting.schedule.runner import _notify_owner
 
@@ -157,7 +158,7 @@ def _recover(project: Project, schedules: Any, say: Callable[[str], None]) -> li
     history.recover_interrupted()
     threads = []
     for job in schedules.jobs:
-        latest = history.latest_run(job.id)
+        latest = history.latest_run(job.id, real=True)  # a test run or resend since the crash does not hide it
         if not latest or latest["status"] != "interrupted" or latest["trigger"] not in ("schedule", "recovery"):
             continue
         started = f"{latest['started']:%Y-%m-%d %H:%M}"

@@ -13,14 +13,14 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, DateTime, Insert, Integer, MetaData, String, Table, Text, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from reporting.redact import redact
 from reporting.schedule.history import History, deliveries
 
-__all__ = ["Kind", "claim_form", "delivery", "delivery_id", "describe", "kinds_of", "record_kind"]
+__all__ = ["Kind", "claim_form", "delivery", "delivery_id", "describe", "kinds_of", "record_kind", "record_sending"]
 
 Kind = Literal["test", "resend"]
 
@@ -44,13 +44,12 @@ form_tokens = Table(
     Column("action", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
-_READY: set[int] = set()
 
 
 def _engine(history: History) -> Engine:
-    if id(history.engine) not in _READY:
-        metadata.create_all(history.engine)
-        _READY.add(id(history.engine))
+    """The engine with these tables made if missing: every time (it checks first), as a cache keyed by the engine
+    can outlive the database (a new file at the same path, or a collected engine's id reused by a new one)."""
+    metadata.create_all(history.engine)
     return history.engine
 
 
@@ -82,6 +81,45 @@ def delivery_id(history: History, job_id: str, period: str, recipient: str, cont
     return int(row[0])
 
 
+def record_sending(
+    history: History,
+    record: tuple[str, str, str, str | None, str],
+    run_id: int,
+    kind: Kind,
+    by: str,
+    *,
+    intended: str | None = None,
+    original: int | None = None,
+    reason: str | None = None,
+) -> int:
+    """A test's or a resend's delivery row at `sending` and its kind, in one transaction, so no crash or locked
+    database in between leaves it looking like an ordinary delivery. `record`: (job, period, recipient,
+    organisation, key) as `History.record_delivery` takes them. Returns the delivery's id."""
+    numbers: list[int] = []
+
+    def kind_row(conn: Connection, number: int) -> None:
+        conn.execute(_kind_values(number, kind, by, intended, original, reason))
+        numbers.append(number)
+
+    _engine(history)
+    history.record_delivery(*record, "sending", 0, None, run_id, then=kind_row)
+    return numbers[0]
+
+
+def _kind_values(
+    number: int, kind: Kind, by: str, intended: str | None, original: int | None, reason: str | None
+) -> Insert:
+    return delivery_kinds.insert().values(
+        delivery_id=number,
+        kind=kind,
+        actor=by,
+        at=dt.datetime.now(dt.UTC),
+        intended=intended,
+        original_id=original,
+        reason=None if reason is None else redact(reason),
+    )
+
+
 def record_kind(
     history: History,
     delivery: int,
@@ -93,17 +131,7 @@ def record_kind(
     reason: str | None = None,
 ) -> None:
     with _engine(history).begin() as conn:
-        conn.execute(
-            delivery_kinds.insert().values(
-                delivery_id=delivery,
-                kind=kind,
-                actor=by,
-                at=dt.datetime.now(dt.UTC),
-                intended=intended,
-                original_id=original,
-                reason=None if reason is None else redact(reason),
-            )
-        )
+        conn.execute(_kind_values(delivery, kind, by, intended, original, reason))
 
 
 def kinds_of(history: History, ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Integer,
     MetaData,
@@ -37,19 +39,23 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    or_,
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from reporting.approval import ApprovalState
 from reporting.errors import ReportingError
 from reporting.redact import redact
 
-__all__ = ["AlreadyDecided", "History", "history_url"]
+__all__ = ["ADDRESS", "NOT_REAL", "AlreadyDecided", "History", "history_url"]
 
+# runs a person asked for that send the job's recipients nothing new: never the job's last run for what it decides
+NOT_REAL = ("test", "resend", "dry_run")
 ENV_URL = "REPORTING_HISTORY_URL"
+ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 metadata = MetaData()
 runs = Table(
     "runs",
@@ -157,6 +163,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _real() -> ColumnElement[bool]:
+    """A run that is not NOT_REAL (an old row without a trigger counts as real)."""
+    return or_(runs.c.trigger.is_(None), runs.c.trigger.not_in(NOT_REAL))
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -217,13 +228,11 @@ class History:
                 found.append(dict(row))
         return found
 
-    def latest_run(self, job_id: str) -> dict[str, Any] | None:
+    def latest_run(self, job_id: str, *, real: bool = False) -> dict[str, Any] | None:
+        """The job's latest run; `real`: the latest that is not a test, resend or dry run (NOT_REAL)."""
+        query = select(runs).where(runs.c.job_id == job_id, *([_real()] if real else []))
         with self._tx() as conn:
-            row = (
-                conn.execute(select(runs).where(runs.c.job_id == job_id).order_by(runs.c.id.desc()).limit(1))
-                .mappings()
-                .first()
-            )
+            row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).mappings().first()
             return dict(row) if row else None
 
     def delivery_status(self, job_id: str, period: str, recipient: str, content_hash: str) -> str | None:
@@ -263,11 +272,16 @@ class History:
             )
 
     def last_success(self, job_id: str) -> dict[str, Any] | None:
+        """The latest real run that succeeded or was skipped (`send_if: data_changed` compares with its snapshot)."""
         with self._tx() as conn:
             row = (
                 conn.execute(
                     select(runs)
-                    .where(runs.c.job_id == job_id, runs.c.status.in_(["success", "skipped"]))
+                    .where(
+                        runs.c.job_id == job_id,
+                        runs.c.status.in_(["success", "skipped"]),
+                        _real(),
+                    )
                     .order_by(runs.c.id.desc())
                     .limit(1)
                 )
@@ -299,7 +313,9 @@ class History:
         attempts: int,
         error: str | None,
         run_id: int,
+        then: Callable[[Connection, int], object] | None = None,
     ) -> None:
+        """`then(conn, delivery id)` runs in the same transaction (schedule.delivery_kinds records a row's kind)."""
         with self._tx() as conn:
             key = (
                 deliveries.c.job_id == job_id,
@@ -321,8 +337,9 @@ class History:
                     .where(deliveries.c.id == existing[0])
                     .values(attempts=existing[1] + attempts, **values)
                 )
+                number = int(existing[0])
             else:
-                conn.execute(
+                number = conn.execute(
                     deliveries.insert().values(
                         job_id=job_id,
                         period=period,
@@ -331,7 +348,9 @@ class History:
                         attempts=attempts,
                         **values,
                     )
-                )
+                ).inserted_primary_key[0]
+            if then is not None:
+                then(conn, int(number))
 
     def runs(self, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         query = select(runs).order_by(runs.c.id.desc()).limit(limit)
@@ -444,10 +463,10 @@ class History:
             return dict(row) if row else None
 
     def record_action(self, by: str, action: str, job_id: str | None, detail: str) -> None:
+        """Every analyst sees the actions, whatever their organisations: an address in `detail` is not kept."""
+        detail = redact(ADDRESS.sub("<address>", detail))
         with self._tx() as conn:
-            conn.execute(
-                actions.insert().values(at=_now(), actor=by, action=action, job_id=job_id, detail=redact(detail))
-            )
+            conn.execute(actions.insert().values(at=_now(), actor=by, action=action, job_id=job_id, detail=detail))
 
     def actions(self, limit: int = 100) -> list[dict[str, Any]]:
         return self._all(select(actions).order_by(actions.c.id.desc()).limit(limit))

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from reporting.errors import ReportingError
 from reporting.project import Project
-from reporting.schedule.delivery_kinds import claim_form, delivery, delivery_id, record_kind
+from reporting.schedule.delivery_kinds import claim_form, delivery, record_sending
 from reporting.schedule.history import History
 from reporting.schedule.sent_files import SentFile, sent_files
 
@@ -265,9 +265,7 @@ def _send(
         message_id=delivery_message_id(schedules.smtp.sender, *record[:3], record[4]),
     )
     run_id = history.start_run(job.id, "resend")
-    history.record_delivery(*record, "sending", 0, None, run_id)
-    new = delivery_id(history, *record[:3], record[4])
-    record_kind(history, new, "resend", by, original=row["id"], reason=reason)
+    new = record_sending(history, record, run_id, "resend", by, original=row["id"], reason=reason)  # one transaction
     record_sent_files(history, record, message, files)
     status, attempts, error = _send_with_retries(
         _smtp(schedules),

@@ -26,7 +26,7 @@ from reporting.errors import ConfigError, ReportingError
 from reporting.files import atomic_write, dir_mode
 from reporting.project import Project
 from reporting.redact import redact
-from reporting.schedule.delivery_kinds import delivery_id, record_kind
+from reporting.schedule.delivery_kinds import record_sending
 from reporting.schedule.drafts import draft_content, draft_key, is_draft, job_approval, with_approvers
 from reporting.schedule.history import History
 from reporting.schedule.mailbox import mailbox_for, marked_content, marked_key
@@ -70,6 +70,7 @@ class RunReport:
     held: list[str] = field(default_factory=list)  # recipients whose pack is a draft awaiting approval
     awaiting: dict[str, str] = field(default_factory=dict)  # organisation ("" for none) -> draft content hash
     test_mailbox: str | None = None  # a test run: every message went there instead (`sent` lists who for)
+    skipped: str | None = None  # why nothing was sent (status `skipped`), as the history records it
 
     @property
     def ok(self) -> bool:
@@ -249,15 +250,15 @@ def run_once(
     schedules = load_project_schedules(project)
     job = schedules.job(job_id)
     mailbox = mailbox_for(schedules, job.id, test_mailbox) if test or test_mailbox else None
-    trigger = "test" if mailbox else trigger
+    trigger = "test" if mailbox else "dry_run" if dry_run else trigger  # neither is a real run (history.NOT_REAL)
     history = History.open(project.root)
     history.recover_interrupted()
     run_id = history.start_run(job.id, trigger)
     report = RunReport(job.id, run_id, "running", test_mailbox=mailbox)
     paused = history.paused(job.id) if trigger in SCHEDULED else None
     if paused:  # paused in the portal: the scheduler's runs wait; a person's "send now" still runs
-        history.finish_run(run_id, "skipped", error=f"paused by {paused['actor']} at {paused['at']:%Y-%m-%d %H:%M}")
-        report.status = "skipped"
+        report.status, report.skipped = "skipped", f"paused by {paused['actor']} at {paused['at']:%Y-%m-%d %H:%M}"
+        history.finish_run(run_id, "skipped", error=report.skipped)
         return report
     try:
         if snapshot_hash is not None:
@@ -268,12 +269,12 @@ def run_once(
             say("pulling data")
             _, snapshot = pull(load_catalogue(project.require_catalogue()), project.root, project.snapshots)
         requested = period or (job.parameters.period if job.parameters.period not in (None, "latest") else None)
-        always = dry_run or trigger in {"approval", "test"}  # approved: it goes now; a test or dry run is asked for
+        always = trigger in {"approval", "test", "dry_run"}  # approved: it goes now; a test or dry run is asked for
         if job.send_if == "data_changed" and not always:
             last = history.last_success(job.id)
             if last and last.get("snapshot") == snapshot.hash:
-                history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error="data unchanged since the last run")
-                report.status = "skipped"
+                report.status, report.skipped = "skipped", "data unchanged since the last run"
+                history.finish_run(run_id, "skipped", snapshot=snapshot.hash, error=report.skipped)
                 return report
         recipients = job.recipients_for(project.root)
         orgs = _orgs_for(job, recipients) or [None]
@@ -305,16 +306,13 @@ def run_once(
         with Renderer(
             project_cache(project.root)
         ) as renderer:  # for the email's icons (from the chart cache after the first run)
+            # a test run is skipped too: its messages say who they would have gone to, and nobody would be sent this
             if job.send_if == "exceptions_exist" and not any(_has_exception(r.tree) for r in results):
+                report.status, report.skipped = "skipped", "no exceptions this period"
+                files = [str(f) for f in report.files]
                 history.finish_run(
-                    run_id,
-                    "skipped",
-                    period=report.period,
-                    snapshot=snapshot.hash,
-                    files=[str(f) for f in report.files],
-                    error="no exceptions this period",
+                    run_id, "skipped", period=report.period, snapshot=snapshot.hash, files=files, error=report.skipped
                 )
-                report.status = "skipped"
                 return report
             settings = None if dry_run else _smtp(schedules)
             limit = int(schedules.publish.attach_limit_mb * 1_000_000)
@@ -380,10 +378,11 @@ def run_once(
                     continue
                 say(f"sending to {email_address}")
                 record = (job.id, report.period, to, result.org, key)
-                history.record_delivery(*record, "sending", 0, None, run_id)
+                if mailbox:  # the row and its kind at once, before the SMTP conversation
+                    record_sending(history, record, run_id, "test", actor, intended=email_address)
+                else:
+                    history.record_delivery(*record, "sending", 0, None, run_id)
                 record_sent_files(history, record, message, content.attachments)
-                if mailbox:  # its kind before the SMTP conversation: a crash never leaves it looking like a delivery
-                    record_kind(history, delivery_id(history, *record[:3], key), "test", actor, intended=email_address)
                 status, attempts, error = _send_with_retries(
                     settings,
                     message,
