@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.shared import Pt
+from docx_text import cell_text_pt
 from project_fixtures import copy_project
 
 from reporting.charts import icon_chart, raster
@@ -112,14 +113,16 @@ def test_the_check_finds_a_sparkline_wider_than_its_cell(papers: dict[str, Path]
 
 def period_wraps(path: Path) -> list[str]:
     document = docx.Document(str(path))
-    size = Pt(table_font_pt(document)).pt
+    normal = Pt(table_font_pt(document)).pt
     out = []
     for table in document.tables:
         if table.rows[0].cells[0].text != "Period":
             continue
         room = int(next(table._tbl.tblGrid.iter(f"{W}gridCol")).get(f"{W}w")) / 20 - MARGINS_PT
         out += [
-            row.cells[0].text for row in table.rows[1:] if _em(row.cells[0].text, True) * size * WIDTH_MARGIN > room
+            row.cells[0].text
+            for row in table.rows[1:]
+            if _em(row.cells[0].text, True) * cell_text_pt(row.cells[0], normal) * WIDTH_MARGIN > room
         ]
     return out
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.shared import Pt
+from docx_text import cell_text_pt
 from project_fixtures import copy_project
 
 from reporting.packs.build import build
@@ -50,14 +51,15 @@ def papers(demo_project: Project, renderer, tmp_path_factory: pytest.TempPathFac
 def header_overflows(path: Path) -> list[str]:
     """'table N column M: word (x pt) wider than its column (y pt)' for every header word that cannot fit."""
     document = docx.Document(str(path))
-    size = Pt(table_font_pt(document))  # Normal's 11 pt: what Word and LibreOffice set table text at
+    normal = Pt(table_font_pt(document)).pt  # Normal's 11 pt: what Word and LibreOffice set table text at
     problems = []
     for t, table in enumerate(document.tables, start=1):
         grid = [int(col.get(f"{W}w")) / 20 for col in table._tbl.tblGrid.iter(f"{W}gridCol")]  # twips -> pt
         for c, cell in enumerate(table.rows[0].cells):
             room = grid[c] - MARGINS_PT
+            size = cell_text_pt(cell, normal)
             for word in cell.text.split():
-                need = _em(word, True) * size.pt * WIDTH_MARGIN
+                need = _em(word, True) * size * WIDTH_MARGIN
                 if need > room:
                     problems.append(f"{path.name} table {t} column {c + 1}: {word!r} ({need:.1f} pt) > {room:.1f} pt")
     return problems
@@ -171,3 +173,28 @@ def test_column_widths_keep_every_minimum_and_share_the_rest_by_weight() -> None
 def test_caption_rest_is_what_the_caption_adds(title: str, caption: str, expected: str) -> None:
     """The decks and workbooks set the title and the rest apart: the rest never opens with the title's words."""
     assert caption_rest(title, caption) == expected
+
+
+def test_the_league_tables_ranks_stay_on_one_line_and_the_table_on_one_page(papers: dict[str, Path]) -> None:
+    """A wide table is set at 9 pt (WIDE_TABLE_PT), so the NOF league table's ranks with intervals ("110
+    (108–111)") sit on one line and its eleven rows of long names, with its notes, fit one landscape page of the
+    PDF (at 11 pt they wrapped, and the table ran over two pages)."""
+    for name in ("board-RJ1", "board-RXW"):
+        document = docx.Document(str(papers[name]))
+        table = next(t for t in document.tables if t.rows[0].cells[0].text == "Position")
+        grid = [int(col.get(f"{W}w")) / 20 for col in table._tbl.tblGrid.iter(f"{W}gridCol")]
+        normal = Pt(table_font_pt(document)).pt
+        wrapped = [
+            cell.text
+            for row in table.rows[1:]
+            for c, cell in enumerate(row.cells)
+            if re.fullmatch(r"\d+ \(\d+–\d+\)", cell.text)
+            and _em(cell.text, True) * cell_text_pt(cell, normal) * WIDTH_MARGIN > grid[c] - MARGINS_PT
+        ]
+        assert wrapped == [], (name, wrapped)
+        if f"{name}.pdf" in papers:
+            text = subprocess.run(
+                ["pdftotext", str(papers[f"{name}.pdf"]), "-"], capture_output=True, text=True, check=True
+            ).stdout
+            pages = [i for i, page in enumerate(text.split("\f"), start=1) if "To next" in page]
+            assert len(pages) == 1, (name, pages)  # the header repeats on every page the table takes

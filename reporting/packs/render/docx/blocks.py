@@ -21,6 +21,7 @@ from reporting.packs.render.docx.document import (
 )
 from reporting.packs.render.docx.tables import (
     SPARKLINE_CM,
+    WIDE_TABLE_PT,
     _footnotes,
     _icon_cell,
     _sparkline_cell,
@@ -218,6 +219,7 @@ def _data_table(block: DataTable, ctx: _Context) -> None:
         whole={i for i, column in enumerate(block.columns) if column.kind == "date"},
         pictured={i for i, column in enumerate(block.columns) if column.kind == "icon"},
         fewest_lines=True,
+        size_pt=WIDE_TABLE_PT if block.wide else None,
     )
     suppressed = rag = False
     width = len(block.columns)
@@ -235,6 +237,7 @@ def _data_table(block: DataTable, ctx: _Context) -> None:
                 letter, _, fill, _ = RAG[value.rag]
                 cell.paragraphs[0].add_run(f"  {letter}").bold = True
                 X.set_cell_shading(cell, fill)
+    table.set_text_size()
     _footnotes(ctx, block.footnotes, suppressed, rag)
 
 

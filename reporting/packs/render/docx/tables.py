@@ -59,6 +59,8 @@ def _longest_text_pt(texts: Iterable[str], size_pt: float) -> float:
 
 #: a cell no wider than this (points) is kept on one line where the table has room (ranks with intervals)
 SHORT_CELL_PT = 96.0
+#: a wide (landscape) data table's text: nine columns of ranks and long names on one page at this size
+WIDE_TABLE_PT = 9.0
 
 
 def _two_lines_pt(header: str, size_pt: float) -> float:
@@ -133,6 +135,8 @@ class _TableWriter:
     #: an empty body row as `row()` first made it: later rows are copies (python-docx's add_row, cell widths
     #: and alignments, made anew for every row, were most of a table's cost)
     blank: CT_Row | None = None
+    #: the points its text is set at when smaller than the body's (a wide table: `WIDE_TABLE_PT`)
+    size_pt: float | None = None
 
     @classmethod
     def start(
@@ -147,20 +151,22 @@ class _TableWriter:
         pictured: Collection[int] = (),
         at_least: Mapping[int, float] = MappingProxyType({}),
         fewest_lines: bool = False,
+        size_pt: float | None = None,
     ) -> _TableWriter:
         """`texts`: each column's cell texts, so that no column is narrower than its widest word; the columns
         in `whole` (periods: "September 2024") no narrower than their widest text, so it never wraps; those in
         `pictured` (MDC icons) have room for the icon before the widest word; `at_least`: column -> points (a
         sparkline's room). `fewest_lines` (data tables): where they fit, headers on two lines at most and short
         cells ("117 (117–118)") on one, and the room left to the columns that would wrap (`_fewest_lines`), so a
-        league table's rows stay one or two lines tall and the table and its notes share a page."""
+        league table's rows stay one or two lines tall and the table and its notes share a page. `size_pt`: the
+        table's text is measured at that size, and `set_text_size` sets it there once the rows are written."""
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
         table.style = ctx.document.styles[TABLE_STYLE]
         table.autofit = False
         from docx.shared import Pt
 
-        size = table_font_pt(ctx.document)
+        size = size_pt or table_font_pt(ctx.document)
         icon_pt = ICON_CM / 2.54 * 72 + LABEL_PT / 3  # an icon and the space after it
 
         def minimum(i: int, header: str, column: Sequence[str], heads: bool = False, short: bool = False) -> int:
@@ -188,7 +194,7 @@ class _TableWriter:
                         widths = cut
         for column, width in zip(table.columns, widths, strict=True):
             column.width = width
-        writer = cls(table, widths, right_aligned)
+        writer = cls(table, widths, right_aligned, size_pt=size_pt)
         header = writer.row()
         X.repeat_header_row(table.rows[0])
         for cell, text in zip(header, headers, strict=True):
@@ -214,6 +220,20 @@ class _TableWriter:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         self.blank = copy.deepcopy(row._tr)
         return cells
+
+    def set_text_size(self) -> None:
+        """Every run of the table without a size of its own (icon labels and markers keep theirs) at `size_pt`,
+        as the widths were measured."""
+        if self.size_pt is None:
+            return
+        from docx.shared import Pt
+
+        for row in self.table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    for run in paragraph.runs:
+                        if run.font.size is None:
+                            run.font.size = Pt(self.size_pt)
 
 
 def table_font_pt(document: Document) -> float:
