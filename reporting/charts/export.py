@@ -63,6 +63,10 @@ def find_chromium() -> str:
     raise ChartExportError(f"no Chromium found for chart export; {INSTALL_HINT}")
 
 
+#: what kaleido's tab says when its page's scripts had not loaded before the first figure was sent
+_NOT_READY = "kaleido_scopes is not defined"
+
+
 def _cache_key(spec: ChartSpec) -> str:
     import hashlib
 
@@ -158,21 +162,27 @@ class Renderer:
         return self._browser is not None
 
     def _write(self, jobs: list[dict[str, Any]]) -> Any:
-        """One batched call, with a deadline; a browser that stops answering is replaced once."""
+        """One batched call, with a deadline; a browser that stops answering, or whose tab was not ready, is
+        replaced once."""
         deadline = 60 + 5 * len(jobs)
         if self._browser is None:
             self._browser = _Browser(self.workers, self.timeout)
         try:
+            errors = self._browser.write(jobs, deadline)
+            if not errors or not any(_NOT_READY in str(e) for e in errors):
+                return errors
+        except TimeoutError:
+            pass
+        # no answer in time, or a tab whose kaleido page had not loaded its scripts (seen under heavy load:
+        # "ReferenceError: kaleido_scopes is not defined"): a new browser, once
+        self._browser.close()
+        self._browser = _Browser(self.workers, self.timeout)
+        try:
             return self._browser.write(jobs, deadline)
         except TimeoutError:
-            self._browser.close()
-            self._browser = _Browser(self.workers, self.timeout)
-            try:
-                return self._browser.write(jobs, deadline)
-            except TimeoutError:
-                raise ChartExportError(
-                    f"Chromium did not finish {len(jobs)} chart(s) within {deadline} s, twice; {INSTALL_HINT}"
-                ) from None
+            raise ChartExportError(
+                f"Chromium did not finish {len(jobs)} chart(s) within {deadline} s, twice; {INSTALL_HINT}"
+            ) from None
 
     def render(self, specs: Sequence[ChartSpec], fmt: Format = "png") -> list[Image]:
         """Images for `specs`, in order; misses are drawn in one batched call to the open browser."""
