@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from jobs_fixtures import BURST, MAILBOX, NO_SLEEP, RECIPIENTS, set_test_mailbox
 from smtp_server import SmtpTestServer
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.exc import DBAPIError
-from test_test_mailbox_and_resend import BURST, MAILBOX, NO_SLEEP, RECIPIENTS, _with_mailbox
 from typer.testing import CliRunner
 
 from reporting.project import Project
@@ -33,7 +33,7 @@ def test_a_dry_run_and_a_test_run_do_not_make_the_next_data_changed_run_skip(
     from reporting.portal.jobs import send
 
     project = scheduled(BURST.replace("    owner:", "    send_if: data_changed\n    owner:"))
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     assert run_once(project, JOB, dry_run=True, sleep=NO_SLEEP).status == "success"
     assert run_once(project, JOB, test=True, actor="admin@example.nhs.uk", sleep=NO_SLEEP).status == "success"
     assert len(smtp.messages) == 4  # the test run's, all to the test mailbox
@@ -95,7 +95,7 @@ def test_a_test_run_with_no_exceptions_says_it_was_skipped_and_why(
 
     # RJ1's weekly pack has no exception this week (tests/schedule/test_exception_definition.py)
     project = scheduled(EXCEPTIONS_JOB)
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     done = CliRunner().invoke(app, ["--project", str(project.root), "run-once", "weekly-executive", "--test"])
     assert done.exit_code == 0, done.output
     assert "skipped: no exceptions this period" in done.output and smtp.messages == []
@@ -108,7 +108,7 @@ def test_a_test_delivery_row_is_written_with_its_kind_or_not_at_all(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
     project = scheduled(BURST)
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     history = History.open(project.root)
     delivery_kinds.metadata.create_all(history.engine)
     with history.engine.begin() as conn:  # the kind's insert fails, as "database is locked" would

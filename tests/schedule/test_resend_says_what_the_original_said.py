@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from jobs_fixtures import BURST, NO_SLEEP
 from smtp_server import SmtpTestServer
-from test_test_mailbox_and_resend import BURST, NO_SLEEP
 
 from reporting.project import Project
 from reporting.schedule.delivery_kinds import claim_form, delivery

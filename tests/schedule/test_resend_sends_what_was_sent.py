@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jobs_fixtures import BURST, NO_SLEEP
 from smtp_server import SmtpTestServer
-from test_test_mailbox_and_resend import BURST, NO_SLEEP
 
 from reporting.project import Project
 from reporting.schedule import resend as rs

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 
 import pytest
+from jobs_fixtures import BURST, MAILBOX, NO_SLEEP, RECIPIENTS, set_test_mailbox
 from smtp_server import SmtpTestServer
 from typer.testing import CliRunner
 
@@ -21,43 +22,14 @@ from reporting.schedule.runner import run_once
 
 pytestmark = pytest.mark.slow  # every test builds and sends a pack
 
-MAILBOX, OTHER = "test.mailbox@example.nhs.uk", "job.tests@example.nhs.uk"
-RECIPIENTS = [
-    ("performance.rj1@example.nhs.uk", "RJ1"),
-    ("coo.rj1@example.nhs.uk", "RJ1"),
-    ("performance.rxw@example.nhs.uk", "RXW"),
-    ("coo.rxw@example.nhs.uk", "RXW"),
-]
-BURST = """\
-  - id: monthly-performance
-    pack: monthly-performance
-    every: monthly 10 08:00
-    orgs: [RJ1, RXW]
-    formats: [xlsx]
-    recipients:
-      file: recipients/monthly.csv
-    subject: "{{ pack_title }} – {{ org_name }}"
-    retries: {attempts: 2, backoff_seconds: 0}
-    owner: owner@example.nhs.uk
-"""
-
-
-def NO_SLEEP(_: float) -> None:
-    """Retries without waiting."""
-
-
-def _with_mailbox(project: Project, line: str) -> None:
-    """Put `line` (a top-level key) before `jobs:` in the project's schedules.yaml."""
-    path = project.root / "schedules.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("\njobs:\n", f"\n{line}\njobs:\n", 1))
+OTHER = "job.tests@example.nhs.uk"
 
 
 def test_a_test_run_bursts_like_a_real_run_but_sends_only_to_the_test_mailbox(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
     project = scheduled(BURST)
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     report = run_once(project, "monthly-performance", test=True, actor="admin@example.nhs.uk", sleep=NO_SLEEP)
     assert report.status == "success" and report.test_mailbox == MAILBOX
     assert sorted(report.sent) == sorted(r for r, _ in RECIPIENTS)
@@ -91,7 +63,7 @@ def test_the_jobs_own_test_mailbox_wins_and_none_configured_is_refused(
     scheduled: Callable[..., Project], smtp: SmtpTestServer
 ) -> None:
     project = scheduled(BURST.replace("    owner:", f"    test_mailbox: {OTHER}\n    owner:"))
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     report = run_once(project, "monthly-performance", test=True, sleep=NO_SLEEP)
     assert report.test_mailbox == OTHER and {m.rcpt_tos for m in smtp.messages} == {(OTHER,)}
 
@@ -190,7 +162,7 @@ def test_resend_on_the_command_line(scheduled: Callable[..., Project], smtp: Smt
     from reporting.cli import app
 
     project = scheduled(BURST)
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     runner = CliRunner()
     at = ["--project", str(project.root)]
     tested = runner.invoke(app, [*at, "run-once", "monthly-performance", "--test"])
@@ -215,7 +187,7 @@ def test_a_test_run_of_a_draft_asks_no_approver(approval_project: Callable[..., 
     from approval_fixtures import APPROVER, DEPUTY
 
     project = approval_project()
-    _with_mailbox(project, f"test_mailbox: {MAILBOX}")
+    set_test_mailbox(project, MAILBOX)
     report = run_once(project, "board", test=True, actor="admin@example.nhs.uk", sleep=NO_SLEEP)
     assert report.status == "success" and sorted(report.sent) == sorted([APPROVER, DEPUTY]) and len(report.held) == 2
     assert {m.rcpt_tos for m in smtp.messages} == {(MAILBOX,)} and len(smtp.messages) == 2

@@ -1,5 +1,5 @@
-"""Shared by the portal's test-run and resend tests (HTTP and browser): a job bursting to two trusts, a scoped
-admin, and a way to set or remove the project-wide test mailbox."""
+"""Shared by the test-run and resend tests (the runner's, and the portal's HTTP and browser ones): a job bursting
+to two trusts and its recipients, a scoped admin, and a way to set or remove the project-wide test mailbox."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from reporting.project import Project
 MAILBOX = "test.mailbox@example.nhs.uk"
 SCOPED_ADMIN = "admin.rxw@example.nhs.uk"
 USERS_WITH_SCOPED_ADMIN = USERS + f"  - email: {SCOPED_ADMIN}\n    roles: [admin]\n    orgs: [RXW]\n"
+RECIPIENTS = [  # the shipped recipients/monthly.csv, which the scheduled project copies
+    ("performance.rj1@example.nhs.uk", "RJ1"),
+    ("coo.rj1@example.nhs.uk", "RJ1"),
+    ("performance.rxw@example.nhs.uk", "RXW"),
+    ("coo.rxw@example.nhs.uk", "RXW"),
+]
 BURST = """\
   - id: monthly-performance
     pack: monthly-performance
@@ -24,6 +30,10 @@ BURST = """\
     retries: {attempts: 2, backoff_seconds: 0}
     owner: owner@example.nhs.uk
 """
+
+
+def NO_SLEEP(_: float) -> None:
+    """Retries without waiting."""
 
 
 def set_test_mailbox(project: Project, mailbox: str | None) -> None:
