@@ -57,9 +57,11 @@ def _by_group(
 ) -> list[Series]:
     """One series per rebase group, None elsewhere: limits break at a rebase in every renderer."""
     out = []
-    for i, (group, _rows) in enumerate(frame.groupby("rebase_group", sort=True)):
-        mask = (frame["rebase_group"] == group).to_numpy()
-        y = tuple(v if m else None for v, m in zip(floats(frame[column]), mask, strict=True))
+    groups = frame["rebase_group"]
+    values = floats(frame[column])
+    for i, group in enumerate(sorted(groups.dropna().unique())):  # the groups in order, as a groupby gives them
+        mask = (groups == group).to_numpy()
+        y = tuple(v if m else None for v, m in zip(values, mask, strict=True))
         if all(v is None for v in y):
             continue
         label = name if i == 0 else f"{name} (from {x[int(np.flatnonzero(mask)[0])]})"

@@ -143,6 +143,7 @@ class Assembly:
     previous: PreviousPack | NoPrevious | None = None  # the last published pack's numbers (the changes block)
     said_in_pack: set[str] = field(default_factory=set)  # notes a pack says once (e.g. a comparison left out)
     said: set[tuple[str, str]] = field(default_factory=set)  # what this section has said once (assemble resets it)
+    _points_by_metric: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     def row(self, metric_id: str, view: str | None = None) -> Row | None:
         """The summary row of a view of the metric: the given one, else the last chart's, else the first."""
@@ -410,7 +411,9 @@ def series_points(asm: Assembly, metric_id: str, view: str | None = None) -> pd.
     """The points of one view of the metric (default: the view its summary row uses)."""
     if asm.points.empty:
         return pd.DataFrame(columns=["x", "y", "point_type"])
-    rows = asm.points[asm.points["metric_id"] == metric_id]
+    if asm._points_by_metric is None:  # one pass over the points, not one mask per block (each call copies below)
+        asm._points_by_metric = {str(k): rows for k, rows in asm.points.groupby("metric_id", sort=False)}
+    rows = asm._points_by_metric.get(metric_id, asm.points.iloc[0:0])
     if "_view" in rows:
         row = asm.row(metric_id, view)
         key = view or (row or {}).get("view")

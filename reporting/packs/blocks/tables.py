@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from reporting.data.catalogue import Metric
@@ -12,11 +14,23 @@ from reporting.packs.blocks.registry import rule
 from reporting.packs.tree import SUPPRESSED_NOTE, Block, Cell, Column, ColumnKind, DataTable, Heading, Text
 
 
+def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of `frame` as dicts of the given columns (None where a column is missing), read column by column:
+    pandas' own row iteration costs more than the table it feeds."""
+    values = [frame[c].tolist() if c in frame else [None] * len(frame) for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
     points = series_points(asm, metric.id).tail(periods)
     if asm.stale(metric.id):
         points = points.iloc[0:0]
-    frame = asm.frame[asm.frame["metric_id"] == metric.id].set_index("period")
+    own = asm.frame[asm.frame["metric_id"] == metric.id]
+    # the organisation's own row of each period, read once from whole columns (not a pandas .loc a point)
+    flags = own["suppressed"].tolist() if "suppressed" in own else [False] * len(own)
+    source = dict(
+        zip(own["period"], zip(flags, own["numerator"].tolist(), own["denominator"].tolist(), strict=True), strict=True)
+    )
     kind: ColumnKind = "percent" if metric.unit == "percent" else "number"
     fmt = "0.0%" if metric.unit == "percent" else "#,##0" if metric.decimals == 0 else "#,##0.0"
     columns = (
@@ -30,13 +44,13 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
         Column("Point type", "icon", "General", 30),
     )
     rows = []
-    for _, p in points.iterrows():
-        src = frame.loc[p["x"]] if p["x"] in frame.index else None
-        flag = False if src is None else src.get("suppressed", False)
+    for p in _records(points, ("x", "y", "point_type", "mean", "lpl", "upl")):
+        src = source.get(p["x"])
+        flag = False if src is None else src[0]
         suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False  # numpy bools too
-        num = None if src is None or pd.isna(src["numerator"]) else float(src["numerator"])
-        den = None if src is None or pd.isna(src["denominator"]) else float(src["denominator"])
-        point_type = "" if pd.isna(p.get("point_type")) else str(p.get("point_type") or "")  # a gap has none
+        num = None if src is None or pd.isna(src[1]) else float(src[1])
+        den = None if src is None or pd.isna(src[2]) else float(src[2])
+        point_type = "" if pd.isna(p["point_type"]) else str(p["point_type"] or "")  # a gap has none
         gap = not suppressed and pd.isna(p["y"])
         rows.append(
             (
@@ -48,9 +62,9 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
                 Cell(None, "*", "count", suppressed=True)
                 if suppressed
                 else Cell(den, "" if den is None else f"{den:,.0f}", "count"),
-                cell(asm, metric, p.get("mean")),
-                cell(asm, metric, p.get("lpl")),
-                cell(asm, metric, p.get("upl")),
+                cell(asm, metric, p["mean"]),
+                cell(asm, metric, p["lpl"]),
+                cell(asm, metric, p["upl"]),
                 Cell(
                     point_type.replace("_", " "),
                     point_type.replace("special_cause_", "special cause ").replace("_", " "),
