@@ -14,6 +14,7 @@ __all__ = [
     "ASSURANCE_PHRASES",
     "NOT_ASSESSED",
     "NOT_ASSESSED_CELL",
+    "COMMON_CAUSE_POINT",
     "POINT_SYMBOLS",
     "POINT_TYPE_ICONS",
     "POINT_TYPE_LABELS",
@@ -27,6 +28,7 @@ __all__ = [
     "icon_text",
     "is_concern",
     "is_exception",
+    "point_type_icon",
 ]
 
 #: variation icon code -> (letter, palette colour name, label)
@@ -79,11 +81,19 @@ POINT_SYMBOLS: dict[str, str] = {
 
 #: marker shape -> the character a table cell shows for it, so a "Point type" cell looks like the chart's marker
 _GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "triangle-down": "▼"}
-#: special-cause point type -> (glyph of its marker, palette colour name, label); a common-cause point is the
-#: variation icon "common_cause" (same code), so a table never names it two ways
+#: the icon code of a common-cause POINT in a data table: "common_cause" is also the variation icon, a series'
+#: verdict ("Common cause variation"), which a point is not
+COMMON_CAUSE_POINT = "common_cause_point"
+#: point type icon code -> (glyph of its marker, palette colour name, label): each point in a data table as its
+#: chart marker and legend words ("● Common cause", "■ Special cause improvement"), common cause included
 POINT_TYPE_ICONS: dict[str, tuple[str, str, str]] = {
-    code: (_GLYPHS[POINT_SYMBOLS[code]], colour, POINT_TYPE_LABELS[code])
+    COMMON_CAUSE_POINT if code == "common_cause" else code: (
+        _GLYPHS[POINT_SYMBOLS[code]],
+        colour,
+        POINT_TYPE_LABELS[code],
+    )
     for code, colour in (
+        ("common_cause", "common_cause"),
         ("special_cause_improvement", "improvement"),
         ("special_cause_concern", "concern"),
         ("special_cause_neutral_high", "neutral"),
@@ -101,6 +111,13 @@ def icon(code: str | None) -> tuple[str, str, str] | None:
     if code is None:
         return None
     return VARIATION.get(code) or ASSURANCE.get(code) or POINT_TYPE_ICONS.get(code)
+
+
+def point_type_icon(point_type: str | None) -> str | None:
+    """The icon code a data table's "Point type" cell carries for a point of `point_type` (None for a gap)."""
+    if not point_type:
+        return None
+    return COMMON_CAUSE_POINT if point_type == "common_cause" else point_type
 
 
 def icon_text(code: str | None) -> str:

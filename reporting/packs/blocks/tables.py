@@ -8,6 +8,7 @@ import pandas as pd
 
 from reporting.data.catalogue import Metric
 from reporting.formatting import format_period, format_value
+from reporting.mdc import point_type_icon
 from reporting.packs import template as t
 from reporting.packs.assembly import Assembly, Extra, Where, cell, metric_of, passes, selected, series_points
 from reporting.packs.blocks.registry import rule
@@ -69,7 +70,7 @@ def _data_rows(asm: Assembly, metric: Metric, periods: int) -> DataTable:
                     point_type.replace("_", " "),
                     point_type.replace("special_cause_", "special cause ").replace("_", " "),
                     "icon",
-                    icon=point_type or None,
+                    icon=point_type_icon(point_type),
                 ),
             )
         )

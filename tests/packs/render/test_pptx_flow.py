@@ -13,7 +13,7 @@ from pptx import Presentation
 from sample_pack import sample_pack
 
 from reporting.charts.export import Renderer
-from reporting.mdc import icon_text
+from reporting.mdc import COMMON_CAUSE_POINT, icon_text
 from reporting.packs.render import pptx as R
 from reporting.packs.render.pptx.tables import _split
 from reporting.packs.tree import Cell, Column, DataTable, Heading, Pack, Section, SummaryRow, SummaryTable, Text
@@ -272,5 +272,7 @@ def test_point_types_read_as_in_every_other_format(decks) -> None:
         for r in list(sh.table.rows)[1:]
         for c in [r.cells[len(sh.table.columns) - 1]]
     }
-    assert icon_text("common_cause") in cells
-    assert "common cause" not in cells and all(c == "" or c[0] in "~●■◆▲▼" for c in cells), cells
+    # a point is drawn as its chart marker and named as the legend names it: "● Common cause", never the series
+    # verdict "~ Common cause variation"
+    assert icon_text(COMMON_CAUSE_POINT) in cells and icon_text("common_cause") not in cells, cells
+    assert "common cause" not in cells and all(c == "" or c[0] in "●■◆▲▼" for c in cells), cells

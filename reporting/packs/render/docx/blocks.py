@@ -6,7 +6,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from reporting.errors import ReportingError
-from reporting.mdc import ASSURANCE, RAG, VARIATION, VARIATION_SHORT
+from reporting.mdc import ASSURANCE, RAG, VARIATION, VARIATION_SHORT, icon, icon_text
 from reporting.packs import _docx_xml as X
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render.docx.document import (
@@ -197,14 +197,21 @@ def _chart(block: ChartBlock, ctx: _Context) -> None:
     ctx.page_empty = False
 
 
+def _icon_words(code: str | None) -> str:
+    """The words an icon cell is measured by: a picture's label, or a point type's glyph and label."""
+    found = icon(code)
+    if found is None:
+        return ""
+    return found[2] if code in VARIATION or code in ASSURANCE else icon_text(code)
+
+
 @_block.register
 def _data_table(block: DataTable, ctx: _Context) -> None:
     _table_caption(ctx, block.title, block.caption)
     right = {i for i, column in enumerate(block.columns) if column.kind in _RIGHT_ALIGNED}
-    icons = {**VARIATION, **ASSURANCE}
     texts = [
         [
-            icons.get(row[i].icon or "", ("", "", ""))[2] if row[i].kind == "icon" else row[i].text
+            _icon_words(row[i].icon) if row[i].kind == "icon" else row[i].text
             for row in block.rows
             if len(row) == len(block.columns)
         ]
