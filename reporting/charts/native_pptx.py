@@ -2,8 +2,10 @@
 # mypy: disable-error-code="no-untyped-call"
 """ChartSpec -> native, editable PowerPoint chart (python-pptx).
 
-Analysts can open the chart's data in PowerPoint and edit it. Special-cause points are coloured per point:
-both the marker's fill/line AND the point's own fill/line are set, or LibreOffice ignores the colour.
+Analysts can open the chart's data in PowerPoint and edit it. An SPC chart's points are coloured and shaped
+by their type through one marker-only series per point type (`native_kinds.line_chart_series`), not per point;
+where a point still needs its own style (a c:dPt), both the marker's fill/line AND the point's own fill/line are
+set, or LibreOffice ignores the colour.
 Kinds that a native chart cannot express (caterpillar intervals, icons) raise NativeChartUnsupported so the
 caller uses the static image instead; nothing is dropped silently.
 """
@@ -20,7 +22,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
-from reporting.charts.native_kinds import NATIVE, Shape, marker_size
+from reporting.charts.native_kinds import NATIVE, Shape, line_chart_series, marker_size, styled_points
 from reporting.charts.native_workbook import sheet_blob
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
@@ -150,24 +152,17 @@ _SER_AFTER_DPT = ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:sm
 
 
 def _point_styles(ser: Any, s: Series) -> None:
-    """Each point's marker shape and colour, written as c:dPt elements in one go (python-pptx's per-point
-    property API took most of a pack's PowerPoint time). The point's own spPr is set as well as its marker's,
-    because LibreOffice reads that one."""
+    """The marker shape and colour of each point that needs its own (`native_kinds.styled_points`), written as
+    c:dPt elements in one go (python-pptx's per-point property API took most of a pack's PowerPoint time). The
+    point's own spPr is set as well as its marker's, because LibreOffice reads that one."""
     from lxml import etree
     from pptx.oxml.ns import nsdecls, qn
 
-    parts = []
-    default = (_MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE), s.colour.lstrip("#").upper())
     size = marker_size(s.role)
-    for i, colour in enumerate(s.point_colours or ()):
-        if s.y[i] is None:
-            continue
-        symbol = _MARKERS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", XL_MARKER_STYLE.CIRCLE)
+    parts = []
+    for i, colour, shape in styled_points(s):
+        symbol = _MARKERS.get(shape, XL_MARKER_STYLE.CIRCLE)
         rgb = colour.lstrip("#").upper()
-        if s.mode in {"markers", "intervals"} and (symbol, rgb) == default:
-            # drawn exactly so by the series' own marker (same symbol, size, fill, outline; no line): a c:dPt
-            # per such point only cost LibreOffice time (a funnel's 125 providers: 0.7 core-s of its PDF)
-            continue
         parts.append(
             f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="{size}"/>'
             f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill>'
@@ -218,24 +213,19 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
 def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
     data = SafeCategoryChartData(number_format=number_format(spec))
     data.categories = category_labels(spec)
-    n = len(data.categories)
-    # point-type key: empty series that only show their marker in the legend (shape + colour, as in images)
-    keys = [
-        Series(label, "points", spec.series[0].x, (None,) * n, "markers", colour, point_symbols=(symbol,))
-        for label, colour, symbol in spec.legend_markers
-    ]
-    for s in [*spec.series, *keys]:
+    drawn = line_chart_series(spec)  # each point type a marker series: no c:dPt per point
+    for s in drawn:
         data.add_series(s.name, [None if v is None else v for v in s.y])
     frame = shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Emu(left), Emu(top), Emu(width), Emu(height), data)
     chart = frame.chart
-    for plot_series, s in zip(chart.plots[0].series, [*spec.series, *keys], strict=True):
+    for plot_series, s in zip(chart.plots[0].series, drawn, strict=True):
         _style_line(plot_series, s, spec.theme.line_width)
     small = NATIVE[spec.kind].compact
     chart.has_legend = not small
     if not small:
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
-        _hide_legend_entries(chart, [i for i, s in enumerate(spec.series) if not s.show_in_legend])
+        _hide_legend_entries(chart, [i for i, s in enumerate(drawn) if not s.show_in_legend])
         _skip_tick_labels(chart, len(spec.series[0].x))
         value_axis = chart.value_axis
         bounds = value_axis_range(spec)
