@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
 from openpyxl.chart import Series as XlSeries
+from openpyxl.chart.axis import DateAxis
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabel, DataLabelList
@@ -31,6 +32,7 @@ from reporting.charts.native_kinds import NATIVE, Shape, line_chart_series, mark
 from reporting.charts.native_pptx import (
     NativeChartUnsupported,
     category_labels,
+    date_axis,
     number_format,
     supports_native,
     value_axis_range,
@@ -221,15 +223,28 @@ def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) 
     """Lines or bars over categories (periods, providers): one column of labels, one per series."""
     bars = NATIVE[spec.kind].shape == "bars"
     series = spec.series if bars else line_chart_series(spec)  # each point type a marker series: no c:dPt
-    labels = category_labels(spec)
+    time_axis = None if bars else date_axis(spec)
+    labels: list[Any] = category_labels(spec) if time_axis is None else list(time_axis.dates)
     _write_text(ws, data_row, data_col, "Period" if spec.x_kind == "date" else "Category")
     for r, label in enumerate(labels, start=1):
         _write_text(ws, data_row + r, data_col, label)
+        if time_axis is not None:  # a date, shown as the period ("Aug 2023"), that a formula can use
+            ws.cell(row=data_row + r, column=data_col).number_format = time_axis.cell_format
     for c, s in enumerate(series, start=1):
         _write_text(ws, data_row, data_col + c, s.name)
         for r, y in enumerate(s.y, start=1):
             ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
     chart: Any = BarChart() if bars else LineChart()
+    if time_axis is not None:  # as the PowerPoint writer's (native_pptx.date_axis): a label every few months
+        chart.x_axis = DateAxis(
+            crossAx=chart.y_axis.axId,
+            baseTimeUnit=time_axis.base_unit,
+            majorUnit=time_axis.major_months,
+            majorTimeUnit="months",
+            lblOffset=100,
+        )
+        chart.x_axis.number_format = time_axis.label_format
+        chart.y_axis.crossAx = chart.x_axis.axId
     if bars:
         chart.type = "bar"
         chart.y_axis.scaling.orientation = "minMax"
