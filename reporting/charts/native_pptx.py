@@ -2,16 +2,20 @@
 # mypy: disable-error-code="no-untyped-call"
 """ChartSpec -> native, editable PowerPoint chart (python-pptx).
 
-Analysts can open the chart's data in PowerPoint and edit it. Special-cause points are coloured per point:
-both the marker's fill/line AND the point's own fill/line are set, or LibreOffice ignores the colour.
+Analysts can open the chart's data in PowerPoint and edit it. An SPC chart's points are coloured and shaped
+by their type through one marker-only series per point type (`native_kinds.line_chart_series`), not per point;
+where a point still needs its own style (a c:dPt), both the marker's fill/line AND the point's own fill/line are
+set, or LibreOffice ignores the colour.
 Kinds that a native chart cannot express (caterpillar intervals, icons) raise NativeChartUnsupported so the
 caller uses the static image instead; nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.chart.xlsx import CategoryWorkbookWriter, XyWorkbookWriter
@@ -20,11 +24,19 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
-from reporting.charts.native_kinds import NATIVE, Shape, marker_size
+from reporting.charts.native_kinds import NATIVE, Shape, line_chart_series, marker_size, styled_points
 from reporting.charts.native_workbook import sheet_blob
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
-__all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "category_labels", "supports_native"]
+__all__ = [
+    "BUILDERS",
+    "DateAxis",
+    "NativeChartUnsupported",
+    "add_native_chart",
+    "category_labels",
+    "date_axis",
+    "supports_native",
+]
 
 _MARKERS = {
     "circle": XL_MARKER_STYLE.CIRCLE,
@@ -91,6 +103,39 @@ def category_labels(spec: ChartSpec) -> list[str]:
     return [str(v) for v in x]
 
 
+@dataclass(frozen=True)
+class DateAxis:
+    """A native line chart's time axis: the periods as dates (a number with a date format in the data sheet),
+    placed by date, a label every `major_months` months. LibreOffice builds a shape for every category label,
+    even the ones `c:tickLblSkip` hides (24 per SPC chart, about 0.16 core-s of a Board paper's PDF); a date axis
+    builds only the labels it shows, and they fit level instead of slanted. Shared by the PowerPoint (and so
+    Word) and Excel writers."""
+
+    dates: tuple[datetime.date, ...]
+    #: "months" for monthly (or sparser) periods, else "days" (weekly: each week at its own date)
+    base_unit: Literal["days", "months"]
+    major_months: int
+    #: Excel's format of the periods in the data sheet ("mmm yyyy", "dd mmm yyyy"); the axis labels are months
+    cell_format: str
+    label_format: str = "mmm yyyy"
+
+
+def date_axis(spec: ChartSpec) -> DateAxis | None:
+    """The time axis of a line chart over periods: None for other axes, and for a small multiple (no axes)."""
+    import pandas as pd
+
+    if spec.x_kind != "date" or NATIVE[spec.kind].compact or NATIVE[spec.kind].shape != "lines" or not spec.series:
+        return None
+    dates = tuple(pd.Timestamp(str(v)).date() for v in spec.series[0].x)
+    if not dates:
+        return None
+    monthly = all((b - a).days >= 28 for a, b in zip(dates, dates[1:], strict=False))
+    span = (dates[-1].year - dates[0].year) * 12 + dates[-1].month - dates[0].month
+    major = next((m for m in (1, 2, 3, 6, 12) if span / m <= 9), 12 * -(-span // 108))  # nine labels at most
+    cell = "dd mmm yyyy" if "%d" in spec.x_date_format else "mmm yyyy"
+    return DateAxis(dates, "months" if monthly else "days", major, cell)
+
+
 def number_format(spec: ChartSpec) -> str:
     if spec.y_format == "percent":
         return "0" + ("." + "0" * spec.y_decimals if spec.y_decimals else "") + "%"
@@ -150,24 +195,17 @@ _SER_AFTER_DPT = ("c:dLbls", "c:trendline", "c:errBars", "c:cat", "c:val", "c:sm
 
 
 def _point_styles(ser: Any, s: Series) -> None:
-    """Each point's marker shape and colour, written as c:dPt elements in one go (python-pptx's per-point
-    property API took most of a pack's PowerPoint time). The point's own spPr is set as well as its marker's,
-    because LibreOffice reads that one."""
+    """The marker shape and colour of each point that needs its own (`native_kinds.styled_points`), written as
+    c:dPt elements in one go (python-pptx's per-point property API took most of a pack's PowerPoint time). The
+    point's own spPr is set as well as its marker's, because LibreOffice reads that one."""
     from lxml import etree
     from pptx.oxml.ns import nsdecls, qn
 
-    parts = []
-    default = (_MARKERS.get((s.point_symbols or ("circle",))[0], XL_MARKER_STYLE.CIRCLE), s.colour.lstrip("#").upper())
     size = marker_size(s.role)
-    for i, colour in enumerate(s.point_colours or ()):
-        if s.y[i] is None:
-            continue
-        symbol = _MARKERS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", XL_MARKER_STYLE.CIRCLE)
+    parts = []
+    for i, colour, shape in styled_points(s):
+        symbol = _MARKERS.get(shape, XL_MARKER_STYLE.CIRCLE)
         rgb = colour.lstrip("#").upper()
-        if s.mode in {"markers", "intervals"} and (symbol, rgb) == default:
-            # drawn exactly so by the series' own marker (same symbol, size, fill, outline; no line): a c:dPt
-            # per such point only cost LibreOffice time (a funnel's 125 providers: 0.7 core-s of its PDF)
-            continue
         parts.append(
             f'<c:dPt><c:idx val="{i}"/><c:marker><c:symbol val="{symbol.xml_value}"/><c:size val="{size}"/>'
             f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill><a:ln><a:solidFill>'
@@ -217,26 +255,29 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
 
 def _lines(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
     data = SafeCategoryChartData(number_format=number_format(spec))
-    data.categories = category_labels(spec)
-    n = len(data.categories)
-    # point-type key: empty series that only show their marker in the legend (shape + colour, as in images)
-    keys = [
-        Series(label, "points", spec.series[0].x, (None,) * n, "markers", colour, point_symbols=(symbol,))
-        for label, colour, symbol in spec.legend_markers
-    ]
-    for s in [*spec.series, *keys]:
+    time_axis = date_axis(spec)
+    if time_axis is not None:  # python-pptx writes a c:dateAx for date categories
+        data.categories = list(time_axis.dates)
+        data.categories.number_format = time_axis.cell_format
+    else:
+        data.categories = category_labels(spec)
+    drawn = line_chart_series(spec)  # each point type a marker series: no c:dPt per point
+    for s in drawn:
         data.add_series(s.name, [None if v is None else v for v in s.y])
     frame = shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Emu(left), Emu(top), Emu(width), Emu(height), data)
     chart = frame.chart
-    for plot_series, s in zip(chart.plots[0].series, [*spec.series, *keys], strict=True):
+    for plot_series, s in zip(chart.plots[0].series, drawn, strict=True):
         _style_line(plot_series, s, spec.theme.line_width)
     small = NATIVE[spec.kind].compact
     chart.has_legend = not small
     if not small:
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
-        _hide_legend_entries(chart, [i for i, s in enumerate(spec.series) if not s.show_in_legend])
-        _skip_tick_labels(chart, len(spec.series[0].x))
+        _hide_legend_entries(chart, [i for i, s in enumerate(drawn) if not s.show_in_legend])
+        if time_axis is not None:
+            _date_axis_units(chart, time_axis)
+        else:
+            _skip_tick_labels(chart, len(spec.series[0].x))
         value_axis = chart.value_axis
         bounds = value_axis_range(spec)
         if bounds is not None:
@@ -334,6 +375,23 @@ def _hide_legend_entries(chart: Any, indexes: list[int]) -> None:
         etree.SubElement(entry, qn("c:idx")).set("val", str(idx))
         etree.SubElement(entry, qn("c:delete")).set("val", "1")
         legend.insert(position + offset, entry)
+
+
+def _date_axis_units(chart: Any, axis: DateAxis) -> None:
+    """The date axis' base and major units and its labels' format (python-pptx writes days and the cells'
+    format)."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    date_ax = chart._chartSpace.find(".//" + qn("c:dateAx"))
+    date_ax.find(qn("c:numFmt")).attrib.update({"formatCode": axis.label_format, "sourceLinked": "0"})
+    base = date_ax.find(qn("c:baseTimeUnit"))
+    base.set("val", axis.base_unit)
+    # schema order: ... c:lblOffset, c:baseTimeUnit, c:majorUnit, c:majorTimeUnit, c:minorUnit, ...
+    unit = etree.Element(qn("c:majorUnit"), val=str(axis.major_months))
+    time_unit = etree.Element(qn("c:majorTimeUnit"), val="months")
+    base.addnext(unit)
+    unit.addnext(time_unit)
 
 
 def _skip_tick_labels(chart: Any, n: int) -> None:

@@ -1,9 +1,10 @@
 """ChartSpec -> native, editable Excel chart (openpyxl), with its data written to the sheet beside it.
 
-openpyxl smooths line series by default; every series here sets `smooth = False`. Per-point colours use
-DataPoint with both marker and shape properties, and an SPC chart also gets one marker-only series per point
-type (its values only where a point is of that type): that is the legend's key to the orange and blue, and
-the colour LibreOffice shows, as it ignores a line series' per-point marker colours. A series the spec keeps
+openpyxl smooths line series by default; every series here sets `smooth = False`. An SPC chart's data is a
+plain line and each point type a marker-only series of its points' values (`native_kinds.line_chart_series`,
+as in PowerPoint and Word): the legend's key to the orange and blue, and the colour LibreOffice shows, as it
+draws a line series' markers in the line's colour. Any other per-point colour uses DataPoint with both marker
+and shape properties. A series the spec keeps
 out of the legend (the lower process limit, beside "Process limits") has its legend entry deleted. openpyxl has no API for a chart's alt text, so the writer
 records it and `reporting.charts._xlsx_xml.apply_alt_text` puts it into the saved file.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart
 from openpyxl.chart import Series as XlSeries
+from openpyxl.chart.axis import DateAxis
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabel, DataLabelList
@@ -26,10 +28,11 @@ from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 
 from reporting.cells import text_cell
-from reporting.charts.native_kinds import NATIVE, Shape, marker_size
+from reporting.charts.native_kinds import NATIVE, Shape, line_chart_series, marker_size, styled_points
 from reporting.charts.native_pptx import (
     NativeChartUnsupported,
     category_labels,
+    date_axis,
     number_format,
     supports_native,
     value_axis_range,
@@ -96,18 +99,14 @@ def _style(xl: XlSeries, s: Series) -> None:
     xl.marker = Marker(symbol=_SYMBOLS.get((s.point_symbols or ("circle",))[0], "circle"), size=marker_size(s.role))
     xl.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(s.colour))
     xl.marker.graphicalProperties.line.solidFill = "231F20"
-    if s.point_colours:
-        for i, colour in enumerate(s.point_colours):
-            if s.y[i] is None:
-                continue
-            symbol = _SYMBOLS.get((s.point_symbols or ())[i] if s.point_symbols else "circle", "circle")
-            point = DataPoint(idx=i, marker=Marker(symbol=symbol, size=marker_size(s.role)))
-            point.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
-            point.marker.graphicalProperties.line.solidFill = "231F20"
-            point.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
-            if s.mode != "markers":
-                point.graphicalProperties.line.solidFill = _hex(s.colour)
-            xl.dPt.append(point)
+    for i, colour, shape in styled_points(s):
+        point = DataPoint(idx=i, marker=Marker(symbol=_SYMBOLS.get(shape, "circle"), size=marker_size(s.role)))
+        point.marker.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
+        point.marker.graphicalProperties.line.solidFill = "231F20"
+        point.graphicalProperties = GraphicalProperties(solidFill=_hex(colour))
+        if s.mode != "markers":
+            point.graphicalProperties.line.solidFill = _hex(s.colour)
+        xl.dPt.append(point)
 
 
 def _bold(colour: str) -> RichText:
@@ -187,7 +186,7 @@ def add_excel_chart(
         chart.legend = None
     else:
         chart.legend.position = "b"
-        drawn = [*spec.series, *(_point_type_series(spec) if kind.shape == "lines" else ())]
+        drawn = line_chart_series(spec) if kind.shape == "lines" else spec.series
         hidden = [i for i, s in enumerate(drawn) if not s.show_in_legend]
         chart.legend.legendEntry = [LegendEntry(idx=i, delete=True) for i in hidden]
     chart.width, chart.height = width_cm, height_cm
@@ -220,35 +219,32 @@ def _scatter(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -
     return chart
 
 
-def _point_type_series(spec: ChartSpec) -> list[Series]:
-    """One marker-only series per point type in the legend key: the data's values where its points are of
-    that type (colour and marker shape, as the spec's legend says), None elsewhere."""
-    out = []
-    data = [s for s in spec.series if s.point_colours]
-    for label, colour, symbol in spec.legend_markers:
-        y: list[float | None] = [None] * len(spec.series[0].x)
-        for s in data:
-            for i, (c, v) in enumerate(zip(s.point_colours or (), s.y, strict=False)):
-                shape = (s.point_symbols or ())[i] if s.point_symbols else "circle"
-                if v is not None and c == colour and shape == symbol:
-                    y[i] = v
-        out.append(Series(label, "points", spec.series[0].x, tuple(y), "markers", colour, point_symbols=(symbol,)))
-    return out
-
-
 def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) -> Any:
     """Lines or bars over categories (periods, providers): one column of labels, one per series."""
     bars = NATIVE[spec.kind].shape == "bars"
-    series = [*spec.series, *([] if bars else _point_type_series(spec))]
-    labels = category_labels(spec)
+    series = spec.series if bars else line_chart_series(spec)  # each point type a marker series: no c:dPt
+    time_axis = None if bars else date_axis(spec)
+    labels: list[Any] = category_labels(spec) if time_axis is None else list(time_axis.dates)
     _write_text(ws, data_row, data_col, "Period" if spec.x_kind == "date" else "Category")
     for r, label in enumerate(labels, start=1):
         _write_text(ws, data_row + r, data_col, label)
+        if time_axis is not None:  # a date, shown as the period ("Aug 2023"), that a formula can use
+            ws.cell(row=data_row + r, column=data_col).number_format = time_axis.cell_format
     for c, s in enumerate(series, start=1):
         _write_text(ws, data_row, data_col + c, s.name)
         for r, y in enumerate(s.y, start=1):
             ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
     chart: Any = BarChart() if bars else LineChart()
+    if time_axis is not None:  # as the PowerPoint writer's (native_pptx.date_axis): a label every few months
+        chart.x_axis = DateAxis(
+            crossAx=chart.y_axis.axId,
+            baseTimeUnit=time_axis.base_unit,
+            majorUnit=time_axis.major_months,
+            majorTimeUnit="months",
+            lblOffset=100,
+        )
+        chart.x_axis.number_format = time_axis.label_format
+        chart.y_axis.crossAx = chart.x_axis.axId
     if bars:
         chart.type = "bar"
         chart.y_axis.scaling.orientation = "minMax"
