@@ -213,11 +213,11 @@ def _namer(book: Any) -> Callable[[etree._Element], str]:
 
 
 def chart_key_problems(chart: etree._Element, name: Callable[[etree._Element], str]) -> list[str]:
-    """An SPC line chart with per-point colours but no marker series per point type with an explicit colour."""
+    """An SPC line chart (its points coloured per point) without a marker series per point type with an explicit colour."""
     problems = []
     for line in chart.iter(f"{C}lineChart"):
         series = line.findall(f"{C}ser")
-        if "Data" not in {name(s) for s in series} or not any(s.find(f"{C}dPt") is not None for s in series):
+        if "Data" not in {name(s) for s in series}:
             continue  # not an SPC chart (a caterpillar colours its outliers and keys them in its caption)
         keys = [(name(s), s) for s in series if name(s) in POINT_TYPE_LABELS.values()]
         if not keys:
