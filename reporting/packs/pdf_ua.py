@@ -67,6 +67,7 @@ class _Element:
     name: str  # the role as written
     page: int | None
     node: pikepdf.Dictionary
+    depth: int  # 0 for a child of the tree root: an element's descendants follow it with a greater depth
 
 
 def check_pdf(path: Path) -> list[Failure]:
@@ -92,15 +93,14 @@ def check_pdf(path: Path) -> list[Failure]:
             failures.append(Failure("language", None, "the document has no language (/Lang)"))
         if tree is None:
             return failures
-        roles = tree.get("/RoleMap")
-        elements = list(_walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, pages, None))
+        elements = list(_walk(tree.get("/K"), _roles(tree), pages, None, 0))
         if not any(e.role in _BLOCKS for e in elements):
             failures.append(
                 Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables")
             )
         failures += _headings(elements)
         failures += _figures(elements)
-        failures += _tables(elements, roles if isinstance(roles, pikepdf.Dictionary) else None)
+        failures += _tables(elements)
         failures += _reading_order(elements)
         return failures
 
@@ -128,12 +128,21 @@ def _title(pdf: pikepdf.Pdf) -> list[Failure]:
     return failures
 
 
-def _standard(name: str, roles: pikepdf.Dictionary | None) -> str:
-    seen = set()
-    while roles is not None and name in roles and name not in seen:
-        seen.add(name)
-        name = str(roles[name])
-    return name
+def _roles(tree: pikepdf.Dictionary) -> dict[str, str]:
+    """The RoleMap resolved once: each mapped name to the standard role its chain of mappings ends at (a cycle
+    ends where it would repeat a name). Unmapped names are standard already."""
+    role_map = tree.get("/RoleMap")
+    if not isinstance(role_map, pikepdf.Dictionary):
+        return {}
+    direct = {str(key): str(value) for key, value in role_map.items()}
+    resolved = {}
+    for start in direct:
+        name, seen = start, set()
+        while name in direct and name not in seen:
+            seen.add(name)
+            name = direct[name]
+        resolved[start] = name
+    return resolved
 
 
 def _page_of(node: pikepdf.Dictionary, pages: dict[tuple[int, int], int], inherited: int | None) -> int | None:
@@ -144,24 +153,31 @@ def _page_of(node: pikepdf.Dictionary, pages: dict[tuple[int, int], int], inheri
 
 
 def _walk(
-    kids: Any, roles: pikepdf.Dictionary | None, pages: dict[tuple[int, int], int], inherited: int | None
+    kids: Any, roles: dict[str, str], pages: dict[tuple[int, int], int], inherited: int | None, depth: int
 ) -> Iterator[_Element]:
-    """Structure elements in tree order (depth first), each with the page it starts on."""
+    """Structure elements in tree order (depth first), each with the page it starts on: its own /Pg, else its
+    parent's page, else the first page its content names (with no `pages`, every page is None)."""
     if kids is None:
         return
     items = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
     for kid in items:
-        if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
-            continue  # marked-content ids and object references
-        page = _page_of(kid, pages, inherited)
-        if page is None:
-            page = _first_content_page(kid.get("/K"), pages)
-        name = str(kid.get("/S"))
-        yield _Element(_standard(name, roles), name, page, kid)
-        yield from _walk(kid.get("/K"), roles, pages, page)
+        if not isinstance(kid, pikepdf.Dictionary):
+            continue  # marked-content ids
+        role = kid.get("/S")
+        if role is None:
+            continue  # marked-content and object references
+        content = kid.get("/K")
+        page = _page_of(kid, pages, inherited) if pages else None
+        if page is None and pages:
+            page = _first_content_page(content, pages)
+        name = str(role)
+        yield _Element(roles.get(name, name), name, page, kid, depth)
+        yield from _walk(content, roles, pages, page, depth + 1)
 
 
 def _first_content_page(kids: Any, pages: dict[tuple[int, int], int]) -> int | None:
+    """The first page named under `kids` in tree order. Searched only for an element with no page of its own or
+    inherited: once found, its descendants inherit it, so no subtree is searched twice on one path down."""
     items = list(kids) if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else [])
     for kid in items:
         if isinstance(kid, pikepdf.Dictionary):
@@ -218,12 +234,16 @@ def _figures(elements: list[_Element]) -> list[Failure]:
     return failures
 
 
-def _tables(elements: list[_Element], roles: pikepdf.Dictionary | None) -> list[Failure]:
+def _tables(elements: list[_Element]) -> list[Failure]:
     failures = []
-    for element in elements:
+    for index, element in enumerate(elements):
         if element.role != "/Table":
             continue
-        cells = [e.role for e in _walk(element.node.get("/K"), roles, {}, None)]
+        cells = []  # the table's descendants: the elements after it, until one is no deeper than it
+        for inner in elements[index + 1 :]:
+            if inner.depth <= element.depth:
+                break
+            cells.append(inner.role)
         if "/TH" not in cells:
             failures.append(
                 Failure(
@@ -304,10 +324,9 @@ def restore_figure_alt(path: Path, alts: list[str]) -> int:
         tree = pdf.Root.get("/StructTreeRoot")
         if not isinstance(tree, pikepdf.Dictionary):
             return 0
-        roles = tree.get("/RoleMap")
         elements = [
             e
-            for e in _walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, {}, None)
+            for e in _walk(tree.get("/K"), _roles(tree), {}, None, 0)
             if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))
         ]
         if len(elements) != len(alts):
