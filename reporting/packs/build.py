@@ -420,20 +420,22 @@ def build_from(
         if note:
             warnings.append(note)
         accessibility = _check_pdfs(files, batch.template.accessibility)
+        from reporting.packs.data_file import SCHEMA_VERSION, pack_data, write_pack_data
+
+        numbers = pack_data(batch, pack)  # the data file's document, which the open data is read from too
         open_data: list[Path] = []
         if batch.template.open_data:
             from reporting.packs.open_data import write_data_package
 
-            open_data = write_data_package(pack, batch, staging, stem)
+            open_data = write_data_package(pack, batch, staging, stem, numbers)
         warnings += [
             f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
             for name, failures in accessibility.items()
             for f in failures
         ]
-        from reporting.packs.data_file import SCHEMA_VERSION, write_pack_data
         from reporting.packs.email_facts import email_facts
 
-        data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json")
+        data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json", numbers)
         manifest = {
             "pack": pack.id,
             "title": pack.title,

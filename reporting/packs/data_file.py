@@ -155,8 +155,11 @@ def pack_data(batch: Batch, pack: Pack) -> dict[str, Any]:
     }
 
 
-def write_pack_data(batch: Batch, pack: Pack, path: Path) -> Path:
-    return atomic_write(path, json.dumps(pack_data(batch, pack), indent=1, ensure_ascii=False) + "\n")
+def write_pack_data(batch: Batch, pack: Pack, path: Path, doc: dict[str, Any] | None = None) -> Path:
+    """Write the document at `path`; `doc` is `pack_data(batch, pack)` when the caller has made it already (the
+    open data is read from the same document)."""
+    document = pack_data(batch, pack) if doc is None else doc
+    return atomic_write(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------ reading a previous pack
