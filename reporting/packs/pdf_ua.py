@@ -25,7 +25,6 @@ one on a PDF broken on purpose.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ import pikepdf
 
 from reporting.errors import ReportingError
 
-__all__ = ["CHECKS", "Failure", "PdfAccessibilityError", "check_pdf"]
+__all__ = ["CHECKS", "Failure", "PdfAccessibilityError", "chart_alt_texts", "check_pdf", "restore_and_check"]
 
 CHECKS = ("tagged", "title", "language", "heading order", "figure alt text", "table header cells", "reading order")
 _FILE_NAME = re.compile(r"^\s*(?:[\w .()-]*[\\/])*[\w .()-]+\.(?:png|jpe?g|gif|bmp|tiff?|svg|emf|wmf|webp)\s*$", re.I)
@@ -77,32 +76,45 @@ def check_pdf(path: Path) -> list[Failure]:
     except pikepdf.PdfError as exc:
         return [Failure("tagged", None, f"the file cannot be read as a PDF ({exc})")]
     with pdf:
-        failures: list[Failure] = []
-        root = pdf.Root
-        pages = {page.obj.objgen: i + 1 for i, page in enumerate(pdf.pages)}
-        mark = root.get("/MarkInfo")
-        tree = root.get("/StructTreeRoot")
-        if not (isinstance(mark, pikepdf.Dictionary) and bool(mark.get("/Marked", False))):
-            failures.append(Failure("tagged", None, "the document is not marked as tagged (/MarkInfo /Marked)"))
-        if not isinstance(tree, pikepdf.Dictionary) or tree.get("/K") is None:
-            failures.append(Failure("tagged", None, "the document has no structure tree"))
-            tree = None
-        failures += _title(pdf)
-        lang = root.get("/Lang")
-        if lang is None or not str(lang).strip():
-            failures.append(Failure("language", None, "the document has no language (/Lang)"))
-        if tree is None:
-            return failures
-        elements = list(_walk(tree.get("/K"), _roles(tree), pages, None, 0))
-        if not any(e.role in _BLOCKS for e in elements):
-            failures.append(
-                Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables")
-            )
-        failures += _headings(elements)
-        failures += _figures(elements)
-        failures += _tables(elements)
-        failures += _reading_order(elements)
+        tree = _tree(pdf)
+        return _check(pdf, tree, _elements(pdf, tree))
+
+
+def _tree(pdf: pikepdf.Pdf) -> pikepdf.Dictionary | None:
+    """The structure tree, if it has content."""
+    tree = pdf.Root.get("/StructTreeRoot")
+    return tree if isinstance(tree, pikepdf.Dictionary) and tree.get("/K") is not None else None
+
+
+def _elements(pdf: pikepdf.Pdf, tree: pikepdf.Dictionary | None) -> list[_Element]:
+    if tree is None:
+        return []
+    pages = {page.obj.objgen: i + 1 for i, page in enumerate(pdf.pages)}
+    return _walk(tree.get("/K"), _roles(tree), pages, None, 0)
+
+
+def _check(pdf: pikepdf.Pdf, tree: pikepdf.Dictionary | None, elements: list[_Element]) -> list[Failure]:
+    """The checks on an open PDF, its structure tree and that tree's elements (`_elements`)."""
+    failures: list[Failure] = []
+    root = pdf.Root
+    mark = root.get("/MarkInfo")
+    if not (isinstance(mark, pikepdf.Dictionary) and bool(mark.get("/Marked", False))):
+        failures.append(Failure("tagged", None, "the document is not marked as tagged (/MarkInfo /Marked)"))
+    if tree is None:
+        failures.append(Failure("tagged", None, "the document has no structure tree"))
+    failures += _title(pdf)
+    lang = root.get("/Lang")
+    if lang is None or not str(lang).strip():
+        failures.append(Failure("language", None, "the document has no language (/Lang)"))
+    if tree is None:
         return failures
+    if not any(e.role in _BLOCKS for e in elements):
+        failures.append(Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables"))
+    failures += _headings(elements)
+    failures += _figures(elements)
+    failures += _tables(elements)
+    failures += _reading_order(elements)
+    return failures
 
 
 def _title(pdf: pikepdf.Pdf) -> list[Failure]:
@@ -154,13 +166,26 @@ def _page_of(node: pikepdf.Dictionary, pages: dict[tuple[int, int], int], inheri
 
 def _walk(
     kids: Any, roles: dict[str, str], pages: dict[tuple[int, int], int], inherited: int | None, depth: int
-) -> Iterator[_Element]:
+) -> list[_Element]:
     """Structure elements in tree order (depth first), each with the page it starts on: its own /Pg, else its
-    parent's page, else the first page its content names (with no `pages`, every page is None)."""
+    parent's page, else the first page its content names (with no `pages`, every page is None). A list, not a
+    generator: nested generators pass each element up through every level of the tree."""
+    found: list[_Element] = []
+    _collect(kids, roles, pages, inherited, depth, found)
+    return found
+
+
+def _collect(
+    kids: Any,
+    roles: dict[str, str],
+    pages: dict[tuple[int, int], int],
+    inherited: int | None,
+    depth: int,
+    found: list[_Element],
+) -> None:
     if kids is None:
         return
-    items = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
-    for kid in items:
+    for kid in kids if isinstance(kids, pikepdf.Array) else (kids,):
         if not isinstance(kid, pikepdf.Dictionary):
             continue  # marked-content ids
         role = kid.get("/S")
@@ -171,8 +196,8 @@ def _walk(
         if page is None and pages:
             page = _first_content_page(content, pages)
         name = str(role)
-        yield _Element(roles.get(name, name), name, page, kid, depth)
-        yield from _walk(content, roles, pages, page, depth + 1)
+        found.append(_Element(roles.get(name, name), name, page, kid, depth))
+        _collect(content, roles, pages, page, depth + 1, found)
 
 
 def _first_content_page(kids: Any, pages: dict[tuple[int, int], int]) -> int | None:
@@ -311,27 +336,27 @@ def chart_alt_texts(source: Path) -> list[str]:
     return out
 
 
-def restore_figure_alt(path: Path, alts: list[str]) -> int:
-    """Give the PDF's Figure elements that lack /Alt the charts' alternative text, in reading order.
+def restore_and_check(path: Path, alts: list[str]) -> tuple[int, list[Failure]]:
+    """Give the PDF's Figure elements that lack /Alt the charts' alternative text, in reading order, and check
+    the result (`check_pdf`), with one reading of the file and one walk of its structure tree.
 
     LibreOffice tags a Word document's native charts as Figures but drops their alternative text on export
     (pictures keep theirs). The charts are the only figures left without /Alt, in document order, so they
-    are matched by position; when the counts differ nothing is changed, and the PDF/UA check then says so.
-    Returns the number of figures given alternative text."""
-    if not alts:
-        return 0
+    are matched by position; when the counts differ nothing is changed, and the figure check then says so.
+    Returns the number of figures given alternative text and the failures of the PDF as saved."""
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        tree = pdf.Root.get("/StructTreeRoot")
-        if not isinstance(tree, pikepdf.Dictionary):
-            return 0
-        elements = [
+        tree = _tree(pdf)
+        elements = _elements(pdf, tree)
+        missing = [
             e
-            for e in _walk(tree.get("/K"), _roles(tree), {}, None, 0)
+            for e in elements
             if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))
         ]
-        if len(elements) != len(alts):
-            return 0
-        for element, alt in zip(elements, alts, strict=True):
-            element.node["/Alt"] = pikepdf.String(alt)
-        pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
-    return len(alts)
+        restored = len(alts) if alts and len(missing) == len(alts) else 0
+        if restored:
+            for element, alt in zip(missing, alts, strict=True):
+                element.node["/Alt"] = pikepdf.String(alt)
+        failures = _check(pdf, tree, elements)  # what the saved file holds: the checks read the objects as changed
+        if restored:
+            pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
+    return restored, failures

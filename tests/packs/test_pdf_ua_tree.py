@@ -1,6 +1,6 @@
 """PDF/UA checks on small structure trees built here with pikepdf (no LibreOffice): the page an element starts on
 when only its content names one, the RoleMap, table header cells under nested rows, and the figure alt text put
-back by position. The Board paper's own PDFs are checked in test_pdf_ua.py."""
+back by position and checked as put back. The Board paper's own PDFs are checked in test_pdf_ua.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pikepdf
 
-from reporting.packs.pdf_ua import check_pdf, restore_figure_alt
+from reporting.packs.pdf_ua import check_pdf, restore_and_check
 
 Node = dict[str, Any]
 
@@ -127,10 +127,12 @@ def test_figure_alt_text_lands_on_the_figures_without_it_in_reading_order(tmp_pa
         {"S": "/Sect", "page": 2, "kids": [{"S": "/Figure"}]},
     ]
     path = _pdf(tmp_path, [{"S": "/H1", "page": 1}, *figures])
-    assert [f.check for f in check_pdf(path)] == ["figure alt text", "figure alt text"]
+    missing = check_pdf(path)
+    assert [(f.check, f.page) for f in missing] == [("figure alt text", 1), ("figure alt text", 2)]
     before = path.read_bytes()
-    assert restore_figure_alt(path, ["only one"]) == 0 and path.read_bytes() == before  # counts differ
-    assert restore_figure_alt(path, ["First chart", "Second chart"]) == 2
+    assert restore_and_check(path, ["only one"]) == (0, missing) and path.read_bytes() == before  # counts differ
+    assert restore_and_check(path, []) == (0, missing) and path.read_bytes() == before
+    assert restore_and_check(path, ["First chart", "Second chart"]) == (2, [])  # checked as restored
     with pikepdf.open(path) as pdf:
         found = []
 
@@ -144,3 +146,19 @@ def test_figure_alt_text_lands_on_the_figures_without_it_in_reading_order(tmp_pa
         walk(pdf.Root.StructTreeRoot.K)
     assert found == ["First chart", "A picture's own alt text", "Second chart"]
     assert check_pdf(path) == []
+
+
+def test_restore_and_check_finds_what_check_pdf_finds_in_the_file_it_saves(tmp_path: Path) -> None:
+    """Checked in memory as the alt text is put back: the same failures as reading the saved file again."""
+    path = _pdf(
+        tmp_path,
+        [
+            {"S": "/H2", "page": 2},
+            {"S": "/Figure", "page": 2},
+            {"S": "/Table", "page": 1, "kids": [{"S": "/TR", "kids": [{"S": "/TD"}]}]},
+            {"S": "/Figure", "page": 3, "alt": "image7.png"},
+        ],
+    )
+    restored, failures = restore_and_check(path, ["Chart of referrals"])
+    assert restored == 1 and failures == check_pdf(path)
+    assert [f.check for f in failures] == ["heading order", "figure alt text", "table header cells", "reading order"]
