@@ -1,6 +1,7 @@
 """PDF/UA checks on pikepdf, run on every PDF a build publishes: checked, not just claimed.
 
     check_pdf(path) -> [Failure(check, page, detail), ...]     empty when the PDF passes
+    restore_and_check(path, alts) -> (restored, failures)       a converted paper: charts' alt text, then checks
     PdfAccessibilityError                                       what the build raises on a failing PDF
 
 LibreOffice stamps its headless exports as PDF/UA without running its own accessibility check, so nothing
