@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
@@ -125,7 +125,7 @@ def _render_formats(
     pack: Pack, formats: Sequence[str], directory: Path, stem: str, svgs: dict[str, Path] | None = None
 ) -> tuple[list[Path], list[str], dict[str, list[Failure]]]:
     """The pack's files in `formats`, warnings, and the PDF/UA failures of the PDF made (checked as its figures'
-    alt text is put back, by name: `_check_pdfs` does not read it again)."""
+    alt text is put back, by name: `pdf_ua.check_published` does not read it again)."""
     from reporting.packs.render import docx, html, pptx, xlsx
 
     files: list[Path] = []
@@ -204,25 +204,6 @@ def current_snapshot(
         _, snapshot = pull(catalogue, project.root, project.snapshots, catalogue_file=project.catalogue_file)
         stale = []
     return snapshot, {"hash": snapshot.hash, "chosen": how, "stale_metrics": stale}
-
-
-def _check_pdfs(
-    files: Sequence[Path], mode: str, checked: Mapping[str, list[Failure]]
-) -> dict[str, list[dict[str, Any]]]:
-    """PDF/UA checks on every PDF to publish (`checked`: failures already found, by file name): a failure stops
-    the build (accessibility: error), or is listed in the manifest and the warnings (accessibility: warn)."""
-    from reporting.packs.pdf_ua import PdfAccessibilityError, check_pdf
-
-    found = {f.name: checked[f.name] if f.name in checked else check_pdf(f) for f in files if f.suffix == ".pdf"}
-    failing = {name: failures for name, failures in found.items() if failures}
-    if failing and mode != "warn":
-        name, failures = next(iter(failing.items()))
-        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise PdfAccessibilityError(
-            f"{name}: {failures[0]}{more}; not published. Fix the template or set "
-            "'accessibility: warn' to publish it with the failures listed in manifest.json"
-        )
-    return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
 
 
 def prepare_build(
@@ -427,7 +408,9 @@ def build_from(
         note = snapshot_note(batch.snapshot_choice)
         if note:
             warnings.append(note)
-        accessibility = _check_pdfs(files, batch.template.accessibility, checked)
+        from reporting.packs.pdf_ua import check_published
+
+        accessibility = check_published(files, batch.template.accessibility, checked)
         from reporting.packs.data_file import SCHEMA_VERSION, pack_data, write_pack_data
 
         numbers = pack_data(batch, pack)  # the data file's document, which the open data is read from too

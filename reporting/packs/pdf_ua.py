@@ -2,6 +2,7 @@
 
     check_pdf(path) -> [Failure(check, page, detail), ...]     empty when the PDF passes
     restore_and_check(path, alts) -> (restored, failures)       a converted paper: charts' alt text, then checks
+    check_published(files, mode, checked) -> manifest failures  a build's PDFs: raise (error) or list them (warn)
     PdfAccessibilityError                                       what the build raises on a failing PDF
 
 LibreOffice stamps its headless exports as PDF/UA without running its own accessibility check, so nothing
@@ -26,6 +27,7 @@ one on a PDF broken on purpose.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,15 @@ import pikepdf
 
 from reporting.errors import ReportingError
 
-__all__ = ["CHECKS", "Failure", "PdfAccessibilityError", "chart_alt_texts", "check_pdf", "restore_and_check"]
+__all__ = [
+    "CHECKS",
+    "Failure",
+    "PdfAccessibilityError",
+    "chart_alt_texts",
+    "check_pdf",
+    "check_published",
+    "restore_and_check",
+]
 
 CHECKS = ("tagged", "title", "language", "heading order", "figure alt text", "table header cells", "reading order")
 _FILE_NAME = re.compile(r"^\s*(?:[\w .()-]*[\\/])*[\w .()-]+\.(?:png|jpe?g|gif|bmp|tiff?|svg|emf|wmf|webp)\s*$", re.I)
@@ -79,6 +89,24 @@ def check_pdf(path: Path) -> list[Failure]:
     with pdf:
         tree = _tree(pdf)
         return _check(pdf, tree, _elements(pdf, tree))
+
+
+def check_published(
+    files: Sequence[Path], mode: str, checked: Mapping[str, list[Failure]]
+) -> dict[str, list[dict[str, Any]]]:
+    """PDF/UA checks on every PDF a build is to publish (`checked`: failures already found, by file name): a
+    failure stops the build (accessibility: error), or is listed in the manifest and the warnings (accessibility:
+    warn). Returns the manifest's failures by file name."""
+    found = {f.name: checked[f.name] if f.name in checked else check_pdf(f) for f in files if f.suffix == ".pdf"}
+    failing = {name: failures for name, failures in found.items() if failures}
+    if failing and mode != "warn":
+        name, failures = next(iter(failing.items()))
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise PdfAccessibilityError(
+            f"{name}: {failures[0]}{more}; not published. Fix the template or set "
+            "'accessibility: warn' to publish it with the failures listed in manifest.json"
+        )
+    return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
 
 
 def _tree(pdf: pikepdf.Pdf) -> pikepdf.Dictionary | None:
