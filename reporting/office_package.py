@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,21 +105,60 @@ def normalise(data: bytes, properties: DocumentProperties) -> bytes:
 
 
 def _rezip(data: bytes, stamp: bytes, core: bytes | None) -> bytes:
-    """Fixed entry times, compression and permissions; `core` replaces core.xml (None: only its times are set)."""
+    """Fixed entry times, compression and permissions; `core` replaces core.xml (None: only its times are set).
+
+    A member whose content stays as it is keeps its compressed bytes (`_copy_deflated`): the libraries save with
+    Python's zipfile at zlib's default level, so deflating it again would give the same bytes, at twice the cost
+    of the rest of the rewrite (tests/test_office_package_copy.py compares the two on every format)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            blob = source.read(info.filename)
-            if info.filename == CORE_PART:
-                blob = core if core is not None else _W3CDTF.sub(rb"\g<1>" + stamp + rb"\g<2>", blob)
-            elif info.filename.endswith(".xlsx"):  # a native chart's workbook: its own clock and zip dates
-                blob = _rezip(blob, stamp, None)
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             entry.create_system = 0
+            if info.filename == CORE_PART:
+                blob = source.read(info.filename)
+                blob = core if core is not None else _W3CDTF.sub(rb"\g<1>" + stamp + rb"\g<2>", blob)
+            elif info.filename.endswith(".xlsx"):  # a native chart's workbook: its own clock and zip dates
+                blob = _rezip(source.read(info.filename), stamp, None)
+            elif _copy_deflated(data, info, target, entry):
+                continue
+            else:
+                blob = source.read(info.filename)
             target.writestr(entry, blob)
     return out.getvalue()
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader: 30 bytes, names' lengths last
+
+
+def _copy_deflated(data: bytes, info: zipfile.ZipInfo, target: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
+    """Write `info`'s deflated bytes from the package `data` into `target` as `entry`: the bytes `writestr`
+    would write after inflating and deflating them again at the default level. False (nothing written) for a
+    member that is not plainly deflated, or large enough for ZIP64, which `writestr` then writes."""
+    if (
+        info.compress_type != zipfile.ZIP_DEFLATED
+        or info.flag_bits & 0x1  # encrypted
+        or info.file_size * 1.05 > zipfile.ZIP64_LIMIT
+        or not isinstance(target.fp, io.BytesIO)
+    ):
+        return False
+    header = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+    start = info.header_offset + _LOCAL_HEADER.size + header[-2] + header[-1]
+    entry.file_size, entry.compress_size, entry.CRC = info.file_size, info.compress_size, info.CRC
+    entry.flag_bits = 0x00
+    # what ZipFile._open_to_write and _ZipWriteFile.close do for a writestr, with the compressed bytes known
+    # (its checks: the mode is "w", the compression is deflate and ZIP64 is not needed; a package's names are
+    # unique)
+    target.fp.seek(target.start_dir)
+    entry.header_offset = target.fp.tell()
+    target.fp.write(entry.FileHeader(False))
+    target.fp.write(data[start : start + info.compress_size])
+    target.filelist.append(entry)
+    target.NameToInfo[entry.filename] = entry
+    target.start_dir = target.fp.tell()
+    return True
 
 
 def package_bytes(

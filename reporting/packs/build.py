@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporting.charts import Renderer, project_cache
 from reporting.data.catalogue import load_catalogue
@@ -46,6 +46,9 @@ from reporting.packs.render._draft import drafting
 from reporting.packs.template_load import load_template
 from reporting.packs.tree import Pack
 from reporting.project import Project
+
+if TYPE_CHECKING:  # pdf_ua imports pikepdf: only a build that makes a PDF loads it
+    from reporting.packs.pdf_ua import Failure
 
 __all__ = [
     "BuildResult",
@@ -120,11 +123,14 @@ def _drop_lo_profile() -> None:
 
 def _render_formats(
     pack: Pack, formats: Sequence[str], directory: Path, stem: str, svgs: dict[str, Path] | None = None
-) -> tuple[list[Path], list[str]]:
+) -> tuple[list[Path], list[str], dict[str, list[Failure]]]:
+    """The pack's files in `formats`, warnings, and the PDF/UA failures of the PDF made (checked as its figures'
+    alt text is put back, by name: `pdf_ua.check_published` does not read it again)."""
     from reporting.packs.render import docx, html, pptx, xlsx
 
     files: list[Path] = []
     warnings: list[str] = []
+    checked: dict[str, list[Failure]] = {}
     writers: dict[str, Callable[[Pack, Path], Path]] = {
         "pptx": pptx.render,
         "docx": docx.render,
@@ -149,9 +155,9 @@ def _render_formats(
             _drop_lo_profile()  # a profile left broken by a failed conversion is not reused
             raise
         # LibreOffice tags native charts as figures but drops their alt text: put it back from the source
-        from reporting.packs.pdf_ua import chart_alt_texts, restore_figure_alt
+        from reporting.packs.pdf_ua import chart_alt_texts, restore_and_check
 
-        restore_figure_alt(made, chart_alt_texts(source))
+        checked[made.name] = restore_and_check(made, chart_alt_texts(source))[1]
         files.append(made)
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
     from reporting.packs.render.docx.contents import fill_contents
@@ -162,7 +168,7 @@ def _render_formats(
         except BaseException:
             _drop_lo_profile()
             raise
-    return files, warnings
+    return files, warnings, checked
 
 
 def current_snapshot(
@@ -198,23 +204,6 @@ def current_snapshot(
         _, snapshot = pull(catalogue, project.root, project.snapshots, catalogue_file=project.catalogue_file)
         stale = []
     return snapshot, {"hash": snapshot.hash, "chosen": how, "stale_metrics": stale}
-
-
-def _check_pdfs(files: Sequence[Path], mode: str) -> dict[str, list[dict[str, Any]]]:
-    """PDF/UA checks on every PDF to publish: a failure stops the build (accessibility: error), or is listed
-    in the manifest and the warnings (accessibility: warn)."""
-    from reporting.packs.pdf_ua import PdfAccessibilityError, check_pdf
-
-    found = {f.name: check_pdf(f) for f in files if f.suffix == ".pdf"}
-    failing = {name: failures for name, failures in found.items() if failures}
-    if failing and mode != "warn":
-        name, failures = next(iter(failing.items()))
-        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise PdfAccessibilityError(
-            f"{name}: {failures[0]}{more}; not published. Fix the template or set "
-            "'accessibility: warn' to publish it with the failures listed in manifest.json"
-        )
-    return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
 
 
 def prepare_build(
@@ -413,27 +402,31 @@ def build_from(
         inputs = inputs_hash(snapshot.hash, pack.provenance.template_hash, parameters)
         approval = approval_state(final, batch.template.approval, batch.approval)
         with drafting(approval.is_draft(inputs)):  # marked on every page until its content hash is approved
-            files, warnings = _render_formats(pack, formats, staging, stem, svgs)
+            files, warnings, checked = _render_formats(pack, formats, staging, stem, svgs)
         kept = carry_over(final, staging, inputs)
         warnings += kept.warnings
         note = snapshot_note(batch.snapshot_choice)
         if note:
             warnings.append(note)
-        accessibility = _check_pdfs(files, batch.template.accessibility)
+        from reporting.packs.pdf_ua import check_published
+
+        accessibility = check_published(files, batch.template.accessibility, checked)
+        from reporting.packs.data_file import SCHEMA_VERSION, pack_data, write_pack_data
+
+        numbers = pack_data(batch, pack)  # the data file's document, which the open data is read from too
         open_data: list[Path] = []
         if batch.template.open_data:
             from reporting.packs.open_data import write_data_package
 
-            open_data = write_data_package(pack, batch, staging, stem)
+            open_data = write_data_package(pack, batch, staging, stem, numbers)
         warnings += [
             f"{name}: {f['check']} failed" + (f" on page {f['page']}" if f["page"] else "") + f": {f['detail']}"
             for name, failures in accessibility.items()
             for f in failures
         ]
-        from reporting.packs.data_file import SCHEMA_VERSION, write_pack_data
         from reporting.packs.email_facts import email_facts
 
-        data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json")
+        data_file = write_pack_data(batch, pack, staging / f"{stem}.data.json", numbers)
         manifest = {
             "pack": pack.id,
             "title": pack.title,

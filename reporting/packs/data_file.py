@@ -59,11 +59,23 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+#: the points' columns the document reads (the group keys, then what it says of each point)
+_POINT_COLUMNS = frozenset(
+    ("metric_id", "_view", "x", "y", "numerator", "denominator", "mean", "lpl", "upl", "point_type")
+    + ("rebase_group", "used_for_limits")
+)
+_NO_POINTS = pd.DataFrame()
+
+
 def pack_data(batch: Batch, pack: Pack) -> dict[str, Any]:
     """The document as plain dicts and lists (JSON-ready): one entry per metric x organisation x view."""
     org = pack.org_code
     rows = batch.views.get(org, {})
     points = batch.points.get(org, pd.DataFrame())
+    by_view: dict[tuple[str, str], pd.DataFrame] = {}  # (metric, view) -> its points: one group-by, not a mask each
+    if len(points) and "_view" in points:
+        points = points[[c for c in points.columns if c in _POINT_COLUMNS]]
+        by_view = {(str(k[0]), str(k[1])): g for k, g in points.groupby(["metric_id", "_view"], sort=False)}
     series = []
     for metric_id, views in batch.metric_views.items():
         metric = batch.catalogue.metric(metric_id)
@@ -71,11 +83,7 @@ def pack_data(batch: Batch, pack: Pack) -> dict[str, Any]:
             row = rows.get((metric_id, view.key))
             if row is None:
                 continue
-            mine = (
-                points[(points["metric_id"] == metric_id) & (points["_view"] == view.key)].sort_values("x")
-                if len(points) and "_view" in points
-                else pd.DataFrame()
-            )
+            mine = by_view[(metric_id, view.key)].sort_values("x") if (metric_id, view.key) in by_view else _NO_POINTS
             shown = [
                 {
                     "period": _day(p["x"]),
@@ -155,8 +163,11 @@ def pack_data(batch: Batch, pack: Pack) -> dict[str, Any]:
     }
 
 
-def write_pack_data(batch: Batch, pack: Pack, path: Path) -> Path:
-    return atomic_write(path, json.dumps(pack_data(batch, pack), indent=1, ensure_ascii=False) + "\n")
+def write_pack_data(batch: Batch, pack: Pack, path: Path, doc: dict[str, Any] | None = None) -> Path:
+    """Write the document at `path`; `doc` is `pack_data(batch, pack)` when the caller has made it already (the
+    open data is read from the same document)."""
+    document = pack_data(batch, pack) if doc is None else doc
+    return atomic_write(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------ reading a previous pack

@@ -1,7 +1,7 @@
 """Open data beside every pack: the pack's numbers as a Frictionless Data Package (datapackage.json + CSV).
 
-    write_data_package(pack, batch, directory, stem) -> [datapackage.json, <stem>-metrics.csv,
-                                                         <stem>-dictionary.csv]
+    write_data_package(pack, batch, directory, stem, doc=None) -> [datapackage.json, <stem>-metrics.csv,
+                                                                   <stem>-dictionary.csv]
 
 Why a Frictionless Data Package and not CSVW: both describe CSV with a JSON schema, but the Data Package is
 what the `frictionless` validator, CKAN and data.gov.uk-style portals read directly, and one descriptor
@@ -136,16 +136,28 @@ def _ranks(pack: Any, titles: dict[str, str]) -> dict[str, int]:
     return ranks
 
 
-def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
+def _suppressed(own: pd.DataFrame) -> dict[pd.Timestamp, bool]:
+    """period -> whether disclosure control withheld the value, read from the period's first row in `own` (one
+    pass over the rows: an indexed lookup per chart point cost more than the rest of the table)."""
+    flags = own["suppressed"].tolist() if "suppressed" in own else [False] * len(own)
+    out: dict[pd.Timestamp, bool] = {}
+    for period, flag in zip(pd.to_datetime(own["period"]), flags, strict=True):
+        if period not in out:
+            out[period] = bool(flag) if flag is not None and not pd.isna(flag) else False
+    return out
+
+
+def rows(pack: Any, batch: Any, doc: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The metrics table: one row per metric x organisation x period the pack shows, read from the pack's data
     file (packs.data_file: the same views, limits and disclosure as every chart), so the open data can never
-    say something the pack does not. A stale metric shows no points, so it has no rows."""
+    say something the pack does not. A stale metric shows no points, so it has no rows. `doc` is that data
+    file's document when the caller has made it already (`pack_data(batch, pack)`)."""
     from reporting.packs.data_file import pack_data
 
     key = pack.org_code if pack.org_code in batch.frames else None
     frame: pd.DataFrame = batch.frames[key]
     catalogue = batch.catalogue
-    doc = pack_data(batch, pack)
+    doc = pack_data(batch, pack) if doc is None else doc
     ranks = _ranks(pack, {s["metric"]: s["title"] for s in doc["series"]})
     out = []
     stale = {s["metric"] for s in doc["series"] if s["stale"]}
@@ -160,16 +172,13 @@ def rows(pack: Any, batch: Any) -> list[dict[str, Any]]:
                 "as open data; add `disclosure: {suppress_below: N}` to it in the catalogue",
                 field=f"metrics.{metric_id}.disclosure",
             )
-        own = frame[(frame["metric_id"] == metric_id) & (frame["org_code"] == org)]
-        own = own.set_index(pd.to_datetime(own["period"]))
+        withheld = _suppressed(frame[(frame["metric_id"] == metric_id) & (frame["org_code"] == org)])
         latest = series["latest"]["period"]
         for point in series["points"]:
             period = pd.Timestamp(point["period"])
-            if period not in own.index:
+            if period not in withheld:
                 continue  # a gap on the chart: no row in the data either
-            data = own.loc[[period]].iloc[0]
-            flag = data.get("suppressed", False)
-            suppressed = bool(flag) if flag is not None and not pd.isna(flag) else False
+            suppressed = withheld[period]
             is_latest = point["period"] == latest
             target = metric.target_for(org, period.date()) if org else None
             out.append(
@@ -280,9 +289,12 @@ def _schema(fields: Sequence[tuple[str, str, str]], key: list[str]) -> dict[str,
     }
 
 
-def write_data_package(pack: Any, batch: Any, directory: Path, stem: str) -> list[Path]:
-    """Write the package's three files into `directory`; returns their paths (descriptor first)."""
-    records = rows(pack, batch)
+def write_data_package(
+    pack: Any, batch: Any, directory: Path, stem: str, doc: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write the package's three files into `directory`; returns their paths (descriptor first). `doc`: as
+    for `rows`."""
+    records = rows(pack, batch, doc)
     metric_ids = list(dict.fromkeys([r["metric_id"] for r in records] + list(_shown_periods(pack))))
     metrics_csv = directory / f"{stem}-metrics.csv"
     dictionary_csv = directory / f"{stem}-dictionary.csv"

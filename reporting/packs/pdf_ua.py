@@ -1,6 +1,8 @@
 """PDF/UA checks on pikepdf, run on every PDF a build publishes: checked, not just claimed.
 
     check_pdf(path) -> [Failure(check, page, detail), ...]     empty when the PDF passes
+    restore_and_check(path, alts) -> (restored, failures)       a converted paper: charts' alt text, then checks
+    check_published(files, mode, checked) -> manifest failures  a build's PDFs: raise (error) or list them (warn)
     PdfAccessibilityError                                       what the build raises on a failing PDF
 
 LibreOffice stamps its headless exports as PDF/UA without running its own accessibility check, so nothing
@@ -25,7 +27,7 @@ one on a PDF broken on purpose.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,15 @@ import pikepdf
 
 from reporting.errors import ReportingError
 
-__all__ = ["CHECKS", "Failure", "PdfAccessibilityError", "check_pdf"]
+__all__ = [
+    "CHECKS",
+    "Failure",
+    "PdfAccessibilityError",
+    "chart_alt_texts",
+    "check_pdf",
+    "check_published",
+    "restore_and_check",
+]
 
 CHECKS = ("tagged", "title", "language", "heading order", "figure alt text", "table header cells", "reading order")
 _FILE_NAME = re.compile(r"^\s*(?:[\w .()-]*[\\/])*[\w .()-]+\.(?:png|jpe?g|gif|bmp|tiff?|svg|emf|wmf|webp)\s*$", re.I)
@@ -67,6 +77,7 @@ class _Element:
     name: str  # the role as written
     page: int | None
     node: pikepdf.Dictionary
+    depth: int  # 0 for a child of the tree root: an element's descendants follow it with a greater depth
 
 
 def check_pdf(path: Path) -> list[Failure]:
@@ -76,33 +87,63 @@ def check_pdf(path: Path) -> list[Failure]:
     except pikepdf.PdfError as exc:
         return [Failure("tagged", None, f"the file cannot be read as a PDF ({exc})")]
     with pdf:
-        failures: list[Failure] = []
-        root = pdf.Root
-        pages = {page.obj.objgen: i + 1 for i, page in enumerate(pdf.pages)}
-        mark = root.get("/MarkInfo")
-        tree = root.get("/StructTreeRoot")
-        if not (isinstance(mark, pikepdf.Dictionary) and bool(mark.get("/Marked", False))):
-            failures.append(Failure("tagged", None, "the document is not marked as tagged (/MarkInfo /Marked)"))
-        if not isinstance(tree, pikepdf.Dictionary) or tree.get("/K") is None:
-            failures.append(Failure("tagged", None, "the document has no structure tree"))
-            tree = None
-        failures += _title(pdf)
-        lang = root.get("/Lang")
-        if lang is None or not str(lang).strip():
-            failures.append(Failure("language", None, "the document has no language (/Lang)"))
-        if tree is None:
-            return failures
-        roles = tree.get("/RoleMap")
-        elements = list(_walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, pages, None))
-        if not any(e.role in _BLOCKS for e in elements):
-            failures.append(
-                Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables")
-            )
-        failures += _headings(elements)
-        failures += _figures(elements)
-        failures += _tables(elements, roles if isinstance(roles, pikepdf.Dictionary) else None)
-        failures += _reading_order(elements)
+        tree = _tree(pdf)
+        return _check(pdf, tree, _elements(pdf, tree))
+
+
+def check_published(
+    files: Sequence[Path], mode: str, checked: Mapping[str, list[Failure]]
+) -> dict[str, list[dict[str, Any]]]:
+    """PDF/UA checks on every PDF a build is to publish (`checked`: failures already found, by file name): a
+    failure stops the build (accessibility: error), or is listed in the manifest and the warnings (accessibility:
+    warn). Returns the manifest's failures by file name."""
+    found = {f.name: checked[f.name] if f.name in checked else check_pdf(f) for f in files if f.suffix == ".pdf"}
+    failing = {name: failures for name, failures in found.items() if failures}
+    if failing and mode != "warn":
+        name, failures = next(iter(failing.items()))
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise PdfAccessibilityError(
+            f"{name}: {failures[0]}{more}; not published. Fix the template or set "
+            "'accessibility: warn' to publish it with the failures listed in manifest.json"
+        )
+    return {name: [f.as_dict() for f in failures] for name, failures in failing.items()}
+
+
+def _tree(pdf: pikepdf.Pdf) -> pikepdf.Dictionary | None:
+    """The structure tree, if it has content."""
+    tree = pdf.Root.get("/StructTreeRoot")
+    return tree if isinstance(tree, pikepdf.Dictionary) and tree.get("/K") is not None else None
+
+
+def _elements(pdf: pikepdf.Pdf, tree: pikepdf.Dictionary | None) -> list[_Element]:
+    if tree is None:
+        return []
+    pages = {page.obj.objgen: i + 1 for i, page in enumerate(pdf.pages)}
+    return _walk(tree.get("/K"), _roles(tree), pages, None, 0)
+
+
+def _check(pdf: pikepdf.Pdf, tree: pikepdf.Dictionary | None, elements: list[_Element]) -> list[Failure]:
+    """The checks on an open PDF, its structure tree and that tree's elements (`_elements`)."""
+    failures: list[Failure] = []
+    root = pdf.Root
+    mark = root.get("/MarkInfo")
+    if not (isinstance(mark, pikepdf.Dictionary) and bool(mark.get("/Marked", False))):
+        failures.append(Failure("tagged", None, "the document is not marked as tagged (/MarkInfo /Marked)"))
+    if tree is None:
+        failures.append(Failure("tagged", None, "the document has no structure tree"))
+    failures += _title(pdf)
+    lang = root.get("/Lang")
+    if lang is None or not str(lang).strip():
+        failures.append(Failure("language", None, "the document has no language (/Lang)"))
+    if tree is None:
         return failures
+    if not any(e.role in _BLOCKS for e in elements):
+        failures.append(Failure("tagged", None, "the structure tree tags no headings, paragraphs, figures or tables"))
+    failures += _headings(elements)
+    failures += _figures(elements)
+    failures += _tables(elements)
+    failures += _reading_order(elements)
+    return failures
 
 
 def _title(pdf: pikepdf.Pdf) -> list[Failure]:
@@ -128,12 +169,21 @@ def _title(pdf: pikepdf.Pdf) -> list[Failure]:
     return failures
 
 
-def _standard(name: str, roles: pikepdf.Dictionary | None) -> str:
-    seen = set()
-    while roles is not None and name in roles and name not in seen:
-        seen.add(name)
-        name = str(roles[name])
-    return name
+def _roles(tree: pikepdf.Dictionary) -> dict[str, str]:
+    """The RoleMap resolved once: each mapped name to the standard role its chain of mappings ends at (a cycle
+    ends where it would repeat a name). Unmapped names are standard already."""
+    role_map = tree.get("/RoleMap")
+    if not isinstance(role_map, pikepdf.Dictionary):
+        return {}
+    direct = {str(key): str(value) for key, value in role_map.items()}
+    resolved = {}
+    for start in direct:
+        name, seen = start, set()
+        while name in direct and name not in seen:
+            seen.add(name)
+            name = direct[name]
+        resolved[start] = name
+    return resolved
 
 
 def _page_of(node: pikepdf.Dictionary, pages: dict[tuple[int, int], int], inherited: int | None) -> int | None:
@@ -144,24 +194,44 @@ def _page_of(node: pikepdf.Dictionary, pages: dict[tuple[int, int], int], inheri
 
 
 def _walk(
-    kids: Any, roles: pikepdf.Dictionary | None, pages: dict[tuple[int, int], int], inherited: int | None
-) -> Iterator[_Element]:
-    """Structure elements in tree order (depth first), each with the page it starts on."""
+    kids: Any, roles: dict[str, str], pages: dict[tuple[int, int], int], inherited: int | None, depth: int
+) -> list[_Element]:
+    """Structure elements in tree order (depth first), each with the page it starts on: its own /Pg, else its
+    parent's page, else the first page its content names (with no `pages`, every page is None). A list, not a
+    generator: nested generators pass each element up through every level of the tree."""
+    found: list[_Element] = []
+    _collect(kids, roles, pages, inherited, depth, found)
+    return found
+
+
+def _collect(
+    kids: Any,
+    roles: dict[str, str],
+    pages: dict[tuple[int, int], int],
+    inherited: int | None,
+    depth: int,
+    found: list[_Element],
+) -> None:
     if kids is None:
         return
-    items = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
-    for kid in items:
-        if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
-            continue  # marked-content ids and object references
-        page = _page_of(kid, pages, inherited)
-        if page is None:
-            page = _first_content_page(kid.get("/K"), pages)
-        name = str(kid.get("/S"))
-        yield _Element(_standard(name, roles), name, page, kid)
-        yield from _walk(kid.get("/K"), roles, pages, page)
+    for kid in kids if isinstance(kids, pikepdf.Array) else (kids,):
+        if not isinstance(kid, pikepdf.Dictionary):
+            continue  # marked-content ids
+        role = kid.get("/S")
+        if role is None:
+            continue  # marked-content and object references
+        content = kid.get("/K")
+        page = _page_of(kid, pages, inherited) if pages else None
+        if page is None and pages:
+            page = _first_content_page(content, pages)
+        name = str(role)
+        found.append(_Element(roles.get(name, name), name, page, kid, depth))
+        _collect(content, roles, pages, page, depth + 1, found)
 
 
 def _first_content_page(kids: Any, pages: dict[tuple[int, int], int]) -> int | None:
+    """The first page named under `kids` in tree order. Searched only for an element with no page of its own or
+    inherited: once found, its descendants inherit it, so no subtree is searched twice on one path down."""
     items = list(kids) if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else [])
     for kid in items:
         if isinstance(kid, pikepdf.Dictionary):
@@ -218,12 +288,16 @@ def _figures(elements: list[_Element]) -> list[Failure]:
     return failures
 
 
-def _tables(elements: list[_Element], roles: pikepdf.Dictionary | None) -> list[Failure]:
+def _tables(elements: list[_Element]) -> list[Failure]:
     failures = []
-    for element in elements:
+    for index, element in enumerate(elements):
         if element.role != "/Table":
             continue
-        cells = [e.role for e in _walk(element.node.get("/K"), roles, {}, None)]
+        cells = []  # the table's descendants: the elements after it, until one is no deeper than it
+        for inner in elements[index + 1 :]:
+            if inner.depth <= element.depth:
+                break
+            cells.append(inner.role)
         if "/TH" not in cells:
             failures.append(
                 Failure(
@@ -291,28 +365,27 @@ def chart_alt_texts(source: Path) -> list[str]:
     return out
 
 
-def restore_figure_alt(path: Path, alts: list[str]) -> int:
-    """Give the PDF's Figure elements that lack /Alt the charts' alternative text, in reading order.
+def restore_and_check(path: Path, alts: list[str]) -> tuple[int, list[Failure]]:
+    """Give the PDF's Figure elements that lack /Alt the charts' alternative text, in reading order, and check
+    the result (`check_pdf`), with one reading of the file and one walk of its structure tree.
 
     LibreOffice tags a Word document's native charts as Figures but drops their alternative text on export
     (pictures keep theirs). The charts are the only figures left without /Alt, in document order, so they
-    are matched by position; when the counts differ nothing is changed, and the PDF/UA check then says so.
-    Returns the number of figures given alternative text."""
-    if not alts:
-        return 0
+    are matched by position; when the counts differ nothing is changed, and the figure check then says so.
+    Returns the number of figures given alternative text and the failures of the PDF as saved."""
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        tree = pdf.Root.get("/StructTreeRoot")
-        if not isinstance(tree, pikepdf.Dictionary):
-            return 0
-        roles = tree.get("/RoleMap")
-        elements = [
+        tree = _tree(pdf)
+        elements = _elements(pdf, tree)
+        missing = [
             e
-            for e in _walk(tree.get("/K"), roles if isinstance(roles, pikepdf.Dictionary) else None, {}, None)
+            for e in elements
             if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))
         ]
-        if len(elements) != len(alts):
-            return 0
-        for element, alt in zip(elements, alts, strict=True):
-            element.node["/Alt"] = pikepdf.String(alt)
-        pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
-    return len(alts)
+        restored = len(alts) if alts and len(missing) == len(alts) else 0
+        if restored:
+            for element, alt in zip(missing, alts, strict=True):
+                element.node["/Alt"] = pikepdf.String(alt)
+        failures = _check(pdf, tree, elements)  # what the saved file holds: the checks read the objects as changed
+        if restored:
+            pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
+    return restored, failures

@@ -40,8 +40,13 @@ LEVELS = 3  # the TOC field lists Heading 1-3 (add_toc's default, as _contents w
 def headings(document: Document) -> list[tuple[Paragraph, int]]:
     """The body's Heading 1-3 paragraphs with their levels, in order (what the TOC lists)."""
     found = []
+    names: dict[str | None, str] = {}  # style id -> name: python-docx scans every style on each lookup
     for paragraph in document.paragraphs:
-        name = paragraph.style.name if paragraph.style is not None else ""
+        style_id = paragraph._p.style
+        if style_id not in names:
+            style = paragraph.style  # python-docx's own resolution (unknown ids and other types: the default)
+            names[style_id] = (style.name or "") if style is not None else ""
+        name = names[style_id]
         if name.startswith("Heading ") and name[8:].isdigit() and 1 <= int(name[8:]) <= LEVELS:
             if paragraph.text.strip():
                 found.append((paragraph, int(name[8:])))
