@@ -100,9 +100,16 @@ class ChartSpec:
         return (self.width or self.theme.width, self.height or self.theme.height)
 
     def content_hash(self) -> str:
-        """Stable hash of everything that affects the picture: the static-image cache key."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+        """Stable hash of everything that affects the picture: the static-image cache key.
+
+        Kept on the (frozen) spec once computed: a build asks for it several times a chart, and each time it
+        would walk the whole spec (`dataclasses.replace` makes a new spec, with no hash kept)."""
+        kept = self.__dict__.get("_content_hash")
+        if kept is None:
+            payload = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
+            kept = hashlib.sha256(payload.encode()).hexdigest()[:20]
+            self.__dict__["_content_hash"] = kept  # not a field: equality, asdict and pickling ignore it
+        return str(kept)
 
 
 def floats(values: pd.Series) -> tuple[float | None, ...]:

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +88,7 @@ class BuildResult:
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+@cache
 def _versions() -> dict[str, str]:
     out = {}
     for name in ("reporting", "pandas", "numpy", "plotly", "kaleido", "python-pptx", "python-docx", "openpyxl"):
@@ -441,7 +442,7 @@ def build_from(
             "snapshot": dict(batch.snapshot_choice),
             "parameters": parameters,
             "inputs_sha256": inputs,
-            "versions": _versions(),
+            "versions": dict(_versions()),
             "chart_images": len(specs),
             "warnings": warnings,
             "email": email_facts(pack),  # what the email says beside the headline: a resend says it again
