@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
+from pptx.opc.package import OpcPackage
+from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.shapes.base import BaseShape
@@ -22,6 +24,7 @@ __all__ = [
     "DECORATIVE_URI",
     "SLIDE_NUMBER_FIELD_ID",
     "add_slide_number",
+    "count_partnames",
     "mark_decorative",
     "set_alt_text",
     "set_language",
@@ -106,6 +109,44 @@ def set_language(text_frame: TextFrame, language: str = "en-GB") -> None:
         for r_pr in p.xpath("./a:fld/a:rPr | ./a:br/a:rPr"):
             r_pr.set("lang", language)
         p.get_or_add_endParaRPr().set("lang", language)
+
+
+class _PartnameCounter:
+    """`OpcPackage.next_partname` without walking every part of the package on each call.
+
+    python-pptx names each new notes slide, chart and embedded workbook by collecting the names of all the parts
+    reachable from the package (a walk of every relationship) and taking the first free number counting down from
+    one past their count; a deck of 30 slides with 10 charts walks its whole package some 50 times, a cost that
+    grows with the square of the slides. This does that walk once per name template and then keeps the set
+    itself, adding each name it hands out, and picks from it by the same rule, so every name is the one
+    python-pptx would give. That holds while every part of a template's kind is named through it and none
+    becomes unreachable (no `drop_rel` of a slide or chart) after its first call; the renderer drops parts (the
+    template's own slides) only before it installs one."""
+
+    def __init__(self, package: OpcPackage) -> None:
+        self._package = package
+        self._names: dict[str, set[str]] = {}  # name prefix -> the names of that kind in the package
+
+    def __call__(self, tmpl: str) -> PackURI:
+        prefix = tmpl[: (tmpl % 42).find("42")]  # python-pptx's own rule for the kind of a template
+        names = self._names.get(prefix)
+        if names is None:
+            names = self._names[prefix] = {
+                p.partname for p in self._package.iter_parts() if p.partname.startswith(prefix)
+            }
+        for n in range(len(names) + 1, 0, -1):
+            candidate = tmpl % n
+            if candidate not in names:
+                names.add(candidate)
+                return PackURI(candidate)
+        raise AssertionError("unreachable: len(names) + 1 candidates for len(names) names")
+
+
+def count_partnames(package: OpcPackage) -> None:
+    """Let `package` name its new parts from a kept set instead of a walk of the package (`_PartnameCounter`).
+
+    Call it once the deck's parts will only grow: after the template's own slides are dropped."""
+    package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]  # an instance attribute shadows the method for this package alone
 
 
 def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:

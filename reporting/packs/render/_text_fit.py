@@ -288,10 +288,14 @@ def _char_width(ch: str, bold: bool) -> int:
     return 1000
 
 
+@functools.lru_cache(maxsize=65536)
 def _em(text: str, bold: bool) -> float:
+    """Width of `text` in em. Memoised, like `_lines`: a pack measures the same words and cells many times over
+    (every candidate size of `_fit`, every row height of a table split), and both are pure."""
     return sum(_char_width(ch, bold) for ch in text) / 1000
 
 
+@functools.lru_cache(maxsize=65536)
 def _lines(text: str, line_em: float, bold: bool = False) -> int:
     """Lines `text` wraps to when a line is `line_em` em wide (greedy, word by word; long words broken)."""
     space = _char_width(" ", bold) / 1000
@@ -311,6 +315,7 @@ def _lines(text: str, line_em: float, bold: bool = False) -> int:
     return lines
 
 
+@functools.lru_cache(maxsize=4096)
 def _line_em(width: int, size: float) -> float:
     """How many em of text one line `width` EMU wide holds at `size` pt, after the safety margin."""
     return max(0.5, Emu(width).pt / (size * WIDTH_MARGIN))

@@ -1,0 +1,113 @@
+"""The writers' speed caches give what the uncached code gives: the same partnames, measurements and pictures.
+
+Each cache in the Office writers (issue 19, round 5) is a shortcut for work whose result is fixed by its inputs;
+these tests build the case both ways and compare, and show the comparison would catch a cache that drifts."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.opc.package import OpcPackage
+from pptx.util import Inches
+
+from reporting.charts import icon_chart, raster
+from reporting.charts.theme import DEFAULT_THEME
+from reporting.packs import _pptx_xml as X
+from reporting.packs.render import _text_fit as T
+
+TEMPLATES = (
+    "/ppt/notesSlides/notesSlide%d.xml",
+    "/ppt/charts/chart%d.xml",
+    "/ppt/embeddings/Microsoft_Excel_Sheet%d.xlsx",
+    "/ppt/slides/slide%d.xml",
+)
+
+
+def _deck(counted: bool, slides: int = 6) -> tuple[bytes, list[list[str]]]:
+    """A deck whose slides each get a chart and speaker notes; with `counted`, names come from the counter.
+    Also every template's next name, from the real walk, before each slide."""
+    deck = Presentation()
+    package = deck.part.package
+    if counted:
+        X.count_partnames(package)
+    expected = []
+    for n in range(slides):
+        expected.append([str(OpcPackage.next_partname(package, t)) for t in TEMPLATES])
+        if counted:  # the counter agrees with the walk (asking it twice hands out two names, so ask a copy)
+            probe = X._PartnameCounter(package)
+            assert [str(probe(t)) for t in TEMPLATES] == expected[-1]
+        slide = deck.slides.add_slide(deck.slide_layouts[6])
+        data = CategoryChartData()
+        data.categories = ["Jan", "Feb"]
+        data.add_series("Attendances", (10, 12 + n))
+        slide.shapes.add_chart(XL_CHART_TYPE.LINE, Inches(1), Inches(1), Inches(4), Inches(3), data)
+        X.set_speaker_notes(slide, f"Source {n}")
+    stream = io.BytesIO()
+    deck.save(stream)
+    return stream.getvalue(), expected
+
+
+def test_counted_partnames_give_the_same_deck() -> None:
+    plain, _ = _deck(counted=False)
+    counted, names = _deck(counted=True)
+    assert counted == plain
+    assert names[-1][0] == "/ppt/notesSlides/notesSlide6.xml"  # five notes slides before the sixth slide's
+
+
+def test_a_counter_that_misses_a_part_is_caught() -> None:
+    """A part of a counted kind added behind the counter's back (here: a notes slide named by the walk while the
+    counter had already listed the names) gets a name the walk would not give: the comparison above fails."""
+    deck = Presentation()
+    package = deck.part.package
+    counter = X._PartnameCounter(package)
+    assert str(counter("/ppt/notesSlides/notesSlide%d.xml")) == "/ppt/notesSlides/notesSlide1.xml"
+    X.set_speaker_notes(deck.slides.add_slide(deck.slide_layouts[6]), "made without the counter: notesSlide1")
+    X.set_speaker_notes(deck.slides.add_slide(deck.slide_layouts[6]), "and notesSlide2")
+    walk = str(OpcPackage.next_partname(package, "/ppt/notesSlides/notesSlide%d.xml"))
+    assert str(counter("/ppt/notesSlides/notesSlide%d.xml")) != walk
+
+
+@pytest.mark.parametrize("code", ["improvement_high", "concern_low", "common_cause", "consistent_pass", "inconsistent"])
+def test_cached_icon_is_the_drawn_icon(code: str, tmp_path: Path) -> None:
+    spec = icon_chart(code, DEFAULT_THEME)
+    fresh = io.BytesIO()
+    raster._draw_icon_png(spec, fresh)
+    raster._ICONS.clear()
+    first, again = io.BytesIO(), io.BytesIO()
+    raster.draw(spec, first)
+    raster.draw(spec, again)  # from the cache
+    raster.draw(spec, tmp_path / "icon.png")
+    assert first.getvalue() == again.getvalue() == fresh.getvalue() == (tmp_path / "icon.png").read_bytes()
+    assert len(raster._ICONS) == 1
+
+
+def test_icons_of_other_sizes_are_drawn_anew() -> None:
+    spec = icon_chart("improvement_high", DEFAULT_THEME)
+    from dataclasses import replace
+
+    small, large = io.BytesIO(), io.BytesIO()
+    raster.draw(replace(spec, width=32, height=32), small)
+    raster.draw(spec, large)
+    assert small.getvalue() != large.getvalue()
+
+
+TEXTS = ["", "A&E", "Four-hour waits in A&E (%)", "Sehr große Zeichenketten ŵ", "x" * 300, "ok " * 80]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("bold", [False, True])
+def test_memoised_measures_are_the_measures(text: str, bold: bool) -> None:
+    for line_em in (0.5, 3.0, 17.25, 60.0):
+        assert T._lines(text, line_em, bold) == T._lines.__wrapped__(text, line_em, bold)
+        assert T._lines(text, line_em, bold) == T._lines(text, line_em, bold)
+    assert T._em(text, bold) == T._em.__wrapped__(text, bold)
+    paras = T._paras([text, "second line"], bold=bold)
+    warm = T._height(paras, 12.0, 3_000_000)
+    for cached in (T._lines, T._em, T._line_em):
+        cached.cache_clear()
+    assert T._height(paras, 12.0, 3_000_000) == warm
