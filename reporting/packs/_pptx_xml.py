@@ -146,7 +146,7 @@ def count_partnames(package: OpcPackage) -> None:
     """Let `package` name its new parts from a kept set instead of a walk of the package (`_PartnameCounter`).
 
     Call it once the deck's parts will only grow: after the template's own slides are dropped."""
-    package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]  # an instance attribute shadows the method for this package alone
+    package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]  # shadows the method, for this package alone
 
 
 def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:
@@ -164,6 +164,23 @@ def set_table_header_row(table: Table) -> None:
     if properties is None:  # python-pptx always writes a:tblPr for a new table; an odd template may not
         properties = table._tbl.get_or_add_tblPr()
     properties.set("firstRow", "1")
+
+
+#: fill_table_cell's tags in Clark notation, resolved once (qn was a fifth of its time)
+_BODYPR = qn("a:bodyPr")
+_ENDPARARPR = qn("a:endParaRPr")
+_LSTSTYLE = qn("a:lstStyle")
+_P = qn("a:p")
+_PPR = qn("a:pPr")
+_R = qn("a:r")
+_RPR = qn("a:rPr")
+_SOLIDFILL = qn("a:solidFill")
+_SPCBEF = qn("a:spcBef")
+_SPCPTS = qn("a:spcPts")
+_SRGBCLR = qn("a:srgbClr")
+_T = qn("a:t")
+_TCPR = qn("a:tcPr")
+_TXBODY = qn("a:txBody")
 
 
 def fill_table_cell(
@@ -186,28 +203,28 @@ def fill_table_cell(
     sub = etree.SubElement
     for child in list(tc):
         tc.remove(child)
-    body = sub(tc, qn("a:txBody"))
-    sub(body, qn("a:bodyPr")).set("wrap", "square")
-    sub(body, qn("a:lstStyle"))
+    body = sub(tc, _TXBODY)
+    sub(body, _BODYPR).set("wrap", "square")
+    sub(body, _LSTSTYLE)
     if not paras:
-        empty = sub(sub(body, qn("a:p")), qn("a:endParaRPr"))
+        empty = sub(sub(body, _P), _ENDPARARPR)
         empty.set("lang", language)
         if size is not None:
             empty.set("sz", str(Pt(size).centipoints))
     for i, p in enumerate(paras):
-        paragraph = sub(body, qn("a:p"))
-        props = sub(paragraph, qn("a:pPr"))
+        paragraph = sub(body, _P)
+        props = sub(paragraph, _PPR)
         if p.level:
             props.set("lvl", str(p.level))
         if p.align is not None:
             props.set("algn", p.align.xml_value)
         if size is not None and i:
-            sub(sub(props, qn("a:spcBef")), qn("a:spcPts")).set("val", str(Pt(para_gap * size * p.factor).centipoints))
+            sub(sub(props, _SPCBEF), _SPCPTS).set("val", str(Pt(para_gap * size * p.factor).centipoints))
         for r in p.runs:
             if not r.text:  # LibreOffice gives an empty run the default 18 pt line, taller than the row planned
                 continue
-            run = sub(paragraph, qn("a:r"))
-            r_pr = sub(run, qn("a:rPr"))
+            run = sub(paragraph, _R)
+            r_pr = sub(run, _RPR)
             if size is not None:
                 r_pr.set("sz", str(Pt(round(size * p.factor, 1)).centipoints))
             if r.bold:
@@ -216,15 +233,15 @@ def fill_table_cell(
                 r_pr.set("i", "1")
             r_pr.set("lang", language)
             if r.colour:
-                sub(sub(r_pr, qn("a:solidFill")), qn("a:srgbClr")).set("val", r.colour.lstrip("#").upper())
-            sub(run, qn("a:t")).text = CT_RegularTextRun._escape_ctrl_chars(r.text)
-        end = sub(paragraph, qn("a:endParaRPr"))
+                sub(sub(r_pr, _SOLIDFILL), _SRGBCLR).set("val", r.colour.lstrip("#").upper())
+            sub(run, _T).text = CT_RegularTextRun._escape_ctrl_chars(r.text)
+        end = sub(paragraph, _ENDPARARPR)
         end.set("lang", language)
         if size is not None:  # LibreOffice sizes every line to at least the end mark (18 pt if unset)
             end.set("sz", str(Pt(round(size * p.factor, 1)).centipoints))
-    tc_pr = sub(tc, qn("a:tcPr"))
+    tc_pr = sub(tc, _TCPR)
     x, y = margins
     for name, value in (("marL", x), ("marR", x), ("marT", y), ("marB", y)):
         tc_pr.set(name, str(value))
     tc_pr.set("anchor", "ctr")
-    sub(sub(tc_pr, qn("a:solidFill")), qn("a:srgbClr")).set("val", fill.lstrip("#").upper())
+    sub(sub(tc_pr, _SOLIDFILL), _SRGBCLR).set("val", fill.lstrip("#").upper())

@@ -226,14 +226,24 @@ class _TableWriter:
         as the widths were measured."""
         if self.size_pt is None:
             return
+        from docx.oxml.ns import qn
+        from docx.oxml.parser import OxmlElement
+        from docx.oxml.simpletypes import ST_HpsMeasure
         from docx.shared import Pt
+        from lxml import etree
 
-        for row in self.table.rows:
-            for cell in row.cells:
-                for paragraph in cell.paragraphs:
-                    for run in paragraph.runs:
-                        if run.font.size is None:
-                            run.font.size = Pt(self.size_pt)
+        size = Pt(self.size_pt)
+        half_points = ST_HpsMeasure.convert_to_xml(size)
+        # the runs python-docx's rows, cells, paragraphs and runs reach (no merged cells here), read as XML:
+        # its `font.size` setter looks for each of w:rPr's forty possible successors of w:sz on every run
+        for r in self.table._tbl.xpath("./w:tr/w:tc/w:p/w:r"):
+            r_pr = r.rPr
+            if r_pr is None:  # most runs: a cell's text, written without properties; w:rPr is a run's first child
+                r_pr = OxmlElement("w:rPr")
+                r.insert(0, r_pr)
+                etree.SubElement(r_pr, qn("w:sz")).set(qn("w:val"), half_points)
+            elif r_pr.sz_val is None:  # python-docx places w:sz among the properties already there
+                r_pr.sz_val = size
 
 
 def table_font_pt(document: Document) -> float:
