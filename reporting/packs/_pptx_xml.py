@@ -146,7 +146,8 @@ def count_partnames(package: OpcPackage) -> None:
     """Let `package` name its new parts from a kept set instead of a walk of the package (`_PartnameCounter`).
 
     Call it once the deck's parts will only grow: after the template's own slides are dropped."""
-    package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]  # shadows the method, for this package alone
+    # an instance attribute shadows the method, for this package alone
+    package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]
 
 
 def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:
