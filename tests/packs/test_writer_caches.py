@@ -111,3 +111,24 @@ def test_memoised_measures_are_the_measures(text: str, bold: bool) -> None:
     for cached in (T._lines, T._em, T._line_em):
         cached.cache_clear()
     assert T._height(paras, 12.0, 3_000_000) == warm
+
+
+def test_style_ids_are_python_docx_s() -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    from reporting.packs import _docx_xml as DX
+
+    document = docx.Document()
+    part = document.part
+    header_part = document.sections[0].header.part  # a header's styles are the document's
+    for name, kind in (("Caption", WD_STYLE_TYPE.PARAGRAPH), ("Normal", WD_STYLE_TYPE.PARAGRAPH)):
+        assert DX.style_id(part, name, kind) == part.get_style_id(name, kind)
+        assert DX.style_id(header_part, name, kind) == part.get_style_id(name, kind)
+    assert DX.style_id(part, "Normal") is None  # the default style: no w:pStyle, as python-docx writes
+    assert DX.style_id(part, "Table Grid", WD_STYLE_TYPE.TABLE) == "TableGrid"
+    with pytest.raises(KeyError):
+        DX.style_id(part, "No such style")
+    by_setter, by_id = document.add_paragraph(style="Caption"), document.add_paragraph()
+    by_id._p.style = DX.style_id(part, "Caption")
+    assert by_id._p.xml == by_setter._p.xml

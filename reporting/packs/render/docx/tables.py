@@ -162,7 +162,9 @@ class _TableWriter:
         table's text is measured at that size, and `set_text_size` sets it there once the rows are written."""
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
-        table.style = ctx.document.styles[TABLE_STYLE]
+        from docx.enum.style import WD_STYLE_TYPE
+
+        table._tbl.tblStyle_val = X.style_id(ctx.document.part, TABLE_STYLE, WD_STYLE_TYPE.TABLE)  # table.style =
         table.autofit = False
         from docx.shared import Pt
 
