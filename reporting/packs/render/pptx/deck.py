@@ -145,6 +145,8 @@ class _Deck:
     section_slides: list[tuple[str, Any]] = field(default_factory=list)
     agendas: list[tuple[Any, Contents]] = field(default_factory=list)
     icons: dict[str, bytes] = field(default_factory=dict)  # MDC icon code -> PNG, drawn once per deck
+    #: (layout partname, placeholder type) -> the layout's (or its master's) placeholder that slides copy
+    placeholder_sources: dict[tuple[str, Any], Any] = field(default_factory=dict)
 
     def layout(self, name: str) -> Any:
         return layout(self.prs, name, template_path=self.template)
