@@ -111,6 +111,8 @@ def test_memoised_measures_are_the_measures(text: str, bold: bool) -> None:
     for cached in (T._lines, T._em, T._line_em):
         cached.cache_clear()
     assert T._height(paras, 12.0, 3_000_000) == warm
+    for size, width in ((9.0, 400_000), (11.0, 1_234_567)):
+        assert T._text_height(text, bold, size, width) == T._height([T._para(text, bold=bold)], size, width)
 
 
 def test_style_ids_are_python_docx_s() -> None:
@@ -132,3 +134,33 @@ def test_style_ids_are_python_docx_s() -> None:
     by_setter, by_id = document.add_paragraph(style="Caption"), document.add_paragraph()
     by_id._p.style = DX.style_id(part, "Caption")
     assert by_id._p.xml == by_setter._p.xml
+
+
+def test_a_repeated_icon_is_the_picture_python_docx_adds() -> None:
+    """Icons copied from the document's first picture of them (`_icon_inline`) are the XML python-docx's
+    add_picture writes for each: the same image part and rId, each its own shape id and name."""
+    import docx
+    from docx.shared import Cm
+
+    from reporting.packs.render.docx import tables as DT
+    from reporting.packs.render.docx.document import _Context
+
+    codes = ["improvement_high", "concern_low", "improvement_high", "improvement_high", "concern_low"]
+    pngs = {}
+    for code in set(codes):
+        stream = io.BytesIO()
+        raster.draw(icon_chart(code, DEFAULT_THEME), stream)
+        pngs[code] = stream.getvalue()
+
+    plain = docx.Document()
+    for code in codes:
+        DT._tight(plain.add_paragraph().add_run().add_picture(io.BytesIO(pngs[code]), width=Cm(DT.ICON_CM)))
+    copied = docx.Document()
+    ctx = _Context(copied, pack=None, template=Path())  # type: ignore[arg-type]  # no pack: the PNGs are given
+    ctx.icons.update(pngs)
+    for code in codes:
+        DT._icon_inline(copied.add_paragraph().add_run(), ctx, code)
+    assert copied.element.body.xml == plain.element.body.xml
+    assert len(copied.inline_shapes) == 5 and len(ctx.icon_inlines) == 2
+    ids = [shape._inline.docPr.id for shape in copied.inline_shapes]
+    assert len(set(ids)) == 5

@@ -331,6 +331,12 @@ def _height(paras: Sequence[_Para], size: float, width: int) -> int:
     return int(Pt(points))
 
 
+@functools.lru_cache(maxsize=65536)
+def _text_height(text: str, bold: bool, size: float, width: int) -> int:
+    """`_height` of one plain paragraph: a table cell, measured again for every cut of a table's columns."""
+    return _height((_para(text, bold=bold),), size, width)
+
+
 def _fit(paras: Sequence[_Para], width: int, height: int, base: float, minimum: float) -> float | None:
     """The largest size from `base` down to `minimum` (of the smallest paragraph) at which `paras` fit."""
     smallest = min((p.factor for p in paras), default=1.0)

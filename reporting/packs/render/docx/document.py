@@ -50,6 +50,7 @@ class _Context:
     own_footer: tuple[Any, ...] = ()
     charts: Any = None  # charts.native_docx.WordCharts, made on the first native chart
     icons: dict[str, bytes] = field(default_factory=dict)  # MDC code -> its icon PNG (charts.raster), drawn once
+    icon_inlines: dict[str, Any] = field(default_factory=dict)  # MDC code -> its first picture's wp:inline
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
