@@ -8,6 +8,8 @@ child of its first child, so one lookup serves them all.
 
 from __future__ import annotations
 
+import copy
+import weakref
 from typing import Any
 
 from lxml import etree
@@ -16,7 +18,7 @@ from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.shapes.base import BaseShape
-from pptx.slide import Slide
+from pptx.slide import NotesSlide, Slide
 from pptx.table import Table
 from pptx.text.text import TextFrame, _Paragraph
 
@@ -150,9 +152,42 @@ def count_partnames(package: OpcPackage) -> None:
     package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]
 
 
+#: package -> its first new notes slide's XML as python-pptx made it (the notes master's placeholders, no text)
+_NOTES_PROTOTYPES: weakref.WeakKeyDictionary[OpcPackage, Any] = weakref.WeakKeyDictionary()
+
+
+def _notes_slide(slide: Slide) -> NotesSlide:
+    """The slide's notes slide, made as python-pptx's `slide.notes_slide` makes it, but from a copy of the deck's
+    first one: python-pptx clones the notes master's placeholders shape by shape for every notes slide, and they
+    are the same for each (slide image, body, slide number: no text, no reference to the slide). The parts and
+    relationships are made in python-pptx's order (notes slide -> master, -> slide; slide -> notes slide)."""
+    from pptx.opc.constants import CONTENT_TYPE as CT
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+    from pptx.parts.slide import NotesSlidePart
+
+    part = slide.part
+    package = part.package
+    prototype = _NOTES_PROTOTYPES.get(package)
+    if prototype is None or part.has_notes_slide:
+        notes = slide.notes_slide
+        if prototype is None:
+            _NOTES_PROTOTYPES[package] = copy.deepcopy(notes._element)
+        return notes
+    notes_part = NotesSlidePart(
+        package.next_partname("/ppt/notesSlides/notesSlide%d.xml"),
+        CT.PML_NOTES_SLIDE,
+        package,
+        copy.deepcopy(prototype),
+    )
+    notes_part.relate_to(package.presentation_part.notes_master_part, RT.NOTES_MASTER)
+    notes_part.relate_to(part, RT.SLIDE)
+    part.relate_to(notes_part, RT.NOTES_SLIDE)
+    return slide.notes_slide  # python-pptx's, which now finds the part
+
+
 def set_speaker_notes(slide: Slide, text: str, language: str = "en-GB") -> None:
     """Replace the slide's speaker notes (we keep data sources and the snapshot hash there)."""
-    frame = slide.notes_slide.notes_text_frame
+    frame = _notes_slide(slide).notes_text_frame
     if frame is None:
         raise ValueError("the notes master of this PowerPoint template has no body placeholder for notes")
     frame.text = text
