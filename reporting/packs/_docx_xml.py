@@ -19,10 +19,12 @@ from docx.document import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.opc.package import OpcPackage
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.text.paragraph import CT_P
 from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.parts.story import StoryPart
 from docx.section import Section
 from docx.shape import InlineShape
 from docx.shared import Length
@@ -57,10 +59,12 @@ TOC_PLACEHOLDER = "Contents: right-click and choose Update Field if this list is
 """Cached TOC text until fill_toc writes the real entries (render/docx/contents.py does, once it has pages)."""
 
 #: package -> (style name, type) -> its id (None: the type's default style), for `style_id`
-_STYLE_IDS: weakref.WeakKeyDictionary[Any, dict[tuple[str, WD_STYLE_TYPE], str | None]] = weakref.WeakKeyDictionary()
+_STYLE_IDS: weakref.WeakKeyDictionary[OpcPackage, dict[tuple[str, WD_STYLE_TYPE], str | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def style_id(part: Any, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+def style_id(part: StoryPart, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
     """The id python-docx's `style = name` setters write for the style `name` of `kind` (None for the default
     style), looked up once per document: python-docx finds a style by name, and the default style, by scanning
     every style on each `add_paragraph(style=...)`, `paragraph.style =` and `table.style =`. `part`: the

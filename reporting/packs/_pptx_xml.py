@@ -16,6 +16,7 @@ from lxml import etree
 from pptx.opc.package import OpcPackage
 from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
+from pptx.oxml.slide import CT_NotesSlide
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.shapes.base import BaseShape
 from pptx.slide import NotesSlide, Slide
@@ -153,7 +154,7 @@ def count_partnames(package: OpcPackage) -> None:
 
 
 #: package -> its first new notes slide's XML as python-pptx made it (the notes master's placeholders, no text)
-_NOTES_PROTOTYPES: weakref.WeakKeyDictionary[OpcPackage, Any] = weakref.WeakKeyDictionary()
+_NOTES_PROTOTYPES: weakref.WeakKeyDictionary[OpcPackage, CT_NotesSlide] = weakref.WeakKeyDictionary()
 
 
 def _notes_slide(slide: Slide) -> NotesSlide:
