@@ -16,16 +16,19 @@ from lxml import etree
 from pptx.opc.package import OpcPackage
 from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
-from pptx.oxml.slide import CT_NotesSlide
+from pptx.oxml.slide import CT_NotesSlide, CT_Slide
 from pptx.oxml.xmlchemy import OxmlElement
+from pptx.parts.slide import SlideLayoutPart
+from pptx.presentation import Presentation
 from pptx.shapes.base import BaseShape
-from pptx.slide import NotesSlide, Slide
+from pptx.slide import NotesSlide, Slide, SlideLayout
 from pptx.table import Table
 from pptx.text.text import TextFrame, _Paragraph
 
 __all__ = [
     "DECORATIVE_URI",
     "SLIDE_NUMBER_FIELD_ID",
+    "add_slide",
     "add_slide_number",
     "count_partnames",
     "mark_decorative",
@@ -151,6 +154,37 @@ def count_partnames(package: OpcPackage) -> None:
     Call it once the deck's parts will only grow: after the template's own slides are dropped."""
     # an instance attribute shadows the method, for this package alone
     package.next_partname = _PartnameCounter(package)  # type: ignore[method-assign]
+
+
+#: slide layout part -> the XML of the first slide python-pptx made from it (the layout's placeholders, no text)
+_SLIDE_PROTOTYPES: weakref.WeakKeyDictionary[SlideLayoutPart, CT_Slide] = weakref.WeakKeyDictionary()
+
+
+def add_slide(presentation: Presentation, slide_layout: SlideLayout) -> Slide:
+    """`presentation.slides.add_slide(slide_layout)`, but each slide after a layout's first is a copy of that
+    first one: python-pptx clones the layout's placeholders shape by shape for every slide, and they are the same
+    for each (ids and names count within the slide). The part, its relationships and the slide id list entry are
+    made in python-pptx's order (slide -> layout; presentation -> slide; p:sldId)."""
+    from pptx.opc.constants import CONTENT_TYPE as CT
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+    from pptx.parts.slide import SlidePart
+
+    slides = presentation.slides
+    layout_part = slide_layout.part
+    prototype = _SLIDE_PROTOTYPES.get(layout_part)
+    if prototype is None:
+        slide: Slide = slides.add_slide(slide_layout)
+        _SLIDE_PROTOTYPES[layout_part] = copy.deepcopy(slide._element)
+        return slide
+    presentation_part = presentation.part
+    slide_part = SlidePart(
+        presentation_part._next_slide_partname, CT.PML_SLIDE, presentation_part.package, copy.deepcopy(prototype)
+    )
+    slide_part.relate_to(layout_part, RT.SLIDE_LAYOUT)
+    r_id = presentation_part.relate_to(slide_part, RT.SLIDE)
+    slides._sldIdLst.add_sldId(r_id)
+    copied: Slide = slide_part.slide
+    return copied
 
 
 #: package -> its first new notes slide's XML as python-pptx made it (the notes master's placeholders, no text)

@@ -197,3 +197,25 @@ def test_copied_notes_slides_are_python_pptx_s() -> None:
     deck = Presentation(io.BytesIO(_noted_deck(copied=True)))
     assert [s.notes_slide.notes_text_frame.text for s in deck.slides][3] == "Data sources: 3\nsnapshot 3"
     assert [s.notes_slide.part.partname for s in deck.slides][1] == "/ppt/notesSlides/notesSlide2.xml"
+
+
+def _slid_deck(copied: bool) -> bytes:
+    """Slides of three layouts, in turn, each titled and noted after it is made (the first slide of a layout is
+    filled before the second is copied from it)."""
+    deck = Presentation()
+    layouts = [deck.slide_layouts[i] for i in (0, 1, 5)]
+    for n in range(7):
+        layout = layouts[n % 3]
+        slide = X.add_slide(deck, layout) if copied else deck.slides.add_slide(layout)
+        slide.shapes.title.text = f"Slide {n}"
+        X.set_speaker_notes(slide, f"notes {n}")
+    stream = io.BytesIO()
+    deck.save(stream)
+    return stream.getvalue()
+
+
+def test_copied_slides_are_python_pptx_s() -> None:
+    assert _parts(_slid_deck(copied=True)) == _parts(_slid_deck(copied=False))
+    deck = Presentation(io.BytesIO(_slid_deck(copied=True)))
+    assert [s.shapes.title.text for s in deck.slides] == [f"Slide {n}" for n in range(7)]
+    assert [len(s.placeholders) for s in deck.slides][:3] == [len(s.placeholders) for s in deck.slides][3:6]

@@ -12,6 +12,7 @@ from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Inches, Pt
 
 from reporting.errors import ConfigError, ReportingError
+from reporting.packs import _pptx_xml as X
 from reporting.packs.office_templates import layout
 from reporting.packs.render._text_fit import (
     LINE_HEIGHT_EM,
@@ -152,7 +153,7 @@ class _Deck:
         return layout(self.prs, name, template_path=self.template)
 
     def add_slide(self, layout_name: str) -> Any:
-        slide = self.prs.slides.add_slide(self.layout(layout_name))
+        slide = X.add_slide(self.prs, self.layout(layout_name))
         self.notes[slide.slide_id] = []
         return slide
 
