@@ -17,6 +17,7 @@ through; charts carrying only a message keep the theme's background, except at s
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from pathlib import Path
 from typing import BinaryIO
@@ -114,7 +115,26 @@ def _save(image: Image.Image, out: Path | BinaryIO) -> None:
     image.save(out, "PNG", optimize=False)
 
 
+#: each MDC icon's PNG, drawn once per process: a paper carries the same handful of icons in its Word and its
+#: PowerPoint summary tables, paper after paper of a burst; keyed by everything `_draw_icon_png` reads
+_ICONS: dict[tuple[str, str, tuple[int, int], float], bytes] = {}
+
+
 def _draw_icon(spec: ChartSpec, out: Path | BinaryIO) -> None:
+    """One MDC icon (`_draw_icon_png`), from `_ICONS` when it has been drawn before."""
+    (badge,) = spec.badges
+    key = (badge.colour, badge.letter, spec.size, spec.theme.scale)
+    if key not in _ICONS:
+        stream = io.BytesIO()
+        _draw_icon_png(spec, stream)
+        _ICONS[key] = stream.getvalue()
+    if isinstance(out, Path):
+        out.write_bytes(_ICONS[key])
+    else:
+        out.write(_ICONS[key])
+
+
+def _draw_icon_png(spec: ChartSpec, out: BinaryIO) -> None:
     """One MDC icon: ring radius 28 and width 6 of 64, white inside, the letter bold at 24, in the icon's colour
     (the amber, #FAB428, is too light for text on white, so its letter is #8A5A00, as in the browser's)."""
     (badge,) = spec.badges

@@ -10,17 +10,21 @@ fields shows, so we make it right wherever we can (caption numbers) and harmless
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from docx.document import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.opc.package import OpcPackage
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.text.paragraph import CT_P
 from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.parts.story import StoryPart
 from docx.section import Section
 from docx.shape import InlineShape
 from docx.shared import Length
@@ -45,6 +49,7 @@ __all__ = [
     "set_header_footer",
     "set_picture_alt_text",
     "set_update_fields_on_open",
+    "style_id",
 ]
 
 FIXED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
@@ -52,6 +57,24 @@ FIXED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 TOC_PLACEHOLDER = "Contents: right-click and choose Update Field if this list is empty."
 """Cached TOC text until fill_toc writes the real entries (render/docx/contents.py does, once it has pages)."""
+
+#: package -> (style name, type) -> its id (None: the type's default style), for `style_id`
+_STYLE_IDS: weakref.WeakKeyDictionary[OpcPackage, dict[tuple[str, WD_STYLE_TYPE], str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def style_id(part: StoryPart, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+    """The id python-docx's `style = name` setters write for the style `name` of `kind` (None for the default
+    style), looked up once per document: python-docx finds a style by name, and the default style, by scanning
+    every style on each `add_paragraph(style=...)`, `paragraph.style =` and `table.style =`. `part`: the
+    document's or a header's or footer's part (they share the document's styles). The styles are not changed
+    while a document is written, so the answer stays true."""
+    ids = _STYLE_IDS.setdefault(part.package, {})
+    if (name, kind) not in ids:
+        ids[name, kind] = part.package.main_document_part.get_style_id(name, kind)
+    return ids[name, kind]
+
 
 # w:settings children that must come after w:updateFields (CT_Settings is a strict sequence).
 _AFTER_UPDATE_FIELDS = (
@@ -184,7 +207,8 @@ def add_caption(document: Document, kind: Literal["Figure", "Table"], text: str,
     keep with the next paragraph.
     """
     number = _seq_count(document, kind) + 1
-    paragraph = document.add_paragraph(style="Caption")
+    paragraph = document.add_paragraph()
+    paragraph._p.style = style_id(document.part, "Caption")  # what add_paragraph(style="Caption") sets
     paragraph.add_run(f"{kind} ")
     add_field(paragraph, f"SEQ {kind} \\* ARABIC", str(number))
     paragraph.add_run(f"{separator}{text}")
@@ -329,13 +353,13 @@ def set_header_footer(
     header = _clear(section.header.paragraphs)
     for kept in keep_header:
         header._p.addprevious(copy.deepcopy(kept))
-    header.style = "Header"
+    header._p.style = style_id(header.part, "Header")  # what `header.style = "Header"` sets
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
     header.add_run(header_text).bold = True
     footer = _clear(section.footer.paragraphs)
     for kept in keep_footer:
         footer._p.addprevious(copy.deepcopy(kept))
-    footer.style = "Footer"
+    footer._p.style = style_id(footer.part, "Footer")
     _right_tab_only(footer, text_area(section)[0])
     footer.add_run(footer_left_text)
     if page_numbers:

@@ -288,10 +288,14 @@ def _char_width(ch: str, bold: bool) -> int:
     return 1000
 
 
+@functools.lru_cache(maxsize=65536)
 def _em(text: str, bold: bool) -> float:
+    """Width of `text` in em. Memoised, like `_lines`: a pack measures the same words and cells many times over
+    (every candidate size of `_fit`, every row height of a table split), and both are pure."""
     return sum(_char_width(ch, bold) for ch in text) / 1000
 
 
+@functools.lru_cache(maxsize=65536)
 def _lines(text: str, line_em: float, bold: bool = False) -> int:
     """Lines `text` wraps to when a line is `line_em` em wide (greedy, word by word; long words broken)."""
     space = _char_width(" ", bold) / 1000
@@ -311,6 +315,7 @@ def _lines(text: str, line_em: float, bold: bool = False) -> int:
     return lines
 
 
+@functools.lru_cache(maxsize=4096)
 def _line_em(width: int, size: float) -> float:
     """How many em of text one line `width` EMU wide holds at `size` pt, after the safety margin."""
     return max(0.5, Emu(width).pt / (size * WIDTH_MARGIN))
@@ -324,6 +329,12 @@ def _height(paras: Sequence[_Para], size: float, width: int) -> int:
         bold = any(r.bold for r in p.runs)
         points += _lines(p.text, _line_em(width, s), bold) * LINE_HEIGHT_EM * s + (PARA_GAP_EM * s if i else 0)
     return int(Pt(points))
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_height(text: str, bold: bool, size: float, width: int) -> int:
+    """`_height` of one plain paragraph: a table cell, measured again for every cut of a table's columns."""
+    return _height((_para(text, bold=bold),), size, width)
 
 
 def _fit(paras: Sequence[_Para], width: int, height: int, base: float, minimum: float) -> float | None:

@@ -50,9 +50,7 @@ class _Context:
     own_footer: tuple[Any, ...] = ()
     charts: Any = None  # charts.native_docx.WordCharts, made on the first native chart
     icons: dict[str, bytes] = field(default_factory=dict)  # MDC code -> its icon PNG (charts.raster), drawn once
-    #: paragraph style name -> its id (None: the default style). python-docx finds a style by name, and the
-    #: default style, by scanning every style of the document on each `add_paragraph(style=...)`
-    style_ids: dict[str, str | None] = field(default_factory=dict)
+    icon_inlines: dict[str, Any] = field(default_factory=dict)  # MDC code -> its first picture's wp:inline
 
     # -- paragraphs ---------------------------------------------------------------------------------
     def claim(self, paragraph: Paragraph) -> Paragraph:
@@ -64,13 +62,8 @@ class _Context:
         return paragraph
 
     def paragraph(self, text: str = "", style: str = "Normal") -> Paragraph:
-        if style not in self.style_ids:
-            from docx.enum.style import WD_STYLE_TYPE
-
-            part = self.document.part  # python-docx's DocumentPart has no type hints
-            self.style_ids[style] = part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)  # type: ignore[no-untyped-call]
         paragraph = self.document.add_paragraph()
-        paragraph._p.style = self.style_ids[style]  # what add_paragraph(style=style) sets, looked up once
+        paragraph._p.style = X.style_id(self.document.part, style)  # what add_paragraph(style=style) sets
         if text:
             paragraph.add_run(_clean(text))
         return self.claim(paragraph)

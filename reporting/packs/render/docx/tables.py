@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.shape import InlineShape
     from docx.table import Table, _Cell
+    from docx.text.run import Run
 
 # --- tables ----------------------------------------------------------------------------------------------
 
@@ -92,14 +93,13 @@ def _lines_tall(widths: Sequence[int], columns: Sequence[tuple[str, Sequence[str
     """Lines a table of `columns` (header, cell texts) is tall at `widths`, by the fitting rule: cuts compared."""
     from docx.shared import Pt
 
-    from reporting.packs.render._text_fit import LINE_HEIGHT_EM, _height, _para
+    from reporting.packs.render._text_fit import LINE_HEIGHT_EM, _text_height
 
     line = int(Pt(size_pt * LINE_HEIGHT_EM))
     room = [w - int(Pt(CELL_PADDING_PT)) for w in widths]
     rows = [[h for h, _ in columns], *zip(*(texts for _, texts in columns))]
     return sum(
-        max(_height([_para(str(t), bold=r == 0)], size_pt, w) // line for t, w in zip(row, room))
-        for r, row in enumerate(rows)
+        max(_text_height(str(t), r == 0, size_pt, w) // line for t, w in zip(row, room)) for r, row in enumerate(rows)
     )
 
 
@@ -162,7 +162,9 @@ class _TableWriter:
         table's text is measured at that size, and `set_text_size` sets it there once the rows are written."""
         ctx.before_table()
         table = ctx.document.add_table(rows=0, cols=len(headers))
-        table.style = ctx.document.styles[TABLE_STYLE]
+        from docx.enum.style import WD_STYLE_TYPE
+
+        table._tbl.tblStyle_val = X.style_id(ctx.document.part, TABLE_STYLE, WD_STYLE_TYPE.TABLE)  # table.style =
         table.autofit = False
         from docx.shared import Pt
 
@@ -226,14 +228,24 @@ class _TableWriter:
         as the widths were measured."""
         if self.size_pt is None:
             return
+        from docx.oxml.ns import qn
+        from docx.oxml.parser import OxmlElement
+        from docx.oxml.simpletypes import ST_HpsMeasure
         from docx.shared import Pt
+        from lxml import etree
 
-        for row in self.table.rows:
-            for cell in row.cells:
-                for paragraph in cell.paragraphs:
-                    for run in paragraph.runs:
-                        if run.font.size is None:
-                            run.font.size = Pt(self.size_pt)
+        size = Pt(self.size_pt)
+        half_points = ST_HpsMeasure.convert_to_xml(size)
+        # the runs python-docx's rows, cells, paragraphs and runs reach (no merged cells here), read as XML:
+        # its `font.size` setter looks for each of w:rPr's forty possible successors of w:sz on every run
+        for r in self.table._tbl.xpath("./w:tr/w:tc/w:p/w:r"):
+            r_pr = r.rPr
+            if r_pr is None:  # most runs: a cell's text, written without properties; w:rPr is a run's first child
+                r_pr = OxmlElement("w:rPr")
+                r.insert(0, r_pr)
+                etree.SubElement(r_pr, qn("w:sz")).set(qn("w:val"), half_points)
+            elif r_pr.sz_val is None:  # python-docx places w:sz among the properties already there
+                r_pr.sz_val = size
 
 
 def table_font_pt(document: Document) -> float:
@@ -269,6 +281,28 @@ def _icon_picture(ctx: _Context, code: str) -> bytes:
     return ctx.icons[code]
 
 
+def _icon_inline(run: Run, ctx: _Context, code: str) -> InlineShape:
+    """The icon's picture in `run`, without alt text. The first of each icon in a document is added by python-docx
+    (its image part, relationship and size); later ones copy that picture's XML and take their own shape id, as
+    python-docx would give them (`next_id`): its add_picture re-reads the PNG and searches the image parts and
+    the document's relationships each time, for the same image part and rId."""
+    import io
+
+    from docx.shape import InlineShape
+    from docx.shared import Cm
+
+    if code not in ctx.icon_inlines:
+        picture = _tight(run.add_picture(io.BytesIO(_icon_picture(ctx, code)), width=Cm(ICON_CM)))
+        ctx.icon_inlines[code] = copy.deepcopy(picture._inline)
+        return picture
+    inline = copy.deepcopy(ctx.icon_inlines[code])
+    shape_id = run.part.next_id
+    inline.docPr.id = shape_id
+    inline.docPr.name = f"Picture {shape_id}"  # as python-docx's CT_Inline.new names it
+    run._r.add_drawing(inline)
+    return InlineShape(inline)
+
+
 def _tight(picture: InlineShape) -> InlineShape:
     """No wrap distance around an inline picture: LibreOffice reads a missing distL/distR as 0.32 cm, which
     pushed an icon's words a centimetre away and a sparkline past its cell's right edge (cut off)."""
@@ -283,9 +317,8 @@ def _icon_cell(
     """An MDC variation or assurance icon as a picture with alt text, then its label, as in the deck and the
     email; a point type (data tables) as its chart marker's glyph in its colour, then its label. Neither the
     picture nor the colour carries the meaning alone: the words are always there."""
-    import io
 
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Pt, RGBColor
 
     paragraph = cell.paragraphs[0]
     if not code:
@@ -296,7 +329,7 @@ def _icon_cell(
     if code in VARIATION or code in ASSURANCE:
         kind = "Variation" if code in VARIATION else "Assurance"
         run = paragraph.add_run()
-        picture = _tight(run.add_picture(io.BytesIO(_icon_picture(ctx, code)), width=Cm(ICON_CM)))
+        picture = _icon_inline(run, ctx, code)
         X.set_picture_alt_text(picture, f"{kind}: {label}", f"{kind} icon: {label}")
         paragraph.add_run(" ")
         label = VARIATION_SHORT.get(code, label) if short else label

@@ -55,6 +55,7 @@ from pathlib import Path
 
 from reporting.errors import ConfigError
 from reporting.office_package import save
+from reporting.packs import _pptx_xml as X
 from reporting.packs.office_templates import DEFAULT_PPTX, REQUIRED_LAYOUTS, layout, open_presentation
 from reporting.packs.render._brand import using as _using_brand
 from reporting.packs.render._draft import mark_pptx
@@ -98,6 +99,7 @@ def _render(pack: Pack, path: Path) -> Path:
         rid = sld_id.rId
         id_list.remove(sld_id)
         prs.part.drop_rel(rid)
+    X.count_partnames(prs.part.package)  # parts only grow from here (notes slides, charts: see _pptx_xml)
     body_ph = next(
         (
             p

@@ -12,6 +12,7 @@ from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Inches, Pt
 
 from reporting.errors import ConfigError, ReportingError
+from reporting.packs import _pptx_xml as X
 from reporting.packs.office_templates import layout
 from reporting.packs.render._text_fit import (
     LINE_HEIGHT_EM,
@@ -145,12 +146,14 @@ class _Deck:
     section_slides: list[tuple[str, Any]] = field(default_factory=list)
     agendas: list[tuple[Any, Contents]] = field(default_factory=list)
     icons: dict[str, bytes] = field(default_factory=dict)  # MDC icon code -> PNG, drawn once per deck
+    #: (layout partname, placeholder type) -> the layout's (or its master's) placeholder that slides copy
+    placeholder_sources: dict[tuple[str, Any], Any] = field(default_factory=dict)
 
     def layout(self, name: str) -> Any:
         return layout(self.prs, name, template_path=self.template)
 
     def add_slide(self, layout_name: str) -> Any:
-        slide = self.prs.slides.add_slide(self.layout(layout_name))
+        slide = X.add_slide(self.prs, self.layout(layout_name))
         self.notes[slide.slide_id] = []
         return slide
 

@@ -68,20 +68,29 @@ def _fill_agendas(deck: _Deck) -> None:
 
 
 def _clone_placeholder(slide: Any, kind: Any, deck: _Deck) -> Any:
-    """Copy the layout's (else the master's) footer/slide-number placeholder onto the slide."""
-    source = next((p for p in slide.slide_layout.placeholders if p.placeholder_format.type == kind), None)
-    if source is None:
-        source = next(
-            (p for p in slide.slide_layout.slide_master.placeholders if p.placeholder_format.type == kind), None
-        )
-    if source is None:
-        raise ConfigError(
-            f"layout '{slide.slide_layout.name}' and its master have no {kind.name} placeholder", file=deck.template
-        )
-    element = copy.deepcopy(source._element)
+    """Copy the layout's (else the master's) footer/slide-number placeholder onto the slide.
+
+    Each layout's source is found once per deck (`_Deck.placeholder_sources`; layouts do not change while the
+    deck is written), and the copy is wrapped as `slide.placeholders` would wrap it, without walking them."""
+    from pptx.shapes.shapetree import SlideShapeFactory
+
+    slide_layout = slide.slide_layout
+    key = (str(slide_layout.part.partname), kind)
+    if key not in deck.placeholder_sources:
+        source = next((p for p in slide_layout.placeholders if p.placeholder_format.type == kind), None)
+        if source is None:
+            source = next(
+                (p for p in slide_layout.slide_master.placeholders if p.placeholder_format.type == kind), None
+            )
+        if source is None:
+            raise ConfigError(
+                f"layout '{slide_layout.name}' and its master have no {kind.name} placeholder", file=deck.template
+            )
+        deck.placeholder_sources[key] = source._element
+    element = copy.deepcopy(deck.placeholder_sources[key])
     element.xpath("./p:nvSpPr/p:cNvPr")[0].set("id", str(slide.shapes._next_shape_id))
     slide.shapes._spTree.append(element)
-    return next(p for p in slide.placeholders if p._element is element)
+    return SlideShapeFactory(element, slide.placeholders)
 
 
 def _finish_slide(slide: Any, deck: _Deck) -> None:

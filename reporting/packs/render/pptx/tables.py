@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pptx.oxml.ns import qn
-from pptx.util import Pt
+from pptx.util import Emu, Pt
 
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
@@ -81,10 +81,13 @@ def _draw_table(
     table = frame.table
     X.set_table_header_row(table)
     table.horz_banding = False
-    for j, w in enumerate(widths):
-        table.columns[j].width = w
-    for i, h in enumerate(heights):
-        table.rows[i].height = h
+    # straight onto a:gridCol and a:tr: python-pptx's column width and row height setters each re-add every
+    # column or row to resize the frame, to the sums add_table was given (set again below, as they would be)
+    for grid_col, w in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+        grid_col.w = Emu(w)
+    for tr, h in zip(table._tbl.tr_lst, heights, strict=True):
+        tr.h = Emu(h)
+    frame.width, frame.height = Emu(sum(widths)), Emu(sum(heights))
     overlays = []
     y = top
     tcs = [tr.tc_lst for tr in table._tbl.tr_lst]
