@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -86,13 +87,19 @@ _FONT_DIRS = (
 def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The theme's sans-serif (Liberation Sans, metric-compatible with Arial) at `size` pixels; Pillow's own
     scalable font where none is installed."""
+    return _font_at(round(size), bold)
+
+
+@cache
+def _font_at(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Each size read from disk once per process (a "No data" picture tries several sizes)."""
     for name in _FONTS[bold]:
         for folder in _FONT_DIRS:
             try:
-                return ImageFont.truetype(str(Path(folder) / name), round(size))
+                return ImageFont.truetype(str(Path(folder) / name), size)
             except OSError:
                 continue
-    return ImageFont.load_default(round(size))
+    return ImageFont.load_default(size)
 
 
 CLEAR = (255, 255, 255, 0)  # transparent white: resampled edges fade to white, not to black
@@ -105,6 +112,15 @@ def _canvas(spec: ChartSpec, k: float) -> Image.Image:
     if spec.kind in {"sparkline", "icon"}:
         return Image.new("RGBA", size, CLEAR)
     return Image.new("RGB", size, spec.theme.palette.background)
+
+
+def _downsample(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The supersampled drawing at its final size: each pixel the mean of its SUPERSAMPLE x SUPERSAMPLE block when
+    the sizes are exact multiples (anti-aliasing by supersampling, at a fifth of LANCZOS' cost: on white, a
+    sparkline's pixels differ from LANCZOS' by 0.5 levels on average and 25 at most, at edges), else LANCZOS."""
+    if image.size == (size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE):
+        return image.reduce(SUPERSAMPLE)
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def _save(image: Image.Image, out: Path | BinaryIO) -> None:
@@ -150,8 +166,7 @@ def _draw_icon_png(spec: ChartSpec, out: BinaryIO) -> None:
     text = badge.colour if badge.colour.upper() != "#FAB428" else "#8A5A00"
     canvas.text((cx, cy), badge.letter, fill=text, font=_font(24 * unit, bold=True), anchor="mm")
     width, height = spec.size
-    image = image.resize((round(width * spec.theme.scale), round(height * spec.theme.scale)), Image.Resampling.LANCZOS)
-    _save(image, out)
+    _save(_downsample(image, (round(width * spec.theme.scale), round(height * spec.theme.scale))), out)
 
 
 def _draw_message(spec: ChartSpec, path: Path | BinaryIO) -> None:
@@ -234,5 +249,4 @@ def draw(spec: ChartSpec, path: Path | BinaryIO) -> None:
                 colour = series.point_colours[i] if series.point_colours else series.colour
                 symbol = series.point_symbols[i] if series.point_symbols else "circle"
                 _marker(canvas, symbol, c[0], c[1], radius, colour, theme.palette.text, 0.5 * k)
-    image = image.resize((round(width * theme.scale), round(height * theme.scale)), Image.Resampling.LANCZOS)
-    _save(image, path)
+    _save(_downsample(image, (round(width * theme.scale), round(height * theme.scale))), path)
