@@ -12,7 +12,10 @@ caller uses the static image instead; nothing is dropped silently.
 
 from __future__ import annotations
 
+import copy
 import datetime
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -230,12 +233,68 @@ def _set_alt_text(frame: Any, spec: ChartSpec) -> None:
     c_nv_pr.set("title", spec.title)
 
 
+#: spec content hash -> the chart part's final XML (without its c:externalData) and its data workbook, for the
+#: last charts drawn: a Board paper draws each chart for Word (on a scratch slide) and for PowerPoint, and the
+#: second copy is the first one's bytes rather than a second drawing (the chart XML does not depend on the
+#: frame's position or size)
+_DRAWN: OrderedDict[str, tuple[bytes, bytes | None]] = OrderedDict()
+_DRAWN_KEPT = 32
+_DRAWN_LOCK = threading.Lock()  # builds may share a process (threads)
+
+
 def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
     """Add `spec` as a native chart to a slide's shapes; returns the graphic frame (alt text set)."""
     if not supports_native(spec):
         raise NativeChartUnsupported(
             f"{spec.kind} chart '{spec.title}' has no native form" + (" (no data)" if spec.message else "")
         )
+    key = spec.content_hash()
+    with _DRAWN_LOCK:
+        drawn = _DRAWN.get(key)
+        if drawn is not None:
+            _DRAWN.move_to_end(key)
+    if drawn is not None:
+        frame = _add_drawn(shapes, *drawn, left, top, width, height)
+    else:
+        frame = _draw(shapes, spec, left, top, width, height)
+        with _DRAWN_LOCK:
+            _DRAWN[key] = _drawn_bytes(frame)
+            while len(_DRAWN) > _DRAWN_KEPT:
+                _DRAWN.popitem(last=False)
+    _set_alt_text(frame, spec)
+    return frame
+
+
+def _drawn_bytes(frame: Any) -> tuple[bytes, bytes | None]:
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    part = frame.chart.part
+    element = copy.deepcopy(part._element)
+    for external in element.findall(qn("c:externalData")):  # the copy relates to its own workbook part
+        element.remove(external)
+    workbook = part.chart_workbook.xlsx_part
+    return etree.tostring(element), (workbook.blob if workbook is not None else None)
+
+
+def _add_drawn(shapes: Any, xml: bytes, xlsx: bytes | None, left: int, top: int, width: int, height: int) -> Any:
+    """`shapes.add_chart` with the chart part made from a drawn chart's bytes (python-pptx's own steps: the part,
+    its workbook, the relationship, the graphic frame)."""
+    from pptx.opc.constants import CONTENT_TYPE as CT
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+    from pptx.parts.chart import ChartPart
+
+    package = shapes.part.package
+    chart_part = ChartPart.load(package.next_partname(ChartPart.partname_template), CT.DML_CHART, package, xml)
+    if xlsx is not None:
+        chart_part.chart_workbook.update_from_xlsx_blob(xlsx)
+    r_id = shapes.part.relate_to(chart_part, RT.CHART)
+    graphic_frame = shapes._add_chart_graphicFrame(r_id, Emu(left), Emu(top), Emu(width), Emu(height))
+    shapes._recalculate_extents()
+    return shapes._shape_factory(graphic_frame)
+
+
+def _draw(shapes: Any, spec: ChartSpec, left: int, top: int, width: int, height: int) -> Any:
     kind = NATIVE[spec.kind]
     frame = BUILDERS[kind.shape](shapes, spec, left, top, width, height)
     if kind.intervals:
@@ -249,7 +308,6 @@ def add_native_chart(shapes: Any, spec: ChartSpec, left: int, top: int, width: i
         chart.chart_title.text_frame.text = spec.title + (f" – {spec.subtitle}" if spec.subtitle else "")
         chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
         chart.chart_title.text_frame.paragraphs[0].runs[0].font.bold = True
-    _set_alt_text(frame, spec)
     return frame
 
 

@@ -108,7 +108,7 @@ class ChartSpec:
         if kept is None:
             payload = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
             kept = hashlib.sha256(payload.encode()).hexdigest()[:20]
-            self.__dict__["_content_hash"] = kept  # not a field: equality, asdict and pickling ignore it
+            self.__dict__["_content_hash"] = kept  # not a field: equality and asdict ignore it (a pickle keeps it)
         return str(kept)
 
 
