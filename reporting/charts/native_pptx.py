@@ -13,12 +13,10 @@ caller uses the static image instead; nothing is dropped silently.
 from __future__ import annotations
 
 import copy
-import datetime
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.chart.xlsx import CategoryWorkbookWriter, XyWorkbookWriter
@@ -27,19 +25,22 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.util import Emu, Pt
 
-from reporting.charts.native_kinds import NATIVE, Shape, line_chart_series, marker_size, styled_points
+from reporting.charts.native_kinds import (
+    NATIVE,
+    DateAxis,
+    Shape,
+    category_labels,
+    date_axis,
+    line_chart_series,
+    marker_size,
+    number_format,
+    styled_points,
+    value_axis_range,
+)
 from reporting.charts.native_workbook import sheet_blob
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
-__all__ = [
-    "BUILDERS",
-    "DateAxis",
-    "NativeChartUnsupported",
-    "add_native_chart",
-    "category_labels",
-    "date_axis",
-    "supports_native",
-]
+__all__ = ["BUILDERS", "NativeChartUnsupported", "add_native_chart", "supports_native"]
 
 _MARKERS = {
     "circle": XL_MARKER_STYLE.CIRCLE,
@@ -94,82 +95,6 @@ def supports_native(spec: ChartSpec) -> bool:
 def _rgb(colour: str) -> RGBColor:
     rgb: RGBColor = RGBColor.from_string(colour.lstrip("#").upper())
     return rgb
-
-
-def category_labels(spec: ChartSpec) -> list[str]:
-    """x values as the text an axis shows ('Apr 2021'); shared by the PowerPoint and Excel writers."""
-    import pandas as pd
-
-    x = spec.series[0].x if spec.series else ()
-    if spec.x_kind == "date":
-        return [pd.Timestamp(str(v)).strftime(spec.x_date_format) for v in x]
-    return [str(v) for v in x]
-
-
-@dataclass(frozen=True)
-class DateAxis:
-    """A native line chart's time axis: the periods as dates (a number with a date format in the data sheet),
-    placed by date, a label every `major_months` months. LibreOffice builds a shape for every category label,
-    even the ones `c:tickLblSkip` hides (24 per SPC chart, about 0.16 core-s of a Board paper's PDF); a date axis
-    builds only the labels it shows, and they fit level instead of slanted. Shared by the PowerPoint (and so
-    Word) and Excel writers."""
-
-    dates: tuple[datetime.date, ...]
-    #: "months" for monthly (or sparser) periods, else "days" (weekly: each week at its own date)
-    base_unit: Literal["days", "months"]
-    major_months: int
-    #: Excel's format of the periods in the data sheet ("mmm yyyy", "dd mmm yyyy"); the axis labels are months
-    cell_format: str
-    label_format: str = "mmm yyyy"
-
-
-def date_axis(spec: ChartSpec) -> DateAxis | None:
-    """The time axis of a line chart over periods: None for other axes, and for a small multiple (no axes)."""
-    import pandas as pd
-
-    if spec.x_kind != "date" or NATIVE[spec.kind].compact or NATIVE[spec.kind].shape != "lines" or not spec.series:
-        return None
-    dates = tuple(pd.Timestamp(str(v)).date() for v in spec.series[0].x)
-    if not dates:
-        return None
-    monthly = all((b - a).days >= 28 for a, b in zip(dates, dates[1:], strict=False))
-    span = (dates[-1].year - dates[0].year) * 12 + dates[-1].month - dates[0].month
-    major = next((m for m in (1, 2, 3, 6, 12) if span / m <= 9), 12 * -(-span // 108))  # nine labels at most
-    cell = "dd mmm yyyy" if "%d" in spec.x_date_format else "mmm yyyy"
-    return DateAxis(dates, "months" if monthly else "days", major, cell)
-
-
-def number_format(spec: ChartSpec) -> str:
-    if spec.y_format == "percent":
-        return "0" + ("." + "0" * spec.y_decimals if spec.y_decimals else "") + "%"
-    return "#,##0" + ("." + "0" * spec.y_decimals if spec.y_decimals else "")
-
-
-def value_axis_range(spec: ChartSpec) -> tuple[float, float, float] | None:
-    """(minimum, maximum, major unit) of the value axis: the data and limits with a little room, on round
-    numbers. Office and LibreOffice start an automatic axis at zero, which flattens an SPC chart of values
-    between 70% and 80% into a line; shared by the PowerPoint and Excel writers. Every series counts, a funnel's
-    limits too (its builder draws them only over the providers' denominators, so all of them fit), and a
-    leader line's end, where the selected organisation's name sits."""
-    import math
-
-    values = [
-        v for s in spec.series for v in (*s.y, *(s.low or ()), *(s.high or ())) if v is not None and math.isfinite(v)
-    ]
-    if not values:
-        return None
-    low, high = min(values), max(values)
-    span = high - low or abs(high) or 1.0
-    raw = span * 1.1 / 5  # about five intervals
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    lo = math.floor((low - span * 0.05) / step) * step
-    hi = math.ceil((high + span * 0.05) / step) * step
-    if low >= 0:
-        lo = max(lo, 0.0)  # never below zero for counts and rates that cannot be negative
-    if spec.y_format == "percent" and high <= 1:
-        hi = min(hi, 1.0)
-    return round(lo, 12), round(hi, 12), step
 
 
 def _style_line(series: Any, s: Series, theme_width: float) -> None:

@@ -28,15 +28,18 @@ from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 
 from reporting.cells import text_cell
-from reporting.charts.native_kinds import NATIVE, Shape, line_chart_series, marker_size, styled_points
-from reporting.charts.native_pptx import (
-    NativeChartUnsupported,
+from reporting.charts.native_kinds import (
+    NATIVE,
+    Shape,
     category_labels,
     date_axis,
+    line_chart_series,
+    marker_size,
     number_format,
-    supports_native,
+    styled_points,
     value_axis_range,
 )
+from reporting.charts.native_pptx import NativeChartUnsupported, supports_native
 from reporting.charts.spec import ChartSpec, Series, leader_above, leader_end
 
 __all__ = ["BUILDERS", "add_excel_chart"]
@@ -235,7 +238,7 @@ def _category(ws: Any, spec: ChartSpec, data_row: int, data_col: int, fmt: str) 
         for r, y in enumerate(s.y, start=1):
             ws.cell(row=data_row + r, column=data_col + c, value=y).number_format = fmt
     chart: Any = BarChart() if bars else LineChart()
-    if time_axis is not None:  # as the PowerPoint writer's (native_pptx.date_axis): a label every few months
+    if time_axis is not None:  # as the PowerPoint writer's (native_kinds.date_axis): a label every few months
         chart.x_axis = DateAxis(
             crossAx=chart.y_axis.axId,
             baseTimeUnit=time_axis.base_unit,

@@ -22,7 +22,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.opc.package import OpcPackage
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.oxml.text.paragraph import CT_P
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.parts.story import StoryPart
 from docx.section import Section
@@ -40,7 +39,8 @@ __all__ = [
     "add_landscape_section",
     "add_portrait_section",
     "add_toc",
-    "fill_toc",
+    "field_char",
+    "instr_text",
     "prevent_row_split",
     "repeat_header_row",
     "set_cell_shading",
@@ -121,7 +121,7 @@ _HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
 # --- fields -------------------------------------------------------------------------------------
 
 
-def _field_char(kind: str, dirty: bool = False) -> BaseOxmlElement:
+def field_char(kind: str, dirty: bool = False) -> BaseOxmlElement:
     run = OxmlElement("w:r")
     char = OxmlElement("w:fldChar", {qn("w:fldCharType"): kind})
     if dirty:
@@ -130,7 +130,7 @@ def _field_char(kind: str, dirty: bool = False) -> BaseOxmlElement:
     return run
 
 
-def _instr_text(instruction: str) -> BaseOxmlElement:
+def instr_text(instruction: str) -> BaseOxmlElement:
     run = OxmlElement("w:r")
     instr = OxmlElement("w:instrText", {qn("xml:space"): "preserve"})
     instr.text = f" {instruction.strip()} "
@@ -145,11 +145,11 @@ def add_field(paragraph: Paragraph, instruction: str, placeholder: str = "", dir
     this one field on open. Returns the run holding the cached result, so callers can style it.
     """
     p = paragraph._p
-    p.append(_field_char("begin", dirty))
-    p.append(_instr_text(instruction))
-    p.append(_field_char("separate"))
+    p.append(field_char("begin", dirty))
+    p.append(instr_text(instruction))
+    p.append(field_char("separate"))
     result = paragraph.add_run(placeholder)
-    p.append(_field_char("end"))
+    p.append(field_char("end"))
     return result
 
 
@@ -423,98 +423,3 @@ def set_core_properties(
     props.modified = created
     props.revision = 1
     set_default_language(document, language)
-
-
-# --- a filled table of contents --------------------------------------------------------------------
-
-
-def _toc_paragraph(document: Document) -> Paragraph | None:
-    """The paragraph that holds the TOC field's begin (add_toc writes the whole field in one paragraph)."""
-    for paragraph in document.paragraphs:
-        if any((instr.text or "").split()[:1] == ["TOC"] for instr in paragraph._p.iter(qn("w:instrText"))):
-            return paragraph
-    return None
-
-
-def _bookmark(paragraph: Paragraph, name: str, number: int) -> None:
-    """Wrap the paragraph's content in a bookmark `name` (what the TOC's hyperlink and PAGEREF point at)."""
-    start = OxmlElement("w:bookmarkStart", {qn("w:id"): str(number), qn("w:name"): name})
-    end = OxmlElement("w:bookmarkEnd", {qn("w:id"): str(number)})
-    p = paragraph._p
-    p_pr = p.find(qn("w:pPr"))
-    if p_pr is None:
-        p.insert(0, start)
-    else:
-        p_pr.addnext(start)
-    p.append(end)
-
-
-def _text_run(text: str) -> BaseOxmlElement:
-    run = OxmlElement("w:r")
-    t = OxmlElement("w:t", {qn("xml:space"): "preserve"})
-    t.text = text
-    run.append(t)
-    return run
-
-
-def _toc_entry(paragraph: CT_P, level: int, text: str, page: int, anchor: str, tab_pos: int) -> None:
-    """One TOC line as Word writes it: style TOC n, a hyperlink to the heading's bookmark holding the text, a
-    dot-leader tab and a PAGEREF field whose cached result is the page number."""
-    p_pr = paragraph.get_or_add_pPr()
-    p_pr.get_or_add_pStyle().val = f"TOC{level}"
-    p_pr._remove_tabs()
-    p_pr.get_or_add_tabs().append(
-        OxmlElement("w:tab", {qn("w:val"): "right", qn("w:leader"): "dot", qn("w:pos"): str(tab_pos)})
-    )
-    link = OxmlElement("w:hyperlink", {qn("w:anchor"): anchor, qn("w:history"): "1"})
-    link.append(_text_run(text))
-    tab = OxmlElement("w:r")
-    tab.append(OxmlElement("w:tab"))
-    link.append(tab)
-    link.append(_field_char("begin"))
-    link.append(_instr_text(f"PAGEREF {anchor} \\h"))
-    link.append(_field_char("separate"))
-    link.append(_text_run(str(page)))
-    link.append(_field_char("end"))
-    paragraph.append(link)
-
-
-def fill_toc(document: Document, entries: Sequence[tuple[Paragraph, int, int]], tab_pos: int) -> bool:
-    """Fill the TOC field's cached result with `entries` (heading paragraph, level 1-3, page number), so the
-    contents show in every reader without updating fields, and stop asking Word to update fields on open.
-
-    Each heading gets a `_Toc` bookmark; each entry links to it and carries a PAGEREF field, which is what Word
-    itself writes, so a later "Update field" in Word rebuilds the same list. `tab_pos` is the right tab stop
-    for the page numbers, in twentieths of a point. Returns False (nothing changed) if there is no TOC field.
-    """
-    holder = _toc_paragraph(document)
-    if holder is None:
-        return False
-    p = holder._p
-    chars = [c for c in p.iter(qn("w:fldChar"))]
-    separate = next(c for c in chars if c.get(qn("w:fldCharType")) == "separate").getparent()
-    end = next(c for c in chars if c.get(qn("w:fldCharType")) == "end").getparent()
-    for char in chars:
-        char.attrib.pop(qn("w:dirty"), None)
-    for child in list(p):  # the cached placeholder and the end go; begin/instr/separate stay in the first entry
-        if child is end or (child.tag == qn("w:r") and p.index(child) > p.index(separate)):
-            p.remove(child)
-    used = [int(b.get(qn("w:id"), "0")) for b in document.element.body.iter(qn("w:bookmarkStart"))]
-    number = max(used, default=0) + 1
-    last = p
-    for index, (heading, level, page) in enumerate(entries):
-        anchor = f"_Toc{number:08d}"
-        _bookmark(heading, anchor, number)
-        number += 1
-        if index == 0:
-            target = p
-        else:
-            target = OxmlElement("w:p")  # a CT_P: get_or_add_pPr keeps the schema's order
-            last.addnext(target)
-        _toc_entry(target, level, heading.text, page, anchor, tab_pos)
-        last = target
-    last.append(_field_char("end"))
-    settings = document.settings.element
-    for found in settings.findall(qn("w:updateFields")):
-        settings.remove(found)
-    return True

@@ -17,7 +17,8 @@ from pptx.util import Inches
 from reporting.charts import benchmark_chart, caterpillar_chart, funnel_chart
 from reporting.charts.comparison_charts import _ordered
 from reporting.charts.labels import place_label
-from reporting.charts.native_pptx import add_native_chart, value_axis_range
+from reporting.charts.native_kinds import value_axis_range
+from reporting.charts.native_pptx import add_native_chart
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.charts.spec import ChartSpec, leader_end
 from reporting.charts.theme import Palette

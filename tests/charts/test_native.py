@@ -17,7 +17,8 @@ from spc_cases import case_result
 
 from reporting.charts import Theme, caterpillar_chart, icon_chart, league_chart, sparkline_chart, spc_chart
 from reporting.charts._xlsx_xml import apply_alt_text, read_alt_text
-from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, value_axis_range
+from reporting.charts.native_kinds import value_axis_range
+from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.charts.theme import DEFAULT_THEME
 from reporting.stats.variation import caterpillar

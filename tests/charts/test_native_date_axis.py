@@ -1,4 +1,4 @@
-"""A native line chart over periods has a date axis (charts.native_pptx.date_axis): the periods are dates, a label
+"""A native line chart over periods has a date axis (charts.native_kinds.date_axis): the periods are dates, a label
 every few months, so LibreOffice builds a shape only for the labels it shows (it builds one for every category
 label of a c:catAx, even those c:tickLblSkip hides). The same axis in PowerPoint, Word and Excel; a chart over
 providers, and a sparkline (no axes), keep their category axis."""
@@ -18,7 +18,8 @@ from pptx.util import Inches
 from spc_cases import case_result
 
 from reporting.charts import sparkline_chart, spc_chart
-from reporting.charts.native_pptx import add_native_chart, date_axis
+from reporting.charts.native_kinds import date_axis
+from reporting.charts.native_pptx import add_native_chart
 from reporting.charts.native_xlsx import add_excel_chart
 from reporting.charts.spec import ChartSpec
 
