@@ -128,7 +128,7 @@ def _save(image: Image.Image, out: Path | BinaryIO) -> None:
     if image.mode == "RGBA":
         clear = image.getchannel("A").point(lambda a: 255 if a else 0)
         image = Image.composite(image, Image.new("RGBA", image.size, CLEAR), clear)
-    image.save(out, "PNG", optimize=False)
+    image.save(out, "PNG", optimize=False, compress_level=1)  # fast: each picture is small, and many are drawn
 
 
 #: each MDC icon's PNG, drawn once per process: a paper carries the same handful of icons in its Word and its
