@@ -150,15 +150,16 @@ def _render_formats(
         if source is None:  # PDF asked for alone: make the Word paper to convert, but do not publish it
             source = docx.render(pack, directory / ".pdf-source" / f"{stem}.docx")
         profile = _lo_profile()  # no LibreOffice: PdfUnavailable; the pack fails whole (no paper without its PDF)
+        from reporting.packs.pdf_ua import chart_alt_texts, restore_and_check_open
+
+        alts, found = chart_alt_texts(source), []  # the charts' alt text LibreOffice drops, back in its one save
         try:
-            made = pdf.to_pdf(source, directory, profile_dir=profile)
+            edit = lambda doc: found.append(restore_and_check_open(doc, alts)[1])  # noqa: E731 - and checked
+            made = pdf.to_pdf(source, directory, profile_dir=profile, edit=edit)
         except BaseException:
             _drop_lo_profile()  # a profile left broken by a failed conversion is not reused
             raise
-        # LibreOffice tags native charts as figures but drops their alt text: put it back from the source
-        from reporting.packs.pdf_ua import chart_alt_texts, restore_and_check
-
-        checked[made.name] = restore_and_check(made, chart_alt_texts(source))[1]
+        checked[made.name] = found[0]
         files.append(made)
         shutil.rmtree(directory / ".pdf-source", ignore_errors=True)
     from reporting.packs.render.docx.contents import fill_contents

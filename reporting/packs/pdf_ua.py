@@ -44,6 +44,7 @@ __all__ = [
     "check_pdf",
     "check_published",
     "restore_and_check",
+    "restore_and_check_open",
 ]
 
 CHECKS = ("tagged", "title", "language", "heading order", "figure alt text", "table header cells", "reading order")
@@ -366,26 +367,32 @@ def chart_alt_texts(source: Path) -> list[str]:
 
 
 def restore_and_check(path: Path, alts: list[str]) -> tuple[int, list[Failure]]:
-    """Give the PDF's Figure elements that lack /Alt the charts' alternative text, in reading order, and check
-    the result (`check_pdf`), with one reading of the file and one walk of its structure tree.
+    """`restore_and_check_open` on the PDF at `path`, saved again only when alt text was put back."""
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        restored, failures = restore_and_check_open(pdf, alts)
+        if restored:
+            pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
+    return restored, failures
+
+
+def restore_and_check_open(pdf: pikepdf.Pdf, alts: list[str]) -> tuple[int, list[Failure]]:
+    """Give the open PDF's Figure elements that lack /Alt the charts' alternative text, in reading order, and
+    check the result (`check_pdf`'s checks), with one walk of its structure tree; the caller saves it (a build
+    does so once, with render.pdf's reproducible save: `to_pdf(..., edit=...)`).
 
     LibreOffice tags a Word document's native charts as Figures but drops their alternative text on export
     (pictures keep theirs). The charts are the only figures left without /Alt, in document order, so they
     are matched by position; when the counts differ nothing is changed, and the figure check then says so.
-    Returns the number of figures given alternative text and the failures of the PDF as saved."""
-    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        tree = _tree(pdf)
-        elements = _elements(pdf, tree)
-        missing = [
-            e
-            for e in elements
-            if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))
-        ]
-        restored = len(alts) if alts and len(missing) == len(alts) else 0
-        if restored:
-            for element, alt in zip(missing, alts, strict=True):
-                element.node["/Alt"] = pikepdf.String(alt)
-        failures = _check(pdf, tree, elements)  # what the saved file holds: the checks read the objects as changed
-        if restored:
-            pdf.save(path, deterministic_id=True)  # a rebuild gives the same bytes (see render.pdf.reproducible)
-    return restored, failures
+    Returns the number of figures given alternative text and the failures of the PDF as it will be saved."""
+    tree = _tree(pdf)
+    elements = _elements(pdf, tree)
+    missing = [
+        e
+        for e in elements
+        if e.role == "/Figure" and not (_text(e.node.get("/Alt")) or _text(e.node.get("/ActualText")))
+    ]
+    restored = len(alts) if alts and len(missing) == len(alts) else 0
+    if restored:
+        for element, alt in zip(missing, alts, strict=True):
+            element.node["/Alt"] = pikepdf.String(alt)
+    return restored, _check(pdf, tree, elements)  # the checks read the objects as changed

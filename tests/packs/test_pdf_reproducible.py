@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -21,9 +22,9 @@ def test_two_conversions_of_one_document_are_identical(tmp_path: Path, monkeypat
     raw: list[bytes] = []
     pinned = pdf.reproducible
 
-    def keeping_libreoffice_output(produced: Path, target: Path, created: str | None) -> None:
+    def keeping_libreoffice_output(produced: Path, target: Path, created: str | None, edit: Any = None) -> None:
         raw.append(produced.read_bytes())  # a spy: the real function still runs
-        pinned(produced, target, created)
+        pinned(produced, target, created, edit)
 
     monkeypatch.setattr(pdf, "reproducible", keeping_libreoffice_output)
     first = pdf.to_pdf(source, tmp_path / "one").read_bytes()

@@ -9,6 +9,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -190,15 +191,17 @@ def test_pptx_pictures_never_have_a_file_name_as_alt_text(board: dict[str, Path]
 
 @pytest.fixture
 def broken_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """LibreOffice still makes the PDF; the fault injected afterwards is a lost language tag."""
+    """LibreOffice still makes the PDF, but without its language tag: the fault is injected into LibreOffice's
+    output, before the build's own edit (alt text back, then the checks) and its one save."""
     real = pdf_render.to_pdf
 
-    def to_pdf(source: Path, out_dir: Path, **kwargs: object) -> Path:
-        made = real(source, out_dir, **kwargs)
-        with pikepdf.open(made, allow_overwriting_input=True) as pdf:
-            del pdf.Root["/Lang"]
-            pdf.save(made)
-        return made
+    def to_pdf(source: Path, out_dir: Path, *, edit: Any = None, **kwargs: Any) -> Path:
+        def broken(document: pikepdf.Pdf) -> None:
+            del document.Root["/Lang"]
+            if edit is not None:
+                edit(document)
+
+        return real(source, out_dir, edit=broken, **kwargs)
 
     monkeypatch.setattr(pdf_render, "to_pdf", to_pdf)
 

@@ -38,7 +38,9 @@ import signal
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reporting.errors import ReportingError
@@ -131,10 +133,19 @@ def libreoffice_available() -> bool:
     return _soffice() is not None
 
 
-def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, timeout_s: float = TIMEOUT_S) -> Path:
+def to_pdf(
+    source: Path,
+    out_dir: Path,
+    *,
+    profile_dir: Path | None = None,
+    timeout_s: float = TIMEOUT_S,
+    edit: Callable[[Any], None] | None = None,
+) -> Path:
     """Convert `source` (.docx with TOC and fields updated; .pptx/.xlsx as they are) to out_dir/<stem>.pdf.
 
-    An existing PDF of that name is replaced only once the new one is complete.
+    `edit(pdf)` changes the open pikepdf document before its one reproducible save (a build puts the charts'
+    alt text back there, rather than opening and saving the PDF a second time). An existing PDF of that name
+    is replaced only once the new one is complete.
     """
     source = Path(source)
     executable = _soffice()
@@ -198,7 +209,7 @@ def to_pdf(source: Path, out_dir: Path, *, profile_dir: Path | None = None, time
             )
         target = out_dir / f"{source.stem}.pdf"
         with atomic_path(target) as partial:
-            reproducible(produced, partial, _created(source))
+            reproducible(produced, partial, _created(source), edit)
     return target
 
 
@@ -240,7 +251,7 @@ def _created(source: Path) -> str | None:
     return None if match is None else "D:" + b"".join(match.groups()).decode() + "Z"
 
 
-def reproducible(produced: Path, target: Path, created: str | None) -> None:
+def reproducible(produced: Path, target: Path, created: str | None, edit: Callable[[Any], None] | None = None) -> None:
     """`produced` written to `target` so that converting the same file again gives the same bytes.
 
     LibreOffice stamps each export with the time (/CreationDate), a fresh /ID and a /DocChecksum over both:
@@ -260,6 +271,8 @@ def reproducible(produced: Path, target: Path, created: str | None) -> None:
         for key in ("/DocChecksum", "/ID"):  # qpdf keeps an existing /ID's first half: drop it to derive both
             if key in document.trailer:
                 del document.trailer[key]
+        if edit is not None:
+            edit(document)
         document.save(target, deterministic_id=True)
 
 
