@@ -21,7 +21,6 @@ the lock is taken, so the second click of a double click is told it was already 
 from __future__ import annotations
 
 import errno
-import functools
 import hashlib
 import json
 import os
@@ -243,7 +242,7 @@ def _send(
     checked: str,
 ) -> Resent:
     from reporting.delivery.compose import compose, delivery_message_id, published_url
-    from reporting.schedule.runner import _published, _send_with_retries, _smtp
+    from reporting.schedule.runner import _published, _send_recorded, _smtp
     from reporting.schedule.sent_files import record_sent_files
 
     try:
@@ -267,15 +266,7 @@ def _send(
     run_id = history.start_run(job.id, "resend")
     new = record_sending(history, record, run_id, "resend", by, original=row["id"], reason=reason)  # one transaction
     record_sent_files(history, record, message, files)
-    status, attempts, error = _send_with_retries(
-        _smtp(schedules),
-        message,
-        job.retries.attempts,
-        job.retries.backoff_seconds,
-        sleep,
-        on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
-    )
-    history.record_delivery(*record, status, attempts, error, run_id)
+    status, _, error = _send_recorded(history, _smtp(schedules), message, record, run_id, job.retries, sleep)
     history.finish_run(
         run_id,
         "success" if status == "sent" else "failed",

@@ -191,6 +191,29 @@ def _send_with_retries(
     return "failed_temporary", attempts, error
 
 
+def _send_recorded(
+    history: History,
+    settings: Any,
+    message: Any,
+    record: tuple[str, str, str, str | None, str],
+    run_id: int,
+    retries: Any,
+    sleep: Callable[[float], None],
+) -> tuple[str, int, str | None]:
+    """Send one message with the job's retries, the delivery log saying "committed" the moment the server has
+    accepted it (so a crash after that is never sent twice) and then the outcome: for a run and a resend alike."""
+    status, attempts, error = _send_with_retries(
+        settings,
+        message,
+        retries.attempts,
+        retries.backoff_seconds,
+        sleep,
+        on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
+    )
+    history.record_delivery(*record, status, attempts, error, run_id)
+    return status, attempts, error
+
+
 def _notify_owner(job: Any, schedules: Any, subject: str, text: str) -> None:
     """Best effort: the failure is already in the history; the owner is told if mail works."""
     import email.message
@@ -383,15 +406,7 @@ def run_once(
                 else:
                     history.record_delivery(*record, "sending", 0, None, run_id)
                 record_sent_files(history, record, message, content.attachments)
-                status, attempts, error = _send_with_retries(
-                    settings,
-                    message,
-                    job.retries.attempts,
-                    job.retries.backoff_seconds,
-                    sleep,
-                    on_commit=functools.partial(history.record_delivery, *record, "committed", 0, None, run_id),
-                )
-                history.record_delivery(*record, status, attempts, error, run_id)
+                status, attempts, error = _send_recorded(history, settings, message, record, run_id, job.retries, sleep)
                 if status == "sent":
                     report.sent.append(email_address)
                 else:
