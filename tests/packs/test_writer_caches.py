@@ -30,9 +30,18 @@ TEMPLATES = (
 
 
 def _parts(package: bytes) -> list[tuple[str, bytes]]:
-    """Each part's name and bytes, in order (the zip's own timestamps are the clock's)."""
+    """Each part's name and bytes, in order, recursing into embedded workbooks. The zips' own timestamps and an
+    embedded workbook's docProps/core.xml (python-pptx's XlsxWriter stamps the time it was made) are the clock's,
+    so two decks made a second apart still compare equal; everything else must match."""
+    out: list[tuple[str, bytes]] = []
     with zipfile.ZipFile(io.BytesIO(package)) as z:
-        return [(name, z.read(name)) for name in z.namelist()]
+        for name in z.namelist():
+            data = z.read(name)
+            if data[:2] == b"PK":
+                out += [(f"{name}:{n}", d) for n, d in _parts(data) if n != "docProps/core.xml"]
+            else:
+                out.append((name, data))
+    return out
 
 
 def _deck(counted: bool, slides: int = 6) -> tuple[bytes, list[list[str]]]:
