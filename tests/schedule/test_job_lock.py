@@ -30,7 +30,7 @@ def test_a_scheduled_run_waits_for_the_run_holding_the_lock(tmp_path: Path) -> N
             release.wait(5)
             order.append("send now finished")
 
-    first = threading.Thread(target=portal)
+    first = threading.Thread(target=portal, daemon=True)  # a failed assert must not leave the suite waiting
     first.start()
     held.wait(5)
 
@@ -38,7 +38,7 @@ def test_a_scheduled_run_waits_for_the_run_holding_the_lock(tmp_path: Path) -> N
         with job_lock(tmp_path, "board", wait=True):
             order.append("scheduled run")
 
-    second = threading.Thread(target=scheduled)
+    second = threading.Thread(target=scheduled, daemon=True)
     second.start()
     second.join(0.3)
     assert second.is_alive()  # waiting, not running beside it
