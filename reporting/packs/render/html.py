@@ -42,7 +42,7 @@ from reporting.charts.theme import Theme
 from reporting.errors import ReportingError
 from reporting.files import atomic_write
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, RAG_NOTE, VARIATION, icon
-from reporting.packs.render._brand import NON_TEXT_CONTRAST, TEXT_CONTRAST, contrast_ratio, readable
+from reporting.packs.render._brand import TEXT_CONTRAST, contrast_ratio, mark_colour
 from reporting.packs.render._caption import caption_text
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._draft import mark_html
@@ -176,9 +176,7 @@ def _icon(code: str | None, icons: Mapping[str, tuple[str, str, str]], theme: Th
         return None
     # a point type has its marker glyph (mdc.icon), never "?", which is MDC's "target met inconsistently"
     letter, colour_name, label = icons.get(code) or icon(code) or ("–", "common_cause", code.replace("_", " "))
-    palette = theme.palette
-    colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
-    return {"letter": letter, "label": label, "colour": f"#{colour}"}
+    return {"letter": letter, "label": label, "colour": f"#{mark_colour(theme, colour_name)}"}
 
 
 def _cell(value: Cell, ctx: _Context) -> dict[str, Any]:

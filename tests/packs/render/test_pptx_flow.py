@@ -276,3 +276,49 @@ def test_point_types_read_as_in_every_other_format(decks) -> None:
     # verdict "~ Common cause variation"
     assert icon_text(COMMON_CAUSE_POINT) in cells and icon_text("common_cause") not in cells, cells
     assert "common cause" not in cells and all(c == "" or c[0] in "●■◆▲▼" for c in cells), cells
+
+
+def _point_type_glyphs(tables) -> dict[str, set[str]]:
+    """glyph -> the colours its runs have, over every "Point type" cell of python-pptx's or python-docx's tables;
+    each cell must be the glyph's run then an uncoloured label."""
+    found: dict[str, set[str]] = {}
+    for rows in tables:
+        if rows[0][-1].text != "Point type":
+            continue
+        for row in rows[1:]:
+            cell = row[-1]
+            paragraphs = cell.text_frame.paragraphs if hasattr(cell, "text_frame") else cell.paragraphs
+            runs = [r for p in paragraphs for r in p.runs if r.text]
+            if not runs:
+                continue
+            glyph, label = runs[0], "".join(r.text for r in runs[1:])
+            assert glyph.text.strip() in "●■◆▲▼" and label and label[0] != " ", [r.text for r in runs]
+            assert all(r.font.color.type is None for r in runs[1:])  # the words in the text colour
+            found.setdefault(glyph.text.strip(), set()).add(str(glyph.font.color.rgb))
+    return found
+
+
+def test_point_type_glyphs_are_their_markers_colour_as_in_the_word_paper(
+    decks, assembled, renderer: Renderer, tmp_path: Path
+) -> None:
+    """The deck's data tables coloured each point's glyph black; the Word paper and the HTML colour it as its
+    chart marker (reporting.packs.render._brand.mark_colour). Read back from both files, not from the code."""
+    from docx import Document
+
+    from reporting.packs.render._brand import contrast_ratio
+    from reporting.packs.render.docx import render as render_docx
+
+    deck = Presentation(str(decks["board-RJ1"]))
+    in_deck = _point_type_glyphs(
+        [[list(r.cells) for r in sh.table.rows] for s in deck.slides for sh in s.shapes if sh.has_table]
+    )
+    pack: Pack = assembled("board", org="RJ1")
+    specs = pack.chart_specs()
+    images = renderer.render(specs)
+    pack = pack.with_images({s.content_hash(): i.path for s, i in zip(specs, images, strict=True)})
+    paper = Document(str(render_docx(pack, tmp_path / "board-RJ1.docx")))
+    in_paper = _point_type_glyphs([[list(r.cells) for r in t.rows] for t in paper.tables])
+    assert in_deck == in_paper and {"●", "■"} <= set(in_deck), (in_deck, in_paper)
+    colours = {c for found in in_deck.values() for c in found}
+    assert all(len(found) == 1 for found in in_deck.values()) and len(colours) == len(in_deck)
+    assert all(contrast_ratio(c, "FFFFFF") >= 3.0 for c in colours)  # WCAG non-text contrast on the page

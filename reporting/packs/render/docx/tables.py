@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reporting.errors import ReportingError
 from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG_NOTE, VARIATION, VARIATION_SHORT, icon
 from reporting.packs import _docx_xml as X
-from reporting.packs.render._brand import NON_TEXT_CONTRAST, readable
+from reporting.packs.render._brand import mark_colour
 from reporting.packs.render._caption import caption_text
 from reporting.packs.render._text_fit import WIDTH_MARGIN, _em
 from reporting.packs.render.docx.document import FALLBACK_SUPPRESSED_NOTE, TABLE_STYLE, _clean, _Context
@@ -334,10 +334,8 @@ def _icon_cell(
         paragraph.add_run(" ")
         label = VARIATION_SHORT.get(code, label) if short else label
     else:
-        palette = ctx.pack.theme.palette
-        colour = readable(getattr(palette, colour_name, palette.common_cause), palette.background, NON_TEXT_CONTRAST)
         mark = paragraph.add_run(f"{letter} ")
-        mark.font.color.rgb = RGBColor.from_string(colour.upper())
+        mark.font.color.rgb = RGBColor.from_string(mark_colour(ctx.pack.theme, colour_name).upper())
     text = paragraph.add_run(_clean(label))
     text.bold, text.font.size = False, Pt(LABEL_PT)
 

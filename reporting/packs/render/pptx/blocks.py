@@ -14,10 +14,12 @@ from pptx.enum.text import PP_ALIGN
 from reporting.charts import raster
 from reporting.charts.native_pptx import NativeChartUnsupported, add_native_chart, supports_native
 from reporting.charts.spc_charts import icon_chart
+from reporting.charts.theme import Theme
 from reporting.errors import ConfigError, ReportingError
-from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT, icon_text
+from reporting.mdc import ASSURANCE, NOT_ASSESSED_CELL, RAG, VARIATION, VARIATION_SHORT, icon, icon_text
 from reporting.packs import _pptx_xml as X
 from reporting.packs.render._brand import current as _b
+from reporting.packs.render._brand import mark_colour
 from reporting.packs.render._dispatch import no_rule
 from reporting.packs.render._text_fit import (
     _em,
@@ -372,12 +374,19 @@ def _summary_table(block: SummaryTable, deck: _Deck, keep_with: Sequence[int] = 
     )
 
 
-def _cell_text(cell: Cell) -> str:
+def _cell_runs(cell: Cell, theme: Theme) -> list[_Run]:
     """A data cell's words: "*" when suppressed, a point type or icon in the one MDC wording every format uses
-    (mdc.icon_text: "~ Common cause variation", "▲ Special cause variation (high)"), else the cell's text."""
+    (mdc.icon_text: "● Common cause", "▲ Special cause variation (high)"), else the cell's text. A point type's
+    glyph is its chart marker's colour, as in the Word paper and the HTML (the words say it without colour)."""
     if cell.suppressed:
-        return "*"
-    return (icon_text(cell.icon) or cell.text) if cell.icon else cell.text
+        return [_Run("*")]
+    found = icon(cell.icon) if cell.icon else None
+    if found is None:
+        return [_Run(cell.text)]
+    if cell.icon in VARIATION or cell.icon in ASSURANCE:
+        return [_Run(icon_text(cell.icon))]
+    letter, colour_name, label = found
+    return [_Run(f"{letter} ", colour=mark_colour(theme, colour_name)), _Run(label)]
 
 
 @_block.register(DataTable)
@@ -389,7 +398,7 @@ def _data_table(block: DataTable, deck: _Deck, keep_with: Sequence[int] = ()) ->
         band = _b().band if (i + 1) % 2 == 0 else _b().white
         cells = []
         for cell, align in zip(row, aligns):
-            runs = [_Run(_cell_text(cell))]
+            runs = _cell_runs(cell, deck.pack.theme)
             if cell.rag is not None and not cell.suppressed:
                 runs.append(_Run(f" {RAG[cell.rag][0]}", bold=True))
             cells.append(_Cell((_Para(tuple(runs), align=align),), RAG[cell.rag][2] if cell.rag in RAG else band))
