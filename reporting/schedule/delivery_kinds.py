@@ -1,5 +1,6 @@
 """What a delivery row was, when it was not an ordinary run's: a test run's message to the test mailbox (and who
-it would have gone to) or a resend of a delivered message (which one, who asked, why); and the one-time form
+it would have gone to), a draft sent to its approver (not the final pack: never resent, approval sends the
+final one), or a resend of a delivered message (which one, who asked, why); and the one-time form
 tokens that make a double click on the portal's test-run and resend buttons act once.
 
 Tables of their own beside history's (as `run_owners`), so an existing database gains them without a
@@ -22,14 +23,14 @@ from reporting.schedule.history import History, deliveries
 
 __all__ = ["Kind", "claim_form", "delivery", "delivery_id", "describe", "kinds_of", "record_kind", "record_sending"]
 
-Kind = Literal["test", "resend"]
+Kind = Literal["test", "resend", "draft"]
 
 metadata = MetaData()
 delivery_kinds = Table(
     "delivery_kinds",
     metadata,
     Column("delivery_id", Integer, primary_key=True),
-    Column("kind", String(20), nullable=False),  # test | resend
+    Column("kind", String(20), nullable=False),  # test | resend | draft
     Column("actor", String(320), nullable=False),  # who asked
     Column("at", DateTime(timezone=True), nullable=False),
     Column("intended", String(320)),  # test: the recipient the message would have gone to
@@ -92,13 +93,16 @@ def record_sending(
     original: int | None = None,
     reason: str | None = None,
 ) -> int:
-    """A test's or a resend's delivery row at `sending` and its kind, in one transaction, so no crash or locked
+    """A test's, a draft's or a resend's delivery row at `sending` and its kind, in one transaction, so no crash or locked
     database in between leaves it looking like an ordinary delivery. `record`: (job, period, recipient,
     organisation, key) as `History.record_delivery` takes them. Returns the delivery's id."""
     numbers: list[int] = []
 
     def kind_row(conn: Connection, number: int) -> None:
-        conn.execute(_kind_values(number, kind, by, intended, original, reason))
+        # a draft's row is the same row when a later run retries it (its key is the draft's): its kind stays
+        known = conn.execute(select(delivery_kinds.c.delivery_id).where(delivery_kinds.c.delivery_id == number))
+        if known.first() is None:
+            conn.execute(_kind_values(number, kind, by, intended, original, reason))
         numbers.append(number)
 
     _engine(history)
@@ -135,7 +139,8 @@ def record_kind(
 
 
 def kinds_of(history: History, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """delivery id -> its kind row, for the ids that are a test or a resend (an ordinary delivery has none)."""
+    """delivery id -> its kind row, for the ids that are a test, a draft or a resend (an ordinary delivery has
+    none)."""
     wanted = list(ids)
     if not wanted:
         return {}
@@ -163,4 +168,6 @@ def describe(kind: dict[str, Any] | None) -> str:
         return ""
     if kind["kind"] == "test":
         return f"test for {kind['intended']}, asked by {kind['actor']}"
+    if kind["kind"] == "draft":
+        return "draft for approval (approving it sends the final pack)"
     return f"resend of #{kind['original_id']} by {kind['actor']}: {kind['reason']}"

@@ -88,6 +88,8 @@ def resend_delivery(
     row = delivery(history, number)
     if row is None or not sees(row["org_code"]):
         raise ResendRefused(f"no delivery #{number} in the delivery log")
+    if row["kind"] == "draft":
+        raise _draft(number)
     if row["kind"] is not None:
         original = (row["kind_row"] or {}).get("original_id")
         again = f"; resend the original, #{original}" if original else ""
@@ -160,6 +162,10 @@ def _read_plain(folder: Path, name: str, number: int) -> bytes:
         return handle.read()
 
 
+def _draft(number: int) -> ResendRefused:
+    return ResendRefused(f"delivery #{number} was a draft sent for approval; approve it to send the final pack")
+
+
 def _changed(name: str, number: int, against: str) -> ResendRefused:
     return ResendRefused(
         f"{name} changed on disk since it was published (its sha256 is not the one {against}): delivery #{number} "
@@ -195,7 +201,7 @@ def _published_files(project: Project, history: History, row: dict[str, Any]) ->
             continue
         result = BuildResult(str(manifest.get("pack")), manifest.get("org"), row["period"], folder, (), manifest)
         if row["content_hash"] == draft_key(result.content_hash):
-            raise ResendRefused(f"delivery #{number} was a draft sent for approval; approve it to send the final pack")
+            raise _draft(number)
         if recorded is not None:
             here = {f.name for f in named if f.parent == folder}
             if not all(r.name in here for r in recorded):

@@ -403,6 +403,8 @@ def run_once(
                 record = (job.id, report.period, to, result.org, key)
                 if mailbox:  # the row and its kind at once, before the SMTP conversation
                     record_sending(history, record, run_id, "test", actor, intended=email_address)
+                elif is_draft(result):  # marked as one, so nobody is offered a resend of a draft
+                    record_sending(history, record, run_id, "draft", actor or "scheduler")
                 else:
                     history.record_delivery(*record, "sending", 0, None, run_id)
                 record_sent_files(history, record, message, content.attachments)

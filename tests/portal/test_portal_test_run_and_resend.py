@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from approval_fixtures import ADMIN
+from approval_fixtures import ADMIN, APPROVER, DEPUTY
 from jobs_fixtures import BURST, MAILBOX, SCOPED_ADMIN, USERS_WITH_SCOPED_ADMIN, set_test_mailbox
 from smtp_server import SmtpTestServer
 from starlette.testclient import TestClient
@@ -141,3 +141,64 @@ def test_resend_of_a_delivered_message_in_the_delivery_log(burst_project: Projec
     )
     assert f"no delivery #{rj1} in the delivery log" in other.text  # another trust's looks like none at all
     assert len(smtp.for_recipient("coo.rj1@example.nhs.uk")) == 1
+
+
+def test_a_draft_is_not_offered_for_resend(approval_project: Callable[..., Project], smtp: SmtpTestServer) -> None:
+    """A draft sent to its approvers was listed with a Resend button that was refused when pressed. It is now
+    recorded as a draft and listed as one without the button; a hand-made POST is refused, and so is a draft
+    delivered before drafts were recorded as such (found by its key, as before)."""
+    from sqlalchemy import delete
+
+    from reporting.schedule.delivery_kinds import delivery_kinds, kinds_of
+    from reporting.schedule.resend import ResendRefused, resend_delivery
+    from reporting.schedule.runner import run_once
+
+    project = approval_project()
+    set_password(project.root, ADMIN, PASSWORD)
+    report = run_once(project, "board", sleep=lambda _: None)
+    assert sorted(report.sent) == [APPROVER, DEPUTY] and report.held
+    history = History.open(project.root)
+    drafts = {d["recipient"]: d["id"] for d in history.deliveries("board")}
+    assert sorted(drafts) == [APPROVER, DEPUTY]
+    assert [k["kind"] for k in kinds_of(history, drafts.values()).values()] == ["draft", "draft"]
+
+    client = _client(project)
+    _sign_in(client, ADMIN)
+    page = client.get("/runs").text
+    for number in drafts.values():
+        row = re.search(rf'<tr id="delivery-{number}">.*?</tr>', page, re.S)
+        assert row and "draft for approval" in row.group(0) and "<button" not in row.group(0), row
+    forced = client.post(
+        f"/deliveries/{drafts[APPROVER]}/resend",
+        data={"csrf": _field(page, "csrf"), "once": "o-draft", "reason": "x"},
+        follow_redirects=True,
+    )
+    assert f"delivery #{drafts[APPROVER]} was a draft sent for approval" in forced.text
+    with history.engine.begin() as conn:  # as a database from before drafts had a kind
+        conn.execute(delete(delivery_kinds))
+    with pytest.raises(ResendRefused, match="was a draft sent for approval; approve it"):
+        # forced past "no longer on the recipients" (an approver is not on the list), it is still not resent
+        resend_delivery(project, drafts[DEPUTY], by=ADMIN, reason="x", token="o-legacy", force=True)
+    assert len(smtp.messages) == 2  # the two drafts, nothing more
+
+
+def test_a_draft_that_failed_is_sent_by_the_next_run(
+    approval_project: Callable[..., Project], smtp: SmtpTestServer
+) -> None:
+    """A draft's delivery row is the same row when a later run retries it (its key is the draft's): recording
+    its kind again must not stop the retry."""
+    from reporting.schedule.delivery_kinds import kinds_of
+    from reporting.schedule.runner import run_once
+
+    project = approval_project()
+    smtp.reject(APPROVER, 550)
+    first = run_once(project, "board", sleep=lambda _: None)
+    assert APPROVER in first.failed and first.sent == [DEPUTY]
+    smtp.accept(APPROVER)
+    second = run_once(project, "board", sleep=lambda _: None)
+    assert second.sent == [APPROVER] and second.already == [DEPUTY], second
+    history = History.open(project.root)
+    rows = history.deliveries("board")
+    assert sorted((d["recipient"], d["status"]) for d in rows) == [(APPROVER, "sent"), (DEPUTY, "sent")]
+    assert [k["kind"] for k in kinds_of(history, [d["id"] for d in rows]).values()] == ["draft", "draft"]
+    assert len(smtp.for_recipient(APPROVER)) == 1
