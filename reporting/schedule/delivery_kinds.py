@@ -93,8 +93,8 @@ def record_sending(
     original: int | None = None,
     reason: str | None = None,
 ) -> int:
-    """A test's, a draft's or a resend's delivery row at `sending` and its kind, in one transaction, so no crash or locked
-    database in between leaves it looking like an ordinary delivery. `record`: (job, period, recipient,
+    """A test's, a draft's or a resend's delivery row at `sending` and its kind, in one transaction, so no crash or
+    locked database in between leaves it looking like an ordinary delivery. `record`: (job, period, recipient,
     organisation, key) as `History.record_delivery` takes them. Returns the delivery's id."""
     numbers: list[int] = []
 

@@ -40,7 +40,8 @@ still does not fit, the build stops with TextOverflowError naming the section an
 ``MIN_TITLE_PT`` (18). Tables never shrink: they split between rows onto continued slides, repeating the header
 row; a single row taller than a slide is a TextOverflowError. An empty table is one sentence ("...: no rows for
 this period."). Data-table cells for point types use mdc.icon_text, the words every format uses, with the
-glyph in its chart marker's colour (_brand.mark_colour, as in Word and HTML). Text boxes have autofit off, and table rows are given their measured height, so what was measured is what is drawn.
+glyph in its chart marker's colour (_brand.mark_colour, as in Word and HTML). Text boxes have autofit off, and
+table rows are given their measured height, so what was measured is what is drawn.
 
 The package splits the renderer by job: `deck` (sizes, `_Deck`: the slide-flow engine, and writing text),
 `tables` (tables drawn and split between rows), `blocks` (the one singledispatch function `_block`, a rule
