@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pptx import Presentation
@@ -44,6 +45,12 @@ def _parts(package: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
+def _saved(deck: Any) -> bytes:
+    stream = io.BytesIO()
+    deck.save(stream)
+    return stream.getvalue()
+
+
 def _deck(counted: bool, slides: int = 6) -> tuple[bytes, list[list[str]]]:
     """A deck whose slides each get a chart and speaker notes; with `counted`, names come from the counter.
     Also every template's next name, from the real walk, before each slide."""
@@ -63,9 +70,7 @@ def _deck(counted: bool, slides: int = 6) -> tuple[bytes, list[list[str]]]:
         data.add_series("Attendances", (10, 12 + n))
         slide.shapes.add_chart(XL_CHART_TYPE.LINE, Inches(1), Inches(1), Inches(4), Inches(3), data)
         X.set_speaker_notes(slide, f"Source {n}")
-    stream = io.BytesIO()
-    deck.save(stream)
-    return stream.getvalue(), expected
+    return _saved(deck), expected
 
 
 def test_counted_partnames_give_the_same_deck() -> None:
@@ -196,9 +201,7 @@ def _noted_deck(copied: bool) -> bytes:
             frame = slide.notes_slide.notes_text_frame
             frame.text = f"Data sources: {n}\nsnapshot {n}"
             X.set_language(frame)
-    stream = io.BytesIO()
-    deck.save(stream)
-    return stream.getvalue()
+    return _saved(deck)
 
 
 def test_copied_notes_slides_are_python_pptx_s() -> None:
@@ -218,9 +221,7 @@ def _slid_deck(copied: bool) -> bytes:
         slide = X.add_slide(deck, layout) if copied else deck.slides.add_slide(layout)
         slide.shapes.title.text = f"Slide {n}"
         X.set_speaker_notes(slide, f"notes {n}")
-    stream = io.BytesIO()
-    deck.save(stream)
-    return stream.getvalue()
+    return _saved(deck)
 
 
 def test_copied_slides_are_python_pptx_s() -> None:
